@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * `upay-pos`: the store IT command line, on the same runtime as the app.
+ * Contract (README "CLI"): global flags anywhere, each with an env fallback;
+ * `--json` prints exactly one JSON document on stdout (progress and logs go
+ * to stderr); exit codes 0 success, 2 invalid input or usage, 3 rejected or
+ * expired, 4 not final yet, 1 anything else.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { defaultDataDir, pick } from './config';
+import { PosError, toPosError } from './errors';
+import { runCommand, USAGE, type CliContext } from './cli/commands';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, rejected: 3, notFinal: 4 } as const;
+
+const GLOBAL_OPTIONS = {
+  'data-dir': { type: 'string' },
+  'api-domain': { type: 'string' },
+  printer: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Every command's own options; global ones are accepted everywhere. */
+export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['options']>> = {
+  activate: {
+    'app-id': { type: 'string' },
+    code: { type: 'string' },
+    'device-id': { type: 'string' },
+    'vendor-sn': { type: 'string' },
+    'vendor-key': { type: 'string' },
+    name: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  checkin: {},
+  status: {},
+  'orders list': { day: { type: 'string' } },
+  'orders import': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
+  revoke: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, operator: { type: 'string' }, wait: { type: 'string' } },
+  'revoke query': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
+  'queue list': {},
+  'queue drain': { timeout: { type: 'string' } },
+  'receipt reprint': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
+  'receipt show': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
+  'printer status': {},
+  'printer test': {},
+  'settings get': {},
+  'settings set': {},
+  sandbox: { port: { type: 'string' }, 'printer-port': { type: 'string' }, host: { type: 'string' } },
+  demo: {},
+};
+
+const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings']);
+
+export class UsageError extends PosError {
+  constructor(message: string) {
+    super('USAGE', `用法错误：${message}`, message);
+  }
+}
+
+export interface ParsedCli {
+  command: string;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  global: {
+    dataDir: string;
+    apiDomain: string | undefined;
+    printer: string | undefined;
+    timeoutMs: number | undefined;
+    json: boolean;
+  };
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { help: true; json: boolean } | { version: true } {
+  // First pass: find the command words among the positionals (flags may stand anywhere).
+  const loose = parseArgs({ args: argv, options: allOptions(), strict: false, allowPositionals: true });
+  const words = loose.positionals;
+  if (loose.values.version) return { version: true };
+  if (words.length === 0 || loose.values.help) return { help: true, json: loose.values.json === true };
+  const first = words[0]!;
+  const command = GROUPS.has(first) ? `${first} ${words[1] ?? ''}`.trim() : first;
+  const spec = COMMAND_OPTIONS[command];
+  if (!spec) throw new UsageError(`unknown command "${command}" (try --help)`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...spec }, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+  const extra = parsed.positionals.slice(command.split(' ').length);
+  if (extra.length && command !== 'settings set') throw new UsageError(`unexpected argument "${extra[0]}" for ${command}`);
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const timeoutText = pick<string>(v['timeout-ms'] as string | undefined, env.UPAY_POS_TIMEOUT_MS);
+  let timeoutMs: number | undefined;
+  if (timeoutText !== undefined) {
+    if (!/^\d{1,6}$/.test(timeoutText) || Number(timeoutText) < 100 || Number(timeoutText) > 120_000) {
+      throw new UsageError('--timeout-ms must be a whole number of milliseconds from 100 to 120000');
+    }
+    timeoutMs = Number(timeoutText);
+  }
+  return {
+    command,
+    values: v,
+    positionals: extra,
+    global: {
+      dataDir: pick<string>(v['data-dir'] as string | undefined, env.UPAY_POS_DATA_DIR) ?? defaultDataDir(env),
+      apiDomain: pick<string>(v['api-domain'] as string | undefined, env.UPAY_API_DOMAIN),
+      printer: pick<string>(v.printer as string | undefined, env.UPAY_POS_PRINTER),
+      timeoutMs,
+      json: v.json === true,
+    },
+  };
+}
+
+function allOptions(): NonNullable<ParseArgsConfig['options']> {
+  const all: NonNullable<ParseArgsConfig['options']> = { ...GLOBAL_OPTIONS };
+  for (const spec of Object.values(COMMAND_OPTIONS)) Object.assign(all, spec);
+  return all;
+}
+
+export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv, io.env);
+  } catch (err) {
+    return report(toPosError(err), wantsJson, io);
+  }
+  if ('version' in parsed) {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if ('help' in parsed) {
+    if (parsed.json) io.stdout.write(JSON.stringify({ usage: USAGE }) + '\n');
+    else io.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  const ctx: CliContext = {
+    ...parsed,
+    out: (doc: unknown, human: string) => {
+      io.stdout.write(parsed.global.json ? JSON.stringify(doc) + '\n' : human.endsWith('\n') ? human : human + '\n');
+    },
+    progress: (line: string) => {
+      io.stderr.write(line + '\n');
+    },
+    env: io.env,
+  };
+  try {
+    return await runCommand(ctx);
+  } catch (err) {
+    return report(toPosError(err), parsed.global.json, io);
+  }
+}
+
+export const VERSION = '0.1.0';
+
+/** One line on stderr (and the JSON document on stdout with --json); never a stack trace. */
+function report(err: PosError, json: boolean, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): number {
+  const code = exitCodeFor(err);
+  io.stderr.write(`upay-pos: ${err.code}: ${err.messageEn}\n`);
+  if (json) {
+    io.stdout.write(
+      JSON.stringify({ error: { code: err.code, message: err.messageEn, messageZh: err.messageZh, ...(err.details ? { details: err.details } : {}) } }) + '\n',
+    );
+  }
+  return code;
+}
+
+export function exitCodeFor(err: PosError): number {
+  if (err.code === 'USAGE' || err.code === 'INVALID_INPUT' || err.code === 'ALREADY_ACTIVATED') return EXIT.usage;
+  return EXIT.failure;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`upay-pos: INTERNAL: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,123 @@
+/**
+ * Domain types shared by the runtime's services (plain data, no I/O).
+ * Money is `Cents`; times are Unix ms; `businessDay` is `YYYY-MM-DD` (UTC+8).
+ */
+import type { Cents } from './util/money';
+
+export const ORDER_STATUSES = [
+  'CREATED',
+  'PAID',
+  'PAY_CANCELED',
+  'PAY_ERROR',
+  'REFUNDED',
+  'PARTIAL_REFUNDED',
+  'REFUND_INPROGRESS',
+  'REFUND_ERROR',
+  'CANCELED',
+  'CANCEL_ERROR',
+  'CANCEL_INPROGRESS',
+  'INVALID_STATUS_CODE',
+] as const;
+/** Known gateway order statuses; unknown ones are kept verbatim as strings. */
+export type KnownOrderStatus = (typeof ORDER_STATUSES)[number];
+export type OrderStatus = KnownOrderStatus | (string & {});
+
+/** A Upay order as the store keeps it. */
+export interface Order {
+  sn: string;
+  clientSn: string;
+  tradeNo: string | null;
+  totalCents: Cents;
+  netCents: Cents;
+  payway: string | null;
+  paywayName: string | null;
+  subject: string | null;
+  operator: string | null;
+  /** Unix ms when the payment finished (the business day derives from it). */
+  finishedAt: number;
+  status: OrderStatus;
+  businessDay: string;
+  /** When this row last changed locally. */
+  updatedAt: number;
+}
+
+/** What the host app (or an import) records. */
+export type OrderInput = Omit<Order, 'businessDay' | 'updatedAt'>;
+
+/** The terminal's public identity (never the key). */
+export interface TerminalInfo {
+  terminalSn: string;
+  deviceId: string;
+  merchantSn: string | null;
+  merchantName: string | null;
+  storeSn: string | null;
+  storeName: string | null;
+  activatedAt: number;
+  /** Unix ms of the last key change (activation or check-in). */
+  keyUpdatedAt: number;
+  lastCheckinDay: string | null;
+}
+
+export const REVOKE_STATES = [
+  'requested',
+  'sending',
+  'queued',
+  'pending',
+  'revoked',
+  'rejected',
+  'needs_attention',
+  'expired',
+] as const;
+export type RevokeState = (typeof REVOKE_STATES)[number];
+/** States a revoke never leaves. `needs_attention` is open: a person can query again. */
+export const FINAL_REVOKE_STATES: readonly RevokeState[] = ['revoked', 'rejected', 'expired'];
+
+/** The outcome vocabulary shown to callers (CLI JSON, IPC). */
+export type RevokeOutcome = 'revoked' | 'rejected' | 'pending' | 'needs_attention' | 'queued' | 'expired';
+
+export interface RevokeError {
+  /** Our code (e.g. NOT_TODAY, GATEWAY_REFUSED) */
+  code: string;
+  messageZh: string;
+  messageEn: string;
+  /** The gateway's own code and message, verbatim, when there is one. */
+  gatewayCode: string | null;
+  gatewayMessage: string | null;
+}
+
+export interface Revoke {
+  id: number;
+  orderSn: string;
+  clientSn: string;
+  state: RevokeState;
+  operator: string | null;
+  requestedAt: number;
+  updatedAt: number;
+  /** Number of revoke requests written to the wire. */
+  attempts: number;
+  /** Number of queries made to resolve it. */
+  queries: number;
+  nextAttemptAt: number | null;
+  /** Business day the revoke must be done within. */
+  deadlineDay: string;
+  revokedAt: number | null;
+  error: RevokeError | null;
+  /** Last raw gateway result code seen (verbatim). */
+  lastResultCode: string | null;
+}
+
+export type PrintJobState = 'pending' | 'printed' | 'failed';
+
+export interface PrintJob {
+  id: number;
+  revokeId: number | null;
+  orderSn: string | null;
+  kind: 'revoke' | 'test';
+  copy: boolean;
+  state: PrintJobState;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+  printedAt: number | null;
+  nextAttemptAt: number | null;
+}

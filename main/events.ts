@@ -1,0 +1,26 @@
+/** Typed runtime events: what the IPC layer pushes to windows and the CLI prints as progress. */
+import { EventEmitter } from 'node:events';
+import type { Revoke } from './domain';
+
+export interface QueueStatus {
+  queued: number;
+  pending: number;
+  sending: number;
+  needsAttention: number;
+  /** Age in ms of the oldest revoke not yet final, or null. */
+  oldestAgeMs: number | null;
+  online: boolean;
+}
+
+export interface RuntimeEventMap {
+  'revoke.updated': [Revoke];
+  'revoke.warning': [{ revoke: Revoke; deadlineAt: number; messageZh: string; messageEn: string }];
+  'queue.changed': [QueueStatus];
+  'connectivity.changed': [{ online: boolean; at: number }];
+  'printer.changed': [{ status: string; detail: string | null }];
+  'print.updated': [{ jobId: number; state: string; error: string | null }];
+}
+
+export type RuntimeEventName = keyof RuntimeEventMap;
+
+export class RuntimeEvents extends EventEmitter<RuntimeEventMap> {}

@@ -1,0 +1,148 @@
+/**
+ * Orders as the runtime sees them: record (the host app's own payment flow),
+ * import from the gateway by query, list a business day, search, prune.
+ */
+import { z } from 'zod';
+import type { Order, OrderInput } from '../domain';
+import { PosError, invalidInput } from '../errors';
+import { audit } from '../store/audit';
+import { tx, type Db } from '../store/db';
+import { OrderConflictError, OrdersRepo } from '../store/orders';
+import type { Provisioning } from '../terminal/provisioning';
+import type { UpayClient } from '../upay/client';
+import { failureToError } from '../upay/explain';
+import type { OrderSnapshot } from '../upay/result';
+import { parseCents } from '../util/money';
+import { businessDay, type Clock } from '../util/time';
+
+export const orderRefSchema = z.union([
+  z.object({ sn: z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits'), clientSn: z.undefined().optional() }).strict(),
+  z.object({ clientSn: z.string().min(1).max(32, 'client_sn must be at most 32 characters'), sn: z.undefined().optional() }).strict(),
+]);
+export type OrderRef = { sn: string; clientSn?: undefined } | { clientSn: string; sn?: undefined };
+
+/** The order a host app records after its own payment. */
+export const orderInputSchema = z
+  .object({
+    sn: z.string().regex(/^\d{1,16}$/),
+    clientSn: z.string().min(1).max(32),
+    tradeNo: z.string().max(64).nullable().default(null),
+    totalCents: z.number().int().positive().max(1e12),
+    netCents: z.number().int().min(0).max(1e12).optional(),
+    payway: z.string().max(8).nullable().default(null),
+    paywayName: z.string().max(32).nullable().default(null),
+    subject: z.string().max(64).nullable().default(null),
+    operator: z.string().max(32).nullable().default(null),
+    finishedAt: z.number().int().positive(),
+    status: z.string().min(1).max(32).default('PAID'),
+  })
+  .strict();
+
+export function checkOrderRef(ref: unknown): OrderRef {
+  const r = orderRefSchema.safeParse(ref);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw invalidInput(String(issue?.path[0] ?? 'sn'), 'give exactly one of sn (1-16 digits) or client_sn (1-32 characters)', '请提供订单号 sn（1-16 位数字）或商户订单号 client_sn（1-32 个字符）之一');
+  }
+  return r.data as OrderRef;
+}
+
+export function orderFromSnapshot(s: OrderSnapshot, now: number): OrderInput | undefined {
+  const total = parseCents(s.totalAmount);
+  if (!s.sn || !s.clientSn || total === undefined || !s.orderStatus) return undefined;
+  const finished = Number(s.finishTime ?? s.channelFinishTime ?? '');
+  return {
+    sn: s.sn,
+    clientSn: s.clientSn,
+    tradeNo: s.tradeNo,
+    totalCents: total,
+    netCents: parseCents(s.netAmount) ?? total,
+    payway: s.payway,
+    paywayName: s.paywayName,
+    subject: s.subject,
+    operator: s.operator,
+    finishedAt: Number.isSafeInteger(finished) && finished > 0 ? finished : now,
+    status: s.orderStatus,
+  };
+}
+
+export const orderNotFound = (ref: OrderRef) =>
+  new PosError('ORDER_NOT_FOUND', `找不到订单 ${ref.sn ?? ref.clientSn}。请核对订单号。`, `Order ${ref.sn ?? ref.clientSn} was not found. Check the number.`, {
+    ...ref,
+  });
+
+export class OrderService {
+  readonly repo: OrdersRepo;
+
+  constructor(
+    private readonly deps: { db: Db; client: UpayClient; provisioning: Provisioning; clock: Clock },
+  ) {
+    this.repo = new OrdersRepo(deps.db);
+  }
+
+  /** Records an order paid through the host app's own flow. */
+  record(input: unknown, actor = 'host'): Order {
+    const r = orderInputSchema.safeParse(input);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw invalidInput(String(issue?.path.join('.') ?? 'order'), issue?.message ?? 'invalid order');
+    }
+    const o = r.data;
+    const now = this.deps.clock.now();
+    try {
+      return tx(this.deps.db, () => {
+        const saved = this.repo.upsert({ ...o, netCents: o.netCents ?? o.totalCents }, now);
+        audit(this.deps.db, now, actor, 'order.recorded', o.sn, { clientSn: o.clientSn, totalCents: o.totalCents });
+        return saved;
+      });
+    } catch (err) {
+      if (err instanceof OrderConflictError) throw invalidInput('clientSn', err.message, `商户订单号 ${o.clientSn} 已属于另一笔订单`);
+      throw err;
+    }
+  }
+
+  /** Asks the gateway for the order (the truth) and stores it. */
+  async import(ref: OrderRef, actor: string): Promise<Order> {
+    await this.deps.provisioning.ensureCheckedIn(actor);
+    const signer = this.deps.provisioning.signer();
+    const res = await this.deps.client.query(signer, ref.sn !== undefined ? { sn: ref.sn } : { client_sn: ref.clientSn });
+    if (!res.ok) throw failureToError(res);
+    const v = res.value;
+    if (v.resultCode !== 'SUCCESS' || !v.order) {
+      if (v.errorCode === 'UPAY_ORDER_NOT_EXISTS' || v.errorCode === 'UPAY_ORDER_NOT_EXIST') throw orderNotFound(ref);
+      throw new PosError('GATEWAY_REFUSED', `收钱吧查询失败：${v.errorMessage ?? v.errorCode ?? v.resultCode}`, `Upay query failed: ${v.errorCode ?? v.resultCode}`, {
+        gatewayCode: v.errorCode,
+        gatewayMessage: v.errorMessage,
+        resultCode: v.resultCode,
+      });
+    }
+    const now = this.deps.clock.now();
+    const input = orderFromSnapshot(v.order, now);
+    if (!input) {
+      throw new PosError('GATEWAY_UNCERTAIN', '收钱吧返回的订单信息不完整。', 'The order Upay returned is incomplete.', { resultCode: v.resultCode });
+    }
+    return tx(this.deps.db, () => {
+      const saved = this.repo.upsert(input, now);
+      audit(this.deps.db, now, actor, 'order.imported', input.sn, { clientSn: input.clientSn, status: input.status });
+      return saved;
+    });
+  }
+
+  /** The local order, or the gateway's when it is unknown here. */
+  async findOrImport(ref: OrderRef, actor: string): Promise<Order> {
+    return this.repo.find(ref) ?? (await this.import(ref, actor));
+  }
+
+  listDay(day?: string): Order[] {
+    return this.repo.listDay(day ?? businessDay(this.deps.clock.now()));
+  }
+
+  prune(retentionDays: number): number {
+    const now = this.deps.clock.now();
+    return tx(this.deps.db, () => {
+      const n = this.repo.prune(now, retentionDays);
+      if (n > 0) audit(this.deps.db, now, 'system', 'orders.pruned', null, { count: n, retentionDays });
+      return n;
+    });
+  }
+}

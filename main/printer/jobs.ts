@@ -1,0 +1,210 @@
+/**
+ * Durable print jobs (table print_jobs): creating them (receipt model +
+ * rendered bytes, in the caller's transaction), listing, retrying, and
+ * reading a revoke's receipt back for the preview. Only this module and the
+ * print worker (worker.ts) write print_jobs.
+ *
+ * All functions are synchronous and do no I/O beyond SQLite, so the revoke
+ * engine can create the receipt job in the same transaction that records
+ * `revoked`. Standalone calls (reprint, retry) open their own transaction.
+ */
+import type { Order, PrintJob, PrintJobState, Revoke, TerminalInfo } from '../domain';
+import { tx, type Db } from '../store/db';
+import { renderEscPos, type PrinterType } from './escpos';
+import { renderHtml } from './html';
+import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, type ReceiptModel, type ReceiptOptions } from './receipt';
+
+/** What the receipt looks like and which command set the printer speaks. */
+export interface PrintSettings extends ReceiptOptions {
+  printerType: PrinterType;
+}
+
+export const DEFAULT_PRINT_SETTINGS: PrintSettings = { paper: 58, chinese: true, printerType: 'EPSON' };
+
+export interface CreateRevokeReceiptJobInput {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
+  order: Pick<Order, 'sn' | 'clientSn' | 'tradeNo' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'operator' | 'finishedAt'>;
+  revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'>;
+  /** true: a reprint, marked 重打印 / COPY. Default false. */
+  copy?: boolean;
+  settings: PrintSettings;
+  now: number;
+}
+
+interface JobRow {
+  id: number;
+  revoke_id: number | null;
+  order_sn: string | null;
+  kind: 'revoke' | 'test';
+  copy: 0 | 1;
+  state: PrintJobState;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  printed_at: number | null;
+  next_attempt_at: number | null;
+}
+
+const JOB_COLUMNS = 'id, revoke_id, order_sn, kind, copy, state, attempts, last_error, created_at, printed_at, next_attempt_at';
+
+export function toPrintJob(row: JobRow): PrintJob {
+  return {
+    id: row.id,
+    revokeId: row.revoke_id,
+    orderSn: row.order_sn,
+    kind: row.kind,
+    copy: row.copy === 1,
+    state: row.state,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    printedAt: row.printed_at,
+    nextAttemptAt: row.next_attempt_at,
+  };
+}
+
+/** Runs `fn` in the caller's transaction when there is one, else in its own. */
+function inTx<T>(db: Db, fn: () => T): T {
+  return db.inTransaction ? fn() : tx(db, fn);
+}
+
+function insertJob(
+  db: Db,
+  job: { revokeId: number | null; orderSn: string | null; kind: 'revoke' | 'test'; copy: boolean; model: ReceiptModel; bytes: Buffer; now: number },
+): number {
+  const info = db
+    .prepare(
+      `INSERT INTO print_jobs (revoke_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?)`,
+    )
+    .run(job.revokeId, job.orderSn, job.kind, job.copy ? 1 : 0, JSON.stringify(job.model), job.bytes, job.now, job.now);
+  return Number(info.lastInsertRowid);
+}
+
+function originalJobId(db: Db, revokeId: number): number | null {
+  const row = db.prepare('SELECT id FROM print_jobs WHERE revoke_id = ? AND copy = 0').get(revokeId) as { id: number } | undefined;
+  return row?.id ?? null;
+}
+
+/**
+ * Builds the revoke receipt, renders its bytes and queues it. The original
+ * (copy=false) exists at most once per revoke: calling again returns the
+ * existing job's id. Use inside the transaction that records the outcome.
+ */
+export function createRevokeReceiptJob(db: Db, input: CreateRevokeReceiptJobInput): number {
+  const copy = input.copy ?? false;
+  return inTx(db, () => {
+    if (!copy) {
+      const existing = originalJobId(db, input.revoke.id);
+      if (existing !== null) return existing;
+    }
+    const model = buildRevokeReceipt({
+      terminal: input.terminal,
+      order: input.order,
+      revoke: input.revoke,
+      copy,
+      printedAt: input.now,
+      options: { paper: input.settings.paper, chinese: input.settings.chinese },
+    });
+    const bytes = renderEscPos(model, { printerType: input.settings.printerType });
+    return insertJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, model, bytes, now: input.now });
+  });
+}
+
+/**
+ * Queues a reprint of a revoke's receipt from its stored original (same data,
+ * COPY marker, new print time). `settings` default to the original's layout
+ * with an EPSON command set. Throws when the revoke has no receipt yet.
+ */
+export function reprintRevokeReceipt(db: Db, input: { revokeId: number; now: number; settings?: PrintSettings }): number {
+  return inTx(db, () => {
+    const original = getReceiptForRevoke(db, input.revokeId);
+    if (!original) throw new RangeError(`revoke ${input.revokeId} has no receipt to reprint`);
+    const settings = input.settings ?? { ...DEFAULT_PRINT_SETTINGS, paper: original.model.paper, chinese: original.model.chinese };
+    const model = buildRevokeReceiptCopy(original.model, input.now, { paper: settings.paper, chinese: settings.chinese });
+    const bytes = renderEscPos(model, { printerType: settings.printerType });
+    return insertJob(db, { revokeId: input.revokeId, orderSn: original.job.orderSn, kind: 'revoke', copy: true, model, bytes, now: input.now });
+  });
+}
+
+export function createTestPrintJob(
+  db: Db,
+  input: { terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'> | null; settings: PrintSettings; now: number },
+): number {
+  const model = buildTestReceipt({ terminal: input.terminal, printedAt: input.now, options: { paper: input.settings.paper, chinese: input.settings.chinese } });
+  const bytes = renderEscPos(model, { printerType: input.settings.printerType });
+  return inTx(db, () => insertJob(db, { revokeId: null, orderSn: null, kind: 'test', copy: false, model, bytes, now: input.now }));
+}
+
+export interface JobFilter {
+  state?: PrintJobState;
+  kind?: 'revoke' | 'test';
+  revokeId?: number;
+  orderSn?: string;
+  /** Default 100. */
+  limit?: number;
+}
+
+/** Newest first. */
+export function listJobs(db: Db, filter: JobFilter = {}): PrintJob[] {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.state !== undefined) {
+    where.push('state = ?');
+    params.push(filter.state);
+  }
+  if (filter.kind !== undefined) {
+    where.push('kind = ?');
+    params.push(filter.kind);
+  }
+  if (filter.revokeId !== undefined) {
+    where.push('revoke_id = ?');
+    params.push(filter.revokeId);
+  }
+  if (filter.orderSn !== undefined) {
+    where.push('order_sn = ?');
+    params.push(filter.orderSn);
+  }
+  params.push(Math.max(1, Math.min(filter.limit ?? 100, 10_000)));
+  const sql = `SELECT ${JOB_COLUMNS} FROM print_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  return (db.prepare(sql).all(...params) as JobRow[]).map(toPrintJob);
+}
+
+export function getJob(db: Db, id: number): PrintJob | null {
+  const row = db.prepare(`SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`).get(id) as JobRow | undefined;
+  return row ? toPrintJob(row) : null;
+}
+
+/**
+ * Puts a failed (or waiting) job back in line now, with a fresh attempt
+ * budget. Printed jobs are not touched (use a reprint). Returns whether it changed.
+ */
+export function retryJob(db: Db, id: number, now: number): boolean {
+  const info = db
+    .prepare(
+      `UPDATE print_jobs SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+       WHERE id = ? AND state IN ('failed', 'pending')`,
+    )
+    .run(now, id);
+  return info.changes > 0;
+}
+
+export interface StoredReceipt {
+  job: PrintJob;
+  model: ReceiptModel;
+  /** The preview fragment, rendered from the same model as the bytes. */
+  html: string;
+}
+
+export function getJobReceipt(db: Db, jobId: number): StoredReceipt | null {
+  const row = db.prepare(`SELECT ${JOB_COLUMNS}, receipt FROM print_jobs WHERE id = ?`).get(jobId) as (JobRow & { receipt: string }) | undefined;
+  if (!row) return null;
+  const model = JSON.parse(row.receipt) as ReceiptModel;
+  return { job: toPrintJob(row), model, html: renderHtml(model) };
+}
+
+/** The original receipt of a revoke (not a copy), or null when none was created. */
+export function getReceiptForRevoke(db: Db, revokeId: number): StoredReceipt | null {
+  const id = originalJobId(db, revokeId);
+  return id === null ? null : getJobReceipt(db, id);
+}

@@ -1,0 +1,350 @@
+/**
+ * The receipt model: a list of laid-out lines (with a role and a style) and
+ * QR items, built once from domain data and then rendered twice — to ESC/POS
+ * bytes (escpos.ts) and to the HTML preview (html.ts). Because all layout
+ * (padding, wrapping, language) happens here, the preview and the paper
+ * cannot disagree. Two builders: `buildRevokeReceipt` (the only way a revoke
+ * receipt is made, original or copy) and `buildTestReceipt` (printer test page).
+ */
+import type { Order, Revoke, RevokeError, RevokeState, TerminalInfo } from '../domain';
+import { formatCny, formatYuan, type Cents } from '../util/money';
+import { formatCst } from '../util/time';
+import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
+
+export type Align = 'left' | 'center' | 'right';
+
+export type LineRole =
+  | 'store'
+  | 'title'
+  | 'subtitle'
+  | 'copy'
+  | 'rule'
+  | 'field'
+  | 'amount'
+  | 'outcome'
+  | 'reason'
+  | 'qr-caption'
+  | 'footer'
+  | 'text'
+  | 'ruler'
+  | 'blank';
+
+export interface TextLine {
+  type: 'text';
+  role: LineRole;
+  /** Final text of the printed line: already padded/wrapped to the paper width. */
+  text: string;
+  align: Align;
+  bold: boolean;
+  /** Character magnification (width and height); 2 takes twice the columns. */
+  size: 1 | 2;
+}
+
+export interface QrItem {
+  type: 'qr';
+  role: 'qr';
+  /** ASCII only (checked by the builder): printers store QR data byte for byte. */
+  data: string;
+}
+
+export type ReceiptItem = TextLine | QrItem;
+
+export interface ReceiptOptions {
+  paper: PaperWidth;
+  /** false: English labels and ASCII-only text, for printers without a Chinese font. */
+  chinese: boolean;
+}
+
+export const DEFAULT_RECEIPT_OPTIONS: ReceiptOptions = { paper: 58, chinese: true };
+
+/** The subset of domain data a revoke receipt shows; stored with the model so a copy can be rebuilt. */
+export interface RevokeReceiptSource {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
+  order: Pick<Order, 'sn' | 'clientSn' | 'tradeNo' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'operator' | 'finishedAt'>;
+  revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'>;
+}
+
+export interface ReceiptModel {
+  version: 1;
+  kind: 'revoke' | 'test';
+  paper: PaperWidth;
+  columns: number;
+  chinese: boolean;
+  copy: boolean;
+  /** Unix ms the model was built (shown as the print time). */
+  printedAt: number;
+  items: ReceiptItem[];
+  /** Revoke receipts only: the inputs, so a reprint is built by the same function. */
+  source?: RevokeReceiptSource;
+}
+
+export interface RevokeReceiptInput {
+  terminal: RevokeReceiptSource['terminal'];
+  order: RevokeReceiptSource['order'];
+  revoke: RevokeReceiptSource['revoke'];
+  copy: boolean;
+  printedAt: number;
+  options: ReceiptOptions;
+}
+
+type Lang = 'zh' | 'en';
+
+const LABELS = {
+  title: { zh: '撤销凭证', en: 'REVOKE RECEIPT' },
+  testTitle: { zh: '打印测试', en: 'PRINTER TEST' },
+  copy: { zh: '重打印 COPY', en: '** COPY **' },
+  copyFooter: { zh: '重打印凭证 / COPY', en: 'REPRINT / COPY' },
+  terminal: { zh: '终端号', en: 'Terminal' },
+  sn: { zh: '订单号', en: 'Order SN' },
+  clientSn: { zh: '商户订单号', en: 'Client SN' },
+  tradeNo: { zh: '交易流水号', en: 'Trade No' },
+  payway: { zh: '支付方式', en: 'Payment' },
+  amount: { zh: '金额', en: 'Amount' },
+  net: { zh: '实收金额', en: 'Net amount' },
+  paidAt: { zh: '支付时间', en: 'Paid at' },
+  revokedAt: { zh: '撤销时间', en: 'Revoked at' },
+  operator: { zh: '操作员', en: 'Operator' },
+  outcome: { zh: '结果', en: 'Result' },
+  reason: { zh: '原因', en: 'Reason' },
+  gatewayCode: { zh: '网关返回', en: 'Gateway' },
+  printedAt: { zh: '打印时间', en: 'Printed at' },
+  time: { zh: '时间', en: 'Time' },
+  paper: { zh: '纸宽', en: 'Paper' },
+  chineseLine: { zh: '中文测试：撤销凭证 ￥100.00', en: 'Chinese: disabled (ASCII mode)' },
+} as const satisfies Record<string, Record<Lang, string>>;
+
+const OUTCOMES: Record<RevokeState, Record<Lang, string>> = {
+  revoked: { zh: '撤销成功', en: 'REVOKED' },
+  rejected: { zh: '撤销失败', en: 'REJECTED' },
+  pending: { zh: '处理中', en: 'PENDING' },
+  queued: { zh: '排队待发送', en: 'QUEUED' },
+  requested: { zh: '处理中', en: 'IN PROGRESS' },
+  sending: { zh: '处理中', en: 'IN PROGRESS' },
+  needs_attention: { zh: '需人工处理', en: 'NEEDS ATTENTION' },
+  expired: { zh: '已过期', en: 'EXPIRED' },
+};
+
+/** Shouqianba payway codes -> English names, for ASCII receipts (the Chinese name comes from the gateway). */
+const PAYWAY_EN: Record<string, string> = {
+  '1': 'Alipay',
+  '2': 'Alipay',
+  '3': 'WeChat Pay',
+  '4': 'Baidu Wallet',
+  '5': 'JD Pay',
+  '6': 'QQ Wallet',
+  '7': 'NFC',
+  '8': 'Lakala',
+  '9': 'HeBao',
+  '17': 'UnionPay QR',
+  '18': 'Bestpay',
+};
+
+const PAYWAY_ZH: Record<string, string> = {
+  '1': '支付宝',
+  '2': '支付宝',
+  '3': '微信',
+  '4': '百付宝',
+  '5': '京东钱包',
+  '6': 'QQ钱包',
+  '7': 'NFC支付',
+  '8': '拉卡拉钱包',
+  '9': '和包支付',
+  '17': '银联二维码',
+  '18': '翼支付',
+};
+
+const isAscii = (s: string): boolean => /^[\x20-\x7e]*$/.test(s);
+
+/** Printable ASCII only; anything else becomes '?' so an ASCII printer never gets a code-page switch. */
+function asciiOnly(s: string): string {
+  return s.replace(/[^\x20-\x7e]/gu, '?');
+}
+
+/**
+ * Accumulates laid-out lines for one receipt. Text passed here is final
+ * content; the builder enforces the language rule (ASCII mode) and the width.
+ */
+class Layout {
+  readonly items: ReceiptItem[] = [];
+  constructor(
+    readonly columns: number,
+    readonly lang: Lang,
+  ) {}
+
+  private clean(s: string): string {
+    // Control characters would be read by the printer as commands.
+    return this.lang === 'en' ? asciiOnly(s) : s.replace(/\p{Cc}/gu, ' ');
+  }
+
+  label(key: keyof typeof LABELS): string {
+    return LABELS[key][this.lang];
+  }
+
+  /** Centered (or other) free text, wrapped to the columns its magnification leaves. */
+  text(role: LineRole, text: string, style: { align?: Align; bold?: boolean; size?: 1 | 2 } = {}): void {
+    const size = style.size ?? 1;
+    for (const piece of wrap(this.clean(text), Math.floor(this.columns / size))) {
+      this.items.push({ type: 'text', role, text: piece, align: style.align ?? 'left', bold: style.bold ?? false, size });
+    }
+  }
+
+  field(role: LineRole, key: keyof typeof LABELS, value: string, bold = false): void {
+    for (const line of labelValue(this.label(key), this.clean(value), this.columns)) {
+      this.items.push({ type: 'text', role, text: line, align: 'left', bold, size: 1 });
+    }
+  }
+
+  rule(): void {
+    this.items.push({ type: 'text', role: 'rule', text: '-'.repeat(this.columns), align: 'left', bold: false, size: 1 });
+  }
+
+  blank(): void {
+    this.items.push({ type: 'text', role: 'blank', text: '', align: 'left', bold: false, size: 1 });
+  }
+
+  qr(data: string): void {
+    if (!isAscii(data) || data.length === 0) throw new RangeError(`QR data must be non-empty printable ASCII: ${JSON.stringify(data)}`);
+    this.items.push({ type: 'qr', role: 'qr', data });
+  }
+}
+
+function storeHeader(terminal: RevokeReceiptSource['terminal'], lang: Lang): string {
+  const candidates = [terminal.storeName, terminal.merchantName].filter((s): s is string => !!s && s.trim() !== '');
+  if (lang === 'zh') return candidates[0] ?? terminal.storeSn ?? '';
+  // An ASCII printer cannot print a Chinese store name: fall back to an ASCII one or the store number.
+  return candidates.find(isAscii) ?? (terminal.storeSn ? `Store ${terminal.storeSn}` : 'Store');
+}
+
+function paywayName(order: RevokeReceiptSource['order'], lang: Lang): string {
+  const code = order.payway ?? '';
+  if (lang === 'en') {
+    if (order.paywayName && isAscii(order.paywayName)) return order.paywayName;
+    return PAYWAY_EN[code] ?? (code ? `payway ${code}` : '-');
+  }
+  return order.paywayName ?? PAYWAY_ZH[code] ?? (code || '-');
+}
+
+function money(cents: Cents, lang: Lang): string {
+  // The fullwidth ￥ is a GB18030 double-byte char printed in Chinese mode; ASCII printers get "CNY".
+  return lang === 'zh' ? formatCny(cents) : `CNY ${formatYuan(cents)}`;
+}
+
+function reasonText(error: RevokeError, lang: Lang): string {
+  return lang === 'zh' ? error.messageZh : error.messageEn;
+}
+
+/** THE revoke receipt builder (original and copy). */
+export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
+  const { terminal, order, revoke, copy, printedAt, options } = input;
+  const columns = COLUMNS[options.paper];
+  const lang: Lang = options.chinese ? 'zh' : 'en';
+  const l = new Layout(columns, lang);
+
+  l.text('store', storeHeader(terminal, lang), { align: 'center', bold: true });
+  if (lang === 'zh') {
+    l.text('title', LABELS.title.zh, { align: 'center', bold: true, size: 2 });
+    l.text('subtitle', LABELS.title.en, { align: 'center', bold: true });
+  } else {
+    l.text('title', LABELS.title.en, { align: 'center', bold: true, size: columns >= 2 * LABELS.title.en.length ? 2 : 1 });
+  }
+  if (copy) l.text('copy', l.label('copy'), { align: 'center', bold: true, size: 2 });
+  l.rule();
+  l.field('field', 'terminal', terminal.terminalSn);
+  l.field('field', 'sn', order.sn);
+  l.field('field', 'clientSn', order.clientSn);
+  l.field('field', 'tradeNo', order.tradeNo ?? '-');
+  l.field('field', 'payway', paywayName(order, lang));
+  l.field('amount', 'amount', money(order.totalCents, lang), true);
+  if (order.netCents !== order.totalCents) l.field('amount', 'net', money(order.netCents, lang));
+  l.field('field', 'paidAt', formatCst(order.finishedAt));
+  l.field('field', 'revokedAt', revoke.revokedAt === null ? '-' : formatCst(revoke.revokedAt));
+  l.field('field', 'operator', revoke.operator ?? order.operator ?? '-');
+  l.rule();
+  l.field('outcome', 'outcome', OUTCOMES[revoke.state][lang], true);
+  if (revoke.error) {
+    l.field('reason', 'reason', reasonText(revoke.error, lang));
+    if (revoke.error.gatewayCode) l.field('reason', 'gatewayCode', revoke.error.gatewayCode);
+  }
+  l.rule();
+  l.qr(order.sn);
+  l.text('qr-caption', order.sn, { align: 'center' });
+  l.field('footer', 'printedAt', formatCst(printedAt));
+  if (copy) l.text('copy', l.label('copyFooter'), { align: 'center', bold: true });
+
+  return {
+    version: 1,
+    kind: 'revoke',
+    paper: options.paper,
+    columns,
+    chinese: options.chinese,
+    copy,
+    printedAt,
+    items: l.items,
+    // Copied field by field so nothing beyond the receipt's own data is persisted.
+    source: {
+      terminal: {
+        terminalSn: terminal.terminalSn,
+        merchantName: terminal.merchantName,
+        storeSn: terminal.storeSn,
+        storeName: terminal.storeName,
+      },
+      order: {
+        sn: order.sn,
+        clientSn: order.clientSn,
+        tradeNo: order.tradeNo,
+        totalCents: order.totalCents,
+        netCents: order.netCents,
+        payway: order.payway,
+        paywayName: order.paywayName,
+        operator: order.operator,
+        finishedAt: order.finishedAt,
+      },
+      revoke: { id: revoke.id, state: revoke.state, operator: revoke.operator, revokedAt: revoke.revokedAt, error: revoke.error },
+    },
+  };
+}
+
+/** A copy of a stored revoke receipt: rebuilt by the same builder with the COPY marker and a new print time. */
+export function buildRevokeReceiptCopy(original: ReceiptModel, printedAt: number, options?: ReceiptOptions): ReceiptModel {
+  if (original.kind !== 'revoke' || !original.source) throw new RangeError('only a revoke receipt can be reprinted');
+  return buildRevokeReceipt({
+    ...original.source,
+    copy: true,
+    printedAt,
+    options: options ?? { paper: original.paper, chinese: original.chinese },
+  });
+}
+
+export interface TestReceiptInput {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'> | null;
+  printedAt: number;
+  options: ReceiptOptions;
+}
+
+/** Printer test page: identity, time, a Chinese line and rulers to check the paper width. */
+export function buildTestReceipt(input: TestReceiptInput): ReceiptModel {
+  const { terminal, printedAt, options } = input;
+  const columns = COLUMNS[options.paper];
+  const lang: Lang = options.chinese ? 'zh' : 'en';
+  const l = new Layout(columns, lang);
+  if (terminal) l.text('store', storeHeader(terminal, lang), { align: 'center', bold: true });
+  l.text('title', l.label('testTitle'), { align: 'center', bold: true, size: 2 });
+  if (lang === 'zh') l.text('subtitle', LABELS.testTitle.en, { align: 'center', bold: true });
+  l.rule();
+  l.field('field', 'terminal', terminal?.terminalSn ?? '-');
+  l.field('field', 'time', formatCst(printedAt));
+  l.field('field', 'paper', `${options.paper}mm / ${columns}`);
+  l.text('text', l.label('chineseLine'));
+  // Rulers: the last digit must sit in the last column; the fullwidth ruler checks CJK = 2 columns.
+  l.text('ruler', Array.from({ length: columns }, (_, i) => String((i + 1) % 10)).join(''));
+  if (lang === 'zh') l.text('ruler', Array.from({ length: columns / 2 }, (_, i) => String.fromCodePoint(0xff10 + ((i + 1) % 10))).join(''));
+  l.rule();
+  l.qr('UPAY-POS-TEST');
+  l.text('qr-caption', 'UPAY-POS-TEST', { align: 'center' });
+  return { version: 1, kind: 'test', paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
+}
+
+/** Every text line's printed width fits the paper (used by tests and as a builder self-check). */
+export function lineFits(line: TextLine, columns: number): boolean {
+  return displayWidth(line.text) * line.size <= columns;
+}

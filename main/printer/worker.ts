@@ -1,0 +1,321 @@
+/**
+ * The print worker: takes due pending jobs from print_jobs in id order,
+ * leases one (lease_owner/lease_until, so two processes sharing the database
+ * never send the same job at once), asks the printer for its status, sends
+ * the bytes, and marks the job printed only after the transport confirmed
+ * the printer took every byte. Failures back off exponentially (capped) and
+ * end in 'failed' after `maxAttempts` sends; a printer that reports itself
+ * not ready (offline, paper out, cover open, none configured) blocks the
+ * queue without spending attempts, so a receipt waits for the paper roll
+ * rather than failing.
+ *
+ * At-most-once window: a crash after the printer took the bytes and before
+ * the 'printed' commit leaves the job pending with a lease; once the lease
+ * expires it prints again, unmarked. That window (one SQLite commit) is the
+ * only way an original prints twice. A lease must therefore outlast a send
+ * (connect + write timeouts), which the defaults do by a wide margin.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { PrintJob } from '../domain';
+import { tx, type Db } from '../store/db';
+import type { Clock } from '../util/time';
+import { getJob } from './jobs';
+import { PrinterError, type PrinterStatus, type PrinterTransport } from './transport';
+
+export type PrintLogger = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+export interface PrinterStatusEvent extends PrinterStatus {
+  at: number;
+}
+
+export interface PrintWorkerEvents {
+  /** A job changed (printed, failed attempt, failed for good, blocked by the printer). */
+  job: [PrintJob];
+  /** The printer's state or detail changed. */
+  status: [PrinterStatusEvent];
+}
+
+export interface PrintWorkerOptions {
+  db: Db;
+  /** The printer, or a getter so the runtime can swap it when the setting changes. */
+  printer: PrinterTransport | (() => PrinterTransport);
+  clock: Clock;
+  logger?: PrintLogger;
+  /** Unique per process and worker by default. */
+  owner?: string;
+  /** Default 60 s; must exceed connect + write timeouts. */
+  leaseMs?: number;
+  /** Sends before a job is 'failed'. Default 20. */
+  maxAttempts?: number;
+  /** Backoff after the n-th failure: min(maxMs, baseMs * 2^(n-1)). Defaults 2 s and 5 min. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** How often the running worker looks again when nothing is due / the printer is blocked. Default 5 s. */
+  pollMs?: number;
+  /** Ask the printer before each job (only for printers that report status). Default true. */
+  statusCheck?: boolean;
+}
+
+export interface DrainResult {
+  printed: number;
+  failed: number;
+  /** Set when the printer's state kept jobs from being sent. */
+  blockedBy: PrinterStatus | null;
+}
+
+interface ClaimedJob {
+  id: number;
+  bytes: Buffer | null;
+  attempts: number;
+}
+
+const BLOCKING: ReadonlySet<PrinterStatus['state']> = new Set(['offline', 'paper_out', 'cover_open', 'none']);
+
+export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
+  readonly owner: string;
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly log: PrintLogger;
+  private readonly getPrinter: () => PrinterTransport;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly pollMs: number;
+  private readonly statusCheck: boolean;
+
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private draining: Promise<DrainResult> | null = null;
+  private rerun = false;
+  private lastStatus: PrinterStatusEvent | null = null;
+
+  constructor(options: PrintWorkerOptions) {
+    super();
+    this.db = options.db;
+    this.clock = options.clock;
+    this.log = options.logger ?? (() => undefined);
+    const printer = options.printer;
+    this.getPrinter = typeof printer === 'function' ? printer : () => printer;
+    this.owner = options.owner ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.maxAttempts = options.maxAttempts ?? 20;
+    this.backoffBaseMs = options.backoffBaseMs ?? 2000;
+    this.backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
+    this.pollMs = options.pollMs ?? 5000;
+    this.statusCheck = options.statusCheck ?? true;
+  }
+
+  /** The last known printer status (null before the first check). */
+  get status(): PrinterStatusEvent | null {
+    return this.lastStatus;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for an in-flight send to settle. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.draining) await this.draining.catch(() => undefined);
+  }
+
+  /** Something new to print: drain now instead of at the next poll. */
+  kick(): void {
+    if (!this.running) return;
+    if (this.draining) this.rerun = true;
+    else this.schedule(0);
+  }
+
+  /** Asks the printer now and publishes the answer. */
+  async checkStatus(): Promise<PrinterStatusEvent> {
+    let status: PrinterStatus;
+    try {
+      status = await this.getPrinter().status();
+    } catch (err) {
+      status = { state: 'unknown', detail: `status check failed: ${(err as Error).message}` };
+    }
+    return this.publishStatus(status);
+  }
+
+  /** One pass: print every due job until none is left or the printer fails. */
+  drainOnce(): Promise<DrainResult> {
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    // The worker never keeps the process alive by itself.
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = null;
+    let result: DrainResult | null = null;
+    try {
+      result = await this.drainOnce();
+    } catch (err) {
+      this.log('error', 'print worker pass failed', { error: (err as Error).message });
+    }
+    if (!this.running) return;
+    if (this.rerun) {
+      this.rerun = false;
+      this.schedule(0);
+      return;
+    }
+    const nextDue = this.nextDueAt();
+    const now = this.clock.now();
+    const wait = result?.blockedBy || nextDue === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, nextDue - now));
+    this.schedule(wait);
+  }
+
+  private publishStatus(status: PrinterStatus): PrinterStatusEvent {
+    const event: PrinterStatusEvent = { state: status.state, detail: status.detail, at: this.clock.now() };
+    const changed = !this.lastStatus || this.lastStatus.state !== event.state || this.lastStatus.detail !== event.detail;
+    this.lastStatus = event;
+    if (changed) {
+      this.log(event.state === 'ok' ? 'info' : 'warn', `printer ${event.state}: ${event.detail}`);
+      this.emit('status', event);
+    }
+    return event;
+  }
+
+  private nextDueAt(): number | null {
+    const row = this.db
+      .prepare(`SELECT MIN(MAX(COALESCE(next_attempt_at, 0), COALESCE(lease_until, 0))) AS due FROM print_jobs WHERE state = 'pending'`)
+      .get() as { due: number | null };
+    return row.due;
+  }
+
+  private hasDueJob(now: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 FROM print_jobs WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ? LIMIT 1`,
+        )
+        .get(now, now) !== undefined
+    );
+  }
+
+  /** Leases the first due job (id order), atomically against other workers and processes. */
+  private claim(): ClaimedJob | null {
+    return tx(this.db, () => {
+      const now = this.clock.now();
+      const row = this.db
+        .prepare(
+          `SELECT id, bytes, attempts FROM print_jobs
+           WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ?
+           ORDER BY id LIMIT 1`,
+        )
+        .get(now, now) as ClaimedJob | undefined;
+      if (!row) return null;
+      this.db.prepare('UPDATE print_jobs SET lease_owner = ?, lease_until = ? WHERE id = ?').run(this.owner, now + this.leaseMs, row.id);
+      return row;
+    });
+  }
+
+  private emitJob(id: number): void {
+    const job = getJob(this.db, id);
+    if (job) this.emit('job', job);
+  }
+
+  /** Records why due jobs are waiting without spending their attempts. */
+  private markBlocked(status: PrinterStatus): void {
+    const now = this.clock.now();
+    const message = `printer ${status.state}: ${status.detail}`;
+    const rows = this.db
+      .prepare(
+        `UPDATE print_jobs SET last_error = ?
+         WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ? AND last_error IS NOT ?
+         RETURNING id`,
+      )
+      .all(message, now, now, message) as { id: number }[];
+    for (const { id } of rows) this.emitJob(id);
+  }
+
+  private backoff(attempts: number): number {
+    return Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
+  }
+
+  private async drain(): Promise<DrainResult> {
+    const result: DrainResult = { printed: 0, failed: 0, blockedBy: null };
+    for (;;) {
+      if (!this.hasDueJob(this.clock.now())) return result;
+      const printer = this.getPrinter();
+      if (this.statusCheck || !printer.reportsStatus) {
+        // Printers that report status are asked before every job (paper can run out mid-batch);
+        // for the others status() is a cheap connectivity check (device file, none).
+        const status = await this.checkStatus();
+        if (BLOCKING.has(status.state)) {
+          this.markBlocked(status);
+          result.blockedBy = status;
+          return result;
+        }
+      }
+      const job = this.claim();
+      if (!job) return result;
+      if (!job.bytes || job.bytes.length === 0) {
+        this.finish(job, new Error('job has no printer bytes'), true);
+        result.failed++;
+        continue;
+      }
+      try {
+        await printer.send(job.bytes);
+      } catch (err) {
+        this.finish(job, err as Error, false);
+        result.failed++;
+        if (err instanceof PrinterError) {
+          this.publishStatus({ state: err.code === 'PRINTER_OFFLINE' ? 'offline' : 'unknown', detail: err.message });
+        }
+        // The printer just failed: the rest waits for the next pass instead of failing in a burst.
+        return result;
+      }
+      this.finish(job, null, false);
+      result.printed++;
+      if (this.lastStatus?.state !== 'ok' && !printer.reportsStatus) this.publishStatus({ state: 'ok', detail: 'printed' });
+    }
+  }
+
+  /** Commits the outcome of one send; only this lease holder may. */
+  private finish(job: ClaimedJob, error: Error | null, permanent: boolean): void {
+    const now = this.clock.now();
+    const changed = tx(this.db, () => {
+      if (!error) {
+        return this.db
+          .prepare(
+            `UPDATE print_jobs SET state = 'printed', printed_at = ?, last_error = NULL, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+             WHERE id = ? AND lease_owner = ?`,
+          )
+          .run(now, job.id, this.owner).changes;
+      }
+      const attempts = job.attempts + 1;
+      const failed = permanent || attempts >= this.maxAttempts;
+      return this.db
+        .prepare(
+          `UPDATE print_jobs SET state = ?, attempts = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+           WHERE id = ? AND lease_owner = ?`,
+        )
+        .run(failed ? 'failed' : 'pending', attempts, error.message, failed ? null : now + this.backoff(attempts), job.id, this.owner).changes;
+    });
+    if (changed === 0) {
+      this.log('warn', 'print job lease was lost before its outcome was recorded', { jobId: job.id, owner: this.owner });
+    } else if (error) {
+      this.log('warn', `print job ${job.id} not printed: ${error.message}`, { jobId: job.id, attempts: job.attempts + 1 });
+    } else {
+      this.log('info', `print job ${job.id} printed`, { jobId: job.id });
+    }
+    this.emitJob(job.id);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Receipts as the runtime offers them: the hand-off from the revoke engine
+ * (a print job created inside the `revoked` transaction), reprints, test
+ * prints, printer status, and the print worker wired to the configured
+ * printer. The printing machinery itself lives in main/printer/.
+ */
+import type { PrintJob } from './domain';
+import { PosError } from './errors';
+import type { RuntimeEvents } from './events';
+import {
+  createPrinterTransport,
+  createRevokeReceiptJob,
+  createTestPrintJob,
+  getJob,
+  getReceiptForRevoke,
+  listJobs,
+  parsePrinterUri,
+  PrintWorker,
+  reprintRevokeReceipt,
+  resolvePrinterUri,
+  retryJob,
+  type JobFilter,
+  type PrinterStatus,
+  type PrinterTransport,
+  type PrintSettings,
+  type StoredReceipt,
+} from './printer';
+import { audit } from './store/audit';
+import { tx, type Db } from './store/db';
+import { OrdersRepo } from './store/orders';
+import { RevokesRepo, toRevoke } from './store/revokes';
+import type { Settings } from './store/settings';
+import { TerminalRepo, terminalInfo } from './store/terminal';
+import type { Clock } from './util/time';
+
+export interface PrintingDeps {
+  db: Db;
+  clock: Clock;
+  events: RuntimeEvents;
+  settings: () => Settings;
+  /** The printer URI (flag/env/setting), `virtual` allowed when `virtualPrinterUri` is given. */
+  printer: string;
+  /** Address of an embedded virtual printer, when one runs in this process. */
+  virtualPrinterUri?: string | null;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+  worker?: { backoffBaseMs?: number; backoffMaxMs?: number; pollMs?: number; maxAttempts?: number };
+}
+
+export const printerNotConfigured = () =>
+  new PosError('PRINTER_NOT_CONFIGURED', '未配置打印机：请在设置中选择打印机。', 'No printer is configured: choose one in the settings.');
+
+export class Printing {
+  readonly worker: PrintWorker;
+  private transport: PrinterTransport;
+  private uri: string;
+
+  constructor(private readonly deps: PrintingDeps) {
+    this.uri = deps.printer;
+    this.transport = this.makeTransport(deps.printer);
+    this.worker = new PrintWorker({
+      db: deps.db,
+      clock: deps.clock,
+      printer: () => this.transport,
+      ...(deps.log ? { logger: (level, message) => deps.log?.(level, message) } : {}),
+      ...deps.worker,
+    });
+    this.worker.on('job', (job) => deps.events.emit('print.updated', { jobId: job.id, state: job.state, error: job.lastError }));
+    this.worker.on('status', (s) => deps.events.emit('printer.changed', { status: s.state, detail: s.detail ?? null }));
+  }
+
+  /** The printer as configured (virtual shown as such). */
+  get printerUri(): string {
+    return this.uri;
+  }
+
+  /** Swaps the printer (settings change); validates the URI first. */
+  setPrinter(uri: string): void {
+    this.transport = this.makeTransport(uri);
+    this.uri = uri;
+    this.worker.kick();
+  }
+
+  printSettings(): PrintSettings {
+    const s = this.deps.settings();
+    return { paper: s.paperWidth, chinese: s.receiptChinese, printerType: s.printerType };
+  }
+
+  /** The revoke engine's hand-off: runs inside the transaction that records `revoked`. */
+  readonly onRevoked = (db: Db, revokeId: number, now: number): void => {
+    const revoke = new RevokesRepo(db).get(revokeId);
+    const terminal = new TerminalRepo(db).get();
+    const order = revoke && new OrdersRepo(db).get(revoke.order_sn);
+    if (!revoke || !terminal || !order) return;
+    createRevokeReceiptJob(db, { terminal: terminalInfo(terminal), order, revoke: toRevoke(revoke), settings: this.printSettings(), now });
+  };
+
+  start(): void {
+    this.worker.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  kick(): void {
+    this.worker.kick();
+  }
+
+  async status(): Promise<PrinterStatus> {
+    const s = await this.worker.checkStatus();
+    return { state: s.state, detail: s.detail };
+  }
+
+  testPrint(actor: string): number {
+    const now = this.deps.clock.now();
+    const row = new TerminalRepo(this.deps.db).get();
+    const id = tx(this.deps.db, () => {
+      const jobId = createTestPrintJob(this.deps.db, { terminal: row ? terminalInfo(row) : null, settings: this.printSettings(), now });
+      audit(this.deps.db, now, actor, 'print.printed', null, { jobId, kind: 'test', queued: true });
+      return jobId;
+    });
+    this.worker.kick();
+    return id;
+  }
+
+  /** A new job, marked as a copy, for a revoke that already has its receipt. */
+  reprint(revokeId: number, actor: string): number {
+    const now = this.deps.clock.now();
+    if (!getReceiptForRevoke(this.deps.db, revokeId)) {
+      throw new PosError('NO_RECEIPT', '此撤销没有可重打印的凭证（撤销尚未成功）。', 'This revoke has no receipt to reprint (it has not succeeded).', { revokeId });
+    }
+    const id = tx(this.deps.db, () => {
+      const jobId = reprintRevokeReceipt(this.deps.db, { revokeId, now, settings: this.printSettings() });
+      audit(this.deps.db, now, actor, 'print.reprint', null, { revokeId, jobId });
+      return jobId;
+    });
+    this.worker.kick();
+    return id;
+  }
+
+  receiptForRevoke(revokeId: number): StoredReceipt | null {
+    return getReceiptForRevoke(this.deps.db, revokeId);
+  }
+
+  jobs(filter: JobFilter = {}): PrintJob[] {
+    return listJobs(this.deps.db, filter);
+  }
+
+  job(id: number): PrintJob | null {
+    return getJob(this.deps.db, id);
+  }
+
+  retry(id: number, actor: string): boolean {
+    const now = this.deps.clock.now();
+    const changed = tx(this.deps.db, () => {
+      const ok = retryJob(this.deps.db, id, now);
+      if (ok) audit(this.deps.db, now, actor, 'print.retry', null, { jobId: id });
+      return ok;
+    });
+    if (changed) this.worker.kick();
+    return changed;
+  }
+
+  /** Runs print passes until the job is printed or failed, or the time is up; returns its last state. */
+  async waitForJob(id: number, timeoutMs: number): Promise<PrintJob | null> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const job = getJob(this.deps.db, id);
+      if (!job || job.state !== 'pending' || Date.now() >= until) return job;
+      const result = await this.worker.drainOnce();
+      const after = getJob(this.deps.db, id);
+      if (!after || after.state !== 'pending' || Date.now() >= until) return after;
+      if (result.blockedBy || after.attempts > 0) await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, until - Date.now()))));
+    }
+  }
+
+  private makeTransport(uri: string): PrinterTransport {
+    const parsed = parsePrinterUri(uri);
+    return createPrinterTransport(resolvePrinterUri(parsed, this.deps.virtualPrinterUri ?? null));
+  }
+}

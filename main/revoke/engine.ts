@@ -1,0 +1,691 @@
+/**
+ * The revoke engine: the durable state machine of ../shared/architecture.md.
+ * Every transition is one SQLite transaction committed before the next I/O;
+ * rows are worked under a lease so two processes sharing the data dir never
+ * act on the same revoke at once. Uncertain answers are resolved by `query`,
+ * never by re-sending, unless a query shows the order still PAID.
+ */
+import type { Order, Revoke } from '../domain';
+import { FINAL_REVOKE_STATES } from '../domain';
+import { PosError } from '../errors';
+import type { QueueStatus, RuntimeEvents } from '../events';
+import type { OrderRef, OrderService } from '../orders/service';
+import { orderFromSnapshot } from '../orders/service';
+import { audit } from '../store/audit';
+import { tx, type Db } from '../store/db';
+import { newOwnerId } from '../store/locks';
+import { RevokesRepo, toRevoke, type RevokePatch, type RevokeRow } from '../store/revokes';
+import type { Provisioning } from '../terminal/provisioning';
+import type { UpayClient } from '../upay/client';
+import type { OrderSnapshot } from '../upay/result';
+import { businessDay, businessDayEnd, type Clock } from '../util/time';
+import { interpretQuery, interpretRevoke, type Gateway, type RevokeVerdict } from './interpret';
+import { REVOKE_MESSAGES, revokeError, type RevokeMessageCode } from './messages';
+
+export interface RevokeTiming {
+  /** First query after an uncertain answer (~2 s). */
+  firstQueryMs: number;
+  /** Later queries (≥ 5 s). */
+  queryEveryMs: number;
+  /** How long a pending revoke is polled before a person is asked (~1 min). */
+  pendingWindowMs: number;
+  /** Outbox backoff for "not sent" failures. */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** Lease on a row while this process works it; longer than any gateway call. */
+  leaseMs: number;
+  /** Revoke requests written for one row at most (re-sent only after a query showed PAID). */
+  maxSends: number;
+}
+
+export const DEFAULT_TIMING: RevokeTiming = {
+  firstQueryMs: 2_000,
+  queryEveryMs: 5_000,
+  pendingWindowMs: 60_000,
+  backoffBaseMs: 1_000,
+  backoffCapMs: 60_000,
+  leaseMs: 120_000,
+  maxSends: 3,
+};
+
+export interface RevokeEngineDeps {
+  db: Db;
+  client: UpayClient;
+  provisioning: Provisioning;
+  orders: OrderService;
+  clock: Clock;
+  events: RuntimeEvents;
+  /** Lead time before the business day ends at which the cashier is warned. */
+  warningLeadMs: () => number;
+  /** Called inside the transaction that records `revoked`: creates the receipt's print job. */
+  onRevoked?: (db: Db, revokeId: number, now: number) => void;
+  timing?: Partial<RevokeTiming>;
+  /** Outbox concurrency (revokes in flight at once). */
+  concurrency?: number;
+  random?: () => number;
+  log?: (line: string) => void;
+}
+
+const WORKABLE = ['queued', 'pending', 'sending'] as const;
+
+export class RevokeEngine {
+  readonly repo: RevokesRepo;
+  readonly owner = newOwnerId('revoke');
+  private readonly timing: RevokeTiming;
+  private readonly concurrency: number;
+  private readonly inflight = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private pumpQueued = false;
+  private running = false;
+  private online = true;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: RevokeEngineDeps) {
+    this.repo = new RevokesRepo(deps.db);
+    this.timing = { ...DEFAULT_TIMING, ...deps.timing };
+    this.concurrency = Math.max(1, deps.concurrency ?? 4);
+  }
+
+  // ---------- public API ----------
+
+  /**
+   * A cashier's revoke. Returns after the first attempt settles (revoked,
+   * rejected, queued or pending); a second request for an order with an open
+   * (or successful) revoke returns that one without any gateway call.
+   */
+  async request(ref: OrderRef, operator: string | null, actor: string): Promise<Revoke> {
+    const order = await this.deps.orders.findOrImport(ref, actor);
+    const existing = this.repo.live(order.sn);
+    if (existing) return toRevoke(existing);
+    const reason = ineligibility(order, this.deps.clock.now());
+    if (!reason) await this.deps.provisioning.ensureCheckedIn(actor);
+    const signer = reason ? undefined : this.deps.provisioning.signer();
+
+    const now = this.deps.clock.now();
+    const created = tx(this.deps.db, () => {
+      const live = this.repo.live(order.sn);
+      if (live) return { row: live, fresh: false };
+      const base = {
+        order_sn: order.sn,
+        client_sn: order.clientSn,
+        operator,
+        requested_at: now,
+        updated_at: now,
+        queries: 0,
+        pending_since: null,
+        deadline_day: order.businessDay,
+        revoked_at: null,
+        gateway_code: null,
+        gateway_message: null,
+        last_result_code: null,
+        warned_at: null,
+      };
+      if (reason) {
+        const err = revokeError(reason);
+        const id = this.repo.insert({
+          ...base,
+          state: 'rejected',
+          attempts: 0,
+          next_attempt_at: null,
+          error_code: err.code,
+          error_zh: err.messageZh,
+          error_en: err.messageEn,
+          lease_owner: null,
+          lease_until: null,
+        });
+        audit(this.deps.db, now, actor, 'revoke.requested', order.sn, { revokeId: id, operator });
+        audit(this.deps.db, now, actor, 'revoke.resolved', order.sn, { revokeId: id, state: 'rejected', code: reason });
+        return { row: this.repo.get(id)!, fresh: true };
+      }
+      // Write-ahead: the intent (already marked as being sent, under our lease) commits before the request leaves.
+      const id = this.repo.insert({
+        ...base,
+        state: 'sending',
+        attempts: 1,
+        next_attempt_at: null,
+        error_code: null,
+        error_zh: null,
+        error_en: null,
+        lease_owner: this.owner,
+        lease_until: now + this.timing.leaseMs,
+      });
+      audit(this.deps.db, now, actor, 'revoke.requested', order.sn, { revokeId: id, operator });
+      return { row: this.repo.get(id)!, fresh: true };
+    });
+    if (!created.fresh || created.row.state === 'rejected') {
+      if (created.fresh) this.emit(created.row);
+      return toRevoke(created.row);
+    }
+    const row = created.row;
+    this.emit(row);
+    this.inflight.add(row.id);
+    try {
+      const res = await this.deps.client.revoke(signer!, { sn: row.order_sn });
+      this.applyRevoke(row, interpretRevoke(res));
+    } catch (err) {
+      // Unexpected (vault, disk): the row stays `sending` under our lease; recovery queries it.
+      this.release(row.id);
+      throw err;
+    } finally {
+      this.inflight.delete(row.id);
+      this.kick();
+    }
+    return toRevoke(this.repo.get(row.id)!);
+  }
+
+  /** A person's "query again" on a pending or needs_attention revoke. */
+  async queryAgain(id: number, actor: string): Promise<Revoke> {
+    const row = this.repo.get(id);
+    if (!row) throw new PosError('REVOKE_NOT_FOUND', `找不到撤销记录 ${id}。`, `Revoke ${id} was not found.`);
+    if ((FINAL_REVOKE_STATES as readonly string[]).includes(row.state) || row.state === 'queued') return toRevoke(row);
+    const claimed = this.claim(id, ['pending', 'sending', 'needs_attention']);
+    if (!claimed) return toRevoke(this.repo.get(id)!);
+    this.inflight.add(id);
+    try {
+      audit(this.deps.db, this.deps.clock.now(), actor, 'revoke.query', claimed.order_sn, { revokeId: id });
+      await this.resolveByQuery(claimed, true);
+    } finally {
+      this.inflight.delete(id);
+      this.kick();
+    }
+    return toRevoke(this.repo.get(id)!);
+  }
+
+  get(id: number): Revoke | undefined {
+    const r = this.repo.get(id);
+    return r && toRevoke(r);
+  }
+
+  forOrder(sn: string): Revoke | undefined {
+    const r = this.repo.live(sn) ?? this.repo.latest(sn);
+    return r && toRevoke(r);
+  }
+
+  open(): Revoke[] {
+    return this.repo.open().map(toRevoke);
+  }
+
+  queueStatus(): QueueStatus {
+    const c = this.repo.counts();
+    return {
+      queued: c.queued,
+      pending: c.pending,
+      sending: c.sending,
+      needsAttention: c.needsAttention,
+      oldestAgeMs: c.oldestOpenAt === null ? null : Math.max(0, this.deps.clock.now() - c.oldestOpenAt),
+      online: this.online,
+    };
+  }
+
+  isOnline(): boolean {
+    return this.online;
+  }
+
+  /** The app's connectivity signal: coming back online sends the queue at once. */
+  setOnline(online: boolean): void {
+    const now = this.deps.clock.now();
+    if (online) this.deps.db.prepare("UPDATE revokes SET next_attempt_at = ? WHERE state = 'queued'").run(now);
+    this.noteConnectivity(online);
+    if (online) this.kick();
+  }
+
+  /**
+   * Starts the outbox worker. Rows left by a crashed process resume: `sending`
+   * and `pending` are resolved by query first, `queued` is sent.
+   */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const now = this.deps.clock.now();
+    tx(this.deps.db, () => {
+      for (const row of this.repo.open()) {
+        if (row.lease_owner && row.lease_owner !== this.owner && !leaseOwnerDead(row.lease_owner) && (row.lease_until ?? 0) > now) continue;
+        if (row.state === 'sending') {
+          // We cannot know whether the request left: ask the gateway before anything else.
+          this.repo.update(row.id, { state: 'pending', pending_since: now, next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now });
+        } else if (row.state === 'pending' || row.state === 'queued') {
+          this.repo.update(row.id, { next_attempt_at: now, lease_owner: null, lease_until: null });
+        }
+      }
+    });
+    this.kick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Resolves when no gateway call of this process is in flight (after stop(), before closing the database). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Resolves when nothing is in flight in this process and no open row is due now. */
+  async idle(): Promise<void> {
+    if (this.isIdle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Runs the worker now (tests, "drain now", the online signal). */
+  kick(): void {
+    if (!this.running || this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  // ---------- worker ----------
+
+  private isIdle(): boolean {
+    if (this.inflight.size > 0) return false;
+    const next = this.nextWake();
+    return next === null || next > this.deps.clock.now();
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    const now = this.deps.clock.now();
+    this.sweepDeadlines(now);
+    const free = this.concurrency - this.inflight.size;
+    if (free > 0) {
+      const rows = this.repo.due(now, this.concurrency * 4);
+      let started = 0;
+      for (const row of rows) {
+        if (started >= free) break;
+        if (this.inflight.has(row.id)) continue;
+        const claimed = this.claim(row.id, [...WORKABLE]);
+        if (!claimed) continue;
+        started++;
+        this.inflight.add(row.id);
+        void this.work(claimed)
+          .catch((err: unknown) => {
+            this.deps.log?.(`revoke ${row.id}: ${(err as Error).message}`);
+            this.release(row.id, this.deps.clock.now() + this.timing.queryEveryMs);
+          })
+          .finally(() => {
+            this.inflight.delete(row.id);
+            this.kick();
+          });
+      }
+    }
+    this.arm();
+    if (this.isIdle()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Earliest time any row needs this process: due work, a deadline, or a warning. */
+  private nextWake(): number | null {
+    let t = this.repo.nextDue(this.owner);
+    const lead = this.deps.warningLeadMs();
+    for (const d of this.deps.db
+      .prepare("SELECT DISTINCT deadline_day AS day, warned_at FROM revokes WHERE state IN ('queued', 'pending')")
+      .all() as Array<{ day: string; warned_at: number | null }>) {
+      const end = businessDayEnd(d.day);
+      const candidate = d.warned_at === null ? end - lead : end;
+      t = t === null ? candidate : Math.min(t, candidate);
+    }
+    return t;
+  }
+
+  private arm(): void {
+    const next = this.nextWake();
+    if (next === null) return;
+    const now = this.deps.clock.now();
+    if (next >= this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    // Bounded so a changed clock (tests, NTP) is noticed; unref so a CLI can exit.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.kick();
+    }, Math.min(Math.max(0, next - now), 30_000));
+    this.timer.unref();
+  }
+
+  /** Expires queued revokes whose business day is over; warns once when the end is near. */
+  private sweepDeadlines(now: number): void {
+    const today = businessDay(now);
+    const lead = this.deps.warningLeadMs();
+    const stale = this.deps.db
+      .prepare("SELECT * FROM revokes WHERE state = 'queued' AND deadline_day < ? AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)")
+      .all(today, now, this.owner) as RevokeRow[];
+    for (const row of stale) this.expire(row, now);
+    const near = this.deps.db
+      .prepare("SELECT * FROM revokes WHERE state IN ('queued', 'pending') AND warned_at IS NULL AND deadline_day >= ?")
+      .all(today) as RevokeRow[];
+    for (const row of near) {
+      const end = businessDayEnd(row.deadline_day);
+      if (end - now > lead) continue;
+      const warned = tx(this.deps.db, () => {
+        const changed = this.deps.db.prepare('UPDATE revokes SET warned_at = ? WHERE id = ? AND warned_at IS NULL').run(now, row.id).changes;
+        if (changed) audit(this.deps.db, now, 'system', 'revoke.warning', row.order_sn, { revokeId: row.id, deadlineAt: end });
+        return changed > 0;
+      });
+      if (warned) {
+        this.deps.events.emit('revoke.warning', {
+          revoke: toRevoke(this.repo.get(row.id)!),
+          deadlineAt: end,
+          messageZh: REVOKE_MESSAGES.DEADLINE_NEAR.zh,
+          messageEn: REVOKE_MESSAGES.DEADLINE_NEAR.en,
+        });
+      }
+    }
+  }
+
+  private async work(row: RevokeRow): Promise<void> {
+    if (row.state === 'queued') {
+      if (businessDay(this.deps.clock.now()) > row.deadline_day) return this.expire(row, this.deps.clock.now());
+      await this.send(row);
+    } else {
+      await this.resolveByQuery(row, false);
+    }
+  }
+
+  /** Sends (or re-sends) the revoke for a claimed row. */
+  private async send(row: RevokeRow): Promise<void> {
+    await this.deps.provisioning.ensureCheckedIn('system');
+    const signer = this.deps.provisioning.signer();
+    const now = this.deps.clock.now();
+    this.transition(row, { state: 'sending', attempts: row.attempts + 1, next_attempt_at: null, lease_until: now + this.timing.leaseMs }, 'revoke.sent');
+    const res = await this.deps.client.revoke(signer, { sn: row.order_sn });
+    this.applyRevoke({ ...row, attempts: row.attempts + 1, state: 'sending' }, interpretRevoke(res));
+  }
+
+  private applyRevoke(row: RevokeRow, v: RevokeVerdict): void {
+    const now = this.deps.clock.now();
+    switch (v.to) {
+      case 'revoked':
+        this.noteConnectivity(true);
+        return this.markRevoked(row, v.order, v.resultCode);
+      case 'rejected':
+        this.noteConnectivity(true);
+        return this.markRejected(row, v.code, v.gateway, v.resultCode);
+      case 'confirm_refusal': {
+        this.noteConnectivity(true);
+        const err = revokeError('GATEWAY_REFUSED', v.gateway);
+        return this.toPending(row, now, v.resultCode, {
+          error_code: err.code,
+          error_zh: err.messageZh,
+          error_en: err.messageEn,
+          gateway_code: v.gateway.code,
+          gateway_message: v.gateway.message,
+        });
+      }
+      case 'pending':
+        return this.toPending(row, now, v.resultCode, v.gateway ? { gateway_code: v.gateway.code, gateway_message: v.gateway.message } : {});
+      case 'queued': {
+        if (v.reason !== 'illegal_sign' && v.reason !== 'maintenance') this.noteConnectivity(false);
+        const tries = Math.max(1, row.attempts);
+        const delay = Math.min(this.timing.backoffCapMs, this.timing.backoffBaseMs * 2 ** Math.min(tries - 1, 20));
+        const jittered = Math.round(delay / 2 + (this.deps.random ?? Math.random)() * (delay / 2));
+        const err = v.code ? revokeError(v.code, v.gateway) : revokeError('QUEUED');
+        this.transition(
+          row,
+          {
+            state: 'queued',
+            next_attempt_at: now + jittered,
+            error_code: err.code,
+            error_zh: err.messageZh,
+            error_en: err.messageEn,
+            gateway_code: v.gateway?.code ?? null,
+            gateway_message: v.gateway?.message ?? null,
+            lease_owner: null,
+            lease_until: null,
+          },
+          null,
+        );
+        return;
+      }
+    }
+  }
+
+  private toPending(row: RevokeRow, now: number, resultCode: string | null, extra: RevokePatch): void {
+    const err = extra.error_code ? null : revokeError('PENDING');
+    this.transition(
+      row,
+      {
+        state: 'pending',
+        pending_since: row.pending_since ?? now,
+        next_attempt_at: now + this.timing.firstQueryMs,
+        last_result_code: resultCode ?? row.last_result_code,
+        ...(err ? { error_code: err.code, error_zh: err.messageZh, error_en: err.messageEn } : {}),
+        ...extra,
+        lease_owner: null,
+        lease_until: null,
+      },
+      null,
+    );
+  }
+
+  /** Asks the gateway for the order's status: the truth for an uncertain revoke. */
+  private async resolveByQuery(row: RevokeRow, byPerson: boolean): Promise<void> {
+    const signer = this.deps.provisioning.signer();
+    const res = await this.deps.client.query(signer, { sn: row.order_sn });
+    const now = this.deps.clock.now();
+    const verdict = interpretQuery(res);
+    const queried = { ...row, queries: row.queries + 1 };
+    if (res.ok || res.kind !== 'not_sent') this.noteConnectivity(true);
+    else this.noteConnectivity(false);
+    switch (verdict.to) {
+      case 'revoked':
+        return this.markRevoked(queried, verdict.order, row.last_result_code);
+      case 'refunded':
+        this.updateOrder(verdict.order, now);
+        return this.markRejected(queried, 'REFUNDED', { code: null, message: null }, row.last_result_code);
+      case 'still_paid': {
+        // The revoke did not happen. A confirmed refusal ends here; otherwise re-sending is safe now.
+        if (row.error_code === 'GATEWAY_REFUSED') {
+          return this.markRejected(queried, 'GATEWAY_REFUSED', { code: row.gateway_code, message: row.gateway_message }, row.last_result_code);
+        }
+        if (businessDay(now) > row.deadline_day) return this.expire(queried, now);
+        if (row.attempts >= this.timing.maxSends) return this.needsAttention(queried, now);
+        this.transition(queried, { queries: queried.queries }, null);
+        return this.send(queried);
+      }
+      case 'unknown': {
+        const since = row.pending_since ?? now;
+        if (byPerson || now - since >= this.timing.pendingWindowMs) return this.needsAttention(queried, now);
+        this.transition(
+          queried,
+          {
+            state: 'pending',
+            queries: queried.queries,
+            pending_since: since,
+            next_attempt_at: now + this.timing.queryEveryMs,
+            lease_owner: null,
+            lease_until: null,
+          },
+          null,
+        );
+        return;
+      }
+    }
+  }
+
+  // ---------- transitions (one transaction each) ----------
+
+  private markRevoked(row: RevokeRow, snapshot: OrderSnapshot | null, resultCode: string | null): void {
+    const now = this.deps.clock.now();
+    tx(this.deps.db, () => {
+      const current = this.repo.get(row.id);
+      if (!current || current.state === 'revoked') return;
+      this.repo.update(row.id, {
+        state: 'revoked',
+        attempts: row.attempts,
+        queries: row.queries,
+        revoked_at: now,
+        updated_at: now,
+        next_attempt_at: null,
+        last_result_code: resultCode,
+        error_code: null,
+        error_zh: null,
+        error_en: null,
+        lease_owner: null,
+        lease_until: null,
+      });
+      this.deps.orders.repo.setStatus(row.order_sn, 'CANCELED', 0, now);
+      if (snapshot) this.updateOrderInTx(snapshot, now, 'CANCELED');
+      audit(this.deps.db, now, 'system', 'revoke.resolved', row.order_sn, { revokeId: row.id, state: 'revoked', resultCode });
+      this.deps.onRevoked?.(this.deps.db, row.id, now);
+    });
+    this.emit(this.repo.get(row.id)!);
+  }
+
+  private markRejected(row: RevokeRow, code: RevokeMessageCode, gateway: Gateway, resultCode: string | null): void {
+    const err = revokeError(code, gateway);
+    this.transition(
+      row,
+      {
+        state: 'rejected',
+        attempts: row.attempts,
+        queries: row.queries,
+        next_attempt_at: null,
+        error_code: err.code,
+        error_zh: err.messageZh,
+        error_en: err.messageEn,
+        gateway_code: gateway.code,
+        gateway_message: gateway.message,
+        last_result_code: resultCode ?? row.last_result_code,
+        lease_owner: null,
+        lease_until: null,
+      },
+      'revoke.resolved',
+    );
+  }
+
+  private needsAttention(row: RevokeRow, now: number): void {
+    const err = revokeError('NEEDS_ATTENTION', row.gateway_code || row.gateway_message ? { code: row.gateway_code, message: row.gateway_message } : undefined);
+    this.transition(
+      row,
+      {
+        state: 'needs_attention',
+        queries: row.queries,
+        next_attempt_at: null,
+        pending_since: row.pending_since ?? now,
+        error_code: err.code,
+        error_zh: err.messageZh,
+        error_en: err.messageEn,
+        lease_owner: null,
+        lease_until: null,
+      },
+      'revoke.resolved',
+    );
+  }
+
+  private expire(row: RevokeRow, now: number): void {
+    const err = revokeError('EXPIRED');
+    this.transition(
+      row,
+      {
+        state: 'expired',
+        queries: row.queries,
+        next_attempt_at: null,
+        error_code: err.code,
+        error_zh: err.messageZh,
+        error_en: err.messageEn,
+        lease_owner: null,
+        lease_until: null,
+        updated_at: now,
+      },
+      'revoke.resolved',
+    );
+  }
+
+  /** Applies a patch in one transaction, only if nobody else took the row meanwhile. */
+  private transition(row: RevokeRow, patch: RevokePatch, action: 'revoke.sent' | 'revoke.resolved' | null): void {
+    const now = this.deps.clock.now();
+    const applied = tx(this.deps.db, () => {
+      const current = this.repo.get(row.id);
+      if (!current || (FINAL_REVOKE_STATES as readonly string[]).includes(current.state)) return false;
+      if (current.lease_owner && current.lease_owner !== this.owner && (current.lease_until ?? 0) > now) return false;
+      this.repo.update(row.id, { updated_at: now, ...patch });
+      if (action) {
+        audit(this.deps.db, now, 'system', action, row.order_sn, {
+          revokeId: row.id,
+          state: patch.state ?? current.state,
+          ...(patch.error_code ? { code: patch.error_code } : {}),
+          ...(patch.gateway_code ? { gatewayCode: patch.gateway_code } : {}),
+        });
+      }
+      return true;
+    });
+    if (applied && patch.state !== undefined) this.emit(this.repo.get(row.id)!);
+  }
+
+  /** Takes the row's lease if it is in one of `states` and nobody live holds it; returns the fresh row. */
+  private claim(id: number, states: string[]): RevokeRow | undefined {
+    const now = this.deps.clock.now();
+    return tx(this.deps.db, () => {
+      const row = this.repo.get(id);
+      if (!row || !states.includes(row.state)) return undefined;
+      if (row.lease_owner && row.lease_owner !== this.owner && (row.lease_until ?? 0) > now && !leaseOwnerDead(row.lease_owner)) return undefined;
+      this.repo.update(id, { lease_owner: this.owner, lease_until: now + this.timing.leaseMs });
+      return this.repo.get(id);
+    });
+  }
+
+  private release(id: number, nextAttemptAt?: number): void {
+    this.deps.db
+      .prepare('UPDATE revokes SET lease_owner = NULL, lease_until = NULL, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND lease_owner = ?')
+      .run(nextAttemptAt ?? null, id, this.owner);
+  }
+
+  private updateOrder(snapshot: OrderSnapshot, now: number): void {
+    tx(this.deps.db, () => this.updateOrderInTx(snapshot, now));
+  }
+
+  private updateOrderInTx(snapshot: OrderSnapshot, now: number, status?: string): void {
+    const input = orderFromSnapshot(snapshot, now);
+    if (!input) return;
+    const existing = this.deps.orders.repo.get(input.sn);
+    if (!existing) return;
+    // Keep our finish time: the day an order belongs to never moves.
+    this.deps.orders.repo.upsert({ ...input, finishedAt: existing.finishedAt, status: status ?? input.status }, now);
+  }
+
+  private noteConnectivity(online: boolean): void {
+    if (online === this.online) return;
+    this.online = online;
+    this.deps.events.emit('connectivity.changed', { online, at: this.deps.clock.now() });
+    this.deps.events.emit('queue.changed', this.queueStatus());
+  }
+
+  private emit(row: RevokeRow): void {
+    this.deps.events.emit('revoke.updated', toRevoke(row));
+    this.deps.events.emit('queue.changed', this.queueStatus());
+  }
+}
+
+/** Why an order cannot be revoked, checked before any gateway call; undefined when it can. */
+export function ineligibility(order: Order, now: number): RevokeMessageCode | undefined {
+  if (order.status === 'CANCELED' || order.status === 'PAY_CANCELED') return 'ALREADY_VOIDED';
+  if (order.status === 'REFUNDED' || order.status === 'PARTIAL_REFUNDED' || order.status === 'REFUND_INPROGRESS') return 'REFUNDED';
+  if (order.status !== 'PAID') return 'NOT_PAID';
+  if (order.netCents < order.totalCents) return 'REFUNDED';
+  if (order.totalCents <= 0) return 'ZERO_AMOUNT';
+  if (order.businessDay !== businessDay(now)) return 'NOT_TODAY';
+  return undefined;
+}
+
+/** True when a lease owner id names a process on this machine that no longer runs. */
+function leaseOwnerDead(owner: string): boolean {
+  const pid = Number(owner.split(':')[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The composition root: createRuntime(options) opens the data dir's database,
+ * builds the services from injected I/O (gateway domain or dispatcher,
+ * printer, clock, key vault, logger) and starts the workers. The Electron
+ * shell, the CLI, the benchmarks and the tests all use it.
+ */
+import type { Dispatcher } from 'undici';
+import { RuntimeEvents } from './events';
+import { OrderService } from './orders/service';
+import { Printing, type PrintingDeps } from './printing';
+import { RevokeEngine, type RevokeTiming } from './revoke/engine';
+import { openDb, type Db } from './store/db';
+import { getSettings, setSettings, type Settings } from './store/settings';
+import { Provisioning } from './terminal/provisioning';
+import { FileKeyVault, type KeyVault } from './terminal/vault';
+import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
+import { parsePrinterUri } from './printer';
+import { systemClock, type Clock } from './util/time';
+
+export interface Logger {
+  info(line: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface RuntimeOptions {
+  dataDir: string;
+  /** Gateway origin (production, or the sandbox's http://127.0.0.1:PORT); default: the stored setting, else production. */
+  apiDomain?: string;
+  dispatcher?: Dispatcher;
+  /** One timeout for every gateway call (ms). */
+  timeoutMs?: number;
+  clock?: Clock;
+  vault?: KeyVault;
+  logger?: Logger;
+  timing?: Partial<RevokeTiming>;
+  concurrency?: number;
+  /** Start the outbox and print workers (default true). */
+  startWorkers?: boolean;
+  /** Printer URI (tcp://host:port, a device path, virtual, none); default: the stored setting, else none. */
+  printer?: string;
+  /** Address of an embedded virtual printer (what `virtual` means in this process). */
+  virtualPrinterUri?: string | null;
+  /** Print worker tuning (tests). */
+  printWorker?: PrintingDeps['worker'];
+  random?: () => number;
+}
+
+export interface Runtime {
+  readonly dataDir: string;
+  readonly apiDomain: string;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly events: RuntimeEvents;
+  readonly client: UpayClient;
+  readonly terminal: Provisioning;
+  readonly orders: OrderService;
+  readonly revokes: RevokeEngine;
+  readonly vault: KeyVault;
+  readonly printing: Printing;
+  readonly logger: Logger;
+  settings(): Settings;
+  updateSettings(patch: Record<string, unknown>, actor: string): Settings;
+  close(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const db = openDb(options.dataDir);
+  const vault = options.vault ?? new FileKeyVault(options.dataDir);
+  const events = new RuntimeEvents();
+  let settings = getSettings(db);
+  const client = new UpayClient({
+    apiDomain: options.apiDomain ?? settings.apiDomain ?? PRODUCTION_API_DOMAIN,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...((options.timeoutMs ?? settings.timeoutMs) !== undefined ? { timeoutMs: options.timeoutMs ?? settings.timeoutMs } : {}),
+  });
+  const terminal = new Provisioning({ db, vault, client, clock, log: (l) => logger.info(l), osInfo: `${process.platform}`, sdkVersion: 'upay-pos/0.1' });
+  const orders = new OrderService({ db, client, provisioning: terminal, clock });
+  const printing = new Printing({
+    db,
+    clock,
+    events,
+    settings: () => settings,
+    printer: options.printer ?? settings.printer ?? 'none',
+    virtualPrinterUri: options.virtualPrinterUri ?? null,
+    log: (level, message) => (level === 'error' ? logger.error(message) : level === 'warn' ? logger.warn(message) : logger.info(message)),
+    ...(options.printWorker ? { worker: options.printWorker } : {}),
+  });
+  const revokes = new RevokeEngine({
+    db,
+    client,
+    provisioning: terminal,
+    orders,
+    clock,
+    events,
+    warningLeadMs: () => settings.expiryWarningMinutes * 60_000,
+    onRevoked: printing.onRevoked,
+    ...(options.timing ? { timing: options.timing } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    log: (l) => logger.warn(l),
+  });
+
+  const pruned = orders.prune(settings.retentionDays);
+  if (pruned) logger.info(`pruned ${pruned} orders older than ${settings.retentionDays} days`);
+  // A revoked receipt is printed as soon as its transaction commits.
+  events.on('revoke.updated', (r) => {
+    if (r.state === 'revoked') printing.kick();
+  });
+  if (options.startWorkers !== false) {
+    revokes.start();
+    printing.start();
+  }
+
+  let closed = false;
+  return {
+    dataDir: options.dataDir,
+    apiDomain: client.apiDomain,
+    db,
+    clock,
+    events,
+    client,
+    terminal,
+    orders,
+    revokes,
+    vault,
+    printing,
+    logger,
+    settings: () => settings,
+    updateSettings(patch, actor) {
+      // A printer that cannot be used is refused before it is stored.
+      if (typeof patch.printer === 'string') parsePrinterUri(patch.printer);
+      settings = setSettings(db, patch, actor, clock.now());
+      if (typeof patch.printer === 'string' && options.printer === undefined) printing.setPrinter(patch.printer);
+      return settings;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      revokes.stop();
+      await revokes.settled();
+      await printing.stop();
+      await client.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The embedded default: a sandbox Upay gateway and a virtual ESC/POS printer,
+ * both on loopback, started together. Used by `upay-pos sandbox`, the demo,
+ * the app in sandbox mode, and the tests.
+ */
+import type { Clock } from '../util/time';
+import { createSandboxGateway, type SandboxGateway, type SandboxGatewayOptions } from './gateway';
+import { createVirtualPrinter, type VirtualPrinter } from './virtual-printer';
+
+export { createSandboxGateway, type SandboxGateway } from './gateway';
+export { createVirtualPrinter, type VirtualPrinter } from './virtual-printer';
+
+export interface Sandbox {
+  gateway: SandboxGateway;
+  printer: VirtualPrinter;
+  close(): Promise<void>;
+}
+
+export async function createSandbox(
+  options: { host?: string; port?: number; printerPort?: number; clock?: Clock; gateway?: SandboxGatewayOptions } = {},
+): Promise<Sandbox> {
+  const gateway = await createSandboxGateway({
+    ...options.gateway,
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  let printer: VirtualPrinter;
+  try {
+    printer = await createVirtualPrinter({
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.printerPort !== undefined ? { port: options.printerPort } : {}),
+    });
+  } catch (err) {
+    await gateway.close();
+    throw err;
+  }
+  return {
+    gateway,
+    printer,
+    async close() {
+      await Promise.all([gateway.close(), printer.close()]);
+    },
+  };
+}

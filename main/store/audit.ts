@@ -1,0 +1,44 @@
+/** The append-only audit log: who did what, when (triggers forbid UPDATE and DELETE). */
+import type { Db } from './db';
+
+export type AuditAction =
+  | 'terminal.activated'
+  | 'terminal.checkin'
+  | 'order.recorded'
+  | 'order.imported'
+  | 'revoke.requested'
+  | 'revoke.sent'
+  | 'revoke.resolved'
+  | 'revoke.query'
+  | 'revoke.warning'
+  | 'print.printed'
+  | 'print.failed'
+  | 'print.reprint'
+  | 'print.retry'
+  | 'settings.changed'
+  | 'orders.pruned';
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  action: AuditAction;
+  subject: string | null;
+  details: Record<string, unknown> | null;
+}
+
+/** Appends one entry; call inside the transaction whose change it records. */
+export function audit(db: Db, at: number, actor: string, action: AuditAction, subject: string | null, details?: Record<string, unknown>): void {
+  db.prepare('INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)').run(
+    at,
+    actor,
+    action,
+    subject,
+    details ? JSON.stringify(details) : null,
+  );
+}
+
+export function listAudit(db: Db, limit = 100): AuditEntry[] {
+  const rows = db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as Array<Omit<AuditEntry, 'details'> & { details: string | null }>;
+  return rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null }));
+}

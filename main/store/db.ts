@@ -1,0 +1,61 @@
+/**
+ * Opens the one SQLite file of a data dir (`<dataDir>/upay-pos.db`) with the
+ * settings the product relies on: WAL (the CLI and the app share the file),
+ * synchronous=FULL (a committed revoke survives power loss), foreign keys, a
+ * busy timeout (a second process waits instead of failing), and migrates it.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { StoreError } from './errors';
+import { migrate } from './migrate';
+
+export { StoreError };
+
+export type Db = Database.Database;
+
+export const DB_FILE = 'upay-pos.db';
+
+export interface OpenOptions {
+  /** Milliseconds a writer waits for another process's lock. */
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+export function openDb(dataDir: string, options: OpenOptions = {}): Db {
+  const file = path.join(dataDir, DB_FILE);
+  let db: Db;
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 });
+  } catch (err) {
+    throw new StoreError('STORE_UNWRITABLE', `cannot open the database ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    if (!options.readonly) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    if (!options.readonly) migrate(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    const e = err as { code?: string; message: string };
+    const code =
+      e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT'
+        ? 'STORE_CORRUPT'
+        : e.code === 'SQLITE_READONLY' || e.code === 'SQLITE_CANTOPEN' || e.code === 'SQLITE_FULL' || e.code === 'SQLITE_IOERR_WRITE'
+          ? 'STORE_UNWRITABLE'
+          : 'STORE_FAILED';
+    throw new StoreError(code, `cannot prepare the database ${file}: ${e.message}`, { cause: err });
+  }
+  return db;
+}
+
+/**
+ * Runs `fn` in an IMMEDIATE transaction (the write lock is taken up front, so
+ * two processes never deadlock upgrading a read lock) and commits before
+ * returning: the caller may do I/O after it returns, never inside.
+ */
+export function tx<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

@@ -1,0 +1,134 @@
+/** The orders table: record, import (upsert from a gateway snapshot), list a business day, search, prune. */
+import type { Order, OrderInput } from '../domain';
+import { businessDay, businessDayStart } from '../util/time';
+import type { Db } from './db';
+
+interface OrderRow {
+  sn: string;
+  client_sn: string;
+  trade_no: string | null;
+  total_cents: number;
+  net_cents: number;
+  payway: string | null;
+  payway_name: string | null;
+  subject: string | null;
+  operator: string | null;
+  finished_at: number;
+  status: string;
+  business_day: string;
+  updated_at: number;
+}
+
+function fromRow(r: OrderRow): Order {
+  return {
+    sn: r.sn,
+    clientSn: r.client_sn,
+    tradeNo: r.trade_no,
+    totalCents: r.total_cents,
+    netCents: r.net_cents,
+    payway: r.payway,
+    paywayName: r.payway_name,
+    subject: r.subject,
+    operator: r.operator,
+    finishedAt: r.finished_at,
+    status: r.status,
+    businessDay: r.business_day,
+    updatedAt: r.updated_at,
+  };
+}
+
+export class OrderConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrderConflictError';
+  }
+}
+
+export class OrdersRepo {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Inserts or updates an order by sn. A client_sn already used by another sn
+   * is a conflict (the gateway keeps client_sn unique per terminal too).
+   */
+  upsert(input: OrderInput, now: number): Order {
+    const other = this.db.prepare('SELECT sn FROM orders WHERE client_sn = ? AND sn <> ?').get(input.clientSn, input.sn) as { sn: string } | undefined;
+    if (other) throw new OrderConflictError(`client_sn ${input.clientSn} already belongs to order ${other.sn}`);
+    this.db
+      .prepare(
+        `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
+         VALUES (@sn, @clientSn, @tradeNo, @totalCents, @netCents, @payway, @paywayName, @subject, @operator, @finishedAt, @status, @businessDay, @now)
+         ON CONFLICT (sn) DO UPDATE SET client_sn = excluded.client_sn, trade_no = COALESCE(excluded.trade_no, trade_no),
+           total_cents = excluded.total_cents, net_cents = excluded.net_cents, payway = COALESCE(excluded.payway, payway),
+           payway_name = COALESCE(excluded.payway_name, payway_name), subject = COALESCE(excluded.subject, subject),
+           operator = COALESCE(excluded.operator, operator), finished_at = excluded.finished_at, status = excluded.status,
+           business_day = excluded.business_day, updated_at = excluded.updated_at`,
+      )
+      .run({ ...input, businessDay: businessDay(input.finishedAt), now });
+    return this.get(input.sn)!;
+  }
+
+  setStatus(sn: string, status: string, netCents: number | null, now: number): void {
+    this.db
+      .prepare('UPDATE orders SET status = ?, net_cents = COALESCE(?, net_cents), updated_at = ? WHERE sn = ?')
+      .run(status, netCents, now, sn);
+  }
+
+  get(sn: string): Order | undefined {
+    const r = this.db.prepare('SELECT * FROM orders WHERE sn = ?').get(sn) as OrderRow | undefined;
+    return r && fromRow(r);
+  }
+
+  getByClientSn(clientSn: string): Order | undefined {
+    const r = this.db.prepare('SELECT * FROM orders WHERE client_sn = ?').get(clientSn) as OrderRow | undefined;
+    return r && fromRow(r);
+  }
+
+  find(ref: { sn?: string | undefined; clientSn?: string | undefined }): Order | undefined {
+    if (ref.sn !== undefined) return this.get(ref.sn);
+    if (ref.clientSn !== undefined) return this.getByClientSn(ref.clientSn);
+    return undefined;
+  }
+
+  /** The business day's orders, newest first. */
+  listDay(day: string, limit = 10_000): Order[] {
+    const rows = this.db
+      .prepare('SELECT * FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT ?')
+      .all(day, limit) as OrderRow[];
+    return rows.map(fromRow);
+  }
+
+  /**
+   * Search by sn / client_sn (exact or prefix) or amount in cents (exact),
+   * within one business day when `day` is given.
+   */
+  search(q: { text?: string | undefined; amountCents?: number | undefined; day?: string | undefined; limit?: number | undefined }): Order[] {
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    if (q.day !== undefined) {
+      where.push('business_day = @day');
+      args.day = q.day;
+    }
+    if (q.text !== undefined && q.text !== '') {
+      // Prefix match on the indexed keys; LIKE metacharacters are escaped.
+      where.push("(sn LIKE @prefix ESCAPE '\\' OR client_sn LIKE @prefix ESCAPE '\\')");
+      args.prefix = q.text.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+    }
+    if (q.amountCents !== undefined) {
+      where.push('total_cents = @amount');
+      args.amount = q.amountCents;
+    }
+    const sql = `SELECT * FROM orders ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY finished_at DESC, sn DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all({ ...args, limit: q.limit ?? 200 }) as OrderRow[]).map(fromRow);
+  }
+
+  /** Deletes orders of business days older than `retentionDays` before `now`; returns how many. */
+  prune(now: number, retentionDays: number): number {
+    const cutoffDay = businessDay(businessDayStart(businessDay(now)) - retentionDays * 86_400_000);
+    return this.db.prepare('DELETE FROM orders WHERE business_day < ?').run(cutoffDay).changes;
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n;
+  }
+}

@@ -1,0 +1,145 @@
+/** The revokes table: the durable revoke state machine's rows (transitions live in main/revoke/). */
+import type { Revoke, RevokeError, RevokeState } from '../domain';
+import type { Db } from './db';
+
+export interface RevokeRow {
+  id: number;
+  order_sn: string;
+  client_sn: string;
+  state: RevokeState;
+  operator: string | null;
+  requested_at: number;
+  updated_at: number;
+  attempts: number;
+  queries: number;
+  next_attempt_at: number | null;
+  pending_since: number | null;
+  deadline_day: string;
+  revoked_at: number | null;
+  error_code: string | null;
+  error_zh: string | null;
+  error_en: string | null;
+  gateway_code: string | null;
+  gateway_message: string | null;
+  last_result_code: string | null;
+  warned_at: number | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export function toRevoke(r: RevokeRow): Revoke {
+  const error: RevokeError | null =
+    r.error_code !== null
+      ? { code: r.error_code, messageZh: r.error_zh ?? '', messageEn: r.error_en ?? '', gatewayCode: r.gateway_code, gatewayMessage: r.gateway_message }
+      : null;
+  return {
+    id: r.id,
+    orderSn: r.order_sn,
+    clientSn: r.client_sn,
+    state: r.state,
+    operator: r.operator,
+    requestedAt: r.requested_at,
+    updatedAt: r.updated_at,
+    attempts: r.attempts,
+    queries: r.queries,
+    nextAttemptAt: r.next_attempt_at,
+    deadlineDay: r.deadline_day,
+    revokedAt: r.revoked_at,
+    error,
+    lastResultCode: r.last_result_code,
+  };
+}
+
+export type RevokePatch = Partial<Omit<RevokeRow, 'id' | 'order_sn' | 'client_sn' | 'requested_at' | 'deadline_day'>>;
+
+const OPEN = "state NOT IN ('revoked', 'rejected', 'expired')";
+
+export class RevokesRepo {
+  constructor(private readonly db: Db) {}
+
+  get(id: number): RevokeRow | undefined {
+    return this.db.prepare('SELECT * FROM revokes WHERE id = ?').get(id) as RevokeRow | undefined;
+  }
+
+  /** The order's live revoke: open, or revoked (a successful one is never repeated). */
+  live(orderSn: string): RevokeRow | undefined {
+    return this.db
+      .prepare("SELECT * FROM revokes WHERE order_sn = ? AND state NOT IN ('rejected', 'expired')")
+      .get(orderSn) as RevokeRow | undefined;
+  }
+
+  latest(orderSn: string): RevokeRow | undefined {
+    return this.db.prepare('SELECT * FROM revokes WHERE order_sn = ? ORDER BY id DESC LIMIT 1').get(orderSn) as RevokeRow | undefined;
+  }
+
+  insert(row: Omit<RevokeRow, 'id'>): number {
+    const cols = Object.keys(row);
+    const info = this.db.prepare(`INSERT INTO revokes (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(row);
+    return Number(info.lastInsertRowid);
+  }
+
+  update(id: number, patch: RevokePatch): void {
+    const cols = Object.keys(patch);
+    if (cols.length === 0) return;
+    this.db.prepare(`UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+  }
+
+  /** Open rows (not final), oldest first. */
+  open(limit = 1000): RevokeRow[] {
+    return this.db.prepare(`SELECT * FROM revokes WHERE ${OPEN} ORDER BY id LIMIT ?`).all(limit) as RevokeRow[];
+  }
+
+  /** Open rows with work due now whose lease is free or lapsed, oldest first. */
+  due(now: number, limit: number): RevokeRow[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM revokes WHERE state IN ('queued', 'pending', 'sending')
+           AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
+           ORDER BY id LIMIT @limit`,
+      )
+      .all({ now, limit }) as RevokeRow[];
+  }
+
+  /**
+   * Earliest moment a row has work for `owner`: rows it holds are in flight
+   * (no wake-up); rows another process holds wake up when their lease lapses.
+   */
+  nextDue(owner: string): number | null {
+    const r = this.db
+      .prepare(
+        `SELECT min(CASE WHEN lease_owner IS NULL THEN coalesce(next_attempt_at, 0)
+                         WHEN lease_owner = @owner THEN NULL
+                         ELSE max(coalesce(next_attempt_at, 0), coalesce(lease_until, 0)) END) AS t
+           FROM revokes WHERE state IN ('queued', 'pending', 'sending')`,
+      )
+      .get({ owner }) as { t: number | null };
+    return r.t;
+  }
+
+  list(filter: { states?: RevokeState[]; day?: string; limit?: number }): RevokeRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.states?.length) {
+      where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
+      args.push(...filter.states);
+    }
+    if (filter.day) {
+      where.push('deadline_day = ?');
+      args.push(filter.day);
+    }
+    return this.db
+      .prepare(`SELECT * FROM revokes ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...args, filter.limit ?? 500) as RevokeRow[];
+  }
+
+  counts(): { queued: number; pending: number; sending: number; needsAttention: number; oldestOpenAt: number | null } {
+    const r = this.db
+      .prepare(
+        `SELECT sum(state = 'queued') AS queued, sum(state = 'pending') AS pending, sum(state = 'sending') AS sending,
+                sum(state = 'needs_attention') AS na, min(requested_at) AS oldest
+           FROM revokes WHERE state IN ('queued', 'pending', 'sending', 'needs_attention')`,
+      )
+      .get() as { queued: number | null; pending: number | null; sending: number | null; na: number | null; oldest: number | null };
+    return { queued: r.queued ?? 0, pending: r.pending ?? 0, sending: r.sending ?? 0, needsAttention: r.na ?? 0, oldestOpenAt: r.oldest };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Settings stored in the data dir (table `settings`), validated by one zod
+ * schema. Precedence for the CLI and the app: flag, env, stored setting,
+ * default (see main/config.ts).
+ */
+import { z } from 'zod';
+import { audit } from './audit';
+import { tx, type Db } from './db';
+
+export const settingsSchema = z.object({
+  /** Gateway origin; absent = embedded sandbox in the app, production in the CLI. */
+  apiDomain: z.string().url().max(200).optional(),
+  /** tcp://host:port, a device path, virtual, none. */
+  printer: z.string().min(1).max(200).optional(),
+  printerType: z.enum(['EPSON', 'STAR']).default('EPSON'),
+  paperWidth: z.union([z.literal(58), z.literal(80)]).default(80),
+  /** false: ASCII-only receipts with English labels, for printers without a Chinese font. */
+  receiptChinese: z.boolean().default(true),
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+  expiryWarningMinutes: z.number().int().min(0).max(720).default(30),
+  timeoutMs: z.number().int().min(100).max(120_000).optional(),
+  language: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  kiosk: z.boolean().default(false),
+  /** Linux safeStorage `basic_text` backend gives no real protection: allowed only when the operator says so. */
+  allowBasicTextVault: z.boolean().default(false),
+});
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;
+export const settingsPatchSchema = settingsSchema.partial().strict();
+
+export function getSettings(db: Db): Settings {
+  const rows = db.prepare('SELECT key, value FROM settings').all() as Array<{ key: string; value: string }>;
+  const raw: Record<string, unknown> = {};
+  for (const r of rows) {
+    try {
+      raw[r.key] = JSON.parse(r.value);
+    } catch {
+      // A damaged value falls back to the default instead of blocking the counter.
+    }
+  }
+  const parsed = settingsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  // Drop only the offending keys.
+  for (const issue of parsed.error.issues) delete raw[String(issue.path[0])];
+  return settingsSchema.parse(raw);
+}
+
+/** Validates and stores a patch; `null` values remove a key. Returns the new settings. */
+export function setSettings(db: Db, patch: Record<string, unknown>, actor: string, now: number): Settings {
+  const removals = Object.keys(patch).filter((k) => patch[k] === null);
+  const values = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
+  const checked = settingsPatchSchema.parse(values);
+  for (const k of removals) if (!(k in settingsSchema.shape)) throw new z.ZodError([{ code: 'custom', path: [k], message: `unknown setting ${k}`, input: k }]);
+  tx(db, () => {
+    const put = db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
+    for (const [k, v] of Object.entries(checked)) put.run(k, JSON.stringify(v), now);
+    const del = db.prepare('DELETE FROM settings WHERE key = ?');
+    for (const k of removals) del.run(k);
+    audit(db, now, actor, 'settings.changed', null, { set: checked, removed: removals });
+  });
+  return getSettings(db);
+}

@@ -1,0 +1,177 @@
+/**
+ * Terminal provisioning: activation (vendor-signed), daily check-in (key
+ * rotation) and the signer every other gateway call uses. The key is sealed
+ * by the injected vault; a new key is stored before it is ever used, and the
+ * previous one is kept until then, so a lost check-in answer can be retried
+ * with the old key.
+ */
+import type { TerminalInfo } from '../domain';
+import { notActivated, PosError } from '../errors';
+import { audit } from '../store/audit';
+import { tx, type Db } from '../store/db';
+import { acquireLease, newOwnerId, releaseLease } from '../store/locks';
+import { TerminalRepo, terminalInfo } from '../store/terminal';
+import type { Signer, UpayClient } from '../upay/client';
+import { failureToError } from '../upay/explain';
+import { businessDay, type Clock } from '../util/time';
+import type { KeyVault } from './vault';
+
+export interface ActivateInput {
+  appId: string;
+  code: string;
+  deviceId: string;
+  vendorSn: string;
+  /** Secret: used to sign this one call, never stored. */
+  vendorKey: string;
+  name?: string | undefined;
+  force?: boolean | undefined;
+}
+
+export interface ProvisioningDeps {
+  db: Db;
+  vault: KeyVault;
+  client: UpayClient;
+  clock: Clock;
+  log?: (line: string) => void;
+  osInfo?: string;
+  sdkVersion?: string;
+}
+
+const CHECKIN_LEASE = 'terminal.checkin';
+
+export class Provisioning {
+  private readonly repo: TerminalRepo;
+  private readonly owner = newOwnerId('checkin');
+
+  constructor(private readonly deps: ProvisioningDeps) {
+    this.repo = new TerminalRepo(deps.db);
+  }
+
+  info(): TerminalInfo | null {
+    const row = this.repo.get();
+    return row ? terminalInfo(row) : null;
+  }
+
+  /** The current signer; throws NOT_ACTIVATED when there is no terminal. */
+  signer(): Signer {
+    const row = this.repo.get();
+    if (!row) throw notActivated();
+    return { sn: row.terminal_sn, key: this.deps.vault.open(row.sealed_key) };
+  }
+
+  async activate(input: ActivateInput, actor: string): Promise<TerminalInfo> {
+    const existing = this.repo.get();
+    if (existing && !input.force) {
+      throw new PosError(
+        'ALREADY_ACTIVATED',
+        `本机已激活为终端 ${existing.terminal_sn}；如需重新激活请使用 --force。`,
+        `This device is already activated as terminal ${existing.terminal_sn}; use --force to re-activate.`,
+        { terminalSn: existing.terminal_sn },
+      );
+    }
+    const res = await this.deps.client.activate(
+      { sn: input.vendorSn, key: input.vendorKey },
+      {
+        app_id: input.appId,
+        code: input.code,
+        device_id: input.deviceId,
+        ...(input.name ? { name: input.name } : {}),
+        ...(this.deps.osInfo ? { os_info: this.deps.osInfo } : {}),
+        ...(this.deps.sdkVersion ? { sdk_version: this.deps.sdkVersion } : {}),
+      },
+    );
+    if (!res.ok) {
+      const err = failureToError(res);
+      if (res.kind === 'maybe_sent') {
+        // The gateway may have created a terminal and used up the code; we cannot know its key.
+        err.details!.hint = 'the activation code may be used up: ask for a new code';
+      }
+      throw err;
+    }
+    const now = this.deps.clock.now();
+    const c = res.value;
+    // Persist before anything else: each activation creates a new terminal at the gateway.
+    tx(this.deps.db, () => {
+      this.repo.put({
+        terminal_sn: c.terminalSn,
+        device_id: input.deviceId,
+        app_id: input.appId,
+        merchant_sn: c.merchantSn,
+        merchant_name: c.merchantName,
+        store_sn: c.storeSn,
+        store_name: c.storeName,
+        sealed_key: this.deps.vault.seal(c.terminalKey),
+        key_updated_at: now,
+        activated_at: now,
+      });
+      audit(this.deps.db, now, actor, 'terminal.activated', c.terminalSn, {
+        deviceId: input.deviceId,
+        storeName: c.storeName,
+        merchantName: c.merchantName,
+        forced: Boolean(existing),
+      });
+    });
+    return this.info()!;
+  }
+
+  /**
+   * Rotates the key. Runs under a cross-process lease so the app and the CLI
+   * never rotate at once (two rotations would leave one of them with a dead key).
+   */
+  async checkin(actor: string): Promise<TerminalInfo> {
+    const now = this.deps.clock.now();
+    if (!acquireLease(this.deps.db, CHECKIN_LEASE, this.owner, 60_000, now)) {
+      throw new PosError('CHECKIN_BUSY', '另一个程序正在签到，请稍后再试。', 'Another program is checking in right now; try again shortly.');
+    }
+    try {
+      return await this.checkinLocked(actor);
+    } finally {
+      releaseLease(this.deps.db, CHECKIN_LEASE, this.owner);
+    }
+  }
+
+  private async checkinLocked(actor: string): Promise<TerminalInfo> {
+    let lastFailure: PosError | undefined;
+    // One retry with the same (old) key covers a lost answer: the gateway still accepts the previous key.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const row = this.repo.get();
+      if (!row) throw notActivated();
+      const oldKey = this.deps.vault.open(row.sealed_key);
+      const res = await this.deps.client.checkin(
+        { sn: row.terminal_sn, key: oldKey },
+        {
+          device_id: row.device_id,
+          ...(this.deps.osInfo ? { os_info: this.deps.osInfo } : {}),
+          ...(this.deps.sdkVersion ? { sdk_version: this.deps.sdkVersion } : {}),
+        },
+      );
+      if (res.ok) {
+        const now = this.deps.clock.now();
+        tx(this.deps.db, () => {
+          this.repo.rotateKey(this.deps.vault.seal(res.value.terminalKey), row.sealed_key, businessDay(now), now);
+          audit(this.deps.db, now, actor, 'terminal.checkin', row.terminal_sn, { attempt: attempt + 1 });
+        });
+        return this.info()!;
+      }
+      lastFailure = failureToError(res);
+      if (res.kind !== 'maybe_sent') break;
+      this.deps.log?.(`check-in answer lost (${res.reason}); retrying with the previous key`);
+    }
+    throw lastFailure!;
+  }
+
+  /**
+   * Check in before the first gateway call of each business day. A failed
+   * check-in does not block the call: the current key stays valid.
+   */
+  async ensureCheckedIn(actor: string): Promise<void> {
+    const row = this.repo.get();
+    if (!row) throw notActivated();
+    if (row.last_checkin_day === businessDay(this.deps.clock.now())) return;
+    try {
+      await this.checkin(actor);
+    } catch (err) {
+      this.deps.log?.(`daily check-in failed: ${(err as PosError).code ?? 'error'}; continuing with the current key`);
+    }
+  }
+}

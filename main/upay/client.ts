@@ -1,0 +1,262 @@
+/**
+ * The Upay v2 HTTP client: validates a request before sending it, signs the
+ * exact bytes it sends, and turns every answer or failure into a typed
+ * `CallResult` (see ./result.ts). Transport is undici with an injectable
+ * dispatcher (a merchant behind a proxy passes a ProxyAgent).
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { authorization } from './sign';
+import {
+  DEFAULT_TIMEOUTS_MS,
+  ENDPOINT_PATHS,
+  envelopeSchema,
+  orderBizSchema,
+  requestSchemas,
+  terminalBizSchema,
+  type Endpoint,
+  type OrderSnapshotWire,
+  type RequestOf,
+} from './schemas';
+import type { CallFailure, CallResult, OrderResult, OrderSnapshot, TerminalCredentials } from './result';
+
+export const PRODUCTION_API_DOMAIN = 'https://vsi-api.shouqianba.com';
+
+export interface UpayClientOptions {
+  /** e.g. https://vsi-api.shouqianba.com or the sandbox's http://127.0.0.1:PORT */
+  apiDomain: string;
+  /** Injected transport (proxy, custom TLS). Default: a keep-alive Agent owned by the client. */
+  dispatcher?: Dispatcher;
+  /** Per-endpoint timeouts in ms; default 35 s for money movement and activation, 20 s for query and check-in. */
+  timeouts?: Partial<Record<Endpoint, number>>;
+  /** One override for every endpoint (the CLI's --timeout-ms). */
+  timeoutMs?: number;
+  /** Connect timeout of the default dispatcher (a failed connect is "not sent"). */
+  connectTimeoutMs?: number;
+}
+
+/** Who signs: the vendor for activation, the terminal for everything else. */
+export interface Signer {
+  sn: string;
+  key: string;
+}
+
+type TerminalRequest<E extends Endpoint> = Omit<RequestOf<E>, 'terminal_sn'>;
+
+export class UpayClient {
+  readonly apiDomain: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly timeouts: Record<Endpoint, number>;
+
+  constructor(options: UpayClientOptions) {
+    const url = new URL(options.apiDomain);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`unsupported api domain: ${options.apiDomain}`);
+    this.apiDomain = url.origin;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 }, keepAliveTimeout: 4_000, connections: 16 });
+    this.timeouts = { ...DEFAULT_TIMEOUTS_MS, ...options.timeouts };
+    if (options.timeoutMs !== undefined) {
+      for (const k of Object.keys(this.timeouts) as Endpoint[]) this.timeouts[k] = options.timeoutMs;
+    }
+  }
+
+  activate(vendor: Signer, req: RequestOf<'activate'>): Promise<CallResult<TerminalCredentials>> {
+    return this.call('activate', vendor, req, parseTerminal);
+  }
+
+  checkin(terminal: Signer, req: TerminalRequest<'checkin'>): Promise<CallResult<TerminalCredentials>> {
+    return this.call('checkin', terminal, { ...req, terminal_sn: terminal.sn }, parseTerminal);
+  }
+
+  query(terminal: Signer, req: TerminalRequest<'query'>): Promise<CallResult<OrderResult>> {
+    return this.call('query', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+  }
+
+  revoke(terminal: Signer, req: TerminalRequest<'revoke'>): Promise<CallResult<OrderResult>> {
+    return this.call('revoke', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+  }
+
+  cancel(terminal: Signer, req: TerminalRequest<'cancel'>): Promise<CallResult<OrderResult>> {
+    return this.call('cancel', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+  }
+
+  refund(terminal: Signer, req: TerminalRequest<'refund'>): Promise<CallResult<OrderResult>> {
+    return this.call('refund', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+  }
+
+  pay(terminal: Signer, req: TerminalRequest<'pay'>): Promise<CallResult<OrderResult>> {
+    return this.call('pay', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private async call<E extends Endpoint, T>(
+    endpoint: E,
+    signer: Signer,
+    req: RequestOf<E>,
+    parseBiz: (biz: unknown) => T | undefined,
+  ): Promise<CallResult<T>> {
+    const checked = (requestSchemas[endpoint] as z.ZodType).safeParse(req);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      return {
+        ok: false,
+        kind: 'invalid_request',
+        field: issue?.path.join('.') || '(request)',
+        message: issue?.message ?? 'invalid request',
+      };
+    }
+    if (!/^[0-9A-Za-z_-]{1,64}$/.test(signer.sn)) {
+      return { ok: false, kind: 'invalid_request', field: 'authorization', message: 'signer sn must be 1-64 characters [0-9A-Za-z_-]' };
+    }
+    // Sign exactly the bytes that go on the wire.
+    const body = Buffer.from(JSON.stringify(checked.data), 'utf8');
+    const timeout = this.timeouts[endpoint];
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(this.apiDomain + ENDPOINT_PATHS[endpoint], {
+        method: 'POST',
+        dispatcher: this.dispatcher,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          authorization: authorization(signer.sn, body, signer.key),
+        },
+        body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        // Last resort if a dispatcher ignores the per-request timeouts.
+        signal: AbortSignal.timeout(timeout + 15_000),
+      });
+    } catch (err) {
+      return transportFailure(err);
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      return transportFailure(err, true);
+    }
+    return interpretBody(res.statusCode, text, parseBiz);
+  }
+}
+
+/** Turns an HTTP answer into a typed result; never throws. Exported for tests of odd bodies. */
+export function interpretBody<T>(statusCode: number, text: string, parseBiz: (biz: unknown) => T | undefined): CallResult<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return statusCode >= 500
+      ? { ok: false, kind: 'maybe_sent', reason: 'http_status', httpStatus: statusCode, message: `HTTP ${statusCode} without a JSON body` }
+      : { ok: false, kind: 'maybe_sent', reason: 'malformed', httpStatus: statusCode, message: `HTTP ${statusCode}: the answer is not JSON` };
+  }
+  const env = envelopeSchema.safeParse(json);
+  if (!env.success) {
+    return statusCode >= 500
+      ? { ok: false, kind: 'maybe_sent', reason: 'http_status', httpStatus: statusCode, message: `HTTP ${statusCode} without a Upay envelope` }
+      : { ok: false, kind: 'maybe_sent', reason: 'malformed', httpStatus: statusCode, message: 'the answer is not a Upay envelope' };
+  }
+  const e = env.data;
+  if (e.result_code !== '200') {
+    return { ok: false, kind: 'envelope', resultCode: e.result_code, errorCode: e.error_code ?? 'UNKNOWN', errorMessage: e.error_message ?? null };
+  }
+  const value = e.biz_response === undefined || e.biz_response === null ? undefined : parseBiz(e.biz_response);
+  if (value === undefined) {
+    return { ok: false, kind: 'maybe_sent', reason: 'malformed', httpStatus: statusCode, message: 'biz_response is missing or malformed' };
+  }
+  return { ok: true, value };
+}
+
+function parseTerminal(biz: unknown): TerminalCredentials | undefined {
+  const r = terminalBizSchema.safeParse(biz);
+  if (!r.success) return undefined;
+  const d = r.data;
+  return {
+    terminalSn: d.terminal_sn,
+    terminalKey: d.terminal_key,
+    merchantSn: d.merchant_sn ?? null,
+    merchantName: d.merchant_name ?? null,
+    storeSn: d.store_sn ?? null,
+    storeName: d.store_name ?? null,
+  };
+}
+
+function parseOrderResult(biz: unknown): OrderResult | undefined {
+  const r = orderBizSchema.safeParse(biz);
+  if (!r.success) return undefined;
+  const d = r.data;
+  // Real cancel answers nest the order under `data`; the revoke docs show it flat.
+  const nested = d.data && typeof d.data === 'object' ? d.data : undefined;
+  const order = snapshot(nested ?? d);
+  return {
+    resultCode: d.result_code,
+    errorCode: d.error_code ?? null,
+    errorMessage: d.error_message ?? null,
+    order: order.sn || order.clientSn || order.orderStatus ? order : null,
+  };
+}
+
+function snapshot(w: OrderSnapshotWire): OrderSnapshot {
+  return {
+    terminalSn: w.terminal_sn ?? null,
+    sn: w.sn ?? null,
+    clientSn: w.client_sn ?? null,
+    tradeNo: w.trade_no ?? null,
+    status: w.status ?? null,
+    orderStatus: w.order_status ?? null,
+    payway: w.payway ?? null,
+    paywayName: w.payway_name ?? null,
+    totalAmount: w.total_amount ?? null,
+    netAmount: w.net_amount ?? null,
+    subject: w.subject ?? null,
+    finishTime: w.finish_time ?? null,
+    channelFinishTime: w.channel_finish_time ?? null,
+    operator: w.operator ?? null,
+  };
+}
+
+const NOT_SENT_CODES: Record<string, 'refused' | 'dns' | 'connect_timeout' | 'unreachable'> = {
+  ECONNREFUSED: 'refused',
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  UND_ERR_CONNECT_TIMEOUT: 'connect_timeout',
+  ENETUNREACH: 'unreachable',
+  EHOSTUNREACH: 'unreachable',
+  EADDRNOTAVAIL: 'unreachable',
+  ENETDOWN: 'unreachable',
+};
+
+/**
+ * Classifies a transport error. Only failures that happen before a connection
+ * exists are "not sent"; anything after the request may have been written is
+ * "maybe sent", because the gateway may have applied it.
+ */
+export function transportFailure(err: unknown, duringBody = false): CallFailure {
+  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  const notSent = duringBody ? undefined : NOT_SENT_CODES[code];
+  if (notSent) return { ok: false, kind: 'not_sent', reason: notSent, message: describe(notSent) };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'TimeoutError') {
+    return { ok: false, kind: 'maybe_sent', reason: 'timeout', message: 'the gateway did not answer in time' };
+  }
+  if (e.name === 'AbortError') return { ok: false, kind: 'maybe_sent', reason: 'aborted', message: 'the call was aborted' };
+  return { ok: false, kind: 'maybe_sent', reason: 'reset', message: `the connection broke before the answer was complete (${code || e.name || 'error'})` };
+}
+
+function describe(reason: 'refused' | 'dns' | 'connect_timeout' | 'unreachable'): string {
+  switch (reason) {
+    case 'refused':
+      return 'the gateway refused the connection';
+    case 'dns':
+      return 'the gateway host name could not be resolved';
+    case 'connect_timeout':
+      return 'the connection to the gateway timed out';
+    case 'unreachable':
+      return 'the network is unreachable';
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Money is integer cents end to end (`Cents`); formatting happens only at the
+ * edge (screens, receipts).
+ */
+
+export type Cents = number & { readonly __cents?: never };
+
+/** Parse the gateway's cent string ("10000"); undefined when not a non-negative integer. */
+export function parseCents(value: string | undefined | null): Cents | undefined {
+  if (value === undefined || value === null || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** 10000 -> "100.00" */
+export function formatYuan(cents: Cents): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(Math.trunc(cents));
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** 10000 -> "￥100.00" (fullwidth yen sign, as Chinese receipts print it). */
+export function formatCny(cents: Cents): string {
+  return `￥${formatYuan(cents)}`;
+}
+
+/** "100.00" / "100" / "100.5" -> 10050; undefined when not a plain amount with at most 2 decimals. */
+export function parseYuan(text: string): Cents | undefined {
+  const m = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}
