@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
 import { OrderService } from './orders/service';
 import { Printing, type PrintingDeps } from './printing';
-import { RevokeEngine, type RevokeTiming } from './revoke/engine';
+import { RevokeEngine, type CrashPoint, type RevokeTiming } from './revoke/engine';
 import { openDb, type Db } from './store/db';
 import { getSettings, setSettings, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   printer?: string;
   /** Address of an embedded virtual printer (what `virtual` means in this process). */
   virtualPrinterUri?: string | null;
+  /** Crash-test hook (tests only). */
+  checkpoint?: (point: CrashPoint) => void;
   /** Print worker tuning (tests). */
   printWorker?: PrintingDeps['worker'];
   random?: () => number;
@@ -102,6 +104,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.timing ? { timing: options.timing } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
+    ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     log: (l) => logger.warn(l),
   });
 

@@ -34,8 +34,8 @@ export interface RevokeTiming {
   backoffCapMs: number;
   /** Lease on a row while this process works it; longer than any gateway call. */
   leaseMs: number;
-  /** Revoke requests written for one row at most (re-sent only after a query showed PAID). */
-  maxSends: number;
+  /** Re-sends allowed after a query showed the order still PAID; then a person decides. */
+  maxResends: number;
 }
 
 export const DEFAULT_TIMING: RevokeTiming = {
@@ -45,7 +45,7 @@ export const DEFAULT_TIMING: RevokeTiming = {
   backoffBaseMs: 1_000,
   backoffCapMs: 60_000,
   leaseMs: 120_000,
-  maxSends: 3,
+  maxResends: 2,
 };
 
 export interface RevokeEngineDeps {
@@ -64,7 +64,11 @@ export interface RevokeEngineDeps {
   concurrency?: number;
   random?: () => number;
   log?: (line: string) => void;
+  /** Crash-test hook: called at named points between durable steps (never set in production). */
+  checkpoint?: (point: CrashPoint) => void;
 }
+
+export type CrashPoint = 'intent-committed' | 'answer-received' | 'revoked-committed' | 'send-committed';
 
 const WORKABLE = ['queued', 'pending', 'sending'] as const;
 
@@ -113,6 +117,7 @@ export class RevokeEngine {
         requested_at: now,
         updated_at: now,
         queries: 0,
+        resends: 0,
         pending_since: null,
         deadline_day: order.businessDay,
         revoked_at: null,
@@ -158,10 +163,12 @@ export class RevokeEngine {
       return toRevoke(created.row);
     }
     const row = created.row;
+    this.deps.checkpoint?.('intent-committed');
     this.emit(row);
     this.inflight.add(row.id);
     try {
       const res = await this.deps.client.revoke(signer!, { sn: row.order_sn });
+      this.deps.checkpoint?.('answer-received');
       this.applyRevoke(row, interpretRevoke(res));
     } catch (err) {
       // Unexpected (vault, disk): the row stays `sending` under our lease; recovery queries it.
@@ -397,7 +404,9 @@ export class RevokeEngine {
     const signer = this.deps.provisioning.signer();
     const now = this.deps.clock.now();
     this.transition(row, { state: 'sending', attempts: row.attempts + 1, next_attempt_at: null, lease_until: now + this.timing.leaseMs }, 'revoke.sent');
+    this.deps.checkpoint?.('send-committed');
     const res = await this.deps.client.revoke(signer, { sn: row.order_sn });
+    this.deps.checkpoint?.('answer-received');
     this.applyRevoke({ ...row, attempts: row.attempts + 1, state: 'sending' }, interpretRevoke(res));
   }
 
@@ -488,9 +497,10 @@ export class RevokeEngine {
           return this.markRejected(queried, 'GATEWAY_REFUSED', { code: row.gateway_code, message: row.gateway_message }, row.last_result_code);
         }
         if (businessDay(now) > row.deadline_day) return this.expire(queried, now);
-        if (row.attempts >= this.timing.maxSends) return this.needsAttention(queried, now);
-        this.transition(queried, { queries: queried.queries }, null);
-        return this.send(queried);
+        if (row.resends >= this.timing.maxResends) return this.needsAttention(queried, now);
+        const resend = { ...queried, resends: row.resends + 1 };
+        this.transition(resend, { queries: resend.queries, resends: resend.resends }, null);
+        return this.send(resend);
       }
       case 'unknown': {
         const since = row.pending_since ?? now;
@@ -538,6 +548,7 @@ export class RevokeEngine {
       audit(this.deps.db, now, 'system', 'revoke.resolved', row.order_sn, { revokeId: row.id, state: 'revoked', resultCode });
       this.deps.onRevoked?.(this.deps.db, row.id, now);
     });
+    this.deps.checkpoint?.('revoked-committed');
     this.emit(this.repo.get(row.id)!);
   }
 

@@ -12,6 +12,7 @@ export interface RevokeRow {
   updated_at: number;
   attempts: number;
   queries: number;
+  resends: number;
   next_attempt_at: number | null;
   pending_since: number | null;
   deadline_day: string;

@@ -50,6 +50,8 @@ export const m001: Migration = {
         updated_at INTEGER NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         queries INTEGER NOT NULL DEFAULT 0,
+        -- Re-sends after a query showed the order still PAID (bounded).
+        resends INTEGER NOT NULL DEFAULT 0,
         next_attempt_at INTEGER,
         pending_since INTEGER,
         deadline_day TEXT NOT NULL,
