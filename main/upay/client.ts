@@ -57,9 +57,13 @@ export class UpayClient {
     this.dispatcher =
       options.dispatcher ??
       new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 }, keepAliveTimeout: 4_000, connections: 16 });
-    this.timeouts = { ...DEFAULT_TIMEOUTS_MS, ...options.timeouts };
+    this.timeouts = { ...DEFAULT_TIMEOUTS_MS };
+    for (const [k, v] of Object.entries(options.timeouts ?? {}) as Array<[Endpoint, number | undefined]>) {
+      if (v !== undefined) this.timeouts[k] = checkTimeout(v, `timeouts.${k}`);
+    }
     if (options.timeoutMs !== undefined) {
-      for (const k of Object.keys(this.timeouts) as Endpoint[]) this.timeouts[k] = options.timeoutMs;
+      const all = checkTimeout(options.timeoutMs, 'timeoutMs');
+      for (const k of Object.keys(this.timeouts) as Endpoint[]) this.timeouts[k] = all;
     }
   }
 
@@ -91,8 +95,9 @@ export class UpayClient {
     return this.call('pay', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
   }
 
+  /** Closes the client's own connections; requests still in flight are cut (callers settle theirs first). */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher) await this.dispatcher.destroy();
   }
 
   private async call<E extends Endpoint, T>(
@@ -117,21 +122,23 @@ export class UpayClient {
     // Sign exactly the bytes that go on the wire.
     const body = Buffer.from(JSON.stringify(checked.data), 'utf8');
     const timeout = this.timeouts[endpoint];
+    // Built before the try: a local mistake here must never be reported as "maybe sent".
+    const options = {
+      method: 'POST' as const,
+      dispatcher: this.dispatcher,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        authorization: authorization(signer.sn, body, signer.key),
+      },
+      body,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      // Last resort if a dispatcher ignores the per-request timeouts.
+      signal: AbortSignal.timeout(timeout + 15_000),
+    };
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(this.apiDomain + ENDPOINT_PATHS[endpoint], {
-        method: 'POST',
-        dispatcher: this.dispatcher,
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          authorization: authorization(signer.sn, body, signer.key),
-        },
-        body,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        // Last resort if a dispatcher ignores the per-request timeouts.
-        signal: AbortSignal.timeout(timeout + 15_000),
-      });
+      res = await request(this.apiDomain + ENDPOINT_PATHS[endpoint], options);
     } catch (err) {
       return transportFailure(err);
     }
@@ -191,7 +198,7 @@ function parseOrderResult(biz: unknown): OrderResult | undefined {
   if (!r.success) return undefined;
   const d = r.data;
   // Real cancel answers nest the order under `data`; the revoke docs show it flat.
-  const nested = d.data && typeof d.data === 'object' ? d.data : undefined;
+  const nested = d.data && typeof d.data === 'object' && (d.data.sn || d.data.client_sn || d.data.order_status) ? d.data : undefined;
   const order = snapshot(nested ?? d);
   return {
     resultCode: d.result_code,
@@ -237,7 +244,7 @@ const NOT_SENT_CODES: Record<string, 'refused' | 'dns' | 'connect_timeout' | 'un
  * "maybe sent", because the gateway may have applied it.
  */
 export function transportFailure(err: unknown, duringBody = false): CallFailure {
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
   const notSent = duringBody ? undefined : NOT_SENT_CODES[code];
   if (notSent) return { ok: false, kind: 'not_sent', reason: notSent, message: describe(notSent) };
@@ -246,6 +253,11 @@ export function transportFailure(err: unknown, duringBody = false): CallFailure 
   }
   if (e.name === 'AbortError') return { ok: false, kind: 'maybe_sent', reason: 'aborted', message: 'the call was aborted' };
   return { ok: false, kind: 'maybe_sent', reason: 'reset', message: `the connection broke before the answer was complete (${code || e.name || 'error'})` };
+}
+
+function checkTimeout(ms: number, name: string): number {
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 600_000) throw new RangeError(`${name} must be a positive number of milliseconds up to 600000`);
+  return ms;
 }
 
 function describe(reason: 'refused' | 'dns' | 'connect_timeout' | 'unreachable'): string {
