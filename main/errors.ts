@@ -53,7 +53,9 @@ export function toPosError(err: unknown): PosError {
     );
   }
   if (e?.name === 'VaultError') {
-    return new PosError(e.code ?? 'VAULT_ERROR', '终端密钥无法读取，请联系门店 IT。', 'The terminal key cannot be read: ask store IT.', { reason: e.message });
+    return new PosError(e.code ?? 'VAULT_ERROR', '终端密钥无法读取，请联系门店 IT。', `The terminal key cannot be read (${e.message}): ask store IT.`, {
+      reason: e.message,
+    });
   }
   if (e?.code === 'SQLITE_FULL' || e?.code === 'SQLITE_READONLY' || e?.code === 'SQLITE_IOERR' || e?.code?.startsWith?.('SQLITE_IOERR')) {
     return new PosError(

@@ -10,6 +10,7 @@ export interface TerminalRow {
   merchant_name: string | null;
   store_sn: string | null;
   store_name: string | null;
+  key_vault: string;
   sealed_key: Buffer;
   sealed_prev_key: Buffer | null;
   key_updated_at: number;
@@ -43,8 +44,8 @@ export class TerminalRepo {
     this.db.prepare('DELETE FROM terminal').run();
     this.db
       .prepare(
-        `INSERT INTO terminal (id, terminal_sn, device_id, app_id, merchant_sn, merchant_name, store_sn, store_name, sealed_key, sealed_prev_key, key_updated_at, activated_at, last_checkin_day)
-         VALUES (1, @terminal_sn, @device_id, @app_id, @merchant_sn, @merchant_name, @store_sn, @store_name, @sealed_key, NULL, @key_updated_at, @activated_at, NULL)`,
+        `INSERT INTO terminal (id, terminal_sn, device_id, app_id, merchant_sn, merchant_name, store_sn, store_name, key_vault, sealed_key, sealed_prev_key, key_updated_at, activated_at, last_checkin_day)
+         VALUES (1, @terminal_sn, @device_id, @app_id, @merchant_sn, @merchant_name, @store_sn, @store_name, @key_vault, @sealed_key, NULL, @key_updated_at, @activated_at, NULL)`,
       )
       .run(row);
   }

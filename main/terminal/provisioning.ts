@@ -10,11 +10,11 @@ import { notActivated, PosError } from '../errors';
 import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
 import { acquireLease, newOwnerId, releaseLease } from '../store/locks';
-import { TerminalRepo, terminalInfo } from '../store/terminal';
+import { TerminalRepo, terminalInfo, type TerminalRow } from '../store/terminal';
 import type { Signer, UpayClient } from '../upay/client';
 import { failureToError } from '../upay/explain';
 import { businessDay, type Clock } from '../util/time';
-import type { KeyVault } from './vault';
+import { VaultError, type KeyVault } from './vault';
 
 export interface ActivateInput {
   appId: string;
@@ -56,7 +56,18 @@ export class Provisioning {
   signer(): Signer {
     const row = this.repo.get();
     if (!row) throw notActivated();
-    return { sn: row.terminal_sn, key: this.deps.vault.open(row.sealed_key) };
+    return { sn: row.terminal_sn, key: this.openKey(row) };
+  }
+
+  /** Opens a sealed key, refusing clearly when another kind of vault sealed it. */
+  private openKey(row: TerminalRow, sealed: Buffer = row.sealed_key): string {
+    if (row.key_vault !== this.deps.vault.kind) {
+      throw new VaultError(
+        'VAULT_MISMATCH',
+        `the terminal key is sealed by the ${row.key_vault} vault, but this program uses ${this.deps.vault.kind}: run it where the terminal was activated (e.g. the app), or re-activate here`,
+      );
+    }
+    return this.deps.vault.open(sealed);
   }
 
   async activate(input: ActivateInput, actor: string): Promise<TerminalInfo> {
@@ -100,6 +111,7 @@ export class Provisioning {
         merchant_name: c.merchantName,
         store_sn: c.storeSn,
         store_name: c.storeName,
+        key_vault: this.deps.vault.kind,
         sealed_key: this.deps.vault.seal(c.terminalKey),
         key_updated_at: now,
         activated_at: now,
@@ -136,7 +148,7 @@ export class Provisioning {
     for (let attempt = 0; attempt < 2; attempt++) {
       const row = this.repo.get();
       if (!row) throw notActivated();
-      const oldKey = this.deps.vault.open(row.sealed_key);
+      const oldKey = this.openKey(row);
       const res = await this.deps.client.checkin(
         { sn: row.terminal_sn, key: oldKey },
         {

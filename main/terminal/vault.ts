@@ -18,7 +18,7 @@ export interface KeyVault {
 
 export class VaultError extends Error {
   constructor(
-    readonly code: 'VAULT_UNAVAILABLE' | 'VAULT_CANNOT_OPEN' | 'VAULT_INSECURE',
+    readonly code: 'VAULT_UNAVAILABLE' | 'VAULT_CANNOT_OPEN' | 'VAULT_INSECURE' | 'VAULT_MISMATCH',
     message: string,
   ) {
     super(message);

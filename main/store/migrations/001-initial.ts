@@ -14,6 +14,8 @@ export const m001: Migration = {
         merchant_name TEXT,
         store_sn TEXT,
         store_name TEXT,
+        -- Which vault sealed the keys (the app's OS keychain or the file vault).
+        key_vault TEXT NOT NULL,
         sealed_key BLOB NOT NULL,
         sealed_prev_key BLOB,
         key_updated_at INTEGER NOT NULL,
