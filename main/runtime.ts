@@ -33,6 +33,7 @@ export interface RuntimeOptions {
   /** One timeout for every gateway call (ms). */
   timeoutMs?: number;
   clock?: Clock;
+  /** Seals keys of terminals activated here; default: the file vault in the data dir. */
   vault?: KeyVault;
   logger?: Logger;
   timing?: Partial<RevokeTiming>;
@@ -72,7 +73,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const db = openDb(options.dataDir);
-  const vault = options.vault ?? new FileKeyVault(options.dataDir);
+  const fileVault = new FileKeyVault(options.dataDir);
+  const vault = options.vault ?? fileVault;
   const events = new RuntimeEvents();
   let settings = getSettings(db);
   const client = new UpayClient({
@@ -80,7 +82,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     ...((options.timeoutMs ?? settings.timeoutMs) !== undefined ? { timeoutMs: options.timeoutMs ?? settings.timeoutMs } : {}),
   });
-  const terminal = new Provisioning({ db, vault, client, clock, log: (l) => logger.info(l), osInfo: `${process.platform}`, sdkVersion: 'upay-pos/0.1' });
+  const terminal = new Provisioning({ db, vault, otherVaults: vault === fileVault ? [] : [fileVault], client, clock, log: (l) => logger.info(l), osInfo: `${process.platform}`, sdkVersion: 'upay-pos/0.1' });
   const orders = new OrderService({ db, client, provisioning: terminal, clock });
   const printing = new Printing({
     db,

@@ -29,7 +29,14 @@ export interface ActivateInput {
 
 export interface ProvisioningDeps {
   db: Db;
+  /** Seals the key of a terminal activated here. */
   vault: KeyVault;
+  /**
+   * Other vaults this process can use for a terminal activated elsewhere (the
+   * app also holds the file vault, so a terminal activated from the CLI keeps
+   * working in both). A terminal keeps the vault it was activated with.
+   */
+  otherVaults?: KeyVault[];
   client: UpayClient;
   clock: Clock;
   log?: (line: string) => void;
@@ -59,15 +66,20 @@ export class Provisioning {
     return { sn: row.terminal_sn, key: this.openKey(row) };
   }
 
-  /** Opens a sealed key, refusing clearly when another kind of vault sealed it. */
-  private openKey(row: TerminalRow, sealed: Buffer = row.sealed_key): string {
-    if (row.key_vault !== this.deps.vault.kind) {
+  /** The vault that sealed this terminal's key; refuses clearly when this process has no such vault. */
+  private vaultOf(row: TerminalRow): KeyVault {
+    const vault = [this.deps.vault, ...(this.deps.otherVaults ?? [])].find((v) => v.kind === row.key_vault);
+    if (!vault) {
       throw new VaultError(
         'VAULT_MISMATCH',
-        `the terminal key is sealed by the ${row.key_vault} vault, but this program uses ${this.deps.vault.kind}: run it where the terminal was activated (e.g. the app), or re-activate here`,
+        `the terminal key is sealed by the ${row.key_vault} vault, which this program cannot use (it has ${this.deps.vault.kind}): run it where the terminal was activated (e.g. the app), or re-activate here`,
       );
     }
-    return this.deps.vault.open(sealed);
+    return vault;
+  }
+
+  private openKey(row: TerminalRow): string {
+    return this.vaultOf(row).open(row.sealed_key);
   }
 
   async activate(input: ActivateInput, actor: string): Promise<TerminalInfo> {
@@ -160,7 +172,7 @@ export class Provisioning {
       if (res.ok) {
         const now = this.deps.clock.now();
         tx(this.deps.db, () => {
-          this.repo.rotateKey(this.deps.vault.seal(res.value.terminalKey), row.sealed_key, businessDay(now), now);
+          this.repo.rotateKey(this.vaultOf(row).seal(res.value.terminalKey), row.sealed_key, businessDay(now), now);
           audit(this.deps.db, now, actor, 'terminal.checkin', row.terminal_sn, { attempt: attempt + 1 });
         });
         return this.info()!;
