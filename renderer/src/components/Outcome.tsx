@@ -1,0 +1,250 @@
+/**
+ * What happened to a revoke, one screen per outcome. Each says in one line
+ * whether money moved, then why, then what to do next. The screen follows
+ * `revoke.updated` events, so a queued revoke turns into "revoked" by itself.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { call, type ErrorView, type OrderView, type PrintJobView, type ReceiptPreview, type RevokeView } from '../bridge';
+import { formatCst } from '../format';
+import { useI18n } from '../i18n';
+import { useLiveContext } from '../live';
+import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
+
+export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: OrderView }) {
+  const { t, pick } = useI18n();
+  const live = useLiveContext();
+  const [querying, setQuerying] = useState(false);
+  const [error, setError] = useState<ErrorView | null>(null);
+  const reason = revoke.error ? pick(revoke.error.messageZh, revoke.error.messageEn) : null;
+  // The screen already says what QUEUED/EXPIRED/PENDING mean; other codes (e.g. GATEWAY_AUTH) add a reason.
+  const extraReason = revoke.error && !['QUEUED', 'EXPIRED', 'PENDING', 'NEEDS_ATTENTION'].includes(revoke.error.code) ? reason : null;
+
+  const queryAgain = async () => {
+    setQuerying(true);
+    setError(null);
+    const res = await call((p) => p.revokeQueryAgain({ revokeId: revoke.id }));
+    setQuerying(false);
+    if (res.ok) live.noteRevoke(res.value);
+    else setError(res.error);
+  };
+
+  const common = (
+    <>
+      <Rows
+        rows={[
+          [t('outcome.requestedAt'), formatCst(revoke.requestedAt)],
+          revoke.revokedAt !== null ? [t('outcome.revokedAt'), formatCst(revoke.revokedAt)] : null,
+        ]}
+      />
+      {(revoke.state === 'pending' || revoke.state === 'needs_attention') && (
+        <p class="outcome__meta">{t('outcome.attempts', { attempts: revoke.attempts, queries: revoke.queries })}</p>
+      )}
+    </>
+  );
+
+  switch (revoke.state) {
+    case 'revoked':
+      return (
+        <section class="outcome outcome--revoked" data-outcome="revoked" data-revoke-id={revoke.id}>
+          <h2 class="outcome__title">
+            <span class="outcome__icon">
+              <Icon name="check" />
+            </span>
+            {t('outcome.revoked')}
+          </h2>
+          <MoneyStatement state="returned" />
+          <p>{t('outcome.revokedBody')}</p>
+          {common}
+          <ReceiptPanel revokeId={revoke.id} />
+        </section>
+      );
+    case 'rejected':
+      return (
+        <section class="outcome outcome--rejected" data-outcome="rejected" data-revoke-id={revoke.id} data-code={revoke.error?.code ?? ''}>
+          <h2 class="outcome__title">
+            <span class="outcome__icon">
+              <Icon name="cross" />
+            </span>
+            {t('outcome.rejected')}
+          </h2>
+          <MoneyStatement state="unchanged" />
+          <GatewayReason revoke={revoke} reason={reason} />
+          <h3 class="outcome__sub">{t('outcome.next')}</h3>
+          <p>{t('outcome.nextRejected')}</p>
+          {common}
+        </section>
+      );
+    case 'queued':
+      return (
+        <section class="outcome outcome--queued" data-outcome="queued" data-revoke-id={revoke.id}>
+          <h2 class="outcome__title">
+            <span class="outcome__icon">
+              <Icon name="pause" />
+            </span>
+            {t('outcome.queued')}
+          </h2>
+          <MoneyStatement state="unchangedYet" />
+          <p>{t('outcome.queuedBody')}</p>
+          {extraReason && <p class="outcome__reason">{extraReason}</p>}
+          <p class="outcome__deadline">{t('outcome.deadline', { time: formatCst(revoke.deadlineAt) })}</p>
+          {common}
+        </section>
+      );
+    case 'expired':
+      return (
+        <section class="outcome outcome--expired" data-outcome="expired" data-revoke-id={revoke.id}>
+          <h2 class="outcome__title">
+            <span class="outcome__icon">
+              <Icon name="clock" />
+            </span>
+            {t('outcome.expired')}
+          </h2>
+          <MoneyStatement state="unchanged" />
+          <p>{t('outcome.expiredBody')}</p>
+          {extraReason && <p class="outcome__reason">{extraReason}</p>}
+          {common}
+        </section>
+      );
+    case 'needs_attention':
+      return (
+        <section class="outcome outcome--attention" data-outcome="needs_attention" data-revoke-id={revoke.id}>
+          <h2 class="outcome__title">
+            <span class="outcome__icon">
+              <Icon name="alert" />
+            </span>
+            {t('outcome.needsAttention')}
+          </h2>
+          <MoneyStatement state="confirming" />
+          <p>{t('outcome.needsAttentionBody', { sn: order.sn })}</p>
+          {(revoke.error?.gatewayCode || revoke.error?.gatewayMessage) && <GatewayReason revoke={revoke} reason={null} />}
+          <button type="button" class="btn btn--primary btn--huge" data-action="query-again" disabled={querying} onClick={() => void queryAgain()}>
+            {querying ? (
+              <>
+                <Spinner /> {t('outcome.querying')}
+              </>
+            ) : (
+              t('outcome.queryAgain')
+            )}
+          </button>
+          {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
+          {common}
+        </section>
+      );
+    case 'requested':
+    case 'sending':
+    case 'pending':
+      return (
+        <section class="outcome outcome--pending" data-outcome="pending" data-state={revoke.state} data-revoke-id={revoke.id}>
+          <h2 class="outcome__title">
+            <Spinner /> {revoke.state === 'pending' ? t('outcome.pending') : t('outcome.progress')}
+          </h2>
+          <MoneyStatement state="confirming" />
+          <p>{revoke.state === 'pending' ? t('outcome.pendingBody') : t('outcome.progressBody')}</p>
+          {common}
+        </section>
+      );
+  }
+}
+
+/** Our reason (current language) and the gateway's own code and message, verbatim. */
+function GatewayReason({ revoke, reason }: { revoke: RevokeView; reason: string | null }) {
+  const { t } = useI18n();
+  const e = revoke.error;
+  return (
+    <div class="reason">
+      {reason && (
+        <p class="reason__ours">
+          <strong>{t('outcome.reason')}</strong>
+          {t('colon')}
+          {reason}
+        </p>
+      )}
+      {e && (e.gatewayCode || e.gatewayMessage) && (
+        <p class="reason__gateway" data-gateway-code={e.gatewayCode ?? ''}>
+          <strong>{t('outcome.gateway')}</strong>
+          {t('colon')}
+          <span lang="zh-CN">{e.gatewayMessage ?? ''}</span>
+          {e.gatewayCode && (
+            <>
+              {' '}
+              <span class="reason__code">
+                ({t('outcome.gatewayCode')} <code>{e.gatewayCode}</code>)
+              </span>
+            </>
+          )}
+        </p>
+      )}
+      {e && (
+        <p class="notice__code">
+          {t('error.code')}
+          {t('colon')}
+          <code>{e.code}</code>
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The receipt as it was (or will be) printed, from the server-rendered, escaped HTML; and the reprint button. */
+function ReceiptPanel({ revokeId }: { revokeId: number }) {
+  const { t } = useI18n();
+  const live = useLiveContext();
+  const [preview, setPreview] = useState<ReceiptPreview | undefined>(undefined);
+  const [error, setError] = useState<ErrorView | null>(null);
+  const [reprinting, setReprinting] = useState(false);
+  const [reprinted, setReprinted] = useState<PrintJobView | null>(null);
+
+  useEffect(() => {
+    let stale = false;
+    void call((p) => p.receiptPreview({ revokeId })).then((res) => {
+      if (stale) return;
+      if (res.ok) setPreview(res.value);
+      else setError(res.error);
+    });
+    return () => {
+      stale = true;
+    };
+  }, [revokeId, live.printTick]);
+
+  const reprint = async () => {
+    setReprinting(true);
+    setError(null);
+    const res = await call((p) => p.receiptReprint({ revokeId }));
+    setReprinting(false);
+    if (res.ok) setReprinted(res.value);
+    else setError(res.error);
+  };
+
+  return (
+    <div class="receipt-panel" data-receipt-state={preview?.state ?? 'none'}>
+      <div class="receipt-panel__head">
+        <h3 class="outcome__sub">{t('receipt.title')}</h3>
+        {preview && (
+          <span class={`badge badge--print-${preview.state}`}>
+            {t(`receipt.state.${preview.state}` as const)}
+            {preview.copy ? ` · ${t('receipt.copy')}` : ''}
+          </span>
+        )}
+      </div>
+      {preview === undefined ? (
+        <p class="placeholder">
+          <Spinner />
+        </p>
+      ) : preview === null ? (
+        <p class="placeholder">{t('receipt.none')}</p>
+      ) : (
+        // Escaped by the main process (main/printer/html.ts): classes only, no scripts, no inline styles.
+        <div class="receipt-frame" aria-label={t('receipt.title')} dangerouslySetInnerHTML={{ __html: preview.html }} />
+      )}
+      <button type="button" class="btn btn--secondary btn--large" data-action="reprint" disabled={reprinting || !preview} onClick={() => void reprint()}>
+        {reprinting ? t('receipt.reprinting') : t('receipt.reprint')}
+      </button>
+      {reprinted && (
+        <p class="notice notice--info" role="status">
+          {t('receipt.reprinted')}
+        </p>
+      )}
+      {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
+    </div>
+  );
+}

@@ -1,0 +1,448 @@
+/**
+ * The cashier UI end to end in Chromium, against the real runtime: the
+ * renderer bundle served with the app's CSP, `window.pos` forwarding to the
+ * real IPC handlers, a runtime on a temp data dir talking to the sandbox
+ * gateway through a proxy this test can switch off, receipts printed on the
+ * virtual printer. Every screen is photographed at 1024×768 and 1920×1080
+ * (test-output/screenshots/), with no horizontal overflow, touch-sized
+ * targets and real CJK glyphs asserted on each.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import { REVOKE_MESSAGES } from '../../main/revoke/messages';
+import { createRuntime, type Runtime } from '../../main/runtime';
+import { createSandbox, type Sandbox } from '../../main/sandbox';
+import type { SeedOrderInput } from '../../main/sandbox/gateway';
+import { businessDay } from '../../main/util/time';
+import {
+  createProxy,
+  ensureUiBuilt,
+  installBridge,
+  launch,
+  RENDERER_DIST,
+  SCREENSHOTS,
+  serveStatic,
+  type Browser,
+  type InstalledBridge,
+  type StaticServer,
+  type SwitchableProxy,
+} from './harness';
+
+const VIEWPORTS = [
+  { width: 1024, height: 768 },
+  { width: 1920, height: 1080 },
+] as const;
+
+/** Page-side layout checks (a string: this file is typechecked without the DOM lib). */
+const LAYOUT_PROBE = `(() => {
+  const vw = window.innerWidth;
+  const describe = (el) => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + (el.textContent ? ' "' + el.textContent.trim().slice(0, 30) + '"' : '');
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const all = [...document.querySelectorAll('body *')].filter(visible);
+  const outside = all.filter((el) => { const r = el.getBoundingClientRect(); return r.right > vw + 1 || r.left < -1; }).map(describe);
+  // Boxes that hide or scroll their overflow must not be hiding content sideways (ellipsised order numbers excepted).
+  const clipped = all
+    .filter((el) => getComputedStyle(el).overflowX !== 'visible' && !el.classList.contains('order__sn'))
+    .filter((el) => el.scrollWidth > el.clientWidth + 1)
+    .map((el) => describe(el) + ' ' + el.scrollWidth + '>' + el.clientWidth);
+  const targets = [...document.querySelectorAll('button, input:not([type=checkbox]):not([type=radio]), select, textarea, .check, .choice__option, a[href]')].filter(visible);
+  const small = targets.filter((el) => { const r = el.getBoundingClientRect(); return r.height < 48 || r.width < 48; }).map((el) => describe(el) + ' ' + Math.round(el.getBoundingClientRect().width) + 'x' + Math.round(el.getBoundingClientRect().height));
+  return { scrollWidth: document.documentElement.scrollWidth, innerWidth: vw, outside: outside.slice(0, 8), clipped: clipped.slice(0, 8), small: small.slice(0, 8) };
+})()`;
+
+/**
+ * Draws three different Chinese characters with the page's font: real glyphs
+ * differ from one another and have ink; missing glyphs (tofu) are identical boxes.
+ */
+const GLYPH_PROBE = `(() => {
+  const font = getComputedStyle(document.body).fontFamily;
+  const draw = (ch) => {
+    const c = document.createElement('canvas');
+    c.width = 64; c.height = 64;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff'; g.fillRect(0, 0, 64, 64);
+    g.fillStyle = '#000'; g.font = '48px ' + font; g.textBaseline = 'top';
+    g.fillText(ch, 4, 4);
+    const d = g.getImageData(0, 0, 64, 64).data;
+    let ink = 0, sig = '';
+    for (let i = 0; i < d.length; i += 4) { const dark = d[i] < 128; ink += dark ? 1 : 0; sig += dark ? '1' : '0'; }
+    return { ink, sig };
+  };
+  const [a, b, c] = ['撤', '销', '钱'].map(draw);
+  return { font, ink: Math.min(a.ink, b.ink, c.ink), distinct: a.sig !== b.sig && b.sig !== c.sig && a.sig !== c.sig };
+})()`;
+
+interface LayoutProbe {
+  scrollWidth: number;
+  innerWidth: number;
+  outside: string[];
+  clipped: string[];
+  small: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
+  let sandbox: Sandbox;
+  let proxy: SwitchableProxy;
+  let rt: Runtime;
+  let handlers: Handlers;
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  let bridge: InstalledBridge;
+  let unforward: () => void;
+  let dataDir: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await ensureUiBuilt();
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    sandbox = await createSandbox();
+    proxy = await createProxy(sandbox.gateway.url);
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-data-'));
+    rt = createRuntime({
+      dataDir,
+      apiDomain: proxy.url,
+      printer: 'virtual',
+      virtualPrinterUri: sandbox.printer.uri,
+      timeoutMs: 5_000,
+      timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
+      printWorker: { backoffBaseMs: 100, pollMs: 200 },
+    });
+    handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: 'e2e-pos-01' });
+    server = await serveStatic(RENDERER_DIST);
+    browser = await launch(VIEWPORTS[0]);
+    page = browser.page;
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+    bridge = await installBridge(browser.context, page, handlers);
+    unforward = forwardEvents(rt.events, (event, payload) => {
+      bridge.emit(event, payload).catch(() => {});
+    });
+    await page.goto(server.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    unforward?.();
+    await browser?.close();
+    await server?.close();
+    await rt?.close();
+    await proxy?.close();
+    await sandbox?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Screenshots at both sizes, each checked for overflow, small targets and real CJK glyphs. */
+  async function shoot(name: string): Promise<void> {
+    for (const vp of VIEWPORTS) {
+      await page.setViewportSize(vp);
+      // The view from its top (the store setup view scrolls).
+      await page.evaluate('document.querySelector(".main").scrollTop = 0');
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+      const probe = (await page.evaluate(LAYOUT_PROBE)) as LayoutProbe;
+      const where = `${name} at ${vp.width}x${vp.height}`;
+      expect(probe.scrollWidth, where).toBeLessThanOrEqual(probe.innerWidth);
+      expect(probe.outside, where).toEqual([]);
+      expect(probe.clipped, where).toEqual([]);
+      expect(probe.small, where).toEqual([]);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${vp.width}x${vp.height}.png`), animations: 'disabled' });
+    }
+    await page.setViewportSize(VIEWPORTS[0]);
+  }
+
+  const terminalSn = () => rt.terminal.info()!.terminalSn;
+
+  /** An order paid earlier on the gateway, then imported by the runtime (as the host app would). */
+  async function seed(totalCents: number, extra: Partial<SeedOrderInput> = {}) {
+    const order = sandbox.gateway.seedOrder({ terminalSn: terminalSn(), totalCents, subject: '拿铁咖啡', operator: '小王', ...extra });
+    await rt.orders.import({ sn: order.sn }, 'e2e');
+    return order;
+  }
+
+  /** Shows the order in the list (refresh, or search when it is not today's) and opens it. */
+  async function open(sn: string, search = false): Promise<void> {
+    await page.click('[data-tab="cashier"]');
+    await page.fill('#order-search', search ? sn : '');
+    if (!search) await page.click('[data-action="refresh"]');
+    await page.click(`.order[data-sn="${sn}"]`);
+    await page.waitForSelector(`[data-order="${sn}"]`);
+  }
+
+  async function confirmRevoke(): Promise<void> {
+    await page.click('[data-action="revoke"]');
+    await page.waitForSelector('dialog.dialog[open]');
+    await page.keyboard.press('Enter');
+  }
+
+  const outcome = (sn: string, kind: string) => `[data-order="${sn}"] [data-outcome="${kind}"]`;
+  const revokeCalls = (sn: string) => bridge.calls.filter((c) => c.channel === 'revoke.request' && (c.input as { sn?: string }).sn === sn).length;
+
+  it('renders Chinese text with real glyphs (no tofu) and starts on store setup while not activated', async () => {
+    await page.waitForSelector('[data-card="terminal"]');
+    const glyphs = (await page.evaluate(GLYPH_PROBE)) as { font: string; ink: number; distinct: boolean };
+    expect(glyphs.font).toContain('WenQuanYi Micro Hei');
+    expect(glyphs.ink).toBeGreaterThan(50);
+    expect(glyphs.distinct).toBe(true);
+    expect(await page.textContent('[data-status="mode"]')).toContain('沙箱');
+    await shoot('01-provisioning-not-activated');
+  });
+
+  it('provisions the terminal, saves printer settings and prints a test page', async () => {
+    const code = sandbox.gateway.activationCodes()[0]!;
+    await page.fill('[data-form="activate"] input[name="code"]', code);
+    await page.click('[data-action="activate"]');
+    await page.waitForSelector('[data-terminal-sn]');
+    expect(await page.getAttribute('[data-terminal-sn]', 'data-terminal-sn')).toBe(terminalSn());
+    expect(await page.textContent('[data-done="terminal"]')).toContain(terminalSn());
+    expect(sandbox.gateway.effects('activate')).toBe(1);
+    expect(sandbox.gateway.activationCodes()).not.toContain(code);
+
+    await page.click('[data-action="checkin"]');
+    await page.waitForSelector('[data-done="terminal"]:has-text("签到成功")');
+    expect(sandbox.gateway.effects('checkin', terminalSn())).toBe(1);
+
+    await page.check('input[name="paperWidth"][value="58"]');
+    await page.click('[data-action="save-printer"]');
+    await page.waitForSelector('[data-done="printer"]');
+    expect(rt.settings().paperWidth).toBe(58);
+
+    await page.click('[data-action="test-print"]');
+    const jobs = await sandbox.printer.waitForJobs(1, 10_000);
+    expect(jobs[0]!.decoded.qr).toContain('UPAY-POS-TEST');
+    await page.click('[data-action="printer-status"]');
+    await page.waitForSelector('[data-status="printer"][data-printer="ok"]');
+    await shoot('02-provisioning-activated');
+  });
+
+  it('lists today’s orders and searches by order number prefix and by amount', async () => {
+    const a = await seed(1250, { payway: '3', paywayName: '微信' });
+    const b = await seed(8800, { payway: '17', paywayName: '银联云闪付' });
+    await page.click('[data-tab="cashier"]');
+    await page.click('[data-action="refresh"]');
+    await page.waitForSelector(`.order[data-sn="${a.sn}"]`);
+    await page.waitForSelector(`.order[data-sn="${b.sn}"]`);
+    await shoot('03-cashier-list');
+
+    await page.fill('#order-search', '12.50');
+    await page.waitForSelector(`.order[data-sn="${b.sn}"]`, { state: 'detached' });
+    expect(await page.locator('.order').count()).toBe(1);
+    await page.fill('#order-search', b.clientSn);
+    await page.waitForSelector(`.order[data-sn="${b.sn}"]`);
+    expect(await page.locator('.order').count()).toBe(1);
+    await page.fill('#order-search', '');
+  });
+
+  it('revokes an order: confirm dialog, progress, revoked with receipt preview, printed, reprint', async () => {
+    const order = await seed(1250, { payway: '3', paywayName: '微信', subject: '美式咖啡' });
+    await open(order.sn);
+
+    await page.click('[data-action="revoke"]');
+    await page.waitForSelector('dialog.dialog[open]');
+    const dialog = (await page.textContent('dialog.dialog'))!;
+    expect(dialog).toContain('￥12.50');
+    expect(dialog).toContain('微信');
+    expect(await page.evaluate('document.activeElement.dataset.action')).toBe('confirm');
+    await shoot('04-confirm-dialog');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog.dialog', { state: 'detached' });
+    expect(revokeCalls(order.sn)).toBe(0);
+
+    // Slow gateway: the progress screen stays up long enough to photograph.
+    sandbox.gateway.inject('revoke', { kind: 'delay', ms: 2500 });
+    await confirmRevoke();
+    await page.waitForSelector(outcome(order.sn, 'progress'));
+    expect(await page.isDisabled('[data-action="revoke"]')).toBe(true);
+    expect(await page.textContent('[data-money]')).toContain('正在确认');
+    await shoot('05-progress');
+
+    await page.waitForSelector(outcome(order.sn, 'revoked'));
+    expect(await page.textContent(outcome(order.sn, 'revoked'))).toContain('钱款已退回');
+    await page.waitForSelector(`${outcome(order.sn, 'revoked')} .receipt-frame .receipt .rl--qr[data-qr="${order.sn}"]`);
+    const printed = await sandbox.printer.waitForJobs(2, 10_000);
+    expect(printed[1]!.decoded.text).toContain(order.sn);
+    expect(printed[1]!.decoded.text).toContain('撤销');
+    await page.waitForSelector('[data-receipt-state="printed"]');
+    const preview = (await page.textContent('.receipt-frame'))!;
+    expect(preview).toContain(order.sn);
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
+    await shoot('06-revoked-receipt');
+
+    await page.click('[data-action="reprint"]');
+    const again = await sandbox.printer.waitForJobs(3, 10_000);
+    expect(again[2]!.decoded.text).toContain('COPY');
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
+  });
+
+  it('a refused revoke (promotion order) shows the gateway’s own Chinese message and code', async () => {
+    const order = await seed(3800, { promotion: true, payway: '1', paywayName: '支付宝' });
+    await open(order.sn);
+    await confirmRevoke();
+    await page.waitForSelector(outcome(order.sn, 'rejected'));
+    const text = (await page.textContent(outcome(order.sn, 'rejected')))!;
+    expect(text).toContain(`订单${order.sn}参与了活动并且无法撤销`);
+    expect(text).toContain('UPAY_TCP_ORDER_NOT_REFUNDABLE');
+    expect(text).toContain('钱款未变动');
+    expect(text).toContain('退款');
+    expect(sandbox.gateway.getOrder(order.sn)!.orderStatus).toBe('PAID');
+    await shoot('07-rejected-gateway');
+  });
+
+  it('yesterday’s order is refused without a gateway call (NOT_TODAY), in Chinese and in English', async () => {
+    const order = await seed(990, { finishedAt: Date.now() - 86_400_000 });
+    await open(order.sn, true);
+    expect(await page.textContent(`[data-order="${order.sn}"]`)).toContain('不是今天的订单');
+    await confirmRevoke();
+    await page.waitForSelector(`${outcome(order.sn, 'rejected')}[data-code="NOT_TODAY"]`);
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(0);
+    await shoot('08-rejected-not-today');
+
+    await page.click('[data-action="language"]');
+    await page.waitForSelector('.app[data-lang="en"]');
+    const en = (await page.textContent(outcome(order.sn, 'rejected')))!;
+    expect(en).toContain("Not today's order");
+    expect(en).toContain('No money moved');
+    expect(await page.textContent('[data-status="mode"]')).toContain('SANDBOX');
+    expect(rt.settings().language).toBe('en');
+    await shoot('09-rejected-not-today-en');
+    await page.click('[data-action="language"]');
+    await page.waitForSelector('.app[data-lang="zh-CN"]');
+  });
+
+  it('gateway down: the revoke is queued, then revoked by itself when the gateway is back (no click)', async () => {
+    const order = await seed(2000);
+    await open(order.sn);
+    await proxy.stop();
+    await sleep(100);
+    await confirmRevoke();
+    await page.waitForSelector(outcome(order.sn, 'queued'));
+    expect(await page.textContent(outcome(order.sn, 'queued'))).toContain('无需再次点击');
+    await page.waitForSelector('[data-status="network"][data-online="false"]');
+    await page.waitForSelector('[data-status="queue"][data-count="1"]');
+    await shoot('10-queued-offline');
+
+    // The deadline warning the engine raises near the end of the business day (crafted: the clock is real).
+    const view = await handlers['revoke.forOrder']({ sn: order.sn });
+    if (!view.ok || !view.value) throw new Error('revoke not found');
+    await bridge.emit('revoke.warning', {
+      revoke: view.value,
+      deadlineAt: view.value.deadlineAt,
+      messageZh: REVOKE_MESSAGES.DEADLINE_NEAR.zh,
+      messageEn: REVOKE_MESSAGES.DEADLINE_NEAR.en,
+    });
+    await page.waitForSelector('[data-banner="deadline"]');
+    expect(await page.textContent('[data-banner="deadline"]')).toContain(order.sn);
+    await shoot('11-queued-deadline-warning');
+
+    const clicksBefore = bridge.calls.length;
+    await proxy.start();
+    await page.waitForSelector(outcome(order.sn, 'revoked'), { timeout: 15_000 });
+    await page.waitForSelector('[data-status="network"][data-online="true"]');
+    await page.waitForSelector('[data-banner="deadline"]', { state: 'detached' });
+    expect(bridge.calls.slice(clicksBefore).filter((c) => c.channel === 'revoke.request' || c.channel === 'queue.drain')).toEqual([]);
+    expect(revokeCalls(order.sn)).toBe(1);
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
+  });
+
+  it('a queued revoke whose business day ended shows the expired screen (refund instead)', async () => {
+    const order = await seed(1500);
+    await open(order.sn);
+    await proxy.stop();
+    await sleep(100);
+    try {
+      await confirmRevoke();
+      await page.waitForSelector(outcome(order.sn, 'queued'));
+      // Move the revoke's deadline into the past: the engine's own sweep expires it.
+      rt.db.prepare('UPDATE revokes SET deadline_day = ? WHERE order_sn = ?').run(businessDay(Date.now() - 86_400_000), order.sn);
+      rt.revokes.kick();
+      await page.waitForSelector(outcome(order.sn, 'expired'));
+      const text = (await page.textContent(outcome(order.sn, 'expired')))!;
+      expect(text).toContain('钱款未变动');
+      expect(text).toContain('退款');
+      await shoot('12-expired');
+    } finally {
+      await proxy.start();
+    }
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(0);
+  });
+
+  it('a double tap on confirm sends one revoke (and the backend dedupes a repeat)', async () => {
+    const order = await seed(666);
+    await open(order.sn);
+    await page.click('[data-action="revoke"]');
+    await page.waitForSelector('dialog.dialog[open]');
+    // Two clicks in the same frame, before any re-render.
+    await page.evaluate(`(() => { const b = document.querySelector('dialog [data-action="confirm"]'); b.click(); b.click(); })()`);
+    await page.waitForSelector(outcome(order.sn, 'revoked'));
+    expect(revokeCalls(order.sn)).toBe(1);
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
+    expect(await page.locator(`[data-order="${order.sn}"] [data-action="revoke"]`).count()).toBe(0);
+
+    const first = await handlers['revoke.forOrder']({ sn: order.sn });
+    const repeat = await handlers['revoke.request']({ sn: order.sn });
+    expect(repeat.ok && first.ok && repeat.value.id === first.value?.id).toBe(true);
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
+  });
+
+  it('an unanswered revoke is pending, then needs attention; "query again" resolves it', async () => {
+    const order = await seed(4321, { payway: '1', paywayName: '支付宝' });
+    await open(order.sn);
+    sandbox.gateway.inject('revoke', { kind: 'drop_after' });
+    sandbox.gateway.inject('query', { kind: 'envelope', resultCode: '500', errorCode: 'UNKNOWN_SYSTEM_ERROR' }, Infinity);
+    try {
+      await confirmRevoke();
+      await page.waitForSelector(`${outcome(order.sn, 'pending')}[data-state="pending"]`);
+      expect(await page.textContent(outcome(order.sn, 'pending'))).toContain('正在确认');
+      await shoot('13-pending');
+      await page.waitForSelector(outcome(order.sn, 'needs_attention'), { timeout: 15_000 });
+      expect(await page.textContent(outcome(order.sn, 'needs_attention'))).toContain(order.sn);
+      await page.waitForSelector('[data-status="queue"][data-count="1"]');
+      await shoot('14-needs-attention');
+    } finally {
+      sandbox.gateway.clearFaults();
+    }
+    await page.click('[data-action="query-again"]');
+    await page.waitForSelector(outcome(order.sn, 'revoked'));
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
+  });
+
+  it('store setup shows the queue and no failed print jobs; the page had no errors and no CSP violations', async () => {
+    await page.click('[data-tab="setup"]');
+    await page.waitForSelector('[data-card="queue"]');
+    await page.waitForSelector('[data-status="queue"][data-count="0"]');
+    await shoot('15-setup-after');
+    expect(await page.evaluate('window.__cspViolations.slice()')).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the crash page (error.html) renders in Chinese and English under the CSP', async () => {
+    const errorPage = await browser.context.newPage();
+    try {
+      const errors: string[] = [];
+      errorPage.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+      for (const vp of VIEWPORTS) {
+        await errorPage.setViewportSize(vp);
+        await errorPage.goto(`${server.url}error.html`);
+        expect(await errorPage.textContent('body')).toContain('收银程序多次出错');
+        expect(await errorPage.textContent('body')).toContain('The POS app stopped');
+        expect(await errorPage.evaluate('document.documentElement.scrollWidth <= innerWidth')).toBe(true);
+        await errorPage.screenshot({ path: path.join(SCREENSHOTS, `16-error-page-${vp.width}x${vp.height}.png`) });
+      }
+      expect(await errorPage.evaluate('window.__cspViolations.slice()')).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await errorPage.close();
+    }
+  });
+});
