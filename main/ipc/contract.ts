@@ -1,0 +1,341 @@
+/**
+ * THE IPC contract (docs/ipc-contract-spec.md): channel names, zod input and
+ * output schemas, event names and payloads, the result envelope and the
+ * `window.pos` bridge type. Imported by main, the preload and the renderer,
+ * so it imports zod only: no Node or Electron APIs.
+ *
+ * Inputs are strict objects (unknown keys are refused) with bounded strings;
+ * outputs are strict too, so a field that is not in the contract (a key, a
+ * raw gateway answer) cannot slip through the main process's output check.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------- primitives
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A real calendar date written `YYYY-MM-DD` (the business day, UTC+8). */
+export const daySchema = z
+  .string()
+  .regex(DAY, 'expected YYYY-MM-DD')
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+  }, 'not a calendar day');
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const count = z.number().int().min(0);
+const ms = z.number().int();
+const cents = z.number().int();
+const orderSn = z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits');
+const clientSn = z.string().min(1).max(32);
+const operator = z.string().min(1).max(32);
+const empty = z.strictObject({});
+
+// --------------------------------------------------------------------- views
+
+export const REVOKE_STATES = ['requested', 'sending', 'queued', 'pending', 'revoked', 'rejected', 'needs_attention', 'expired'] as const;
+export const REVOKE_OUTCOMES = ['revoked', 'rejected', 'pending', 'needs_attention', 'queued', 'expired'] as const;
+export const PRINTER_STATES = ['ok', 'offline', 'paper_out', 'cover_open', 'unknown', 'none'] as const;
+export const PRINT_JOB_STATES = ['pending', 'printed', 'failed'] as const;
+export const LANGUAGES = ['zh-CN', 'en'] as const;
+export const MODES = ['sandbox', 'production'] as const;
+
+export const revokeErrorViewSchema = z.strictObject({
+  code: z.string(),
+  messageZh: z.string(),
+  messageEn: z.string(),
+  gatewayCode: z.string().nullable(),
+  gatewayMessage: z.string().nullable(),
+});
+
+export const revokeViewSchema = z.strictObject({
+  id,
+  orderSn: z.string(),
+  clientSn: z.string(),
+  state: z.enum(REVOKE_STATES),
+  outcome: z.enum(REVOKE_OUTCOMES),
+  operator: z.string().nullable(),
+  requestedAt: ms,
+  updatedAt: ms,
+  attempts: count,
+  queries: count,
+  deadlineDay: z.string(),
+  /** Unix ms when the business day of the deadline ends. */
+  deadlineAt: ms,
+  revokedAt: ms.nullable(),
+  error: revokeErrorViewSchema.nullable(),
+});
+
+export const orderViewSchema = z.strictObject({
+  sn: z.string(),
+  clientSn: z.string(),
+  tradeNo: z.string().nullable(),
+  totalCents: cents,
+  netCents: cents,
+  payway: z.string().nullable(),
+  paywayName: z.string().nullable(),
+  subject: z.string().nullable(),
+  operator: z.string().nullable(),
+  finishedAt: ms,
+  status: z.string(),
+  businessDay: z.string(),
+  revoke: revokeViewSchema.nullable(),
+});
+
+export const terminalViewSchema = z.strictObject({
+  terminalSn: z.string(),
+  deviceId: z.string(),
+  merchantSn: z.string().nullable(),
+  merchantName: z.string().nullable(),
+  storeSn: z.string().nullable(),
+  storeName: z.string().nullable(),
+  activatedAt: ms,
+  keyUpdatedAt: ms,
+  lastCheckinDay: z.string().nullable(),
+});
+
+export const terminalStatusSchema = z.strictObject({
+  activated: z.boolean(),
+  terminal: terminalViewSchema.nullable(),
+  checkedInToday: z.boolean(),
+  keyAgeMs: z.number().nullable(),
+  businessDay: z.string(),
+  /** The key vault's kind (e.g. `safe-storage`), never the key. */
+  vault: z.string(),
+});
+
+export const queueStatusSchema = z.strictObject({
+  queued: count,
+  pending: count,
+  sending: count,
+  needsAttention: count,
+  oldestAgeMs: z.number().nullable(),
+  online: z.boolean(),
+});
+
+export const printJobViewSchema = z.strictObject({
+  id,
+  revokeId: id.nullable(),
+  orderSn: z.string().nullable(),
+  kind: z.enum(['revoke', 'test']),
+  copy: z.boolean(),
+  state: z.enum(PRINT_JOB_STATES),
+  attempts: count,
+  lastError: z.string().nullable(),
+  createdAt: ms,
+  printedAt: ms.nullable(),
+});
+
+export const printerStatusViewSchema = z.strictObject({
+  uri: z.string(),
+  state: z.enum(PRINTER_STATES),
+  detail: z.string().nullable(),
+});
+
+export const receiptPreviewSchema = z
+  .strictObject({
+    jobId: id,
+    state: z.enum(PRINT_JOB_STATES),
+    copy: z.boolean(),
+    /** Sanitised HTML fragment rendered from the receipt model (no scripts). */
+    html: z.string(),
+    /** The printed lines as text (a QR code appears as `[QR] <data>`). */
+    lines: z.array(z.string()),
+  })
+  .nullable();
+
+export const settingsViewSchema = z.strictObject({
+  apiDomain: z.string().nullable(),
+  printer: z.string().nullable(),
+  printerType: z.enum(['EPSON', 'STAR']),
+  paperWidth: z.union([z.literal(58), z.literal(80)]),
+  receiptChinese: z.boolean(),
+  retentionDays: z.number().int(),
+  expiryWarningMinutes: z.number().int(),
+  language: z.enum(LANGUAGES),
+  kiosk: z.boolean(),
+});
+
+/** A partial SettingsView; `null` removes the stored value (back to the default). */
+export const settingsPatchInputSchema = z.strictObject({
+  apiDomain: z.url({ protocol: /^https?$/ }).max(200).nullable().optional(),
+  printer: z.string().min(1).max(200).nullable().optional(),
+  printerType: z.enum(['EPSON', 'STAR']).nullable().optional(),
+  paperWidth: z.union([z.literal(58), z.literal(80)]).nullable().optional(),
+  receiptChinese: z.boolean().nullable().optional(),
+  retentionDays: z.number().int().min(1).max(3650).nullable().optional(),
+  expiryWarningMinutes: z.number().int().min(0).max(720).nullable().optional(),
+  language: z.enum(LANGUAGES).nullable().optional(),
+  kiosk: z.boolean().nullable().optional(),
+});
+
+export const appInfoSchema = z.strictObject({
+  version: z.string(),
+  mode: z.enum(MODES),
+  apiDomain: z.string(),
+  dataDir: z.string(),
+  language: z.enum(LANGUAGES),
+  businessDay: z.string(),
+});
+
+// ------------------------------------------------------------------ channels
+
+export const CHANNELS = {
+  'app.info': { input: empty, output: appInfoSchema },
+  'terminal.status': { input: empty, output: terminalStatusSchema },
+  'terminal.activate': {
+    // Vendor credentials come from the main process configuration, never from the renderer.
+    input: z.strictObject({
+      code: z.string().min(1).max(64),
+      deviceId: z.string().min(1).max(128).optional(),
+      name: z.string().min(1).max(64).optional(),
+      force: z.boolean().optional(),
+    }),
+    output: terminalStatusSchema,
+  },
+  'terminal.checkin': { input: empty, output: terminalStatusSchema },
+  'orders.list': {
+    input: z.strictObject({ day: daySchema.optional() }),
+    output: z.strictObject({ day: z.string(), orders: z.array(orderViewSchema) }),
+  },
+  'orders.search': {
+    input: z.strictObject({
+      text: z.string().max(32).optional(),
+      amountCents: z.number().int().positive().max(1e12).optional(),
+      day: daySchema.optional(),
+    }),
+    output: z.strictObject({ orders: z.array(orderViewSchema) }),
+  },
+  'orders.import': {
+    input: z.union([z.strictObject({ sn: orderSn }), z.strictObject({ clientSn })]),
+    output: orderViewSchema,
+  },
+  'revoke.request': {
+    input: z.union([z.strictObject({ sn: orderSn, operator: operator.optional() }), z.strictObject({ clientSn, operator: operator.optional() })]),
+    output: revokeViewSchema,
+  },
+  'revoke.queryAgain': { input: z.strictObject({ revokeId: id }), output: revokeViewSchema },
+  'revoke.listOpen': { input: empty, output: z.array(revokeViewSchema) },
+  'revoke.forOrder': { input: z.strictObject({ sn: orderSn }), output: revokeViewSchema.nullable() },
+  'queue.status': { input: empty, output: queueStatusSchema },
+  /** Marks the runtime online and sends queued revokes now. */
+  'queue.drain': { input: empty, output: queueStatusSchema },
+  'receipt.preview': { input: z.strictObject({ revokeId: id }), output: receiptPreviewSchema },
+  'receipt.reprint': { input: z.strictObject({ revokeId: id }), output: printJobViewSchema },
+  'printer.status': { input: empty, output: printerStatusViewSchema },
+  'printer.test': { input: empty, output: printJobViewSchema },
+  'print.jobs': { input: z.strictObject({ state: z.enum(PRINT_JOB_STATES).optional() }), output: z.array(printJobViewSchema) },
+  'print.retry': { input: z.strictObject({ jobId: id }), output: printJobViewSchema },
+  'settings.get': { input: empty, output: settingsViewSchema },
+  'settings.set': { input: settingsPatchInputSchema, output: settingsViewSchema },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+export type Channels = typeof CHANNELS;
+export type Channel = keyof Channels;
+/** What a caller passes (before zod defaults). */
+export type InputOf<C extends Channel> = z.input<Channels[C]['input']>;
+/** What a handler returns in `value`. */
+export type OutputOf<C extends Channel> = z.output<Channels[C]['output']>;
+export const CHANNEL_NAMES = Object.keys(CHANNELS) as Channel[];
+
+export const isChannel = (name: unknown): name is Channel => typeof name === 'string' && Object.prototype.hasOwnProperty.call(CHANNELS, name);
+
+// ------------------------------------------------------------------ envelope
+
+export const errorViewSchema = z.strictObject({
+  code: z.string(),
+  /** English message for the cashier. */
+  message: z.string(),
+  messageZh: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ErrorView = z.output<typeof errorViewSchema>;
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorView };
+
+export const resultSchema = <T extends z.ZodType>(value: T) =>
+  z.union([z.strictObject({ ok: z.literal(true), value }), z.strictObject({ ok: z.literal(false), error: errorViewSchema })]);
+
+/** Error codes the IPC layer itself produces (the runtime adds its own, e.g. NOT_TODAY, GATEWAY_REFUSED). */
+export const IPC_ERROR_CODES = {
+  INVALID_INPUT: 'INVALID_INPUT',
+  FORBIDDEN_SENDER: 'FORBIDDEN_SENDER',
+  VENDOR_NOT_CONFIGURED: 'VENDOR_NOT_CONFIGURED',
+  INVALID_OUTPUT: 'INVALID_OUTPUT',
+  UNKNOWN_CHANNEL: 'UNKNOWN_CHANNEL',
+} as const;
+
+// -------------------------------------------------------------------- events
+
+export const EVENTS = {
+  'revoke.updated': revokeViewSchema,
+  'revoke.warning': z.strictObject({ revoke: revokeViewSchema, deadlineAt: ms, messageZh: z.string(), messageEn: z.string() }),
+  'queue.changed': queueStatusSchema,
+  'connectivity.changed': z.strictObject({ online: z.boolean(), at: ms }),
+  'printer.changed': z.strictObject({ status: z.enum(PRINTER_STATES), detail: z.string().nullable() }),
+  'print.updated': z.strictObject({ jobId: id, state: z.enum(PRINT_JOB_STATES), error: z.string().nullable() }),
+} as const satisfies Record<string, z.ZodType>;
+
+export type Events = typeof EVENTS;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+
+export const isEventName = (name: unknown): name is EventName => typeof name === 'string' && Object.prototype.hasOwnProperty.call(EVENTS, name);
+
+// -------------------------------------------------------------------- bridge
+
+/** `terminal.status` -> `terminalStatus`, `revoke.queryAgain` -> `revokeQueryAgain`. */
+export type BridgeName<C extends string> = C extends `${infer A}.${infer B}` ? `${A}${Capitalize<BridgeName<B>>}` : C;
+
+export const BRIDGE_FUNCTIONS = {
+  'app.info': 'appInfo',
+  'terminal.status': 'terminalStatus',
+  'terminal.activate': 'terminalActivate',
+  'terminal.checkin': 'terminalCheckin',
+  'orders.list': 'ordersList',
+  'orders.search': 'ordersSearch',
+  'orders.import': 'ordersImport',
+  'revoke.request': 'revokeRequest',
+  'revoke.queryAgain': 'revokeQueryAgain',
+  'revoke.listOpen': 'revokeListOpen',
+  'revoke.forOrder': 'revokeForOrder',
+  'queue.status': 'queueStatus',
+  'queue.drain': 'queueDrain',
+  'receipt.preview': 'receiptPreview',
+  'receipt.reprint': 'receiptReprint',
+  'printer.status': 'printerStatus',
+  'printer.test': 'printerTest',
+  'print.jobs': 'printJobs',
+  'print.retry': 'printRetry',
+  'settings.get': 'settingsGet',
+  'settings.set': 'settingsSet',
+} as const satisfies { [C in Channel]: BridgeName<C> };
+
+export type BridgeFunctionName = (typeof BRIDGE_FUNCTIONS)[Channel];
+
+/** A channel whose input may be omitted (every field optional) takes an optional argument. */
+export type BridgeFunction<C extends Channel> =
+  Record<string, never> extends InputOf<C>
+    ? (input?: InputOf<C>) => Promise<Result<OutputOf<C>>>
+    : (input: InputOf<C>) => Promise<Result<OutputOf<C>>>;
+
+/** The `window.pos` object the preload exposes. */
+export type PosBridge = { readonly [C in Channel as (typeof BRIDGE_FUNCTIONS)[C]]: BridgeFunction<C> } & {
+  /** Subscribes to a main-process event; returns the unsubscribe function. */
+  readonly on: <E extends EventName>(event: E, callback: (payload: EventPayload<E>) => void) => () => void;
+};
+
+// ------------------------------------------------------------ exported types
+
+export type AppInfo = z.output<typeof appInfoSchema>;
+export type TerminalView = z.output<typeof terminalViewSchema>;
+export type TerminalStatus = z.output<typeof terminalStatusSchema>;
+export type OrderView = z.output<typeof orderViewSchema>;
+export type RevokeView = z.output<typeof revokeViewSchema>;
+export type RevokeErrorView = z.output<typeof revokeErrorViewSchema>;
+export type QueueStatusView = z.output<typeof queueStatusSchema>;
+export type PrintJobView = z.output<typeof printJobViewSchema>;
+export type PrinterStatusView = z.output<typeof printerStatusViewSchema>;
+export type ReceiptPreview = z.output<typeof receiptPreviewSchema>;
+export type SettingsView = z.output<typeof settingsViewSchema>;
+export type SettingsPatchInput = z.input<typeof settingsPatchInputSchema>;

@@ -1,0 +1,420 @@
+/**
+ * The IPC handlers, pure of Electron: (runtime) -> (input: unknown) -> Result.
+ * Each one validates its input with the contract's schema, calls the runtime,
+ * maps the answer to the contract's view types (never a key), checks the
+ * output against the contract again, and turns every failure into the error
+ * envelope. A handler never throws: Electron would forward only an error's
+ * message, and the cashier must tell "refused" from "unreachable" from
+ * "invalid request".
+ */
+import os from 'node:os';
+import type { z } from 'zod';
+import type { Order, PrintJob, Revoke, RevokeState, TerminalInfo } from '../domain';
+import { PosError, toPosError } from '../errors';
+import type { QueueStatus, RuntimeEventMap, RuntimeEvents } from '../events';
+import type { ReceiptItem } from '../printer';
+import type { Runtime } from '../runtime';
+import type { Settings } from '../store/settings';
+import { businessDay, businessDayEnd } from '../util/time';
+import {
+  CHANNELS,
+  EVENTS,
+  IPC_ERROR_CODES,
+  PRINTER_STATES,
+  type Channel,
+  type Channels,
+  type ErrorView,
+  type EventName,
+  type EventPayload,
+  type OrderView,
+  type OutputOf,
+  type PrintJobView,
+  type QueueStatusView,
+  type Result,
+  type RevokeView,
+  type SettingsView,
+  type TerminalStatus,
+} from './contract';
+
+export interface VendorCredentials {
+  appId: string;
+  vendorSn: string;
+  /** Secret: signs the activation call only; never crosses IPC, never stored. */
+  vendorKey: string;
+}
+
+export interface HandlerOptions {
+  mode: 'sandbox' | 'production';
+  /** The app's version, shown in app.info. */
+  version: string;
+  /** Vendor credentials from the main process configuration; null: activation is refused. */
+  vendor: VendorCredentials | null;
+  /** Audit actor for changes made through IPC (default `app`). */
+  actor?: string;
+  /** device_id sent at activation when the renderer gives none (default `pos-<hostname>`). */
+  deviceId?: string;
+  /** Called when a handler fails unexpectedly (not for typed business errors). */
+  onInternalError?: (channel: Channel, error: PosError) => void;
+}
+
+export type Handler<C extends Channel> = (input: unknown) => Promise<Result<OutputOf<C>>>;
+export type Handlers = { readonly [C in Channel]: Handler<C> };
+
+type ParsedInput<C extends Channel> = z.output<Channels[C]['input']>;
+type Impl = { [C in Channel]: (input: ParsedInput<C>) => Promise<OutputOf<C>> | OutputOf<C> };
+
+// ---------------------------------------------------------------- envelopes
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+/** The error envelope: English `message`, Chinese `messageZh`, JSON-safe details without secrets. */
+export function errorEnvelope(err: unknown): { ok: false; error: ErrorView } {
+  const e = toPosError(err);
+  const details = safeDetails(e.details);
+  return { ok: false, error: { code: e.code, message: e.messageEn, messageZh: e.messageZh, ...(details ? { details } : {}) } };
+}
+
+const SECRET_KEY = /key|secret|sign|token|passw|sealed|credential/i;
+
+/** Details cross a structured clone: keep plain JSON, and drop any field whose name looks like a secret. */
+function safeDetails(details: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!details) return undefined;
+  try {
+    const json = JSON.stringify(details, (k, v: unknown) => (k !== '' && SECRET_KEY.test(k) ? undefined : typeof v === 'bigint' ? String(v) : v));
+    const parsed = json === undefined ? undefined : (JSON.parse(json) as unknown);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length > 0 ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ------------------------------------------------------------- input errors
+
+type Issue = z.core.$ZodIssue;
+
+const REASONS: Record<string, [en: string, zh: string]> = {
+  invalid_type: ['wrong type or missing', '类型不正确或缺少该字段'],
+  too_big: ['too long or too large', '过长或过大'],
+  too_small: ['too short or too small', '过短或过小'],
+  invalid_format: ['wrong format', '格式不正确'],
+  invalid_value: ['not an allowed value', '不是允许的取值'],
+  unrecognized_keys: ['unknown field', '不支持的字段'],
+  not_multiple_of: ['not an allowed value', '不是允许的取值'],
+  custom: ['not valid', '无效'],
+};
+
+/** The most useful issue: for a union, the branch that got furthest (fewest issues). */
+function primaryIssue(issues: readonly Issue[]): { issue: Issue; prefix: PropertyKey[] } | undefined {
+  const first = issues[0];
+  if (!first) return undefined;
+  if (first.code === 'invalid_union' && first.errors.length > 0) {
+    const best = [...first.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+    const inner = primaryIssue(best);
+    if (inner) return { issue: inner.issue, prefix: [...first.path, ...inner.prefix] };
+  }
+  return { issue: first, prefix: [] };
+}
+
+/** INVALID_INPUT naming the field, in zh and en. */
+export function inputError(channel: Channel, error: z.ZodError): PosError {
+  const found = primaryIssue(error.issues);
+  const issue = found?.issue;
+  const path = [...(found?.prefix ?? []), ...(issue?.path ?? [])].map(String);
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  const field = path.join('.') || 'input';
+  const [en, zh] = (issue && REASONS[issue.code]) ?? ['not valid', '无效'];
+  const detail = issue?.code === 'custom' || issue?.code === 'invalid_format' ? `: ${issue.message}` : '';
+  return new PosError(IPC_ERROR_CODES.INVALID_INPUT, `输入无效（${field}）：${zh}`, `Invalid input (${field}): ${en}${detail}`, { field, channel });
+}
+
+export const vendorNotConfigured = () =>
+  new PosError(
+    IPC_ERROR_CODES.VENDOR_NOT_CONFIGURED,
+    '未配置服务商凭证，无法激活终端。请联系门店 IT（环境变量 UPAY_VENDOR_APP_ID / UPAY_VENDOR_SN / UPAY_VENDOR_KEY 或 vendor.json）。',
+    'Vendor credentials are not configured, so the terminal cannot be activated. Ask store IT (UPAY_VENDOR_APP_ID / UPAY_VENDOR_SN / UPAY_VENDOR_KEY or vendor.json).',
+  );
+
+const invalidOutput = (channel: Channel) =>
+  new PosError(IPC_ERROR_CODES.INVALID_OUTPUT, '系统内部错误，操作结果无法显示。请重试或联系门店 IT。', 'Internal error: the result cannot be shown. Retry or ask store IT.', {
+    channel,
+  });
+
+// -------------------------------------------------------------------- views
+
+const OUTCOME: Record<RevokeState, RevokeView['outcome']> = {
+  requested: 'pending',
+  sending: 'pending',
+  pending: 'pending',
+  queued: 'queued',
+  revoked: 'revoked',
+  rejected: 'rejected',
+  needs_attention: 'needs_attention',
+  expired: 'expired',
+};
+
+function deadlineAt(day: string): number {
+  try {
+    return businessDayEnd(day);
+  } catch {
+    return 0;
+  }
+}
+
+export function toRevokeView(r: Revoke): RevokeView {
+  return {
+    id: r.id,
+    orderSn: r.orderSn,
+    clientSn: r.clientSn,
+    state: r.state,
+    outcome: OUTCOME[r.state],
+    operator: r.operator,
+    requestedAt: r.requestedAt,
+    updatedAt: r.updatedAt,
+    attempts: r.attempts,
+    queries: r.queries,
+    deadlineDay: r.deadlineDay,
+    deadlineAt: deadlineAt(r.deadlineDay),
+    revokedAt: r.revokedAt,
+    error: r.error
+      ? { code: r.error.code, messageZh: r.error.messageZh, messageEn: r.error.messageEn, gatewayCode: r.error.gatewayCode, gatewayMessage: r.error.gatewayMessage }
+      : null,
+  };
+}
+
+export function toOrderView(o: Order, revoke: Revoke | null | undefined): OrderView {
+  return {
+    sn: o.sn,
+    clientSn: o.clientSn,
+    tradeNo: o.tradeNo,
+    totalCents: o.totalCents,
+    netCents: o.netCents,
+    payway: o.payway,
+    paywayName: o.paywayName,
+    subject: o.subject,
+    operator: o.operator,
+    finishedAt: o.finishedAt,
+    status: o.status,
+    businessDay: o.businessDay,
+    revoke: revoke ? toRevokeView(revoke) : null,
+  };
+}
+
+export function toTerminalStatus(info: TerminalInfo | null, vaultKind: string, now: number): TerminalStatus {
+  const day = businessDay(now);
+  return {
+    activated: info !== null,
+    terminal: info
+      ? {
+          terminalSn: info.terminalSn,
+          deviceId: info.deviceId,
+          merchantSn: info.merchantSn,
+          merchantName: info.merchantName,
+          storeSn: info.storeSn,
+          storeName: info.storeName,
+          activatedAt: info.activatedAt,
+          keyUpdatedAt: info.keyUpdatedAt,
+          lastCheckinDay: info.lastCheckinDay,
+        }
+      : null,
+    checkedInToday: info?.lastCheckinDay === day,
+    keyAgeMs: info ? Math.max(0, now - info.keyUpdatedAt) : null,
+    businessDay: day,
+    vault: vaultKind,
+  };
+}
+
+export function toPrintJobView(j: PrintJob): PrintJobView {
+  return {
+    id: j.id,
+    revokeId: j.revokeId,
+    orderSn: j.orderSn,
+    kind: j.kind,
+    copy: j.copy,
+    state: j.state,
+    attempts: j.attempts,
+    lastError: j.lastError,
+    createdAt: j.createdAt,
+    printedAt: j.printedAt,
+  };
+}
+
+export function toQueueStatusView(q: QueueStatus): QueueStatusView {
+  return { queued: q.queued, pending: q.pending, sending: q.sending, needsAttention: q.needsAttention, oldestAgeMs: q.oldestAgeMs, online: q.online };
+}
+
+export function toSettingsView(s: Settings): SettingsView {
+  return {
+    apiDomain: s.apiDomain ?? null,
+    printer: s.printer ?? null,
+    printerType: s.printerType,
+    paperWidth: s.paperWidth,
+    receiptChinese: s.receiptChinese,
+    retentionDays: s.retentionDays,
+    expiryWarningMinutes: s.expiryWarningMinutes,
+    language: s.language,
+    kiosk: s.kiosk,
+  };
+}
+
+export function receiptLines(items: readonly ReceiptItem[]): string[] {
+  return items.map((item) => (item.type === 'qr' ? `[QR] ${item.data}` : item.text));
+}
+
+const printerState = (s: string): (typeof PRINTER_STATES)[number] => ((PRINTER_STATES as readonly string[]).includes(s) ? (s as (typeof PRINTER_STATES)[number]) : 'unknown');
+
+const printJobNotFound = (jobId: number) => new PosError('PRINT_JOB_NOT_FOUND', `找不到打印任务 ${jobId}。`, `Print job ${jobId} was not found.`, { jobId });
+
+// ----------------------------------------------------------------- handlers
+
+export function createHandlers(runtime: Runtime, options: HandlerOptions): Handlers {
+  const actor = options.actor ?? 'app';
+  const now = () => runtime.clock.now();
+  const status = () => toTerminalStatus(runtime.terminal.info(), runtime.vault.kind, now());
+  const withRevoke = (o: Order) => toOrderView(o, runtime.revokes.forOrder(o.sn));
+  const jobView = (jobId: number) => {
+    const job = runtime.printing.job(jobId);
+    if (!job) throw printJobNotFound(jobId);
+    return toPrintJobView(job);
+  };
+
+  const impl: Impl = {
+    'app.info': () => ({
+      version: options.version,
+      mode: options.mode,
+      apiDomain: runtime.apiDomain,
+      dataDir: runtime.dataDir,
+      language: runtime.settings().language,
+      businessDay: businessDay(now()),
+    }),
+    'terminal.status': () => status(),
+    'terminal.activate': async (input) => {
+      const vendor = options.vendor;
+      if (!vendor) throw vendorNotConfigured();
+      await runtime.terminal.activate(
+        {
+          appId: vendor.appId,
+          vendorSn: vendor.vendorSn,
+          vendorKey: vendor.vendorKey,
+          code: input.code,
+          deviceId: input.deviceId ?? options.deviceId ?? `pos-${os.hostname()}`.slice(0, 128),
+          name: input.name,
+          force: input.force,
+        },
+        actor,
+      );
+      return status();
+    },
+    'terminal.checkin': async () => {
+      await runtime.terminal.checkin(actor);
+      return status();
+    },
+    'orders.list': (input) => {
+      const day = input.day ?? businessDay(now());
+      return { day, orders: runtime.orders.listDay(day).map(withRevoke) };
+    },
+    'orders.search': (input) => ({
+      orders: runtime.orders.repo.search({ text: input.text, amountCents: input.amountCents, day: input.day, limit: 200 }).map(withRevoke),
+    }),
+    'orders.import': async (input) => withRevoke(await runtime.orders.import('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, actor)),
+    'revoke.request': async (input) =>
+      toRevokeView(await runtime.revokes.request('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, input.operator ?? null, actor)),
+    'revoke.queryAgain': async (input) => toRevokeView(await runtime.revokes.queryAgain(input.revokeId, actor)),
+    'revoke.listOpen': () => runtime.revokes.open().map(toRevokeView),
+    'revoke.forOrder': (input) => {
+      const r = runtime.revokes.forOrder(input.sn);
+      return r ? toRevokeView(r) : null;
+    },
+    'queue.status': () => toQueueStatusView(runtime.revokes.queueStatus()),
+    'queue.drain': () => {
+      runtime.revokes.setOnline(true);
+      runtime.revokes.kick();
+      return toQueueStatusView(runtime.revokes.queueStatus());
+    },
+    'receipt.preview': (input) => {
+      const receipt = runtime.printing.receiptForRevoke(input.revokeId);
+      if (!receipt) return null;
+      return { jobId: receipt.job.id, state: receipt.job.state, copy: receipt.job.copy, html: receipt.html, lines: receiptLines(receipt.model.items) };
+    },
+    'receipt.reprint': (input) => jobView(runtime.printing.reprint(input.revokeId, actor)),
+    'printer.status': async () => {
+      const s = await runtime.printing.status();
+      return { uri: runtime.printing.printerUri, state: printerState(s.state), detail: s.detail ?? null };
+    },
+    'printer.test': () => jobView(runtime.printing.testPrint(actor)),
+    'print.jobs': (input) => runtime.printing.jobs(input.state ? { state: input.state } : {}).map(toPrintJobView),
+    'print.retry': (input) => {
+      if (!runtime.printing.job(input.jobId)) throw printJobNotFound(input.jobId);
+      runtime.printing.retry(input.jobId, actor);
+      return jobView(input.jobId);
+    },
+    'settings.get': () => toSettingsView(runtime.settings()),
+    'settings.set': (input) => {
+      const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+      return toSettingsView(Object.keys(patch).length === 0 ? runtime.settings() : runtime.updateSettings(patch, actor));
+    },
+  };
+
+  const wrap = <C extends Channel>(channel: C): Handler<C> => {
+    const contract = CHANNELS[channel];
+    const run = impl[channel] as (input: unknown) => Promise<unknown> | unknown;
+    return async (input: unknown) => {
+      try {
+        const parsed = contract.input.safeParse(input === undefined ? {} : input);
+        if (!parsed.success) return errorEnvelope(inputError(channel, parsed.error));
+        const value = await run(parsed.data);
+        const checked = contract.output.safeParse(value);
+        if (!checked.success) {
+          const err = invalidOutput(channel);
+          options.onInternalError?.(channel, err);
+          return errorEnvelope(err);
+        }
+        return ok(checked.data as OutputOf<C>);
+      } catch (err) {
+        const e = toPosError(err);
+        if (e.code === 'INTERNAL') options.onInternalError?.(channel, e);
+        return errorEnvelope(e);
+      }
+    };
+  };
+
+  return Object.fromEntries((Object.keys(CHANNELS) as Channel[]).map((c) => [c, wrap(c)])) as unknown as Handlers;
+}
+
+// ------------------------------------------------------------------- events
+
+type EventMapper = { [E in EventName]: (...args: RuntimeEventMap[E]) => EventPayload<E> };
+
+const EVENT_VIEWS: EventMapper = {
+  'revoke.updated': (r) => toRevokeView(r),
+  'revoke.warning': (w) => ({ revoke: toRevokeView(w.revoke), deadlineAt: w.deadlineAt, messageZh: w.messageZh, messageEn: w.messageEn }),
+  'queue.changed': (q) => toQueueStatusView(q),
+  'connectivity.changed': (c) => ({ online: c.online, at: c.at }),
+  'printer.changed': (p) => ({ status: printerState(p.status), detail: p.detail }),
+  'print.updated': (p) => ({ jobId: p.jobId, state: p.state as EventPayload<'print.updated'>['state'], error: p.error }),
+};
+
+/**
+ * Forwards runtime events as contract payloads (views, checked by the event
+ * schema; a payload that does not fit is dropped, never sent raw). Returns
+ * the unsubscribe function.
+ */
+export function forwardEvents(events: RuntimeEvents, send: <E extends EventName>(event: E, payload: EventPayload<E>) => void): () => void {
+  const offs: Array<() => void> = [];
+  for (const name of Object.keys(EVENTS) as EventName[]) {
+    const map = EVENT_VIEWS[name] as (...args: unknown[]) => unknown;
+    const listener = (...args: unknown[]) => {
+      try {
+        const parsed = EVENTS[name].safeParse(map(...args));
+        if (parsed.success) send(name, parsed.data as EventPayload<typeof name>);
+      } catch {
+        // A window that went away must not break the runtime's emitter.
+      }
+    };
+    const emitter = events as unknown as { on(e: string, l: (...a: unknown[]) => void): void; off(e: string, l: (...a: unknown[]) => void): void };
+    emitter.on(name, listener);
+    offs.push(() => emitter.off(name, listener));
+  }
+  return () => {
+    for (const off of offs.splice(0)) off();
+  };
+}
