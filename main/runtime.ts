@@ -140,7 +140,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       // A printer that cannot be used is refused before it is stored.
       if (typeof patch.printer === 'string') parsePrinterUri(patch.printer);
       settings = setSettings(db, patch, actor, clock.now());
-      if (typeof patch.printer === 'string' && options.printer === undefined) printing.setPrinter(patch.printer);
+      // A deliberate change by store IT applies at once; removing it falls back to what the process started with.
+      if (typeof patch.printer === 'string') printing.setPrinter(patch.printer);
+      else if (patch.printer === null) printing.setPrinter(options.printer ?? 'none');
       return settings;
     },
     async close() {
