@@ -80,7 +80,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
   if (loose.values.version) return { version: true };
   if (words.length === 0 || loose.values.help) return { help: true, json: loose.values.json === true };
   const first = words[0]!;
-  const command = GROUPS.has(first) ? `${first} ${words[1] ?? ''}`.trim() : first;
+  const two = `${first} ${words[1] ?? ''}`.trim();
+  const command = GROUPS.has(first) || COMMAND_OPTIONS[two] ? two : first;
   const spec = COMMAND_OPTIONS[command];
   if (!spec) throw new UsageError(`unknown command "${command}" (try --help)`);
   let parsed;

@@ -49,7 +49,9 @@ export function getSettings(db: Db): Settings {
 export function setSettings(db: Db, patch: Record<string, unknown>, actor: string, now: number): Settings {
   const removals = Object.keys(patch).filter((k) => patch[k] === null);
   const values = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
-  const checked = settingsPatchSchema.parse(values);
+  // zod's partial() still fills defaults: keep only the keys the patch names, so one change never resets the others.
+  const parsed = settingsPatchSchema.parse(values) as Record<string, unknown>;
+  const checked = Object.fromEntries(Object.entries(parsed).filter(([k]) => Object.hasOwn(values, k)));
   for (const k of removals) if (!(k in settingsSchema.shape)) throw new z.ZodError([{ code: 'custom', path: [k], message: `unknown setting ${k}`, input: k }]);
   tx(db, () => {
     const put = db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');

@@ -64,18 +64,26 @@ export class FileKeyVault implements KeyVault {
 
 function loadOrCreateKey(file: string): Buffer {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    // Exclusive create: two processes starting at once agree on one key.
-    const fd = fs.openSync(file, 'wx', 0o600);
+  if (!fs.existsSync(file)) {
+    // Written whole to a private temp file, then linked into place: a second
+    // process starting at the same moment sees either no key or the whole key,
+    // and the first link wins (EEXIST means another process created it).
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      fs.writeSync(fd, randomBytes(32));
-      fs.fsyncSync(fd);
+      const fd = fs.openSync(tmp, 'wx', 0o600);
+      try {
+        fs.writeSync(fd, randomBytes(32));
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new VaultError('VAULT_UNAVAILABLE', `cannot create the vault key file ${file}: ${(err as Error).message}`);
+      }
     } finally {
-      fs.closeSync(fd);
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new VaultError('VAULT_UNAVAILABLE', `cannot create the vault key file ${file}: ${(err as Error).message}`);
+      fs.rmSync(tmp, { force: true });
     }
   }
   let key: Buffer;
