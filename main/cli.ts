@@ -93,6 +93,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
   const extra = parsed.positionals.slice(command.split(' ').length);
   if (extra.length && command !== 'settings set') throw new UsageError(`unexpected argument "${extra[0]}" for ${command}`);
   const v = parsed.values as Record<string, string | boolean | undefined>;
+  // An empty value (often an unset shell variable) must not silently fall back to the app's own data dir or gateway.
+  for (const name of ['data-dir', 'api-domain', 'printer', 'timeout-ms']) {
+    if (v[name] === '') throw new UsageError(`--${name} must not be empty`);
+  }
   const timeoutText = pick<string>(v['timeout-ms'] as string | undefined, env.UPAY_POS_TIMEOUT_MS);
   let timeoutMs: number | undefined;
   if (timeoutText !== undefined) {

@@ -73,6 +73,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const db = openDb(options.dataDir);
+  try {
+    return assemble(options, db, clock, logger);
+  } catch (err) {
+    // A failed start (e.g. the startup prune on a read-only disk) must not leave the file open in this process.
+    db.close();
+    throw err;
+  }
+}
+
+function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger): Runtime {
   const fileVault = new FileKeyVault(options.dataDir);
   const vault = options.vault ?? fileVault;
   const events = new RuntimeEvents();
