@@ -1,0 +1,471 @@
+/**
+ * `npm run bench` (issue #7): one table of figures, each with the floor
+ * measured in the same run and the ratio, targets marked MET / MISS; the same
+ * data as JSON under bench-output/. Loopback only; every loop is bounded.
+ *
+ *   revoke end to end   in-process runtime → sandbox over loopback, no injected delay:
+ *                       eligibility, write-ahead, signed request, answer, commit, print job.
+ *                       Floor: a bare undici POST of the same signed body to the same sandbox
+ *                       (a fresh order, so the gateway does the same work) + two durable
+ *                       SQLite commits (own file, WAL + synchronous=FULL). Interleaved.
+ *   outbox drain        1,000 queued revokes sent when the network (a TCP proxy) returns,
+ *                       0 ms and 50 ms injected gateway latency. Floor: bare signed POSTs at
+ *                       the same concurrency through the same proxy.
+ *   cold start          createRuntime on 10,000 orders + 10,000 revokes (migrate, resume, ready).
+ *                       Floor: open the same SQLite file and one SELECT.
+ *   IPC                 orders.list (5,000 orders today) and orders.search by sn through
+ *                       createHandlers (zod in and out). Floor: the bare SELECT.
+ *   receipt             buildRevokeReceipt + renderEscPos. Floor: GB18030-encoding its text.
+ *   memory              RSS after 1,000 and 10,000 revokes in a child process (--expose-gc).
+ */
+import Database from 'better-sqlite3';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import iconv from 'iconv-lite';
+import { Agent, request } from 'undici';
+import { createHandlers } from '../../main/ipc/handlers';
+import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
+import { createRuntime, type Runtime } from '../../main/runtime';
+import { createSandbox, type Sandbox } from '../../main/sandbox';
+import { authorization } from '../../main/upay/sign';
+import { businessDay } from '../../main/util/time';
+import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../support/chaos-env';
+import { closedPort, createChaosProxy } from '../support/chaos-net';
+import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
+
+const execFileAsync = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../../..');
+const QUICK = process.env.BENCH_QUICK === '1';
+const E2E_N = QUICK ? 200 : 600;
+const DRAIN_N = QUICK ? 300 : 1_000;
+const DRAIN_CONCURRENCY = 8;
+const clockOffset = middayOffset();
+const clock = offsetClock(clockOffset);
+const rows: Row[] = [];
+const details: Record<string, unknown> = {};
+const dirs: string[] = [];
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function dir(prefix: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
+
+/** A separate SQLite file with the product's durability settings: the floor's two commits. */
+function floorDb(): { commit2(): void; close(): void } {
+  const db = new Database(path.join(dir('upay-pos-floor-'), 'floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)');
+  const ins = db.prepare('INSERT INTO t (a, b) VALUES (?, ?)');
+  const one = db.transaction((a: string) => ins.run(a, Date.now()));
+  return {
+    commit2() {
+      one.immediate('intent');
+      one.immediate('outcome');
+    },
+    close: () => db.close(),
+  };
+}
+
+/** The bare signed POST: the same body the client sends ({sn, terminal_sn}), signed with the terminal key. */
+function barePost(rt: Runtime, agent: Agent, base: string) {
+  const signer = rt.terminal.signer();
+  return async (sn: string): Promise<void> => {
+    const body = Buffer.from(JSON.stringify({ sn, terminal_sn: signer.sn }), 'utf8');
+    const res = await request(`${base}/upay/v2/revoke`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: authorization(signer.sn, body, signer.key) },
+      body,
+    });
+    const json = JSON.parse(await res.body.text()) as { biz_response?: { result_code?: string } };
+    if (json.biz_response?.result_code !== 'CANCEL_SUCCESS') throw new Error(`floor revoke answered ${JSON.stringify(json).slice(0, 200)}`);
+  };
+}
+
+function add(row: Row): void {
+  rows.push(row);
+  log(`${row.figure}: ${row.value.toFixed(3)} ${row.unit} (floor ${row.floor?.toFixed(3) ?? '-'}) ${row.met ? 'MET' : 'MISS'}`);
+}
+
+// ----------------------------------------------------------------- revoke e2e
+
+async function benchRevoke(sb: Sandbox): Promise<void> {
+  const gw = sb.gateway;
+  const rt = createRuntime({ dataDir: dir('upay-pos-bench-e2e-'), apiDomain: gw.url, clock, printer: 'none' });
+  try {
+    const t = await activate(rt, gw, 'bench-e2e');
+    const warm = 50;
+    const subject = Array.from({ length: E2E_N + warm }, (_, i) => seedPaid(rt, gw, t, i).sn);
+    const floorOrders = Array.from({ length: E2E_N + warm }, (_, i) => gw.seedOrder({ terminalSn: t, totalCents: 500 + i }).sn);
+    const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
+    const post = barePost(rt, agent, gw.url);
+    const fdb = floorDb();
+    const s: number[] = [];
+    const f: number[] = [];
+    for (let i = 0; i < E2E_N + warm; i++) {
+      const runSubject = async () => {
+        const t0 = nowMs();
+        const r = await rt.revokes.request({ sn: subject[i]! }, 'bench', 'bench');
+        const dt = nowMs() - t0;
+        if (r.state !== 'revoked') throw new Error(`revoke ${subject[i]} ended ${r.state}`);
+        if (i >= warm) s.push(dt);
+      };
+      const runFloor = async () => {
+        const t0 = nowMs();
+        await post(floorOrders[i]!);
+        fdb.commit2();
+        if (i >= warm) f.push(nowMs() - t0);
+      };
+      // Interleave, alternating which goes first, to cancel drift and machine noise.
+      if (i % 2 === 0) {
+        await runSubject();
+        await runFloor();
+      } else {
+        await runFloor();
+        await runSubject();
+      }
+    }
+    const jobs = (rt.db.prepare("SELECT count(*) AS n FROM print_jobs WHERE kind = 'revoke' AND copy = 0").get() as { n: number }).n;
+    const S = summarize(s);
+    const F = summarize(f);
+    details.revokeE2E = { subject: S, floor: F, printJobs: jobs };
+    add({ figure: `revoke e2e p50 (n=${S.n})`, value: S.p50, floor: F.p50, unit: 'ms', ratio: S.p50 / F.p50, target: 'ratio ≤ 1.5', met: S.p50 / F.p50 <= 1.5 });
+    add({ figure: `revoke e2e p99 (n=${S.n})`, value: S.p99, floor: F.p99, unit: 'ms', ratio: S.p99 / F.p99, target: 'ratio ≤ 2', met: S.p99 / F.p99 <= 2 });
+    fdb.close();
+    await agent.close();
+  } finally {
+    await rt.close();
+  }
+}
+
+// ---------------------------------------------------------------- outbox drain
+
+async function benchDrain(sb: Sandbox, delayMs: number): Promise<void> {
+  const gw = sb.gateway;
+  const proxy = await createChaosProxy(gw.port);
+  const rt = createRuntime({ dataDir: dir('upay-pos-bench-drain-'), apiDomain: proxy.url, clock, printer: 'none', concurrency: DRAIN_CONCURRENCY, timeoutMs: 10_000 });
+  try {
+    const t = await activate(rt, gw, `bench-drain-${delayMs}`);
+    const sns = Array.from({ length: DRAIN_N }, (_, i) => seedPaid(rt, gw, t, 10_000 + i).sn);
+    await proxy.down();
+    // Let the client notice its kept-alive sockets are gone (a request on one would be "maybe sent": pending).
+    await new Promise((r) => setTimeout(r, 200));
+    const states: Record<string, number> = {};
+    for (const sn of sns) {
+      const r = await rt.revokes.request({ sn }, 'bench', 'bench');
+      states[r.state] = (states[r.state] ?? 0) + 1;
+    }
+    if (states.queued !== DRAIN_N) throw new Error(`expected ${DRAIN_N} queued, got ${JSON.stringify(states)}`);
+    if (delayMs > 0) gw.inject('revoke', { kind: 'delay', ms: delayMs }, Infinity);
+    await proxy.up();
+    const t0 = nowMs();
+    rt.revokes.setOnline(true);
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const q = rt.revokes.queueStatus();
+      if (q.queued + q.pending + q.sending === 0) break;
+      if (Date.now() > deadline) throw new Error(`drain did not finish: ${JSON.stringify(q)}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const wall = nowMs() - t0;
+    const revoked = (rt.db.prepare("SELECT count(*) AS n FROM revokes WHERE state = 'revoked'").get() as { n: number }).n;
+    // Floor: bare signed POSTs of fresh orders at the same concurrency, through the same proxy.
+    const floorSns = Array.from({ length: DRAIN_N }, (_, i) => gw.seedOrder({ terminalSn: t, totalCents: 700 + i }).sn);
+    const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
+    const post = barePost(rt, agent, proxy.url);
+    let next = 0;
+    const f0 = nowMs();
+    await Promise.all(
+      Array.from({ length: DRAIN_CONCURRENCY }, async () => {
+        while (next < floorSns.length) await post(floorSns[next++]!);
+      }),
+    );
+    const floorWall = nowMs() - f0;
+    await agent.close();
+    gw.clearFaults();
+    const rate = (DRAIN_N / wall) * 1000;
+    const floorRate = (DRAIN_N / floorWall) * 1000;
+    const target = delayMs === 0 ? 200 : 0.8 * (DRAIN_CONCURRENCY / (delayMs / 1000));
+    details[`drain${delayMs}`] = { wallMs: wall, rate, revoked, floorWallMs: floorWall, floorRate, concurrency: DRAIN_CONCURRENCY };
+    add({
+      figure: `outbox drain ${DRAIN_N}, ${delayMs} ms gateway, c=${DRAIN_CONCURRENCY} (wall ${(wall / 1000).toFixed(2)} s)`,
+      value: rate,
+      floor: floorRate,
+      unit: 'rev/s',
+      ratio: floorRate / rate,
+      target: `≥ ${target.toFixed(0)} rev/s`,
+      met: rate >= target && revoked === DRAIN_N,
+      ...(revoked !== DRAIN_N ? { note: `only ${revoked} revoked` } : {}),
+    });
+  } finally {
+    await rt.close();
+    await proxy.close();
+  }
+}
+
+// ----------------------------------------------------------------- cold start
+
+async function benchColdStart(): Promise<void> {
+  const d = dir('upay-pos-bench-cold-');
+  const api = `http://127.0.0.1:${await closedPort()}`;
+  const now = clock.now();
+  {
+    const rt = createRuntime({ dataDir: d, apiDomain: api, clock, printer: 'none', startWorkers: false });
+    const insO = rt.db.prepare(
+      `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
+       VALUES (?, ?, ?, ?, ?, '3', '微信', '商品', 'op', ?, ?, ?, ?)`,
+    );
+    const insR = rt.db.prepare(
+      `INSERT INTO revokes (order_sn, client_sn, state, operator, requested_at, updated_at, attempts, queries, next_attempt_at, pending_since, deadline_day, revoked_at)
+       VALUES (?, ?, ?, 'op', ?, ?, 1, 0, ?, ?, ?, ?)`,
+    );
+    rt.db.transaction(() => {
+      for (let i = 0; i < 10_000; i++) {
+        const at = now - (i % 10) * 86_400_000 - i * 1000;
+        const sn = String(7_890_000_000_000_000n + BigInt(i));
+        const open = i < 20; // a few left open by a "crash": resumed at start
+        const state = open ? (i % 2 ? 'pending' : 'sending') : i % 5 === 0 ? 'rejected' : 'revoked';
+        insO.run(sn, `C${i}`, `T${i}`, 1000 + i, state === 'revoked' ? 0 : 1000 + i, at, state === 'revoked' ? 'CANCELED' : 'PAID', businessDay(at), at);
+        insR.run(sn, `C${i}`, state, at, at, open ? now + 3_600_000 : null, open ? now : null, businessDay(at), state === 'revoked' ? at : null);
+      }
+    })();
+    await rt.close();
+  }
+  const file = path.join(d, 'upay-pos.db');
+  const s: number[] = [];
+  const f: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = nowMs();
+    const rt = createRuntime({ dataDir: d, apiDomain: api, clock, printer: 'none' });
+    const ready = nowMs() - t0;
+    await rt.close();
+    const t1 = nowMs();
+    const db = new Database(file);
+    db.prepare('SELECT count(*) FROM orders').get();
+    const fl = nowMs() - t1;
+    db.close();
+    if (i >= 2) {
+      s.push(ready);
+      f.push(fl);
+    }
+  }
+  // And once in a fresh process: module loading included (what the app pays at launch).
+  const fresh = JSON.parse(
+    execFileSync(process.execPath, [path.join(__dirname, 'cold-child.js'), d, api, String(clockOffset)], { encoding: 'utf8' }),
+  ) as { requireMs: number; readyMs: number };
+  const S = summarize(s);
+  const F = summarize(f);
+  details.coldStart = { subject: S, floor: F, freshProcess: fresh };
+  add({ figure: 'cold start 10k orders + 10k revokes (p50)', value: S.p50, floor: F.p50, unit: 'ms', ratio: S.p50 / F.p50, target: '≤ 150 ms', met: S.p50 <= 150 });
+  add({
+    figure: 'cold start, fresh process (createRuntime only)',
+    value: fresh.readyMs,
+    floor: F.p50,
+    unit: 'ms',
+    ratio: fresh.readyMs / F.p50,
+    target: '≤ 150 ms',
+    met: fresh.readyMs <= 150,
+    note: `module loading ${fresh.requireMs.toFixed(0)} ms not included`,
+  });
+}
+
+// ------------------------------------------------------------------------ IPC
+
+async function benchIpc(): Promise<void> {
+  const d = dir('upay-pos-bench-ipc-');
+  const api = `http://127.0.0.1:${await closedPort()}`;
+  const rt = createRuntime({ dataDir: d, apiDomain: api, clock, printer: 'none', startWorkers: false });
+  try {
+    const now = clock.now();
+    const today = businessDay(now);
+    const ins = rt.db.prepare(
+      `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
+       VALUES (?, ?, ?, ?, ?, '3', '微信', '测试商品', 'op', ?, 'PAID', ?, ?)`,
+    );
+    const insR = rt.db.prepare(
+      `INSERT INTO revokes (order_sn, client_sn, state, operator, requested_at, updated_at, deadline_day, revoked_at) VALUES (?, ?, 'revoked', 'op', ?, ?, ?, ?)`,
+    );
+    const sns: string[] = [];
+    rt.db.transaction(() => {
+      for (let i = 0; i < 5_000; i++) {
+        const sn = String(7_895_000_000_000_000n + BigInt(i));
+        sns.push(sn);
+        const at = now - i * 5_000;
+        ins.run(sn, `IPC${i}`, `T${i}`, 100 + i, 100 + i, at, businessDay(at) === today ? today : businessDay(at), at);
+        if (i % 10 === 0) insR.run(sn, `IPC${i}`, at, at, today, at);
+      }
+    })();
+    const h = createHandlers(rt, { mode: 'sandbox', version: 'bench', vendor: null });
+    const listSel = rt.db.prepare('SELECT * FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT 10000');
+    const count = (listSel.all(today) as unknown[]).length;
+    const l: number[] = [];
+    const lf: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t0 = nowMs();
+      const r = await h['orders.list']({});
+      const dt = nowMs() - t0;
+      if (!r.ok) throw new Error(`orders.list: ${r.error.code}`);
+      const t1 = nowMs();
+      listSel.all(today);
+      const df = nowMs() - t1;
+      if (i >= 5) {
+        l.push(dt);
+        lf.push(df);
+      }
+    }
+    const searchSel = rt.db.prepare("SELECT * FROM orders WHERE (sn LIKE ? ESCAPE '\\' OR client_sn LIKE ? ESCAPE '\\') ORDER BY finished_at DESC, sn DESC LIMIT 200");
+    const q: number[] = [];
+    const qf: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      const sn = sns[(i * 7919) % sns.length]!;
+      const t0 = nowMs();
+      const r = await h['orders.search']({ text: sn });
+      const dt = nowMs() - t0;
+      if (!r.ok || r.value.orders.length !== 1) throw new Error('orders.search did not find the order');
+      const t1 = nowMs();
+      searchSel.all(sn + '%', sn + '%');
+      const df = nowMs() - t1;
+      if (i >= 100) {
+        q.push(dt);
+        qf.push(df);
+      }
+    }
+    const L = summarize(l);
+    const LF = summarize(lf);
+    const Q = summarize(q);
+    const QF = summarize(qf);
+    details.ipc = { ordersToday: count, list: L, listFloor: LF, search: Q, searchFloor: QF };
+    add({ figure: `IPC orders.list, ${count} orders today (p50)`, value: L.p50, floor: LF.p50, unit: 'ms', ratio: L.p50 / LF.p50, target: '≤ 15 ms', met: L.p50 <= 15 });
+    add({ figure: 'IPC orders.search by sn (p50)', value: Q.p50, floor: QF.p50, unit: 'ms', ratio: Q.p50 / QF.p50, target: '≤ 1 ms', met: Q.p50 <= 1 });
+  } finally {
+    await rt.close();
+  }
+}
+
+// -------------------------------------------------------------------- receipt
+
+function benchReceipt(): void {
+  const now = clock.now();
+  const input = {
+    terminal: { terminalSn: '10012345678901', merchantName: '收钱吧沙箱商户', storeSn: '1580001234567', storeName: '沙箱一号店' },
+    order: { sn: '7894259244067349', clientSn: 'POS-20260522-0001', tradeNo: '4200001234202605221234567890', totalCents: 8800, netCents: 8800, payway: '3', paywayName: '微信', operator: '收银员 1', finishedAt: now - 60_000 },
+    revoke: { id: 42, state: 'revoked' as const, operator: '收银员 1', revokedAt: now, error: null },
+    copy: false,
+    printedAt: now,
+    options: { paper: 58 as const, chinese: true },
+  };
+  const s: number[] = [];
+  const f: number[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    const t0 = nowMs();
+    const model = buildRevokeReceipt(input);
+    renderEscPos(model, { printerType: 'EPSON' });
+    const dt = nowMs() - t0;
+    const text = model.items.map((it) => (it.type === 'text' ? it.text : it.data)).join('\n');
+    const t1 = nowMs();
+    iconv.encode(text, 'gb18030');
+    const df = nowMs() - t1;
+    if (i >= 300) {
+      s.push(dt);
+      f.push(df);
+    }
+  }
+  const S = summarize(s);
+  const F = summarize(f);
+  details.receipt = { subject: S, floor: F };
+  add({ figure: 'receipt model + ESC/POS render (p50)', value: S.p50, floor: F.p50, unit: 'ms', ratio: S.p50 / F.p50, target: '≤ 2 ms', met: S.p50 <= 2 });
+}
+
+// --------------------------------------------------------------------- memory
+
+async function benchMemory(sb: Sandbox): Promise<void> {
+  const gw = sb.gateway;
+  const d = dir('upay-pos-bench-mem-');
+  const total = QUICK ? 2_000 : 10_000;
+  const rt = createRuntime({ dataDir: d, apiDomain: gw.url, clock, printer: 'none', startWorkers: false });
+  try {
+    const t = await activate(rt, gw, 'bench-mem');
+    rt.db.transaction(() => {
+      for (let i = 0; i < total; i++) seedPaid(rt, gw, t, 50_000 + i);
+    })();
+  } finally {
+    await rt.close();
+  }
+  // Async: the sandbox the child talks to runs in this process's event loop.
+  const { stdout: out } = await execFileAsync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory-child.js'), d, gw.url, String(clockOffset), String(total)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    timeout: 600_000,
+  });
+  const m = JSON.parse(out.trim().split('\n').pop()!) as { baseline: number; rss1k: number; rssAll: number; heap1k: number; heapAll: number; revoked: number; ms: number };
+  const mb = (b: number) => b / 1_048_576;
+  details.memory = { ...m, total };
+  add({
+    figure: `memory: RSS after ${total} vs 1,000 revokes`,
+    value: mb(m.rssAll),
+    floor: mb(m.rss1k),
+    unit: 'MB',
+    ratio: m.rssAll / m.rss1k,
+    target: 'ratio ≤ 1.2',
+    met: m.rssAll / m.rss1k <= 1.2 && m.revoked === total,
+  });
+  add({
+    figure: `memory: runtime RSS after ${total} revokes`,
+    value: mb(m.rssAll),
+    floor: mb(m.baseline),
+    unit: 'MB',
+    ratio: m.rssAll / m.baseline,
+    target: '< 120 MB',
+    met: mb(m.rssAll) < 120,
+    note: 'floor: the same process with the modules loaded, before createRuntime',
+  });
+}
+
+// ----------------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`node ${process.version}, ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? '?'}${QUICK ? ' (BENCH_QUICK)' : ''}`);
+  const sb = await createSandbox({ clock });
+  try {
+    await benchRevoke(sb);
+    await benchDrain(sb, 0);
+    await benchDrain(sb, 50);
+    await benchColdStart();
+    await benchIpc();
+    benchReceipt();
+    await benchMemory(sb);
+  } finally {
+    await sb.close();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const printed = table(rows);
+  const misses = rows.filter((r) => !r.met);
+  process.stdout.write(`\nupay-pos bench — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cpus — ${elapsed.toFixed(0)} s\n\n${printed}\n\n`);
+  for (const r of rows) if (r.note) process.stdout.write(`note: ${r.figure}: ${r.note}\n`);
+  process.stdout.write(misses.length ? `MISSED: ${misses.map((r) => r.figure).join('; ')}\n` : 'all targets MET\n');
+  const outDir = path.join(ROOT, 'bench-output');
+  fs.mkdirSync(outDir, { recursive: true });
+  const doc = { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, elapsedS: elapsed, quick: QUICK, rows, details, table: printed };
+  const file = path.join(outDir, `bench-${doc.at.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(doc, null, 2));
+  process.stdout.write(`json: ${path.relative(ROOT, file)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
+
+export type { Summary };

@@ -1,0 +1,28 @@
+/** Chaos: ≥ 100 SIGKILLs of a worker revoking on a shared data dir (see test/support/chaos-crash.ts). */
+import { describe, expect, it } from 'vitest';
+import { runCrashLoop } from '../support/chaos-crash';
+
+const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
+const KILLS = Number(process.env.CHAOS_KILLS ?? 120);
+
+describe('chaos: SIGKILL at random moments', () => {
+  it(`every order is voided exactly once after ${KILLS} kills`, async () => {
+    const r = await runCrashLoop({ kills: KILLS, seed: SEED, log: (l) => console.log(l) });
+    console.log(
+      `chaos-crash: seed=${r.seed} crashes=${r.kills} killed_before_ready=${r.killedBeforeReady} killed_with_fault=${r.killedWithFault} ` +
+        `orders=${r.orders} eligible=${r.eligible} revoked_rows=${r.revokedRows} duplicate_revoked_rows=${r.duplicateRevokedRows} ` +
+        `double_effects=${r.final.doubleEffects.length} missing_effects=${r.missingEffects.length} effects_on_refused=${r.effectsOnRefused.length} ` +
+        `print_job_problems=${r.printJobProblems.length} lost=${r.lost.length} needs_attention=${r.needsAttention.length} mismatches=${r.final.mismatches.length} elapsed_ms=${r.elapsedMs}`,
+    );
+    console.log(`chaos-crash: final worker: ${r.finalLine}`);
+    if (r.needsAttention.length) console.log(`chaos-crash: needs_attention (gateway untouched, re-sends used up): ${r.needsAttention.join(', ')}`);
+    expect(r.kills).toBeGreaterThanOrEqual(100);
+    expect(r.final.doubleEffects).toEqual([]);
+    expect(r.missingEffects).toEqual([]);
+    expect(r.effectsOnRefused).toEqual([]);
+    expect(r.duplicateRevokedRows).toBe(0);
+    expect(r.printJobProblems).toEqual([]);
+    expect(r.lost).toEqual([]);
+    expect(r.final.mismatches).toEqual([]);
+  });
+});

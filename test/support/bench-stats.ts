@@ -1,0 +1,48 @@
+/** Small statistics and the one results table of `npm run bench`. */
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+export function summarize(samples: number[]): Summary {
+  const s = [...samples].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length), max: s[s.length - 1] ?? NaN };
+}
+
+export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+export interface Row {
+  figure: string;
+  value: number;
+  floor: number | null;
+  unit: string;
+  /** value/floor (or floor/value for rates, so > 1 is always "slower than the floor"). */
+  ratio: number | null;
+  target: string;
+  met: boolean;
+  note?: string;
+}
+
+const fmt = (v: number | null, unit = ''): string => {
+  if (v === null || Number.isNaN(v)) return '-';
+  const d = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : Math.abs(v) >= 1 ? 2 : 3;
+  return `${v.toFixed(d)}${unit ? ' ' + unit : ''}`;
+};
+
+export function table(rows: Row[]): string {
+  const head = ['figure', 'value', 'floor', 'ratio', 'target', 'status'];
+  const body = rows.map((r) => [r.figure, fmt(r.value, r.unit), fmt(r.floor, r.unit), r.ratio === null ? '-' : `${fmt(r.ratio)}x`, r.target, r.met ? 'MET' : 'MISS']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => [...b[i]!].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join(' | ') + ' |';
+  return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
+}

@@ -1,0 +1,167 @@
+/**
+ * Shared pieces of the reliability suite, the crash worker and the benchmark:
+ * a clock pinned to the middle of the current business day (so a run near
+ * midnight UTC+8 never crosses the day; the same offset works across
+ * processes), runtime + sandbox setup with an activated terminal, order
+ * seeding, waiting for the revoke queue to settle, table dumps and the
+ * "local state equals the gateway's truth" check.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Agent } from 'undici';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/runtime';
+import type { SandboxGateway, SandboxOrder, SeedOrderInput } from '../../main/sandbox/gateway';
+import type { Db } from '../../main/store/db';
+import { businessDay, businessDayStart, type Clock } from '../../main/util/time';
+
+/** Offset that moves the system clock to 12:00 (UTC+8) of today's business day. */
+export function middayOffset(now = Date.now()): number {
+  return businessDayStart(businessDay(now)) + 12 * 3_600_000 - now;
+}
+
+export function offsetClock(offsetMs: number): Clock {
+  return { now: () => Date.now() + offsetMs };
+}
+
+export function tempDir(prefix = 'upay-pos-chaos-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export const CHAOS_TIMING = { firstQueryMs: 20, queryEveryMs: 50, pendingWindowMs: 2000, backoffBaseMs: 20, backoffCapMs: 200 } as const;
+
+/** A dispatcher with a short connect timeout (createRuntime's timeoutMs covers headers and body only). */
+export function shortConnectAgent(connectTimeoutMs = 300): Agent {
+  return new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4_000, connections: 16 });
+}
+
+/** Activates the runtime's terminal against the sandbox (a fresh code) and checks in once. */
+export async function activate(rt: Runtime, gw: SandboxGateway, deviceId = 'chaos-counter'): Promise<string> {
+  const v = gw.vendor;
+  await rt.terminal.activate({ appId: v.appId, code: gw.addActivationCode(), deviceId, vendorSn: v.vendorSn, vendorKey: v.vendorKey }, 'test');
+  await rt.terminal.checkin('test');
+  return rt.terminal.info()!.terminalSn;
+}
+
+/** Seeds a paid order at the gateway and records it locally (the host app's own flow). */
+export function seedPaid(rt: Runtime, gw: SandboxGateway, terminalSn: string, n: number, extra: Partial<SeedOrderInput> = {}): SandboxOrder {
+  const o = gw.seedOrder({ terminalSn, totalCents: 100 + (n % 100_000), subject: '测试商品', operator: 'op', ...extra });
+  rt.orders.record({
+    sn: o.sn,
+    clientSn: o.clientSn,
+    tradeNo: o.tradeNo || null,
+    totalCents: o.totalCents,
+    payway: o.payway,
+    paywayName: o.paywayName,
+    subject: o.subject,
+    operator: o.operator,
+    finishedAt: o.finishTime,
+    status: 'PAID',
+  });
+  return o;
+}
+
+export function makeRuntime(options: RuntimeOptions): Runtime {
+  return createRuntime(options);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Resolves `p`, or undefined after `ms`. */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => {
+    t = setTimeout(() => r(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/**
+ * Works the queue until nothing is queued, pending or sending; rows in
+ * needs_attention get a person's "query again" (at most `maxQueryAgain`
+ * rounds). Bounded by `timeoutMs`. Returns the final queue counts.
+ */
+export async function settle(rt: Runtime, timeoutMs = 20_000, maxQueryAgain = 4): Promise<{ open: number; needsAttention: number; timedOut: boolean }> {
+  const end = Date.now() + timeoutMs;
+  let rounds = 0;
+  for (;;) {
+    await within(rt.revokes.idle(), 200);
+    const q = rt.revokes.queueStatus();
+    if (q.queued + q.pending + q.sending === 0) {
+      if (q.needsAttention === 0 || rounds >= maxQueryAgain) return { open: 0, needsAttention: q.needsAttention, timedOut: false };
+      rounds++;
+      for (const r of rt.revokes.open()) {
+        if (r.state === 'needs_attention') await rt.revokes.queryAgain(r.id, 'chaos');
+      }
+      continue;
+    }
+    if (Date.now() > end) return { open: q.queued + q.pending + q.sending, needsAttention: q.needsAttention, timedOut: true };
+    rt.revokes.kick();
+    await sleep(20);
+  }
+}
+
+/** Every row of every table that holds business state (audit_log included), as JSON text. */
+export function dumpDb(db: Db): string {
+  const tables = ['terminal', 'orders', 'revokes', 'print_jobs', 'audit_log', 'settings'];
+  const out: Record<string, unknown[]> = {};
+  for (const t of tables) {
+    out[t] = db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all().map((row) => {
+      const r = row as Record<string, unknown>;
+      for (const k of Object.keys(r)) if (Buffer.isBuffer(r[k])) r[k] = (r[k] as Buffer).toString('hex');
+      return r;
+    });
+  }
+  return JSON.stringify(out);
+}
+
+export interface TruthReport {
+  checked: number;
+  mismatches: string[];
+  doubleEffects: string[];
+  revoked: number;
+  notRevoked: number;
+  needsAttentionPaid: number;
+}
+
+/**
+ * Local state versus the gateway's: CANCELED at the gateway ⇔ exactly one
+ * `revoked` row and the local order CANCELED; PAID at the gateway ⇒ no
+ * `revoked` row, nothing left queued/pending/sending, local order PAID.
+ * And never more than one revoke/cancel effect per order.
+ */
+export function checkTruth(db: Db, gw: SandboxGateway, sns: Iterable<string>): TruthReport {
+  const report: TruthReport = { checked: 0, mismatches: [], doubleEffects: [], revoked: 0, notRevoked: 0, needsAttentionPaid: 0 };
+  const rowsOf = db.prepare('SELECT id, state FROM revokes WHERE order_sn = ? ORDER BY id');
+  const orderOf = db.prepare('SELECT status FROM orders WHERE sn = ?');
+  for (const sn of sns) {
+    report.checked++;
+    const truth = gw.getOrder(sn);
+    const rows = rowsOf.all(sn) as Array<{ id: number; state: string }>;
+    const local = (orderOf.get(sn) as { status: string } | undefined)?.status;
+    const revokedRows = rows.filter((r) => r.state === 'revoked').length;
+    const open = rows.filter((r) => r.state === 'queued' || r.state === 'pending' || r.state === 'sending').length;
+    const effects = gw.effects('revoke', sn) + gw.effects('cancel', sn);
+    if (effects > 1) report.doubleEffects.push(`${sn}: ${effects} effects`);
+    if (!truth) {
+      report.mismatches.push(`${sn}: unknown at the gateway`);
+      continue;
+    }
+    if (truth.orderStatus === 'CANCELED') {
+      report.revoked++;
+      if (revokedRows !== 1 || local !== 'CANCELED') report.mismatches.push(`${sn}: gateway CANCELED, local rows ${JSON.stringify(rows)} order ${local}`);
+      if (effects !== 1) report.mismatches.push(`${sn}: gateway CANCELED with ${effects} effects`);
+    } else {
+      report.notRevoked++;
+      if (revokedRows !== 0 || open !== 0 || local !== truth.orderStatus) {
+        report.mismatches.push(`${sn}: gateway ${truth.orderStatus}, local rows ${JSON.stringify(rows)} order ${local}`);
+      }
+      if (rows.some((r) => r.state === 'needs_attention')) report.needsAttentionPaid++;
+    }
+  }
+  return report;
+}

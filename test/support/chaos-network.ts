@@ -1,0 +1,288 @@
+/**
+ * Randomised network-fault sequences against the sandbox gateway, shared by
+ * the light reliability test (a few dozen sequences) and the chaos suite
+ * (hundreds). Each sequence picks 1-4 steps from the fault menu, aims them at
+ * orders of the current round (50 orders per round, some of them promotion
+ * orders the gateway refuses), fires the revokes concurrently, then heals the
+ * network (faults cleared, proxy up, setOnline(true)) and works the queue
+ * until it settles; after every sequence the touched orders must match the
+ * gateway's truth and no order may have been voided twice.
+ *
+ * Fault menu: refused (proxy down), connect hang (a second runtime on the same
+ * data dir pointed at a listener with a full accept queue), response hang,
+ * reset mid-body, drop before/after the effect, HTTP 500 with HTML, malformed
+ * JSON, 500 UNKNOWN_SYSTEM_ERROR, MAINTENANCE, ILLEGAL_SIGN envelopes, a real
+ * key rotation behind the runtime's back (the request held in the proxy while
+ * another process on the same data dir checks in twice, then released: the
+ * gateway answers ILLEGAL_SIGN), CANCEL_IN_PROGRESS, CANCEL_ERROR without a
+ * code, delays, and faults on the query path, plus duplicate requests.
+ */
+import { createRuntime, type Runtime } from '../../main/runtime';
+import { createSandbox, type Sandbox } from '../../main/sandbox';
+import type { Fault, SandboxEndpoint, SandboxOrder } from '../../main/sandbox/gateway';
+import { createChaosProxy, createConnectHang, type ChaosProxy, type HangingListener } from './chaos-net';
+import {
+  activate,
+  CHAOS_TIMING,
+  checkTruth,
+  middayOffset,
+  offsetClock,
+  seedPaid,
+  settle,
+  shortConnectAgent,
+  sleep,
+  tempDir,
+  type TruthReport,
+} from './chaos-env';
+
+export const STEP_KINDS = [
+  'refused',
+  'connect_hang',
+  'response_hang',
+  'reset_mid_body',
+  'drop_before',
+  'drop_after',
+  'http500_html',
+  'malformed_json',
+  'unknown_error',
+  'maintenance',
+  'illegal_sign',
+  'key_rotation',
+  'cancel_in_progress',
+  'cancel_error_no_code',
+  'delay',
+  'query_faults',
+  'duplicate',
+  'clean',
+] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export interface NetworkChaosOptions {
+  sequences: number;
+  seed: number;
+  ordersPerRound?: number;
+  /** Per-sequence settle bound. */
+  settleMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface NetworkChaosResult {
+  seed: number;
+  sequences: number;
+  steps: number;
+  requests: number;
+  orders: number;
+  stepCounts: Record<string, number>;
+  outcomes: Record<string, number>;
+  thrown: string[];
+  mismatches: string[];
+  doubleEffects: string[];
+  unsettled: number;
+  needsAttentionPaid: number;
+  connectHangAchieved: boolean;
+  /** What the gateway saw: faults applied by kind, and ILLEGAL_SIGN answers. */
+  gatewaySaw: Record<string, number>;
+  final: TruthReport;
+  elapsedMs: number;
+}
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function runNetworkChaos(options: NetworkChaosOptions): Promise<NetworkChaosResult> {
+  const started = Date.now();
+  const rand = prng(options.seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const perRound = options.ordersPerRound ?? 50;
+  const log = options.log ?? (() => {});
+  const clock = offsetClock(middayOffset());
+  const dataDir = tempDir('upay-pos-netchaos-');
+  let sandbox: Sandbox | undefined;
+  let proxy: ChaosProxy | undefined;
+  let hang: HangingListener | undefined;
+  const runtimes: Runtime[] = [];
+  const result: NetworkChaosResult = {
+    seed: options.seed,
+    sequences: 0,
+    steps: 0,
+    requests: 0,
+    orders: 0,
+    stepCounts: {},
+    outcomes: {},
+    thrown: [],
+    mismatches: [],
+    doubleEffects: [],
+    unsettled: 0,
+    needsAttentionPaid: 0,
+    connectHangAchieved: false,
+    gatewaySaw: {},
+    final: { checked: 0, mismatches: [], doubleEffects: [], revoked: 0, notRevoked: 0, needsAttentionPaid: 0 },
+    elapsedMs: 0,
+  };
+  try {
+    sandbox = await createSandbox({ clock });
+    const gw = sandbox.gateway;
+    proxy = await createChaosProxy(gw.port);
+    hang = await createConnectHang();
+    result.connectHangAchieved = hang.connectHangs;
+    const common = { dataDir, clock, timing: CHAOS_TIMING, timeoutMs: 300, printer: 'none' } as const;
+    const rt = createRuntime({ ...common, apiDomain: proxy.url, dispatcher: shortConnectAgent(300), concurrency: 4 });
+    runtimes.push(rt);
+    const terminalSn = await activate(rt, gw);
+    // Another process on the same data dir: the store IT CLI (direct to the gateway) and one whose network hangs at connect.
+    const cli = createRuntime({ ...common, apiDomain: gw.url, startWorkers: false });
+    const hung = createRuntime({ ...common, apiDomain: hang.url, dispatcher: shortConnectAgent(300), startWorkers: false });
+    runtimes.push(cli, hung);
+
+    const all = new Set<string>();
+    let round: SandboxOrder[] = [];
+    let n = 0;
+    for (let s = 0; s < options.sequences; s++) {
+      if (s % perRound === 0) {
+        round = [];
+        for (let i = 0; i < perRound; i++) {
+          const o = seedPaid(rt, gw, terminalSn, n++, i % 10 === 9 ? { promotion: true } : {});
+          round.push(o);
+          all.add(o.sn);
+        }
+      }
+      const touched = new Set<string>();
+      const inflight: Array<Promise<unknown>> = [];
+      const fire = (r: Runtime, sn: string) => {
+        touched.add(sn);
+        result.requests++;
+        inflight.push(
+          r.revokes.request({ sn }, 'chaos', 'chaos').then(
+            (v) => {
+              result.outcomes[v.state] = (result.outcomes[v.state] ?? 0) + 1;
+            },
+            (err: unknown) => {
+              result.thrown.push(`seq ${s}: ${(err as Error).name}: ${(err as Error).message}`);
+            },
+          ),
+        );
+      };
+      const inject = (endpoint: SandboxEndpoint | '*', fault: Fault, count = 1) => gw.inject(endpoint, fault, count);
+      const steps = 1 + Math.floor(rand() * 4);
+      for (let k = 0; k < steps; k++) {
+        const kind = pick(STEP_KINDS);
+        result.steps++;
+        result.stepCounts[kind] = (result.stepCounts[kind] ?? 0) + 1;
+        // Mostly the sequence's own order, sometimes any order of the round (maybe revoked already).
+        const target = rand() < 0.7 ? round[s % perRound]!.sn : pick(round).sn;
+        const count = 1 + Math.floor(rand() * 2);
+        switch (kind) {
+          case 'refused':
+            await proxy.down();
+            fire(rt, target);
+            break;
+          case 'connect_hang':
+            fire(hung, target);
+            break;
+          case 'response_hang':
+            inject('revoke', { kind: 'hang' }, count);
+            fire(rt, target);
+            break;
+          case 'reset_mid_body':
+          case 'drop_before':
+          case 'drop_after':
+          case 'http500_html':
+          case 'malformed_json':
+            inject(rand() < 0.8 ? 'revoke' : '*', { kind } as Fault, count);
+            fire(rt, target);
+            break;
+          case 'unknown_error':
+            inject('revoke', { kind: 'envelope', resultCode: '500', errorCode: 'UNKNOWN_SYSTEM_ERROR', errorMessage: '系统错误' }, count);
+            fire(rt, target);
+            break;
+          case 'maintenance':
+            inject('revoke', { kind: 'envelope', resultCode: '500', errorCode: 'MAINTENANCE_INPROGRESS' }, count);
+            fire(rt, target);
+            break;
+          case 'illegal_sign':
+            inject('revoke', { kind: 'envelope', resultCode: '400', errorCode: 'ILLEGAL_SIGN', errorMessage: '签名错误' }, count);
+            fire(rt, target);
+            break;
+          case 'key_rotation': {
+            if (!proxy.isUp) await proxy.up();
+            proxy.hold();
+            fire(rt, target);
+            const end = Date.now() + 1_000;
+            while (proxy.heldBytes === 0 && Date.now() < end) await sleep(2);
+            // Behind this request's back: another process on the same data dir rotates twice, so the key it was signed with is dead.
+            try {
+              await cli.terminal.checkin('chaos');
+              await cli.terminal.checkin('chaos');
+            } catch (err) {
+              result.thrown.push(`seq ${s}: check-in: ${(err as Error).message}`);
+            }
+            proxy.release();
+            break;
+          }
+          case 'cancel_in_progress':
+            inject('revoke', { kind: 'cancel_in_progress', queries: 1 + Math.floor(rand() * 3) });
+            fire(rt, target);
+            break;
+          case 'cancel_error_no_code':
+            inject('revoke', { kind: 'cancel_error_no_code', outcome: rand() < 0.5 ? 'canceled' : 'untouched' });
+            fire(rt, target);
+            break;
+          case 'delay':
+            inject('revoke', { kind: 'delay', ms: 50 + Math.floor(rand() * 400) }, count);
+            fire(rt, target);
+            break;
+          case 'query_faults':
+            inject('query', pick<Fault>([{ kind: 'malformed_json' }, { kind: 'http500_html' }, { kind: 'drop_before' }, { kind: 'hang' }, { kind: 'reset_mid_body' }]), count);
+            inject('revoke', pick<Fault>([{ kind: 'drop_after' }, { kind: 'hang' }, { kind: 'delay', ms: 400 }]));
+            fire(rt, target);
+            break;
+          case 'duplicate':
+            fire(rt, target);
+            fire(rt, target);
+            if (rand() < 0.5) fire(cli, target);
+            break;
+          case 'clean':
+            fire(rt, target);
+            break;
+        }
+        if (rand() < 0.3) await sleep(Math.floor(rand() * 60));
+      }
+      // Heal: the first attempts settle (bounded by the 300 ms timeouts), then the network comes back.
+      await Promise.all(inflight);
+      if (!proxy.isUp) await proxy.up();
+      proxy.release();
+      gw.clearFaults();
+      rt.revokes.setOnline(true);
+      const settled = await settle(rt, options.settleMs ?? 20_000);
+      if (settled.timedOut) result.unsettled++;
+      const truth = checkTruth(rt.db, gw, touched);
+      result.mismatches.push(...truth.mismatches.map((m) => `seq ${s}: ${m}`));
+      result.doubleEffects.push(...truth.doubleEffects.map((m) => `seq ${s}: ${m}`));
+      result.sequences++;
+      if (s % 25 === 24) log(`network chaos: ${s + 1}/${options.sequences} sequences, ${result.mismatches.length} mismatches`);
+    }
+    result.final = checkTruth(rt.db, gw, all);
+    for (const e of gw.log()) {
+      const key = e.fault ? `fault:${e.fault}` : e.errorCode === 'ILLEGAL_SIGN' ? 'answer:ILLEGAL_SIGN' : `ok:${e.endpoint}`;
+      result.gatewaySaw[key] = (result.gatewaySaw[key] ?? 0) + 1;
+    }
+    result.orders = all.size;
+    result.needsAttentionPaid = result.final.needsAttentionPaid;
+  } finally {
+    for (const r of runtimes.reverse()) await r.close().catch(() => {});
+    await proxy?.close();
+    await hang?.close();
+    await sandbox?.close();
+    result.elapsedMs = Date.now() - started;
+  }
+  return result;
+}
