@@ -61,6 +61,7 @@ export class Printing {
       db: deps.db,
       clock: deps.clock,
       printer: () => this.transport,
+      printerType: () => this.printSettings().printerType,
       ...(deps.log ? { logger: (level, message) => deps.log?.(level, message) } : {}),
       ...deps.worker,
     });

@@ -9,7 +9,7 @@
  * `revoked`. Standalone calls (reprint, retry) open their own transaction.
  */
 import type { Order, PrintJob, PrintJobState, Revoke, TerminalInfo } from '../domain';
-import { tx, type Db } from '../store/db';
+import { prepared, tx, type Db } from '../store/db';
 import { renderEscPos, type PrinterType } from './escpos';
 import { renderHtml } from './html';
 import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, type ReceiptModel, type ReceiptOptions } from './receipt';
@@ -70,19 +70,36 @@ function inTx<T>(db: Db, fn: () => T): T {
 
 function insertJob(
   db: Db,
-  job: { revokeId: number | null; orderSn: string | null; kind: 'revoke' | 'test'; copy: boolean; model: ReceiptModel; bytes: Buffer; now: number },
+  job: { revokeId: number | null; orderSn: string | null; kind: 'revoke' | 'test'; copy: boolean; model: ReceiptModel; bytes: Buffer | null; now: number },
 ): number {
-  const info = db
-    .prepare(
+  const info = prepared(db, 
       `INSERT INTO print_jobs (revoke_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
        VALUES (?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?)`,
     )
-    .run(job.revokeId, job.orderSn, job.kind, job.copy ? 1 : 0, JSON.stringify(job.model), job.bytes, job.now, job.now);
+    .run(job.revokeId, job.orderSn, job.kind, job.copy ? 1 : 0, storedModel(job.model), job.bytes, job.now, job.now);
   return Number(info.lastInsertRowid);
 }
 
+/**
+ * What print_jobs.receipt keeps: for a revoke receipt its inputs and layout
+ * options only (the lines are rebuilt by the same deterministic builder when
+ * read), so the transaction that records `revoked` writes a small row.
+ */
+function storedModel(model: ReceiptModel): string {
+  if (model.kind !== 'revoke' || !model.source) return JSON.stringify(model);
+  const { items: _items, columns: _columns, ...compact } = model;
+  return JSON.stringify(compact);
+}
+
+export function loadModel(json: string): ReceiptModel {
+  const stored = JSON.parse(json) as Omit<ReceiptModel, 'items' | 'columns'> & Partial<Pick<ReceiptModel, 'items' | 'columns'>>;
+  if (stored.items && stored.columns !== undefined) return stored as ReceiptModel;
+  if (!stored.source) throw new RangeError('stored receipt has neither lines nor inputs');
+  return buildRevokeReceipt({ ...stored.source, copy: stored.copy, printedAt: stored.printedAt, options: { paper: stored.paper, chinese: stored.chinese } });
+}
+
 function originalJobId(db: Db, revokeId: number): number | null {
-  const row = db.prepare('SELECT id FROM print_jobs WHERE revoke_id = ? AND copy = 0').get(revokeId) as { id: number } | undefined;
+  const row = prepared(db, 'SELECT id FROM print_jobs WHERE revoke_id = ? AND copy = 0').get(revokeId) as { id: number } | undefined;
   return row?.id ?? null;
 }
 
@@ -106,8 +123,9 @@ export function createRevokeReceiptJob(db: Db, input: CreateRevokeReceiptJobInpu
       printedAt: input.now,
       options: { paper: input.settings.paper, chinese: input.settings.chinese },
     });
-    const bytes = renderEscPos(model, { printerType: input.settings.printerType });
-    return insertJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, model, bytes, now: input.now });
+    // The bytes are rendered (and stored) by the print worker when it takes the job, with the printer's
+    // command set of that moment: the transaction that records `revoked` stays small.
+    return insertJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, model, bytes: null, now: input.now });
   });
 }
 
@@ -167,11 +185,11 @@ export function listJobs(db: Db, filter: JobFilter = {}): PrintJob[] {
   }
   params.push(Math.max(1, Math.min(filter.limit ?? 100, 10_000)));
   const sql = `SELECT ${JOB_COLUMNS} FROM print_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  return (db.prepare(sql).all(...params) as JobRow[]).map(toPrintJob);
+  return (prepared(db, sql).all(...params) as JobRow[]).map(toPrintJob);
 }
 
 export function getJob(db: Db, id: number): PrintJob | null {
-  const row = db.prepare(`SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`).get(id) as JobRow | undefined;
+  const row = prepared(db, `SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`).get(id) as JobRow | undefined;
   return row ? toPrintJob(row) : null;
 }
 
@@ -180,8 +198,7 @@ export function getJob(db: Db, id: number): PrintJob | null {
  * budget. Printed jobs are not touched (use a reprint). Returns whether it changed.
  */
 export function retryJob(db: Db, id: number, now: number): boolean {
-  const info = db
-    .prepare(
+  const info = prepared(db, 
       `UPDATE print_jobs SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
        WHERE id = ? AND state IN ('failed', 'pending')`,
     )
@@ -197,9 +214,9 @@ export interface StoredReceipt {
 }
 
 export function getJobReceipt(db: Db, jobId: number): StoredReceipt | null {
-  const row = db.prepare(`SELECT ${JOB_COLUMNS}, receipt FROM print_jobs WHERE id = ?`).get(jobId) as (JobRow & { receipt: string }) | undefined;
+  const row = prepared(db, `SELECT ${JOB_COLUMNS}, receipt FROM print_jobs WHERE id = ?`).get(jobId) as (JobRow & { receipt: string }) | undefined;
   if (!row) return null;
-  const model = JSON.parse(row.receipt) as ReceiptModel;
+  const model = loadModel(row.receipt);
   return { job: toPrintJob(row), model, html: renderHtml(model) };
 }
 

@@ -19,9 +19,10 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { PrintJob } from '../domain';
-import { tx, type Db } from '../store/db';
+import { prepared, tx, type Db } from '../store/db';
 import type { Clock } from '../util/time';
-import { getJob } from './jobs';
+import { renderEscPos, type PrinterType } from './escpos';
+import { getJob, loadModel } from './jobs';
 import { PrinterError, type PrinterStatus, type PrinterTransport } from './transport';
 
 export type PrintLogger = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -54,6 +55,8 @@ export interface PrintWorkerOptions {
   backoffMaxMs?: number;
   /** How often the running worker looks again when nothing is due / the printer is blocked. Default 5 s. */
   pollMs?: number;
+  /** The command set receipts are rendered in when a job has no bytes yet. Default EPSON. */
+  printerType?: () => PrinterType;
   /** Ask the printer before each job (only for printers that report status). Default true. */
   statusCheck?: boolean;
 }
@@ -78,6 +81,8 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly log: PrintLogger;
+  private lastBlocked: { key: string; at: number } | null = null;
+  private readonly printerType: () => PrinterType;
   private readonly getPrinter: () => PrinterTransport;
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
@@ -106,6 +111,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
     this.backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
     this.pollMs = options.pollMs ?? 5000;
     this.statusCheck = options.statusCheck ?? true;
+    this.printerType = options.printerType ?? (() => 'EPSON');
   }
 
   /** The last known printer status (null before the first check). */
@@ -193,16 +199,14 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   }
 
   private nextDueAt(): number | null {
-    const row = this.db
-      .prepare(`SELECT MIN(MAX(COALESCE(next_attempt_at, 0), COALESCE(lease_until, 0))) AS due FROM print_jobs WHERE state = 'pending'`)
+    const row = prepared(this.db, `SELECT MIN(MAX(COALESCE(next_attempt_at, 0), COALESCE(lease_until, 0))) AS due FROM print_jobs WHERE state = 'pending'`)
       .get() as { due: number | null };
     return row.due;
   }
 
   private hasDueJob(now: number): boolean {
     return (
-      this.db
-        .prepare(
+      prepared(this.db, 
           `SELECT 1 FROM print_jobs WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ? LIMIT 1`,
         )
         .get(now, now) !== undefined
@@ -213,15 +217,26 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   private claim(): ClaimedJob | null {
     return tx(this.db, () => {
       const now = this.clock.now();
-      const row = this.db
-        .prepare(
+      const row = prepared(this.db, 
           `SELECT id, bytes, attempts FROM print_jobs
            WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ?
            ORDER BY id LIMIT 1`,
         )
         .get(now, now) as ClaimedJob | undefined;
       if (!row) return null;
-      this.db.prepare('UPDATE print_jobs SET lease_owner = ?, lease_until = ? WHERE id = ?').run(this.owner, now + this.leaseMs, row.id);
+      prepared(this.db, 'UPDATE print_jobs SET lease_owner = ?, lease_until = ? WHERE id = ?').run(this.owner, now + this.leaseMs, row.id);
+      if (!row.bytes || row.bytes.length === 0) {
+        // A receipt queued by the revoke transaction: render its bytes now, stored with the lease,
+        // so every attempt (and a resume after a crash) sends the very same bytes.
+        try {
+          const stored = prepared(this.db, 'SELECT receipt FROM print_jobs WHERE id = ?').pluck().get(row.id) as string;
+          row.bytes = renderEscPos(loadModel(stored), { printerType: this.printerType() });
+          prepared(this.db, 'UPDATE print_jobs SET bytes = ? WHERE id = ?').run(row.bytes, row.id);
+        } catch (err) {
+          // Left without bytes: the pass below fails it visibly instead of blocking the queue.
+          this.log('error', 'cannot render a receipt', { jobId: row.id, error: (err as Error).message });
+        }
+      }
       return row;
     });
   }
@@ -234,9 +249,13 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   /** Records why due jobs are waiting without spending their attempts. */
   private markBlocked(status: PrinterStatus): void {
     const now = this.clock.now();
+    // At most one such write per poll interval while the printer stays blocked the same way: each is a commit,
+    // and a queue drain would otherwise pay one per receipt. Jobs created meanwhile get the reason at the next poll.
+    const key = `${status.state}:${status.detail}`;
+    if (this.lastBlocked && this.lastBlocked.key === key && now - this.lastBlocked.at < this.pollMs) return;
+    this.lastBlocked = { key, at: now };
     const message = `printer ${status.state}: ${status.detail}`;
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `UPDATE print_jobs SET last_error = ?
          WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ? AND last_error IS NOT ?
          RETURNING id`,
@@ -293,8 +312,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
     const now = this.clock.now();
     const changed = tx(this.db, () => {
       if (!error) {
-        return this.db
-          .prepare(
+        return prepared(this.db, 
             `UPDATE print_jobs SET state = 'printed', printed_at = ?, last_error = NULL, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
              WHERE id = ? AND lease_owner = ?`,
           )
@@ -302,8 +320,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
       }
       const attempts = job.attempts + 1;
       const failed = permanent || attempts >= this.maxAttempts;
-      return this.db
-        .prepare(
+      return prepared(this.db, 
           `UPDATE print_jobs SET state = ?, attempts = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
            WHERE id = ? AND lease_owner = ?`,
         )

@@ -12,7 +12,7 @@ import type { QueueStatus, RuntimeEvents } from '../events';
 import type { OrderRef, OrderService } from '../orders/service';
 import { orderFromSnapshot } from '../orders/service';
 import { audit } from '../store/audit';
-import { tx, type Db } from '../store/db';
+import { prepared, tx, type Db } from '../store/db';
 import { newOwnerId } from '../store/locks';
 import { RevokesRepo, toRevoke, type RevokePatch, type RevokeRow } from '../store/revokes';
 import type { Provisioning } from '../terminal/provisioning';
@@ -84,6 +84,14 @@ export class RevokeEngine {
   private running = false;
   private online = true;
   private idleWaiters: Array<() => void> = [];
+  private queueEventPending = false;
+  private readonly commitQueue: Array<{ run: () => void; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private deferring = false;
+  private readonly deferred: Array<{ id: number; checkpoint: boolean }> = [];
+  /** Rows claimed ahead (leased, and queued ones already committed as `sending`), not started yet. */
+  private ready: RevokeRow[] = [];
+  /** Rows this process committed as `sending` in a batch claim and has yet to send. */
+  private readonly markedForSend = new Set<number>();
 
   constructor(private readonly deps: RevokeEngineDeps) {
     this.repo = new RevokesRepo(deps.db);
@@ -169,7 +177,7 @@ export class RevokeEngine {
     try {
       const res = await this.deps.client.revoke(signer!, { sn: row.order_sn });
       this.deps.checkpoint?.('answer-received');
-      this.applyRevoke(row, interpretRevoke(res));
+      await this.applyRevoke(row, interpretRevoke(res));
     } catch (err) {
       // Unexpected (vault, disk): the row stays `sending` under our lease; recovery queries it.
       this.release(row.id);
@@ -209,6 +217,16 @@ export class RevokeEngine {
     return r && toRevoke(r);
   }
 
+  /** Each order's revoke as `forOrder` picks it (the live one, else the latest), for many orders in one query. */
+  forOrders(sns: readonly string[]): Map<string, Revoke> {
+    return pickPerOrder(this.repo.forOrders(sns));
+  }
+
+  /** The same for every order of a business day. */
+  forDay(day: string): Map<string, Revoke> {
+    return pickPerOrder(this.repo.forDay(day));
+  }
+
   open(): Revoke[] {
     return this.repo.open().map(toRevoke);
   }
@@ -232,7 +250,7 @@ export class RevokeEngine {
   /** The app's connectivity signal: coming back online sends the queue at once. */
   setOnline(online: boolean): void {
     const now = this.deps.clock.now();
-    if (online) this.deps.db.prepare("UPDATE revokes SET next_attempt_at = ? WHERE state = 'queued'").run(now);
+    if (online) prepared(this.deps.db, "UPDATE revokes SET next_attempt_at = ? WHERE state = 'queued'").run(now);
     this.noteConnectivity(online);
     if (online) this.kick();
   }
@@ -261,6 +279,18 @@ export class RevokeEngine {
 
   stop(): void {
     this.running = false;
+    // Rows claimed ahead but never started were not sent: they go back to the queue as they were.
+    const unsent = this.ready.splice(0);
+    if (unsent.length && this.deps.db.open) {
+      tx(this.deps.db, () => {
+        for (const row of unsent) {
+          this.markedForSend.delete(row.id);
+          prepared(this.deps.db, 
+            "UPDATE revokes SET state = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+          ).run(this.deps.clock.now(), row.id, this.owner);
+        }
+      });
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
@@ -290,7 +320,7 @@ export class RevokeEngine {
   // ---------- worker ----------
 
   private isIdle(): boolean {
-    if (this.inflight.size > 0) return false;
+    if (this.inflight.size > 0 || this.ready.length > 0) return false;
     const next = this.nextWake();
     return next === null || next > this.deps.clock.now();
   }
@@ -300,26 +330,24 @@ export class RevokeEngine {
     const now = this.deps.clock.now();
     this.sweepDeadlines(now);
     const free = this.concurrency - this.inflight.size;
-    if (free > 0) {
-      const rows = this.repo.due(now, this.concurrency * 4);
-      let started = 0;
-      for (const row of rows) {
-        if (started >= free) break;
-        if (this.inflight.has(row.id)) continue;
-        const claimed = this.claim(row.id, [...WORKABLE]);
-        if (!claimed) continue;
-        started++;
-        this.inflight.add(row.id);
-        void this.work(claimed)
-          .catch((err: unknown) => {
-            this.deps.log?.(`revoke ${row.id}: ${(err as Error).message}`);
-            this.release(row.id, this.deps.clock.now() + this.timing.queryEveryMs);
-          })
-          .finally(() => {
-            this.inflight.delete(row.id);
-            this.kick();
-          });
-      }
+    if (free > 0 && this.ready.length < free) {
+      // Claim ahead (one commit for a batch): a slot freed by an answer starts the next revoke at once.
+      const taken = new Set(this.ready.map((r) => r.id));
+      const candidates = this.repo.due(now, this.concurrency * 4).filter((r) => !this.inflight.has(r.id) && !taken.has(r.id));
+      this.ready.push(...this.claimBatch(candidates, this.concurrency * 2 - this.ready.length, now));
+    }
+    for (let n = Math.min(free, this.ready.length); n > 0; n--) {
+      const row = this.ready.shift()!;
+      this.inflight.add(row.id);
+      void this.work(row)
+        .catch((err: unknown) => {
+          this.deps.log?.(`revoke ${row.id}: ${(err as Error).message}`);
+          this.release(row.id, this.deps.clock.now() + this.timing.queryEveryMs);
+        })
+        .finally(() => {
+          this.inflight.delete(row.id);
+          this.kick();
+        });
     }
     this.arm();
     if (this.isIdle()) {
@@ -333,8 +361,7 @@ export class RevokeEngine {
   private nextWake(): number | null {
     let t = this.repo.nextDue(this.owner);
     const lead = this.deps.warningLeadMs();
-    for (const d of this.deps.db
-      .prepare("SELECT DISTINCT deadline_day AS day, warned_at FROM revokes WHERE state IN ('queued', 'pending')")
+    for (const d of prepared(this.deps.db, "SELECT DISTINCT deadline_day AS day, warned_at FROM revokes WHERE state IN ('queued', 'pending')")
       .all() as Array<{ day: string; warned_at: number | null }>) {
       const end = businessDayEnd(d.day);
       const candidate = d.warned_at === null ? end - lead : end;
@@ -363,18 +390,18 @@ export class RevokeEngine {
   private sweepDeadlines(now: number): void {
     const today = businessDay(now);
     const lead = this.deps.warningLeadMs();
-    const stale = this.deps.db
-      .prepare("SELECT * FROM revokes WHERE state = 'queued' AND deadline_day < ? AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)")
+    const stale = prepared(this.deps.db, "SELECT * FROM revokes WHERE state = 'queued' AND deadline_day < ? AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)")
       .all(today, now, this.owner) as RevokeRow[];
     for (const row of stale) this.expire(row, now);
-    const near = this.deps.db
-      .prepare("SELECT * FROM revokes WHERE state IN ('queued', 'pending') AND warned_at IS NULL AND deadline_day >= ?")
-      .all(today) as RevokeRow[];
+    // Only rows whose day ends within the lead time (their day is before the day of now + lead):
+    // the sweep runs on every pass of the worker and must not read the whole queue.
+    const near = prepared(this.deps.db, "SELECT * FROM revokes WHERE state IN ('queued', 'pending') AND warned_at IS NULL AND deadline_day >= ? AND deadline_day < ?")
+      .all(today, businessDay(now + lead)) as RevokeRow[];
     for (const row of near) {
       const end = businessDayEnd(row.deadline_day);
       if (end - now > lead) continue;
       const warned = tx(this.deps.db, () => {
-        const changed = this.deps.db.prepare('UPDATE revokes SET warned_at = ? WHERE id = ? AND warned_at IS NULL').run(now, row.id).changes;
+        const changed = prepared(this.deps.db, 'UPDATE revokes SET warned_at = ? WHERE id = ? AND warned_at IS NULL').run(now, row.id).changes;
         if (changed) audit(this.deps.db, now, 'system', 'revoke.warning', row.order_sn, { revokeId: row.id, deadlineAt: end });
         return changed > 0;
       });
@@ -390,27 +417,75 @@ export class RevokeEngine {
   }
 
   private async work(row: RevokeRow): Promise<void> {
+    if (this.markedForSend.delete(row.id)) return this.sendMarked(row);
     if (row.state === 'queued') {
+      // Claimed but not marked: its business day is over.
       if (businessDay(this.deps.clock.now()) > row.deadline_day) return this.expire(row, this.deps.clock.now());
-      await this.send(row);
-    } else {
-      await this.resolveByQuery(row, false);
+      return this.send(row);
     }
+    await this.resolveByQuery(row, false);
   }
 
-  /** Sends (or re-sends) the revoke for a claimed row. */
+  /** Re-sends the revoke for a claimed row (after a query showed the order still PAID). */
   private async send(row: RevokeRow): Promise<void> {
-    await this.deps.provisioning.ensureCheckedIn('system');
-    const signer = this.deps.provisioning.signer();
     const now = this.deps.clock.now();
     this.transition(row, { state: 'sending', attempts: row.attempts + 1, next_attempt_at: null, lease_until: now + this.timing.leaseMs }, 'revoke.sent');
-    this.deps.checkpoint?.('send-committed');
-    const res = await this.deps.client.revoke(signer, { sn: row.order_sn });
-    this.deps.checkpoint?.('answer-received');
-    this.applyRevoke({ ...row, attempts: row.attempts + 1, state: 'sending' }, interpretRevoke(res));
+    await this.sendMarked({ ...row, attempts: row.attempts + 1, state: 'sending' });
   }
 
-  private applyRevoke(row: RevokeRow, v: RevokeVerdict): void {
+  /** Sends the revoke of a row already committed as `sending` under our lease. */
+  private async sendMarked(row: RevokeRow): Promise<void> {
+    this.deps.checkpoint?.('send-committed');
+    await this.deps.provisioning.ensureCheckedIn('system');
+    const signer = this.deps.provisioning.signer();
+    const res = await this.deps.client.revoke(signer, { sn: row.order_sn });
+    this.deps.checkpoint?.('answer-received');
+    await this.applyRevoke(row, interpretRevoke(res));
+  }
+
+  /**
+   * Records a revoke answer. Answers that arrive together (a queue drain has
+   * several in flight) commit in one transaction, each in its own savepoint:
+   * one fsync for the group instead of one per revoke. The caller goes on
+   * (next I/O for that row, events, printing) only after that commit.
+   */
+  private applyRevoke(row: RevokeRow, v: RevokeVerdict): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.commitQueue.push({ run: () => this.applyRevokeNow(row, v), resolve, reject });
+      if (this.commitQueue.length === 1) setImmediate(() => this.flushCommits());
+    });
+  }
+
+  private flushCommits(): void {
+    const group = this.commitQueue.splice(0);
+    const failures = new Map<number, unknown>();
+    this.deferring = true;
+    let committed = false;
+    try {
+      tx(this.deps.db, () => {
+        group.forEach((item, i) => {
+          try {
+            this.deps.db.transaction(item.run)();
+          } catch (err) {
+            failures.set(i, err);
+          }
+        });
+      });
+      committed = true;
+    } catch (err) {
+      group.forEach((_, i) => failures.set(i, err));
+    } finally {
+      this.deferring = false;
+    }
+    const emits = this.deferred.splice(0);
+    if (committed) {
+      if (emits.some((e) => e.checkpoint)) this.deps.checkpoint?.('revoked-committed');
+      for (const e of emits) this.emit(this.repo.get(e.id)!);
+    }
+    group.forEach((item, i) => (failures.has(i) ? item.reject(failures.get(i)) : item.resolve()));
+  }
+
+  private applyRevokeNow(row: RevokeRow, v: RevokeVerdict): void {
     const now = this.deps.clock.now();
     switch (v.to) {
       case 'revoked':
@@ -544,10 +619,15 @@ export class RevokeEngine {
         lease_until: null,
       });
       this.deps.orders.repo.setStatus(row.order_sn, 'CANCELED', 0, now);
-      if (snapshot) this.updateOrderInTx(snapshot, now, 'CANCELED');
+      // Details the host did not record (trade_no, payway name) come from the gateway's answer.
+      if (snapshot) this.deps.orders.repo.fillMissing(row.order_sn, snapshot);
       audit(this.deps.db, now, 'system', 'revoke.resolved', row.order_sn, { revokeId: row.id, state: 'revoked', resultCode });
       this.deps.onRevoked?.(this.deps.db, row.id, now);
     });
+    if (this.deferring) {
+      this.deferred.push({ id: row.id, checkpoint: true });
+      return;
+    }
     this.deps.checkpoint?.('revoked-committed');
     this.emit(this.repo.get(row.id)!);
   }
@@ -645,36 +725,92 @@ export class RevokeEngine {
     });
   }
 
+  /**
+   * Takes the leases of up to `max` due rows in ONE transaction and moves the
+   * queued ones to `sending` in it (write-ahead for the whole batch): a queue
+   * drain costs one commit per batch here instead of two per revoke.
+   */
+  private claimBatch(candidates: RevokeRow[], max: number, now: number): RevokeRow[] {
+    if (candidates.length === 0) return [];
+    const today = businessDay(now);
+    const taken = tx(this.deps.db, () => {
+      const out: RevokeRow[] = [];
+      for (const c of candidates) {
+        if (out.length >= max) break;
+        const row = this.repo.get(c.id);
+        if (!row || !(WORKABLE as readonly string[]).includes(row.state)) continue;
+        if (row.lease_owner && row.lease_owner !== this.owner && (row.lease_until ?? 0) > now && !leaseOwnerDead(row.lease_owner)) continue;
+        const lease = { lease_owner: this.owner, lease_until: now + this.timing.leaseMs };
+        if (row.state === 'queued' && row.deadline_day >= today) {
+          // Queued rows are sent; the others (pending, or `sending` left by a crash) are resolved by query.
+          this.repo.update(row.id, { ...lease, state: 'sending', attempts: row.attempts + 1, next_attempt_at: null, updated_at: now });
+          audit(this.deps.db, now, 'system', 'revoke.sent', row.order_sn, { revokeId: row.id, state: 'sending' });
+          this.markedForSend.add(row.id);
+        } else {
+          this.repo.update(row.id, lease);
+        }
+        out.push(this.repo.get(row.id)!);
+      }
+      return out;
+    });
+    for (const row of taken) if (this.markedForSend.has(row.id)) this.emit(row);
+    return taken;
+  }
+
   private release(id: number, nextAttemptAt?: number): void {
-    this.deps.db
-      .prepare('UPDATE revokes SET lease_owner = NULL, lease_until = NULL, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND lease_owner = ?')
+    prepared(this.deps.db, 'UPDATE revokes SET lease_owner = NULL, lease_until = NULL, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND lease_owner = ?')
       .run(nextAttemptAt ?? null, id, this.owner);
   }
 
   private updateOrder(snapshot: OrderSnapshot, now: number): void {
-    tx(this.deps.db, () => this.updateOrderInTx(snapshot, now));
-  }
-
-  private updateOrderInTx(snapshot: OrderSnapshot, now: number, status?: string): void {
     const input = orderFromSnapshot(snapshot, now);
     if (!input) return;
-    const existing = this.deps.orders.repo.get(input.sn);
-    if (!existing) return;
-    // Keep our finish time: the day an order belongs to never moves.
-    this.deps.orders.repo.upsert({ ...input, finishedAt: existing.finishedAt, status: status ?? input.status }, now);
+    tx(this.deps.db, () => {
+      const existing = this.deps.orders.repo.get(input.sn);
+      // Keep our finish time: the day an order belongs to never moves.
+      if (existing) this.deps.orders.repo.upsert({ ...input, finishedAt: existing.finishedAt }, now);
+    });
   }
 
   private noteConnectivity(online: boolean): void {
     if (online === this.online) return;
     this.online = online;
     this.deps.events.emit('connectivity.changed', { online, at: this.deps.clock.now() });
-    this.deps.events.emit('queue.changed', this.queueStatus());
+    this.queueChanged();
+  }
+
+  /** One `queue.changed` per turn of the event loop, however many rows moved (counting is a scan). */
+  private queueChanged(): void {
+    if (this.queueEventPending) return;
+    this.queueEventPending = true;
+    setImmediate(() => {
+      this.queueEventPending = false;
+      if (this.deps.db.open) this.deps.events.emit('queue.changed', this.queueStatus());
+    });
   }
 
   private emit(row: RevokeRow): void {
+    // Inside a group commit: tell the world after the commit, not before.
+    if (this.deferring) {
+      this.deferred.push({ id: row.id, checkpoint: false });
+      return;
+    }
     this.deps.events.emit('revoke.updated', toRevoke(row));
-    this.deps.events.emit('queue.changed', this.queueStatus());
+    this.queueChanged();
   }
+}
+
+/** Per order: its live revoke (open or revoked), else its latest; rows oldest first. */
+function pickPerOrder(rows: RevokeRow[]): Map<string, Revoke> {
+  const live = new Map<string, RevokeRow>();
+  const latest = new Map<string, RevokeRow>();
+  for (const row of rows) {
+    latest.set(row.order_sn, row);
+    if (row.state !== 'rejected' && row.state !== 'expired') live.set(row.order_sn, row);
+  }
+  const out = new Map<string, Revoke>();
+  for (const [sn, row] of latest) out.set(sn, toRevoke(live.get(sn) ?? row));
+  return out;
 }
 
 /** Why an order cannot be revoked, checked before any gateway call; undefined when it can. */

@@ -1,5 +1,5 @@
 /** The append-only audit log: who did what, when (triggers forbid UPDATE and DELETE). */
-import type { Db } from './db';
+import { prepared, type Db } from './db';
 
 export type AuditAction =
   | 'terminal.activated'
@@ -29,7 +29,7 @@ export interface AuditEntry {
 
 /** Appends one entry; call inside the transaction whose change it records. */
 export function audit(db: Db, at: number, actor: string, action: AuditAction, subject: string | null, details?: Record<string, unknown>): void {
-  db.prepare('INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)').run(
+  prepared(db, 'INSERT INTO audit_log (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)').run(
     at,
     actor,
     action,
@@ -39,6 +39,6 @@ export function audit(db: Db, at: number, actor: string, action: AuditAction, su
 }
 
 export function listAudit(db: Db, limit = 100): AuditEntry[] {
-  const rows = db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as Array<Omit<AuditEntry, 'details'> & { details: string | null }>;
+  const rows = prepared(db, 'SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as Array<Omit<AuditEntry, 'details'> & { details: string | null }>;
   return rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null }));
 }

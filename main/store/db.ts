@@ -51,6 +51,32 @@ export function openDb(dataDir: string, options: OpenOptions = {}): Db {
   return db;
 }
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * The prepared statement for `sql` on this connection, prepared once: the hot
+ * paths (a revoke, a queue pass, the day's orders) run the same few
+ * statements thousands of times.
+ */
+export function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
+
+/**
+ * A stamp that changes whenever the database may have changed: commits by
+ * other connections (`PRAGMA data_version`) or by this one (`total_changes()`).
+ * Lets a reader reuse what it built from an unchanged database.
+ */
+export function changeStamp(db: Db): string {
+  const other = prepared(db, 'PRAGMA data_version').pluck().get() as number;
+  const own = prepared(db, 'SELECT total_changes()').pluck().get() as number;
+  return `${other}:${own}`;
+}
+
 /**
  * Runs `fn` in an IMMEDIATE transaction (the write lock is taken up front, so
  * two processes never deadlock upgrading a read lock) and commits before

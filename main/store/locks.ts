@@ -3,7 +3,7 @@
  * and some work (a check-in, a queue drain pass) must run in one place at a time.
  */
 import { randomUUID } from 'node:crypto';
-import { tx, type Db } from './db';
+import { prepared, tx, type Db } from './db';
 
 /** A unique owner id for this process and purpose. */
 export function newOwnerId(purpose: string): string {
@@ -13,9 +13,9 @@ export function newOwnerId(purpose: string): string {
 /** Takes (or renews) the named lease until now+ttlMs; false when someone else holds it. */
 export function acquireLease(db: Db, name: string, owner: string, ttlMs: number, now: number): boolean {
   return tx(db, () => {
-    const row = db.prepare('SELECT owner, until FROM locks WHERE name = ?').get(name) as { owner: string; until: number } | undefined;
+    const row = prepared(db, 'SELECT owner, until FROM locks WHERE name = ?').get(name) as { owner: string; until: number } | undefined;
     if (row && row.owner !== owner && row.until > now) return false;
-    db.prepare('INSERT INTO locks (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until').run(
+    prepared(db, 'INSERT INTO locks (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until').run(
       name,
       owner,
       now + ttlMs,
@@ -25,5 +25,5 @@ export function acquireLease(db: Db, name: string, owner: string, ttlMs: number,
 }
 
 export function releaseLease(db: Db, name: string, owner: string): void {
-  db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
+  prepared(db, 'DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
 }

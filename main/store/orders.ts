@@ -1,7 +1,7 @@
 /** The orders table: record, import (upsert from a gateway snapshot), list a business day, search, prune. */
 import type { Order, OrderInput } from '../domain';
 import { businessDay, businessDayStart } from '../util/time';
-import type { Db } from './db';
+import { prepared, type Db } from './db';
 
 interface OrderRow {
   sn: string;
@@ -52,10 +52,9 @@ export class OrdersRepo {
    * is a conflict (the gateway keeps client_sn unique per terminal too).
    */
   upsert(input: OrderInput, now: number): Order {
-    const other = this.db.prepare('SELECT sn FROM orders WHERE client_sn = ? AND sn <> ?').get(input.clientSn, input.sn) as { sn: string } | undefined;
+    const other = prepared(this.db, 'SELECT sn FROM orders WHERE client_sn = ? AND sn <> ?').get(input.clientSn, input.sn) as { sn: string } | undefined;
     if (other) throw new OrderConflictError(`client_sn ${input.clientSn} already belongs to order ${other.sn}`);
-    this.db
-      .prepare(
+    prepared(this.db, 
         `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
          VALUES (@sn, @clientSn, @tradeNo, @totalCents, @netCents, @payway, @paywayName, @subject, @operator, @finishedAt, @status, @businessDay, @now)
          ON CONFLICT (sn) DO UPDATE SET client_sn = excluded.client_sn, trade_no = COALESCE(excluded.trade_no, trade_no),
@@ -69,18 +68,29 @@ export class OrdersRepo {
   }
 
   setStatus(sn: string, status: string, netCents: number | null, now: number): void {
-    this.db
-      .prepare('UPDATE orders SET status = ?, net_cents = COALESCE(?, net_cents), updated_at = ? WHERE sn = ?')
+    prepared(this.db, 'UPDATE orders SET status = ?, net_cents = COALESCE(?, net_cents), updated_at = ? WHERE sn = ?')
       .run(status, netCents, now, sn);
   }
 
+  /** Fills fields the order lacks from a gateway snapshot (never overwrites, never touches indexed columns). */
+  fillMissing(sn: string, s: { tradeNo: string | null; payway: string | null; paywayName: string | null; subject: string | null; operator: string | null }): void {
+    if (!s.tradeNo && !s.payway && !s.paywayName && !s.subject && !s.operator) return;
+    prepared(
+      this.db,
+      `UPDATE orders SET trade_no = coalesce(trade_no, @tradeNo), payway = coalesce(payway, @payway), payway_name = coalesce(payway_name, @paywayName),
+         subject = coalesce(subject, @subject), operator = coalesce(operator, @operator)
+       WHERE sn = @sn AND (trade_no IS NULL AND @tradeNo IS NOT NULL OR payway IS NULL AND @payway IS NOT NULL
+         OR payway_name IS NULL AND @paywayName IS NOT NULL OR subject IS NULL AND @subject IS NOT NULL OR operator IS NULL AND @operator IS NOT NULL)`,
+    ).run({ sn, tradeNo: s.tradeNo, payway: s.payway, paywayName: s.paywayName, subject: s.subject, operator: s.operator });
+  }
+
   get(sn: string): Order | undefined {
-    const r = this.db.prepare('SELECT * FROM orders WHERE sn = ?').get(sn) as OrderRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM orders WHERE sn = ?').get(sn) as OrderRow | undefined;
     return r && fromRow(r);
   }
 
   getByClientSn(clientSn: string): Order | undefined {
-    const r = this.db.prepare('SELECT * FROM orders WHERE client_sn = ?').get(clientSn) as OrderRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM orders WHERE client_sn = ?').get(clientSn) as OrderRow | undefined;
     return r && fromRow(r);
   }
 
@@ -90,12 +100,33 @@ export class OrdersRepo {
     return undefined;
   }
 
-  /** The business day's orders, newest first. */
+  /**
+   * The business day's orders, newest first. Rows come as arrays (no
+   * per-row objects from SQLite): a busy counter's day has thousands.
+   */
   listDay(day: string, limit = 10_000): Order[] {
-    const rows = this.db
-      .prepare('SELECT * FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT ?')
-      .all(day, limit) as OrderRow[];
-    return rows.map(fromRow);
+    const rows = prepared(
+      this.db,
+      `SELECT sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, updated_at
+         FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT ?`,
+    )
+      .raw(true)
+      .all(day, limit) as Array<[string, string, string | null, number, number, string | null, string | null, string | null, string | null, number, string, number]>;
+    return rows.map((r) => ({
+      sn: r[0],
+      clientSn: r[1],
+      tradeNo: r[2],
+      totalCents: r[3],
+      netCents: r[4],
+      payway: r[5],
+      paywayName: r[6],
+      subject: r[7],
+      operator: r[8],
+      finishedAt: r[9],
+      status: r[10],
+      businessDay: day,
+      updatedAt: r[11],
+    }));
   }
 
   /**
@@ -110,25 +141,34 @@ export class OrdersRepo {
       args.day = q.day;
     }
     if (q.text !== undefined && q.text !== '') {
-      // Prefix match on the indexed keys; LIKE metacharacters are escaped.
-      where.push("(sn LIKE @prefix ESCAPE '\\' OR client_sn LIKE @prefix ESCAPE '\\')");
-      args.prefix = q.text.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+      // Prefix match as index range scans on sn and client_sn (LIKE would scan the table).
+      where.push('((sn >= @text AND sn < @textEnd) OR (client_sn >= @text AND client_sn < @textEnd))');
+      args.text = q.text;
+      args.textEnd = q.text + '\uffff';
     }
     if (q.amountCents !== undefined) {
       where.push('total_cents = @amount');
       args.amount = q.amountCents;
     }
     const sql = `SELECT * FROM orders ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY finished_at DESC, sn DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all({ ...args, limit: q.limit ?? 200 }) as OrderRow[]).map(fromRow);
+    const rows = prepared(this.db, sql).all({ ...args, limit: q.limit ?? 200 }) as OrderRow[];
+    if (rows.length === 0 && q.text) {
+      // Nothing by exact prefix: try ignoring ASCII case (client_sn is the merchant's own, any case).
+      const loose = sql.replace('((sn >= @text AND sn < @textEnd) OR (client_sn >= @text AND client_sn < @textEnd))', "(sn LIKE @like ESCAPE '\\' OR client_sn LIKE @like ESCAPE '\\')");
+      const like = q.text.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+      const { text: _text, textEnd: _textEnd, ...rest } = args;
+      return (prepared(this.db, loose).all({ ...rest, like, limit: q.limit ?? 200 }) as OrderRow[]).map(fromRow);
+    }
+    return rows.map(fromRow);
   }
 
   /** Deletes orders of business days older than `retentionDays` before `now`; returns how many. */
   prune(now: number, retentionDays: number): number {
     const cutoffDay = businessDay(businessDayStart(businessDay(now)) - retentionDays * 86_400_000);
-    return this.db.prepare('DELETE FROM orders WHERE business_day < ?').run(cutoffDay).changes;
+    return prepared(this.db, 'DELETE FROM orders WHERE business_day < ?').run(cutoffDay).changes;
   }
 
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n;
+    return (prepared(this.db, 'SELECT count(*) AS n FROM orders').get() as { n: number }).n;
   }
 }

@@ -1,6 +1,6 @@
 /** The revokes table: the durable revoke state machine's rows (transitions live in main/revoke/). */
 import type { Revoke, RevokeError, RevokeState } from '../domain';
-import type { Db } from './db';
+import { prepared, type Db } from './db';
 
 export interface RevokeRow {
   id: number;
@@ -59,41 +59,56 @@ export class RevokesRepo {
   constructor(private readonly db: Db) {}
 
   get(id: number): RevokeRow | undefined {
-    return this.db.prepare('SELECT * FROM revokes WHERE id = ?').get(id) as RevokeRow | undefined;
+    return prepared(this.db, 'SELECT * FROM revokes WHERE id = ?').get(id) as RevokeRow | undefined;
   }
 
   /** The order's live revoke: open, or revoked (a successful one is never repeated). */
   live(orderSn: string): RevokeRow | undefined {
-    return this.db
-      .prepare("SELECT * FROM revokes WHERE order_sn = ? AND state NOT IN ('rejected', 'expired')")
+    return prepared(this.db, "SELECT * FROM revokes WHERE order_sn = ? AND state NOT IN ('rejected', 'expired')")
       .get(orderSn) as RevokeRow | undefined;
   }
 
   latest(orderSn: string): RevokeRow | undefined {
-    return this.db.prepare('SELECT * FROM revokes WHERE order_sn = ? ORDER BY id DESC LIMIT 1').get(orderSn) as RevokeRow | undefined;
+    return prepared(this.db, 'SELECT * FROM revokes WHERE order_sn = ? ORDER BY id DESC LIMIT 1').get(orderSn) as RevokeRow | undefined;
+  }
+
+  /** All revokes of one business day's orders, oldest first. */
+  forDay(day: string): RevokeRow[] {
+    return prepared(this.db, 'SELECT r.* FROM orders o JOIN revokes r ON r.order_sn = o.sn WHERE o.business_day = ? ORDER BY r.id').all(day) as RevokeRow[];
+  }
+
+  /** All revokes of the given orders, oldest first. */
+  forOrders(sns: readonly string[]): RevokeRow[] {
+    const out: RevokeRow[] = [];
+    // SQLite caps bound parameters; 500 per statement keeps the prepared-statement cache small too.
+    for (let i = 0; i < sns.length; i += 500) {
+      const chunk = sns.slice(i, i + 500);
+      const sql = `SELECT * FROM revokes WHERE order_sn IN (${chunk.map(() => '?').join(', ')}) ORDER BY id`;
+      out.push(...((chunk.length === 500 ? prepared(this.db, sql) : this.db.prepare(sql)).all(...chunk) as RevokeRow[]));
+    }
+    return out.sort((a, b) => a.id - b.id);
   }
 
   insert(row: Omit<RevokeRow, 'id'>): number {
     const cols = Object.keys(row);
-    const info = this.db.prepare(`INSERT INTO revokes (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(row);
+    const info = prepared(this.db, `INSERT INTO revokes (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(row);
     return Number(info.lastInsertRowid);
   }
 
   update(id: number, patch: RevokePatch): void {
     const cols = Object.keys(patch);
     if (cols.length === 0) return;
-    this.db.prepare(`UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+    prepared(this.db, `UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
   }
 
   /** Open rows (not final), oldest first. */
   open(limit = 1000): RevokeRow[] {
-    return this.db.prepare(`SELECT * FROM revokes WHERE ${OPEN} ORDER BY id LIMIT ?`).all(limit) as RevokeRow[];
+    return prepared(this.db, `SELECT * FROM revokes WHERE ${OPEN} ORDER BY id LIMIT ?`).all(limit) as RevokeRow[];
   }
 
   /** Open rows with work due now whose lease is free or lapsed, oldest first. */
   due(now: number, limit: number): RevokeRow[] {
-    return this.db
-      .prepare(
+    return prepared(this.db, 
         `SELECT * FROM revokes WHERE state IN ('queued', 'pending', 'sending')
            AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
            ORDER BY id LIMIT @limit`,
@@ -106,8 +121,7 @@ export class RevokesRepo {
    * (no wake-up); rows another process holds wake up when their lease lapses.
    */
   nextDue(owner: string): number | null {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `SELECT min(CASE WHEN lease_owner IS NULL THEN coalesce(next_attempt_at, 0)
                          WHEN lease_owner = @owner THEN NULL
                          ELSE max(coalesce(next_attempt_at, 0), coalesce(lease_until, 0)) END) AS t
@@ -128,14 +142,12 @@ export class RevokesRepo {
       where.push('deadline_day = ?');
       args.push(filter.day);
     }
-    return this.db
-      .prepare(`SELECT * FROM revokes ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
+    return prepared(this.db, `SELECT * FROM revokes ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
       .all(...args, filter.limit ?? 500) as RevokeRow[];
   }
 
   counts(): { queued: number; pending: number; sending: number; needsAttention: number; oldestOpenAt: number | null } {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `SELECT sum(state = 'queued') AS queued, sum(state = 'pending') AS pending, sum(state = 'sending') AS sending,
                 sum(state = 'needs_attention') AS na, min(requested_at) AS oldest
            FROM revokes WHERE state IN ('queued', 'pending', 'sending', 'needs_attention')`,

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { audit } from './audit';
-import { tx, type Db } from './db';
+import { prepared, tx, type Db } from './db';
 
 export const settingsSchema = z.object({
   /** Gateway origin; absent = embedded sandbox in the app, production in the CLI. */
@@ -29,7 +29,7 @@ export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;
 export const settingsPatchSchema = settingsSchema.partial().strict();
 
 export function getSettings(db: Db): Settings {
-  const rows = db.prepare('SELECT key, value FROM settings').all() as Array<{ key: string; value: string }>;
+  const rows = prepared(db, 'SELECT key, value FROM settings').all() as Array<{ key: string; value: string }>;
   const raw: Record<string, unknown> = {};
   for (const r of rows) {
     try {
@@ -54,9 +54,9 @@ export function setSettings(db: Db, patch: Record<string, unknown>, actor: strin
   const checked = Object.fromEntries(Object.entries(parsed).filter(([k]) => Object.hasOwn(values, k)));
   for (const k of removals) if (!(k in settingsSchema.shape)) throw new z.ZodError([{ code: 'custom', path: [k], message: `unknown setting ${k}`, input: k }]);
   tx(db, () => {
-    const put = db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
+    const put = prepared(db, 'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
     for (const [k, v] of Object.entries(checked)) put.run(k, JSON.stringify(v), now);
-    const del = db.prepare('DELETE FROM settings WHERE key = ?');
+    const del = prepared(db, 'DELETE FROM settings WHERE key = ?');
     for (const k of removals) del.run(k);
     audit(db, now, actor, 'settings.changed', null, { set: checked, removed: removals });
   });

@@ -1,6 +1,6 @@
 /** The terminal table: one row, the terminal's identity and its sealed key(s). */
 import type { TerminalInfo } from '../domain';
-import type { Db } from './db';
+import { prepared, type Db } from './db';
 
 export interface TerminalRow {
   terminal_sn: string;
@@ -36,14 +36,13 @@ export class TerminalRepo {
   constructor(private readonly db: Db) {}
 
   get(): TerminalRow | undefined {
-    return this.db.prepare('SELECT * FROM terminal WHERE id = 1').get() as TerminalRow | undefined;
+    return prepared(this.db, 'SELECT * FROM terminal WHERE id = 1').get() as TerminalRow | undefined;
   }
 
   /** Replaces the terminal (activation; --force re-activation). */
   put(row: Omit<TerminalRow, 'sealed_prev_key' | 'last_checkin_day'>): void {
-    this.db.prepare('DELETE FROM terminal').run();
-    this.db
-      .prepare(
+    prepared(this.db, 'DELETE FROM terminal').run();
+    prepared(this.db, 
         `INSERT INTO terminal (id, terminal_sn, device_id, app_id, merchant_sn, merchant_name, store_sn, store_name, key_vault, sealed_key, sealed_prev_key, key_updated_at, activated_at, last_checkin_day)
          VALUES (1, @terminal_sn, @device_id, @app_id, @merchant_sn, @merchant_name, @store_sn, @store_name, @key_vault, @sealed_key, NULL, @key_updated_at, @activated_at, NULL)`,
       )
@@ -52,8 +51,7 @@ export class TerminalRepo {
 
   /** Stores a new current key and keeps the old one as previous (check-in). */
   rotateKey(sealedKey: Buffer, sealedPrevKey: Buffer, day: string, now: number): void {
-    this.db
-      .prepare('UPDATE terminal SET sealed_key = ?, sealed_prev_key = ?, key_updated_at = ?, last_checkin_day = ? WHERE id = 1')
+    prepared(this.db, 'UPDATE terminal SET sealed_key = ?, sealed_prev_key = ?, key_updated_at = ?, last_checkin_day = ? WHERE id = 1')
       .run(sealedKey, sealedPrevKey, now, day);
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Migrations with versions after the real ones, as the code will have them
- * one day: the migration list is replaced (vi.mock) by the real migrations
- * plus a working 002 and a 003 that fails halfway through its DDL. Shows that
+ * Migrations with versions after version 1, as the code will have them: the
+ * migration list is replaced (vi.mock) by the real version 1 plus a working
+ * made-up 002 and a 003 that fails halfway through its DDL. Shows that
  * each version commits whole or not at all (a failure leaves the previous
  * version, its data and none of the failed version's changes), that the
  * upgrade resumes once the migration is fixed, and that a file written by
@@ -21,7 +21,8 @@ const ctl = vi.hoisted(() => ({ fail003: true, realCount: 0 }));
 
 vi.mock('../../main/store/migrations', async (importOriginal) => {
   const real = await importOriginal<typeof MigrationsModule>();
-  ctl.realCount = real.MIGRATIONS.length;
+  // Version 1 (frozen, the fixture's schema) followed by two made-up versions 2 and 3.
+  ctl.realCount = 1;
   const m002: MigrationsModule.Migration = {
     name: 'test-002-order-notes',
     up(db) {
@@ -36,7 +37,7 @@ vi.mock('../../main/store/migrations', async (importOriginal) => {
       db.exec('CREATE INDEX half_done_x ON half_done (x)');
     },
   };
-  return { ...real, MIGRATIONS: [...real.MIGRATIONS, m002, m003] };
+  return { ...real, MIGRATIONS: [real.MIGRATIONS[0]!, m002, m003] };
 });
 
 const FIXTURE_V1 = path.resolve(__dirname, '../fixtures/schema-v1.sql');
@@ -79,10 +80,9 @@ function openError(dir: string): unknown {
 }
 
 describe('transactional migrations (fake versions 002 and 003)', () => {
-  it('the mocked list is the real migrations plus two', () => {
+  it('the mocked list is the real version 1 plus two', () => {
     expect(MIGRATIONS).toHaveLength(ctl.realCount + 2);
     expect(LATEST_VERSION).toBe(ctl.realCount + 2);
-    // These tests assume the real list is version 1 only: then 002/003 are exactly versions 2 and 3.
     expect(ctl.realCount).toBe(1);
   });
 

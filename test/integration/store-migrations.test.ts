@@ -86,8 +86,8 @@ const SEEDS: Seed[] = [
     name: 'v1: terminal, orders, revokes, print jobs, audit, locks, settings',
     insert(db) {
       db.prepare(
-        `INSERT INTO terminal (id, terminal_sn, device_id, app_id, merchant_sn, merchant_name, store_sn, store_name, sealed_key, sealed_prev_key, key_updated_at, activated_at, last_checkin_day)
-         VALUES (1, '10012345678901', 'counter-1', '2026112600000001', '1680001234567', '收钱吧沙箱商户', '1580001234567', '沙箱一号店', ?, ?, ?, ?, '2026-03-10')`,
+        `INSERT INTO terminal (id, terminal_sn, device_id, app_id, merchant_sn, merchant_name, store_sn, store_name, key_vault, sealed_key, sealed_prev_key, key_updated_at, activated_at, last_checkin_day)
+         VALUES (1, '10012345678901', 'counter-1', '2026112600000001', '1680001234567', '收钱吧沙箱商户', '1580001234567', '沙箱一号店', 'file-aes-256-gcm', ?, ?, ?, ?, '2026-03-10')`,
       ).run(Buffer.from('01aabbcc', 'hex'), Buffer.from('01ddeeff', 'hex'), T0, T0 - 86_400_000);
       const order = db.prepare(
         `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)

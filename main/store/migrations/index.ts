@@ -1,10 +1,11 @@
 /** The ordered list of schema migrations; version N is MIGRATIONS[N-1]. */
 import type Database from 'better-sqlite3';
 import { m001 } from './001-initial';
+import { m002 } from './002-revoke-order-index';
 
 export interface Migration {
   name: string;
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];
