@@ -103,8 +103,7 @@ export class OrderService {
 
   /** Asks the gateway for the order (the truth) and stores it. */
   async import(ref: OrderRef, actor: string): Promise<Order> {
-    await this.deps.provisioning.ensureCheckedIn(actor);
-    const signer = this.deps.provisioning.signer();
+    const signer = await this.deps.provisioning.signerForToday(actor);
     const res = await this.deps.client.query(signer, ref.sn !== undefined ? { sn: ref.sn } : { client_sn: ref.clientSn });
     if (!res.ok) throw failureToError(res);
     const v = res.value;

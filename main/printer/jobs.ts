@@ -12,7 +12,7 @@ import type { Order, PrintJob, PrintJobState, Revoke, TerminalInfo } from '../do
 import { prepared, tx, type Db } from '../store/db';
 import { renderEscPos, type PrinterType } from './escpos';
 import { renderHtml } from './html';
-import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, receiptSource, type ReceiptModel, type ReceiptOptions } from './receipt';
 
 /** What the receipt looks like and which command set the printer speaks. */
 export interface PrintSettings extends ReceiptOptions {
@@ -72,11 +72,18 @@ function insertJob(
   db: Db,
   job: { revokeId: number | null; orderSn: string | null; kind: 'revoke' | 'test'; copy: boolean; model: ReceiptModel; bytes: Buffer | null; now: number },
 ): number {
-  const info = prepared(db, 
-      `INSERT INTO print_jobs (revoke_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
-       VALUES (?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?)`,
-    )
-    .run(job.revokeId, job.orderSn, job.kind, job.copy ? 1 : 0, storedModel(job.model), job.bytes, job.now, job.now);
+  return insertStored(db, { ...job, receipt: storedModel(job.model) });
+}
+
+function insertStored(
+  db: Db,
+  job: { revokeId: number | null; orderSn: string | null; kind: 'revoke' | 'test'; copy: boolean; receipt: string; bytes: Buffer | null; now: number },
+): number {
+  const info = prepared(
+    db,
+    `INSERT INTO print_jobs (revoke_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
+     VALUES (?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?)`,
+  ).run(job.revokeId, job.orderSn, job.kind, job.copy ? 1 : 0, job.receipt, job.bytes, job.now, job.now);
   return Number(info.lastInsertRowid);
 }
 
@@ -85,10 +92,12 @@ function insertJob(
  * options only (the lines are rebuilt by the same deterministic builder when
  * read), so the transaction that records `revoked` writes a small row.
  */
+type StoredRevokeReceipt = Omit<ReceiptModel, 'items' | 'columns'>;
+
 function storedModel(model: ReceiptModel): string {
   if (model.kind !== 'revoke' || !model.source) return JSON.stringify(model);
   const { items: _items, columns: _columns, ...compact } = model;
-  return JSON.stringify(compact);
+  return JSON.stringify(compact satisfies StoredRevokeReceipt);
 }
 
 export function loadModel(json: string): ReceiptModel {
@@ -115,17 +124,19 @@ export function createRevokeReceiptJob(db: Db, input: CreateRevokeReceiptJobInpu
       const existing = originalJobId(db, input.revoke.id);
       if (existing !== null) return existing;
     }
-    const model = buildRevokeReceipt({
-      terminal: input.terminal,
-      order: input.order,
-      revoke: input.revoke,
+    // Only the receipt's inputs and layout options are stored here; its lines are laid out when read
+    // (preview) and its bytes rendered (and stored) by the print worker when it takes the job, with the
+    // printer's command set of that moment: the transaction that records `revoked` stays small and quick.
+    const stored: StoredRevokeReceipt = {
+      version: 1,
+      kind: 'revoke',
+      paper: input.settings.paper,
+      chinese: input.settings.chinese,
       copy,
       printedAt: input.now,
-      options: { paper: input.settings.paper, chinese: input.settings.chinese },
-    });
-    // The bytes are rendered (and stored) by the print worker when it takes the job, with the printer's
-    // command set of that moment: the transaction that records `revoked` stays small.
-    return insertJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, model, bytes: null, now: input.now });
+      source: receiptSource(input),
+    };
+    return insertStored(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, receipt: JSON.stringify(stored), bytes: null, now: input.now });
   });
 }
 

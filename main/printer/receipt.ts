@@ -280,8 +280,14 @@ export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
     copy,
     printedAt,
     items: l.items,
-    // Copied field by field so nothing beyond the receipt's own data is persisted.
-    source: {
+    source: receiptSource(input),
+  };
+}
+
+/** The receipt's own data, copied field by field so nothing beyond it is persisted. */
+export function receiptSource(input: Pick<RevokeReceiptInput, 'terminal' | 'order' | 'revoke'>): RevokeReceiptSource {
+  const { terminal, order, revoke } = input;
+  return {
       terminal: {
         terminalSn: terminal.terminalSn,
         merchantName: terminal.merchantName,
@@ -300,7 +306,6 @@ export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
         finishedAt: order.finishedAt,
       },
       revoke: { id: revoke.id, state: revoke.state, operator: revoke.operator, revokedAt: revoke.revokedAt, error: revoke.error },
-    },
   };
 }
 

@@ -111,8 +111,7 @@ export class RevokeEngine {
     const existing = this.repo.live(order.sn);
     if (existing) return toRevoke(existing);
     const reason = ineligibility(order, this.deps.clock.now());
-    if (!reason) await this.deps.provisioning.ensureCheckedIn(actor);
-    const signer = reason ? undefined : this.deps.provisioning.signer();
+    const signer = reason ? undefined : await this.deps.provisioning.signerForToday(actor);
 
     const now = this.deps.clock.now();
     const created = tx(this.deps.db, () => {
@@ -436,8 +435,7 @@ export class RevokeEngine {
   /** Sends the revoke of a row already committed as `sending` under our lease. */
   private async sendMarked(row: RevokeRow): Promise<void> {
     this.deps.checkpoint?.('send-committed');
-    await this.deps.provisioning.ensureCheckedIn('system');
-    const signer = this.deps.provisioning.signer();
+    const signer = await this.deps.provisioning.signerForToday('system');
     const res = await this.deps.client.revoke(signer, { sn: row.order_sn });
     this.deps.checkpoint?.('answer-received');
     await this.applyRevoke(row, interpretRevoke(res));

@@ -49,6 +49,7 @@ const CHECKIN_LEASE = 'terminal.checkin';
 export class Provisioning {
   private readonly repo: TerminalRepo;
   private readonly owner = newOwnerId('checkin');
+  private opened: { sealed: Buffer; key: string } | null = null;
 
   constructor(private readonly deps: ProvisioningDeps) {
     this.repo = new TerminalRepo(deps.db);
@@ -79,7 +80,11 @@ export class Provisioning {
   }
 
   private openKey(row: TerminalRow): string {
-    return this.vaultOf(row).open(row.sealed_key);
+    // Opened once per sealed key, not per gateway call (a key changes once a day).
+    if (this.opened && this.opened.sealed.equals(row.sealed_key)) return this.opened.key;
+    const key = this.vaultOf(row).open(row.sealed_key);
+    this.opened = { sealed: Buffer.from(row.sealed_key), key };
+    return key;
   }
 
   async activate(input: ActivateInput, actor: string): Promise<TerminalInfo> {
@@ -188,14 +193,20 @@ export class Provisioning {
    * Check in before the first gateway call of each business day. A failed
    * check-in does not block the call: the current key stays valid.
    */
-  async ensureCheckedIn(actor: string): Promise<void> {
+  /**
+   * The signer for a gateway call, checking in first when this business day
+   * has had no check-in yet. A failed check-in does not block the call: the
+   * current key stays valid.
+   */
+  async signerForToday(actor: string): Promise<Signer> {
     const row = this.repo.get();
     if (!row) throw notActivated();
-    if (row.last_checkin_day === businessDay(this.deps.clock.now())) return;
+    if (row.last_checkin_day === businessDay(this.deps.clock.now())) return { sn: row.terminal_sn, key: this.openKey(row) };
     try {
       await this.checkin(actor);
     } catch (err) {
       this.deps.log?.(`daily check-in failed: ${(err as PosError).code ?? 'error'}; continuing with the current key`);
     }
+    return this.signer();
   }
 }

@@ -47,7 +47,9 @@ async function run(): Promise<void> {
   await new Promise((res) => setTimeout(res, 50));
   settleGc();
   const mem = process.memoryUsage();
-  process.stdout.write(JSON.stringify({ baseline, rss1k, rssAll: mem.rss, heap1k, heapAll: mem.heapUsed, revoked, ms: Date.now() - started }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ baseline, rss1k, rssAll: mem.rss, heap1k, heapAll: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, revoked, ms: Date.now() - started }) + '\n',
+  );
   await rt.close();
 }
 

@@ -138,7 +138,7 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
       if (refused.has(sn) && effects !== 0) result.effectsOnRefused.push(`${sn}: ${effects}`);
       if (!refused.has(sn) && effects !== 1) result.missingEffects.push(`${sn}: ${effects}`);
       // Lost = no row, or a row still queued/pending/sending after the final run. needs_attention
-      // (re-sends exhausted, maxSends, while the gateway shows the order untouched) is a person's job, counted apart.
+      // (re-sends exhausted, maxResends, while the gateway shows the order untouched) is a person's job, counted apart.
       const states = (rt.db.prepare('SELECT state FROM revokes WHERE order_sn = ?').all(sn) as Array<{ state: string }>).map((r) => r.state);
       if (states.some((st) => st === 'needs_attention')) result.needsAttention.push(`${sn} (gateway ${gw.getOrder(sn)?.orderStatus})`);
       else if (!states.some((st) => st === 'revoked' || st === 'rejected')) result.lost.push(`${sn}: ${JSON.stringify(states)}`);
