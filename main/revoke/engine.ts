@@ -178,14 +178,17 @@ export class RevokeEngine {
       this.deps.checkpoint?.('answer-received');
       await this.applyRevoke(row, interpretRevoke(res));
     } catch (err) {
-      // Unexpected (vault, disk): the row stays `sending` under our lease; recovery queries it.
+      // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
       this.release(row.id);
-      throw err;
-    } finally {
       this.inflight.delete(row.id);
       this.kick();
+      throw err;
     }
-    return toRevoke(this.repo.get(row.id)!);
+    this.inflight.delete(row.id);
+    const after = this.repo.get(row.id)!;
+    // A final answer leaves the worker nothing new to do; pending or queued rows need its timer.
+    if (!(FINAL_REVOKE_STATES as readonly string[]).includes(after.state) || this.idleWaiters.length > 0) this.kick();
+    return toRevoke(after);
   }
 
   /** A person's "query again" on a pending or needs_attention revoke. */
@@ -348,8 +351,8 @@ export class RevokeEngine {
           this.kick();
         });
     }
-    this.arm();
-    if (this.isIdle()) {
+    const next = this.arm();
+    if (this.inflight.size === 0 && this.ready.length === 0 && (next === null || next > this.deps.clock.now())) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -369,11 +372,12 @@ export class RevokeEngine {
     return t;
   }
 
-  private arm(): void {
+  /** Sets the timer for the next wake-up; returns when that is (null: nothing to wake for). */
+  private arm(): number | null {
     const next = this.nextWake();
-    if (next === null) return;
+    if (next === null) return null;
     const now = this.deps.clock.now();
-    if (next >= this.timerAt && this.timer) return;
+    if (next >= this.timerAt && this.timer) return next;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = next;
     // Bounded so a changed clock (tests, NTP) is noticed; unref so a CLI can exit.
@@ -383,6 +387,7 @@ export class RevokeEngine {
       this.kick();
     }, Math.min(Math.max(0, next - now), 30_000));
     this.timer.unref();
+    return next;
   }
 
   /** Expires queued revokes whose business day is over; warns once when the end is near. */
