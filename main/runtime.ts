@@ -9,7 +9,7 @@ import { RuntimeEvents } from './events';
 import { OrderService } from './orders/service';
 import { Printing, type PrintingDeps } from './printing';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './revoke/engine';
-import { openDb, type Db } from './store/db';
+import { openDb, StoreError, type Db } from './store/db';
 import { getSettings, setSettings, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
@@ -85,6 +85,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   } catch (err) {
     // A failed start (e.g. the startup prune on a read-only disk) must not leave the file open in this process.
     db.close();
+    const code = (err as { code?: string }).code ?? '';
+    if (/^SQLITE_(READONLY|FULL|IOERR|CANTOPEN)/.test(code)) {
+      throw new StoreError('STORE_UNWRITABLE', `cannot start on the database in ${options.dataDir}: ${(err as Error).message}`, { cause: err });
+    }
     throw err;
   }
 }
