@@ -1,7 +1,9 @@
 /**
- * Durable print jobs (table print_jobs): creating them (receipt model +
- * rendered bytes, in the caller's transaction), listing, retrying, and
- * reading a revoke's receipt back for the preview. Only this module and the
+ * Durable print jobs (table print_jobs): creating them in the caller's
+ * transaction (a revoke receipt's inputs and layout; the print worker renders
+ * and stores its bytes when it first takes it; reprints and test prints carry
+ * their bytes from the start), listing, retrying, and reading a revoke's
+ * receipt back for the preview. Only this module and the
  * print worker (worker.ts) write print_jobs.
  *
  * All functions are synchronous and do no I/O beyond SQLite, so the revoke
