@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { VendorCredentials } from '../ipc/handlers';
 import { createRuntime, type Logger, type Runtime, type RuntimeOptions } from '../runtime';
-import { createSandbox, type Sandbox } from '../sandbox';
+import { createSandbox, paidOrderInput, type Sandbox } from '../sandbox';
 import { openDb } from '../store/db';
 import { getSettings, type Settings } from '../store/settings';
 import type { KeyVault } from '../terminal/vault';
@@ -131,21 +131,7 @@ export async function seedSandbox(runtime: Runtime, sandbox: Sandbox, vendor: Ve
   ];
   for (const [totalCents, subject] of items) {
     const o = sandbox.gateway.seedOrder({ terminalSn, totalCents, subject, operator: 'cashier-1' });
-    runtime.orders.record(
-      {
-        sn: o.sn,
-        clientSn: o.clientSn,
-        tradeNo: o.tradeNo,
-        totalCents: o.totalCents,
-        payway: o.payway,
-        paywayName: o.paywayName,
-        subject: o.subject,
-        operator: o.operator,
-        finishedAt: o.finishTime,
-        status: 'PAID',
-      },
-      'sandbox',
-    );
+    runtime.orders.record(paidOrderInput(o), 'sandbox');
   }
 }
 

@@ -4,11 +4,27 @@
  * the app in sandbox mode, and the tests.
  */
 import type { Clock } from '../util/time';
-import { createSandboxGateway, type SandboxGateway, type SandboxGatewayOptions } from './gateway';
+import { createSandboxGateway, type SandboxGateway, type SandboxGatewayOptions, type SandboxOrder } from './gateway';
 import { createVirtualPrinter, type VirtualPrinter } from './virtual-printer';
 
 export { createSandboxGateway, type SandboxGateway } from './gateway';
 export { createVirtualPrinter, type VirtualPrinter } from './virtual-printer';
+
+/** A sandbox order as the host app records it after its own payment (`runtime.orders.record`). */
+export function paidOrderInput(o: SandboxOrder) {
+  return {
+    sn: o.sn,
+    clientSn: o.clientSn,
+    tradeNo: o.tradeNo || null,
+    totalCents: o.totalCents,
+    payway: o.payway,
+    paywayName: o.paywayName,
+    subject: o.subject,
+    operator: o.operator,
+    finishedAt: o.finishTime,
+    status: 'PAID',
+  };
+}
 
 export interface Sandbox {
   gateway: SandboxGateway;

@@ -9,13 +9,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { BRIDGE_FUNCTIONS, isChannel, type EventName, type EventPayload } from '../../main/ipc/contract';
 import type { Handlers } from '../../main/ipc/handlers';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
+import { createChaosProxy } from '../support/chaos-net';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const RENDERER_DIST = path.join(ROOT, 'dist/renderer');
@@ -127,54 +128,18 @@ export interface SwitchableProxy {
   close(): Promise<void>;
 }
 
-/** A loopback TCP proxy to `target` (http://host:port) that can be switched off and on. */
+/** A loopback TCP proxy to `target` (http://host:port) that can be switched off and on (the suite's one proxy). */
 export async function createProxy(target: string): Promise<SwitchableProxy> {
   const t = new URL(target);
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | null = null;
-  let port = 0;
-  const listen = async () => {
-    const s = net.createServer((client) => {
-      const upstream = net.connect(Number(t.port), t.hostname);
-      sockets.add(client).add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        sockets.delete(client);
-        sockets.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
-    });
-    port = (s.address() as net.AddressInfo).port;
-    server = s;
-  };
-  const stop = async () => {
-    const s = server;
-    server = null;
-    for (const sock of sockets) sock.destroy();
-    sockets.clear();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  };
-  await listen();
+  const p = await createChaosProxy(Number(t.port), t.hostname);
   return {
-    get url() {
-      return `http://127.0.0.1:${port}`;
-    },
+    url: p.url,
     get up() {
-      return server !== null;
+      return p.isUp;
     },
-    stop,
-    async start() {
-      if (!server) await listen();
-    },
-    close: stop,
+    stop: () => p.down(),
+    start: () => p.up(),
+    close: () => p.close(),
   };
 }
 

@@ -14,7 +14,7 @@ import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { Fault } from '../../main/sandbox/gateway';
 import { ensureBuilt, ROOT } from '../support/build';
 import { tempDir, until } from '../support/harness';
-import { createBlip, type Blip } from '../support/proxy';
+import { createChaosProxy as createBlip, type ChaosProxy as Blip } from '../support/chaos-net';
 
 const WORKER = path.join(ROOT, 'dist/test/support/crash-worker.js');
 beforeAll(() => ensureBuilt('dist/test/support/crash-worker.js'));

@@ -6,7 +6,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { businessDayStart, ManualClock } from '../../main/util/time';
 import { createHarness, until, type Harness } from '../support/harness';
-import { createBlip, type Blip } from '../support/proxy';
+import { createChaosProxy as createBlip, type ChaosProxy as Blip } from '../support/chaos-net';
 
 let h: Harness | undefined;
 let blip: Blip | undefined;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Revoke } from '../../main/domain';
 import type { Fault } from '../../main/sandbox/gateway';
 import { listJobs } from '../../main/printer';
-import { createBlip } from '../support/proxy';
+import { createChaosProxy as createBlip } from '../support/chaos-net';
 import { createHarness, until, type Harness } from '../support/harness';
 
 let h: Harness | undefined;

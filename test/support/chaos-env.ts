@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Agent } from 'undici';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/runtime';
 import type { SandboxGateway, SandboxOrder, SeedOrderInput } from '../../main/sandbox/gateway';
+import { paidOrderInput } from '../../main/sandbox';
 import type { Db } from '../../main/store/db';
 import { businessDay, businessDayStart, type Clock } from '../../main/util/time';
 
@@ -46,18 +47,7 @@ export async function activate(rt: Runtime, gw: SandboxGateway, deviceId = 'chao
 /** Seeds a paid order at the gateway and records it locally (the host app's own flow). */
 export function seedPaid(rt: Runtime, gw: SandboxGateway, terminalSn: string, n: number, extra: Partial<SeedOrderInput> = {}): SandboxOrder {
   const o = gw.seedOrder({ terminalSn, totalCents: 100 + (n % 100_000), subject: '测试商品', operator: 'op', ...extra });
-  rt.orders.record({
-    sn: o.sn,
-    clientSn: o.clientSn,
-    tradeNo: o.tradeNo || null,
-    totalCents: o.totalCents,
-    payway: o.payway,
-    paywayName: o.paywayName,
-    subject: o.subject,
-    operator: o.operator,
-    finishedAt: o.finishTime,
-    status: 'PAID',
-  });
+  rt.orders.record(paidOrderInput(o));
   return o;
 }
 

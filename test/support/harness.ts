@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/runtime';
-import { createSandbox, type Sandbox } from '../../main/sandbox';
+import { createSandbox, paidOrderInput, type Sandbox } from '../../main/sandbox';
 import type { SandboxOrder, SeedOrderInput } from '../../main/sandbox/gateway';
 import type { Clock } from '../../main/util/time';
 
@@ -63,18 +63,7 @@ export async function createHarness(
     terminalSn,
     paidOrder(input = {}) {
       const o = sandbox.gateway.seedOrder({ terminalSn, totalCents: 1000 + n++, subject: '测试商品', operator: 'op', ...input });
-      rt.orders.record({
-        sn: o.sn,
-        clientSn: o.clientSn,
-        tradeNo: o.tradeNo,
-        totalCents: o.totalCents,
-        payway: o.payway,
-        paywayName: o.paywayName,
-        subject: o.subject,
-        operator: o.operator,
-        finishedAt: o.finishTime,
-        status: 'PAID',
-      });
+      rt.orders.record(paidOrderInput(o));
       return o;
     },
     runtime: make,
