@@ -44,6 +44,8 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'queue drain': { timeout: { type: 'string' } },
   'receipt reprint': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
   'receipt show': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
+  'receipt jobs': { state: { type: 'string' } },
+  'receipt retry': { job: { type: 'string' } },
   'printer status': {},
   'printer test': {},
   'settings get': {},

@@ -43,6 +43,8 @@ Commands:
   queue drain [--timeout S]        send queued revokes and resolve pending ones now
   receipt reprint (--sn SN | --client-sn CSN) print a COPY of a revoke receipt
   receipt show (--sn SN | --client-sn CSN)    show a revoke receipt as text
+  receipt jobs [--state pending|printed|failed] print jobs, with their errors
+  receipt retry --job N            put a failed print job back in line and print it
   printer status | printer test
   settings get | settings set KEY=VALUE ...
   sandbox [--port P] [--printer-port P]       run the sandbox gateway and virtual printer
@@ -223,6 +225,10 @@ export async function runCommand(ctx: CliContext): Promise<number> {
       return receiptReprint(ctx);
     case 'receipt show':
       return receiptShow(ctx);
+    case 'receipt jobs':
+      return receiptJobs(ctx);
+    case 'receipt retry':
+      return receiptRetry(ctx);
     case 'printer status':
       return withRuntime(ctx, async ({ rt }) => {
         const s = await rt.printing.status();
@@ -414,6 +420,44 @@ async function receiptShow(ctx: CliContext): Promise<number> {
     const lines = receiptLines(receipt.model);
     ctx.out({ job: receipt.job, lines }, lines.join('\n'));
     return 0;
+  });
+}
+
+async function receiptJobs(ctx: CliContext): Promise<number> {
+  const state = str(ctx, 'state');
+  if (state !== undefined && state !== 'pending' && state !== 'printed' && state !== 'failed') {
+    throw invalidInput('--state', 'must be pending, printed or failed');
+  }
+  return withRuntime(ctx, async ({ rt }) => {
+    const jobs = rt.printing.jobs(state ? { state } : {});
+    ctx.out(
+      { jobs },
+      jobs.length === 0
+        ? 'no print jobs'
+        : jobs
+            .map((j) => `#${j.id} ${j.kind}${j.copy ? ' COPY' : ''} ${j.orderSn ?? '-'} ${j.state} attempts ${j.attempts}${j.lastError ? ` — ${j.lastError}` : ''}`)
+            .join('\n'),
+    );
+    return 0;
+  });
+}
+
+/** Puts a failed (or waiting) print job back in line and prints it now. */
+async function receiptRetry(ctx: CliContext): Promise<number> {
+  const text = required(ctx, 'job');
+  if (!/^\d{1,12}$/.test(text) || Number(text) < 1) throw invalidInput('--job', 'must be a print job number (see `receipt jobs`)');
+  const id = Number(text);
+  return withRuntime(ctx, async ({ rt, sandbox }) => {
+    const before = rt.printing.job(id);
+    if (!before) throw new PosError('PRINT_JOB_NOT_FOUND', `找不到打印任务 ${id}。`, `Print job ${id} was not found.`, { jobId: id });
+    if (before.state === 'printed') {
+      throw new PosError('PRINT_JOB_PRINTED', `打印任务 ${id} 已打印；如需再打一份请用重打印。`, `Print job ${id} is already printed; use "receipt reprint" for a copy.`, { jobId: id });
+    }
+    rt.printing.retry(id, actor());
+    const job = await rt.printing.waitForJob(id, 15_000);
+    showVirtual(ctx, sandbox);
+    ctx.out({ job }, `print job ${id}: ${job?.state ?? 'unknown'}${job?.lastError ? ` (${job.lastError})` : ''}`);
+    return job?.state === 'printed' ? 0 : 1;
   });
 }
 
