@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { businessDay, type Clock } from '../util/time';
+import { mulberry32 } from '../util/prng';
 
 // ---------------------------------------------------------------------------
 // Public data shapes
@@ -138,18 +139,6 @@ function ok(biz: Biz): Envelope {
 
 function bizFail(resultCode: string, errorCode: string, errorMessage: string, extra: Biz = {}): Envelope {
   return ok({ result_code: resultCode, error_code: errorCode, error_message: errorMessage, ...extra });
-}
-
-/** A small deterministic PRNG (mulberry32) so a seeded sandbox is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface StateOptions {

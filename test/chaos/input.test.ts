@@ -1,6 +1,6 @@
 /** Chaos: ≥ 10,000 generated bad payloads over every IPC channel and every CLI flag (see test/support/chaos-fuzz.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzFixture, runCliFuzz, runIpcFuzz, type FuzzFixture, type FuzzResult } from '../support/chaos-fuzz';
+import { expectClean, fuzzFixture, runCliFuzz, runIpcFuzz, type FuzzFixture, type FuzzResult } from '../support/chaos-fuzz';
 
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 let fx: FuzzFixture;
@@ -14,14 +14,6 @@ afterAll(async () => {
   const bad = (k: 'crashes' | 'untyped' | 'stateChanges') => results.reduce((s, r) => s + r[k].length, 0);
   console.log(`chaos-input: seed=${SEED} payloads=${payloads} crashes=${bad('crashes')} untyped=${bad('untyped')} state_changes=${bad('stateChanges')} unhandled=${results.reduce((s, r) => s + r.unhandled, 0)}`);
 });
-
-function expectClean(r: FuzzResult): void {
-  expect(r.crashes).toEqual([]);
-  expect(r.untyped).toEqual([]);
-  expect(r.stateChanges).toEqual([]);
-  expect(r.unhandled).toBe(0);
-  expect(r.prototypePolluted).toBe(false);
-}
 
 describe('chaos: bad input', () => {
   it('IPC: 8,000 payloads over every channel', async () => {

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../main/cli';
-import { EMPTY_GLOBAL_FLAGS, fuzzFixture, runCliFuzz, runIpcFuzz, type FuzzFixture, type FuzzResult } from '../support/chaos-fuzz';
+import { EMPTY_GLOBAL_FLAGS, expectClean, fuzzFixture, runCliFuzz, runIpcFuzz, type FuzzFixture } from '../support/chaos-fuzz';
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20260522);
 let fx: FuzzFixture;
@@ -16,14 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx?.close();
 });
-
-function expectClean(r: FuzzResult): void {
-  expect(r.crashes).toEqual([]);
-  expect(r.untyped).toEqual([]);
-  expect(r.stateChanges).toEqual([]);
-  expect(r.unhandled).toBe(0);
-  expect(r.prototypePolluted).toBe(false);
-}
 
 describe('reliability: bad input (light)', () => {
   it('IPC: every refused payload answers INVALID_INPUT and changes nothing', async () => {

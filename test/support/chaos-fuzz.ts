@@ -26,6 +26,7 @@ import { createRuntime, type Runtime } from '../../main/runtime';
 import { createSandbox } from '../../main/sandbox';
 import { closedPort } from './chaos-net';
 import { activate, dumpDb, middayOffset, offsetClock, seedPaid, tempDir } from './chaos-env';
+import { expect } from 'vitest';
 
 export interface FuzzResult {
   payloads: number;
@@ -418,4 +419,13 @@ export async function runCliFuzz(fx: FuzzFixture, options: { runs: number; seed:
   res.unhandled = unhandled.count();
   res.elapsedMs = Date.now() - started;
   return res;
+}
+
+/** What every fuzz run must show: no crash, a typed answer for everything, no state change, no pollution. */
+export function expectClean(r: FuzzResult): void {
+  expect(r.crashes).toEqual([]);
+  expect(r.untyped).toEqual([]);
+  expect(r.stateChanges).toEqual([]);
+  expect(r.unhandled).toBe(0);
+  expect(r.prototypePolluted).toBe(false);
 }

@@ -21,6 +21,7 @@ import { createRuntime, type Runtime } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { Fault, SandboxEndpoint, SandboxOrder } from '../../main/sandbox/gateway';
 import { createChaosProxy, createConnectHang, type ChaosProxy, type HangingListener } from './chaos-net';
+import { mulberry32 } from '../../main/util/prng';
 import {
   activate,
   CHAOS_TIMING,
@@ -86,17 +87,8 @@ export interface NetworkChaosResult {
   elapsedMs: number;
 }
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The suite's seeded PRNG (the sandbox's own). */
+export const prng = mulberry32;
 
 export async function runNetworkChaos(options: NetworkChaosOptions): Promise<NetworkChaosResult> {
   const started = Date.now();
