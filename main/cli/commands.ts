@@ -499,6 +499,9 @@ async function settingsSet(ctx: CliContext): Promise<number> {
 }
 
 async function sandboxCommand(ctx: CliContext): Promise<number> {
+  // Global flags are not used here, but a wrong one is still refused rather than ignored.
+  checkApiDomain(ctx.global.apiDomain);
+  checkPrinter(ctx.global.printer);
   const port = portOf(ctx, 'port');
   const printerPort = portOf(ctx, 'printer-port');
   const host = str(ctx, 'host') ?? '127.0.0.1';
@@ -547,6 +550,8 @@ function portOf(ctx: CliContext, name: string): number | undefined {
 
 /** A headless walkthrough on the embedded default: sandbox, activate, pay, revoke, print. */
 async function demo(ctx: CliContext): Promise<number> {
+  checkApiDomain(ctx.global.apiDomain);
+  checkPrinter(ctx.global.printer);
   const dataDir = str(ctx, 'data-dir') ?? ctx.env.UPAY_POS_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-demo-'));
   const step = (n: number, zh: string, en: string) => ctx.progress(`\n[${n}] ${zh} / ${en}`);
   const sb = await createSandbox();
