@@ -98,10 +98,11 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   const vault = options.vault ?? fileVault;
   const events = new RuntimeEvents();
   let settings = getSettings(db);
+  const timeoutMs = options.timeoutMs ?? settings.timeoutMs;
   const client = new UpayClient({
     apiDomain: options.apiDomain ?? settings.apiDomain ?? PRODUCTION_API_DOMAIN,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    ...((options.timeoutMs ?? settings.timeoutMs) !== undefined ? { timeoutMs: options.timeoutMs ?? settings.timeoutMs } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
   const terminal = new Provisioning({ db, vault, otherVaults: vault === fileVault ? [] : [fileVault], client, clock, log: (l) => logger.info(l), osInfo: `${process.platform}`, sdkVersion: 'upay-pos/0.1' });
   const orders = new OrderService({ db, client, provisioning: terminal, clock });

@@ -11,7 +11,7 @@ import { invalidInput, PosError } from '../errors';
 import { checkOrderRef, type OrderRef } from '../orders/service';
 import { PrinterUriError, parsePrinterUri, type ReceiptModel } from '../printer';
 import { createRuntime, type Logger, type Runtime } from '../runtime';
-import { createSandbox, createVirtualPrinter, type Sandbox } from '../sandbox';
+import { createSandbox, createVirtualPrinter, type VirtualPrinter } from '../sandbox';
 import { schemaVersion } from '../store/migrate';
 import { formatCny } from '../util/money';
 import { businessDay, formatCst, isDay } from '../util/time';
@@ -123,7 +123,8 @@ function checkApiDomain(url: string | undefined): void {
 
 interface Session {
   rt: Runtime;
-  sandbox: Sandbox | null;
+  /** The in-process virtual printer when the printer is `virtual`. */
+  virtual: VirtualPrinter | null;
   close(): Promise<void>;
 }
 
@@ -143,31 +144,23 @@ function stderrLogger(ctx: CliContext): Logger {
 async function open(ctx: CliContext, opts: { workers?: boolean } = {}): Promise<Session> {
   checkApiDomain(ctx.global.apiDomain);
   checkPrinter(ctx.global.printer);
-  let sandbox: Sandbox | null = null;
   const printerSetting = ctx.global.printer;
-  const rt0Printer = printerSetting ?? undefined;
-  let virtualUri: string | null = null;
-  const wantsVirtual = (rt0Printer ?? '').trim().toLowerCase() === 'virtual';
-  if (wantsVirtual) {
-    const vp = await createVirtualPrinter();
-    virtualUri = vp.uri;
-    sandbox = { gateway: undefined as never, printer: vp, close: () => vp.close() };
-  }
+  const virtual = printerSetting?.trim().toLowerCase() === 'virtual' ? await createVirtualPrinter() : null;
   const rt = createRuntime({
     dataDir: ctx.global.dataDir,
     ...(ctx.global.apiDomain ? { apiDomain: ctx.global.apiDomain } : {}),
     ...(printerSetting ? { printer: printerSetting } : {}),
-    virtualPrinterUri: virtualUri,
+    virtualPrinterUri: virtual?.uri ?? null,
     ...(ctx.global.timeoutMs ? { timeoutMs: ctx.global.timeoutMs } : {}),
     startWorkers: opts.workers ?? false,
     logger: stderrLogger(ctx),
   });
   return {
     rt,
-    sandbox,
+    virtual,
     async close() {
       await rt.close();
-      if (sandbox) await sandbox.close();
+      await virtual?.close();
     },
   };
 }
@@ -236,10 +229,10 @@ export async function runCommand(ctx: CliContext): Promise<number> {
         return s.state === 'ok' ? 0 : 1;
       });
     case 'printer test':
-      return withRuntime(ctx, async ({ rt, sandbox }) => {
+      return withRuntime(ctx, async ({ rt, virtual }) => {
         const id = rt.printing.testPrint(actor());
         const job = await rt.printing.waitForJob(id, 15_000);
-        showVirtual(ctx, sandbox);
+        showVirtual(ctx, virtual);
         ctx.out({ job }, `test print job ${id}: ${job?.state ?? 'unknown'}${job?.lastError ? ` (${job.lastError})` : ''}`);
         return job?.state === 'printed' ? 0 : 1;
       });
@@ -335,14 +328,14 @@ async function revoke(ctx: CliContext): Promise<number> {
   const wait = seconds(ctx, 'wait', 3600) ?? 0;
   return withRuntime(
     ctx,
-    async ({ rt, sandbox }) => {
+    async ({ rt, virtual }) => {
       const unsubscribe = progressFrom(ctx, rt);
       try {
         let r = await rt.revokes.request(ref, operator, actor());
         ctx.progress(`revoke ${r.id}: ${r.state}`);
         if (wait > 0 && !settled(r)) r = await waitForRevoke(rt, r.id, wait * 1000);
         const report = await finishReport(rt, r);
-        showVirtual(ctx, sandbox);
+        showVirtual(ctx, virtual);
         ctx.out(report, humanReport(report));
         return exitFor(report.outcome);
       } finally {
@@ -401,11 +394,11 @@ async function queueDrain(ctx: CliContext): Promise<number> {
 
 async function receiptReprint(ctx: CliContext): Promise<number> {
   const ref = orderRef(ctx);
-  return withRuntime(ctx, async ({ rt, sandbox }) => {
+  return withRuntime(ctx, async ({ rt, virtual }) => {
     const r = revokedFor(rt, ref);
     const id = rt.printing.reprint(r.id, actor());
     const job = await rt.printing.waitForJob(id, 15_000);
-    showVirtual(ctx, sandbox);
+    showVirtual(ctx, virtual);
     ctx.out({ job }, `reprint job ${id} (COPY): ${job?.state ?? 'unknown'}${job?.lastError ? ` (${job.lastError})` : ''}`);
     return job?.state === 'printed' ? 0 : 1;
   });
@@ -447,7 +440,7 @@ async function receiptRetry(ctx: CliContext): Promise<number> {
   const text = required(ctx, 'job');
   if (!/^\d{1,12}$/.test(text) || Number(text) < 1) throw invalidInput('--job', 'must be a print job number (see `receipt jobs`)');
   const id = Number(text);
-  return withRuntime(ctx, async ({ rt, sandbox }) => {
+  return withRuntime(ctx, async ({ rt, virtual }) => {
     const before = rt.printing.job(id);
     if (!before) throw new PosError('PRINT_JOB_NOT_FOUND', `找不到打印任务 ${id}。`, `Print job ${id} was not found.`, { jobId: id });
     if (before.state === 'printed') {
@@ -455,7 +448,7 @@ async function receiptRetry(ctx: CliContext): Promise<number> {
     }
     rt.printing.retry(id, actor());
     const job = await rt.printing.waitForJob(id, 15_000);
-    showVirtual(ctx, sandbox);
+    showVirtual(ctx, virtual);
     ctx.out({ job }, `print job ${id}: ${job?.state ?? 'unknown'}${job?.lastError ? ` (${job.lastError})` : ''}`);
     return job?.state === 'printed' ? 0 : 1;
   });
@@ -672,7 +665,7 @@ function describeRevoke(r: Revoke): string {
   return `#${r.id} ${r.orderSn} ${r.state} attempts ${r.attempts} queries ${r.queries}${r.error ? ` — ${r.error.messageEn}` : ''}`;
 }
 
-function showVirtual(ctx: CliContext, sandbox: Sandbox | null): void {
-  if (!sandbox) return;
-  for (const job of sandbox.printer.jobs()) ctx.progress(`virtual printer job ${job.id}:\n${job.decoded.text}`);
+function showVirtual(ctx: CliContext, virtual: VirtualPrinter | null): void {
+  if (!virtual) return;
+  for (const job of virtual.jobs()) ctx.progress(`virtual printer job ${job.id}:\n${job.decoded.text}`);
 }

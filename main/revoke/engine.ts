@@ -187,7 +187,7 @@ export class RevokeEngine {
     this.inflight.delete(row.id);
     const after = this.repo.get(row.id)!;
     // A final answer leaves the worker nothing new to do; pending or queued rows need its timer.
-    if (!(FINAL_REVOKE_STATES as readonly string[]).includes(after.state) || this.idleWaiters.length > 0) this.kick();
+    if (!isFinal(after.state) || this.idleWaiters.length > 0) this.kick();
     return toRevoke(after);
   }
 
@@ -195,7 +195,7 @@ export class RevokeEngine {
   async queryAgain(id: number, actor: string): Promise<Revoke> {
     const row = this.repo.get(id);
     if (!row) throw new PosError('REVOKE_NOT_FOUND', `找不到撤销记录 ${id}。`, `Revoke ${id} was not found.`);
-    if ((FINAL_REVOKE_STATES as readonly string[]).includes(row.state) || row.state === 'queued') return toRevoke(row);
+    if (isFinal(row.state) || row.state === 'queued') return toRevoke(row);
     const claimed = this.claim(id, ['pending', 'sending', 'needs_attention']);
     if (!claimed) return toRevoke(this.repo.get(id)!);
     this.inflight.add(id);
@@ -267,7 +267,7 @@ export class RevokeEngine {
     const now = this.deps.clock.now();
     tx(this.deps.db, () => {
       for (const row of this.repo.open()) {
-        if (row.lease_owner && row.lease_owner !== this.owner && !leaseOwnerDead(row.lease_owner) && (row.lease_until ?? 0) > now) continue;
+        if (this.heldByOther(row, now)) continue;
         if (row.state === 'sending') {
           // We cannot know whether the request left: ask the gateway before anything else.
           this.repo.update(row.id, { state: 'pending', pending_since: now, next_attempt_at: now, lease_owner: null, lease_until: null, updated_at: now });
@@ -287,7 +287,8 @@ export class RevokeEngine {
       tx(this.deps.db, () => {
         for (const row of unsent) {
           this.markedForSend.delete(row.id);
-          prepared(this.deps.db, 
+          prepared(
+            this.deps.db,
             "UPDATE revokes SET state = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?",
           ).run(this.deps.clock.now(), row.id, this.owner);
         }
@@ -321,9 +322,9 @@ export class RevokeEngine {
 
   // ---------- worker ----------
 
-  private isIdle(): boolean {
+  /** Nothing in flight or claimed here, and nothing due before `next` (the next wake-up). */
+  private isIdle(next: number | null = this.nextWake()): boolean {
     if (this.inflight.size > 0 || this.ready.length > 0) return false;
-    const next = this.nextWake();
     return next === null || next > this.deps.clock.now();
   }
 
@@ -351,8 +352,7 @@ export class RevokeEngine {
           this.kick();
         });
     }
-    const next = this.arm();
-    if (this.inflight.size === 0 && this.ready.length === 0 && (next === null || next > this.deps.clock.now())) {
+    if (this.isIdle(this.arm())) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -700,7 +700,7 @@ export class RevokeEngine {
     const now = this.deps.clock.now();
     const applied = tx(this.deps.db, () => {
       const current = this.repo.get(row.id);
-      if (!current || (FINAL_REVOKE_STATES as readonly string[]).includes(current.state)) return false;
+      if (!current || isFinal(current.state)) return false;
       if (current.lease_owner && current.lease_owner !== this.owner && (current.lease_until ?? 0) > now) return false;
       this.repo.update(row.id, { updated_at: now, ...patch });
       if (action) {
@@ -716,13 +716,18 @@ export class RevokeEngine {
     if (applied && patch.state !== undefined) this.emit(this.repo.get(row.id)!);
   }
 
+  /** True when another process that is still alive holds the row's lease. */
+  private heldByOther(row: RevokeRow, now: number): boolean {
+    return row.lease_owner !== null && row.lease_owner !== this.owner && (row.lease_until ?? 0) > now && !leaseOwnerDead(row.lease_owner);
+  }
+
   /** Takes the row's lease if it is in one of `states` and nobody live holds it; returns the fresh row. */
   private claim(id: number, states: string[]): RevokeRow | undefined {
     const now = this.deps.clock.now();
     return tx(this.deps.db, () => {
       const row = this.repo.get(id);
       if (!row || !states.includes(row.state)) return undefined;
-      if (row.lease_owner && row.lease_owner !== this.owner && (row.lease_until ?? 0) > now && !leaseOwnerDead(row.lease_owner)) return undefined;
+      if (this.heldByOther(row, now)) return undefined;
       this.repo.update(id, { lease_owner: this.owner, lease_until: now + this.timing.leaseMs });
       return this.repo.get(id);
     });
@@ -742,7 +747,7 @@ export class RevokeEngine {
         if (out.length >= max) break;
         const row = this.repo.get(c.id);
         if (!row || !(WORKABLE as readonly string[]).includes(row.state)) continue;
-        if (row.lease_owner && row.lease_owner !== this.owner && (row.lease_until ?? 0) > now && !leaseOwnerDead(row.lease_owner)) continue;
+        if (this.heldByOther(row, now)) continue;
         const lease = { lease_owner: this.owner, lease_until: now + this.timing.leaseMs };
         if (row.state === 'queued' && row.deadline_day >= today) {
           // Queued rows are sent; the others (pending, or `sending` left by a crash) are resolved by query.
@@ -801,6 +806,10 @@ export class RevokeEngine {
     this.deps.events.emit('revoke.updated', toRevoke(row));
     this.queueChanged();
   }
+}
+
+function isFinal(state: string): boolean {
+  return (FINAL_REVOKE_STATES as readonly string[]).includes(state);
 }
 
 /** Per order: its live revoke (open or revoked), else its latest; rows oldest first. */
