@@ -45,6 +45,8 @@ export interface ProvisioningDeps {
 }
 
 const CHECKIN_LEASE = 'terminal.checkin';
+/** Attempts per check-in while the answer is lost (each signed with the key on disk). */
+const CHECKIN_ATTEMPTS = 3;
 
 export class Provisioning {
   private readonly repo: TerminalRepo;
@@ -161,8 +163,9 @@ export class Provisioning {
 
   private async checkinLocked(actor: string): Promise<TerminalInfo> {
     let lastFailure: PosError | undefined;
-    // One retry with the same (old) key covers a lost answer: the gateway still accepts the previous key.
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // A lost answer is retried with the same (old) key: the gateway still accepts the previous key after one
+    // rotation, and a retry cannot make things worse (if two answers were lost, the old key is dead either way).
+    for (let attempt = 1; attempt <= CHECKIN_ATTEMPTS; attempt++) {
       const row = this.repo.get();
       if (!row) throw notActivated();
       const oldKey = this.openKey(row);
@@ -178,21 +181,22 @@ export class Provisioning {
         const now = this.deps.clock.now();
         tx(this.deps.db, () => {
           this.repo.rotateKey(this.vaultOf(row).seal(res.value.terminalKey), row.sealed_key, businessDay(now), now);
-          audit(this.deps.db, now, actor, 'terminal.checkin', row.terminal_sn, { attempt: attempt + 1 });
+          audit(this.deps.db, now, actor, 'terminal.checkin', row.terminal_sn, { attempt });
         });
         return this.info()!;
       }
-      lastFailure = failureToError(res);
-      if (res.kind !== 'maybe_sent') break;
-      this.deps.log?.(`check-in answer lost (${res.reason}); retrying with the previous key`);
+      if (res.kind !== 'maybe_sent') throw failureToError(res);
+      lastFailure = new PosError(
+        'CHECKIN_UNCERTAIN',
+        '签到没有收到明确答复：当前密钥仍然保留，请稍后再次签到。',
+        'The check-in got no clear answer; the current key is kept. Run check-in again shortly.',
+        { reason: res.reason, attempts: attempt },
+      );
+      this.deps.log?.(`check-in answer lost (${res.reason}); ${attempt < CHECKIN_ATTEMPTS ? 'retrying with the previous key' : 'giving up for now'}`);
     }
     throw lastFailure!;
   }
 
-  /**
-   * Check in before the first gateway call of each business day. A failed
-   * check-in does not block the call: the current key stays valid.
-   */
   /**
    * The signer for a gateway call, checking in first when this business day
    * has had no check-in yet. A failed check-in does not block the call: the

@@ -216,6 +216,43 @@ describe('check-in', () => {
     expect(listAudit(rt.db)[0]).toMatchObject({ action: 'terminal.checkin', details: { attempt: 2 } });
   });
 
+  it('two lost answers (one applied, one not) are still recovered by a third attempt with the old key', async () => {
+    const rt = runtime();
+    await activate(rt);
+    const k0 = storedKeys(rt).current;
+    sandbox.gateway.clearLog();
+    sandbox.gateway.inject('checkin', { kind: 'malformed_json' });
+    sandbox.gateway.inject('checkin', { kind: 'drop_before' });
+
+    await rt.terminal.checkin('test');
+
+    expect(sandbox.gateway.log().map((e) => [e.fault ?? null, e.effect])).toEqual([
+      ['malformed_json', true],
+      ['drop_before', false],
+      [null, true],
+    ]);
+    expect(storedKeys(rt).previous).toBe(k0);
+    expect(await gatewayAccepts(rt.terminal.info()!.terminalSn, storedKeys(rt).current)).toBe(true);
+    expect(listAudit(rt.db)[0]).toMatchObject({ action: 'terminal.checkin', details: { attempt: 3 } });
+  });
+
+  it('every answer lost: CHECKIN_UNCERTAIN (zh-CN and en, no key in it), the stored key unchanged; running it again works', async () => {
+    const rt = runtime();
+    await activate(rt);
+    const before = storedKeys(rt);
+    sandbox.gateway.inject('checkin', { kind: 'drop_before' }, 3);
+
+    const err = (await rt.terminal.checkin('test').catch((e: unknown) => e)) as PosError;
+    expect(err.code).toBe('CHECKIN_UNCERTAIN');
+    expect(err.messageZh).toContain('再次签到');
+    expect(err.messageEn).toContain('Run check-in again');
+    expect(JSON.stringify(err)).not.toContain(before.current);
+    expect(storedKeys(rt)).toEqual(before);
+
+    await rt.terminal.checkin('test');
+    expect(storedKeys(rt).previous).toBe(before.current);
+  });
+
   it('checks in automatically before the first gateway call of a new business day (UTC+8), once', async () => {
     const rt = runtime();
     await activate(rt);
