@@ -4,7 +4,7 @@
  * prints, printer status, and the print worker wired to the configured
  * printer. The printing machinery itself lives in main/printer/.
  */
-import type { PrintJob } from './domain';
+import type { Order, PrintJob } from './domain';
 import { PosError } from './errors';
 import type { RuntimeEvents } from './events';
 import {
@@ -27,8 +27,7 @@ import {
 } from './printer';
 import { audit } from './store/audit';
 import { tx, type Db } from './store/db';
-import { OrdersRepo } from './store/orders';
-import { RevokesRepo, toRevoke } from './store/revokes';
+import { toRevoke, type RevokeRow } from './store/revokes';
 import type { Settings } from './store/settings';
 import { TerminalRepo, terminalInfo } from './store/terminal';
 import type { Clock } from './util/time';
@@ -87,12 +86,10 @@ export class Printing {
   }
 
   /** The revoke engine's hand-off: runs inside the transaction that records `revoked`. */
-  readonly onRevoked = (db: Db, revokeId: number, now: number): void => {
-    const revoke = new RevokesRepo(db).get(revokeId);
+  readonly onRevoked = (db: Db, stored: { revoke: RevokeRow; order: Order }, now: number): void => {
     const terminal = new TerminalRepo(db).get();
-    const order = revoke && new OrdersRepo(db).get(revoke.order_sn);
-    if (!revoke || !terminal || !order) return;
-    createRevokeReceiptJob(db, { terminal: terminalInfo(terminal), order, revoke: toRevoke(revoke), settings: this.printSettings(), now });
+    if (!terminal) return;
+    createRevokeReceiptJob(db, { terminal: terminalInfo(terminal), order: stored.order, revoke: toRevoke(stored.revoke), settings: this.printSettings(), now });
   };
 
   start(): void {

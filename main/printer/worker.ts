@@ -181,9 +181,9 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
       this.schedule(0);
       return;
     }
-    const nextDue = this.nextDueAt();
-    const now = this.clock.now();
-    const wait = result?.blockedBy || nextDue === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, nextDue - now));
+    // A blocked printer (offline, paper out, none configured) is asked again at the next poll; no need to scan the jobs.
+    const nextDue = result?.blockedBy ? null : this.nextDueAt();
+    const wait = nextDue === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, nextDue - this.clock.now()));
     this.schedule(wait);
   }
 

@@ -58,7 +58,8 @@ export interface RevokeEngineDeps {
   /** Lead time before the business day ends at which the cashier is warned. */
   warningLeadMs: () => number;
   /** Called inside the transaction that records `revoked`: creates the receipt's print job. */
-  onRevoked?: (db: Db, revokeId: number, now: number) => void;
+  /** Runs inside the transaction that records `revoked`, with the rows as stored in it. */
+  onRevoked?: (db: Db, stored: { revoke: RevokeRow; order: Order }, now: number) => void;
   timing?: Partial<RevokeTiming>;
   /** Outbox concurrency (revokes in flight at once). */
   concurrency?: number;
@@ -87,7 +88,7 @@ export class RevokeEngine {
   private queueEventPending = false;
   private readonly commitQueue: Array<{ run: () => void; resolve: () => void; reject: (err: unknown) => void }> = [];
   private deferring = false;
-  private readonly deferred: Array<{ id: number; checkpoint: boolean }> = [];
+  private readonly deferred: Array<{ row: RevokeRow; checkpoint: boolean }> = [];
   /** Rows claimed ahead (leased, and queued ones already committed as `sending`), not started yet. */
   private ready: RevokeRow[] = [];
   /** Rows this process committed as `sending` in a batch claim and has yet to send. */
@@ -135,7 +136,7 @@ export class RevokeEngine {
       };
       if (reason) {
         const err = revokeError(reason);
-        const id = this.repo.insert({
+        const inserted = this.repo.insert({
           ...base,
           state: 'rejected',
           attempts: 0,
@@ -146,12 +147,12 @@ export class RevokeEngine {
           lease_owner: null,
           lease_until: null,
         });
-        audit(this.deps.db, now, actor, 'revoke.requested', order.sn, { revokeId: id, operator });
-        audit(this.deps.db, now, actor, 'revoke.resolved', order.sn, { revokeId: id, state: 'rejected', code: reason });
-        return { row: this.repo.get(id)!, fresh: true };
+        audit(this.deps.db, now, actor, 'revoke.requested', order.sn, { revokeId: inserted.id, operator });
+        audit(this.deps.db, now, actor, 'revoke.resolved', order.sn, { revokeId: inserted.id, state: 'rejected', code: reason });
+        return { row: inserted, fresh: true };
       }
       // Write-ahead: the intent (already marked as being sent, under our lease) commits before the request leaves.
-      const id = this.repo.insert({
+      const inserted = this.repo.insert({
         ...base,
         state: 'sending',
         attempts: 1,
@@ -162,8 +163,8 @@ export class RevokeEngine {
         lease_owner: this.owner,
         lease_until: now + this.timing.leaseMs,
       });
-      audit(this.deps.db, now, actor, 'revoke.requested', order.sn, { revokeId: id, operator });
-      return { row: this.repo.get(id)!, fresh: true };
+      audit(this.deps.db, now, actor, 'revoke.requested', order.sn, { revokeId: inserted.id, operator });
+      return { row: inserted, fresh: true };
     });
     if (!created.fresh || created.row.state === 'rejected') {
       if (created.fresh) this.emit(created.row);
@@ -455,7 +456,10 @@ export class RevokeEngine {
   private applyRevoke(row: RevokeRow, v: RevokeVerdict): Promise<void> {
     return new Promise((resolve, reject) => {
       this.commitQueue.push({ run: () => this.applyRevokeNow(row, v), resolve, reject });
-      if (this.commitQueue.length === 1) setImmediate(() => this.flushCommits());
+      if (this.commitQueue.length > 1) return;
+      // Alone in flight, nobody can join the group: commit now rather than a turn of the event loop later.
+      if (this.inflight.size <= 1) this.flushCommits();
+      else setImmediate(() => this.flushCommits());
     });
   }
 
@@ -483,7 +487,7 @@ export class RevokeEngine {
     const emits = this.deferred.splice(0);
     if (committed) {
       if (emits.some((e) => e.checkpoint)) this.deps.checkpoint?.('revoked-committed');
-      for (const e of emits) this.emit(this.repo.get(e.id)!);
+      for (const e of emits) this.emit(e.row);
     }
     group.forEach((item, i) => (failures.has(i) ? item.reject(failures.get(i)) : item.resolve()));
   }
@@ -604,10 +608,8 @@ export class RevokeEngine {
 
   private markRevoked(row: RevokeRow, snapshot: OrderSnapshot | null, resultCode: string | null): void {
     const now = this.deps.clock.now();
-    tx(this.deps.db, () => {
-      const current = this.repo.get(row.id);
-      if (!current || current.state === 'revoked') return;
-      this.repo.update(row.id, {
+    const stored = tx(this.deps.db, () => {
+      const updated = this.repo.updateToRevoked(row.id, {
         state: 'revoked',
         attempts: row.attempts,
         queries: row.queries,
@@ -621,18 +623,20 @@ export class RevokeEngine {
         lease_owner: null,
         lease_until: null,
       });
-      this.deps.orders.repo.setStatus(row.order_sn, 'CANCELED', 0, now);
+      if (!updated) return undefined;
       // Details the host did not record (trade_no, payway name) come from the gateway's answer.
-      if (snapshot) this.deps.orders.repo.fillMissing(row.order_sn, snapshot);
+      const order = this.deps.orders.repo.markCanceled(row.order_sn, snapshot, now);
       audit(this.deps.db, now, 'system', 'revoke.resolved', row.order_sn, { revokeId: row.id, state: 'revoked', resultCode });
-      this.deps.onRevoked?.(this.deps.db, row.id, now);
+      if (order) this.deps.onRevoked?.(this.deps.db, { revoke: updated, order }, now);
+      return updated;
     });
+    if (!stored) return;
     if (this.deferring) {
-      this.deferred.push({ id: row.id, checkpoint: true });
+      this.deferred.push({ row: stored, checkpoint: true });
       return;
     }
     this.deps.checkpoint?.('revoked-committed');
-    this.emit(this.repo.get(row.id)!);
+    this.emit(stored);
   }
 
   private markRejected(row: RevokeRow, code: RevokeMessageCode, gateway: Gateway, resultCode: string | null): void {
@@ -695,25 +699,22 @@ export class RevokeEngine {
     );
   }
 
-  /** Applies a patch in one transaction, only if nobody else took the row meanwhile. */
+  /** Applies a patch in one transaction, only if the row is still open and nobody else took it meanwhile. */
   private transition(row: RevokeRow, patch: RevokePatch, action: 'revoke.sent' | 'revoke.resolved' | null): void {
     const now = this.deps.clock.now();
-    const applied = tx(this.deps.db, () => {
-      const current = this.repo.get(row.id);
-      if (!current || isFinal(current.state)) return false;
-      if (current.lease_owner && current.lease_owner !== this.owner && (current.lease_until ?? 0) > now) return false;
-      this.repo.update(row.id, { updated_at: now, ...patch });
-      if (action) {
+    const stored = tx(this.deps.db, () => {
+      const updated = this.repo.updateOpen(row.id, { updated_at: now, ...patch }, this.owner, now);
+      if (updated && action) {
         audit(this.deps.db, now, 'system', action, row.order_sn, {
           revokeId: row.id,
-          state: patch.state ?? current.state,
+          state: updated.state,
           ...(patch.error_code ? { code: patch.error_code } : {}),
           ...(patch.gateway_code ? { gatewayCode: patch.gateway_code } : {}),
         });
       }
-      return true;
+      return updated;
     });
-    if (applied && patch.state !== undefined) this.emit(this.repo.get(row.id)!);
+    if (stored && patch.state !== undefined) this.emit(stored);
   }
 
   /** True when another process that is still alive holds the row's lease. */
@@ -789,7 +790,7 @@ export class RevokeEngine {
 
   /** One `queue.changed` per turn of the event loop, however many rows moved (counting is a scan). */
   private queueChanged(): void {
-    if (this.queueEventPending) return;
+    if (this.queueEventPending || this.deps.events.listenerCount('queue.changed') === 0) return;
     this.queueEventPending = true;
     setImmediate(() => {
       this.queueEventPending = false;
@@ -800,7 +801,7 @@ export class RevokeEngine {
   private emit(row: RevokeRow): void {
     // Inside a group commit: tell the world after the commit, not before.
     if (this.deferring) {
-      this.deferred.push({ id: row.id, checkpoint: false });
+      this.deferred.push({ row, checkpoint: false });
       return;
     }
     this.deps.events.emit('revoke.updated', toRevoke(row));

@@ -67,21 +67,31 @@ export class OrdersRepo {
     return this.get(input.sn)!;
   }
 
-  setStatus(sn: string, status: string, netCents: number | null, now: number): void {
-    prepared(this.db, 'UPDATE orders SET status = ?, net_cents = COALESCE(?, net_cents), updated_at = ? WHERE sn = ?')
-      .run(status, netCents, now, sn);
-  }
-
-  /** Fills fields the order lacks from a gateway snapshot (never overwrites, never touches indexed columns). */
-  fillMissing(sn: string, s: { tradeNo: string | null; payway: string | null; paywayName: string | null; subject: string | null; operator: string | null }): void {
-    if (!s.tradeNo && !s.payway && !s.paywayName && !s.subject && !s.operator) return;
-    prepared(
+  /**
+   * Records a revoke's effect: CANCELED with nothing left to refund, and fields the order lacks filled from the
+   * gateway's snapshot (never overwritten, indexed columns untouched). Returns the order as stored.
+   */
+  markCanceled(
+    sn: string,
+    s: { tradeNo: string | null; payway: string | null; paywayName: string | null; subject: string | null; operator: string | null } | null,
+    now: number,
+  ): Order | undefined {
+    const r = prepared(
       this.db,
-      `UPDATE orders SET trade_no = coalesce(trade_no, @tradeNo), payway = coalesce(payway, @payway), payway_name = coalesce(payway_name, @paywayName),
+      `UPDATE orders SET status = 'CANCELED', net_cents = 0, updated_at = @now,
+         trade_no = coalesce(trade_no, @tradeNo), payway = coalesce(payway, @payway), payway_name = coalesce(payway_name, @paywayName),
          subject = coalesce(subject, @subject), operator = coalesce(operator, @operator)
-       WHERE sn = @sn AND (trade_no IS NULL AND @tradeNo IS NOT NULL OR payway IS NULL AND @payway IS NOT NULL
-         OR payway_name IS NULL AND @paywayName IS NOT NULL OR subject IS NULL AND @subject IS NOT NULL OR operator IS NULL AND @operator IS NOT NULL)`,
-    ).run({ sn, tradeNo: s.tradeNo, payway: s.payway, paywayName: s.paywayName, subject: s.subject, operator: s.operator });
+       WHERE sn = @sn RETURNING *`,
+    ).get({
+      sn,
+      now,
+      tradeNo: s?.tradeNo ?? null,
+      payway: s?.payway ?? null,
+      paywayName: s?.paywayName ?? null,
+      subject: s?.subject ?? null,
+      operator: s?.operator ?? null,
+    }) as OrderRow | undefined;
+    return r && fromRow(r);
   }
 
   get(sn: string): Order | undefined {

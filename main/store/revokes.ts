@@ -89,16 +89,41 @@ export class RevokesRepo {
     return out.sort((a, b) => a.id - b.id);
   }
 
-  insert(row: Omit<RevokeRow, 'id'>): number {
+  /** Inserts a row and returns it as stored. */
+  insert(row: Omit<RevokeRow, 'id'>): RevokeRow {
     const cols = Object.keys(row);
-    const info = prepared(this.db, `INSERT INTO revokes (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(row);
-    return Number(info.lastInsertRowid);
+    return prepared(this.db, `INSERT INTO revokes (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) RETURNING *`).get(row) as RevokeRow;
   }
 
   update(id: number, patch: RevokePatch): void {
     const cols = Object.keys(patch);
     if (cols.length === 0) return;
     prepared(this.db, `UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+  }
+
+  /**
+   * Applies `patch` only while the row is still open and its lease is `owner`'s, free or lapsed at `now`;
+   * returns the row as stored, or undefined when the guard refused (final, or leased by someone else).
+   * (A plain UPDATE then a SELECT: `RETURNING *` costs more than both on this wide row.)
+   */
+  updateOpen(id: number, patch: RevokePatch, owner: string, now: number): RevokeRow | undefined {
+    const cols = Object.keys(patch);
+    const changed = prepared(
+      this.db,
+      `UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')}
+        WHERE id = @id AND ${OPEN} AND (lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)`,
+    ).run({ ...patch, id, guard_owner: owner, guard_now: now }).changes;
+    return changed === 1 ? this.get(id) : undefined;
+  }
+
+  /** Marks the row revoked (unless it already is) and returns it as stored. */
+  updateToRevoked(id: number, patch: RevokePatch & { state: 'revoked' }): RevokeRow | undefined {
+    const cols = Object.keys(patch);
+    const changed = prepared(this.db, `UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id AND state != 'revoked'`).run({
+      ...patch,
+      id,
+    }).changes;
+    return changed === 1 ? this.get(id) : undefined;
   }
 
   /** Open rows (not final), oldest first. */

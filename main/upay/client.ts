@@ -133,8 +133,9 @@ export class UpayClient {
       body,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      // Last resort if a dispatcher ignores the per-request timeouts.
-      signal: AbortSignal.timeout(timeout + 15_000),
+      // Last resort if an injected dispatcher ignores the per-request timeouts (our own Agent honours them,
+      // and a timer signal per call is measurable on the revoke path).
+      ...(this.ownsDispatcher ? {} : { signal: AbortSignal.timeout(timeout + 15_000) }),
     };
     let res: Dispatcher.ResponseData;
     try {
