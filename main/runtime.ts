@@ -10,6 +10,7 @@ import { OrderService } from './orders/service';
 import { Printing, type PrintingDeps } from './printing';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './revoke/engine';
 import { openDb, StoreError, type Db } from './store/db';
+import { pruneChangeLog } from './store/order-changes';
 import { getSettings, setSettings, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
@@ -134,6 +135,8 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
 
   const pruned = orders.prune(settings.retentionDays);
   if (pruned) logger.info(`pruned ${pruned} orders older than ${settings.retentionDays} days`);
+  // The order change log keeps far more than a day's entries; readers further behind read everything again.
+  pruneChangeLog(db);
   // A revoked receipt is printed as soon as its transaction commits.
   events.on('revoke.updated', (r) => {
     if (r.state === 'revoked') printing.kick();

@@ -11,11 +11,11 @@ import os from 'node:os';
 import type { z } from 'zod';
 import type { Order, PrintJob, Revoke, RevokeState, TerminalInfo } from '../domain';
 import { PosError, toPosError } from '../errors';
-import { changeStamp } from '../store/db';
 import type { QueueStatus, RuntimeEventMap, RuntimeEvents } from '../events';
 import type { ReceiptItem } from '../printer';
 import type { Runtime } from '../runtime';
 import type { Settings } from '../store/settings';
+import { DayOrders } from './day-orders';
 import { businessDay, businessDayEnd } from '../util/time';
 import {
   CHANNELS,
@@ -272,7 +272,8 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
   const now = () => runtime.clock.now();
   const status = () => toTerminalStatus(runtime.terminal.info(), runtime.vault.kind, now());
   // One query for all the orders' revokes (not one per order): the day's list has thousands.
-  let dayList: { key: string; value: OutputOf<'orders.list'> } | null = null;
+  const dayOrders = new DayOrders(runtime, toOrderView);
+  let dayList: OutputOf<'orders.list'> | null = null;
   const withRevokes = (orders: Order[], revokes = runtime.revokes.forOrders(orders.map((o) => o.sn))) =>
     orders.map((o) => toOrderView(o, revokes.get(o.sn)));
   const jobView = (jobId: number) => {
@@ -314,13 +315,13 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
     },
     'orders.list': (input) => {
       const day = input.day ?? businessDay(now());
-      // The cashier screen asks for the day's list on every event and poll; a busy day has thousands
-      // of orders. Reuse the last answer while nothing in the database changed (any process).
-      const key = `${day}|${changeStamp(runtime.db)}`;
-      if (dayList?.key === key) return dayList.value;
-      const value = { day, orders: withRevokes(runtime.orders.listDay(day), runtime.revokes.forDay(day)) };
-      dayList = { key, value };
-      return value;
+      // The cashier screen asks for the day's list on every event and poll; a busy day has thousands of
+      // orders. DayOrders re-reads only what changed (any process) and checks each view as it makes it.
+      const orders = dayOrders.list(day);
+      if (dayList?.day === day && dayList.orders === orders) return dayList;
+      dayList = { day, orders };
+      checkedOutputs.set(dayList, dayList);
+      return dayList;
     },
     'orders.search': (input) => ({
       orders: withRevokes(runtime.orders.repo.search({ text: input.text, amountCents: input.amountCents, day: input.day, limit: 200 })),
@@ -373,7 +374,7 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
         const parsed = contract.input.safeParse(input === undefined ? {} : input);
         if (!parsed.success) return errorEnvelope(inputError(channel, parsed.error));
         const value = await run(parsed.data);
-        // An answer reused as is (the day's list) was checked when it was built.
+        // The day's list was checked view by view as it was built (DayOrders).
         const known = typeof value === 'object' && value !== null ? checkedOutputs.get(value) : undefined;
         if (known !== undefined) return ok(known as OutputOf<C>);
         const checked = contract.output.safeParse(value);

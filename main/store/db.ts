@@ -67,17 +67,6 @@ export function prepared(db: Db, sql: string): Database.Statement {
 }
 
 /**
- * A stamp that changes whenever the database may have changed: commits by
- * other connections (`PRAGMA data_version`) or by this one (`total_changes()`).
- * Lets a reader reuse what it built from an unchanged database.
- */
-export function changeStamp(db: Db): string {
-  const other = prepared(db, 'PRAGMA data_version').pluck().get() as number;
-  const own = prepared(db, 'SELECT total_changes()').pluck().get() as number;
-  return `${other}:${own}`;
-}
-
-/**
  * Runs `fn` in an IMMEDIATE transaction (the write lock is taken up front, so
  * two processes never deadlock upgrading a read lock) and commits before
  * returning: the caller may do I/O after it returns, never inside.

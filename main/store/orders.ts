@@ -99,6 +99,19 @@ export class OrdersRepo {
     return r && fromRow(r);
   }
 
+  /** The stored orders among `sns` (missing ones are left out), in no particular order. */
+  bySns(sns: readonly string[]): Order[] {
+    const out: Order[] = [];
+    // SQLite caps bound parameters; full chunks and the common few-order case reuse prepared statements.
+    for (let i = 0; i < sns.length; i += 500) {
+      const chunk = sns.slice(i, i + 500);
+      const sql = `SELECT * FROM orders WHERE sn IN (${chunk.map(() => '?').join(', ')})`;
+      const stmt = chunk.length === 500 || chunk.length <= 8 ? prepared(this.db, sql) : this.db.prepare(sql);
+      out.push(...(stmt.all(...chunk) as OrderRow[]).map(fromRow));
+    }
+    return out;
+  }
+
   getByClientSn(clientSn: string): Order | undefined {
     const r = prepared(this.db, 'SELECT * FROM orders WHERE client_sn = ?').get(clientSn) as OrderRow | undefined;
     return r && fromRow(r);

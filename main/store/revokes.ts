@@ -80,11 +80,12 @@ export class RevokesRepo {
   /** All revokes of the given orders, oldest first. */
   forOrders(sns: readonly string[]): RevokeRow[] {
     const out: RevokeRow[] = [];
-    // SQLite caps bound parameters; 500 per statement keeps the prepared-statement cache small too.
+    // SQLite caps bound parameters; full chunks and the common few-order case reuse prepared statements.
     for (let i = 0; i < sns.length; i += 500) {
       const chunk = sns.slice(i, i + 500);
       const sql = `SELECT * FROM revokes WHERE order_sn IN (${chunk.map(() => '?').join(', ')}) ORDER BY id`;
-      out.push(...((chunk.length === 500 ? prepared(this.db, sql) : this.db.prepare(sql)).all(...chunk) as RevokeRow[]));
+      const stmt = chunk.length === 500 || chunk.length <= 8 ? prepared(this.db, sql) : this.db.prepare(sql);
+      out.push(...(stmt.all(...chunk) as RevokeRow[]));
     }
     return out.sort((a, b) => a.id - b.id);
   }

@@ -30,6 +30,8 @@ export interface Row {
   ratio: number | null;
   target: string;
   met: boolean;
+  /** Informational: measured and shown, no target to meet (status "-"). */
+  info?: boolean;
   note?: string;
 }
 
@@ -41,7 +43,7 @@ const fmt = (v: number | null, unit = ''): string => {
 
 export function table(rows: Row[]): string {
   const head = ['figure', 'value', 'floor', 'ratio', 'target', 'status'];
-  const body = rows.map((r) => [r.figure, fmt(r.value, r.unit), fmt(r.floor, r.unit), r.ratio === null ? '-' : `${fmt(r.ratio)}x`, r.target, r.met ? 'MET' : 'MISS']);
+  const body = rows.map((r) => [r.figure, fmt(r.value, r.unit), fmt(r.floor, r.unit), r.ratio === null ? '-' : `${fmt(r.ratio)}x`, r.target, r.info ? '-' : r.met ? 'MET' : 'MISS']);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => [...b[i]!].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join(' | ') + ' |';
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
