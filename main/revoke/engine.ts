@@ -470,6 +470,8 @@ export class RevokeEngine {
     let committed = false;
     try {
       tx(this.deps.db, () => {
+        // A group of one needs no savepoint: its failure rolls back the transaction it is alone in.
+        if (group.length === 1) return group[0]!.run();
         group.forEach((item, i) => {
           try {
             this.deps.db.transaction(item.run)();
