@@ -73,12 +73,17 @@ export type CrashPoint = 'intent-committed' | 'answer-received' | 'revoked-commi
 
 const WORKABLE = ['queued', 'pending', 'sending'] as const;
 
+/** Longest an answer waits for others in flight to share its commit (a queue drain; a lone revoke never waits). */
+const GROUP_COMMIT_WINDOW_MS = 2;
+
 export class RevokeEngine {
   readonly repo: RevokesRepo;
   readonly owner = newOwnerId('revoke');
   private readonly timing: RevokeTiming;
   private readonly concurrency: number;
   private readonly inflight = new Set<number>();
+  /** Rows of `inflight` whose answer arrived and waits for its commit (their network slot is free). */
+  private answered = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private pumpQueued = false;
@@ -87,6 +92,7 @@ export class RevokeEngine {
   private idleWaiters: Array<() => void> = [];
   private queueEventPending = false;
   private readonly commitQueue: Array<{ run: () => void; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private flushTimer: NodeJS.Timeout | undefined;
   private deferring = false;
   private readonly deferred: Array<{ row: RevokeRow; checkpoint: boolean }> = [];
   /** Rows claimed ahead (leased, and queued ones already committed as `sending`), not started yet. */
@@ -333,7 +339,7 @@ export class RevokeEngine {
     if (!this.running) return;
     const now = this.deps.clock.now();
     this.sweepDeadlines(now);
-    const free = this.concurrency - this.inflight.size;
+    const free = this.concurrency - (this.inflight.size - this.answered);
     if (free > 0 && this.ready.length < free) {
       // Claim ahead (one commit for a batch): a slot freed by an answer starts the next revoke at once.
       const taken = new Set(this.ready.map((r) => r.id));
@@ -353,6 +359,9 @@ export class RevokeEngine {
           this.kick();
         });
     }
+    // While revokes are in flight or claimed, each one that ends runs this again: the wake-up timer
+    // (a look at every open row's due time and deadline) is only needed once nothing is.
+    if (this.inflight.size > 0 || this.ready.length > 0) return;
     if (this.isIdle(this.arm())) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -362,15 +371,14 @@ export class RevokeEngine {
 
   /** Earliest time any row needs this process: due work, a deadline, or a warning. */
   private nextWake(): number | null {
-    let t = this.repo.nextDue(this.owner);
-    const lead = this.deps.warningLeadMs();
-    for (const d of prepared(this.deps.db, "SELECT DISTINCT deadline_day AS day, warned_at FROM revokes WHERE state IN ('queued', 'pending')")
-      .all() as Array<{ day: string; warned_at: number | null }>) {
-      const end = businessDayEnd(d.day);
-      const candidate = d.warned_at === null ? end - lead : end;
-      t = t === null ? candidate : Math.min(t, candidate);
-    }
-    return t;
+    const t = this.repo.nextDue(this.owner);
+    // Deadlines: only the earliest day can matter (the warning lead is under a day): its warning if a row
+    // of that day is not warned yet, else its end (expiry).
+    const day = prepared(this.deps.db, "SELECT min(deadline_day) FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending')").pluck().get() as string | null;
+    if (day === null) return t;
+    const unwarned = prepared(this.deps.db, "SELECT 1 FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND deadline_day = ? AND warned_at IS NULL LIMIT 1").get(day);
+    const deadline = businessDayEnd(day) - (unwarned ? this.deps.warningLeadMs() : 0);
+    return t === null ? deadline : Math.min(t, deadline);
   }
 
   /** Sets the timer for the next wake-up; returns when that is (null: nothing to wake for). */
@@ -395,12 +403,15 @@ export class RevokeEngine {
   private sweepDeadlines(now: number): void {
     const today = businessDay(now);
     const lead = this.deps.warningLeadMs();
-    const stale = prepared(this.deps.db, "SELECT * FROM revokes WHERE state = 'queued' AND deadline_day < ? AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)")
-      .all(today, now, this.owner) as RevokeRow[];
+    // (By the open-revoke day index, migration 004: each query repeats its condition `state IN ('queued', 'pending')`.)
+    const stale = prepared(
+      this.deps.db,
+      "SELECT * FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND deadline_day < ? AND state = 'queued' AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)",
+    ).all(today, now, this.owner) as RevokeRow[];
     for (const row of stale) this.expire(row, now);
     // Only rows whose day ends within the lead time (their day is before the day of now + lead):
     // the sweep runs on every pass of the worker and must not read the whole queue.
-    const near = prepared(this.deps.db, "SELECT * FROM revokes WHERE state IN ('queued', 'pending') AND warned_at IS NULL AND deadline_day >= ? AND deadline_day < ?")
+    const near = prepared(this.deps.db, "SELECT * FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND warned_at IS NULL AND deadline_day >= ? AND deadline_day < ?")
       .all(today, businessDay(now + lead)) as RevokeRow[];
     for (const row of near) {
       const end = businessDayEnd(row.deadline_day);
@@ -444,27 +455,39 @@ export class RevokeEngine {
     const signer = await this.deps.provisioning.signerForToday('system');
     const res = await this.deps.client.revoke(signer, { sn: row.order_sn });
     this.deps.checkpoint?.('answer-received');
-    await this.applyRevoke(row, interpretRevoke(res));
+    // The answer is in: this row's network slot is free while its outcome waits for the group commit, so the
+    // next claimed row (its `sending` already committed) goes out now instead of after that commit.
+    this.answered++;
+    this.kick();
+    try {
+      await this.applyRevoke(row, interpretRevoke(res));
+    } finally {
+      this.answered--;
+    }
   }
 
   /**
-   * Records a revoke answer. Answers that arrive together (a queue drain has
-   * several in flight) commit in one transaction, each in its own savepoint:
-   * one fsync for the group instead of one per revoke. The caller goes on
-   * (next I/O for that row, events, printing) only after that commit.
+   * Records a revoke answer. Answers that arrive close together (a queue
+   * drain has several in flight) commit in one transaction, each in its own
+   * savepoint: one fsync for the group instead of one per revoke. The group
+   * commits as soon as every row in flight has answered (nobody else can
+   * join: a cashier's lone revoke commits at once), else after at most
+   * GROUP_COMMIT_WINDOW_MS. The caller goes on (next I/O for that row,
+   * events, printing) only after that commit.
    */
   private applyRevoke(row: RevokeRow, v: RevokeVerdict): Promise<void> {
     return new Promise((resolve, reject) => {
       this.commitQueue.push({ run: () => this.applyRevokeNow(row, v), resolve, reject });
-      if (this.commitQueue.length > 1) return;
-      // Alone in flight, nobody can join the group: commit now rather than a turn of the event loop later.
-      if (this.inflight.size <= 1) this.flushCommits();
-      else setImmediate(() => this.flushCommits());
+      if (this.commitQueue.length >= this.inflight.size) this.flushCommits();
+      else this.flushTimer ??= setTimeout(() => this.flushCommits(), GROUP_COMMIT_WINDOW_MS);
     });
   }
 
   private flushCommits(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     const group = this.commitQueue.splice(0);
+    if (group.length === 0) return;
     const failures = new Map<number, unknown>();
     this.deferring = true;
     let committed = false;

@@ -134,12 +134,16 @@ export class RevokesRepo {
 
   /** Open rows with work due now whose lease is free or lapsed, oldest first. */
   due(now: number, limit: number): RevokeRow[] {
-    return prepared(this.db, 
-        `SELECT * FROM revokes WHERE state IN ('queued', 'pending', 'sending')
-           AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
-           ORDER BY id LIMIT @limit`,
-      )
-      .all({ now, limit }) as RevokeRow[];
+    // In id order from the oldest open row (found by the state index): the rows read are the few in flight
+    // and the next due ones, not every open row of a long queue (which the state index and a sort would be).
+    return prepared(
+      this.db,
+      `SELECT * FROM revokes NOT INDEXED
+        WHERE id >= (SELECT coalesce(min(id), 0) FROM revokes WHERE state IN ('queued', 'pending', 'sending'))
+          AND state IN ('queued', 'pending', 'sending')
+          AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
+        ORDER BY id LIMIT @limit`,
+    ).all({ now, limit }) as RevokeRow[];
   }
 
   /**

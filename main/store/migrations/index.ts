@@ -3,10 +3,11 @@ import type Database from 'better-sqlite3';
 import { m001 } from './001-initial';
 import { m002 } from './002-revoke-order-index';
 import { m003 } from './003-order-change-log';
+import { m004 } from './004-open-revoke-day-index';
 
 export interface Migration {
   name: string;
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
