@@ -29,7 +29,7 @@ import { audit } from './store/audit';
 import { tx, type Db } from './store/db';
 import { toRevoke, type RevokeRow } from './store/revokes';
 import type { Settings } from './store/settings';
-import { TerminalRepo, terminalInfo } from './store/terminal';
+import { TerminalRepo } from './store/terminal';
 import type { Clock } from './util/time';
 
 export interface PrintingDeps {
@@ -87,9 +87,9 @@ export class Printing {
 
   /** The revoke engine's hand-off: runs inside the transaction that records `revoked`. */
   readonly onRevoked = (db: Db, stored: { revoke: RevokeRow; order: Order }, now: number): void => {
-    const terminal = new TerminalRepo(db).get();
+    const terminal = new TerminalRepo(db).info();
     if (!terminal) return;
-    createRevokeReceiptJob(db, { terminal: terminalInfo(terminal), order: stored.order, revoke: toRevoke(stored.revoke), settings: this.printSettings(), now });
+    createRevokeReceiptJob(db, { terminal, order: stored.order, revoke: toRevoke(stored.revoke), settings: this.printSettings(), now });
   };
 
   start(): void {
@@ -111,9 +111,9 @@ export class Printing {
 
   testPrint(actor: string): number {
     const now = this.deps.clock.now();
-    const row = new TerminalRepo(this.deps.db).get();
+    const terminal = new TerminalRepo(this.deps.db).info() ?? null;
     const id = tx(this.deps.db, () => {
-      const jobId = createTestPrintJob(this.deps.db, { terminal: row ? terminalInfo(row) : null, settings: this.printSettings(), now });
+      const jobId = createTestPrintJob(this.deps.db, { terminal, settings: this.printSettings(), now });
       audit(this.deps.db, now, actor, 'print.printed', null, { jobId, kind: 'test', queued: true });
       return jobId;
     });

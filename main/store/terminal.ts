@@ -18,7 +18,7 @@ export interface TerminalRow {
   last_checkin_day: string | null;
 }
 
-export function terminalInfo(r: TerminalRow): TerminalInfo {
+export function terminalInfo(r: Omit<TerminalRow, 'app_id' | 'key_vault' | 'sealed_key' | 'sealed_prev_key'>): TerminalInfo {
   return {
     terminalSn: r.terminal_sn,
     deviceId: r.device_id,
@@ -37,6 +37,23 @@ export class TerminalRepo {
 
   get(): TerminalRow | undefined {
     return prepared(this.db, 'SELECT * FROM terminal WHERE id = 1').get() as TerminalRow | undefined;
+  }
+
+  /** The identity without the sealed keys (receipts, status): no key bytes read. */
+  info(): TerminalInfo | undefined {
+    const r = prepared(
+      this.db,
+      `SELECT terminal_sn, device_id, merchant_sn, merchant_name, store_sn, store_name, activated_at, key_updated_at, last_checkin_day
+         FROM terminal WHERE id = 1`,
+    ).get() as Omit<TerminalRow, 'app_id' | 'key_vault' | 'sealed_key' | 'sealed_prev_key'> | undefined;
+    return r && terminalInfo(r);
+  }
+
+  /** What signing needs: the sn, the current sealed key and its vault, the last check-in day. */
+  signing(): Pick<TerminalRow, 'terminal_sn' | 'key_vault' | 'sealed_key' | 'last_checkin_day'> | undefined {
+    return prepared(this.db, 'SELECT terminal_sn, key_vault, sealed_key, last_checkin_day FROM terminal WHERE id = 1').get() as
+      | Pick<TerminalRow, 'terminal_sn' | 'key_vault' | 'sealed_key' | 'last_checkin_day'>
+      | undefined;
   }
 
   /** Replaces the terminal (activation; --force re-activation). */

@@ -10,7 +10,7 @@ import { notActivated, PosError } from '../errors';
 import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
 import { acquireLease, newOwnerId, releaseLease } from '../store/locks';
-import { TerminalRepo, terminalInfo, type TerminalRow } from '../store/terminal';
+import { TerminalRepo, type TerminalRow } from '../store/terminal';
 import type { Signer, UpayClient } from '../upay/client';
 import { failureToError } from '../upay/explain';
 import { businessDay, type Clock } from '../util/time';
@@ -58,19 +58,18 @@ export class Provisioning {
   }
 
   info(): TerminalInfo | null {
-    const row = this.repo.get();
-    return row ? terminalInfo(row) : null;
+    return this.repo.info() ?? null;
   }
 
   /** The current signer; throws NOT_ACTIVATED when there is no terminal. */
   signer(): Signer {
-    const row = this.repo.get();
+    const row = this.repo.signing();
     if (!row) throw notActivated();
     return { sn: row.terminal_sn, key: this.openKey(row) };
   }
 
   /** The vault that sealed this terminal's key; refuses clearly when this process has no such vault. */
-  private vaultOf(row: TerminalRow): KeyVault {
+  private vaultOf(row: Pick<TerminalRow, 'key_vault'>): KeyVault {
     const vault = [this.deps.vault, ...(this.deps.otherVaults ?? [])].find((v) => v.kind === row.key_vault);
     if (!vault) {
       throw new VaultError(
@@ -81,7 +80,7 @@ export class Provisioning {
     return vault;
   }
 
-  private openKey(row: TerminalRow): string {
+  private openKey(row: Pick<TerminalRow, 'key_vault' | 'sealed_key'>): string {
     // Opened once per sealed key, not per gateway call (a key changes once a day).
     if (this.opened && this.opened.sealed.equals(row.sealed_key)) return this.opened.key;
     const key = this.vaultOf(row).open(row.sealed_key);
@@ -203,7 +202,7 @@ export class Provisioning {
    * current key stays valid.
    */
   async signerForToday(actor: string): Promise<Signer> {
-    const row = this.repo.get();
+    const row = this.repo.signing();
     if (!row) throw notActivated();
     if (row.last_checkin_day === businessDay(this.deps.clock.now())) return { sn: row.terminal_sn, key: this.openKey(row) };
     try {

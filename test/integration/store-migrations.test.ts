@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { audit, listAudit } from '../../main/store/audit';
-import { DB_FILE, openDb, StoreError, type Db } from '../../main/store/db';
+import { DB_FILE, openDb, PAGE_CACHE_KIB, StoreError, type Db } from '../../main/store/db';
 import { LATEST_VERSION, migrate, schemaVersion } from '../../main/store/migrate';
 import { MIGRATIONS } from '../../main/store/migrations';
 import { OrdersRepo } from '../../main/store/orders';
@@ -281,10 +281,12 @@ describe('migrations', () => {
 });
 
 describe('openDb', () => {
-  it('puts WAL, synchronous=FULL, foreign keys and a busy timeout in force', () => {
+  it('puts WAL, synchronous=FULL, foreign keys, a busy timeout and a 4 MiB page cache in force', () => {
     const dir = tempDir();
     const db = openDb(dir);
     try {
+      expect(db.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
+      expect(PAGE_CACHE_KIB).toBe(4_096);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(2);
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
