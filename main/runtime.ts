@@ -74,8 +74,12 @@ export interface Runtime {
   readonly logger: Logger;
   settings(): Settings;
   updateSettings(patch: Record<string, unknown>, actor: string): Settings;
+  /** Applies retention now (it also runs at startup and every hour); returns how many orders went. */
+  maintain(): number;
   close(): Promise<void>;
 }
+
+const MAINTENANCE_EVERY_MS = 3_600_000;
 
 export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
@@ -133,10 +137,23 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (l) => logger.warn(l),
   });
 
-  const pruned = orders.prune(settings.retentionDays);
-  if (pruned) logger.info(`pruned ${pruned} orders older than ${settings.retentionDays} days`);
-  // The order change log keeps far more than a day's entries; readers further behind read everything again.
-  pruneChangeLog(db);
+  /** Retention: orders past it, and the order change log beyond its size (readers behind it read everything again). */
+  const maintain = (): number => {
+    const pruned = orders.prune(settings.retentionDays);
+    if (pruned) logger.info(`pruned ${pruned} orders older than ${settings.retentionDays} days`);
+    pruneChangeLog(db);
+    return pruned;
+  };
+  maintain();
+  // At startup and every hour: a counter PC may run for weeks without a restart.
+  const maintenance = setInterval(() => {
+    try {
+      maintain();
+    } catch (err) {
+      logger.warn(`hourly maintenance failed: ${(err as Error).message}`);
+    }
+  }, MAINTENANCE_EVERY_MS);
+  maintenance.unref();
   // A revoked receipt is printed as soon as its transaction commits.
   events.on('revoke.updated', (r) => {
     if (r.state === 'revoked') printing.kick();
@@ -170,9 +187,11 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       else if (patch.printer === null) printing.setPrinter(options.printer ?? 'none');
       return settings;
     },
+    maintain,
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(maintenance);
       revokes.stop();
       await revokes.settled();
       await printing.stop();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
+import { CHANGE_LOG_KEEP } from '../../main/store/order-changes';
 import { businessDayStart, ManualClock } from '../../main/util/time';
 import { tempDir } from '../support/harness';
 
@@ -75,5 +76,18 @@ describe('orders', () => {
     await rt.close();
     rt = make(clock);
     expect(rt.orders.repo.search({}).map((o) => o.clientSn)).toEqual(['new']);
+  });
+
+  it('a runtime left running applies retention when its day moves on (hourly maintenance), and trims the order change log', () => {
+    const clock = new ManualClock(today);
+    rt = make(clock);
+    rt.orders.record({ sn: '1', clientSn: 'day0', totalCents: 1, finishedAt: today });
+    expect(rt.maintain()).toBe(0);
+    clock.advance(31 * DAY);
+    expect(rt.maintain()).toBe(1);
+    expect(rt.orders.repo.count()).toBe(0);
+    const logged = rt.db.prepare('SELECT count(*) FROM order_changes').pluck().get() as number;
+    expect(logged).toBeGreaterThan(0);
+    expect(logged).toBeLessThanOrEqual(CHANGE_LOG_KEEP);
   });
 });
