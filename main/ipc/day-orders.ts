@@ -54,11 +54,6 @@ export class DayOrders {
     return this.readDay(day).list;
   }
 
-  /** Forgets everything (the next call reads the whole day). */
-  reset(): void {
-    this.state = null;
-  }
-
   private readDay(day: string): DayState {
     // The log position first: a change committed after it is read again next time, never missed.
     const seq = lastChangeSeq(this.runtime.db);

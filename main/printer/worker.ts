@@ -136,8 +136,6 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   /** Something new to print: drain now instead of at the next poll. */
   kick(): void {
     if (!this.running) return;
-    // No printer configured: nothing can print now; the jobs wait and the poll picks up a printer set later.
-    if (this.getPrinter().uri === 'none') return;
     if (this.draining) this.rerun = true;
     else this.schedule(0);
   }

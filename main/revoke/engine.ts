@@ -82,8 +82,6 @@ export class RevokeEngine {
   private readonly timing: RevokeTiming;
   private readonly concurrency: number;
   private readonly inflight = new Set<number>();
-  /** A cashier's revoke in flight → the row as last committed and announced (null: not yet). */
-  private readonly outcomes = new Map<number, RevokeRow | null>();
   /** Rows of `inflight` whose answer arrived and waits for its commit (their network slot is free). */
   private answered = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -182,23 +180,19 @@ export class RevokeEngine {
     this.deps.checkpoint?.('intent-committed');
     this.emit(row);
     this.inflight.add(row.id);
-    this.outcomes.set(row.id, null);
     try {
       const res = await this.deps.client.revoke(signer!, { sn: row.order_sn });
       this.deps.checkpoint?.('answer-received');
       await this.applyRevoke(row, interpretRevoke(res));
     } catch (err) {
       // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
-      this.outcomes.delete(row.id);
       this.release(row.id);
       this.inflight.delete(row.id);
       this.kick();
       throw err;
     }
     this.inflight.delete(row.id);
-    // The row as its outcome's transaction stored it (no state change recorded: read it).
-    const after = this.outcomes.get(row.id) ?? this.repo.get(row.id)!;
-    this.outcomes.delete(row.id);
+    const after = this.repo.get(row.id)!;
     // A final answer leaves the worker nothing new to do; pending or queued rows need its timer.
     if (!isFinal(after.state) || this.idleWaiters.length > 0) this.kick();
     return toRevoke(after);
@@ -835,7 +829,6 @@ export class RevokeEngine {
       this.deferred.push({ row, checkpoint: false });
       return;
     }
-    if (this.outcomes.has(row.id)) this.outcomes.set(row.id, row);
     this.deps.events.emit('revoke.updated', toRevoke(row));
     this.queueChanged();
   }

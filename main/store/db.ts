@@ -73,6 +73,22 @@ export function prepared(db: Db, sql: string): Database.Statement {
 }
 
 /**
+ * Rows of `sql(placeholders)` for a list of values, in chunks of 500 (SQLite
+ * caps bound parameters). Full chunks and the common few-value case reuse
+ * prepared statements; other sizes are prepared once and dropped.
+ */
+export function allIn<T>(db: Db, sql: (placeholders: string) => string, values: readonly unknown[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < values.length; i += 500) {
+    const chunk = values.slice(i, i + 500);
+    const text = sql(chunk.map(() => '?').join(', '));
+    const stmt = chunk.length === 500 || chunk.length <= 8 ? prepared(db, text) : db.prepare(text);
+    out.push(...(stmt.all(...chunk) as T[]));
+  }
+  return out;
+}
+
+/**
  * Runs `fn` in an IMMEDIATE transaction (the write lock is taken up front, so
  * two processes never deadlock upgrading a read lock) and commits before
  * returning: the caller may do I/O after it returns, never inside.

@@ -1,7 +1,7 @@
 /** The orders table: record, import (upsert from a gateway snapshot), list a business day, search, prune. */
 import type { Order, OrderInput } from '../domain';
 import { businessDay, businessDayStart } from '../util/time';
-import { prepared, type Db } from './db';
+import { allIn, prepared, type Db } from './db';
 
 interface OrderRow {
   sn: string;
@@ -101,15 +101,7 @@ export class OrdersRepo {
 
   /** The stored orders among `sns` (missing ones are left out), in no particular order. */
   bySns(sns: readonly string[]): Order[] {
-    const out: Order[] = [];
-    // SQLite caps bound parameters; full chunks and the common few-order case reuse prepared statements.
-    for (let i = 0; i < sns.length; i += 500) {
-      const chunk = sns.slice(i, i + 500);
-      const sql = `SELECT * FROM orders WHERE sn IN (${chunk.map(() => '?').join(', ')})`;
-      const stmt = chunk.length === 500 || chunk.length <= 8 ? prepared(this.db, sql) : this.db.prepare(sql);
-      out.push(...(stmt.all(...chunk) as OrderRow[]).map(fromRow));
-    }
-    return out;
+    return allIn<OrderRow>(this.db, (p) => `SELECT * FROM orders WHERE sn IN (${p})`, sns).map(fromRow);
   }
 
   getByClientSn(clientSn: string): Order | undefined {

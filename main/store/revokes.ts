@@ -1,6 +1,6 @@
 /** The revokes table: the durable revoke state machine's rows (transitions live in main/revoke/). */
 import type { Revoke, RevokeError, RevokeState } from '../domain';
-import { prepared, type Db } from './db';
+import { allIn, prepared, type Db } from './db';
 
 export interface RevokeRow {
   id: number;
@@ -79,15 +79,7 @@ export class RevokesRepo {
 
   /** All revokes of the given orders, oldest first. */
   forOrders(sns: readonly string[]): RevokeRow[] {
-    const out: RevokeRow[] = [];
-    // SQLite caps bound parameters; full chunks and the common few-order case reuse prepared statements.
-    for (let i = 0; i < sns.length; i += 500) {
-      const chunk = sns.slice(i, i + 500);
-      const sql = `SELECT * FROM revokes WHERE order_sn IN (${chunk.map(() => '?').join(', ')}) ORDER BY id`;
-      const stmt = chunk.length === 500 || chunk.length <= 8 ? prepared(this.db, sql) : this.db.prepare(sql);
-      out.push(...(stmt.all(...chunk) as RevokeRow[]));
-    }
-    return out.sort((a, b) => a.id - b.id);
+    return allIn<RevokeRow>(this.db, (p) => `SELECT * FROM revokes WHERE order_sn IN (${p})`, sns).sort((a, b) => a.id - b.id);
   }
 
   /** Inserts a row and returns it as stored. */
