@@ -82,8 +82,6 @@ export class RevokeEngine {
   private readonly timing: RevokeTiming;
   private readonly concurrency: number;
   private readonly inflight = new Set<number>();
-  /** Rows of `inflight` whose answer arrived and waits for its commit (their network slot is free). */
-  private answered = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private pumpQueued = false;
@@ -339,7 +337,8 @@ export class RevokeEngine {
     if (!this.running) return;
     const now = this.deps.clock.now();
     this.sweepDeadlines(now);
-    const free = this.concurrency - (this.inflight.size - this.answered);
+    // Rows whose answer waits in the commit queue hold no network slot.
+    const free = this.concurrency - (this.inflight.size - this.commitQueue.length);
     if (free > 0 && this.ready.length < free) {
       // Claim ahead (one commit for a batch): a slot freed by an answer starts the next revoke at once.
       const taken = new Set(this.ready.map((r) => r.id));
@@ -457,13 +456,8 @@ export class RevokeEngine {
     this.deps.checkpoint?.('answer-received');
     // The answer is in: this row's network slot is free while its outcome waits for the group commit, so the
     // next claimed row (its `sending` already committed) goes out now instead of after that commit.
-    this.answered++;
     this.kick();
-    try {
-      await this.applyRevoke(row, interpretRevoke(res));
-    } finally {
-      this.answered--;
-    }
+    await this.applyRevoke(row, interpretRevoke(res));
   }
 
   /**

@@ -89,9 +89,7 @@ export class RevokesRepo {
   }
 
   update(id: number, patch: RevokePatch): void {
-    const cols = Object.keys(patch);
-    if (cols.length === 0) return;
-    prepared(this.db, `UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+    if (Object.keys(patch).length > 0) this.updateWhere(id, patch, '');
   }
 
   /**
@@ -100,23 +98,21 @@ export class RevokesRepo {
    * (A plain UPDATE then a SELECT: `RETURNING *` costs more than both on this wide row.)
    */
   updateOpen(id: number, patch: RevokePatch, owner: string, now: number): RevokeRow | undefined {
-    const cols = Object.keys(patch);
-    const changed = prepared(
-      this.db,
-      `UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')}
-        WHERE id = @id AND ${OPEN} AND (lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)`,
-    ).run({ ...patch, id, guard_owner: owner, guard_now: now }).changes;
-    return changed === 1 ? this.get(id) : undefined;
+    const guard = `AND ${OPEN} AND (lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)`;
+    return this.updateWhere(id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
   }
 
   /** Marks the row revoked (unless it already is) and returns it as stored. */
   updateToRevoked(id: number, patch: RevokePatch & { state: 'revoked' }): RevokeRow | undefined {
-    const cols = Object.keys(patch);
-    const changed = prepared(this.db, `UPDATE revokes SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id AND state != 'revoked'`).run({
-      ...patch,
-      id,
-    }).changes;
-    return changed === 1 ? this.get(id) : undefined;
+    return this.updateWhere(id, patch, "AND state != 'revoked'") === 1 ? this.get(id) : undefined;
+  }
+
+  /** UPDATE of row `id` with `patch`, when `guard` (extra WHERE terms) holds; returns the rows changed. */
+  private updateWhere(id: number, patch: RevokePatch, guard: string, params: Record<string, unknown> = {}): number {
+    const set = Object.keys(patch)
+      .map((c) => `${c} = @${c}`)
+      .join(', ');
+    return prepared(this.db, `UPDATE revokes SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
   }
 
   /** Open rows (not final), oldest first. */

@@ -161,7 +161,7 @@ export class Provisioning {
   }
 
   private async checkinLocked(actor: string): Promise<TerminalInfo> {
-    let lastFailure: PosError | undefined;
+    let lostReason = '';
     // A lost answer is retried with the same (old) key: the gateway still accepts the previous key after one
     // rotation, and a retry cannot make things worse (if two answers were lost, the old key is dead either way).
     for (let attempt = 1; attempt <= CHECKIN_ATTEMPTS; attempt++) {
@@ -185,15 +185,15 @@ export class Provisioning {
         return this.info()!;
       }
       if (res.kind !== 'maybe_sent') throw failureToError(res);
-      lastFailure = new PosError(
-        'CHECKIN_UNCERTAIN',
-        '签到没有收到明确答复：当前密钥仍然保留，请稍后再次签到。',
-        'The check-in got no clear answer; the current key is kept. Run check-in again shortly.',
-        { reason: res.reason, attempts: attempt },
-      );
+      lostReason = res.reason;
       this.deps.log?.(`check-in answer lost (${res.reason}); ${attempt < CHECKIN_ATTEMPTS ? 'retrying with the previous key' : 'giving up for now'}`);
     }
-    throw lastFailure!;
+    throw new PosError(
+      'CHECKIN_UNCERTAIN',
+      '签到没有收到明确答复：当前密钥仍然保留，请稍后再次签到。',
+      'The check-in got no clear answer; the current key is kept. Run check-in again shortly.',
+      { reason: lostReason, attempts: CHECKIN_ATTEMPTS },
+    );
   }
 
   /**
