@@ -9,6 +9,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { defaultDataDir, pick } from './config';
 import { PosError, toPosError } from './errors';
+import { checkGatewayUrl } from './upay/gateway-url';
 import { runCommand, USAGE, type CliContext } from './cli/commands';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, rejected: 3, notFinal: 4 } as const;
@@ -30,6 +31,8 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
     code: { type: 'string' },
     'device-id': { type: 'string' },
     'vendor-sn': { type: 'string' },
+    'vendor-key-file': { type: 'string' },
+    'vendor-key-stdin': { type: 'boolean' },
     'vendor-key': { type: 'string' },
     name: { type: 'string' },
     force: { type: 'boolean' },
@@ -50,6 +53,7 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'printer test': {},
   'settings get': {},
   'settings set': {},
+  'settings unset': {},
   sandbox: { port: { type: 'string' }, 'printer-port': { type: 'string' }, host: { type: 'string' } },
   demo: {},
 };
@@ -93,7 +97,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
     throw new UsageError((err as Error).message.split('\n')[0]!.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
   const extra = parsed.positionals.slice(command.split(' ').length);
-  if (extra.length && command !== 'settings set') throw new UsageError(`unexpected argument "${extra[0]}" for ${command}`);
+  if (extra.length && command !== 'settings set' && command !== 'settings unset') throw new UsageError(`unexpected argument "${extra[0]}" for ${command}`);
   const v = parsed.values as Record<string, string | boolean | undefined>;
   // An empty value (often an unset shell variable) must not silently fall back to the app's own data dir or gateway.
   for (const name of ['data-dir', 'api-domain', 'printer', 'timeout-ms']) {
@@ -113,12 +117,19 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
     positionals: extra,
     global: {
       dataDir: pick<string>(v['data-dir'] as string | undefined, env.UPAY_POS_DATA_DIR) ?? defaultDataDir(env),
-      apiDomain: pick<string>(v['api-domain'] as string | undefined, env.UPAY_API_DOMAIN),
+      apiDomain: gatewayOf(v['api-domain'] as string | undefined, env.UPAY_API_DOMAIN),
       printer: pick<string>(v.printer as string | undefined, env.UPAY_POS_PRINTER),
       timeoutMs,
       json: v.json === true,
     },
   };
+}
+
+/** The run's gateway from --api-domain or UPAY_API_DOMAIN, refused up front (exit 2) when it breaks the https rule. */
+function gatewayOf(flag: string | undefined, env: string | undefined): string | undefined {
+  if (flag !== undefined) return checkGatewayUrl(flag, '--api-domain');
+  if (env !== undefined && env !== '') return checkGatewayUrl(env, 'UPAY_API_DOMAIN');
+  return undefined;
 }
 
 function allOptions(): NonNullable<ParseArgsConfig['options']> {
@@ -127,7 +138,10 @@ function allOptions(): NonNullable<ParseArgsConfig['options']> {
   return all;
 }
 
-export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv; stdin?: NodeJS.ReadableStream },
+): Promise<number> {
   const wantsJson = argv.includes('--json');
   let parsed: ReturnType<typeof parseCli>;
   try {
@@ -153,6 +167,7 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
       io.stderr.write(line + '\n');
     },
     env: io.env,
+    stdin: io.stdin ?? process.stdin,
   };
   try {
     return await runCommand(ctx);
@@ -176,12 +191,12 @@ function report(err: PosError, json: boolean, io: { stdout: NodeJS.WritableStrea
 }
 
 export function exitCodeFor(err: PosError): number {
-  if (err.code === 'USAGE' || err.code === 'INVALID_INPUT' || err.code === 'ALREADY_ACTIVATED') return EXIT.usage;
+  if (['USAGE', 'INVALID_INPUT', 'INVALID_GATEWAY', 'SETTING_INVALID', 'ALREADY_ACTIVATED'].includes(err.code)) return EXIT.usage;
   return EXIT.failure;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin }).then(
     (code) => {
       process.exitCode = code;
     },

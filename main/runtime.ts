@@ -11,10 +11,11 @@ import { Printing, type PrintingDeps } from './printing';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './revoke/engine';
 import { openDb, StoreError, type Db } from './store/db';
 import { pruneChangeLog } from './store/order-changes';
-import { getSettings, setSettings, type Settings } from './store/settings';
+import { readSettings, setSettings, settingInvalid, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
+import { checkGatewayUrl } from './upay/gateway-url';
 import { parsePrinterUri } from './printer';
 import { systemClock, type Clock } from './util/time';
 
@@ -84,6 +85,8 @@ const MAINTENANCE_EVERY_MS = 3_600_000;
 export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
+  // A gateway that breaks the https rule is refused before anything is opened, stored or queued.
+  if (options.apiDomain !== undefined) checkGatewayUrl(options.apiDomain, 'apiDomain');
   const db = openDb(options.dataDir);
   try {
     return assemble(options, db, clock, logger);
@@ -102,7 +105,13 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   const fileVault = new FileKeyVault(options.dataDir);
   const vault = options.vault ?? fileVault;
   const events = new RuntimeEvents();
-  let settings = getSettings(db);
+  const read = readSettings(db);
+  let settings = read.settings;
+  for (const p of read.problems) {
+    // The gateway decides where the key goes: a bad one stops here (unless this run names its own gateway).
+    if (p.key === 'apiDomain' && options.apiDomain === undefined) throw settingInvalid(p);
+    if (p.key !== 'apiDomain') logger.warn(settingInvalid(p).messageEn + ' Using the default until then.');
+  }
   const timeoutMs = options.timeoutMs ?? settings.timeoutMs;
   const client = new UpayClient({
     apiDomain: options.apiDomain ?? settings.apiDomain ?? PRODUCTION_API_DOMAIN,

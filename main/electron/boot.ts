@@ -11,7 +11,7 @@ import type { VendorCredentials } from '../ipc/handlers';
 import { createRuntime, type Logger, type Runtime, type RuntimeOptions } from '../runtime';
 import { createSandbox, paidOrderInput, type Sandbox } from '../sandbox';
 import { openDb } from '../store/db';
-import { getSettings, type Settings } from '../store/settings';
+import { readSettings, settingInvalid, type Settings } from '../store/settings';
 import type { KeyVault } from '../terminal/vault';
 import { resolveGateway, resolveVendor } from './policy';
 
@@ -39,11 +39,18 @@ export interface Booted {
   close(): Promise<void>;
 }
 
-/** Reads the stored settings of a data dir (the mode is decided before the runtime exists). */
-export function storedSettings(dataDir: string): Settings {
+/**
+ * Reads the stored settings of a data dir (the mode is decided before the
+ * runtime exists). A bad stored gateway stops the start with the command that
+ * repairs it: falling back to the sandbox would hide it.
+ */
+export function storedSettings(dataDir: string, env: NodeJS.ProcessEnv = {}): Settings {
   const db = openDb(dataDir);
   try {
-    return getSettings(db);
+    const { settings, problems } = readSettings(db);
+    const gateway = problems.find((p) => p.key === 'apiDomain');
+    if (gateway && !env.UPAY_API_DOMAIN?.trim()) throw settingInvalid(gateway);
+    return settings;
   } finally {
     db.close();
   }
@@ -51,7 +58,7 @@ export function storedSettings(dataDir: string): Settings {
 
 export async function boot(options: BootOptions): Promise<Booted> {
   const { env, logger } = options;
-  const stored = storedSettings(options.dataDir);
+  const stored = storedSettings(options.dataDir, env);
   const gateway = resolveGateway(env, stored.apiDomain);
   let runtimeRef: Runtime | undefined;
   const settings = () => runtimeRef?.settings() ?? stored;

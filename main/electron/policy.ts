@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { APP_ORIGIN, isAppUrl } from '../ipc/sender';
+import { checkGatewayUrl } from '../upay/gateway-url';
 
 export { APP_ORIGIN, APP_SCHEME, APP_HOST, isAppUrl } from '../ipc/sender';
 
@@ -198,11 +199,17 @@ export function vaultDecision(env: VaultEnvironment): VaultDecision {
 
 export type GatewayConfig = { mode: 'sandbox' } | { mode: 'production'; apiDomain: string };
 
-/** No gateway configured (no UPAY_API_DOMAIN, no stored apiDomain): the embedded sandbox. */
+/**
+ * The gateway is store IT's decision, never the renderer's: UPAY_API_DOMAIN,
+ * else the `apiDomain` stored with `upay-pos settings set`; neither: the
+ * embedded sandbox. Either one must pass the https rule (checkGatewayUrl), or
+ * the app does not start.
+ */
 export function resolveGateway(env: NodeJS.ProcessEnv, storedApiDomain: string | undefined | null): GatewayConfig {
   const fromEnv = env.UPAY_API_DOMAIN?.trim();
-  const apiDomain = fromEnv || storedApiDomain || undefined;
-  return apiDomain ? { mode: 'production', apiDomain } : { mode: 'sandbox' };
+  if (fromEnv) return { mode: 'production', apiDomain: checkGatewayUrl(fromEnv, 'UPAY_API_DOMAIN') };
+  if (storedApiDomain) return { mode: 'production', apiDomain: checkGatewayUrl(storedApiDomain, 'apiDomain') };
+  return { mode: 'sandbox' };
 }
 
 const vendorSchema = z.strictObject({

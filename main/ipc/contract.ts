@@ -155,9 +155,13 @@ export const settingsViewSchema = z.strictObject({
   kiosk: z.boolean(),
 });
 
-/** A partial SettingsView; `null` removes the stored value (back to the default). */
+/**
+ * A partial SettingsView; `null` removes the stored value (back to the default).
+ * The gateway (`apiDomain`, and with it sandbox vs production) is not here: it is
+ * store IT's decision (env or `upay-pos settings set`), never the renderer's, and
+ * the strict object refuses it.
+ */
 export const settingsPatchInputSchema = z.strictObject({
-  apiDomain: z.url({ protocol: /^https?$/ }).max(200).nullable().optional(),
   printer: z.string().min(1).max(200).nullable().optional(),
   printerType: z.enum(['EPSON', 'STAR']).nullable().optional(),
   paperWidth: z.union([z.literal(58), z.literal(80)]).nullable().optional(),

@@ -116,10 +116,20 @@ export class OrderService {
       });
     }
     const now = this.deps.clock.now();
-    const input = orderFromSnapshot(v.order, now);
-    if (!input) {
+    const snapshot = orderFromSnapshot(v.order, now);
+    if (!snapshot) {
       throw new PosError('GATEWAY_UNCERTAIN', '收钱吧返回的订单信息不完整。', 'The order Upay returned is incomplete.', { resultCode: v.resultCode });
     }
+    // The gateway's word passes the same check as an order the host app records: nothing out of bounds is stored.
+    const checked = orderInputSchema.safeParse(snapshot);
+    if (!checked.success) {
+      const field = checked.error.issues[0]?.path.join('.') || 'order';
+      throw new PosError('GATEWAY_UNCERTAIN', `收钱吧返回的订单信息无效（${field}），未保存。`, `The order Upay returned is invalid (${field}); nothing was stored.`, {
+        resultCode: v.resultCode,
+        field,
+      });
+    }
+    const input = { ...checked.data, netCents: checked.data.netCents ?? checked.data.totalCents };
     return tx(this.deps.db, () => {
       const saved = this.repo.upsert(input, now);
       audit(this.deps.db, now, actor, 'order.imported', input.sn, { clientSn: input.clientSn, status: input.status });

@@ -10,11 +10,15 @@ export function newOwnerId(purpose: string): string {
   return `${purpose}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
-/** Takes (or renews) the named lease until now+ttlMs; false when someone else holds it. */
+/**
+ * Takes the named lease until now+ttlMs; false while anyone holds it, the
+ * same owner included: a lease is not re-entrant, so two calls of one process
+ * (one owner id) exclude each other like two processes do.
+ */
 export function acquireLease(db: Db, name: string, owner: string, ttlMs: number, now: number): boolean {
   return tx(db, () => {
     const row = prepared(db, 'SELECT owner, until FROM locks WHERE name = ?').get(name) as { owner: string; until: number } | undefined;
-    if (row && row.owner !== owner && row.until > now) return false;
+    if (row && row.until > now) return false;
     prepared(db, 'INSERT INTO locks (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until').run(
       name,
       owner,

@@ -4,12 +4,24 @@
  * default (see main/config.ts).
  */
 import { z } from 'zod';
+import { PosError } from '../errors';
+import { checkGatewayUrl, GatewayUrlError } from '../upay/gateway-url';
 import { audit } from './audit';
 import { prepared, tx, type Db } from './db';
 
 export const settingsSchema = z.object({
-  /** Gateway origin; absent = embedded sandbox in the app, production in the CLI. */
-  apiDomain: z.string().url().max(200).optional(),
+  /** Gateway origin (https, or http on loopback only); absent = embedded sandbox in the app, production in the CLI. */
+  apiDomain: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return checkGatewayUrl(v, 'apiDomain');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof GatewayUrlError ? err.reasonEn : 'invalid gateway address' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   /** tcp://host:port, a device path, virtual, none. */
   printer: z.string().min(1).max(200).optional(),
   printerType: z.enum(['EPSON', 'STAR']).default('EPSON'),
@@ -28,21 +40,59 @@ export type Settings = z.output<typeof settingsSchema>;
 export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;
 export const settingsPatchSchema = settingsSchema.partial().strict();
 
-export function getSettings(db: Db): Settings {
+/** A stored value that fails the schema (written by an older version, or by hand). */
+export interface SettingProblem {
+  key: string;
+  message: string;
+  /** Commands that repair it, as typed by store IT (no other flag needed). */
+  fix: string[];
+}
+
+export function fixCommands(key: string): string[] {
+  return key === 'apiDomain'
+    ? ['upay-pos settings unset apiDomain', 'upay-pos settings set apiDomain=https://…']
+    : [`upay-pos settings unset ${key}`];
+}
+
+/** The settings, with every bad stored value replaced by its default and reported. */
+export function readSettings(db: Db): { settings: Settings; problems: SettingProblem[] } {
   const rows = prepared(db, 'SELECT key, value FROM settings').all() as Array<{ key: string; value: string }>;
   const raw: Record<string, unknown> = {};
+  const problems: SettingProblem[] = [];
   for (const r of rows) {
     try {
       raw[r.key] = JSON.parse(r.value);
     } catch {
-      // A damaged value falls back to the default instead of blocking the counter.
+      problems.push({ key: r.key, message: 'the stored value is not readable', fix: fixCommands(r.key) });
     }
   }
-  const parsed = settingsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  // Drop only the offending keys.
-  for (const issue of parsed.error.issues) delete raw[String(issue.path[0])];
-  return settingsSchema.parse(raw);
+  for (let i = 0; i < 32; i++) {
+    const parsed = settingsSchema.safeParse(raw);
+    if (parsed.success) return { settings: parsed.data, problems };
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0]);
+      if (!(key in raw)) continue;
+      delete raw[key];
+      problems.push({ key, message: issue.message, fix: fixCommands(key) });
+    }
+  }
+  return { settings: settingsSchema.parse({}), problems };
+}
+
+/** The settings; a bad stored value falls back to its default (see readSettings for what was wrong). */
+export function getSettings(db: Db): Settings {
+  return readSettings(db).settings;
+}
+
+/** The error for a stored setting that cannot be used, naming the commands that repair it. */
+export function settingInvalid(p: SettingProblem): PosError {
+  const fix = p.fix.map((c) => `\`${c}\``).join(' or ');
+  return new PosError(
+    'SETTING_INVALID',
+    `已保存的设置 ${p.key} 无效（${p.message}）。门店 IT 可用 ${fix} 修复。`,
+    `The stored setting ${p.key} is invalid (${p.message}). Fix it with ${fix}.`,
+    { setting: p.key, reason: p.message, fix: p.fix },
+  );
 }
 
 /** Validates and stores a patch; `null` values remove a key. Returns the new settings. */

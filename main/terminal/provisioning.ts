@@ -47,11 +47,15 @@ export interface ProvisioningDeps {
 const CHECKIN_LEASE = 'terminal.checkin';
 /** Attempts per check-in while the answer is lost (each signed with the key on disk). */
 const CHECKIN_ATTEMPTS = 3;
+/** How often a caller waiting for another process's check-in looks again. */
+const CHECKIN_WAIT_STEP_MS = 100;
 
 export class Provisioning {
   private readonly repo: TerminalRepo;
   private readonly owner = newOwnerId('checkin');
   private opened: { sealed: Buffer; key: string } | null = null;
+  /** The check-in this process is running: every caller in the meantime shares it (single-flight). */
+  private inflight: Promise<TerminalInfo> | null = null;
 
   constructor(private readonly deps: ProvisioningDeps) {
     this.repo = new TerminalRepo(deps.db);
@@ -145,19 +149,71 @@ export class Provisioning {
   }
 
   /**
-   * Rotates the key. Runs under a cross-process lease so the app and the CLI
-   * never rotate at once (two rotations would leave one of them with a dead key).
+   * Rotates the key. Within this process a check-in already running is shared;
+   * across processes it runs under a lease so the app and the CLI never rotate
+   * at once (two rotations would leave one of them with a dead key).
    */
-  async checkin(actor: string): Promise<TerminalInfo> {
-    const now = this.deps.clock.now();
-    if (!acquireLease(this.deps.db, CHECKIN_LEASE, this.owner, 60_000, now)) {
-      throw new PosError('CHECKIN_BUSY', '另一个程序正在签到，请稍后再试。', 'Another program is checking in right now; try again shortly.');
-    }
-    try {
-      return await this.checkinLocked(actor);
-    } finally {
-      releaseLease(this.deps.db, CHECKIN_LEASE, this.owner);
-    }
+  checkin(actor: string): Promise<TerminalInfo> {
+    return this.shared(async () => {
+      if (!this.takeLease()) {
+        throw new PosError('CHECKIN_BUSY', '另一个程序正在签到，请稍后再试。', 'Another program is checking in right now; try again shortly.');
+      }
+      try {
+        return await this.checkinLocked(actor);
+      } finally {
+        releaseLease(this.deps.db, CHECKIN_LEASE, this.owner);
+      }
+    });
+  }
+
+  /**
+   * The day's first check-in, once however many callers ask at the same
+   * moment: in this process they share one promise; another process's
+   * check-in is waited for (its lease), and "checked in today?" is asked
+   * again after taking the lease, so the key rotates once a day.
+   */
+  private checkinToday(actor: string): Promise<TerminalInfo> {
+    return this.shared(async () => {
+      const waitUntil = Date.now() + this.leaseTtlMs();
+      for (;;) {
+        if (this.checkedInToday()) return this.info()!;
+        if (this.takeLease()) break;
+        if (Date.now() >= waitUntil) {
+          throw new PosError('CHECKIN_BUSY', '另一个程序正在签到，请稍后再试。', 'Another program is checking in right now; try again shortly.');
+        }
+        await new Promise((r) => setTimeout(r, CHECKIN_WAIT_STEP_MS));
+      }
+      try {
+        if (this.checkedInToday()) return this.info()!;
+        return await this.checkinLocked(actor);
+      } finally {
+        releaseLease(this.deps.db, CHECKIN_LEASE, this.owner);
+      }
+    });
+  }
+
+  private shared(run: () => Promise<TerminalInfo>): Promise<TerminalInfo> {
+    if (this.inflight) return this.inflight;
+    const p = run().finally(() => {
+      this.inflight = null;
+    });
+    this.inflight = p;
+    return p;
+  }
+
+  private checkedInToday(): boolean {
+    const row = this.repo.signing();
+    if (!row) throw notActivated();
+    return row.last_checkin_day === businessDay(this.deps.clock.now());
+  }
+
+  /** Long enough for every attempt of one check-in to run to its deadline. */
+  private leaseTtlMs(): number {
+    return CHECKIN_ATTEMPTS * this.deps.client.timeoutFor('checkin') + 5_000;
+  }
+
+  private takeLease(): boolean {
+    return acquireLease(this.deps.db, CHECKIN_LEASE, this.owner, this.leaseTtlMs(), this.deps.clock.now());
   }
 
   private async checkinLocked(actor: string): Promise<TerminalInfo> {
@@ -206,7 +262,7 @@ export class Provisioning {
     if (!row) throw notActivated();
     if (row.last_checkin_day === businessDay(this.deps.clock.now())) return { sn: row.terminal_sn, key: this.openKey(row) };
     try {
-      await this.checkin(actor);
+      await this.checkinToday(actor);
     } catch (err) {
       this.deps.log?.(`daily check-in failed: ${(err as PosError).code ?? 'error'}; continuing with the current key`);
     }

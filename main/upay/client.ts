@@ -6,6 +6,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { checkGatewayUrl } from './gateway-url';
 import { authorization } from './sign';
 import {
   DEFAULT_TIMEOUTS_MS,
@@ -21,6 +22,9 @@ import {
 import type { CallFailure, CallResult, OrderResult, OrderSnapshot, TerminalCredentials } from './result';
 
 export const PRODUCTION_API_DOMAIN = 'https://vsi-api.shouqianba.com';
+
+/** Real answers are a few KiB; anything beyond this is refused unread (a hostile or broken gateway). */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 
 export interface UpayClientOptions {
   /** e.g. https://vsi-api.shouqianba.com or the sandbox's http://127.0.0.1:PORT */
@@ -50,9 +54,7 @@ export class UpayClient {
   private readonly timeouts: Record<Endpoint, number>;
 
   constructor(options: UpayClientOptions) {
-    const url = new URL(options.apiDomain);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`unsupported api domain: ${options.apiDomain}`);
-    this.apiDomain = url.origin;
+    this.apiDomain = checkGatewayUrl(options.apiDomain);
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher =
       options.dispatcher ??
@@ -95,6 +97,11 @@ export class UpayClient {
     return this.call('pay', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
   }
 
+  /** The whole-call deadline of an endpoint (ms). */
+  timeoutFor(endpoint: Endpoint): number {
+    return this.timeouts[endpoint];
+  }
+
   /** Closes the client's own connections; requests still in flight are cut (callers settle theirs first). */
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.destroy();
@@ -122,6 +129,10 @@ export class UpayClient {
     // Sign exactly the bytes that go on the wire.
     const body = Buffer.from(JSON.stringify(checked.data), 'utf8');
     const timeout = this.timeouts[endpoint];
+    // One deadline for the whole call (connect, headers and body): undici's bodyTimeout only bounds the gap
+    // between two chunks, so an answer dripping one byte a second would otherwise never end.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DeadlineError()), timeout);
     // Built before the try: a local mistake here must never be reported as "maybe sent".
     const options = {
       method: 'POST' as const,
@@ -133,24 +144,59 @@ export class UpayClient {
       body,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      // Last resort if an injected dispatcher ignores the per-request timeouts (our own Agent honours them,
-      // and a timer signal per call is measurable on the revoke path).
-      ...(this.ownsDispatcher ? {} : { signal: AbortSignal.timeout(timeout + 15_000) }),
+      signal: deadline.signal,
     };
-    let res: Dispatcher.ResponseData;
     try {
-      res = await request(this.apiDomain + ENDPOINT_PATHS[endpoint], options);
-    } catch (err) {
-      return transportFailure(err);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(this.apiDomain + ENDPOINT_PATHS[endpoint], options);
+      } catch (err) {
+        return transportFailure(err);
+      }
+      let text: string;
+      try {
+        text = await readCapped(res.body, MAX_ANSWER_BYTES, res.headers['content-length']);
+      } catch (err) {
+        return transportFailure(err, true);
+      }
+      return interpretBody(res.statusCode, text, parseBiz);
+    } finally {
+      clearTimeout(timer);
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      return transportFailure(err, true);
-    }
-    return interpretBody(res.statusCode, text, parseBiz);
   }
+}
+
+class DeadlineError extends Error {
+  constructor() {
+    super('the gateway call reached its deadline');
+    this.name = 'TimeoutError';
+  }
+}
+
+class AnswerTooLargeError extends Error {
+  readonly code = 'UPAY_ANSWER_TOO_LARGE';
+  constructor() {
+    super(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+  }
+}
+
+/** Reads at most `max` bytes; a larger answer (declared or streamed) is cut off and its connection destroyed. */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number, declared: string | string[] | undefined): Promise<string> {
+  if (typeof declared === 'string' && /^\d+$/.test(declared) && Number(declared) > max) {
+    body.destroy();
+    throw new AnswerTooLargeError();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new AnswerTooLargeError();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** Turns an HTTP answer into a typed result; never throws. Exported for tests of odd bodies. */
@@ -249,6 +295,7 @@ export function transportFailure(err: unknown, duringBody = false): CallFailure 
   const code = e.code ?? e.cause?.code ?? '';
   const notSent = duringBody ? undefined : NOT_SENT_CODES[code];
   if (notSent) return { ok: false, kind: 'not_sent', reason: notSent, message: describe(notSent) };
+  if (code === 'UPAY_ANSWER_TOO_LARGE') return { ok: false, kind: 'maybe_sent', reason: 'too_large', message: `the answer was larger than ${MAX_ANSWER_BYTES} bytes and was not read` };
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'TimeoutError') {
     return { ok: false, kind: 'maybe_sent', reason: 'timeout', message: 'the gateway did not answer in time' };
   }

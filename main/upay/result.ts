@@ -8,7 +8,7 @@
  */
 
 export type NotSentReason = 'refused' | 'dns' | 'connect_timeout' | 'unreachable';
-export type MaybeSentReason = 'timeout' | 'reset' | 'http_status' | 'malformed' | 'aborted';
+export type MaybeSentReason = 'timeout' | 'reset' | 'http_status' | 'malformed' | 'aborted' | 'too_large';
 
 export const ENVELOPE_CODES = [
   'ILLEGAL_SIGN',

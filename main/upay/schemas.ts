@@ -5,56 +5,66 @@
  */
 import { z } from 'zod';
 
-/** A wire string where `""`/null mean absent. */
-const opt = z
-  .union([z.string(), z.null()])
-  .optional()
-  .transform((v) => (v === '' || v === null || v === undefined ? undefined : v));
+/**
+ * A wire string where `""`/null mean absent, at most `max` characters: a
+ * gateway's strings are believed only within the bounds real answers keep
+ * (an answer outside them is malformed, i.e. "maybe sent", settled by query).
+ */
+const opt = (max: number) =>
+  z
+    .union([z.string().max(max), z.null()])
+    .optional()
+    .transform((v) => (v === '' || v === null || v === undefined ? undefined : v));
 
-// ---------- responses ----------
+/** Bounds of answer strings (characters). */
+const CODE = 64;
+const MESSAGE = 512;
+const ID = 64;
+const AMOUNT = 20;
+const NAME = 128;
 
 export const envelopeSchema = z.object({
-  result_code: z.string().min(1),
-  error_code: opt,
-  error_message: opt,
+  result_code: z.string().min(1).max(CODE),
+  error_code: opt(CODE),
+  error_message: opt(MESSAGE),
   biz_response: z.unknown().optional(),
 });
 
 export const orderSnapshotSchema = z.object({
-  terminal_sn: opt,
-  sn: opt,
-  client_sn: opt,
-  trade_no: opt,
-  status: opt,
-  order_status: opt,
-  payway: opt,
-  payway_name: opt,
-  sub_payway: opt,
-  total_amount: opt,
-  net_amount: opt,
-  subject: opt,
-  finish_time: opt,
-  channel_finish_time: opt,
-  operator: opt,
-  refund_request_no: opt,
+  terminal_sn: opt(ID),
+  sn: opt(ID),
+  client_sn: opt(ID),
+  trade_no: opt(ID),
+  status: opt(CODE),
+  order_status: opt(CODE),
+  payway: opt(16),
+  payway_name: opt(NAME),
+  sub_payway: opt(16),
+  total_amount: opt(AMOUNT),
+  net_amount: opt(AMOUNT),
+  subject: opt(NAME),
+  finish_time: opt(AMOUNT),
+  channel_finish_time: opt(AMOUNT),
+  operator: opt(NAME),
+  refund_request_no: opt(ID),
 });
 export type OrderSnapshotWire = z.output<typeof orderSnapshotSchema>;
 
 /** Order endpoints: fields may sit flat in biz_response or under `data`. */
 export const orderBizSchema = orderSnapshotSchema.extend({
-  result_code: z.string().min(1),
-  error_code: opt,
-  error_message: opt,
+  result_code: z.string().min(1).max(CODE),
+  error_code: opt(CODE),
+  error_message: opt(MESSAGE),
   data: z.union([orderSnapshotSchema, z.null(), z.literal('')]).optional(),
 });
 
 export const terminalBizSchema = z.object({
   terminal_sn: z.string().min(1).max(32),
   terminal_key: z.string().min(1).max(128),
-  merchant_sn: opt,
-  merchant_name: opt,
-  store_sn: opt,
-  store_name: opt,
+  merchant_sn: opt(ID),
+  merchant_name: opt(NAME),
+  store_sn: opt(ID),
+  store_name: opt(NAME),
 });
 
 // ---------- requests ----------

@@ -1,0 +1,38 @@
+/** `upay-pos --help`. */
+export const USAGE = `upay-pos: Upay (Shouqianba) terminal tool for store IT
+
+Usage: upay-pos <command> [options] [global options]
+
+Commands:
+  activate --app-id ID --code CODE --device-id ID --vendor-sn SN [--name NAME] [--force]
+           vendor key, best first: UPAY_VENDOR_KEY=… in the environment, --vendor-key-file FILE
+           (mode 600), --vendor-key-stdin (or --vendor-key -); --vendor-key KEY also works but
+           shows the key to every local user (ps) and keeps it in the shell history
+  checkin                          rotate the terminal key (daily check-in)
+  status                           terminal, key age, last check-in, queue, printer
+  orders list [--day YYYY-MM-DD]   the business day's orders (UTC+8)
+  orders import (--sn SN | --client-sn CSN)
+  revoke (--sn SN | --client-sn CSN) [--operator NAME] [--wait SECONDS]
+  revoke query (--sn SN | --client-sn CSN)    ask the gateway again about an open revoke
+  queue list                       revokes not final yet
+  queue drain [--timeout S]        send queued revokes and resolve pending ones now
+  receipt reprint (--sn SN | --client-sn CSN) print a COPY of a revoke receipt
+  receipt show (--sn SN | --client-sn CSN)    show a revoke receipt as text
+  receipt jobs [--state pending|printed|failed] print jobs, with their errors
+  receipt retry --job N            put a failed print job back in line and print it
+  printer status | printer test
+  settings get | settings set KEY=VALUE ... | settings unset KEY ...
+  sandbox [--port P] [--printer-port P]       run the sandbox gateway and virtual printer
+  demo                             headless walkthrough on the embedded sandbox
+
+Global options (anywhere; flag, then env, then stored setting, then default):
+  --data-dir DIR      UPAY_POS_DATA_DIR  (default: the app's own data directory)
+  --api-domain URL    UPAY_API_DOMAIN    (default: https://vsi-api.shouqianba.com); https only,
+                      plain http only for this machine (127.0.0.1, ::1, localhost)
+  --printer URI       UPAY_POS_PRINTER   tcp://host:port | /dev/usb/lp0 | virtual | none
+  --timeout-ms MS     one timeout for every gateway call
+  --json              exactly one JSON document on stdout
+
+Exit codes: 0 success, 2 invalid input or usage, 3 rejected or expired, 4 not final yet
+(pending, needs_attention or queued), 1 anything else.
+`;
