@@ -191,7 +191,7 @@ function report(err: PosError, json: boolean, io: { stdout: NodeJS.WritableStrea
 }
 
 export function exitCodeFor(err: PosError): number {
-  if (['USAGE', 'INVALID_INPUT', 'INVALID_GATEWAY', 'SETTING_INVALID', 'ALREADY_ACTIVATED'].includes(err.code)) return EXIT.usage;
+  if (['USAGE', 'INVALID_INPUT', 'SETTING_INVALID', 'ALREADY_ACTIVATED'].includes(err.code)) return EXIT.usage;
   return EXIT.failure;
 }
 

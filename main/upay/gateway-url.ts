@@ -14,7 +14,7 @@ export const GATEWAY_URL_MAX = 200;
 
 export class GatewayUrlError extends PosError {
   constructor(readonly reasonEn: string, reasonZh: string, source: string) {
-    super('INVALID_GATEWAY', `网关地址无效（${source}）：${reasonZh}`, `Invalid gateway address (${source}): ${reasonEn}`, { field: source, reason: reasonEn });
+    super('INVALID_INPUT', `网关地址无效（${source}）：${reasonZh}`, `Invalid gateway address (${source}): ${reasonEn}`, { field: source, reason: reasonEn });
     this.name = 'GatewayUrlError';
   }
 }
@@ -29,7 +29,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * Returns the gateway's origin, or throws GatewayUrlError (code INVALID_GATEWAY)
+ * Returns the gateway's origin, or throws GatewayUrlError (code INVALID_INPUT)
  * naming `source` (e.g. `--api-domain`, `UPAY_API_DOMAIN`, `apiDomain`).
  */
 export function checkGatewayUrl(value: string, source = 'apiDomain'): string {

@@ -286,7 +286,7 @@ describe('not sent: the connection never existed', () => {
         },
       },
     });
-    const upay = new UpayClient({ apiDomain: `http://upay.invalid:${gw.port}`, dispatcher: agent });
+    const upay = new UpayClient({ apiDomain: `https://upay.invalid:${gw.port}`, dispatcher: agent });
     try {
       expect(await upay.query({ sn: '10012345678901', key: 'k' }, { client_sn: 'X' })).toEqual({
         ok: false,
@@ -312,7 +312,7 @@ describe('not sent: the connection never existed', () => {
         },
       },
     });
-    const upay = new UpayClient({ apiDomain: 'http://upay.invalid:80', dispatcher: agent });
+    const upay = new UpayClient({ apiDomain: 'https://upay.invalid:443', dispatcher: agent });
     try {
       const started = Date.now();
       expect(await upay.revoke({ sn: '10012345678901', key: 'k' }, { client_sn: 'X' })).toEqual({
