@@ -17,6 +17,8 @@ function show(ctx: CliContext, settings: Settings, problems: ReturnType<typeof r
 }
 
 function withDb<T>(ctx: CliContext, fn: (db: ReturnType<typeof openDb>) => T): T {
+  // Global flags are not used here, but a wrong one is still refused rather than ignored (the gateway: in parseCli).
+  checkPrinter(ctx.global.printer);
   const db = openDb(ctx.global.dataDir);
   try {
     return fn(db);

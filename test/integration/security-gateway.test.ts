@@ -24,6 +24,7 @@ import { createHandlers } from '../../main/ipc/handlers';
 import { createRuntime, silentLogger } from '../../main/runtime';
 import { openDb } from '../../main/store/db';
 import { listAudit } from '../../main/store/audit';
+import { acquireLease, releaseLease } from '../../main/store/locks';
 import { setSettings } from '../../main/store/settings';
 import { MAX_ANSWER_BYTES, UpayClient } from '../../main/upay/client';
 import { checkGatewayUrl } from '../../main/upay/gateway-url';
@@ -375,6 +376,20 @@ describe('the CLI (built bin, net guard preloaded)', () => {
 });
 
 describe('check-in is single-flight', () => {
+  it('the SQLite lease is not re-entrant: the same owner cannot take it twice until it is released or expires', () => {
+    const db = openDb(tempDir());
+    try {
+      expect(acquireLease(db, 'terminal.checkin', 'me', 1_000, 0)).toBe(true);
+      expect(acquireLease(db, 'terminal.checkin', 'me', 1_000, 10)).toBe(false);
+      expect(acquireLease(db, 'terminal.checkin', 'other', 1_000, 10)).toBe(false);
+      releaseLease(db, 'terminal.checkin', 'me');
+      expect(acquireLease(db, 'terminal.checkin', 'other', 1_000, 20)).toBe(true);
+      expect(acquireLease(db, 'terminal.checkin', 'me', 1_000, 1_021)).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
+
   it('50 concurrent order imports right after activation: exactly one check-in at the gateway, zero ILLEGAL_SIGN', async () => {
     const h = await createHarness();
     try {
