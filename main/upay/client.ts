@@ -35,7 +35,7 @@ export interface UpayClientOptions {
   timeouts?: Partial<Record<Endpoint, number>>;
   /** One override for every endpoint (the CLI's --timeout-ms). */
   timeoutMs?: number;
-  /** Connect timeout of the default dispatcher (a failed connect is "not sent"). */
+  /** Connect timeout of the default dispatcher (a failed connect is "not sent"); at most half the shortest call timeout. */
   connectTimeoutMs?: number;
 }
 
@@ -55,10 +55,6 @@ export class UpayClient {
 
   constructor(options: UpayClientOptions) {
     this.apiDomain = checkGatewayUrl(options.apiDomain);
-    this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher =
-      options.dispatcher ??
-      new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 }, keepAliveTimeout: 4_000, connections: 16 });
     this.timeouts = { ...DEFAULT_TIMEOUTS_MS };
     for (const [k, v] of Object.entries(options.timeouts ?? {}) as Array<[Endpoint, number | undefined]>) {
       if (v !== undefined) this.timeouts[k] = checkTimeout(v, `timeouts.${k}`);
@@ -67,6 +63,10 @@ export class UpayClient {
       const all = checkTimeout(options.timeoutMs, 'timeoutMs');
       for (const k of Object.keys(this.timeouts) as Endpoint[]) this.timeouts[k] = all;
     }
+    // A connect that hangs must end by the connect timeout ("not sent") before the call's deadline ("maybe sent").
+    const connectTimeout = Math.min(options.connectTimeoutMs ?? 10_000, Math.max(50, Math.floor(Math.min(...Object.values(this.timeouts)) / 2)));
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher = options.dispatcher ?? new Agent({ connect: { timeout: connectTimeout }, keepAliveTimeout: 4_000, connections: 16 });
   }
 
   activate(vendor: Signer, req: RequestOf<'activate'>): Promise<CallResult<TerminalCredentials>> {
