@@ -15,7 +15,6 @@ import { getSettings, setSettings, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
-import { parsePrinterUri } from './printer';
 import { systemClock, type Clock } from './util/time';
 
 /**
@@ -179,8 +178,8 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     logger,
     settings: () => settings,
     updateSettings(patch, actor) {
-      // A printer that cannot be used is refused before it is stored.
-      if (typeof patch.printer === 'string') parsePrinterUri(patch.printer);
+      // A printer that cannot be used (not on the allow-list, `virtual` without a virtual printer) is refused before it is stored.
+      if (typeof patch.printer === 'string') printing.checkPrinter(patch.printer);
       settings = setSettings(db, patch, actor, clock.now());
       // A deliberate change by store IT applies at once; removing it falls back to what the process started with.
       if (typeof patch.printer === 'string') printing.setPrinter(patch.printer);
