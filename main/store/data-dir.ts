@@ -79,13 +79,15 @@ export function prepareDataDir(dataDir: string): void {
   }
 }
 
-/** Makes an existing file 0600 (owner read/write only); a missing one is skipped. */
+/** Makes an existing file 0600 (owner read/write only); a missing one is skipped, and so is a read-only disk (nobody can change it). */
 export function makePrivate(file: string): void {
   if (!posix) return;
   try {
+    if ((fs.lstatSync(file).mode & 0o777) === 0o600) return;
     fs.chmodSync(file, 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EROFS') throw err;
   }
 }
 
