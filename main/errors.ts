@@ -44,6 +44,15 @@ export const notActivated = () =>
 export function toPosError(err: unknown): PosError {
   if (err instanceof PosError) return err;
   const e = err as { name?: string; code?: string; message?: string };
+  if (e?.name === 'PrinterUriError') {
+    // A refused printer destination is a bad input, named as such (not an internal error).
+    const p = err as { message: string; messageZh: string };
+    return new PosError('INVALID_INPUT', p.messageZh, p.message, { field: 'printer' });
+  }
+  if (e?.name === 'StoreError' && (err as { messageZh?: string }).messageZh) {
+    const s = err as { code: string; message: string; messageZh: string; details?: Record<string, unknown> };
+    return new PosError(s.code, s.messageZh, s.message, s.details);
+  }
   if (e?.name === 'StoreError') {
     return new PosError(
       e.code ?? 'STORE_FAILED',

@@ -15,6 +15,8 @@ import {
   getReceiptForRevoke,
   listJobs,
   parsePrinterUri,
+  PrinterError,
+  PrinterUriError,
   PrintWorker,
   reprintRevokeReceipt,
   resolvePrinterUri,
@@ -55,7 +57,7 @@ export class Printing {
 
   constructor(private readonly deps: PrintingDeps) {
     this.uri = deps.printer;
-    this.transport = this.makeTransport(deps.printer);
+    this.transport = this.startTransport(deps.printer);
     this.worker = new PrintWorker({
       db: deps.db,
       clock: deps.clock,
@@ -71,6 +73,11 @@ export class Printing {
   /** The printer as configured (virtual shown as such). */
   get printerUri(): string {
     return this.uri;
+  }
+
+  /** Throws PrinterUriError when `uri` cannot be this process's printer (checked before a setting is stored). */
+  checkPrinter(uri: string): void {
+    this.makeTransport(uri);
   }
 
   /** Swaps the printer (settings change); validates the URI first. */
@@ -169,6 +176,28 @@ export class Printing {
       const after = getJob(this.deps.db, id);
       if (!after || after.state !== 'pending' || Date.now() >= until) return after;
       if (result.blockedBy || after.attempts > 0) await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, until - Date.now()))));
+    }
+  }
+
+  /**
+   * The printer the process starts with. A stored destination this version
+   * refuses (a file path kept from an older version, `virtual` outside the
+   * sandbox) must not stop the counter: receipts wait, nothing is written,
+   * and the status names the fix.
+   */
+  private startTransport(uri: string): PrinterTransport {
+    try {
+      return this.makeTransport(uri);
+    } catch (err) {
+      if (!(err instanceof PrinterUriError)) throw err;
+      const detail = `${err.message} Fix: upay-pos settings set printer=tcp://HOST:9100 (or printer= to clear it)`;
+      this.deps.log?.('warn', `printer refused: ${detail}`);
+      return {
+        uri,
+        reportsStatus: false,
+        send: () => Promise.reject(new PrinterError('PRINTER_NOT_CONFIGURED', detail)),
+        status: () => Promise.resolve({ state: 'none', detail }),
+      };
     }
   }
 

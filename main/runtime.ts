@@ -16,7 +16,6 @@ import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { checkGatewayUrl } from './upay/gateway-url';
-import { parsePrinterUri } from './printer';
 import { systemClock, type Clock } from './util/time';
 
 /**
@@ -188,8 +187,8 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     logger,
     settings: () => settings,
     updateSettings(patch, actor) {
-      // A printer that cannot be used is refused before it is stored.
-      if (typeof patch.printer === 'string') parsePrinterUri(patch.printer);
+      // A printer that cannot be used (not on the allow-list, `virtual` without a virtual printer) is refused before it is stored.
+      if (typeof patch.printer === 'string') printing.checkPrinter(patch.printer);
       settings = setSettings(db, patch, actor, clock.now());
       // A deliberate change by store IT applies at once; removing it falls back to what the process started with.
       if (typeof patch.printer === 'string') printing.setPrinter(patch.printer);

@@ -8,13 +8,20 @@ import path from 'node:path';
 import type { Logger } from '../runtime';
 
 const REDACTED = '[REDACTED]';
-const SECRET_NAME = String.raw`(?:terminal_key|terminalKey|vendor_key|vendorKey|sealed_key|sealedKey|secret|password|passwd|token|api_key|apiKey|private_key|key|sign)`;
+/**
+ * A field name that holds a secret: `key` itself and any name ending in key,
+ * secret, token, password or sign (terminal_key, vendorKey, api-key,
+ * sealed_key, x_sign), starting at a word boundary.
+ */
+const SECRET_NAME = String.raw`(?<![A-Za-z0-9])[A-Za-z0-9_-]*?(?:key|secret|token|password|passwd|sign)`;
+/** A value, whatever its alphabet: quoted (with escapes) or up to the next separator. */
+const QUOTED = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`;
 
 const PATTERNS: Array<[RegExp, string]> = [
-  // "terminal_key":"..." / 'vendorKey': '...'
-  [new RegExp(String.raw`(["']?${SECRET_NAME}["']?\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')`, 'gi'), `$1"${REDACTED}"`],
-  // terminal_key=... / --vendor-key ... / vendor-key: ...
-  [new RegExp(String.raw`((?:--)?(?:terminal[-_]?key|vendor[-_]?key|sealed[-_]?key|secret|password|token|sign)\s*[=: ]\s*)([^\s&,;"']+)`, 'gi'), `$1${REDACTED}`],
+  // "terminal_key":"..." / 'vendorKey': '...' / "key": 123
+  [new RegExp(String.raw`(["']?${SECRET_NAME}["']?\s*:\s*)(${QUOTED}|[^\s,}\]]+)`, 'gi'), `$1"${REDACTED}"`],
+  // key=... / terminal_key=... / vendor-key: ... / --vendor-key ... / --key=...
+  [new RegExp(String.raw`((?:--${SECRET_NAME}\s*[=: ]|${SECRET_NAME}\s*[=:])\s*)(${QUOTED}|[^\s&,;"']+)`, 'gi'), `$1${REDACTED}`],
   // Authorization: <sn> <sign>
   [/(authorization["']?\s*[:=]\s*["']?)([^\r\n"']+)/gi, `$1${REDACTED}`],
   // Long hex (keys, signatures) and long base64 (sealed blobs)

@@ -12,10 +12,11 @@ import type { z } from 'zod';
 import type { Order, PrintJob, Revoke, RevokeState, TerminalInfo } from '../domain';
 import { PosError, toPosError } from '../errors';
 import type { QueueStatus, RuntimeEventMap, RuntimeEvents } from '../events';
-import type { ReceiptItem } from '../printer';
+import { parsePrinterUri, rendererPrinterPolicy, type ReceiptItem } from '../printer';
 import type { Runtime } from '../runtime';
 import type { Settings } from '../store/settings';
 import { DayOrders } from './day-orders';
+import { safeStrings } from '../util/text';
 import { businessDay, businessDayEnd } from '../util/time';
 import {
   CHANNELS,
@@ -72,7 +73,7 @@ export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export function errorEnvelope(err: unknown): { ok: false; error: ErrorView } {
   const e = toPosError(err);
   const details = safeDetails(e.details);
-  return { ok: false, error: { code: e.code, message: e.messageEn, messageZh: e.messageZh, ...(details ? { details } : {}) } };
+  return { ok: false, error: safeStrings({ code: e.code, message: e.messageEn, messageZh: e.messageZh, ...(details ? { details } : {}) }) };
 }
 
 const SECRET_KEY = /key|secret|sign|token|passw|sealed|credential/i;
@@ -182,8 +183,9 @@ export function toRevokeView(r: Revoke): RevokeView {
   };
 }
 
+/** Cleaned of control and format characters here too: the day's list (DayOrders) is built from this, not through `wrap`. */
 export function toOrderView(o: Order, revoke: Revoke | null | undefined): OrderView {
-  return {
+  return safeStrings({
     sn: o.sn,
     clientSn: o.clientSn,
     tradeNo: o.tradeNo,
@@ -197,7 +199,7 @@ export function toOrderView(o: Order, revoke: Revoke | null | undefined): OrderV
     status: o.status,
     businessDay: o.businessDay,
     revoke: revoke ? toRevokeView(revoke) : null,
-  };
+  });
 }
 
 export function toTerminalStatus(info: TerminalInfo | null, vaultKind: string, now: number): TerminalStatus {
@@ -361,6 +363,8 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
     'settings.get': () => toSettingsView(runtime.settings()),
     'settings.set': (input) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+      // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.
+      if (typeof patch.printer === 'string') parsePrinterUri(patch.printer, rendererPrinterPolicy(options.mode));
       return toSettingsView(Object.keys(patch).length === 0 ? runtime.settings() : runtime.updateSettings(patch, actor));
     },
   };
@@ -373,10 +377,12 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
       try {
         const parsed = contract.input.safeParse(input === undefined ? {} : input);
         if (!parsed.success) return errorEnvelope(inputError(channel, parsed.error));
-        const value = await run(parsed.data);
+        const raw = await run(parsed.data);
         // The day's list was checked view by view as it was built (DayOrders).
-        const known = typeof value === 'object' && value !== null ? checkedOutputs.get(value) : undefined;
+        const known = typeof raw === 'object' && raw !== null ? checkedOutputs.get(raw) : undefined;
         if (known !== undefined) return ok(known as OutputOf<C>);
+        // Whatever came from outside (gateway strings, operator names, settings) is shown without control or bidi characters.
+        const value = safeStrings(raw);
         const checked = contract.output.safeParse(value);
         if (!checked.success) {
           const err = invalidOutput(channel);
@@ -420,7 +426,7 @@ export function forwardEvents(events: RuntimeEvents, send: <E extends EventName>
     const map = EVENT_VIEWS[name] as (...args: unknown[]) => unknown;
     const listener = (...args: unknown[]) => {
       try {
-        const parsed = EVENTS[name].safeParse(map(...args));
+        const parsed = EVENTS[name].safeParse(safeStrings(map(...args)));
         if (parsed.success) send(name, parsed.data as EventPayload<typeof name>);
       } catch {
         // A window that went away must not break the runtime's emitter.

@@ -7,6 +7,7 @@
  *   .rl--qr[data-qr] — the renderer draws the QR from data-qr.
  * Lines need `white-space: pre` and a monospace CJK font (2:1) in the CSS.
  */
+import { safeText } from '../util/text';
 import type { ReceiptModel } from './receipt';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -20,12 +21,13 @@ export function renderHtml(model: ReceiptModel): string {
   if (model.copy) rootClasses.push('receipt--copy');
   const lines = model.items.map((item) => {
     if (item.type === 'qr') {
-      return `<div class="rl rl--qr rl--center" data-qr="${escapeHtml(item.data)}"></div>`;
+      return `<div class="rl rl--qr rl--center" data-qr="${escapeHtml(safeText(item.data))}"></div>`;
     }
     const classes = ['rl', `rl--${item.role}`, `rl--${item.align}`];
     if (item.bold) classes.push('rl--bold');
     if (item.size === 2) classes.push('rl--x2');
-    return `<div class="${classes.join(' ')}">${escapeHtml(item.text)}</div>`;
+    // Stored models are rendered again for the preview: clean them here too, whatever version built them.
+    return `<div class="${classes.join(' ')}">${escapeHtml(safeText(item.text))}</div>`;
   });
   return `<div class="${rootClasses.join(' ')}" lang="${model.chinese ? 'zh-CN' : 'en'}">${lines.join('')}</div>`;
 }

@@ -8,6 +8,7 @@
  */
 import type { Order, Revoke, RevokeError, RevokeState, TerminalInfo } from '../domain';
 import { formatCny, formatYuan, type Cents } from '../util/money';
+import { safeText } from '../util/text';
 import { formatCst } from '../util/time';
 import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
 
@@ -172,8 +173,8 @@ class Layout {
   ) {}
 
   private clean(s: string): string {
-    // Control characters would be read by the printer as commands.
-    return this.lang === 'en' ? asciiOnly(s) : s.replace(/\p{Cc}/gu, ' ');
+    const text = safeText(s);
+    return this.lang === 'en' ? asciiOnly(text) : text;
   }
 
   label(key: keyof typeof LABELS): string {

@@ -232,55 +232,93 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Printe
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The OS path of an allow-listed device: Windows ports live in the device namespace (`\\.\COM3`), never among files. */
+function osDevicePath(device: string): string {
+  return /^(COM|LPT)\d+$/i.test(device) ? `\\\\.\\${device}` : device;
+}
+
 /**
- * A device file (/dev/usb/lp0) or any absolute path. Opened write-only,
- * append, never created (a missing device is "offline", not a new file). A
- * write the kernel never completes cannot be cancelled: we time out and
- * leave the handle to be closed when it does.
+ * Opens a printer device for writing without ever creating, truncating or
+ * following a symlink (no O_CREAT, no O_TRUNC, O_NOFOLLOW where the OS has
+ * it), then checks what was opened before a byte is written: a character
+ * device on POSIX; on Windows (no O_NOFOLLOW, and fstat of a port varies)
+ * anything but a file or a directory. The check is on the open handle, so a
+ * file swapped in after a path check is still refused.
+ */
+export async function openPrinterDevice(device: string, timeoutMs: number): Promise<fs.promises.FileHandle> {
+  const file = osDevicePath(device);
+  const posix = process.platform !== 'win32';
+  if (posix && !file.startsWith('/')) throw new PrinterError('PRINTER_NOT_CONFIGURED', `printer device ${device} is not an absolute device path`);
+  const flags = fs.constants.O_WRONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NOCTTY ?? 0);
+  const opening = fs.promises.open(file, flags);
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await withTimeout(opening, timeoutMs, () => new PrinterError('PRINTER_OFFLINE', `printer device ${device} did not open within ${timeoutMs} ms`));
+  } catch (err) {
+    // An open that completes after the timeout must still be closed.
+    opening.then((h) => h.close()).catch(() => undefined);
+    if (err instanceof PrinterError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ELOOP') throw new PrinterError('PRINTER_NOT_CONFIGURED', `printer device ${device} is a symbolic link: refused`, { cause: err });
+    throw new PrinterError('PRINTER_OFFLINE', `cannot open printer device ${device}: ${e.code ?? e.message}`, { cause: err });
+  }
+  let st: fs.Stats;
+  try {
+    st = await handle.stat();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw new PrinterError('PRINTER_OFFLINE', `cannot check printer device ${device}: ${(err as Error).message}`, { cause: err });
+  }
+  const isDevice = posix ? st.isCharacterDevice() : !st.isFile() && !st.isDirectory();
+  if (!isDevice) {
+    await handle.close().catch(() => undefined);
+    throw new PrinterError('PRINTER_NOT_CONFIGURED', `${device} is not a printer device (${st.isFile() ? 'a regular file' : 'not a character device'}): refused, nothing written`);
+  }
+  return handle;
+}
+
+/**
+ * An allow-listed printer device (/dev/usb/lp0, COM3). Opened and checked by
+ * `openPrinterDevice` for every job and status check (a missing device is
+ * "offline", never a new file). A write the kernel never completes cannot
+ * be cancelled: we time out and leave the handle to be closed when it does.
  */
 class DeviceTransport implements PrinterTransport {
   readonly reportsStatus = false;
   readonly uri: string;
   constructor(
-    private readonly path: string,
+    private readonly device: string,
     private readonly opts: Required<TransportOptions>,
   ) {
-    this.uri = path;
+    this.uri = device;
   }
 
   async send(bytes: Buffer): Promise<void> {
-    const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND;
-    let handle: fs.promises.FileHandle;
-    try {
-      handle = await withTimeout(
-        fs.promises.open(this.path, flags),
-        this.opts.connectTimeoutMs,
-        () => new PrinterError('PRINTER_OFFLINE', `printer device ${this.path} did not open within ${this.opts.connectTimeoutMs} ms`),
-      );
-    } catch (err) {
-      if (err instanceof PrinterError) throw err;
-      throw new PrinterError('PRINTER_OFFLINE', `cannot open printer device ${this.path}: ${(err as Error).message}`, { cause: err });
-    }
-    const opened = handle;
+    const opened = await openPrinterDevice(this.device, this.opts.connectTimeoutMs);
     const write = (async () => {
-      await opened.writeFile(bytes);
-      await opened.close();
+      try {
+        await opened.writeFile(bytes);
+      } finally {
+        await opened.close();
+      }
     })();
     try {
-      await withTimeout(write, this.opts.writeTimeoutMs, () => new PrinterError('PRINTER_TIMEOUT', `printer device ${this.path} did not take the receipt within ${this.opts.writeTimeoutMs} ms`));
+      await withTimeout(write, this.opts.writeTimeoutMs, () => new PrinterError('PRINTER_TIMEOUT', `printer device ${this.device} did not take the receipt within ${this.opts.writeTimeoutMs} ms`));
     } catch (err) {
       write.catch(() => undefined);
       if (err instanceof PrinterError) throw err;
-      throw new PrinterError('PRINTER_WRITE_FAILED', `writing to printer device ${this.path} failed: ${(err as Error).message}`, { cause: err });
+      throw new PrinterError('PRINTER_WRITE_FAILED', `writing to printer device ${this.device} failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
   async status(): Promise<PrinterStatus> {
     try {
-      await fs.promises.access(this.path, fs.constants.W_OK);
-      return { state: 'ok', detail: `${this.path} is writable` };
+      const handle = await openPrinterDevice(this.device, this.opts.statusTimeoutMs);
+      await handle.close();
+      return { state: 'ok', detail: `${this.device} is ready to write` };
     } catch (err) {
-      return { state: 'offline', detail: `${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      const refused = err instanceof PrinterError && err.code === 'PRINTER_NOT_CONFIGURED';
+      return { state: refused ? 'none' : 'offline', detail: (err as Error).message };
     }
   }
 }

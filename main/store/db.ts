@@ -3,10 +3,11 @@
  * settings the product relies on: WAL (the CLI and the app share the file),
  * synchronous=FULL (a committed revoke survives power loss), foreign keys, a
  * busy timeout (a second process waits instead of failing), and migrates it.
+ * The data dir is checked first (ours alone, 0700) and the files are 0600.
  */
 import Database from 'better-sqlite3';
-import fs from 'node:fs';
 import path from 'node:path';
+import { createPrivateFile, makePrivate, prepareDataDir, sqliteFiles } from './data-dir';
 import { StoreError } from './errors';
 import { migrate } from './migrate';
 
@@ -29,7 +30,13 @@ export function openDb(dataDir: string, options: OpenOptions = {}): Db {
   const file = path.join(dataDir, DB_FILE);
   let db: Db;
   try {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    prepareDataDir(dataDir);
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError('STORE_UNWRITABLE', `cannot prepare the data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    if (!options.readonly) createPrivateFile(file);
     db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 });
   } catch (err) {
     throw new StoreError('STORE_UNWRITABLE', `cannot open the database ${file}: ${(err as Error).message}`, { cause: err });
@@ -42,6 +49,8 @@ export function openDb(dataDir: string, options: OpenOptions = {}): Db {
     // open revokes, their indexes) is a few MiB even on a busy day, and a counter PC's memory is not free.
     db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     if (!options.readonly) migrate(db);
+    // Files of an older install (created 0644), and the WAL and SHM SQLite just made.
+    if (!options.readonly) for (const f of sqliteFiles(file)) makePrivate(f);
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;

@@ -8,6 +8,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { makePrivate, prepareDataDir } from '../store/data-dir';
 
 export interface KeyVault {
   /** Short name shown in diagnostics (never the key). */
@@ -63,7 +64,7 @@ export class FileKeyVault implements KeyVault {
 }
 
 function loadOrCreateKey(file: string): Buffer {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  prepareDataDir(path.dirname(file));
   if (!fs.existsSync(file)) {
     // Written whole to a private temp file, then linked into place: a second
     // process starting at the same moment sees either no key or the whole key,
@@ -72,6 +73,7 @@ function loadOrCreateKey(file: string): Buffer {
     try {
       const fd = fs.openSync(tmp, 'wx', 0o600);
       try {
+        fs.fchmodSync(fd, 0o600);
         fs.writeSync(fd, randomBytes(32));
         fs.fsyncSync(fd);
       } finally {
@@ -88,7 +90,7 @@ function loadOrCreateKey(file: string): Buffer {
   }
   let key: Buffer;
   try {
-    if (process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+    makePrivate(file);
     key = fs.readFileSync(file);
   } catch (err) {
     throw new VaultError('VAULT_UNAVAILABLE', `cannot read the vault key file ${file}: ${(err as Error).message}`);

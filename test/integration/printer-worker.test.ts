@@ -426,16 +426,23 @@ describe('virtual printer', () => {
 });
 
 describe('device file printer', () => {
-  it('appends the bytes to an existing device file; missing file is offline', async () => {
-    const device = path.join(dir, 'lp0');
-    fs.writeFileSync(device, '');
+  it('writes to a character device; a regular file in its place is refused with nothing written; a missing device is offline, never created', async () => {
     const { jobId } = queueReceipt();
-    const w = worker({ transport: createPrinterTransport(device, FAST) });
+    // /dev/null stands in for /dev/usb/lp0: the transport takes an already-parsed destination.
+    const w = worker({ transport: createPrinterTransport({ kind: 'device', path: '/dev/null' }, FAST) });
     expect(await w.drainOnce()).toMatchObject({ printed: 1 });
-    const row = db.prepare('SELECT bytes FROM print_jobs WHERE id = ?').get(jobId) as { bytes: Buffer };
-    expect(Buffer.compare(fs.readFileSync(device), row.bytes)).toBe(0);
+    expect(job(jobId).state).toBe('printed');
 
-    const missing = createPrinterTransport(path.join(dir, 'nope'), FAST);
+    const planted = path.join(dir, 'lp0');
+    fs.writeFileSync(planted, '');
+    const second = queueReceipt();
+    const refused = worker({ transport: createPrinterTransport({ kind: 'device', path: planted }, FAST) });
+    expect((await refused.drainOnce()).blockedBy).toMatchObject({ state: 'none', detail: expect.stringMatching(/not a printer device \(a regular file\)/) });
+    await expect(createPrinterTransport({ kind: 'device', path: planted }, FAST).send(Buffer.from('x'))).rejects.toMatchObject({ code: 'PRINTER_NOT_CONFIGURED' });
+    expect(fs.statSync(planted).size).toBe(0);
+    expect(job(second.jobId)).toMatchObject({ state: 'pending', attempts: 0 });
+
+    const missing = createPrinterTransport({ kind: 'device', path: path.join(dir, 'nope') }, FAST);
     expect((await missing.status()).state).toBe('offline');
     await expect(missing.send(Buffer.from('x'))).rejects.toMatchObject({ code: 'PRINTER_OFFLINE' });
     expect(fs.existsSync(path.join(dir, 'nope'))).toBe(false);
