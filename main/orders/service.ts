@@ -10,7 +10,7 @@ import { tx, type Db } from '../store/db';
 import { OrderConflictError, OrdersRepo } from '../store/orders';
 import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
-import { failureToError } from '../upay/explain';
+import { explainBusiness, failureToError } from '../upay/explain';
 import { parseGatewayTime, paymentOperator, paymentTime } from '../upay/payment-time';
 import type { OrderSnapshot } from '../upay/result';
 import { parseCents } from '../util/money';
@@ -124,7 +124,9 @@ export class OrderService {
     const v = res.value;
     if (v.resultCode !== 'SUCCESS' || !v.order) {
       if (v.errorCode === 'UPAY_ORDER_NOT_EXISTS' || v.errorCode === 'UPAY_ORDER_NOT_EXIST') throw orderNotFound(ref);
-      throw new PosError('GATEWAY_REFUSED', `收钱吧查询失败：${v.errorMessage ?? v.errorCode ?? v.resultCode}`, `Upay query failed: ${v.errorCode ?? v.resultCode}`, {
+      const ours = explainBusiness(v.resultCode, v.errorCode);
+      const code = v.errorCode ?? v.resultCode;
+      throw new PosError('GATEWAY_REFUSED', `收钱吧查询失败：${ours?.zh ?? code}（${v.errorMessage ?? code}）`, `Upay query failed: ${ours?.en ?? code} (${code})`, {
         gatewayCode: v.errorCode,
         gatewayMessage: v.errorMessage,
         resultCode: v.resultCode,
