@@ -19,7 +19,6 @@ import {
   requireOrderRef,
   type Biz,
   type Fields,
-  type JsonExtras,
   type Outcome,
 } from './wire';
 
@@ -88,7 +87,7 @@ export interface PayLimits {
 
 const int = (n: number): number => Math.max(0, Math.floor(n));
 
-export function pay(book: OrderBook, terminalSn: string, f: Fields, extras: JsonExtras, fault: BusinessFault | undefined, limits: PayLimits): Outcome {
+export function pay(book: OrderBook, terminalSn: string, f: Fields, fault: BusinessFault | undefined, limits: PayLimits): Outcome {
   const missing = requireFields(f, ['terminal_sn', 'client_sn', 'total_amount', 'dynamic_id', 'subject', 'operator']);
   if (missing) return missing;
   const clientSn = f.client_sn ?? '';
@@ -107,7 +106,6 @@ export function pay(book: OrderBook, terminalSn: string, f: Fields, extras: Json
   if (tooLong) return tooLong;
   if (f.payway !== undefined && !/^\d{1,3}$/.test(f.payway)) return invalidParams('payway 必须是数字');
   if ((f.longitude === undefined) !== (f.latitude === undefined)) return invalidParams('经纬度必须同时出现');
-  void extras; // accepted as the documents allow; the sandbox has no third party to pass them to
   if (book.hasClientSn(clientSn)) {
     return { envelope: bizFail(book.shape, 'FAIL', 'CLIENT_SN_CONFLICT', `client_sn在系统中已存在`), effect: false, clientSn };
   }
@@ -115,11 +113,11 @@ export function pay(book: OrderBook, terminalSn: string, f: Fields, extras: Json
   const cents = Number(total);
   // The documents: a payway in the request overrides barcode detection.
   const payway = f.payway ?? paywayForBarcode(dynamicId);
-  let failCode: PayFailCode | undefined = fault?.kind === 'pay_fail' ? fault.errorCode : undefined;
-  if (!/^\d{10,32}$/.test(dynamicId)) failCode = undefined;
-  else if (limits.transactionCents !== undefined && cents > limits.transactionCents) failCode = 'BUYER_OVER_TRANSACTION_LIMIT';
-  else if (limits.storeDailyCents !== undefined && book.paidToday(now) + cents > limits.storeDailyCents) failCode = 'UPAY_STORE_OVER_DAILY_LIMIT';
   const barcodeOk = /^\d{10,32}$/.test(dynamicId);
+  let failCode: PayFailCode | undefined;
+  if (limits.transactionCents !== undefined && cents > limits.transactionCents) failCode = 'BUYER_OVER_TRANSACTION_LIMIT';
+  else if (limits.storeDailyCents !== undefined && book.paidToday(now) + cents > limits.storeDailyCents) failCode = 'UPAY_STORE_OVER_DAILY_LIMIT';
+  else if (fault?.kind === 'pay_fail') failCode = fault.errorCode;
   const o: SandboxOrder = {
     sn: book.newOrderSn(),
     clientSn,

@@ -12,7 +12,7 @@ import type { Clock } from '../util/time';
 import { pay, refund, voidOrder, type BusinessFault, type PayLimits } from './actions';
 import { OrderBook, type SandboxOrder, type SeedOrderInput } from './orders';
 import { TerminalRegistry, type SandboxTerminal, type TerminalStatus } from './terminals';
-import { bizFail, invalidParams, readBody, topError, type AnswerShape, type Outcome } from './wire';
+import { bizFail, invalidParams, readFields, topError, type AnswerShape, type Outcome } from './wire';
 
 export type { SandboxOrder, SandboxRefund, SeedOrderInput } from './orders';
 export type { SandboxTerminal, TerminalStatus } from './terminals';
@@ -97,9 +97,10 @@ export class SandboxState {
       signedWith = a.signedWith;
     }
 
-    const body = readBody(parsed, endpoint === 'pay' || endpoint === 'refund');
+    // extended/goods_details are checked here and then not used: there is no payment provider to pass them to.
+    const body = readFields(parsed, endpoint === 'pay' || endpoint === 'refund');
     if (typeof body === 'string') return invalidParams(body);
-    const { fields, extras } = body;
+    const { fields } = body;
     if (terminal && fields.terminal_sn && fields.terminal_sn !== terminal.terminalSn) {
       return invalidParams('terminal_sn 与 Authorization 中的终端号不一致');
     }
@@ -116,7 +117,7 @@ export class SandboxState {
     }
     switch (endpoint) {
       case 'pay':
-        return about(pay(this.book, terminalSn, fields, extras, fault, this.opts.limits));
+        return about(pay(this.book, terminalSn, fields, fault, this.opts.limits));
       case 'query':
         return about(this.book.query(fields));
       case 'revoke':

@@ -106,7 +106,7 @@ export function checkLengths(f: Fields, max: Record<string, number>): Outcome | 
  * (a JSON object) and `goods_details` (an array of goods with numbers) where
  * the endpoint allows them. Returns a message for INVALID_PARAMS otherwise.
  */
-export function readBody(parsed: unknown, allowJson: boolean): { fields: Fields; extras: JsonExtras } | string {
+export function readFields(parsed: unknown, allowJson: boolean): { fields: Fields; extras: JsonExtras } | string {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return '请求体必须是 JSON 对象';
   const fields: Fields = {};
   const extras: JsonExtras = {};
