@@ -10,14 +10,20 @@ import { tx, type Db } from '../store/db';
 import { OrderConflictError, OrdersRepo } from '../store/orders';
 import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
-import { failureToError } from '../upay/explain';
+import { explainBusiness, failureToError } from '../upay/explain';
+import { parseGatewayTime, paymentOperator, paymentTime } from '../upay/payment-time';
 import type { OrderSnapshot } from '../upay/result';
 import { parseCents } from '../util/money';
 import { businessDay, type Clock } from '../util/time';
 
+/** The documents: a client_sn is at most 32 bytes (a Chinese character takes 3). */
+function fitsClientSn(s: string): boolean {
+  return Buffer.byteLength(s, 'utf8') <= 32;
+}
+
 export const orderRefSchema = z.union([
   z.object({ sn: z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits'), clientSn: z.undefined().optional() }).strict(),
-  z.object({ clientSn: z.string().min(1).max(32, 'client_sn must be at most 32 characters'), sn: z.undefined().optional() }).strict(),
+  z.object({ clientSn: z.string().min(1).refine(fitsClientSn, 'client_sn must be at most 32 bytes (UTF-8)'), sn: z.undefined().optional() }).strict(),
 ]);
 export type OrderRef = { sn: string; clientSn?: undefined } | { clientSn: string; sn?: undefined };
 
@@ -25,10 +31,11 @@ export type OrderRef = { sn: string; clientSn?: undefined } | { clientSn: string
 export const orderInputSchema = z
   .object({
     sn: z.string().regex(/^\d{1,16}$/),
-    clientSn: z.string().min(1).max(32),
+    clientSn: z.string().min(1).refine(fitsClientSn, 'client_sn must be at most 32 bytes (UTF-8)'),
     tradeNo: z.string().max(64).nullable().default(null),
-    totalCents: z.number().int().positive().max(1e12),
-    netCents: z.number().int().min(0).max(1e12).optional(),
+    // total_amount is String(10) on the wire.
+    totalCents: z.number().int().positive().max(9_999_999_999),
+    netCents: z.number().int().min(0).max(9_999_999_999).optional(),
     payway: z.string().max(8).nullable().default(null),
     paywayName: z.string().max(32).nullable().default(null),
     subject: z.string().max(64).nullable().default(null),
@@ -42,15 +49,23 @@ export function checkOrderRef(ref: unknown): OrderRef {
   const r = orderRefSchema.safeParse(ref);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw invalidInput(String(issue?.path[0] ?? 'sn'), 'give exactly one of sn (1-16 digits) or client_sn (1-32 characters)', '请提供订单号 sn（1-16 位数字）或商户订单号 client_sn（1-32 个字符）之一');
+    throw invalidInput(String(issue?.path[0] ?? 'sn'), 'give exactly one of sn (1-16 digits) or client_sn (at most 32 bytes)', '请提供订单号 sn（1-16 位数字）或商户订单号 client_sn（不超过 32 字节，一个汉字占 3 字节）之一');
   }
   return r.data as OrderRef;
 }
 
-export function orderFromSnapshot(s: OrderSnapshot, now: number): OrderInput | undefined {
+/**
+ * The order a gateway snapshot describes. Its payment time (and so its
+ * business day) and its cashier come from the payment, not from
+ * `finish_time`/`operator`, which describe the last action (see
+ * ../upay/payment-time.ts); what this counter recorded at payment, when
+ * given as `known`, wins over both.
+ */
+export function orderFromSnapshot(s: OrderSnapshot, now: number, known?: Order): OrderInput | undefined {
   const total = parseCents(s.totalAmount);
   if (!s.sn || !s.clientSn || total === undefined || !s.orderStatus) return undefined;
-  const finished = Number(s.finishTime ?? s.channelFinishTime ?? '');
+  // Last resort without a payment time: the last action's time (never earlier than the payment), then now.
+  const finished = known?.finishedAt ?? paymentTime(s) ?? parseGatewayTime(s.finishTime) ?? now;
   return {
     sn: s.sn,
     clientSn: s.clientSn,
@@ -60,7 +75,7 @@ export function orderFromSnapshot(s: OrderSnapshot, now: number): OrderInput | u
     payway: s.payway,
     paywayName: s.paywayName,
     subject: s.subject,
-    operator: s.operator,
+    operator: known?.operator ?? paymentOperator(s),
     finishedAt: Number.isSafeInteger(finished) && finished > 0 ? finished : now,
     status: s.orderStatus,
   };
@@ -109,14 +124,16 @@ export class OrderService {
     const v = res.value;
     if (v.resultCode !== 'SUCCESS' || !v.order) {
       if (v.errorCode === 'UPAY_ORDER_NOT_EXISTS' || v.errorCode === 'UPAY_ORDER_NOT_EXIST') throw orderNotFound(ref);
-      throw new PosError('GATEWAY_REFUSED', `收钱吧查询失败：${v.errorMessage ?? v.errorCode ?? v.resultCode}`, `Upay query failed: ${v.errorCode ?? v.resultCode}`, {
+      const ours = explainBusiness(v.resultCode, v.errorCode);
+      const code = v.errorCode ?? v.resultCode;
+      throw new PosError('GATEWAY_REFUSED', `收钱吧查询失败：${ours?.zh ?? code}（${v.errorMessage ?? code}）`, `Upay query failed: ${ours?.en ?? code} (${code})`, {
         gatewayCode: v.errorCode,
         gatewayMessage: v.errorMessage,
         resultCode: v.resultCode,
       });
     }
     const now = this.deps.clock.now();
-    const snapshot = orderFromSnapshot(v.order, now);
+    const snapshot = orderFromSnapshot(v.order, now, v.order.sn ? this.repo.get(v.order.sn) : undefined);
     if (!snapshot) {
       throw new PosError('GATEWAY_UNCERTAIN', '收钱吧返回的订单信息不完整。', 'The order Upay returned is incomplete.', { resultCode: v.resultCode });
     }

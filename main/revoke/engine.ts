@@ -19,7 +19,7 @@ import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
 import type { OrderSnapshot } from '../upay/result';
 import { businessDay, businessDayEnd, type Clock } from '../util/time';
-import { interpretQuery, interpretRevoke, type Gateway, type RevokeVerdict } from './interpret';
+import { ineligibility, interpretQuery, interpretRevoke, type Gateway, type RevokeVerdict } from './interpret';
 import { REVOKE_MESSAGES, revokeError, type RevokeMessageCode } from './messages';
 
 export interface RevokeTiming {
@@ -843,17 +843,6 @@ function pickPerOrder(rows: RevokeRow[]): Map<string, Revoke> {
   const out = new Map<string, Revoke>();
   for (const [sn, row] of latest) out.set(sn, toRevoke(live.get(sn) ?? row));
   return out;
-}
-
-/** Why an order cannot be revoked, checked before any gateway call; undefined when it can. */
-export function ineligibility(order: Order, now: number): RevokeMessageCode | undefined {
-  if (order.status === 'CANCELED' || order.status === 'PAY_CANCELED') return 'ALREADY_VOIDED';
-  if (order.status === 'REFUNDED' || order.status === 'PARTIAL_REFUNDED' || order.status === 'REFUND_INPROGRESS') return 'REFUNDED';
-  if (order.status !== 'PAID') return 'NOT_PAID';
-  if (order.netCents < order.totalCents) return 'REFUNDED';
-  if (order.totalCents <= 0) return 'ZERO_AMOUNT';
-  if (order.businessDay !== businessDay(now)) return 'NOT_TODAY';
-  return undefined;
 }
 
 /** True when a lease owner id names a process on this machine that no longer runs. */

@@ -23,6 +23,10 @@ export const REVOKE_MESSAGES = {
     zh: '订单已有退款，无法撤销：请继续使用退款。',
     en: 'The order has a refund, so it cannot be revoked: continue with a refund.',
   },
+  UNRESOLVED: {
+    zh: '订单的付款、撤销或退款结果尚未确定，钱款可能已变动：请先查询订单状态；如仍不确定，请联系收钱吧客服。',
+    en: "The order's payment, void or refund has no final outcome yet and money may have moved: query the order first; if it stays unclear, contact Upay support.",
+  },
   ZERO_AMOUNT: {
     zh: '订单金额为零，无需撤销。',
     en: 'The order amount is zero; there is nothing to revoke.',

@@ -11,24 +11,23 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
-import { verify } from '../upay/sign';
 import { systemClock, type Clock } from '../util/time';
+import type { PayLimits } from './actions';
+import { defaultMessage, FaultQueue, HTML_500, isBusinessFault, type Fault, type LogEntry, type QueuedFault } from './faults';
 import {
   SandboxState,
-  invalidParams,
-  topError,
-  type Envelope,
-  type Fields,
-  type Outcome,
+  type SandboxEndpoint,
   type SandboxOrder,
   type SandboxTerminal,
   type SeedOrderInput,
-  type VoidFault,
+  type TerminalStatus,
 } from './gateway-state';
+import { describe, JSON_TYPE, NOT_JSON, parseAuth, readBody, tryParse, writeBody, writeJson } from './http';
+import { invalidParams, topError, type AnswerShape, type Outcome } from './wire';
 
-export type { SandboxOrder, SandboxRefund, SandboxTerminal, SeedOrderInput } from './gateway-state';
-
-export type SandboxEndpoint = 'activate' | 'checkin' | 'pay' | 'query' | 'revoke' | 'cancel' | 'refund';
+export type { SandboxEndpoint, SandboxOrder, SandboxRefund, SandboxTerminal, SeedOrderInput, TerminalStatus } from './gateway-state';
+export type { Fault, FaultKind, LogEntry, QueuedFault } from './faults';
+export type { BusinessFault, PayFailCode, PayLimits } from './actions';
 
 export const SANDBOX_ENDPOINTS: Readonly<Record<string, SandboxEndpoint>> = {
   '/terminal/activate': 'activate',
@@ -52,52 +51,6 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Beyond this we stop draining an oversized body and drop the connection. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
 
-export type Fault =
-  /** Apply the effect at once, answer normally after `ms`. */
-  | { kind: 'delay'; ms: number }
-  /** Destroy the socket without applying the effect. */
-  | { kind: 'drop_before' }
-  /** Apply the effect, then destroy the socket without answering. */
-  | { kind: 'drop_after' }
-  /** Never answer, keep the socket open; no effect. Released by close(). */
-  | { kind: 'hang' }
-  /** Apply the effect, send headers and half the body, then destroy the socket. */
-  | { kind: 'reset_mid_body' }
-  /** HTTP 500 with an HTML page (a proxy in the way); no effect. */
-  | { kind: 'http500_html' }
-  /** Apply the effect, answer HTTP 200 with a truncated JSON body. */
-  | { kind: 'malformed_json' }
-  /** Top-level error envelope (e.g. 500 MAINTENANCE_INPROGRESS); no effect. */
-  | { kind: 'envelope'; resultCode: '400' | '500'; errorCode: string; errorMessage?: string }
-  /** revoke/cancel only: see VoidFault. */
-  | VoidFault;
-
-export type FaultKind = Fault['kind'];
-
-export interface LogEntry {
-  seq: number;
-  /** Injected clock, Unix ms. */
-  at: number;
-  endpoint: SandboxEndpoint;
-  /** The sn of the Authorization header, when there was one. */
-  authSn?: string;
-  /** Parsed JSON object, or the raw text when it was not JSON. */
-  body: unknown;
-  fault?: FaultKind;
-  /** Whether a state change was applied (terminal created, key rotated, order created/voided/refunded). */
-  effect: boolean;
-  /** HTTP status written; absent when nothing was written (drop, hang). */
-  httpStatus?: number;
-  /** Envelope result_code as computed (also when a fault then mangled the answer). */
-  resultCode?: string;
-  bizResultCode?: string;
-  /** Top-level error_code, or else biz error_code. */
-  errorCode?: string;
-  sn?: string;
-  clientSn?: string;
-  terminalSn?: string;
-}
-
 export interface SandboxGatewayOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -111,14 +64,14 @@ export interface SandboxGatewayOptions {
   seed?: number;
   /** Where revoke answers put the order fields: under `data` (default) or flat in biz_response. */
   revokeShape?: 'data' | 'flat';
+  /** `real` (default): answers as the live gateway sends them (`""` placeholders, `"data": null`, extra fields); `lean`: only the listed fields. */
+  answers?: AnswerShape;
+  /** Keys expire at the end of the natural day (UTC+8) they were issued on; only a check-in may use an older key. */
+  strict?: boolean;
+  /** Payment limits that refuse a pay with the documents' codes. */
+  limits?: PayLimits;
   /** Called for every logged request (after the effect, before any delay). Exceptions are ignored. */
   onRequest?: (entry: LogEntry) => void;
-}
-
-export interface QueuedFault {
-  endpoint: SandboxEndpoint | '*';
-  fault: Fault;
-  remaining: number;
 }
 
 export interface SandboxGateway {
@@ -144,6 +97,8 @@ export interface SandboxGateway {
   getOrder(snOrClientSn: string): SandboxOrder | undefined;
   orders(): SandboxOrder[];
   markPromotion(snOrClientSn: string, promotion?: boolean): void;
+  /** `abnormal` / `not_exists`: order endpoints answer UPAY_TERMINAL_STATUS_ABNORMAL / UPAY_TERMINAL_NOT_EXISTS. */
+  setTerminalStatus(terminalSn: string, status: TerminalStatus): void;
 
   /** Queues `fault` for the next `count` requests to `endpoint` (Infinity: until cleared). */
   inject(endpoint: SandboxEndpoint | '*', fault: Fault, count?: number): void;
@@ -167,7 +122,6 @@ interface Ledger {
   terminalSn?: string;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 export async function createSandboxGateway(options: SandboxGatewayOptions = {}): Promise<SandboxGateway> {
   const clock = options.clock ?? systemClock;
@@ -178,70 +132,21 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
   };
   const state = new SandboxState({
     clock,
-    appId: vendor.appId,
+    ...vendor,
     activationCodes: options.activationCodes ?? [...SANDBOX_DEFAULTS.activationCodes],
     revokeShape: options.revokeShape ?? 'data',
+    answers: options.answers ?? 'real',
+    strict: options.strict ?? false,
+    limits: options.limits ?? {},
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
 
-  const queue: QueuedFault[] = [];
+  const faults = new FaultQueue();
   let entries: LogEntry[] = [];
   const ledger: Ledger[] = [];
   let seq = 0;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-
-  function takeFault(endpoint: SandboxEndpoint): Fault | undefined {
-    // An endpoint's own queue goes before the catch-all one.
-    const i = queue.findIndex((q) => q.endpoint === endpoint);
-    const j = i >= 0 ? i : queue.findIndex((q) => q.endpoint === '*');
-    const q = queue[j];
-    if (!q) return undefined;
-    q.remaining -= 1;
-    if (q.remaining <= 0) queue.splice(j, 1);
-    return q.fault;
-  }
-
-  /** Authenticates and dispatches one request; the caller turns a throw into UNKNOWN_SYSTEM_ERROR. */
-  function dispatch(endpoint: SandboxEndpoint, raw: Buffer, parsed: unknown, auth: AuthHeader | undefined, voidFault: VoidFault | undefined): Outcome {
-    if (!auth) return { envelope: topError('400', 'ILLEGAL_SIGN', '缺少或格式错误的 Authorization 头（应为 "<sn> <sign>"）'), effect: false };
-    const illegal = (): Outcome => ({ envelope: topError('400', 'ILLEGAL_SIGN', '签名错误'), effect: false });
-
-    let terminalSn: string | undefined;
-    let signedWith: string | undefined;
-    if (endpoint === 'activate') {
-      if (auth.sn !== vendor.vendorSn || !verify(raw, vendor.vendorKey, auth.sign)) return illegal();
-    } else {
-      const t = state.terminal(auth.sn);
-      if (!t) return { envelope: topError('400', 'TERMINAL_NOT_EXISTS', `终端${auth.sn}不存在`), effect: false, terminalSn: auth.sn };
-      // Only the current and the previous key are valid (protocol §3).
-      signedWith = [t.terminalKey, t.previousKey].find((k): k is string => k !== null && verify(raw, k, auth.sign));
-      if (signedWith === undefined) return { ...illegal(), terminalSn: t.terminalSn };
-      terminalSn = t.terminalSn;
-    }
-
-    const fields = asFields(parsed);
-    if (typeof fields === 'string') return invalidParams(fields);
-    if (terminalSn !== undefined && fields.terminal_sn && fields.terminal_sn !== terminalSn) {
-      return invalidParams('terminal_sn 与 Authorization 中的终端号不一致');
-    }
-
-    switch (endpoint) {
-      case 'activate':
-        return state.activate(fields);
-      case 'checkin':
-        return withTerminal(state.checkin(terminalSn ?? '', signedWith ?? '', fields), terminalSn);
-      case 'pay':
-        return withTerminal(state.pay(mustTerminal(state, terminalSn), fields), terminalSn);
-      case 'query':
-        return withTerminal(state.query(fields), terminalSn);
-      case 'revoke':
-      case 'cancel':
-        return withTerminal(state.voidOrder(fields, voidFault, endpoint), terminalSn);
-      case 'refund':
-        return withTerminal(state.refund(fields), terminalSn);
-    }
-  }
 
   function record(entry: LogEntry): void {
     entries.push(entry);
@@ -278,12 +183,12 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
       return;
     }
 
-    const read = await readBody(req);
+    const read = await readBody(req, MAX_BODY_BYTES, MAX_DRAIN_BYTES);
     if (read === undefined) return; // client went away or the body was absurdly large
     const raw = read.body;
     const tooLarge = read.size > MAX_BODY_BYTES;
 
-    const fault = takeFault(endpoint);
+    const fault = faults.take(endpoint);
     const auth = parseAuth(req.headers.authorization);
     const parsed = tooLarge ? NOT_JSON : tryParse(raw);
     const entry: LogEntry = {
@@ -321,12 +226,12 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
         break;
     }
 
-    const voidFault = fault?.kind === 'cancel_in_progress' || fault?.kind === 'cancel_error_no_code' ? fault : undefined;
+    const business = isBusinessFault(fault) ? fault : undefined;
     let outcome: Outcome;
     try {
       outcome = tooLarge
         ? invalidParams(`请求体超过 ${MAX_BODY_BYTES} 字节`)
-        : dispatch(endpoint, raw, parsed === NOT_JSON ? raw.toString('utf8') : parsed, auth, voidFault);
+        : state.dispatch(endpoint, raw, parsed === NOT_JSON ? raw.toString('utf8') : parsed, auth, business);
     } catch (err) {
       outcome = { envelope: topError('500', 'UNKNOWN_SYSTEM_ERROR', `沙箱内部错误: ${String(err)}`), effect: false };
     }
@@ -413,32 +318,27 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
       return closing;
     },
 
-    activationCodes: () => state.unusedCodes(),
-    addActivationCode: (code) => state.addCode(code),
+    activationCodes: () => state.terminals.unusedCodes(),
+    addActivationCode: (code) => state.terminals.addCode(code),
 
-    createTerminal: (deviceId) => state.createTerminal(deviceId),
-    terminals: () => state.terminals(),
+    createTerminal: (deviceId) => state.terminals.create(deviceId),
+    terminals: () => state.terminals.all(),
     terminal: (sn) => {
-      const t = state.terminal(sn);
+      const t = state.terminals.get(sn);
       return t ? { ...t } : undefined;
     },
+    setTerminalStatus: (sn, status) => state.setTerminalStatus(sn, status),
 
     seedOrder: (input) => state.seedOrder(input),
-    getOrder: (ref) => state.getOrder(ref),
-    orders: () => state.orders(),
+    getOrder: (ref) => state.book.get(ref),
+    orders: () => state.book.all(),
     markPromotion: (ref, promotion) => state.markPromotion(ref, promotion),
 
     inject(endpoint, fault, count = 1) {
-      if ((fault.kind === 'cancel_in_progress' || fault.kind === 'cancel_error_no_code') && endpoint !== 'revoke' && endpoint !== 'cancel') {
-        throw new TypeError(`sandbox: fault ${fault.kind} applies to revoke/cancel only, not ${endpoint}`);
-      }
-      if (!(count >= 1)) throw new RangeError(`sandbox: fault count must be >= 1, got ${count}`);
-      queue.push({ endpoint, fault: { ...fault }, remaining: count });
+      faults.push(endpoint, fault, count);
     },
-    clearFaults() {
-      queue.length = 0;
-    },
-    pendingFaults: () => queue.map((q) => ({ ...q, fault: { ...q.fault } })),
+    clearFaults: () => faults.clear(),
+    pendingFaults: () => faults.pending(),
 
     log: () => entries.slice(),
     clearLog() {
@@ -453,101 +353,3 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
     },
   };
 }
-
-// ---------------------------------------------------------------------------
-// helpers
-
-interface AuthHeader {
-  sn: string;
-  sign: string;
-}
-
-/** `<sn> <sign>` with exactly one space and a 32-hex signature in either case. */
-function parseAuth(header: string | undefined): AuthHeader | undefined {
-  const m = /^(\S+) ([0-9a-fA-F]{32})$/.exec(header ?? '');
-  return m && m[1] && m[2] ? { sn: m[1], sign: m[2] } : undefined;
-}
-
-const NOT_JSON = Symbol('not json');
-
-function tryParse(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    return NOT_JSON;
-  }
-}
-
-/** The protocol's bodies are flat objects of strings; anything else is INVALID_PARAMS (returned as a message). */
-function asFields(parsed: unknown): Fields | string {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return '请求体必须是 JSON 对象';
-  const out: Fields = {};
-  for (const [k, v] of Object.entries(parsed)) {
-    if (typeof v !== 'string') return `字段 ${k} 必须是字符串`;
-    out[k] = v;
-  }
-  return out;
-}
-
-function mustTerminal(state: SandboxState, sn: string | undefined): SandboxTerminal {
-  const t = sn === undefined ? undefined : state.terminal(sn);
-  if (!t) throw new Error('authenticated terminal vanished');
-  return t;
-}
-
-function withTerminal(o: Outcome, terminalSn: string | undefined): Outcome {
-  return o.terminalSn === undefined && terminalSn !== undefined ? { ...o, terminalSn } : o;
-}
-
-function describe(env: Envelope): Pick<LogEntry, 'resultCode' | 'bizResultCode' | 'errorCode'> {
-  if (env.result_code !== '200') return { resultCode: env.result_code, errorCode: env.error_code };
-  const biz = env.biz_response;
-  const out: Pick<LogEntry, 'resultCode' | 'bizResultCode' | 'errorCode'> = { resultCode: '200' };
-  if (typeof biz.result_code === 'string') out.bizResultCode = biz.result_code;
-  if (typeof biz.error_code === 'string' && biz.error_code !== '') out.errorCode = biz.error_code;
-  return out;
-}
-
-function defaultMessage(code: string): string {
-  if (code === 'MAINTENANCE_INPROGRESS') return '系统维护中，请稍后再试';
-  if (code === 'UNKNOWN_SYSTEM_ERROR') return '系统错误';
-  return code;
-}
-
-/**
- * Reads the body. Past MAX_BODY_BYTES the bytes are counted but not kept (the
- * request is answered INVALID_PARAMS); past MAX_DRAIN_BYTES, or when the client
- * vanishes, the result is undefined and the socket is gone.
- */
-async function readBody(req: IncomingMessage): Promise<{ body: Buffer; size: number } | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      const b = chunk as Buffer;
-      size += b.length;
-      if (size > MAX_DRAIN_BYTES) {
-        req.socket.destroy();
-        return undefined;
-      }
-      if (size <= MAX_BODY_BYTES) chunks.push(b);
-    }
-  } catch {
-    return undefined;
-  }
-  return { body: Buffer.concat(chunks), size };
-}
-
-function writeBody(res: ServerResponse, status: number, type: string, body: Buffer): void {
-  if (res.destroyed || res.writableEnded) return;
-  res.writeHead(status, { 'content-type': type, 'content-length': body.length });
-  res.end(body);
-}
-
-function writeJson(res: ServerResponse, status: number, env: Envelope): void {
-  writeBody(res, status, JSON_TYPE, Buffer.from(JSON.stringify(env), 'utf8'));
-}
-
-const HTML_500 =
-  '<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>' +
-  '<body><center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>\n';

@@ -138,7 +138,8 @@ export class UpayClient {
       method: 'POST' as const,
       dispatcher: this.dispatcher,
       headers: {
-        'content-type': 'application/json; charset=utf-8',
+        // Exactly what the documents and the vendor's clients send.
+        'content-type': 'application/json',
         authorization: authorization(signer.sn, body, signer.key),
       },
       body,
@@ -271,6 +272,14 @@ function snapshot(w: OrderSnapshotWire): OrderSnapshot {
     finishTime: w.finish_time ?? null,
     channelFinishTime: w.channel_finish_time ?? null,
     operator: w.operator ?? null,
+    ctime: w.ctime ?? null,
+    subPayway: w.sub_payway ?? null,
+    clientTsn: w.client_tsn ?? null,
+    payerUid: w.payer_uid ?? null,
+    payerLogin: w.payer_login ?? null,
+    storeId: w.store_id ?? null,
+    reflect: w.reflect ?? null,
+    paymentList: w.payment_list?.map((p) => ({ type: p.type, amountTotal: p.amount_total })) ?? null,
   };
 }
 

@@ -49,9 +49,24 @@ export interface OrderSnapshot {
   totalAmount: string | null;
   netAmount: string | null;
   subject: string | null;
+  /** When the order's LAST action (payment, refund or void) finished in Upay: not the payment time once refunded or voided. */
   finishTime: string | null;
+  /** The same last action at the payment provider. */
   channelFinishTime: string | null;
+  /** Operator of the last action. */
   operator: string | null;
+  /** When the order was created (the pay request): Unix ms, or `YYYY-MM-DD HH:mm:ss` in some answers. */
+  ctime: string | null;
+  subPayway: string | null;
+  /** The last transaction's serial (client_sn, or client_sn-refund_request_no after a refund). */
+  clientTsn: string | null;
+  payerUid: string | null;
+  payerLogin: string | null;
+  storeId: string | null;
+  /** The pay request's `reflect`, echoed (objects as JSON text). */
+  reflect: string | null;
+  /** Discounts and funding sources, when the gateway lists them. */
+  paymentList: Array<{ type: string; amountTotal: string }> | null;
 }
 
 /** The business response of query/revoke/cancel/refund/pay. */

@@ -47,6 +47,23 @@ export const orderSnapshotSchema = z.object({
   channel_finish_time: opt(AMOUNT),
   operator: opt(NAME),
   refund_request_no: opt(ID),
+  // Real answers also carry these (the documents' examples).
+  ctime: opt(AMOUNT),
+  client_tsn: opt(ID),
+  payer_uid: opt(NAME),
+  payer_login: opt(NAME),
+  store_id: opt(ID),
+  description: opt(MESSAGE),
+  reflect: z
+    .unknown()
+    .optional()
+    .transform((v) => (v === undefined || v === null || v === '' ? undefined : typeof v === 'string' ? v : JSON.stringify(v)))
+    .pipe(z.string().max(MESSAGE).optional()),
+  payment_list: z
+    .union([z.array(z.object({ type: z.string().max(CODE), amount_total: z.union([z.string().max(AMOUNT), z.number()]).transform(String) })).max(16), z.null(), z.literal('')])
+    .optional()
+    .catch(undefined)
+    .transform((v) => (Array.isArray(v) ? v : undefined)),
 });
 export type OrderSnapshotWire = z.output<typeof orderSnapshotSchema>;
 
@@ -68,55 +85,107 @@ export const terminalBizSchema = z.object({
 });
 
 // ---------- requests ----------
+// Limits as the documents state them: client_sn at most 32 bytes (UTF-8), amounts at most 10 digits of cents,
+// the refund operator String(64), the pay operator String(32). Unknown fields are refused, not dropped.
 
+const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const sn = z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits');
-const clientSn = z.string().min(1, 'client_sn must not be empty').max(32, 'client_sn must be at most 32 characters');
+const clientSn = z
+  .string()
+  .min(1, 'client_sn must not be empty')
+  .refine((s) => utf8Bytes(s) <= 32, 'client_sn must be at most 32 bytes (UTF-8; a Chinese character takes 3)');
 const terminalSn = z.string().min(1, 'terminal_sn must not be empty').max(32, 'terminal_sn must be at most 32 characters');
-const amount = z.string().regex(/^[1-9]\d{0,14}$/, 'amount must be a positive integer number of cents, as a string');
+const amount = z.string().regex(/^[1-9]\d{0,9}$/, 'amount must be a positive integer number of cents of at most 10 digits, as a string');
 const text = (name: string, max: number) =>
   z.string().min(1, `${name} must not be empty`).max(max, `${name} must be at most ${max} characters`);
+const bytesText = (name: string, max: number) =>
+  z.string().min(1, `${name} must not be empty`).refine((s) => utf8Bytes(s) <= max, `${name} must be at most ${max} bytes`);
 
-const orderRef = z
-  .object({ sn: sn.optional(), client_sn: clientSn.optional() })
-  .refine((r) => r.sn !== undefined || r.client_sn !== undefined, { message: 'sn or client_sn is required', path: ['sn'] });
+/** `extended`: a JSON object of at most 24 fields, keys ≤ 64 bytes, values ≤ 256 bytes. */
+const extended = z
+  .record(z.string(), z.unknown())
+  .refine((o) => Object.keys(o).length <= 24, 'extended must have at most 24 fields')
+  .refine((o) => Object.keys(o).every((k) => utf8Bytes(k) <= 64), 'extended keys must be at most 64 bytes')
+  .refine(
+    (o) => Object.values(o).every((v) => utf8Bytes(typeof v === 'string' ? v : (JSON.stringify(v) ?? '')) <= 256),
+    'extended values must be at most 256 bytes',
+  );
+/** `goods_details`: goods with string ids/names and numeric quantity, price (cents) and promotion type. */
+export const goodsSchema = z
+  .object({
+    goods_id: bytesText('goods_id', 32),
+    goods_name: bytesText('goods_name', 32),
+    quantity: z.number().int().min(0).max(9_999_999_999),
+    price: z.number().int().min(0).max(999_999_999),
+    promotion_type: z.union([z.literal(0), z.literal(1)]),
+  })
+  .strict();
+
+const orderRefFields = { sn: sn.optional(), client_sn: clientSn.optional() };
+const needsRef = (r: { sn?: string | undefined; client_sn?: string | undefined }, ctx: z.RefinementCtx): void => {
+  if (r.sn === undefined && r.client_sn === undefined) ctx.addIssue({ code: 'custom', message: 'sn or client_sn is required', path: ['sn'] });
+};
+const orderRef = z.object({ terminal_sn: terminalSn, ...orderRefFields }).strict().superRefine(needsRef);
 
 export const requestSchemas = {
-  activate: z.object({
-    app_id: text('app_id', 64),
-    code: text('code', 64),
-    device_id: text('device_id', 128),
-    client_sn: clientSn.optional(),
-    name: text('name', 128).optional(),
-    os_info: text('os_info', 128).optional(),
-    sdk_version: text('sdk_version', 64).optional(),
-  }),
-  checkin: z.object({
-    terminal_sn: terminalSn,
-    device_id: text('device_id', 128),
-    os_info: text('os_info', 128).optional(),
-    sdk_version: text('sdk_version', 64).optional(),
-  }),
-  query: z.object({ terminal_sn: terminalSn }).and(orderRef),
-  revoke: z.object({ terminal_sn: terminalSn }).and(orderRef),
-  cancel: z.object({ terminal_sn: terminalSn }).and(orderRef),
+  activate: z
+    .object({
+      app_id: text('app_id', 64),
+      code: text('code', 64),
+      device_id: text('device_id', 128),
+      client_sn: text('client_sn', 50).optional(),
+      name: text('name', 128).optional(),
+      os_info: text('os_info', 45).optional(),
+      sdk_version: text('sdk_version', 45).optional(),
+    })
+    .strict(),
+  checkin: z
+    .object({
+      terminal_sn: terminalSn,
+      device_id: text('device_id', 128),
+      os_info: text('os_info', 45).optional(),
+      sdk_version: text('sdk_version', 45).optional(),
+    })
+    .strict(),
+  query: z
+    .object({ terminal_sn: terminalSn, ...orderRefFields, refund_request_no: text('refund_request_no', 20).optional() })
+    .strict()
+    .superRefine(needsRef),
+  revoke: orderRef,
+  cancel: orderRef,
   refund: z
     .object({
       terminal_sn: terminalSn,
+      ...orderRefFields,
       refund_request_no: text('refund_request_no', 20),
       refund_amount: amount,
-      operator: text('operator', 32),
+      operator: text('operator', 64),
+      client_tsn: text('client_tsn', 53).optional(),
+      extended: extended.optional(),
+      goods_details: z.array(goodsSchema).optional(),
     })
-    .and(orderRef),
-  pay: z.object({
-    terminal_sn: terminalSn,
-    client_sn: clientSn,
-    total_amount: amount,
-    dynamic_id: z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'dynamic_id must be the scanned code'),
-    subject: text('subject', 64),
-    operator: text('operator', 32),
-    payway: z.string().regex(/^\d{1,3}$/).optional(),
-    description: text('description', 255).optional(),
-  }),
+    .strict()
+    .superRefine(needsRef),
+  pay: z
+    .object({
+      terminal_sn: terminalSn,
+      client_sn: clientSn,
+      total_amount: amount,
+      dynamic_id: z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'dynamic_id must be the scanned code'),
+      subject: text('subject', 64),
+      operator: text('operator', 32),
+      payway: z.string().regex(/^\d{1,3}$/, 'payway must be the payway number').optional(),
+      description: text('description', 256).optional(),
+      longitude: z.string().regex(/^-?\d{1,3}(\.\d+)?$/, 'longitude must be decimal degrees').optional(),
+      latitude: z.string().regex(/^-?\d{1,2}(\.\d+)?$/, 'latitude must be decimal degrees').optional(),
+      device_id: text('device_id', 32).optional(),
+      extended: extended.optional(),
+      goods_details: z.array(goodsSchema).optional(),
+      reflect: text('reflect', 64).optional(),
+      notify_url: text('notify_url', 128).optional(),
+    })
+    .strict()
+    .refine((r) => (r.longitude === undefined) === (r.latitude === undefined), { message: 'longitude and latitude go together', path: ['longitude'] }),
 } as const;
 
 export type Endpoint = keyof typeof requestSchemas;

@@ -217,7 +217,8 @@ describe('recovery after uncertain outcomes', () => {
     c.gw.inject('refund', { kind: 'drop_after' });
     expect(await c.upay.refund(c.me, { sn: c.order.sn, refund_request_no: 'RF-9', refund_amount: '580', operator: '张三' })).toEqual(reset);
     const retry = await c.upay.refund(c.me, { sn: c.order.sn, refund_request_no: 'RF-9', refund_amount: '580', operator: '张三' });
-    expect(retry).toMatchObject({ ok: true, value: { resultCode: 'REFUND_SUCCESS', order: { orderStatus: 'PARTIAL_REFUNDED', netAmount: '2000' } } });
+    expect(retry).toMatchObject({ ok: true, value: { resultCode: 'FAIL', errorCode: 'UPAY_REFUND_ORDER_NOOP' } });
+    expect(c.gw.getOrder(c.order.sn)).toMatchObject({ orderStatus: 'PARTIAL_REFUNDED', netCents: 2000 });
     expect(c.gw.effects('refund', c.order.sn)).toBe(1);
   });
 

@@ -11,6 +11,7 @@ import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { Agent, buildConnector, ProxyAgent, type Dispatcher } from 'undici';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { createSandboxGateway, type SandboxGateway, type SandboxGatewayOptions, type SandboxOrder, type SandboxTerminal } from '../../main/sandbox/gateway';
+import { STORE_ID } from '../../main/sandbox/orders';
 import { UpayClient, type Signer, type UpayClientOptions } from '../../main/upay/client';
 import type { CallResult, OrderResult, OrderSnapshot, TerminalCredentials } from '../../main/upay/result';
 import { DEFAULT_TIMEOUTS_MS, type Endpoint } from '../../main/upay/schemas';
@@ -55,9 +56,18 @@ function snapshotOf(o: SandboxOrder): OrderSnapshot {
     totalAmount: String(o.totalCents),
     netAmount: String(o.netCents),
     subject: o.subject,
-    finishTime: String(o.finishTime),
-    channelFinishTime: String(o.finishTime),
-    operator: o.operator,
+    // The last action's time and operator (payment, refund or void), as the documents define them.
+    finishTime: o.lastActionAt === null ? null : String(o.lastActionAt),
+    channelFinishTime: o.lastActionAt === null ? null : String(o.lastActionAt),
+    operator: o.lastOperator || null,
+    ctime: String(o.createdAt),
+    subPayway: o.subPayway,
+    clientTsn: o.refunds.length > 0 ? `${o.clientSn}-${o.refunds.at(-1)?.refundRequestNo}` : o.clientSn,
+    payerUid: o.tradeNo === '' ? null : o.payerUid,
+    payerLogin: o.tradeNo === '' ? null : o.payerLogin,
+    storeId: STORE_ID,
+    reflect: o.reflect || null,
+    paymentList: o.tradeNo === '' ? [] : [{ type: o.payway === '3' ? 'WALLET_WEIXIN' : 'WALLET_ALIPAY', amountTotal: String(o.totalCents) }],
   };
 }
 
@@ -181,16 +191,16 @@ describe('every endpoint against the sandbox', () => {
     const afterRefund = mustOrder(gw, third.sn);
     expect(afterRefund).toMatchObject({ orderStatus: 'PARTIAL_REFUNDED', netCents: 3800, refundedCents: 1200 });
     expect(r1).toEqual({ resultCode: 'REFUND_SUCCESS', errorCode: null, errorMessage: null, order: snapshotOf(afterRefund) });
-    // The retry with the same refund_request_no (even another amount) refunds nothing more.
+    // The retry with the same refund_request_no (even another amount) refunds nothing more: UPAY_REFUND_ORDER_NOOP.
     const retry = okValue(await upay.refund(me, { sn: third.sn, refund_request_no: 'RF-0003-1', refund_amount: '999', operator: '李四' }));
-    expect(retry).toEqual(r1);
+    expect(retry).toEqual({ resultCode: 'FAIL', errorCode: 'UPAY_REFUND_ORDER_NOOP', errorMessage: '无效操作，本次退款退款已经完成了', order: null });
     expect(gw.effects('refund', third.sn)).toBe(1);
     expect(mustOrder(gw, third.sn)).toMatchObject({ netCents: 3800, refunds: [{ refundRequestNo: 'RF-0003-1', refundCents: 1200 }] });
     // A new request number above what is left is refused verbatim.
     expect(okValue(await upay.refund(me, { client_sn: 'POS01-0003', refund_request_no: 'RF-0003-2', refund_amount: '3801', operator: '李四' }))).toEqual({
       resultCode: 'FAIL',
       errorCode: 'REFUNDABLE_AMOUNT_NOT_ENOUGH',
-      errorMessage: '可退金额不足，剩余可退3800分',
+      errorMessage: '订单可退金额不足，剩余可退3800分',
       order: null,
     });
     // A partially refunded order cannot be revoked any more.
@@ -248,12 +258,12 @@ describe('every endpoint against the sandbox', () => {
     const t = gw.createTerminal();
     const upay = client(gw);
     const failed = okValue(await upay.pay(signer(t), { client_sn: 'BAD-1', total_amount: '100', dynamic_id: 'ABC123', subject: '水', operator: '张三' }));
-    expect(failed).toEqual({ resultCode: 'PAY_FAIL', errorCode: 'INVALID_BARCODE', errorMessage: '无效的付款码', order: snapshotOf(mustOrder(gw, 'BAD-1')) });
+    expect(failed).toEqual({ resultCode: 'PAY_FAIL', errorCode: 'INVALID_BARCODE', errorMessage: '条码错误', order: snapshotOf(mustOrder(gw, 'BAD-1')) });
     expect(failed.order).toMatchObject({ orderStatus: 'PAY_CANCELED', status: 'FAIL_CANCELED', tradeNo: null });
     expect(okValue(await upay.pay(signer(t), { client_sn: 'BAD-1', total_amount: '100', dynamic_id: BARCODE, subject: '水', operator: '张三' }))).toEqual({
       resultCode: 'FAIL',
       errorCode: 'CLIENT_SN_CONFLICT',
-      errorMessage: '商户订单号BAD-1重复',
+      errorMessage: 'client_sn在系统中已存在',
       order: null,
     });
     const o = gw.seedOrder({ terminalSn: t.terminalSn, totalCents: 500 });

@@ -197,7 +197,7 @@ describe('eligibility before any network call', () => {
     ['refunded', { status: 'REFUNDED' }, 'REFUNDED'],
     ['partly refunded (net < total)', { netCents: 1 }, 'REFUNDED'],
     ['not paid', { status: 'PAY_CANCELED' }, 'ALREADY_VOIDED'],
-    ['pay error', { status: 'PAY_ERROR' }, 'NOT_PAID'],
+    ['pay error (reversal unknown)', { status: 'PAY_ERROR' }, 'UNRESOLVED'],
   ];
   for (const [name, patch, code] of ineligible) {
     it(`${name} → rejected ${code}, no gateway call`, async () => {

@@ -31,7 +31,12 @@ export interface Harness {
 export async function createHarness(
   options: { clock?: Clock; runtime?: Partial<RuntimeOptions>; sandbox?: Parameters<typeof createSandbox>[0] } = {},
 ): Promise<Harness> {
-  const sandbox = await createSandbox({ ...(options.clock ? { clock: options.clock } : {}), ...options.sandbox });
+  // Strict: keys expire each natural day (UTC+8), as on the real gateway.
+  const sandbox = await createSandbox({
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...options.sandbox,
+    gateway: { strict: true, ...options.sandbox?.gateway },
+  });
   const dataDir = tempDir();
   const runtimes: Runtime[] = [];
   const make = (extra: Partial<RuntimeOptions> = {}) => {
