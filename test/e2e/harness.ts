@@ -19,10 +19,10 @@ import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { createChaosProxy } from '../support/chaos-net';
 
 export const ROOT = path.resolve(__dirname, '../..');
+const NPM_BROWSER_PKG = path.join(ROOT, 'node_modules/@sparticuz/chromium/package.json');
 export const RENDERER_DIST = path.join(ROOT, 'dist/renderer');
 export const PRELOAD_DIST = path.join(ROOT, 'dist/preload/index.js');
 export const SCREENSHOTS = path.join(ROOT, 'test-output/screenshots');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // ------------------------------------------------------------------ build
 
@@ -83,6 +83,7 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
 };
 
 export interface StaticServer {
@@ -156,7 +157,125 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
+/** Where the browser comes from: an explicit path, the npm package, or an installed Chrome/Chromium/Edge. */
+export type BrowserSource = 'env' | 'npm' | 'system';
+
+export interface FoundBrowser {
+  executablePath: string;
+  source: BrowserSource;
+  /** Extra environment for the browser process (the npm browser's own fontconfig). */
+  env: Record<string, string>;
+}
+
+/** Installed browsers, in the order tried, per platform. */
+export function systemBrowserPaths(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (platform === 'darwin') {
+    return [
+      '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+      '/Applications/Chromium.app/Contents/MacOS/Chromium',
+      '/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge',
+    ];
+  }
+  if (platform === 'win32') {
+    const roots = [env.PROGRAMFILES, env['PROGRAMFILES(X86)'], env.LOCALAPPDATA].filter((r): r is string => !!r);
+    return roots.flatMap((r) => [
+      path.win32.join(r, 'Google', 'Chrome', 'Application', 'chrome.exe'),
+      path.win32.join(r, 'Chromium', 'Application', 'chrome.exe'),
+      path.win32.join(r, 'Microsoft', 'Edge', 'Application', 'msedge.exe'),
+    ]);
+  }
+  return [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/opt/google/chrome/chrome',
+    '/usr/bin/microsoft-edge',
+    '/snap/bin/chromium',
+  ];
+}
+
+/** The npm browser ships for Linux x64 only. */
+function npmBrowserAvailable(): boolean {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  return fs.existsSync(NPM_BROWSER_PKG);
+}
+
+/**
+ * Unpacks `@sparticuz/chromium` once per version into a private folder under
+ * the temp dir (the package unpacks into `os.tmpdir()`, so a child process
+ * gets that folder as its TMPDIR; a lock keeps parallel test files from
+ * launching a half-written binary). The browser gets a fontconfig of its own
+ * that lists only the package's fonts: no system font, CJK or other, can
+ * render a page, so the tests see exactly what a bare machine shows.
+ */
+export function unpackNpmBrowser(): FoundBrowser {
+  const version = (JSON.parse(fs.readFileSync(NPM_BROWSER_PKG, 'utf8')) as { version: string }).version;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const dir = path.join(os.tmpdir(), `upay-pos-e2e-chromium-${version}-${uid}`);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error(`${dir} is not a private directory of this user: remove it`);
+  const done = path.join(dir, 'unpacked.json');
+  if (!fs.existsSync(done)) {
+    const lock = path.join(dir, 'lock');
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        fs.mkdirSync(lock);
+        break;
+      } catch {
+        if (fs.existsSync(done)) break;
+        if (Date.now() > deadline) fs.rmSync(lock, { recursive: true, force: true });
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      }
+    }
+    try {
+      if (!fs.existsSync(done)) {
+        const out = execFileSync(process.execPath, ['-e', "require('@sparticuz/chromium').executablePath().then((p) => process.stdout.write(p))"], {
+          cwd: ROOT,
+          env: { ...process.env, TMPDIR: dir, TMP: dir, TEMP: dir },
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
+        const fontsDir = path.join(dir, 'fonts');
+        fs.writeFileSync(
+          path.join(dir, 'fonts.conf'),
+          `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>${fontsDir}</dir>\n  <cachedir>${path.join(dir, 'fontconfig-cache')}</cachedir>\n</fontconfig>\n`,
+        );
+        fs.writeFileSync(done, JSON.stringify({ executablePath: out.trim() }));
+      }
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  const { executablePath } = JSON.parse(fs.readFileSync(done, 'utf8')) as { executablePath: string };
+  return { executablePath, source: 'npm', env: { FONTCONFIG_FILE: path.join(dir, 'fonts.conf') } };
+}
+
+/**
+ * The browser the e2e tests drive. UPAY_E2E_BROWSER: a path to a browser,
+ * `npm` (the npm package only) or `system` (installed browsers only); unset,
+ * the npm package where it runs, else the first installed browser found.
+ */
+export function findBrowser(env: NodeJS.ProcessEnv = process.env): FoundBrowser {
+  const wanted = env.UPAY_E2E_BROWSER?.trim() || env.CHROMIUM_PATH?.trim() || '';
+  if (wanted && wanted !== 'npm' && wanted !== 'system') {
+    if (!fs.existsSync(wanted)) throw new Error(`UPAY_E2E_BROWSER=${wanted}: no such file`);
+    return { executablePath: wanted, source: 'env', env: {} };
+  }
+  if (wanted !== 'system' && npmBrowserAvailable()) return unpackNpmBrowser();
+  if (wanted === 'npm') throw new Error('UPAY_E2E_BROWSER=npm: @sparticuz/chromium is not installed or does not run on this platform (Linux x64 only)');
+  const found = systemBrowserPaths().find((p) => fs.existsSync(p));
+  if (!found) throw new Error('no browser for the e2e tests: run `npm ci` (it installs @sparticuz/chromium on Linux x64), install Chrome/Chromium/Edge, or set UPAY_E2E_BROWSER to a browser path');
+  return { executablePath: found, source: 'system', env: {} };
+}
+
+let browserFound: FoundBrowser | undefined;
+
 export interface Browser {
+  /** Which browser runs the page (the bare-machine proof reports it). */
+  found: FoundBrowser;
   context: BrowserContext;
   page: Page;
   userDataDir: string;
@@ -165,8 +284,10 @@ export interface Browser {
 
 export async function launch(viewport = { width: 1024, height: 768 }): Promise<Browser> {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-chromium-'));
+  browserFound ??= findBrowser();
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: browserFound.executablePath,
+    env: { ...process.env, ...browserFound.env },
     headless: true,
     args: CHROMIUM_ARGS,
     viewport,
@@ -176,6 +297,7 @@ export async function launch(viewport = { width: 1024, height: 768 }): Promise<B
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
+    found: browserFound,
     context,
     page,
     userDataDir,
