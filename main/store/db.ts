@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StoreError } from './errors';
 import { migrate } from './migrate';
+import { nativeBindingOption } from './native-binding';
 
 export { StoreError };
 
@@ -30,7 +31,7 @@ export function openDb(dataDir: string, options: OpenOptions = {}): Db {
   let db: Db;
   try {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 });
+    db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000, ...nativeBindingOption() });
   } catch (err) {
     throw new StoreError('STORE_UNWRITABLE', `cannot open the database ${file}: ${(err as Error).message}`, { cause: err });
   }
