@@ -259,7 +259,7 @@ export function unpackNpmBrowser(): FoundBrowser {
  * the npm package where it runs, else the first installed browser found.
  */
 export function findBrowser(env: NodeJS.ProcessEnv = process.env): FoundBrowser {
-  const wanted = env.UPAY_E2E_BROWSER?.trim() || env.CHROMIUM_PATH?.trim() || '';
+  const wanted = env.UPAY_E2E_BROWSER?.trim() || '';
   if (wanted && wanted !== 'npm' && wanted !== 'system') {
     if (!fs.existsSync(wanted)) throw new Error(`UPAY_E2E_BROWSER=${wanted}: no such file`);
     return { executablePath: wanted, source: 'env', env: {} };
