@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { findBrowser, systemBrowserPaths } from './harness';
 
 describe('e2e browser', () => {
-  it('an explicit path wins; a wrong one is a clear error', () => {
-    expect(findBrowser({ UPAY_E2E_BROWSER: process.execPath })).toEqual({ executablePath: process.execPath, source: 'env', env: {} });
-    expect(() => findBrowser({ UPAY_E2E_BROWSER: '/nonexistent/chrome' })).toThrow(/UPAY_E2E_BROWSER=\/nonexistent\/chrome: no such file/);
+  it('an explicit path wins; a wrong one is a clear error', async () => {
+    expect(await findBrowser({ UPAY_E2E_BROWSER: process.execPath })).toEqual({ executablePath: process.execPath, source: 'env', env: {} });
+    await expect(findBrowser({ UPAY_E2E_BROWSER: '/nonexistent/chrome' })).rejects.toThrow(/UPAY_E2E_BROWSER=\/nonexistent\/chrome: no such file/);
   });
 
   it('installed browsers are looked for on Linux, macOS and Windows: Chrome, Chromium and Edge', () => {
@@ -24,10 +24,10 @@ describe('e2e browser', () => {
     }
   });
 
-  it.runIf(process.platform === 'linux' && process.arch === 'x64')('on Linux x64 the default is the npm Chromium, with no system font', () => {
-    const found = findBrowser({});
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')('on Linux x64 the default is the npm Chromium, with no system font', async () => {
+    const found = await findBrowser({});
     expect(found.source).toBe('npm');
-    expect(findBrowser({ UPAY_E2E_BROWSER: 'npm' })).toEqual(found);
+    expect(await findBrowser({ UPAY_E2E_BROWSER: 'npm' })).toEqual(found);
     expect(fs.statSync(found.executablePath).mode & 0o100).toBeTruthy();
     const conf = fs.readFileSync(found.env.FONTCONFIG_FILE!, 'utf8');
     const dirs = [...conf.matchAll(/<dir>([^<]+)<\/dir>/g)].map((m) => m[1]!);

