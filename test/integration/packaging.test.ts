@@ -88,6 +88,43 @@ describe('packaging configuration (electron-builder.yml)', () => {
   });
 });
 
+describe('the Linux arm64 deb (electron-builder, offline, stopped before fpm)', () => {
+  it('is built for arm64 and installs the udev rule for USB printers; its binary has the fuses flipped', { timeout: 300_000 }, async () => {
+    ensureBuilt();
+    const { build, Platform, Arch } = await import('electron-builder');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-deb-'));
+    const electronDist = path.join(tmp, 'electron-dist');
+    fs.mkdirSync(electronDist);
+    fs.writeFileSync(path.join(electronDist, 'electron'), PLACEHOLDER_ELECTRON, { mode: 0o755 });
+    const fpmArgs: string[][] = [];
+    const offline = process.env.ELECTRON_BUILDER_OFFLINE;
+    process.env.ELECTRON_BUILDER_OFFLINE = '1';
+    try {
+      await build({
+        projectDir: ROOT,
+        targets: Platform.LINUX.createTarget(['deb'], Arch.arm64),
+        config: { electronDist, npmRebuild: false, electronVersion: ELECTRON_VERSION, directories: { output: path.join(tmp, 'out') } },
+        publish: 'never',
+        // electron-builder hands over the fpm arguments here; answering true skips fpm (a download).
+        effectiveOptionComputed: async (options: unknown) => {
+          if (Array.isArray(options) && Array.isArray(options[0])) fpmArgs.push(options[0] as string[]);
+          return true;
+        },
+      });
+    } finally {
+      if (offline === undefined) delete process.env.ELECTRON_BUILDER_OFFLINE;
+      else process.env.ELECTRON_BUILDER_OFFLINE = offline;
+    }
+    const args = fpmArgs[0]!;
+    expect(args[args.indexOf('--architecture') + 1]).toBe('arm64');
+    expect(args).toContain('build/linux/70-upay-pos-printers.rules=/usr/lib/udev/rules.d/70-upay-pos-printers.rules');
+    expect(args.some((a) => a.endsWith('linux-arm64-unpacked/=/opt/Upay POS'))).toBe(true);
+    const wire = await getCurrentFuseWire(path.join(tmp, 'out', 'linux-arm64-unpacked', 'upay-pos'));
+    expect(String.fromCharCode(...(Object.values(wire).slice(0, 8) as number[]))).toBe('01001100');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
 describe('packaging (electron-builder --dir --linux, offline)', () => {
   it('app.asar holds the built app and trimmed production dependencies only; the fuses are flipped', { timeout: 300_000 }, async () => {
     ensureBuilt();
