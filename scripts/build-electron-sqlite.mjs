@@ -48,6 +48,9 @@ try {
   const src = path.join(root, 'node_modules/better-sqlite3');
   const dst = path.join(scratch, 'node_modules/better-sqlite3');
   fs.cpSync(src, dst, { recursive: true, filter: (p) => path.relative(src, p) !== 'build' });
+  // better-sqlite3's own downloader, reachable from the copy: @electron/rebuild tries Electron's
+  // prebuilt binary with it before compiling.
+  fs.symlinkSync(path.join(root, 'node_modules/prebuild-install'), path.join(scratch, 'node_modules/prebuild-install'), 'junction');
   fs.writeFileSync(path.join(scratch, 'package.json'), JSON.stringify({ name: 'electron-sqlite', version: '0.0.0', dependencies: { 'better-sqlite3': sqliteVersion } }));
   const { rebuild } = await import('@electron/rebuild');
   console.error(`build-electron-sqlite: better-sqlite3 ${sqliteVersion} for Electron ${electronVersion} (ABI ${abi}, ${process.platform}-${arch})`);

@@ -120,6 +120,7 @@ describe('the Linux arm64 deb (electron-builder, offline, stopped before fpm)', 
     expect(args).toContain('build/linux/70-upay-pos-printers.rules=/usr/lib/udev/rules.d/70-upay-pos-printers.rules');
     expect(args.some((a) => a.endsWith('linux-arm64-unpacked/=/opt/Upay POS'))).toBe(true);
     const wire = await getCurrentFuseWire(path.join(tmp, 'out', 'linux-arm64-unpacked', 'upay-pos'));
+    // RunAsNode, cookie encryption, NODE_OPTIONS, --inspect, asar integrity, only asar, V8 snapshot, file:// privileges.
     expect(String.fromCharCode(...(Object.values(wire).slice(0, 8) as number[]))).toBe('01001100');
     fs.rmSync(tmp, { recursive: true, force: true });
   });
