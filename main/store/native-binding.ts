@@ -3,10 +3,12 @@
  * different native ABIs, and `npm ci` builds better-sqlite3 for Node (the
  * CLI and the tests use it as is). Under Electron the binary built by
  * `scripts/build-electron-sqlite.mjs` into `native/electron-<abi>-<platform>-<arch>/`
- * is used instead (`npm start` builds it first); a packaged app's copy was
- * rebuilt for Electron by electron-builder, so it loads as is. Plain Node:
- * no Electron import, unit-tested with injected versions and paths.
+ * is used instead (`npm start` builds it first). Without it, better-sqlite3's
+ * own build is used when it loads (a packaged app: electron-builder rebuilt
+ * it for Electron; a host app that rebuilt node_modules with @electron/rebuild).
+ * Plain Node: no Electron import, unit-tested with injected versions and paths.
  */
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -28,6 +30,8 @@ export interface BindingContext {
   arch: string;
   root: string;
   exists(file: string): boolean;
+  /** Whether better-sqlite3's own build loads in this process (it fails on another ABI). */
+  defaultLoads(): boolean;
 }
 
 /** Where the Electron build of better_sqlite3.node lives for an ABI, platform and arch. */
@@ -35,26 +39,31 @@ export function electronBindingPath(root: string, abi: string, platform: string,
   return path.join(root, 'native', `electron-${abi}-${platform}-${arch}`, 'better_sqlite3.node');
 }
 
-/** True when `root` is inside an asar archive (a packaged app). */
-function isPackaged(root: string): boolean {
-  return root.split(/[\\/]/).some((segment) => segment.endsWith('.asar'));
-}
-
 /**
  * The `nativeBinding` option for `new Database(...)`: undefined means
- * better-sqlite3's own build (Node's, or a packaged app's Electron rebuild).
- * Throws when Electron runs from a source checkout without its build.
+ * better-sqlite3's own build. Throws when Electron has neither its own
+ * build nor a loadable default.
  */
 export function selectNativeBinding(ctx: BindingContext): string | undefined {
   const electron = ctx.versions.electron;
   if (!electron) return undefined;
   const file = electronBindingPath(ctx.root, ctx.versions.modules, ctx.platform, ctx.arch);
   if (ctx.exists(file)) return file;
-  if (isPackaged(ctx.root)) return undefined;
+  if (ctx.defaultLoads()) return undefined;
   throw new Error(
     `better-sqlite3 has no build for Electron ${electron} (ABI ${ctx.versions.modules}, ${ctx.platform}-${ctx.arch}): ` +
-      `run \`${ELECTRON_SQLITE_COMMAND}\` (${ELECTRON_SQLITE_SCRIPT}; \`npm start\` runs it first), which writes ${path.relative(ctx.root, file)}`,
+      `run \`${ELECTRON_SQLITE_COMMAND}\` (${ELECTRON_SQLITE_SCRIPT}; \`npm start\` runs it first), which writes ${path.relative(ctx.root, file)}; ` +
+      'a packaged app gets it from electron-builder (npmRebuild)',
   );
+}
+
+function defaultLoads(): boolean {
+  try {
+    new Database(':memory:').close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let selected: { nativeBinding?: string } | undefined;
@@ -62,7 +71,7 @@ let selected: { nativeBinding?: string } | undefined;
 /** Options to spread into `new Database(...)` for this process (decided once). */
 export function nativeBindingOption(): { nativeBinding?: string } {
   if (!selected) {
-    const file = selectNativeBinding({ versions: process.versions, platform: process.platform, arch: process.arch, root: packageRoot(), exists: fs.existsSync });
+    const file = selectNativeBinding({ versions: process.versions, platform: process.platform, arch: process.arch, root: packageRoot(), exists: fs.existsSync, defaultLoads });
     selected = file ? { nativeBinding: file } : {};
   }
   return selected;

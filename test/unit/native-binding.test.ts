@@ -1,9 +1,10 @@
 /**
  * Which better-sqlite3 binary a process loads: Node's own build under Node,
  * the one scripts/build-electron-sqlite.mjs writes under Electron (found by
- * the ABI Electron reports), the packaged app's rebuilt copy inside an asar,
- * or a clear error naming the script. Versions and paths are injected; the
- * chosen path is then handed to better-sqlite3 for real.
+ * the ABI Electron reports), else better-sqlite3's own build when it loads
+ * (a packaged app's Electron rebuild), else a clear error naming the script.
+ * Versions and paths are injected; the chosen path is then handed to
+ * better-sqlite3 for real.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -20,7 +21,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('native binding selection', () => {
   it('Node: better-sqlite3 loads its own build (no nativeBinding option)', () => {
-    expect(selectNativeBinding({ versions: { modules: process.versions.modules }, platform: 'linux', arch: 'x64', root: tmp, exists: () => true })).toBeUndefined();
+    expect(selectNativeBinding({ versions: { modules: process.versions.modules }, platform: 'linux', arch: 'x64', root: tmp, exists: () => true, defaultLoads: () => true })).toBeUndefined();
     // This very process is Node: the option is empty and the real database opens with Node's binary.
     expect(nativeBindingOption()).toEqual({});
     const db = new Database(':memory:', nativeBindingOption());
@@ -36,19 +37,20 @@ describe('native binding selection', () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // A stand-in with a loadable binary: proves the chosen path is what better-sqlite3 loads.
     fs.copyFileSync(NODE_BINARY, file);
-    const chosen = selectNativeBinding({ versions: ELECTRON, platform: 'linux', arch: 'arm64', root, exists: fs.existsSync });
+    // Preferred even where the default would load.
+    const chosen = selectNativeBinding({ versions: ELECTRON, platform: 'linux', arch: 'arm64', root, exists: fs.existsSync, defaultLoads: () => true });
     expect(chosen).toBe(file);
     const db = new Database(':memory:', { nativeBinding: chosen });
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     db.close();
     // Another ABI (a different Electron) does not pick it up.
-    expect(() => selectNativeBinding({ versions: { electron: '46.0.0', modules: '151' }, platform: 'linux', arch: 'arm64', root, exists: fs.existsSync })).toThrow(/151/);
+    expect(() => selectNativeBinding({ versions: { electron: '46.0.0', modules: '151' }, platform: 'linux', arch: 'arm64', root, exists: fs.existsSync, defaultLoads: () => false })).toThrow(/151/);
   });
 
   it('Electron without its build: a clear error that names the script and the command', () => {
     let message = '';
     try {
-      selectNativeBinding({ versions: ELECTRON, platform: 'win32', arch: 'x64', root: path.join(tmp, 'empty'), exists: () => false });
+      selectNativeBinding({ versions: ELECTRON, platform: 'win32', arch: 'x64', root: path.join(tmp, 'empty'), exists: () => false, defaultLoads: () => false });
     } catch (err) {
       message = (err as Error).message;
     }
@@ -64,9 +66,10 @@ describe('native binding selection', () => {
     expect(pkg.scripts.start).toMatch(/npm run build:electron-sqlite && electron /);
   });
 
-  it('packaged app (inside app.asar): the module electron-builder rebuilt for Electron, as is', () => {
-    for (const root of ['/opt/Upay POS/resources/app.asar', 'C:\\Program Files\\Upay POS\\resources\\app.asar']) {
-      expect(selectNativeBinding({ versions: ELECTRON, platform: 'linux', arch: 'x64', root, exists: () => false })).toBeUndefined();
-    }
+  it("Electron without its build but with better-sqlite3's own build for Electron (a packaged app, a host that ran @electron/rebuild): that one", () => {
+    let asked = 0;
+    const chosen = selectNativeBinding({ versions: ELECTRON, platform: 'linux', arch: 'x64', root: '/opt/Upay POS/resources/app.asar', exists: () => false, defaultLoads: () => ++asked > 0 });
+    expect(chosen).toBeUndefined();
+    expect(asked).toBe(1);
   });
 });
