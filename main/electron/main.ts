@@ -5,6 +5,8 @@
  * pure modules next to it (policy.ts, app-protocol.ts, boot.ts, log-file.ts);
  * this file only wires them to Electron.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   app,
@@ -24,6 +26,7 @@ import { registerIpc, type IpcRegistration } from '../ipc/register';
 import { FileKeyVault } from '../terminal/vault';
 import { serveAppRequest } from './app-protocol';
 import { boot, type Booted } from './boot';
+import { autostartPlan, JS_FLAGS, relaunchArgs, RELAUNCH_ENV } from './launch';
 import { RotatingLog } from './log-file';
 import { APP_ORIGIN, APP_SCHEME, CONNECTIVITY_POLL_MS, isAllowedNavigation, onRendererGone, permissionDecision, windowOpenDecision } from './policy';
 import { SafeStorageVault } from './safe-storage-vault';
@@ -32,6 +35,10 @@ const RENDERER_DIR = path.join(__dirname, '..', '..', 'renderer');
 const PRELOAD = path.join(__dirname, '..', '..', 'preload', 'index.js');
 const START_URL = `${APP_ORIGIN}/index.html`;
 const ERROR_URL = `${APP_ORIGIN}/error.html`;
+
+// The runtime's V8 flags on every platform: the switch reaches every process Electron starts;
+// the main process gets them from its command line, else from one relaunch (see launch.ts).
+app.commandLine.appendSwitch('js-flags', JS_FLAGS); // eng-disable CUSTOM_ARGUMENTS_JS_CHECK
 
 // Must happen before `ready`: a standard, secure scheme gives app://pos a real origin for CSP 'self'.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
@@ -54,7 +61,12 @@ const log = new RotatingLog({
   mirror: app.isPackaged ? null : process.stderr,
 });
 
-if (!app.requestSingleInstanceLock()) {
+const relaunch = relaunchArgs(process.argv, process.env, app.isPackaged);
+if (relaunch) {
+  process.env[RELAUNCH_ENV] = '1';
+  app.relaunch({ args: relaunch });
+  app.exit(0);
+} else if (!app.requestSingleInstanceLock()) {
   // Two apps on one data dir would fight over the outbox and the printer.
   app.quit();
 } else {
@@ -102,7 +114,26 @@ async function start(): Promise<void> {
   });
 
   startConnectivity();
-  createWindow(runtime.settings().kiosk);
+  const kiosk = runtime.settings().kiosk;
+  applyAutostart(kiosk);
+  createWindow(kiosk);
+}
+
+/** A counter machine (the `kiosk` setting) starts the app at login; see launch.ts. */
+function applyAutostart(kiosk: boolean): void {
+  const plan = autostartPlan({ platform: process.platform, kiosk, isPackaged: app.isPackaged, execPath: process.execPath, env: process.env, home: os.homedir() });
+  try {
+    if (plan.kind === 'login-item') {
+      app.setLoginItemSettings({ openAtLogin: plan.openAtLogin, args: [`--js-flags=${JS_FLAGS}`] });
+    } else if (plan.kind === 'xdg' && plan.content !== null) {
+      fs.mkdirSync(path.dirname(plan.file), { recursive: true });
+      fs.writeFileSync(plan.file, plan.content, { mode: 0o644 });
+    } else if (plan.kind === 'xdg') {
+      fs.rmSync(plan.file, { force: true });
+    }
+  } catch (err) {
+    log.warn(`autostart: ${(err as Error).message}`);
+  }
 }
 
 function createWindow(kiosk: boolean, url: string = START_URL): void {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createPrivateFile, makePrivate, prepareDataDir, sqliteFiles } from './data-dir';
 import { StoreError } from './errors';
 import { migrate } from './migrate';
+import { nativeBindingOption } from './native-binding';
 
 export { StoreError };
 
@@ -37,7 +38,7 @@ export function openDb(dataDir: string, options: OpenOptions = {}): Db {
   }
   try {
     if (!options.readonly) createPrivateFile(file);
-    db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 });
+    db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000, ...nativeBindingOption() });
   } catch (err) {
     throw new StoreError('STORE_UNWRITABLE', `cannot open the database ${file}: ${(err as Error).message}`, { cause: err });
   }

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { serveAppRequest } from '../../main/electron/app-protocol';
+import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { ensureUiBuilt, PRELOAD_DIST, RENDERER_DIST } from './harness';
 
 const NODE_GLOBALS = new Set(['require', 'process', 'module', 'exports', '__dirname', '__filename', 'global', 'Buffer', 'setImmediate']);
@@ -98,5 +100,19 @@ describe('bundles that run in Chromium', () => {
     expect(error).not.toMatch(/<script/);
     expect(error).toMatch(/收银程序/);
     expect(error).toMatch(/The POS app stopped/);
+  });
+
+  it('the UI font ships in the bundle and app:// serves it under the CSP', async () => {
+    const css = fs.readFileSync(path.join(RENDERER_DIST, 'fonts.css'), 'utf8');
+    const urls = [...css.matchAll(/url\(([^)]+)\)/g)].map((m) => m[1]!);
+    expect(urls.length).toBe(4);
+    for (const url of urls) expect(url).toMatch(/^fonts\/noto-sans-sc-[\w-]+\.woff2$/);
+    for (const sheet of ['app.css', 'error.css']) expect(fs.readFileSync(path.join(RENDERER_DIST, sheet), 'utf8')).toMatch(/^@import url\("fonts\.css"\);$/m);
+    const res = await serveAppRequest(RENDERER_DIST, { url: `app://pos/${urls[0]}`, method: 'GET' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('font/woff2');
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.subarray(0, 4).toString('latin1')).toBe('wOF2');
   });
 });

@@ -59,10 +59,17 @@ const LAYOUT_PROBE = `(() => {
 })()`;
 
 /**
- * Draws three different Chinese characters with the page's font: real glyphs
- * differ from one another and have ink; missing glyphs (tofu) are identical boxes.
+ * Waits for the page's fonts, then draws Chinese characters on a canvas with
+ * the page's font: real glyphs differ from one another and have ink; a missing
+ * glyph draws like U+E000 (a code point no font here has: tofu or nothing).
+ * `chars` (every Chinese character the UI can show) must all have glyphs.
+ * With the npm browser the page sees no system font at all (see the harness),
+ * so these glyphs can only come from the bundled Noto Sans SC.
  */
-const GLYPH_PROBE = `(() => {
+const GLYPH_PROBE = `async (chars) => {
+  await document.fonts.ready;
+  await document.fonts.load('48px "Noto Sans SC"', chars);
+  await document.fonts.load('bold 48px "Noto Sans SC"', chars);
   const font = getComputedStyle(document.body).fontFamily;
   const draw = (ch) => {
     const c = document.createElement('canvas');
@@ -77,8 +84,29 @@ const GLYPH_PROBE = `(() => {
     return { ink, sig };
   };
   const [a, b, c] = ['撤', '销', '钱'].map(draw);
-  return { font, ink: Math.min(a.ink, b.ink, c.ink), distinct: a.sig !== b.sig && b.sig !== c.sig && a.sig !== c.sig };
-})()`;
+  const tofu = draw('\\uE000');
+  const missing = [...chars].filter((ch) => { const g = draw(ch); return g.ink === 0 || g.sig === tofu.sig; });
+  const loaded = [...document.fonts].filter((f) => f.family.replace(/["']/g, '') === 'Noto Sans SC' && f.status === 'loaded').map((f) => f.weight);
+  return {
+    font,
+    ink: Math.min(a.ink, b.ink, c.ink),
+    distinct: a.sig !== b.sig && b.sig !== c.sig && a.sig !== c.sig,
+    bundled: document.fonts.check('16px "Noto Sans SC"', '撤销') && document.fonts.check('bold 16px "Noto Sans SC"', '撤销'),
+    loaded,
+    missing,
+  };
+}`;
+
+/** Every Chinese character the UI can show: the renderer's own strings and the revoke messages it displays. */
+function uiChineseCharacters(): string {
+  const dir = path.join(__dirname, '../../renderer/src');
+  const sources = fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.tsx?$/.test(f))
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+  const text = sources.join('') + JSON.stringify(REVOKE_MESSAGES);
+  return [...new Set(text.match(/[\u3001-\u303f\u4e00-\u9fff\uff01-\uff5e]/g) ?? [])].join('');
+}
 
 interface LayoutProbe {
   scrollWidth: number;
@@ -191,10 +219,22 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
 
   it('renders Chinese text with real glyphs (no tofu) and starts on store setup while not activated', async () => {
     await page.waitForSelector('[data-card="terminal"]');
-    const glyphs = (await page.evaluate(GLYPH_PROBE)) as { font: string; ink: number; distinct: boolean };
-    expect(glyphs.font).toContain('WenQuanYi Micro Hei');
+    const chars = uiChineseCharacters();
+    expect(chars.length).toBeGreaterThan(100);
+    const glyphs = (await page.evaluate(`(${GLYPH_PROBE})(${JSON.stringify(chars)})`)) as {
+      font: string;
+      ink: number;
+      distinct: boolean;
+      bundled: boolean;
+      loaded: string[];
+      missing: string[];
+    };
+    expect(glyphs.font.split(',')[0]).toMatch(/^["']?Noto Sans SC["']?$/);
+    expect(glyphs.bundled, 'the bundled Noto Sans SC is loaded for Chinese text').toBe(true);
+    expect(new Set(glyphs.loaded)).toEqual(new Set(['400', '700']));
     expect(glyphs.ink).toBeGreaterThan(50);
     expect(glyphs.distinct).toBe(true);
+    expect(glyphs.missing, `characters without a glyph (browser: ${browser.found.source})`).toEqual([]);
     expect(await page.textContent('[data-status="mode"]')).toContain('沙箱');
     await shoot('01-provisioning-not-activated');
   });

@@ -19,10 +19,10 @@ import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { createChaosProxy } from '../support/chaos-net';
 
 export const ROOT = path.resolve(__dirname, '../..');
+const NPM_BROWSER_PKG = path.join(ROOT, 'node_modules/@sparticuz/chromium/package.json');
 export const RENDERER_DIST = path.join(ROOT, 'dist/renderer');
 export const PRELOAD_DIST = path.join(ROOT, 'dist/preload/index.js');
 export const SCREENSHOTS = path.join(ROOT, 'test-output/screenshots');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // ------------------------------------------------------------------ build
 
@@ -58,8 +58,14 @@ const isFresh = () => {
 export async function ensureUiBuilt(): Promise<void> {
   if (isFresh()) return;
   fs.mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
-  const lock = path.join(ROOT, 'dist/.build-ui.lock');
-  const deadline = Date.now() + 60_000;
+  await withDirLock(path.join(ROOT, 'dist/.build-ui.lock'), 60_000, () => {
+    if (!isFresh()) execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-ui.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  });
+}
+
+/** Runs `fn` holding a lock directory (test files run in parallel processes); a lock older than `staleMs` is broken. */
+async function withDirLock<T>(lock: string, staleMs: number, fn: () => T): Promise<T> {
+  const deadline = Date.now() + staleMs;
   for (;;) {
     try {
       fs.mkdirSync(lock);
@@ -70,7 +76,7 @@ export async function ensureUiBuilt(): Promise<void> {
     }
   }
   try {
-    if (!isFresh()) execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-ui.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    return fn();
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
@@ -83,6 +89,7 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
 };
 
 export interface StaticServer {
@@ -156,7 +163,110 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
+/** Where the browser comes from: an explicit path, the npm package, or an installed Chrome/Chromium/Edge. */
+export type BrowserSource = 'env' | 'npm' | 'system';
+
+export interface FoundBrowser {
+  executablePath: string;
+  source: BrowserSource;
+  /** Extra environment for the browser process (the npm browser's own fontconfig). */
+  env: Record<string, string>;
+}
+
+/** Installed browsers, in the order tried, per platform. */
+export function systemBrowserPaths(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (platform === 'darwin') {
+    return [
+      '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+      '/Applications/Chromium.app/Contents/MacOS/Chromium',
+      '/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge',
+    ];
+  }
+  if (platform === 'win32') {
+    const roots = [env.PROGRAMFILES, env['PROGRAMFILES(X86)'], env.LOCALAPPDATA].filter((r): r is string => !!r);
+    return roots.flatMap((r) => [
+      path.win32.join(r, 'Google', 'Chrome', 'Application', 'chrome.exe'),
+      path.win32.join(r, 'Chromium', 'Application', 'chrome.exe'),
+      path.win32.join(r, 'Microsoft', 'Edge', 'Application', 'msedge.exe'),
+    ]);
+  }
+  return [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/opt/google/chrome/chrome',
+    '/usr/bin/microsoft-edge',
+    '/snap/bin/chromium',
+  ];
+}
+
+/** The npm browser ships for Linux x64 only. */
+function npmBrowserAvailable(): boolean {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  return fs.existsSync(NPM_BROWSER_PKG);
+}
+
+/**
+ * Unpacks `@sparticuz/chromium` once per version into a private folder under
+ * the temp dir (the package unpacks into `os.tmpdir()`, so a child process
+ * gets that folder as its TMPDIR; a lock keeps parallel test files from
+ * launching a half-written binary). The browser gets a fontconfig of its own
+ * that lists only the package's fonts: no system font, CJK or other, can
+ * render a page, so the tests see exactly what a bare machine shows.
+ */
+export async function unpackNpmBrowser(): Promise<FoundBrowser> {
+  const version = (JSON.parse(fs.readFileSync(NPM_BROWSER_PKG, 'utf8')) as { version: string }).version;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const dir = path.join(os.tmpdir(), `upay-pos-e2e-chromium-${version}-${uid}`);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error(`${dir} is not a private directory of this user: remove it`);
+  const done = path.join(dir, 'unpacked.json');
+  if (!fs.existsSync(done)) {
+    await withDirLock(path.join(dir, 'lock'), 120_000, () => {
+      if (fs.existsSync(done)) return;
+      const out = execFileSync(process.execPath, ['-e', "require('@sparticuz/chromium').executablePath().then((p) => process.stdout.write(p))"], {
+        cwd: ROOT,
+        env: { ...process.env, TMPDIR: dir, TMP: dir, TEMP: dir },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const fontsDir = path.join(dir, 'fonts');
+      fs.writeFileSync(
+        path.join(dir, 'fonts.conf'),
+        `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>${fontsDir}</dir>\n  <cachedir>${path.join(dir, 'fontconfig-cache')}</cachedir>\n</fontconfig>\n`,
+      );
+      fs.writeFileSync(done, JSON.stringify({ executablePath: out.trim() }));
+    });
+  }
+  const { executablePath } = JSON.parse(fs.readFileSync(done, 'utf8')) as { executablePath: string };
+  return { executablePath, source: 'npm', env: { FONTCONFIG_FILE: path.join(dir, 'fonts.conf') } };
+}
+
+/**
+ * The browser the e2e tests drive. UPAY_E2E_BROWSER: a path to a browser,
+ * `npm` (the npm package only) or `system` (installed browsers only); unset,
+ * the npm package where it runs, else the first installed browser found.
+ */
+export async function findBrowser(env: NodeJS.ProcessEnv = process.env): Promise<FoundBrowser> {
+  const wanted = env.UPAY_E2E_BROWSER?.trim() || '';
+  if (wanted && wanted !== 'npm' && wanted !== 'system') {
+    if (!fs.existsSync(wanted)) throw new Error(`UPAY_E2E_BROWSER=${wanted}: no such file`);
+    return { executablePath: wanted, source: 'env', env: {} };
+  }
+  if (wanted !== 'system' && npmBrowserAvailable()) return unpackNpmBrowser();
+  if (wanted === 'npm') throw new Error('UPAY_E2E_BROWSER=npm: @sparticuz/chromium is not installed or does not run on this platform (Linux x64 only)');
+  const found = systemBrowserPaths().find((p) => fs.existsSync(p));
+  if (!found) throw new Error('no browser for the e2e tests: run `npm ci` (it installs @sparticuz/chromium on Linux x64), install Chrome/Chromium/Edge, or set UPAY_E2E_BROWSER to a browser path');
+  return { executablePath: found, source: 'system', env: {} };
+}
+
+let browserFound: FoundBrowser | undefined;
+
 export interface Browser {
+  /** Which browser runs the page (the bare-machine proof reports it). */
+  found: FoundBrowser;
   context: BrowserContext;
   page: Page;
   userDataDir: string;
@@ -165,8 +275,10 @@ export interface Browser {
 
 export async function launch(viewport = { width: 1024, height: 768 }): Promise<Browser> {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-chromium-'));
+  browserFound ??= await findBrowser();
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: browserFound.executablePath,
+    env: { ...process.env, ...browserFound.env },
     headless: true,
     args: CHROMIUM_ARGS,
     viewport,
@@ -176,6 +288,7 @@ export async function launch(viewport = { width: 1024, height: 768 }): Promise<B
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
+    found: browserFound,
     context,
     page,
     userDataDir,
