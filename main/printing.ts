@@ -30,7 +30,7 @@ import { tx, type Db } from './store/db';
 import { toRevoke, type RevokeRow } from './store/revokes';
 import type { Settings } from './store/settings';
 import { TerminalRepo } from './store/terminal';
-import type { Clock } from './util/time';
+import type { Clock } from './common/time';
 
 export interface PrintingDeps {
   db: Db;

@@ -16,7 +16,7 @@ import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { parsePrinterUri } from './printer';
-import { systemClock, type Clock } from './util/time';
+import { systemClock, type Clock } from './common/time';
 
 /**
  * V8 flags the runtime's process is started with (the app's launcher, see

@@ -9,12 +9,13 @@ import path from 'node:path';
 import type { Order, Revoke } from '../domain';
 import { invalidInput, PosError } from '../errors';
 import { checkOrderRef, type OrderRef } from '../orders/service';
-import { PrinterUriError, parsePrinterUri, type ReceiptModel } from '../printer';
+import { PrinterUriError, parsePrinterUri } from '../printer';
 import { createRuntime, type Logger, type Runtime } from '../runtime';
 import { createSandbox, createVirtualPrinter, type VirtualPrinter } from '../sandbox';
 import { schemaVersion } from '../store/migrate';
-import { formatCny } from '../util/money';
-import { businessDay, formatCst, isDay } from '../util/time';
+import { formatCny } from '../common/money';
+import { receiptLines } from '../common/receipt-text';
+import { businessDay, formatCst, isDay } from '../common/time';
 import { type revokeOutcome, type RevokeReport, revokeReport } from './report';
 
 export interface CliContext {
@@ -410,7 +411,7 @@ async function receiptShow(ctx: CliContext): Promise<number> {
     const r = revokedFor(rt, ref);
     const receipt = rt.printing.receiptForRevoke(r.id);
     if (!receipt) throw new PosError('NO_RECEIPT', '此撤销没有凭证。', 'This revoke has no receipt.');
-    const lines = receiptLines(receipt.model);
+    const lines = receiptLines(receipt.model.items);
     ctx.out({ job: receipt.job, lines }, lines.join('\n'));
     return 0;
   });
@@ -624,14 +625,10 @@ async function finishReport(rt: Runtime, r: Revoke): Promise<RevokeReport> {
     const stored = rt.printing.receiptForRevoke(r.id);
     if (stored) {
       const job = (await rt.printing.waitForJob(stored.job.id, 10_000)) ?? stored.job;
-      receipt = { jobId: job.id, state: job.state, copy: job.copy, error: job.lastError, lines: receiptLines(stored.model) };
+      receipt = { jobId: job.id, state: job.state, copy: job.copy, error: job.lastError, lines: receiptLines(stored.model.items) };
     }
   }
   return revokeReport(r, order, receipt);
-}
-
-export function receiptLines(model: ReceiptModel): string[] {
-  return model.items.map((i) => (i.type === 'text' ? i.text : `[QR ${i.data}]`));
 }
 
 function humanReport(r: RevokeReport): string {

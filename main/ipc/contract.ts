@@ -9,6 +9,8 @@
  * raw gateway answer) cannot slip through the main process's output check.
  */
 import { z } from 'zod';
+import { ORDER_SN_MESSAGE, ORDER_SN_PATTERN } from '../common/order-sn';
+import { REVOKE_OUTCOMES, REVOKE_STATES } from '../common/states';
 
 // ---------------------------------------------------------------- primitives
 
@@ -25,15 +27,14 @@ const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const count = z.number().int().min(0);
 const ms = z.number().int();
 const cents = z.number().int();
-const orderSn = z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits');
+const orderSn = z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE);
 const clientSn = z.string().min(1).max(32);
 const operator = z.string().min(1).max(32);
 const empty = z.strictObject({});
 
 // --------------------------------------------------------------------- views
 
-export const REVOKE_STATES = ['requested', 'sending', 'queued', 'pending', 'revoked', 'rejected', 'needs_attention', 'expired'] as const;
-export const REVOKE_OUTCOMES = ['revoked', 'rejected', 'pending', 'needs_attention', 'queued', 'expired'] as const;
+export { REVOKE_OUTCOMES, REVOKE_STATES };
 export const PRINTER_STATES = ['ok', 'offline', 'paper_out', 'cover_open', 'unknown', 'none'] as const;
 export const PRINT_JOB_STATES = ['pending', 'printed', 'failed'] as const;
 export const LANGUAGES = ['zh-CN', 'en'] as const;

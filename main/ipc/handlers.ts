@@ -9,14 +9,15 @@
  */
 import os from 'node:os';
 import type { z } from 'zod';
-import type { Order, PrintJob, Revoke, RevokeState, TerminalInfo } from '../domain';
+import type { Order, PrintJob, Revoke, TerminalInfo } from '../domain';
 import { PosError, toPosError } from '../errors';
 import type { QueueStatus, RuntimeEventMap, RuntimeEvents } from '../events';
-import type { ReceiptItem } from '../printer';
+import { receiptLines } from '../common/receipt-text';
+import { revokeOutcome } from '../common/states';
 import type { Runtime } from '../runtime';
 import type { Settings } from '../store/settings';
 import { DayOrders } from './day-orders';
-import { businessDay, businessDayEnd } from '../util/time';
+import { businessDay, businessDayEnd } from '../common/time';
 import {
   CHANNELS,
   EVENTS,
@@ -142,17 +143,6 @@ const invalidOutput = (channel: Channel) =>
 
 // -------------------------------------------------------------------- views
 
-const OUTCOME: Record<RevokeState, RevokeView['outcome']> = {
-  requested: 'pending',
-  sending: 'pending',
-  pending: 'pending',
-  queued: 'queued',
-  revoked: 'revoked',
-  rejected: 'rejected',
-  needs_attention: 'needs_attention',
-  expired: 'expired',
-};
-
 function deadlineAt(day: string): number {
   try {
     return businessDayEnd(day);
@@ -167,7 +157,7 @@ export function toRevokeView(r: Revoke): RevokeView {
     orderSn: r.orderSn,
     clientSn: r.clientSn,
     state: r.state,
-    outcome: OUTCOME[r.state],
+    outcome: revokeOutcome(r.state),
     operator: r.operator,
     requestedAt: r.requestedAt,
     updatedAt: r.updatedAt,
@@ -255,10 +245,6 @@ export function toSettingsView(s: Settings): SettingsView {
     language: s.language,
     kiosk: s.kiosk,
   };
-}
-
-export function receiptLines(items: readonly ReceiptItem[]): string[] {
-  return items.map((item) => (item.type === 'qr' ? `[QR] ${item.data}` : item.text));
 }
 
 const printerState = (s: string): (typeof PRINTER_STATES)[number] => ((PRINTER_STATES as readonly string[]).includes(s) ? (s as (typeof PRINTER_STATES)[number]) : 'unknown');

@@ -3,6 +3,7 @@
  * import from the gateway by query, list a business day, search, prune.
  */
 import { z } from 'zod';
+import { ORDER_SN_MESSAGE, ORDER_SN_PATTERN } from '../common/order-sn';
 import type { Order, OrderInput } from '../domain';
 import { PosError, invalidInput } from '../errors';
 import { audit } from '../store/audit';
@@ -12,11 +13,11 @@ import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
 import { failureToError } from '../upay/explain';
 import type { OrderSnapshot } from '../upay/result';
-import { parseCents } from '../util/money';
-import { businessDay, type Clock } from '../util/time';
+import { parseCents } from '../common/money';
+import { businessDay, type Clock } from '../common/time';
 
 export const orderRefSchema = z.union([
-  z.object({ sn: z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits'), clientSn: z.undefined().optional() }).strict(),
+  z.object({ sn: z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE), clientSn: z.undefined().optional() }).strict(),
   z.object({ clientSn: z.string().min(1).max(32, 'client_sn must be at most 32 characters'), sn: z.undefined().optional() }).strict(),
 ]);
 export type OrderRef = { sn: string; clientSn?: undefined } | { clientSn: string; sn?: undefined };
@@ -24,7 +25,7 @@ export type OrderRef = { sn: string; clientSn?: undefined } | { clientSn: string
 /** The order a host app records after its own payment. */
 export const orderInputSchema = z
   .object({
-    sn: z.string().regex(/^\d{1,16}$/),
+    sn: z.string().regex(ORDER_SN_PATTERN),
     clientSn: z.string().min(1).max(32),
     tradeNo: z.string().max(64).nullable().default(null),
     totalCents: z.number().int().positive().max(1e12),

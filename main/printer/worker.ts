@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { PrintJob } from '../domain';
 import { prepared, tx, type Db } from '../store/db';
-import type { Clock } from '../util/time';
+import type { Clock } from '../common/time';
 import { renderEscPos, type PrinterType } from './escpos';
 import { getJob, loadModel } from './jobs';
 import { PrinterError, type PrinterStatus, type PrinterTransport } from './transport';

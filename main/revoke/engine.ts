@@ -18,7 +18,7 @@ import { RevokesRepo, toRevoke, type RevokePatch, type RevokeRow } from '../stor
 import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
 import type { OrderSnapshot } from '../upay/result';
-import { businessDay, businessDayEnd, type Clock } from '../util/time';
+import { businessDay, businessDayEnd, type Clock } from '../common/time';
 import { interpretQuery, interpretRevoke, type Gateway, type RevokeVerdict } from './interpret';
 import { REVOKE_MESSAGES, revokeError, type RevokeMessageCode } from './messages';
 

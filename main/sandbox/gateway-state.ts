@@ -7,7 +7,7 @@
  * whether state changed, so the transport can decide what to do with it.
  */
 import { randomBytes } from 'node:crypto';
-import { businessDay, type Clock } from '../util/time';
+import { businessDay, type Clock } from '../common/time';
 import { mulberry32 } from '../util/prng';
 
 // ---------------------------------------------------------------------------

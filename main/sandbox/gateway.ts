@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
 import { verify } from '../upay/sign';
-import { systemClock, type Clock } from '../util/time';
+import { systemClock, type Clock } from '../common/time';
 import {
   SandboxState,
   invalidParams,

@@ -4,6 +4,7 @@
  * string; `""` and null read as absent; unknown codes are kept verbatim.
  */
 import { z } from 'zod';
+import { ORDER_SN_MESSAGE, ORDER_SN_PATTERN } from '../common/order-sn';
 
 /** A wire string where `""`/null mean absent. */
 const opt = z
@@ -59,7 +60,7 @@ export const terminalBizSchema = z.object({
 
 // ---------- requests ----------
 
-const sn = z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits');
+const sn = z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE);
 const clientSn = z.string().min(1, 'client_sn must not be empty').max(32, 'client_sn must be at most 32 characters');
 const terminalSn = z.string().min(1, 'terminal_sn must not be empty').max(32, 'terminal_sn must be at most 32 characters');
 const amount = z.string().regex(/^[1-9]\d{0,14}$/, 'amount must be a positive integer number of cents, as a string');
