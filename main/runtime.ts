@@ -7,8 +7,8 @@
 import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
 import { OrderService } from './orders/service';
-import { Printing, type PrintingDeps } from './printing';
-import { RevokeEngine, type CrashPoint, type RevokeTiming } from './revoke/engine';
+import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
+import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
 import { pruneChangeLog } from './store/order-changes';
 import { getSettings, setSettings, type Settings } from './store/settings';
@@ -129,7 +129,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     clock,
     events,
     warningLeadMs: () => settings.expiryWarningMinutes * 60_000,
-    onRevoked: printing.onRevoked,
+    receipts: printing.revokeReceipts,
     ...(options.timing ? { timing: options.timing } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
@@ -154,10 +154,6 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
-  // A revoked receipt is printed as soon as its transaction commits.
-  events.on('revoke.updated', (r) => {
-    if (r.state === 'revoked') printing.kick();
-  });
   if (options.startWorkers !== false) {
     revokes.start();
     printing.start();

@@ -133,6 +133,21 @@ export class OrderService {
     return this.repo.find(ref) ?? (await this.import(ref, actor));
   }
 
+  /** The order as the last revoke left it: canceled, with what the gateway's answer adds. Call inside that transaction. */
+  markCanceled(sn: string, snapshot: OrderSnapshot | null, now: number): Order | undefined {
+    return this.repo.markCanceled(sn, snapshot, now);
+  }
+
+  /** Updates a known order from a query's answer; its finish time (and so its day) never moves. */
+  refreshFromSnapshot(snapshot: OrderSnapshot, now: number): void {
+    const input = orderFromSnapshot(snapshot, now);
+    if (!input) return;
+    tx(this.deps.db, () => {
+      const existing = this.repo.get(input.sn);
+      if (existing) this.repo.upsert({ ...input, finishedAt: existing.finishedAt }, now);
+    });
+  }
+
   listDay(day?: string): Order[] {
     return this.repo.listDay(day ?? businessDay(this.deps.clock.now()));
   }

@@ -13,11 +13,11 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
-import { REVOKE_MESSAGES } from '../../main/revoke/messages';
+import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
 import { createRuntime, type Runtime } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
-import { businessDay } from '../../main/util/time';
+import { businessDay } from '../../main/common/time';
 import {
   createProxy,
   ensureUiBuilt,

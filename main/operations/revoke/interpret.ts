@@ -3,7 +3,7 @@
  * table in ../shared/upay-v2.md §4). Pure functions: the engine applies the
  * verdicts, each in one transaction.
  */
-import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
+import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
 import type { RevokeMessageCode } from './messages';
 
 export type Gateway = { code: string | null; message: string | null };
