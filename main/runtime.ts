@@ -10,6 +10,7 @@ import { OrderService } from './orders/service';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
+import { sqliteCannotWrite } from './store/errors';
 import { pruneChangeLog } from './store/order-changes';
 import { getSettings, setSettings, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
@@ -90,8 +91,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   } catch (err) {
     // A failed start (e.g. the startup prune on a read-only disk) must not leave the file open in this process.
     db.close();
-    const code = (err as { code?: string }).code ?? '';
-    if (/^SQLITE_(READONLY|FULL|IOERR|CANTOPEN)/.test(code)) {
+    if (sqliteCannotWrite((err as { code?: string }).code)) {
       throw new StoreError('STORE_UNWRITABLE', `cannot start on the database in ${options.dataDir}: ${(err as Error).message}`, { cause: err });
     }
     throw err;
