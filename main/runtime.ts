@@ -11,6 +11,7 @@ import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/r
 import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
 import { sqliteCannotWrite } from './store/errors';
+import { schemaVersion } from './store/migrate';
 import { pruneChangeLog } from './store/order-changes';
 import { getSettings, setSettings, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
@@ -60,13 +61,12 @@ export interface RuntimeOptions {
   random?: () => number;
 }
 
+/** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
 export interface Runtime {
   readonly dataDir: string;
   readonly apiDomain: string;
-  readonly db: Db;
   readonly clock: Clock;
   readonly events: RuntimeEvents;
-  readonly client: UpayClient;
   readonly terminal: Provisioning;
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
@@ -74,6 +74,8 @@ export interface Runtime {
   readonly printing: Printing;
   readonly logger: Logger;
   settings(): Settings;
+  /** The database's schema version (PRAGMA user_version). */
+  schemaVersion(): number;
   updateSettings(patch: Record<string, unknown>, actor: string): Settings;
   /** Applies retention now (it also runs at startup and every hour); returns how many orders went. */
   maintain(): number;
@@ -81,6 +83,19 @@ export interface Runtime {
 }
 
 const MAINTENANCE_EVERY_MS = 3_600_000;
+
+const databases = new WeakMap<Runtime, Db>();
+
+/**
+ * The runtime's own database connection, for tests and benchmarks that check
+ * the ground truth in SQLite or make the disk fail under it. Services never
+ * need it: callers use the runtime's service methods.
+ */
+export function databaseOf(runtime: Runtime): Db {
+  const db = databases.get(runtime);
+  if (!db) throw new Error('not a runtime made by createRuntime');
+  return db;
+}
 
 export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
@@ -160,13 +175,11 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   }
 
   let closed = false;
-  return {
+  const runtime: Runtime = {
     dataDir: options.dataDir,
     apiDomain: client.apiDomain,
-    db,
     clock,
     events,
-    client,
     terminal,
     orders,
     revokes,
@@ -174,6 +187,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     printing,
     logger,
     settings: () => settings,
+    schemaVersion: () => schemaVersion(db),
     updateSettings(patch, actor) {
       // A printer that cannot be used is refused before it is stored.
       if (typeof patch.printer === 'string') parsePrinterUri(patch.printer);
@@ -195,4 +209,6 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       db.close();
     },
   };
+  databases.set(runtime, db);
+  return runtime;
 }

@@ -12,7 +12,7 @@ import { checkOrderRef, type OrderRef } from '../orders/service';
 import { PrinterUriError, parsePrinterUri } from '../printer';
 import { createRuntime, type Logger, type Runtime } from '../runtime';
 import { createSandbox, createVirtualPrinter, type VirtualPrinter } from '../sandbox';
-import { schemaVersion } from '../store/migrate';
+import { UpayClient } from '../upay/client';
 import { formatCny } from '../common/money';
 import { receiptLines } from '../common/receipt-text';
 import { businessDay, formatCst, isDay } from '../common/time';
@@ -285,7 +285,7 @@ async function status(ctx: CliContext): Promise<number> {
     const doc = {
       dataDir: rt.dataDir,
       apiDomain: rt.apiDomain,
-      schemaVersion: schemaVersion(rt.db),
+      schemaVersion: rt.schemaVersion(),
       vault: rt.vault.kind,
       businessDay: businessDay(now),
       terminal: t,
@@ -350,7 +350,7 @@ async function revoke(ctx: CliContext): Promise<number> {
 async function revokeQuery(ctx: CliContext): Promise<number> {
   const ref = orderRef(ctx);
   return withRuntime(ctx, async ({ rt }) => {
-    const order = rt.orders.repo.find(ref);
+    const order = rt.orders.find(ref);
     const existing = order && rt.revokes.forOrder(order.sn);
     if (!order || !existing) throw new PosError('REVOKE_NOT_FOUND', '此订单没有撤销记录。', 'This order has no revoke.', { ...ref });
     const r = await rt.revokes.queryAgain(existing.id, actor());
@@ -456,7 +456,7 @@ async function receiptRetry(ctx: CliContext): Promise<number> {
 }
 
 function revokedFor(rt: Runtime, ref: OrderRef): Revoke {
-  const order = rt.orders.repo.find(ref);
+  const order = rt.orders.find(ref);
   const r = order && rt.revokes.forOrder(order.sn);
   if (!r || r.state !== 'revoked') {
     throw new PosError('NO_RECEIPT', '此订单没有成功的撤销，没有可打印的凭证。', 'This order has no successful revoke, so there is no receipt.', { ...ref });
@@ -564,7 +564,11 @@ async function demo(ctx: CliContext): Promise<number> {
     await rt.terminal.checkin('demo');
     step(4, '在沙箱中收款 ￥88.00', 'pay ¥88.00 in the sandbox');
     const clientSn = `DEMO${Date.now()}`;
-    const pay = await rt.client.pay(rt.terminal.signer(), { client_sn: clientSn, total_amount: '8800', dynamic_id: '134567890123456789', subject: '演示商品', operator: 'demo' });
+    // The host app's own payment, played here by a client of the sandbox (the runtime does not take payments).
+    const host = new UpayClient({ apiDomain: rt.apiDomain });
+    const pay = await host
+      .pay(rt.terminal.signer(), { client_sn: clientSn, total_amount: '8800', dynamic_id: '134567890123456789', subject: '演示商品', operator: 'demo' })
+      .finally(() => host.close());
     if (!pay.ok || pay.value.resultCode !== 'PAY_SUCCESS') throw new PosError('DEMO_FAILED', '演示收款失败', 'demo payment failed', { pay: pay.ok ? pay.value.resultCode : pay.kind });
     const order = await rt.orders.import({ clientSn }, 'demo');
     ctx.progress(`    ${describeOrder(order)}`);
@@ -619,7 +623,7 @@ async function waitForRevoke(rt: Runtime, id: number, timeoutMs: number): Promis
 }
 
 async function finishReport(rt: Runtime, r: Revoke): Promise<RevokeReport> {
-  const order = rt.orders.repo.get(r.orderSn) ?? null;
+  const order = rt.orders.get(r.orderSn) ?? null;
   let receipt = null;
   if (r.state === 'revoked') {
     const stored = rt.printing.receiptForRevoke(r.id);

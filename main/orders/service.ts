@@ -8,6 +8,7 @@ import type { Order, OrderInput } from '../domain';
 import { PosError, invalidInput } from '../errors';
 import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
+import { lastChangeSeq, ordersChangedSince } from '../store/order-changes';
 import { OrderConflictError, OrdersRepo } from '../store/orders';
 import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
@@ -73,7 +74,7 @@ export const orderNotFound = (ref: OrderRef) =>
   });
 
 export class OrderService {
-  readonly repo: OrdersRepo;
+  private readonly repo: OrdersRepo;
 
   constructor(
     private readonly deps: { db: Db; client: UpayClient; provisioning: Provisioning; clock: Clock },
@@ -146,6 +147,39 @@ export class OrderService {
       const existing = this.repo.get(input.sn);
       if (existing) this.repo.upsert({ ...input, finishedAt: existing.finishedAt }, now);
     });
+  }
+
+  get(sn: string): Order | undefined {
+    return this.repo.get(sn);
+  }
+
+  /** The local order for a reference (no gateway call). */
+  find(ref: OrderRef): Order | undefined {
+    return this.repo.find(ref);
+  }
+
+  /** How many orders are kept. */
+  count(): number {
+    return this.repo.count();
+  }
+
+  bySns(sns: readonly string[]): Order[] {
+    return this.repo.bySns(sns);
+  }
+
+  /** Orders by the start of their sn or client_sn, or by amount; a day's or all kept. */
+  search(q: { text?: string | undefined; amountCents?: number | undefined; day?: string | undefined; limit?: number | undefined }): Order[] {
+    return this.repo.search(q);
+  }
+
+  /** The order change log's position now (every process's writes). */
+  changeSeq(): number {
+    return lastChangeSeq(this.deps.db);
+  }
+
+  /** Orders changed after `seq` (null: more than `limit`, read everything again). */
+  changedSince(seq: number, limit: number): { sns: string[]; lastSeq: number } | null {
+    return ordersChangedSince(this.deps.db, seq, limit);
   }
 
   listDay(day?: string): Order[] {

@@ -61,7 +61,7 @@ export type CrashPoint = 'intent-committed' | 'answer-received' | 'revoked-commi
 const GROUP_COMMIT_WINDOW_MS = 2;
 
 export class RevokeEngine {
-  readonly repo: RevokesRepo;
+  private readonly repo: RevokesRepo;
   readonly owner = newOwnerId('revoke');
   private readonly timing: RevokeTiming;
   private readonly outbox: Outbox<RevokeRow>;
