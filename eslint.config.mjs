@@ -24,4 +24,34 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The renderer is a web page: of main/ it may value-import only main/common/ (pure code that runs anywhere).
+    // The IPC contract stays type-only: its zod schemas are the main process's door check, not the page's.
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer never imports electron.', allowTypeImports: true }],
+          patterns: [
+            {
+              regex: '^(\\.\\./)+main/(?!common/)',
+              message: 'The renderer may value-import only main/common/ from main/ (type-only imports of main/ipc/contract are fine).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // main/common/ runs anywhere (main, CLI, renderer): it imports nothing but itself.
+    files: ['main/common/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./|node:|[a-z@])', message: 'main/common/ is pure: import only from main/common/.' }] },
+      ],
+    },
+  },
 );

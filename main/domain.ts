@@ -2,7 +2,7 @@
  * Domain types shared by the runtime's services (plain data, no I/O).
  * Money is `Cents`; times are Unix ms; `businessDay` is `YYYY-MM-DD` (UTC+8).
  */
-import type { Cents } from './util/money';
+import type { Cents } from './common/money';
 
 export const ORDER_STATUSES = [
   'CREATED',
@@ -58,22 +58,8 @@ export interface TerminalInfo {
   lastCheckinDay: string | null;
 }
 
-export const REVOKE_STATES = [
-  'requested',
-  'sending',
-  'queued',
-  'pending',
-  'revoked',
-  'rejected',
-  'needs_attention',
-  'expired',
-] as const;
-export type RevokeState = (typeof REVOKE_STATES)[number];
-/** States a revoke never leaves. `needs_attention` is open: a person can query again. */
-export const FINAL_REVOKE_STATES: readonly RevokeState[] = ['revoked', 'rejected', 'expired'];
-
-/** The outcome vocabulary shown to callers (CLI JSON, IPC). */
-export type RevokeOutcome = 'revoked' | 'rejected' | 'pending' | 'needs_attention' | 'queued' | 'expired';
+export { FINAL_REVOKE_STATES, REVOKE_STATES, type RevokeOutcome, type RevokeState } from './common/states';
+import type { RevokeState } from './common/states';
 
 export interface RevokeError {
   /** Our code (e.g. NOT_TODAY, GATEWAY_REFUSED) */

@@ -4,6 +4,7 @@
  * What crosses IPC and what the CLI prints is built from this, never from a
  * thrown Error's text. Messages never contain secrets.
  */
+import { sqliteCannotWrite } from './store/errors';
 
 export interface ErrorInfo {
   code: string;
@@ -66,7 +67,7 @@ export function toPosError(err: unknown): PosError {
       reason: e.message,
     });
   }
-  if (e?.code === 'SQLITE_FULL' || e?.code === 'SQLITE_READONLY' || e?.code === 'SQLITE_IOERR' || e?.code?.startsWith?.('SQLITE_IOERR')) {
+  if (sqliteCannotWrite(e?.code)) {
     return new PosError(
       'STORE_UNWRITABLE',
       '本机数据库无法写入（磁盘已满或只读），已保存的数据不受影响。请联系门店 IT。',

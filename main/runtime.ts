@@ -7,16 +7,18 @@
 import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
 import { OrderService } from './orders/service';
-import { Printing, type PrintingDeps } from './printing';
-import { RevokeEngine, type CrashPoint, type RevokeTiming } from './revoke/engine';
+import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
+import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
+import { sqliteCannotWrite } from './store/errors';
+import { schemaVersion } from './store/migrate';
 import { pruneChangeLog } from './store/order-changes';
 import { readSettings, setSettings, settingInvalid, type Settings } from './store/settings';
 import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { checkGatewayUrl } from './upay/gateway-url';
-import { systemClock, type Clock } from './util/time';
+import { systemClock, type Clock } from './common/time';
 
 /**
  * V8 flags the runtime's process is started with (the app's launcher, see
@@ -59,13 +61,12 @@ export interface RuntimeOptions {
   random?: () => number;
 }
 
+/** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
 export interface Runtime {
   readonly dataDir: string;
   readonly apiDomain: string;
-  readonly db: Db;
   readonly clock: Clock;
   readonly events: RuntimeEvents;
-  readonly client: UpayClient;
   readonly terminal: Provisioning;
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
@@ -73,6 +74,8 @@ export interface Runtime {
   readonly printing: Printing;
   readonly logger: Logger;
   settings(): Settings;
+  /** The database's schema version (PRAGMA user_version). */
+  schemaVersion(): number;
   updateSettings(patch: Record<string, unknown>, actor: string): Settings;
   /** Applies retention now (it also runs at startup and every hour); returns how many orders went. */
   maintain(): number;
@@ -80,6 +83,19 @@ export interface Runtime {
 }
 
 const MAINTENANCE_EVERY_MS = 3_600_000;
+
+const databases = new WeakMap<Runtime, Db>();
+
+/**
+ * The runtime's own database connection, for tests and benchmarks that check
+ * the ground truth in SQLite or make the disk fail under it. Services never
+ * need it: callers use the runtime's service methods.
+ */
+export function databaseOf(runtime: Runtime): Db {
+  const db = databases.get(runtime);
+  if (!db) throw new Error('not a runtime made by createRuntime');
+  return db;
+}
 
 export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
@@ -92,8 +108,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   } catch (err) {
     // A failed start (e.g. the startup prune on a read-only disk) must not leave the file open in this process.
     db.close();
-    const code = (err as { code?: string }).code ?? '';
-    if (/^SQLITE_(READONLY|FULL|IOERR|CANTOPEN)/.test(code)) {
+    if (sqliteCannotWrite((err as { code?: string }).code)) {
       throw new StoreError('STORE_UNWRITABLE', `cannot start on the database in ${options.dataDir}: ${(err as Error).message}`, { cause: err });
     }
     throw err;
@@ -137,7 +152,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     clock,
     events,
     warningLeadMs: () => settings.expiryWarningMinutes * 60_000,
-    onRevoked: printing.onRevoked,
+    receipts: printing.revokeReceipts,
     ...(options.timing ? { timing: options.timing } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
@@ -162,23 +177,17 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
-  // A revoked receipt is printed as soon as its transaction commits.
-  events.on('revoke.updated', (r) => {
-    if (r.state === 'revoked') printing.kick();
-  });
   if (options.startWorkers !== false) {
     revokes.start();
     printing.start();
   }
 
   let closed = false;
-  return {
+  const runtime: Runtime = {
     dataDir: options.dataDir,
     apiDomain: client.apiDomain,
-    db,
     clock,
     events,
-    client,
     terminal,
     orders,
     revokes,
@@ -186,6 +195,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     printing,
     logger,
     settings: () => settings,
+    schemaVersion: () => schemaVersion(db),
     updateSettings(patch, actor) {
       // A printer that cannot be used (not on the allow-list, `virtual` without a virtual printer) is refused before it is stored.
       if (typeof patch.printer === 'string') printing.checkPrinter(patch.printer);
@@ -207,4 +217,6 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       db.close();
     },
   };
+  databases.set(runtime, db);
+  return runtime;
 }

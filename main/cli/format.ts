@@ -1,10 +1,10 @@
 /** How the CLI shows orders, revokes and receipts, and waits for a revoke to settle. */
 import type { Order, Revoke } from '../domain';
-import type { ReceiptModel } from '../printer';
 import type { Runtime } from '../runtime';
 import type { VirtualPrinter } from '../sandbox';
-import { formatCny } from '../util/money';
-import { formatCst } from '../util/time';
+import { formatCny } from '../common/money';
+import { receiptLines } from '../common/receipt-text';
+import { formatCst } from '../common/time';
 import type { CliContext } from './context';
 import { type revokeOutcome, type RevokeReport, revokeReport } from './report';
 
@@ -37,20 +37,16 @@ export async function waitForRevoke(rt: Runtime, id: number, timeoutMs: number):
 }
 
 export async function finishReport(rt: Runtime, r: Revoke): Promise<RevokeReport> {
-  const order = rt.orders.repo.get(r.orderSn) ?? null;
+  const order = rt.orders.get(r.orderSn) ?? null;
   let receipt = null;
   if (r.state === 'revoked') {
     const stored = rt.printing.receiptForRevoke(r.id);
     if (stored) {
       const job = (await rt.printing.waitForJob(stored.job.id, 10_000)) ?? stored.job;
-      receipt = { jobId: job.id, state: job.state, copy: job.copy, error: job.lastError, lines: receiptLines(stored.model) };
+      receipt = { jobId: job.id, state: job.state, copy: job.copy, error: job.lastError, lines: receiptLines(stored.model.items) };
     }
   }
   return revokeReport(r, order, receipt);
-}
-
-export function receiptLines(model: ReceiptModel): string[] {
-  return model.items.map((i) => (i.type === 'text' ? i.text : `[QR ${i.data}]`));
 }
 
 export function humanReport(r: RevokeReport): string {

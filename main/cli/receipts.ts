@@ -4,7 +4,8 @@ import { invalidInput, PosError } from '../errors';
 import type { OrderRef } from '../orders/service';
 import type { Runtime } from '../runtime';
 import { actor, orderRef, required, str, withRuntime, type CliContext } from './context';
-import { receiptLines, showVirtual } from './format';
+import { receiptLines } from '../common/receipt-text';
+import { showVirtual } from './format';
 
 export async function printerStatus(ctx: CliContext): Promise<number> {
   return withRuntime(ctx, async ({ rt }) => {
@@ -42,7 +43,7 @@ export async function receiptShow(ctx: CliContext): Promise<number> {
     const r = revokedFor(rt, ref);
     const receipt = rt.printing.receiptForRevoke(r.id);
     if (!receipt) throw new PosError('NO_RECEIPT', '此撤销没有凭证。', 'This revoke has no receipt.');
-    const lines = receiptLines(receipt.model);
+    const lines = receiptLines(receipt.model.items);
     ctx.out({ job: receipt.job, lines }, lines.join('\n'));
     return 0;
   });
@@ -87,7 +88,7 @@ export async function receiptRetry(ctx: CliContext): Promise<number> {
 }
 
 function revokedFor(rt: Runtime, ref: OrderRef): Revoke {
-  const order = rt.orders.repo.find(ref);
+  const order = rt.orders.find(ref);
   const r = order && rt.revokes.forOrder(order.sn);
   if (!r || r.state !== 'revoked') {
     throw new PosError('NO_RECEIPT', '此订单没有成功的撤销，没有可打印的凭证。', 'This order has no successful revoke, so there is no receipt.', { ...ref });

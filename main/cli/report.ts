@@ -1,4 +1,5 @@
 /** The CLI's revoke report: the JSON shape of `upay-pos revoke --json`. */
+import { revokeOutcome as outcomeOf } from '../common/states';
 import type { Order, Revoke, RevokeOutcome } from '../domain';
 
 export interface RevokeReport {
@@ -9,15 +10,9 @@ export interface RevokeReport {
   revoke: Revoke;
 }
 
-/** `sending`/`requested` are in flight (maybe in another process): not final, like pending. */
+/** `sending` is in flight (maybe in another process): not final, like pending. */
 export function revokeOutcome(r: Revoke): RevokeOutcome {
-  switch (r.state) {
-    case 'requested':
-    case 'sending':
-      return 'pending';
-    default:
-      return r.state;
-  }
+  return outcomeOf(r.state);
 }
 
 export function revokeReport(r: Revoke, order: Order | null, receipt: RevokeReport['receipt']): RevokeReport {

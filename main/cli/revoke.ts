@@ -43,7 +43,7 @@ export async function revoke(ctx: CliContext): Promise<number> {
 export async function revokeQuery(ctx: CliContext): Promise<number> {
   const ref = orderRef(ctx);
   return withRuntime(ctx, async ({ rt }) => {
-    const order = rt.orders.repo.find(ref);
+    const order = rt.orders.find(ref);
     const existing = order && rt.revokes.forOrder(order.sn);
     if (!order || !existing) throw new PosError('REVOKE_NOT_FOUND', '此订单没有撤销记录。', 'This order has no revoke.', { ...ref });
     const r = await rt.revokes.queryAgain(existing.id, actor());

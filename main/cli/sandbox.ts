@@ -5,6 +5,7 @@ import path from 'node:path';
 import { invalidInput, PosError } from '../errors';
 import { createRuntime } from '../runtime';
 import { createSandbox } from '../sandbox';
+import { UpayClient } from '../upay/client';
 import { checkPrinter, stderrLogger, str, type CliContext } from './context';
 import { describeOrder, finishReport, humanReport } from './format';
 
@@ -78,7 +79,11 @@ export async function demo(ctx: CliContext): Promise<number> {
     await rt.terminal.checkin('demo');
     step(4, '在沙箱中收款 ￥88.00', 'pay ¥88.00 in the sandbox');
     const clientSn = `DEMO${Date.now()}`;
-    const pay = await rt.client.pay(rt.terminal.signer(), { client_sn: clientSn, total_amount: '8800', dynamic_id: '134567890123456789', subject: '演示商品', operator: 'demo' });
+    // The host app's own payment, played here by a client of the sandbox (the runtime does not take payments).
+    const host = new UpayClient({ apiDomain: rt.apiDomain });
+    const pay = await host
+      .pay(rt.terminal.signer(), { client_sn: clientSn, total_amount: '8800', dynamic_id: '134567890123456789', subject: '演示商品', operator: 'demo' })
+      .finally(() => host.close());
     if (!pay.ok || pay.value.resultCode !== 'PAY_SUCCESS') throw new PosError('DEMO_FAILED', '演示收款失败', 'demo payment failed', { pay: pay.ok ? pay.value.resultCode : pay.kind });
     const order = await rt.orders.import({ clientSn }, 'demo');
     ctx.progress(`    ${describeOrder(order)}`);

@@ -1,8 +1,7 @@
 /** Terminal and order commands: activate, checkin, status, orders list/import. */
 import { invalidInput } from '../errors';
-import { schemaVersion } from '../store/migrate';
-import { formatCny } from '../util/money';
-import { businessDay, formatCst, isDay } from '../util/time';
+import { formatCny } from '../common/money';
+import { businessDay, formatCst, isDay } from '../common/time';
 import { actor, orderRef, required, str, withRuntime, type CliContext } from './context';
 import { describeOrder } from './format';
 import { vendorKey } from './vendor-key';
@@ -61,7 +60,7 @@ export async function status(ctx: CliContext): Promise<number> {
     const doc = {
       dataDir: rt.dataDir,
       apiDomain: rt.apiDomain,
-      schemaVersion: schemaVersion(rt.db),
+      schemaVersion: rt.schemaVersion(),
       vault: rt.vault.kind,
       businessDay: businessDay(now),
       terminal: t,

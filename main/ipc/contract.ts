@@ -9,6 +9,11 @@
  * raw gateway answer) cannot slip through the main process's output check.
  */
 import { z } from 'zod';
+import { CLIENT_SN_MESSAGE, fitsClientSn, ORDER_SN_MESSAGE, ORDER_SN_PATTERN } from '../common/order-sn';
+import { REVOKE_OUTCOMES, REVOKE_STATES } from '../common/states';
+import type { BridgeName, Channel, EventName } from './channels';
+
+export { BRIDGE_FUNCTIONS, CHANNEL_NAMES, EVENT_NAMES, isChannel, isEventName, type BridgeName, type Channel, type EventName } from './channels';
 
 // ---------------------------------------------------------------- primitives
 
@@ -25,15 +30,14 @@ const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const count = z.number().int().min(0);
 const ms = z.number().int();
 const cents = z.number().int();
-const orderSn = z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits');
-const clientSn = z.string().min(1).max(32);
+const orderSn = z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE);
+const clientSn = z.string().min(1).max(32).refine(fitsClientSn, CLIENT_SN_MESSAGE);
 const operator = z.string().min(1).max(32);
 const empty = z.strictObject({});
 
 // --------------------------------------------------------------------- views
 
-export const REVOKE_STATES = ['requested', 'sending', 'queued', 'pending', 'revoked', 'rejected', 'needs_attention', 'expired'] as const;
-export const REVOKE_OUTCOMES = ['revoked', 'rejected', 'pending', 'needs_attention', 'queued', 'expired'] as const;
+export { REVOKE_OUTCOMES, REVOKE_STATES };
 export const PRINTER_STATES = ['ok', 'offline', 'paper_out', 'cover_open', 'unknown', 'none'] as const;
 export const PRINT_JOB_STATES = ['pending', 'printed', 'failed'] as const;
 export const LANGUAGES = ['zh-CN', 'en'] as const;
@@ -231,17 +235,13 @@ export const CHANNELS = {
   'print.retry': { input: z.strictObject({ jobId: id }), output: printJobViewSchema },
   'settings.get': { input: empty, output: settingsViewSchema },
   'settings.set': { input: settingsPatchInputSchema, output: settingsViewSchema },
-} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+} as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Channels = typeof CHANNELS;
-export type Channel = keyof Channels;
 /** What a caller passes (before zod defaults). */
 export type InputOf<C extends Channel> = z.input<Channels[C]['input']>;
 /** What a handler returns in `value`. */
 export type OutputOf<C extends Channel> = z.output<Channels[C]['output']>;
-export const CHANNEL_NAMES = Object.keys(CHANNELS) as Channel[];
-
-export const isChannel = (name: unknown): name is Channel => typeof name === 'string' && Object.prototype.hasOwnProperty.call(CHANNELS, name);
 
 // ------------------------------------------------------------------ envelope
 
@@ -277,45 +277,14 @@ export const EVENTS = {
   'connectivity.changed': z.strictObject({ online: z.boolean(), at: ms }),
   'printer.changed': z.strictObject({ status: z.enum(PRINTER_STATES), detail: z.string().nullable() }),
   'print.updated': z.strictObject({ jobId: id, state: z.enum(PRINT_JOB_STATES), error: z.string().nullable() }),
-} as const satisfies Record<string, z.ZodType>;
+} as const satisfies { [E in EventName]: z.ZodType };
 
 export type Events = typeof EVENTS;
-export type EventName = keyof Events;
 export type EventPayload<E extends EventName> = z.output<Events[E]>;
-export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
-
-export const isEventName = (name: unknown): name is EventName => typeof name === 'string' && Object.prototype.hasOwnProperty.call(EVENTS, name);
 
 // -------------------------------------------------------------------- bridge
 
-/** `terminal.status` -> `terminalStatus`, `revoke.queryAgain` -> `revokeQueryAgain`. */
-export type BridgeName<C extends string> = C extends `${infer A}.${infer B}` ? `${A}${Capitalize<BridgeName<B>>}` : C;
-
-export const BRIDGE_FUNCTIONS = {
-  'app.info': 'appInfo',
-  'terminal.status': 'terminalStatus',
-  'terminal.activate': 'terminalActivate',
-  'terminal.checkin': 'terminalCheckin',
-  'orders.list': 'ordersList',
-  'orders.search': 'ordersSearch',
-  'orders.import': 'ordersImport',
-  'revoke.request': 'revokeRequest',
-  'revoke.queryAgain': 'revokeQueryAgain',
-  'revoke.listOpen': 'revokeListOpen',
-  'revoke.forOrder': 'revokeForOrder',
-  'queue.status': 'queueStatus',
-  'queue.drain': 'queueDrain',
-  'receipt.preview': 'receiptPreview',
-  'receipt.reprint': 'receiptReprint',
-  'printer.status': 'printerStatus',
-  'printer.test': 'printerTest',
-  'print.jobs': 'printJobs',
-  'print.retry': 'printRetry',
-  'settings.get': 'settingsGet',
-  'settings.set': 'settingsSet',
-} as const satisfies { [C in Channel]: BridgeName<C> };
-
-export type BridgeFunctionName = (typeof BRIDGE_FUNCTIONS)[Channel];
+export type BridgeFunctionName = BridgeName<Channel>;
 
 /** A channel whose input may be omitted (every field optional) takes an optional argument. */
 export type BridgeFunction<C extends Channel> =
@@ -324,7 +293,7 @@ export type BridgeFunction<C extends Channel> =
     : (input: InputOf<C>) => Promise<Result<OutputOf<C>>>;
 
 /** The `window.pos` object the preload exposes. */
-export type PosBridge = { readonly [C in Channel as (typeof BRIDGE_FUNCTIONS)[C]]: BridgeFunction<C> } & {
+export type PosBridge = { readonly [C in Channel as BridgeName<C>]: BridgeFunction<C> } & {
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   readonly on: <E extends EventName>(event: E, callback: (payload: EventPayload<E>) => void) => () => void;
 };

@@ -9,34 +9,32 @@
  */
 import os from 'node:os';
 import type { z } from 'zod';
-import type { Order, PrintJob, Revoke, RevokeState, TerminalInfo } from '../domain';
+import { receiptLines } from '../common/receipt-text';
+import { businessDay } from '../common/time';
+import type { Order } from '../domain';
 import { PosError, toPosError } from '../errors';
-import type { QueueStatus, RuntimeEventMap, RuntimeEvents } from '../events';
-import { parsePrinterUri, rendererPrinterPolicy, type ReceiptItem } from '../printer';
+import type { RuntimeEventMap, RuntimeEvents } from '../events';
+import { DayOrders } from '../orders/day-orders';
+import { parsePrinterUri, rendererPrinterPolicy } from '../printer';
 import type { Runtime } from '../runtime';
-import type { Settings } from '../store/settings';
-import { DayOrders } from './day-orders';
 import { safeStrings } from '../util/text';
-import { businessDay, businessDayEnd } from '../util/time';
 import {
   CHANNELS,
   EVENTS,
   IPC_ERROR_CODES,
+  orderViewSchema,
   PRINTER_STATES,
   type Channel,
   type Channels,
   type ErrorView,
   type EventName,
   type EventPayload,
-  type OrderView,
   type OutputOf,
-  type PrintJobView,
-  type QueueStatusView,
   type Result,
-  type RevokeView,
-  type SettingsView,
-  type TerminalStatus,
 } from './contract';
+import { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
+
+export { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 
 export interface VendorCredentials {
   appId: string;
@@ -141,128 +139,6 @@ const invalidOutput = (channel: Channel) =>
     channel,
   });
 
-// -------------------------------------------------------------------- views
-
-const OUTCOME: Record<RevokeState, RevokeView['outcome']> = {
-  requested: 'pending',
-  sending: 'pending',
-  pending: 'pending',
-  queued: 'queued',
-  revoked: 'revoked',
-  rejected: 'rejected',
-  needs_attention: 'needs_attention',
-  expired: 'expired',
-};
-
-function deadlineAt(day: string): number {
-  try {
-    return businessDayEnd(day);
-  } catch {
-    return 0;
-  }
-}
-
-export function toRevokeView(r: Revoke): RevokeView {
-  return {
-    id: r.id,
-    orderSn: r.orderSn,
-    clientSn: r.clientSn,
-    state: r.state,
-    outcome: OUTCOME[r.state],
-    operator: r.operator,
-    requestedAt: r.requestedAt,
-    updatedAt: r.updatedAt,
-    attempts: r.attempts,
-    queries: r.queries,
-    deadlineDay: r.deadlineDay,
-    deadlineAt: deadlineAt(r.deadlineDay),
-    revokedAt: r.revokedAt,
-    error: r.error
-      ? { code: r.error.code, messageZh: r.error.messageZh, messageEn: r.error.messageEn, gatewayCode: r.error.gatewayCode, gatewayMessage: r.error.gatewayMessage }
-      : null,
-  };
-}
-
-/** Cleaned of control and format characters here too: the day's list (DayOrders) is built from this, not through `wrap`. */
-export function toOrderView(o: Order, revoke: Revoke | null | undefined): OrderView {
-  return safeStrings({
-    sn: o.sn,
-    clientSn: o.clientSn,
-    tradeNo: o.tradeNo,
-    totalCents: o.totalCents,
-    netCents: o.netCents,
-    payway: o.payway,
-    paywayName: o.paywayName,
-    subject: o.subject,
-    operator: o.operator,
-    finishedAt: o.finishedAt,
-    status: o.status,
-    businessDay: o.businessDay,
-    revoke: revoke ? toRevokeView(revoke) : null,
-  });
-}
-
-export function toTerminalStatus(info: TerminalInfo | null, vaultKind: string, now: number): TerminalStatus {
-  const day = businessDay(now);
-  return {
-    activated: info !== null,
-    terminal: info
-      ? {
-          terminalSn: info.terminalSn,
-          deviceId: info.deviceId,
-          merchantSn: info.merchantSn,
-          merchantName: info.merchantName,
-          storeSn: info.storeSn,
-          storeName: info.storeName,
-          activatedAt: info.activatedAt,
-          keyUpdatedAt: info.keyUpdatedAt,
-          lastCheckinDay: info.lastCheckinDay,
-        }
-      : null,
-    checkedInToday: info?.lastCheckinDay === day,
-    keyAgeMs: info ? Math.max(0, now - info.keyUpdatedAt) : null,
-    businessDay: day,
-    vault: vaultKind,
-  };
-}
-
-export function toPrintJobView(j: PrintJob): PrintJobView {
-  return {
-    id: j.id,
-    revokeId: j.revokeId,
-    orderSn: j.orderSn,
-    kind: j.kind,
-    copy: j.copy,
-    state: j.state,
-    attempts: j.attempts,
-    lastError: j.lastError,
-    createdAt: j.createdAt,
-    printedAt: j.printedAt,
-  };
-}
-
-export function toQueueStatusView(q: QueueStatus): QueueStatusView {
-  return { queued: q.queued, pending: q.pending, sending: q.sending, needsAttention: q.needsAttention, oldestAgeMs: q.oldestAgeMs, online: q.online };
-}
-
-export function toSettingsView(s: Settings): SettingsView {
-  return {
-    apiDomain: s.apiDomain ?? null,
-    printer: s.printer ?? null,
-    printerType: s.printerType,
-    paperWidth: s.paperWidth,
-    receiptChinese: s.receiptChinese,
-    retentionDays: s.retentionDays,
-    expiryWarningMinutes: s.expiryWarningMinutes,
-    language: s.language,
-    kiosk: s.kiosk,
-  };
-}
-
-export function receiptLines(items: readonly ReceiptItem[]): string[] {
-  return items.map((item) => (item.type === 'qr' ? `[QR] ${item.data}` : item.text));
-}
-
 const printerState = (s: string): (typeof PRINTER_STATES)[number] => ((PRINTER_STATES as readonly string[]).includes(s) ? (s as (typeof PRINTER_STATES)[number]) : 'unknown');
 
 const printJobNotFound = (jobId: number) => new PosError('PRINT_JOB_NOT_FOUND', `找不到打印任务 ${jobId}。`, `Print job ${jobId} was not found.`, { jobId });
@@ -274,7 +150,7 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
   const now = () => runtime.clock.now();
   const status = () => toTerminalStatus(runtime.terminal.info(), runtime.vault.kind, now());
   // One query for all the orders' revokes (not one per order): the day's list has thousands.
-  const dayOrders = new DayOrders(runtime, toOrderView);
+  const dayOrders = new DayOrders(runtime, (o, r) => orderViewSchema.parse(toOrderView(o, r)));
   let dayList: OutputOf<'orders.list'> | null = null;
   const withRevokes = (orders: Order[], revokes = runtime.revokes.forOrders(orders.map((o) => o.sn))) =>
     orders.map((o) => toOrderView(o, revokes.get(o.sn)));
@@ -326,7 +202,7 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
       return dayList;
     },
     'orders.search': (input) => ({
-      orders: withRevokes(runtime.orders.repo.search({ text: input.text, amountCents: input.amountCents, day: input.day, limit: 200 })),
+      orders: withRevokes(runtime.orders.search({ text: input.text, amountCents: input.amountCents, day: input.day, limit: 200 })),
     }),
     'orders.import': async (input) => withRevokes([await runtime.orders.import('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, actor)])[0]!,
     'revoke.request': async (input) =>

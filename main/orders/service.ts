@@ -3,35 +3,32 @@
  * import from the gateway by query, list a business day, search, prune.
  */
 import { z } from 'zod';
+import { CLIENT_SN_MESSAGE, fitsClientSn, ORDER_SN_MESSAGE, ORDER_SN_PATTERN } from '../common/order-sn';
 import type { Order, OrderInput } from '../domain';
 import { PosError, invalidInput } from '../errors';
 import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
+import { lastChangeSeq, ordersChangedSince } from '../store/order-changes';
 import { OrderConflictError, OrdersRepo } from '../store/orders';
 import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
 import { explainBusiness, failureToError } from '../upay/explain';
 import { parseGatewayTime, paymentOperator, paymentTime } from '../upay/payment-time';
 import type { OrderSnapshot } from '../upay/result';
-import { parseCents } from '../util/money';
-import { businessDay, type Clock } from '../util/time';
-
-/** The documents: a client_sn is at most 32 bytes (a Chinese character takes 3). */
-function fitsClientSn(s: string): boolean {
-  return Buffer.byteLength(s, 'utf8') <= 32;
-}
+import { parseCents } from '../common/money';
+import { businessDay, type Clock } from '../common/time';
 
 export const orderRefSchema = z.union([
-  z.object({ sn: z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits'), clientSn: z.undefined().optional() }).strict(),
-  z.object({ clientSn: z.string().min(1).refine(fitsClientSn, 'client_sn must be at most 32 bytes (UTF-8)'), sn: z.undefined().optional() }).strict(),
+  z.object({ sn: z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE), clientSn: z.undefined().optional() }).strict(),
+  z.object({ clientSn: z.string().min(1).refine(fitsClientSn, CLIENT_SN_MESSAGE), sn: z.undefined().optional() }).strict(),
 ]);
 export type OrderRef = { sn: string; clientSn?: undefined } | { clientSn: string; sn?: undefined };
 
 /** The order a host app records after its own payment. */
 export const orderInputSchema = z
   .object({
-    sn: z.string().regex(/^\d{1,16}$/),
-    clientSn: z.string().min(1).refine(fitsClientSn, 'client_sn must be at most 32 bytes (UTF-8)'),
+    sn: z.string().regex(ORDER_SN_PATTERN),
+    clientSn: z.string().min(1).refine(fitsClientSn, CLIENT_SN_MESSAGE),
     tradeNo: z.string().max(64).nullable().default(null),
     // total_amount is String(10) on the wire.
     totalCents: z.number().int().positive().max(9_999_999_999),
@@ -87,7 +84,7 @@ export const orderNotFound = (ref: OrderRef) =>
   });
 
 export class OrderService {
-  readonly repo: OrdersRepo;
+  private readonly repo: OrdersRepo;
 
   constructor(
     private readonly deps: { db: Db; client: UpayClient; provisioning: Provisioning; clock: Clock },
@@ -157,6 +154,54 @@ export class OrderService {
   /** The local order, or the gateway's when it is unknown here. */
   async findOrImport(ref: OrderRef, actor: string): Promise<Order> {
     return this.repo.find(ref) ?? (await this.import(ref, actor));
+  }
+
+  /** The order as the last revoke left it: canceled, with what the gateway's answer adds. Call inside that transaction. */
+  markCanceled(sn: string, snapshot: OrderSnapshot | null, now: number): Order | undefined {
+    return this.repo.markCanceled(sn, snapshot, now);
+  }
+
+  /** Updates a known order from a query's answer; its finish time (and so its day) never moves. */
+  refreshFromSnapshot(snapshot: OrderSnapshot, now: number): void {
+    const input = orderFromSnapshot(snapshot, now);
+    if (!input) return;
+    tx(this.deps.db, () => {
+      const existing = this.repo.get(input.sn);
+      if (existing) this.repo.upsert({ ...input, finishedAt: existing.finishedAt }, now);
+    });
+  }
+
+  get(sn: string): Order | undefined {
+    return this.repo.get(sn);
+  }
+
+  /** The local order for a reference (no gateway call). */
+  find(ref: OrderRef): Order | undefined {
+    return this.repo.find(ref);
+  }
+
+  /** How many orders are kept. */
+  count(): number {
+    return this.repo.count();
+  }
+
+  bySns(sns: readonly string[]): Order[] {
+    return this.repo.bySns(sns);
+  }
+
+  /** Orders by the start of their sn or client_sn, or by amount; a day's or all kept. */
+  search(q: { text?: string | undefined; amountCents?: number | undefined; day?: string | undefined; limit?: number | undefined }): Order[] {
+    return this.repo.search(q);
+  }
+
+  /** The order change log's position now (every process's writes). */
+  changeSeq(): number {
+    return lastChangeSeq(this.deps.db);
+  }
+
+  /** Orders changed after `seq` (null: more than `limit`, read everything again). */
+  changedSince(seq: number, limit: number): { sns: string[]; lastSeq: number } | null {
+    return ordersChangedSince(this.deps.db, seq, limit);
   }
 
   listDay(day?: string): Order[] {

@@ -1,17 +1,17 @@
 /**
- * Durable print jobs (table print_jobs): creating them in the caller's
- * transaction (a revoke receipt's inputs and layout; the print worker renders
- * and stores its bytes when it first takes it; reprints and test prints carry
- * their bytes from the start), listing, retrying, and reading a revoke's
- * receipt back for the preview. Only this module and the
- * print worker (worker.ts) write print_jobs.
+ * Durable print jobs: what a job's receipt is (a revoke receipt's inputs and
+ * layout; the print worker renders and stores its bytes when it first takes
+ * it; reprints and test prints carry their bytes from the start), creating
+ * them in the caller's transaction, and reading a revoke's receipt back for
+ * the preview. The table's statements are in store/print-jobs.ts.
  *
  * All functions are synchronous and do no I/O beyond SQLite, so the revoke
  * engine can create the receipt job in the same transaction that records
  * `revoked`. Standalone calls (reprint, retry) open their own transaction.
  */
-import type { Order, PrintJob, PrintJobState, Revoke, TerminalInfo } from '../domain';
-import { prepared, tx, type Db } from '../store/db';
+import type { Order, PrintJob, Revoke, TerminalInfo } from '../domain';
+import { tx, type Db } from '../store/db';
+import { getJobWithReceipt, insertPrintJob, originalJobId, type PrintJobKind } from '../store/print-jobs';
 import { renderEscPos, type PrinterType } from './escpos';
 import { renderHtml } from './html';
 import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, receiptSource, type ReceiptModel, type ReceiptOptions } from './receipt';
@@ -33,37 +33,7 @@ export interface CreateRevokeReceiptJobInput {
   now: number;
 }
 
-interface JobRow {
-  id: number;
-  revoke_id: number | null;
-  order_sn: string | null;
-  kind: 'revoke' | 'test';
-  copy: 0 | 1;
-  state: PrintJobState;
-  attempts: number;
-  last_error: string | null;
-  created_at: number;
-  printed_at: number | null;
-  next_attempt_at: number | null;
-}
-
-const JOB_COLUMNS = 'id, revoke_id, order_sn, kind, copy, state, attempts, last_error, created_at, printed_at, next_attempt_at';
-
-export function toPrintJob(row: JobRow): PrintJob {
-  return {
-    id: row.id,
-    revokeId: row.revoke_id,
-    orderSn: row.order_sn,
-    kind: row.kind,
-    copy: row.copy === 1,
-    state: row.state,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    printedAt: row.printed_at,
-    nextAttemptAt: row.next_attempt_at,
-  };
-}
+export { getJob, listJobs, retryJob, toPrintJob, type JobFilter } from '../store/print-jobs';
 
 /** Runs `fn` in the caller's transaction when there is one, else in its own. */
 function inTx<T>(db: Db, fn: () => T): T {
@@ -72,21 +42,10 @@ function inTx<T>(db: Db, fn: () => T): T {
 
 function insertJob(
   db: Db,
-  job: { revokeId: number | null; orderSn: string | null; kind: 'revoke' | 'test'; copy: boolean; model: ReceiptModel; bytes: Buffer | null; now: number },
+  job: { revokeId: number | null; orderSn: string | null; kind: PrintJobKind; copy: boolean; model: ReceiptModel; bytes: Buffer | null; now: number },
 ): number {
-  return insertStored(db, { ...job, receipt: storedModel(job.model) });
-}
-
-function insertStored(
-  db: Db,
-  job: { revokeId: number | null; orderSn: string | null; kind: 'revoke' | 'test'; copy: boolean; receipt: string; bytes: Buffer | null; now: number },
-): number {
-  const info = prepared(
-    db,
-    `INSERT INTO print_jobs (revoke_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
-     VALUES (?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?)`,
-  ).run(job.revokeId, job.orderSn, job.kind, job.copy ? 1 : 0, job.receipt, job.bytes, job.now, job.now);
-  return Number(info.lastInsertRowid);
+  const { model, ...rest } = job;
+  return insertPrintJob(db, { ...rest, receipt: storedModel(model) });
 }
 
 /**
@@ -107,11 +66,6 @@ export function loadModel(json: string): ReceiptModel {
   if (stored.items && stored.columns !== undefined) return stored as ReceiptModel;
   if (!stored.source) throw new RangeError('stored receipt has neither lines nor inputs');
   return buildRevokeReceipt({ ...stored.source, copy: stored.copy, printedAt: stored.printedAt, options: { paper: stored.paper, chinese: stored.chinese } });
-}
-
-function originalJobId(db: Db, revokeId: number): number | null {
-  const row = prepared(db, 'SELECT id FROM print_jobs WHERE revoke_id = ? AND copy = 0').get(revokeId) as { id: number } | undefined;
-  return row?.id ?? null;
 }
 
 /**
@@ -138,7 +92,7 @@ export function createRevokeReceiptJob(db: Db, input: CreateRevokeReceiptJobInpu
       printedAt: input.now,
       source: receiptSource(input),
     };
-    return insertStored(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, receipt: JSON.stringify(stored), bytes: null, now: input.now });
+    return insertPrintJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, receipt: JSON.stringify(stored), bytes: null, now: input.now });
   });
 }
 
@@ -167,58 +121,6 @@ export function createTestPrintJob(
   return inTx(db, () => insertJob(db, { revokeId: null, orderSn: null, kind: 'test', copy: false, model, bytes, now: input.now }));
 }
 
-export interface JobFilter {
-  state?: PrintJobState;
-  kind?: 'revoke' | 'test';
-  revokeId?: number;
-  orderSn?: string;
-  /** Default 100. */
-  limit?: number;
-}
-
-/** Newest first. */
-export function listJobs(db: Db, filter: JobFilter = {}): PrintJob[] {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (filter.state !== undefined) {
-    where.push('state = ?');
-    params.push(filter.state);
-  }
-  if (filter.kind !== undefined) {
-    where.push('kind = ?');
-    params.push(filter.kind);
-  }
-  if (filter.revokeId !== undefined) {
-    where.push('revoke_id = ?');
-    params.push(filter.revokeId);
-  }
-  if (filter.orderSn !== undefined) {
-    where.push('order_sn = ?');
-    params.push(filter.orderSn);
-  }
-  params.push(Math.max(1, Math.min(filter.limit ?? 100, 10_000)));
-  const sql = `SELECT ${JOB_COLUMNS} FROM print_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  return (prepared(db, sql).all(...params) as JobRow[]).map(toPrintJob);
-}
-
-export function getJob(db: Db, id: number): PrintJob | null {
-  const row = prepared(db, `SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`).get(id) as JobRow | undefined;
-  return row ? toPrintJob(row) : null;
-}
-
-/**
- * Puts a failed (or waiting) job back in line now, with a fresh attempt
- * budget. Printed jobs are not touched (use a reprint). Returns whether it changed.
- */
-export function retryJob(db: Db, id: number, now: number): boolean {
-  const info = prepared(db, 
-      `UPDATE print_jobs SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
-       WHERE id = ? AND state IN ('failed', 'pending')`,
-    )
-    .run(now, id);
-  return info.changes > 0;
-}
-
 export interface StoredReceipt {
   job: PrintJob;
   model: ReceiptModel;
@@ -227,10 +129,10 @@ export interface StoredReceipt {
 }
 
 export function getJobReceipt(db: Db, jobId: number): StoredReceipt | null {
-  const row = prepared(db, `SELECT ${JOB_COLUMNS}, receipt FROM print_jobs WHERE id = ?`).get(jobId) as (JobRow & { receipt: string }) | undefined;
+  const row = getJobWithReceipt(db, jobId);
   if (!row) return null;
   const model = loadModel(row.receipt);
-  return { job: toPrintJob(row), model, html: renderHtml(model) };
+  return { job: row.job, model, html: renderHtml(model) };
 }
 
 /** The original receipt of a revoke (not a copy), or null when none was created. */

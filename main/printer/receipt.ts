@@ -7,9 +7,10 @@
  * receipt is made, original or copy) and `buildTestReceipt` (printer test page).
  */
 import type { Order, Revoke, RevokeError, RevokeState, TerminalInfo } from '../domain';
-import { formatCny, formatYuan, type Cents } from '../util/money';
+import { formatCny, formatYuan, type Cents } from '../common/money';
+import { knownPayway } from '../common/payways';
 import { safeText } from '../util/text';
-import { formatCst } from '../util/time';
+import { formatCst } from '../common/time';
 import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
 
 export type Align = 'left' | 'center' | 'right';
@@ -119,39 +120,9 @@ const OUTCOMES: Record<RevokeState, Record<Lang, string>> = {
   rejected: { zh: '撤销失败', en: 'REJECTED' },
   pending: { zh: '处理中', en: 'PENDING' },
   queued: { zh: '排队待发送', en: 'QUEUED' },
-  requested: { zh: '处理中', en: 'IN PROGRESS' },
   sending: { zh: '处理中', en: 'IN PROGRESS' },
   needs_attention: { zh: '需人工处理', en: 'NEEDS ATTENTION' },
   expired: { zh: '已过期', en: 'EXPIRED' },
-};
-
-/** Shouqianba payway codes -> English names, for ASCII receipts (the Chinese name comes from the gateway). */
-const PAYWAY_EN: Record<string, string> = {
-  '1': 'Alipay',
-  '2': 'Alipay',
-  '3': 'WeChat Pay',
-  '4': 'Baidu Wallet',
-  '5': 'JD Pay',
-  '6': 'QQ Wallet',
-  '7': 'NFC',
-  '8': 'Lakala',
-  '9': 'HeBao',
-  '17': 'UnionPay QR',
-  '18': 'Bestpay',
-};
-
-const PAYWAY_ZH: Record<string, string> = {
-  '1': '支付宝',
-  '2': '支付宝',
-  '3': '微信',
-  '4': '百付宝',
-  '5': '京东钱包',
-  '6': 'QQ钱包',
-  '7': 'NFC支付',
-  '8': '拉卡拉钱包',
-  '9': '和包支付',
-  '17': '银联二维码',
-  '18': '翼支付',
 };
 
 const isAscii = (s: string): boolean => /^[\x20-\x7e]*$/.test(s);
@@ -220,9 +191,9 @@ function paywayName(order: RevokeReceiptSource['order'], lang: Lang): string {
   const code = order.payway ?? '';
   if (lang === 'en') {
     if (order.paywayName && isAscii(order.paywayName)) return order.paywayName;
-    return PAYWAY_EN[code] ?? (code ? `payway ${code}` : '-');
+    return knownPayway(code, 'en') ?? (code ? `payway ${code}` : '-');
   }
-  return order.paywayName ?? PAYWAY_ZH[code] ?? (code || '-');
+  return order.paywayName ?? knownPayway(code, 'zh') ?? (code || '-');
 }
 
 function money(cents: Cents, lang: Lang): string {

@@ -1,7 +1,7 @@
 /**
  * The print worker: takes due pending jobs from print_jobs in id order,
- * leases one (lease_owner/lease_until, so two processes sharing the database
- * never send the same job at once), asks the printer for its status, sends
+ * leases one (store/locks.ts's lease rule, so two processes sharing the
+ * database never send the same job at once), asks the printer for its status, sends
  * the bytes, and marks the job printed only after the transport confirmed
  * the printer took every byte. Failures back off exponentially (capped) and
  * end in 'failed' after `maxAttempts` sends; a printer that reports itself
@@ -16,13 +16,13 @@
  * (connect + write timeouts), which the defaults do by a wide margin.
  */
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { PrintJob } from '../domain';
-import { prepared, tx, type Db } from '../store/db';
-import type { Clock } from '../util/time';
+import { tx, type Db } from '../store/db';
+import { newOwnerId } from '../store/locks';
+import * as jobs from '../store/print-jobs';
+import type { Clock } from '../common/time';
 import { renderEscPos, type PrinterType } from './escpos';
-import { getJob, loadModel } from './jobs';
+import { loadModel } from './jobs';
 import { PrinterError, type PrinterStatus, type PrinterTransport } from './transport';
 
 export type PrintLogger = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -68,11 +68,7 @@ export interface DrainResult {
   blockedBy: PrinterStatus | null;
 }
 
-interface ClaimedJob {
-  id: number;
-  bytes: Buffer | null;
-  attempts: number;
-}
+type ClaimedJob = jobs.LeasedJob;
 
 const BLOCKING: ReadonlySet<PrinterStatus['state']> = new Set(['offline', 'paper_out', 'cover_open', 'none']);
 
@@ -104,7 +100,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
     this.log = options.logger ?? (() => undefined);
     const printer = options.printer;
     this.getPrinter = typeof printer === 'function' ? printer : () => printer;
-    this.owner = options.owner ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.owner = options.owner ?? newOwnerId('print');
     this.leaseMs = options.leaseMs ?? 60_000;
     this.maxAttempts = options.maxAttempts ?? 20;
     this.backoffBaseMs = options.backoffBaseMs ?? 2000;
@@ -199,39 +195,21 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   }
 
   private nextDueAt(): number | null {
-    const row = prepared(this.db, `SELECT MIN(MAX(COALESCE(next_attempt_at, 0), COALESCE(lease_until, 0))) AS due FROM print_jobs WHERE state = 'pending'`)
-      .get() as { due: number | null };
-    return row.due;
-  }
-
-  private hasDueJob(now: number): boolean {
-    return (
-      prepared(this.db, 
-          `SELECT 1 FROM print_jobs WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ? LIMIT 1`,
-        )
-        .get(now, now) !== undefined
-    );
+    return jobs.nextDueAt(this.db);
   }
 
   /** Leases the first due job (id order), atomically against other workers and processes. */
   private claim(): ClaimedJob | null {
     return tx(this.db, () => {
       const now = this.clock.now();
-      const row = prepared(this.db, 
-          `SELECT id, bytes, attempts FROM print_jobs
-           WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ?
-           ORDER BY id LIMIT 1`,
-        )
-        .get(now, now) as ClaimedJob | undefined;
+      const row = jobs.leaseFirstDue(this.db, this.owner, now, now + this.leaseMs);
       if (!row) return null;
-      prepared(this.db, 'UPDATE print_jobs SET lease_owner = ?, lease_until = ? WHERE id = ?').run(this.owner, now + this.leaseMs, row.id);
       if (!row.bytes || row.bytes.length === 0) {
         // A receipt queued by the revoke transaction: render its bytes now, stored with the lease,
         // so every attempt (and a resume after a crash) sends the very same bytes.
         try {
-          const stored = prepared(this.db, 'SELECT receipt FROM print_jobs WHERE id = ?').pluck().get(row.id) as string;
-          row.bytes = renderEscPos(loadModel(stored), { printerType: this.printerType() });
-          prepared(this.db, 'UPDATE print_jobs SET bytes = ? WHERE id = ?').run(row.bytes, row.id);
+          row.bytes = renderEscPos(loadModel(jobs.storedReceipt(this.db, row.id)), { printerType: this.printerType() });
+          jobs.storeBytes(this.db, row.id, row.bytes);
         } catch (err) {
           // Left without bytes: the pass below fails it visibly instead of blocking the queue.
           this.log('error', 'cannot render a receipt', { jobId: row.id, error: (err as Error).message });
@@ -242,7 +220,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   }
 
   private emitJob(id: number): void {
-    const job = getJob(this.db, id);
+    const job = jobs.getJob(this.db, id);
     if (job) this.emit('job', job);
   }
 
@@ -255,13 +233,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
     if (this.lastBlocked && this.lastBlocked.key === key && now - this.lastBlocked.at < this.pollMs) return;
     this.lastBlocked = { key, at: now };
     const message = `printer ${status.state}: ${status.detail}`;
-    const rows = prepared(this.db, 
-        `UPDATE print_jobs SET last_error = ?
-         WHERE state = 'pending' AND COALESCE(next_attempt_at, 0) <= ? AND COALESCE(lease_until, 0) <= ? AND last_error IS NOT ?
-         RETURNING id`,
-      )
-      .all(message, now, now, message) as { id: number }[];
-    for (const { id } of rows) this.emitJob(id);
+    for (const id of jobs.noteBlocked(this.db, message, now)) this.emitJob(id);
   }
 
   private backoff(attempts: number): number {
@@ -271,7 +243,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   private async drain(): Promise<DrainResult> {
     const result: DrainResult = { printed: 0, failed: 0, blockedBy: null };
     for (;;) {
-      if (!this.hasDueJob(this.clock.now())) return result;
+      if (!jobs.hasDueJob(this.db, this.clock.now())) return result;
       const printer = this.getPrinter();
       if (this.statusCheck || !printer.reportsStatus) {
         // Printers that report status are asked before every job (paper can run out mid-batch);
@@ -311,20 +283,10 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   private finish(job: ClaimedJob, error: Error | null, permanent: boolean): void {
     const now = this.clock.now();
     const changed = tx(this.db, () => {
-      if (!error) {
-        return prepared(this.db, 
-            `UPDATE print_jobs SET state = 'printed', printed_at = ?, last_error = NULL, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-             WHERE id = ? AND lease_owner = ?`,
-          )
-          .run(now, job.id, this.owner).changes;
-      }
+      if (!error) return jobs.markPrinted(this.db, job.id, this.owner, now);
       const attempts = job.attempts + 1;
       const failed = permanent || attempts >= this.maxAttempts;
-      return prepared(this.db, 
-          `UPDATE print_jobs SET state = ?, attempts = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
-           WHERE id = ? AND lease_owner = ?`,
-        )
-        .run(failed ? 'failed' : 'pending', attempts, error.message, failed ? null : now + this.backoff(attempts), job.id, this.owner).changes;
+      return jobs.markAttemptFailed(this.db, job.id, this.owner, attempts, error.message, failed ? null : now + this.backoff(attempts));
     });
     if (changed === 0) {
       this.log('warn', 'print job lease was lost before its outcome was recorded', { jobId: job.id, owner: this.owner });

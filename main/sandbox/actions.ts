@@ -3,7 +3,7 @@
  * with the documents' rules and the business faults that make the gateway
  * answer every result code the documents list (in progress, unknown, refused).
  */
-import { businessDay } from '../util/time';
+import { businessDay } from '../common/time';
 import { applyRefund, finishVoid, refOf, type OrderBook, type SandboxOrder } from './orders';
 import {
   bizFail,

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { verify } from '../upay/sign';
 import { mulberry32 } from '../util/prng';
-import type { Clock } from '../util/time';
+import type { Clock } from '../common/time';
 import { pay, refund, voidOrder, type BusinessFault, type PayLimits } from './actions';
 import { OrderBook, type SandboxOrder, type SeedOrderInput } from './orders';
 import { TerminalRegistry, type SandboxTerminal, type TerminalStatus } from './terminals';

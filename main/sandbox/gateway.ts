@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
-import { systemClock, type Clock } from '../util/time';
+import { systemClock, type Clock } from '../common/time';
 import type { PayLimits } from './actions';
 import { defaultMessage, FaultQueue, HTML_500, isBusinessFault, type Fault, type LogEntry, type QueuedFault } from './faults';
 import {

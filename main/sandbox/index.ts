@@ -3,7 +3,7 @@
  * both on loopback, started together. Used by `upay-pos sandbox`, the demo,
  * the app in sandbox mode, and the tests.
  */
-import type { Clock } from '../util/time';
+import type { Clock } from '../common/time';
 import { createSandboxGateway, type SandboxGateway, type SandboxGatewayOptions, type SandboxOrder } from './gateway';
 import { createVirtualPrinter, type VirtualPrinter } from './virtual-printer';
 

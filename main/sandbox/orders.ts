@@ -4,7 +4,7 @@
  * shape, and query, which also moves in-flight orders on (a payment, a void
  * or a refund answered "in progress" settles after a number of queries).
  */
-import { businessDay, type Clock } from '../util/time';
+import { businessDay, type Clock } from '../common/time';
 import { bizFail, ok, PAYWAY_NAMES, requireOrderRef, type AnswerShape, type Fields, type Outcome } from './wire';
 
 export interface SandboxRefund {

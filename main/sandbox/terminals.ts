@@ -4,7 +4,7 @@
  * expires at the end of the natural day, UTC+8, it was issued on, as the
  * documents' FAQ says), and switchable terminal states.
  */
-import { businessDay, type Clock } from '../util/time';
+import { businessDay, type Clock } from '../common/time';
 import { invalidParams, LIMITS, ok, requireFields, topError, type AnswerShape, type Fields, type Outcome } from './wire';
 
 /** `abnormal`: UPAY_TERMINAL_STATUS_ABNORMAL; `not_exists`: UPAY_TERMINAL_NOT_EXISTS (order endpoints). */

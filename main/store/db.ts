@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { createPrivateFile, makePrivate, prepareDataDir, sqliteFiles } from './data-dir';
-import { StoreError } from './errors';
+import { sqliteCannotWrite, StoreError } from './errors';
 import { migrate } from './migrate';
 import { nativeBindingOption } from './native-binding';
 
@@ -59,7 +59,7 @@ export function openDb(dataDir: string, options: OpenOptions = {}): Db {
     const code =
       e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT'
         ? 'STORE_CORRUPT'
-        : e.code === 'SQLITE_READONLY' || e.code === 'SQLITE_CANTOPEN' || e.code === 'SQLITE_FULL' || e.code === 'SQLITE_IOERR_WRITE'
+        : sqliteCannotWrite(e.code)
           ? 'STORE_UNWRITABLE'
           : 'STORE_FAILED';
     throw new StoreError(code, `cannot prepare the database ${file}: ${e.message}`, { cause: err });

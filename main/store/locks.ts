@@ -1,6 +1,9 @@
 /**
  * Cross-process leases in SQLite: the app and the CLI may share one data dir,
- * and some work (a check-in, a queue drain pass) must run in one place at a time.
+ * and some work (a check-in, a revoke, a print job) must run in one place at a
+ * time. One owner id format and one rule for when a lease binds: named leases
+ * live in the `locks` table; rows (revokes, print jobs) carry the same
+ * `lease_owner`/`lease_until` pair and ask `heldByOther`.
  */
 import { randomUUID } from 'node:crypto';
 import { prepared, tx, type Db } from './db';
@@ -30,4 +33,28 @@ export function acquireLease(db: Db, name: string, owner: string, ttlMs: number,
 
 export function releaseLease(db: Db, name: string, owner: string): void {
   prepared(db, 'DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
+}
+
+/** A row's lease: who holds it and until when (both null when free). */
+export interface RowLease {
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+/** True when another process that is still alive holds the lease at `now`. */
+export function heldByOther(lease: RowLease, me: string, now: number): boolean {
+  return lease.lease_owner !== null && lease.lease_owner !== me && (lease.lease_until ?? 0) > now && !ownerDead(lease.lease_owner);
+}
+
+/** True when an owner id names a process on this machine that no longer runs. */
+export function ownerDead(owner: string): boolean {
+  const pid = Number(owner.split(':')[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

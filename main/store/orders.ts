@@ -1,6 +1,6 @@
 /** The orders table: record, import (upsert from a gateway snapshot), list a business day, search, prune. */
 import type { Order, OrderInput } from '../domain';
-import { businessDay, businessDayStart } from '../util/time';
+import { businessDay, businessDayStart } from '../common/time';
 import { allIn, prepared, type Db } from './db';
 
 interface OrderRow {

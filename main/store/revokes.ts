@@ -1,4 +1,4 @@
-/** The revokes table: the durable revoke state machine's rows (transitions live in main/revoke/). */
+/** The revokes table, and every statement on it: the durable revoke state machine's rows (transitions live in main/operations/revoke/). */
 import type { Revoke, RevokeError, RevokeState } from '../domain';
 import { allIn, prepared, type Db } from './db';
 
@@ -51,12 +51,25 @@ export function toRevoke(r: RevokeRow): Revoke {
   };
 }
 
+/** Per order: its live revoke (open or revoked), else its latest; rows oldest first. */
+export function perOrder(rows: RevokeRow[]): Map<string, Revoke> {
+  const live = new Map<string, RevokeRow>();
+  const latest = new Map<string, RevokeRow>();
+  for (const row of rows) {
+    latest.set(row.order_sn, row);
+    if (row.state !== 'rejected' && row.state !== 'expired') live.set(row.order_sn, row);
+  }
+  const out = new Map<string, Revoke>();
+  for (const [sn, row] of latest) out.set(sn, toRevoke(live.get(sn) ?? row));
+  return out;
+}
+
 export type RevokePatch = Partial<Omit<RevokeRow, 'id' | 'order_sn' | 'client_sn' | 'requested_at' | 'deadline_day'>>;
 
 const OPEN = "state NOT IN ('revoked', 'rejected', 'expired')";
 
 export class RevokesRepo {
-  constructor(private readonly db: Db) {}
+  constructor(readonly db: Db) {}
 
   get(id: number): RevokeRow | undefined {
     return prepared(this.db, 'SELECT * FROM revokes WHERE id = ?').get(id) as RevokeRow | undefined;
@@ -172,5 +185,58 @@ export class RevokesRepo {
       )
       .get() as { queued: number | null; pending: number | null; sending: number | null; na: number | null; oldest: number | null };
     return { queued: r.queued ?? 0, pending: r.pending ?? 0, sending: r.sending ?? 0, needsAttention: r.na ?? 0, oldestOpenAt: r.oldest };
+  }
+
+  /** The online signal: every queued row is due now. */
+  dueAllQueued(now: number): void {
+    prepared(this.db, "UPDATE revokes SET next_attempt_at = ? WHERE state = 'queued'").run(now);
+  }
+
+  /** A row claimed and committed as `sending` by `owner` but never sent goes back to the queue as it was. */
+  unclaimSend(id: number, owner: string, now: number): void {
+    prepared(
+      this.db,
+      "UPDATE revokes SET state = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+    ).run(now, id, owner);
+  }
+
+  /** Frees `owner`'s lease on the row; `nextAttemptAt` (when given) is when it is due again. */
+  release(id: number, owner: string, nextAttemptAt: number | null): void {
+    prepared(this.db, 'UPDATE revokes SET lease_owner = NULL, lease_until = NULL, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND lease_owner = ?')
+      .run(nextAttemptAt, id, owner);
+  }
+
+  // Deadlines: by the open-revoke day index (migration 004); each query repeats its condition `state IN ('queued', 'pending')`.
+
+  /** The earliest business day of a queued or pending row, and whether one of that day is not warned yet. */
+  earliestDeadline(): { day: string; unwarned: boolean } | null {
+    const day = prepared(this.db, "SELECT min(deadline_day) FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending')").pluck().get() as string | null;
+    if (day === null) return null;
+    const unwarned = prepared(
+      this.db,
+      "SELECT 1 FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND deadline_day = ? AND warned_at IS NULL LIMIT 1",
+    ).get(day);
+    return { day, unwarned: unwarned !== undefined };
+  }
+
+  /** Queued rows of a day before `today` that `owner` may take (lease free, lapsed or its own). */
+  expiredQueued(today: string, owner: string, now: number): RevokeRow[] {
+    return prepared(
+      this.db,
+      "SELECT * FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND deadline_day < ? AND state = 'queued' AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)",
+    ).all(today, now, owner) as RevokeRow[];
+  }
+
+  /** Unwarned queued or pending rows whose day is in [fromDay, beforeDay). */
+  unwarned(fromDay: string, beforeDay: string): RevokeRow[] {
+    return prepared(
+      this.db,
+      "SELECT * FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND warned_at IS NULL AND deadline_day >= ? AND deadline_day < ?",
+    ).all(fromDay, beforeDay) as RevokeRow[];
+  }
+
+  /** Marks the row warned; false when it already was. */
+  markWarned(id: number, now: number): boolean {
+    return prepared(this.db, 'UPDATE revokes SET warned_at = ? WHERE id = ? AND warned_at IS NULL').run(now, id).changes > 0;
   }
 }

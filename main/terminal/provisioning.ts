@@ -13,7 +13,7 @@ import { acquireLease, newOwnerId, releaseLease } from '../store/locks';
 import { TerminalRepo, type TerminalRow } from '../store/terminal';
 import type { Signer, UpayClient } from '../upay/client';
 import { failureToError } from '../upay/explain';
-import { businessDay, type Clock } from '../util/time';
+import { businessDay, type Clock } from '../common/time';
 import { VaultError, type KeyVault } from './vault';
 
 export interface ActivateInput {

@@ -4,6 +4,7 @@
  * string; `""` and null read as absent; unknown codes are kept verbatim.
  */
 import { z } from 'zod';
+import { CLIENT_SN_MESSAGE, fitsClientSn, ORDER_SN_MESSAGE, ORDER_SN_PATTERN } from '../common/order-sn';
 
 /**
  * A wire string where `""`/null mean absent, at most `max` characters: a
@@ -89,11 +90,8 @@ export const terminalBizSchema = z.object({
 // the refund operator String(64), the pay operator String(32). Unknown fields are refused, not dropped.
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
-const sn = z.string().regex(/^\d{1,16}$/, 'sn must be 1-16 digits');
-const clientSn = z
-  .string()
-  .min(1, 'client_sn must not be empty')
-  .refine((s) => utf8Bytes(s) <= 32, 'client_sn must be at most 32 bytes (UTF-8; a Chinese character takes 3)');
+const sn = z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE);
+const clientSn = z.string().min(1, 'client_sn must not be empty').refine(fitsClientSn, CLIENT_SN_MESSAGE);
 const terminalSn = z.string().min(1, 'terminal_sn must not be empty').max(32, 'terminal_sn must be at most 32 characters');
 const amount = z.string().regex(/^[1-9]\d{0,9}$/, 'amount must be a positive integer number of cents of at most 10 digits, as a string');
 const text = (name: string, max: number) =>

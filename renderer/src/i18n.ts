@@ -193,7 +193,6 @@ const zh = {
   'setup.goSetup': '前往门店设置',
   'setup.needActivation': '终端尚未激活，无法撤销。请门店 IT 在“门店设置”中激活终端。',
 
-  'state.requested': '已申请',
   'state.sending': '发送中',
   'state.queued': '排队中',
   'state.pending': '确认中',
@@ -394,7 +393,6 @@ const en: Record<MessageKey, string> = {
   'setup.goSetup': 'Go to Store setup',
   'setup.needActivation': 'The terminal is not activated, so nothing can be revoked. Ask store IT to activate it in Store setup.',
 
-  'state.requested': 'Requested',
   'state.sending': 'Sending',
   'state.queued': 'Queued',
   'state.pending': 'Confirming',

@@ -39,7 +39,6 @@ export interface Live {
 }
 
 const RANK: Record<RevokeView['state'], number> = {
-  requested: 0,
   sending: 1,
   queued: 2,
   pending: 2,

@@ -4,7 +4,7 @@
  * sandbox in the parent process; RSS after a full GC at each point.
  * argv: dataDir gatewayUrl clockOffsetMs total. Prints one JSON line.
  */
-import { createRuntime } from '../../main/runtime';
+import { createRuntime, databaseOf } from '../../main/runtime';
 import { offsetClock } from '../support/chaos-env';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -21,7 +21,7 @@ async function run(): Promise<void> {
   const baseline = process.memoryUsage().rss;
   const started = Date.now();
   const rt = createRuntime({ dataDir, apiDomain: url, clock: offsetClock(Number(offset)), printer: 'none' });
-  const sns = (rt.db.prepare("SELECT sn FROM orders WHERE status = 'PAID' ORDER BY sn").all() as Array<{ sn: string }>).map((r) => r.sn);
+  const sns = (databaseOf(rt).prepare("SELECT sn FROM orders WHERE status = 'PAID' ORDER BY sn").all() as Array<{ sn: string }>).map((r) => r.sn);
   let revoked = 0;
   let rss1k = 0;
   let heap1k = 0;

@@ -28,10 +28,10 @@ import iconv from 'iconv-lite';
 import { Agent, request } from 'undici';
 import { createHandlers } from '../../main/ipc/handlers';
 import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
-import { createRuntime, RUNTIME_NODE_FLAGS, type Runtime } from '../../main/runtime';
+import { createRuntime, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import { authorization } from '../../main/upay/sign';
-import { businessDay } from '../../main/util/time';
+import { businessDay } from '../../main/common/time';
 import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../support/chaos-env';
 import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
@@ -134,7 +134,7 @@ async function benchRevoke(sb: Sandbox): Promise<void> {
         await runSubject();
       }
     }
-    const jobs = (rt.db.prepare("SELECT count(*) AS n FROM print_jobs WHERE kind = 'revoke' AND copy = 0").get() as { n: number }).n;
+    const jobs = (databaseOf(rt).prepare("SELECT count(*) AS n FROM print_jobs WHERE kind = 'revoke' AND copy = 0").get() as { n: number }).n;
     const S = summarize(s);
     const F = summarize(f);
     details.revokeE2E = { subject: S, floor: F, printJobs: jobs };
@@ -178,7 +178,7 @@ async function benchDrain(sb: Sandbox, delayMs: number): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     const wall = nowMs() - t0;
-    const revoked = (rt.db.prepare("SELECT count(*) AS n FROM revokes WHERE state = 'revoked'").get() as { n: number }).n;
+    const revoked = (databaseOf(rt).prepare("SELECT count(*) AS n FROM revokes WHERE state = 'revoked'").get() as { n: number }).n;
     // Floor: bare signed POSTs of fresh orders at the same concurrency, through the same proxy.
     const floorSns = Array.from({ length: DRAIN_N }, (_, i) => gw.seedOrder({ terminalSn: t, totalCents: 700 + i }).sn);
     const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
@@ -221,15 +221,15 @@ async function benchColdStart(): Promise<void> {
   const now = clock.now();
   {
     const rt = createRuntime({ dataDir: d, apiDomain: api, clock, printer: 'none', startWorkers: false });
-    const insO = rt.db.prepare(
+    const insO = databaseOf(rt).prepare(
       `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
        VALUES (?, ?, ?, ?, ?, '3', '微信', '商品', 'op', ?, ?, ?, ?)`,
     );
-    const insR = rt.db.prepare(
+    const insR = databaseOf(rt).prepare(
       `INSERT INTO revokes (order_sn, client_sn, state, operator, requested_at, updated_at, attempts, queries, next_attempt_at, pending_since, deadline_day, revoked_at)
        VALUES (?, ?, ?, 'op', ?, ?, 1, 0, ?, ?, ?, ?)`,
     );
-    rt.db.transaction(() => {
+    databaseOf(rt).transaction(() => {
       for (let i = 0; i < 10_000; i++) {
         const at = now - (i % 10) * 86_400_000 - i * 1000;
         const sn = String(7_890_000_000_000_000n + BigInt(i));
@@ -288,15 +288,15 @@ async function benchIpc(): Promise<void> {
   try {
     const now = clock.now();
     const today = businessDay(now);
-    const ins = rt.db.prepare(
+    const ins = databaseOf(rt).prepare(
       `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
        VALUES (?, ?, ?, ?, ?, '3', '微信', '测试商品', 'op', ?, 'PAID', ?, ?)`,
     );
-    const insR = rt.db.prepare(
+    const insR = databaseOf(rt).prepare(
       `INSERT INTO revokes (order_sn, client_sn, state, operator, requested_at, updated_at, deadline_day, revoked_at) VALUES (?, ?, 'revoked', 'op', ?, ?, ?, ?)`,
     );
     const sns: string[] = [];
-    rt.db.transaction(() => {
+    databaseOf(rt).transaction(() => {
       for (let i = 0; i < 5_000; i++) {
         const sn = String(7_895_000_000_000_000n + BigInt(i));
         sns.push(sn);
@@ -306,7 +306,7 @@ async function benchIpc(): Promise<void> {
       }
     })();
     const h = createHandlers(rt, { mode: 'sandbox', version: 'bench', vendor: null });
-    const listSel = rt.db.prepare('SELECT * FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT 10000');
+    const listSel = databaseOf(rt).prepare('SELECT * FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT 10000');
     const count = (listSel.all(today) as unknown[]).length;
     const l: number[] = [];
     const lf: number[] = [];
@@ -326,7 +326,7 @@ async function benchIpc(): Promise<void> {
     // The list right after a sale (a new order) or a revoke's change to an order: what the cashier
     // screen asks after every event. Only the changed order is read again (order change log).
     const c: number[] = [];
-    const touch = rt.db.prepare('UPDATE orders SET updated_at = updated_at + 1 WHERE sn = ?');
+    const touch = databaseOf(rt).prepare('UPDATE orders SET updated_at = updated_at + 1 WHERE sn = ?');
     for (let i = 0; i < 200; i++) {
       if (i % 2 === 0) touch.run(sns[i]!);
       else ins.run(String(7_895_100_000_000_000n + BigInt(i)), `IPCNEW${i}`, `TN${i}`, 100 + i, 100 + i, now + i, today, now + i);
@@ -348,7 +348,7 @@ async function benchIpc(): Promise<void> {
     }
     const FR = summarize(fr);
     const C = summarize(c);
-    const searchSel = rt.db.prepare("SELECT * FROM orders WHERE (sn LIKE ? ESCAPE '\\' OR client_sn LIKE ? ESCAPE '\\') ORDER BY finished_at DESC, sn DESC LIMIT 200");
+    const searchSel = databaseOf(rt).prepare("SELECT * FROM orders WHERE (sn LIKE ? ESCAPE '\\' OR client_sn LIKE ? ESCAPE '\\') ORDER BY finished_at DESC, sn DESC LIMIT 200");
     const q: number[] = [];
     const qf: number[] = [];
     for (let i = 0; i < 600; i++) {
@@ -434,7 +434,7 @@ async function memoryRun(sb: Sandbox, flags: readonly string[], total: number): 
   const rt = createRuntime({ dataDir: d, apiDomain: gw.url, clock, printer: 'none', startWorkers: false });
   try {
     const t = await activate(rt, gw, `bench-mem-${flags.length}`);
-    rt.db.transaction(() => {
+    databaseOf(rt).transaction(() => {
       for (let i = 0; i < total; i++) seedPaid(rt, gw, t, 50_000 + i);
     })();
   } finally {

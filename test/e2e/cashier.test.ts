@@ -13,11 +13,11 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
-import { REVOKE_MESSAGES } from '../../main/revoke/messages';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
-import { businessDay } from '../../main/util/time';
+import { businessDay } from '../../main/common/time';
 import {
   createProxy,
   ensureUiBuilt,
@@ -404,7 +404,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
       await confirmRevoke();
       await page.waitForSelector(outcome(order.sn, 'queued'));
       // Move the revoke's deadline into the past: the engine's own sweep expires it.
-      rt.db.prepare('UPDATE revokes SET deadline_day = ? WHERE order_sn = ?').run(businessDay(Date.now() - 86_400_000), order.sn);
+      databaseOf(rt).prepare('UPDATE revokes SET deadline_day = ? WHERE order_sn = ?').run(businessDay(Date.now() - 86_400_000), order.sn);
       rt.revokes.kick();
       await page.waitForSelector(outcome(order.sn, 'expired'));
       const text = (await page.textContent(outcome(order.sn, 'expired')))!;

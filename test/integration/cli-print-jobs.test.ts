@@ -4,6 +4,7 @@ import { afterEach, expect, it } from 'vitest';
 import { main } from '../../main/cli';
 import { listJobs } from '../../main/printer';
 import { createHarness, until, type Harness } from '../support/harness';
+import { databaseOf } from '../../main/runtime';
 
 class Sink extends Writable {
   text = '';
@@ -35,9 +36,9 @@ it('receipt jobs lists a failed job with its error; receipt retry prints it once
   const o = h.paidOrder();
   const r = await h.rt.revokes.request({ sn: o.sn }, null, 'test');
   expect(r.state).toBe('revoked');
-  const [job] = listJobs(h.rt.db, { orderSn: o.sn });
+  const [job] = listJobs(databaseOf(h.rt), { orderSn: o.sn });
   // As the worker leaves a job after its last failed attempt.
-  h.rt.db.prepare("UPDATE print_jobs SET state = 'failed', attempts = 20, last_error = 'printer write timed out' WHERE id = ?").run(job!.id);
+  databaseOf(h.rt).prepare("UPDATE print_jobs SET state = 'failed', attempts = 20, last_error = 'printer write timed out' WHERE id = ?").run(job!.id);
 
   const listed = await cli(h, ['receipt', 'jobs', '--state', 'failed']);
   expect(listed.code).toBe(0);

@@ -23,7 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import { LATEST_VERSION } from '../../main/store/migrate';
-import { businessDay, ManualClock } from '../../main/util/time';
+import { UpayClient } from '../../main/upay/client';
+import { businessDay, ManualClock } from '../../main/common/time';
 import {
   cliEnv,
   closedPort,
@@ -110,7 +111,10 @@ describe('against `upay-pos sandbox` in another process', () => {
     const rt = createRuntime({ dataDir, apiDomain: sbp.doc.gateway, printer: 'none', startWorkers: false });
     try {
       const clientSn = `CLI${process.pid}-${++seq}-${Date.now() % 100_000}`;
-      const res = await rt.client.pay(rt.terminal.signer(), { client_sn: clientSn, total_amount: String(totalCents), dynamic_id: BARCODE, subject: '测试商品', operator: 'test' });
+      const host = new UpayClient({ apiDomain: rt.apiDomain });
+      const res = await host
+        .pay(rt.terminal.signer(), { client_sn: clientSn, total_amount: String(totalCents), dynamic_id: BARCODE, subject: '测试商品', operator: 'test' })
+        .finally(() => host.close());
       if (!res.ok || res.value.resultCode !== 'PAY_SUCCESS' || !res.value.order?.sn) throw new Error(`pay failed: ${JSON.stringify(res)}`);
       return { sn: res.value.order.sn, clientSn };
     } finally {

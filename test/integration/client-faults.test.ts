@@ -13,7 +13,7 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import { createSandboxGateway, type Fault, type SandboxEndpoint, type SandboxGateway, type SandboxOrder, type SandboxTerminal } from '../../main/sandbox/gateway';
 import { transportFailure, UpayClient, type Signer, type UpayClientOptions } from '../../main/upay/client';
 import type { CallFailure, CallResult, OrderResult } from '../../main/upay/result';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 
 /** 2026-05-22 10:00 in UTC+8. */
 const MORNING = businessDayStart('2026-05-22') + 10 * 60 * 60 * 1000;

@@ -15,7 +15,7 @@ import { STORE_ID } from '../../main/sandbox/orders';
 import { UpayClient, type Signer, type UpayClientOptions } from '../../main/upay/client';
 import type { CallResult, OrderResult, OrderSnapshot, TerminalCredentials } from '../../main/upay/result';
 import { DEFAULT_TIMEOUTS_MS, type Endpoint } from '../../main/upay/schemas';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 
 const HOUR = 60 * 60 * 1000;
 /** 2026-05-22 10:00 in UTC+8. */

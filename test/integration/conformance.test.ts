@@ -17,7 +17,7 @@ import { createSandboxGateway, type SandboxGateway } from '../../main/sandbox/ga
 import { UpayClient, type Signer } from '../../main/upay/client';
 import type { CallResult } from '../../main/upay/result';
 import { sign } from '../../main/upay/sign';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'conformance');
 const fixture = (name: string): string => fs.readFileSync(path.join(DIR, name), 'utf8');

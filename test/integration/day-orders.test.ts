@@ -8,13 +8,13 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DayOrders } from '../../main/ipc/day-orders';
+import { DayOrders } from '../../main/orders/day-orders';
 import { createHandlers, toOrderView } from '../../main/ipc/handlers';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { openDb, type Db } from '../../main/store/db';
 import { lastChangeSeq, pruneChangeLog } from '../../main/store/order-changes';
 import { mulberry32 } from '../../main/util/prng';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 import { tempDir } from '../support/harness';
 
 const DAY = '2026-11-26';
@@ -69,12 +69,12 @@ describe('the day list kept from the order change log', () => {
     const orders: number[] = [];
     const withRevoke = new Set<number>();
     for (let i = 0; i < 40; i++) {
-      insertOrder(rt.db, next);
+      insertOrder(databaseOf(rt), next);
       orders.push(next++);
     }
     expect(list.list(DAY)).toEqual(fullRead(rt));
     for (let step = 0; step < 400; step++) {
-      const db = rand() < 0.5 ? rt.db : other;
+      const db = rand() < 0.5 ? databaseOf(rt) : other;
       const pick = orders[Math.floor(rand() * orders.length)]!;
       const r = rand();
       if (r < 0.25) {
@@ -114,7 +114,7 @@ describe('the day list kept from the order change log', () => {
   it('the same array while nothing of the day changed; a new one after a change; another day changing leaves it alone', () => {
     const { rt, other } = setup();
     const list = new DayOrders(rt, toOrderView);
-    for (let n = 0; n < 5; n++) insertOrder(rt.db, n);
+    for (let n = 0; n < 5; n++) insertOrder(databaseOf(rt), n);
     const first = list.list(DAY);
     expect(list.list(DAY)).toBe(first);
     insertOrder(other, 100, '2026-11-25');
@@ -129,7 +129,7 @@ describe('the day list kept from the order change log', () => {
   it('a log pruned past the reader, or more changes waiting than it takes, falls back to a full read', () => {
     const { rt, other } = setup();
     const list = new DayOrders(rt, toOrderView);
-    for (let n = 0; n < 5; n++) insertOrder(rt.db, n);
+    for (let n = 0; n < 5; n++) insertOrder(databaseOf(rt), n);
     list.list(DAY);
     for (let n = 5; n < 30; n++) insertOrder(other, n);
     expect(pruneChangeLog(other, 3)).toBeGreaterThan(0);
@@ -143,17 +143,17 @@ describe('the day list kept from the order change log', () => {
 
   it('the log only grows at its new end: seq after a prune continues from the newest entry', () => {
     const { rt } = setup();
-    for (let n = 0; n < 10; n++) insertOrder(rt.db, n);
-    const before = lastChangeSeq(rt.db);
-    pruneChangeLog(rt.db, 1);
-    insertOrder(rt.db, 10);
-    expect(lastChangeSeq(rt.db)).toBe(before + 1);
+    for (let n = 0; n < 10; n++) insertOrder(databaseOf(rt), n);
+    const before = lastChangeSeq(databaseOf(rt));
+    pruneChangeLog(databaseOf(rt), 1);
+    insertOrder(databaseOf(rt), 10);
+    expect(lastChangeSeq(databaseOf(rt))).toBe(before + 1);
   });
 
   it('orders.list through the handler sees an order another process recorded, and answers the same object until then', async () => {
     const { rt, other } = setup();
     const h = createHandlers(rt, { mode: 'sandbox', version: 'test', vendor: null });
-    insertOrder(rt.db, 1);
+    insertOrder(databaseOf(rt), 1);
     const a = await h['orders.list']({});
     const b = await h['orders.list']({});
     if (!a.ok || !b.ok) throw new Error('orders.list failed');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, CHANNEL_NAMES, EVENTS, resultSchema, type Channel } from '../../main/ipc/contract';
 import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 
 let sandbox: Sandbox;
@@ -124,7 +124,7 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
 
     // What must never appear.
     const t = sandbox.gateway.terminal(terminalSn)!;
-    const row = rt.db.prepare('SELECT sealed_key, sealed_prev_key FROM terminal').get() as { sealed_key: Buffer; sealed_prev_key: Buffer | null };
+    const row = databaseOf(rt).prepare('SELECT sealed_key, sealed_prev_key FROM terminal').get() as { sealed_key: Buffer; sealed_prev_key: Buffer | null };
     const secrets = [t.terminalKey, t.previousKey, sandbox.gateway.vendor.vendorKey]
       .filter((s): s is string => !!s)
       .flatMap((s) => [s, s.toUpperCase(), Buffer.from(s).toString('base64'), Buffer.from(s).toString('hex')]);

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpayClient, type Signer } from '../../main/upay/client';
 import { parseGatewayTime } from '../../main/upay/payment-time';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 import { createHarness, type Harness } from '../support/harness';
 
 const HOUR = 3_600_000;

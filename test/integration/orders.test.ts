@@ -1,10 +1,10 @@
 /** Orders in the real SQLite store: record, list the business day, search, retention. */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
 import { CHANGE_LOG_KEEP } from '../../main/store/order-changes';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 import { tempDir } from '../support/harness';
 
 let rt: Runtime | undefined;
@@ -32,14 +32,14 @@ describe('orders', () => {
     rt.orders.record({ sn: '7890000000000003', clientSn: 'B_%1', totalCents: 1250, finishedAt: today - 1000 }); // 23:59:59 yesterday
     expect(rt.orders.listDay().map((o) => o.sn)).toEqual(['7890000000000002', '7890000000000001']);
     expect(rt.orders.listDay('2026-11-25').map((o) => o.sn)).toEqual(['7890000000000003']);
-    expect(rt.orders.repo.search({ text: '7890000000000001' }).map((o) => o.clientSn)).toEqual(['A-001']);
-    expect(rt.orders.repo.search({ text: 'A-' }).map((o) => o.sn)).toHaveLength(2);
-    expect(rt.orders.repo.search({ amountCents: 1250 })).toHaveLength(2);
-    expect(rt.orders.repo.search({ amountCents: 1250, day: '2026-11-26' })).toHaveLength(1);
+    expect(rt.orders.search({ text: '7890000000000001' }).map((o) => o.clientSn)).toEqual(['A-001']);
+    expect(rt.orders.search({ text: 'A-' }).map((o) => o.sn)).toHaveLength(2);
+    expect(rt.orders.search({ amountCents: 1250 })).toHaveLength(2);
+    expect(rt.orders.search({ amountCents: 1250, day: '2026-11-26' })).toHaveLength(1);
     // LIKE metacharacters are literal.
-    expect(rt.orders.repo.search({ text: '%' })).toHaveLength(0);
-    expect(rt.orders.repo.search({ text: 'B_%' }).map((o) => o.sn)).toEqual(['7890000000000003']);
-    expect(rt.orders.repo.search({ text: "' OR 1=1 --" })).toHaveLength(0);
+    expect(rt.orders.search({ text: '%' })).toHaveLength(0);
+    expect(rt.orders.search({ text: 'B_%' }).map((o) => o.sn)).toEqual(['7890000000000003']);
+    expect(rt.orders.search({ text: "' OR 1=1 --" })).toHaveLength(0);
   });
 
   it('refuses a bad order with a typed error and keeps nothing', () => {
@@ -55,7 +55,7 @@ describe('orders', () => {
     }
     rt.orders.record({ sn: '1', clientSn: 'dup', totalCents: 1, finishedAt: today });
     expect(() => rt!.orders.record({ sn: '2', clientSn: 'dup', totalCents: 1, finishedAt: today })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(rt.orders.repo.count()).toBe(1);
+    expect(rt.orders.count()).toBe(1);
   });
 
   it('prunes orders older than the retention at startup and keeps the audit log', async () => {
@@ -64,18 +64,18 @@ describe('orders', () => {
     rt.orders.record({ sn: '1', clientSn: 'old', totalCents: 1, finishedAt: today - 31 * DAY });
     rt.orders.record({ sn: '2', clientSn: 'edge', totalCents: 1, finishedAt: today - 30 * DAY });
     rt.orders.record({ sn: '3', clientSn: 'new', totalCents: 1, finishedAt: today });
-    const audited = listAudit(rt.db).length;
+    const audited = listAudit(databaseOf(rt)).length;
     await rt.close();
     rt = make(clock);
-    expect(rt.orders.repo.search({}).map((o) => o.clientSn).sort()).toEqual(['edge', 'new']);
-    const audit = listAudit(rt.db);
+    expect(rt.orders.search({}).map((o) => o.clientSn).sort()).toEqual(['edge', 'new']);
+    const audit = listAudit(databaseOf(rt));
     expect(audit.length).toBe(audited + 1);
     expect(audit[0]).toMatchObject({ action: 'orders.pruned', details: { count: 1, retentionDays: 30 } });
     // Configurable.
     rt.updateSettings({ retentionDays: 1 }, 'it');
     await rt.close();
     rt = make(clock);
-    expect(rt.orders.repo.search({}).map((o) => o.clientSn)).toEqual(['new']);
+    expect(rt.orders.search({}).map((o) => o.clientSn)).toEqual(['new']);
   });
 
   it('a runtime left running applies retention when its day moves on (hourly maintenance), and trims the order change log', () => {
@@ -85,8 +85,8 @@ describe('orders', () => {
     expect(rt.maintain()).toBe(0);
     clock.advance(31 * DAY);
     expect(rt.maintain()).toBe(1);
-    expect(rt.orders.repo.count()).toBe(0);
-    const logged = rt.db.prepare('SELECT count(*) FROM order_changes').pluck().get() as number;
+    expect(rt.orders.count()).toBe(0);
+    const logged = databaseOf(rt).prepare('SELECT count(*) FROM order_changes').pluck().get() as number;
     expect(logged).toBeGreaterThan(0);
     expect(logged).toBeLessThanOrEqual(CHANGE_LOG_KEEP);
   });

@@ -28,7 +28,7 @@ import {
 } from '../../main/printer';
 import { createVirtualPrinter, type VirtualPrinter } from '../../main/sandbox/virtual-printer';
 import { openDb, tx, type Db } from '../../main/store/db';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 
 const HOUR = 3_600_000;
 const PAID = businessDayStart('2026-05-22') + 10 * HOUR;

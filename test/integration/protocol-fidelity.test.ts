@@ -11,7 +11,7 @@ import { createSandboxGateway, type Fault, type SandboxGateway, type SandboxGate
 import { UpayClient, type Signer } from '../../main/upay/client';
 import type { CallResult } from '../../main/upay/result';
 import { sign } from '../../main/upay/sign';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 
 const HOUR = 3_600_000;
 const MORNING = businessDayStart('2026-05-22') + 10 * HOUR;

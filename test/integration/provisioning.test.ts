@@ -11,13 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PosError } from '../../main/errors';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import { listAudit } from '../../main/store/audit';
 import { TerminalRepo } from '../../main/store/terminal';
 import { FileKeyVault, VAULT_KEY_FILE, VaultError } from '../../main/terminal/vault';
 import { UpayClient } from '../../main/upay/client';
-import { businessDay, ManualClock } from '../../main/util/time';
+import { businessDay, ManualClock } from '../../main/common/time';
 
 // 2026-03-10 23:50:00 in UTC+8: ten minutes before the business day ends.
 const LATE_EVENING = Date.UTC(2026, 2, 10, 15, 50, 0);
@@ -73,7 +73,7 @@ async function activate(rt: Runtime, opts: { force?: boolean } = {}) {
 
 /** The key the data dir holds, opened with its own vault (current and previous). */
 function storedKeys(rt: Runtime): { current: string; previous: string | null } {
-  const row = new TerminalRepo(rt.db).get()!;
+  const row = new TerminalRepo(databaseOf(rt)).get()!;
   return { current: rt.vault.open(row.sealed_key), previous: row.sealed_prev_key ? rt.vault.open(row.sealed_prev_key) : null };
 }
 
@@ -121,8 +121,8 @@ describe('activation', () => {
     expect(sandbox.gateway.activationCodes()).not.toContain(code);
     expect(storedKeys(rt)).toEqual({ current: gwTerminal!.terminalKey, previous: null });
     expect(rt.terminal.signer()).toEqual({ sn: gwTerminal!.terminalSn, key: gwTerminal!.terminalKey });
-    expect(listAudit(rt.db).map((a) => a.action)).toEqual(['terminal.activated']);
-    expect(JSON.stringify(listAudit(rt.db))).not.toContain(gwTerminal!.terminalKey);
+    expect(listAudit(databaseOf(rt)).map((a) => a.action)).toEqual(['terminal.activated']);
+    expect(JSON.stringify(listAudit(databaseOf(rt)))).not.toContain(gwTerminal!.terminalKey);
   });
 
   it('refuses to re-activate without force (ALREADY_ACTIVATED, no gateway call) and re-activates with force', async () => {
@@ -147,7 +147,7 @@ describe('activation', () => {
     expect(endpoints()).toEqual(['activate']);
     const gw = sandbox.gateway.terminal(second.terminalSn)!;
     expect(storedKeys(rt)).toEqual({ current: gw.terminalKey, previous: null });
-    expect(listAudit(rt.db)[0]).toMatchObject({ action: 'terminal.activated', subject: second.terminalSn, details: { forced: true } });
+    expect(listAudit(databaseOf(rt))[0]).toMatchObject({ action: 'terminal.activated', subject: second.terminalSn, details: { forced: true } });
   });
 
   it('a refused activation (used code) stores nothing', async () => {
@@ -187,7 +187,7 @@ describe('check-in', () => {
     await rt.terminal.checkin('test');
     expect(await gatewayAccepts(info.terminalSn, k0)).toBe(false);
     expect(await gatewayAccepts(info.terminalSn, storedKeys(rt).current)).toBe(true);
-    expect(listAudit(rt.db).filter((a) => a.action === 'terminal.checkin')).toHaveLength(2);
+    expect(listAudit(databaseOf(rt)).filter((a) => a.action === 'terminal.checkin')).toHaveLength(2);
   });
 
   it('a lost check-in answer is retried with the old key and succeeds; the undelivered key is dead', async () => {
@@ -213,7 +213,7 @@ describe('check-in', () => {
     expect(storedKeys(rt)).toEqual({ current: fresh, previous: k0 });
     expect(await gatewayAccepts(info.terminalSn, lost)).toBe(false);
     expect(await gatewayAccepts(info.terminalSn, fresh)).toBe(true);
-    expect(listAudit(rt.db)[0]).toMatchObject({ action: 'terminal.checkin', details: { attempt: 2 } });
+    expect(listAudit(databaseOf(rt))[0]).toMatchObject({ action: 'terminal.checkin', details: { attempt: 2 } });
   });
 
   it('two lost answers (one applied, one not) are still recovered by a third attempt with the old key', async () => {
@@ -233,7 +233,7 @@ describe('check-in', () => {
     ]);
     expect(storedKeys(rt).previous).toBe(k0);
     expect(await gatewayAccepts(rt.terminal.info()!.terminalSn, storedKeys(rt).current)).toBe(true);
-    expect(listAudit(rt.db)[0]).toMatchObject({ action: 'terminal.checkin', details: { attempt: 3 } });
+    expect(listAudit(databaseOf(rt))[0]).toMatchObject({ action: 'terminal.checkin', details: { attempt: 3 } });
   });
 
   it('every answer lost: CHECKIN_UNCERTAIN (zh-CN and en, no key in it), the stored key unchanged; running it again works', async () => {
@@ -390,7 +390,7 @@ describe('the key at rest', () => {
     const current = sandbox.gateway.terminals().find((t) => t.terminalSn === rt.terminal.info()!.terminalSn)!;
     expect(rt.terminal.info()!.terminalSn).not.toBe(info.terminalSn);
     expect(storedKeys(rt).current).toBe(current.terminalKey);
-    const sealed = new TerminalRepo(rt.db).get()!.sealed_key;
+    const sealed = new TerminalRepo(databaseOf(rt)).get()!.sealed_key;
     const stranger = new FileKeyVault(path.join(root, 'elsewhere'));
     expect(() => stranger.open(sealed)).toThrow(VaultError);
 

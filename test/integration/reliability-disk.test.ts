@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandlers } from '../../main/ipc/handlers';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { closedPort } from '../support/chaos-net';
 import { dumpDb, tempDir } from '../support/chaos-env';
 import { fillUntilRefused } from '../support/chaos-disk';
@@ -31,8 +31,8 @@ describe('reliability: disk (light)', () => {
     const { rt, dir, api } = await runtime();
     const before = fillUntilRefused(rt, '11', 20);
     expect(before.code).toBeNull();
-    const pages = rt.db.pragma('page_count', { simple: true }) as number;
-    rt.db.pragma(`max_page_count = ${pages + 2}`);
+    const pages = databaseOf(rt).pragma('page_count', { simple: true }) as number;
+    databaseOf(rt).pragma(`max_page_count = ${pages + 2}`);
     const full = fillUntilRefused(rt, '22', 5_000);
     console.log(`reliability-disk: full after ${full.committed.length} more orders: ${full.raw} -> ${full.code}`);
     expect(full.code).toBe('STORE_UNWRITABLE');
@@ -45,7 +45,7 @@ describe('reliability: disk (light)', () => {
     await rt.close();
     const again = createRuntime({ dataDir: dir, apiDomain: api, printer: 'none', startWorkers: false });
     try {
-      for (const sn of [...before.committed, ...full.committed]) expect(again.orders.repo.get(sn)?.sn).toBe(sn);
+      for (const sn of [...before.committed, ...full.committed]) expect(again.orders.get(sn)?.sn).toBe(sn);
     } finally {
       await again.close();
     }
@@ -54,15 +54,15 @@ describe('reliability: disk (light)', () => {
   it('a read-only store answers STORE_UNWRITABLE and changes nothing', async () => {
     const { rt } = await runtime();
     fillUntilRefused(rt, '33', 10);
-    const snapshot = dumpDb(rt.db);
-    rt.db.pragma('query_only = 1');
+    const snapshot = dumpDb(databaseOf(rt));
+    databaseOf(rt).pragma('query_only = 1');
     const ro = fillUntilRefused(rt, '44', 10);
     expect(ro.committed).toEqual([]);
     expect(ro.code).toBe('STORE_UNWRITABLE');
     const h = createHandlers(rt, { mode: 'sandbox', version: 't', vendor: null });
     const r = await h['printer.test']({});
     expect(r.ok ? 'ok' : r.error.code).toBe('STORE_UNWRITABLE');
-    rt.db.pragma('query_only = 0');
-    expect(dumpDb(rt.db)).toBe(snapshot);
+    databaseOf(rt).pragma('query_only = 0');
+    expect(dumpDb(databaseOf(rt))).toBe(snapshot);
   });
 });

@@ -9,6 +9,8 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { listJobs } from '../../main/printer';
 import { ensureBuilt, ROOT } from '../support/build';
 import { createHarness, until, type Harness } from '../support/harness';
+import { databaseOf } from '../../main/runtime';
+import { RevokesRepo } from '../../main/store/revokes';
 
 beforeAll(() => ensureBuilt('dist/test/support/crash-worker.js'));
 
@@ -52,8 +54,8 @@ it('50 concurrent requests over 20 orders from two runtimes and a second process
   for (const o of orders) {
     await until(() => a.revokes.forOrder(o.sn)?.state === 'revoked', 10_000);
     expect(h.sandbox.gateway.effects('revoke', o.sn)).toBe(1);
-    const rows = a.revokes.repo.list({}).filter((r) => r.order_sn === o.sn);
+    const rows = new RevokesRepo(databaseOf(a)).list({}).filter((r) => r.order_sn === o.sn);
     expect(rows).toHaveLength(1);
-    expect(listJobs(a.db, { orderSn: o.sn, kind: 'revoke' })).toHaveLength(1);
+    expect(listJobs(databaseOf(a), { orderSn: o.sn, kind: 'revoke' })).toHaveLength(1);
   }
 });

@@ -9,12 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listJobs } from '../../main/printer';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { Fault } from '../../main/sandbox/gateway';
 import { ensureBuilt, ROOT } from '../support/build';
 import { tempDir, until } from '../support/harness';
 import { createChaosProxy as createBlip, type ChaosProxy as Blip } from '../support/chaos-net';
+import { RevokesRepo } from '../../main/store/revokes';
 
 const WORKER = path.join(ROOT, 'dist/test/support/crash-worker.js');
 beforeAll(() => ensureBuilt('dist/test/support/crash-worker.js'));
@@ -79,12 +80,12 @@ async function recoverAndCheck(sns: string[]): Promise<void> {
     const revoked = await until(() => rt.revokes.forOrder(sn)?.state === 'revoked', 10_000).catch(() => false);
     expect(revoked, `order ${sn} revoked after recovery (state ${rt.revokes.forOrder(sn)?.state})`).toBe(true);
     expect(sandbox!.gateway.effects('revoke', sn)).toBe(1);
-    const rows = rt.revokes.repo.list({}).filter((r) => r.order_sn === sn);
+    const rows = new RevokesRepo(databaseOf(rt)).list({}).filter((r) => r.order_sn === sn);
     expect(rows.filter((r) => r.state === 'revoked')).toHaveLength(1);
     expect(rows).toHaveLength(1);
-    const jobs = listJobs(rt.db, { orderSn: sn });
+    const jobs = listJobs(databaseOf(rt), { orderSn: sn });
     expect(jobs).toHaveLength(1);
-    await until(() => listJobs(rt.db, { orderSn: sn })[0]?.state === 'printed', 10_000);
+    await until(() => listJobs(databaseOf(rt), { orderSn: sn })[0]?.state === 'printed', 10_000);
   }
   // Each receipt reached the printer exactly once.
   await until(() => sandbox!.printer.jobs().length >= sns.length, 10_000);

@@ -4,7 +4,7 @@
  * comes back after midnight (UTC+8), expires without any gateway call.
  */
 import { afterEach, expect, it } from 'vitest';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 import { createHarness, until, type Harness } from '../support/harness';
 import { createChaosProxy as createBlip, type ChaosProxy as Blip } from '../support/chaos-net';
 
@@ -65,5 +65,5 @@ it('queued at 23:20, warned at 23:30 (30 min lead), network back at 00:10 → ex
   await new Promise((res) => setTimeout(res, 200));
   expect(h.sandbox.gateway.log().filter((e) => e.endpoint === 'revoke')).toHaveLength(0);
   expect(h.sandbox.gateway.effects('revoke', o.sn)).toBe(0);
-  expect(h.rt.orders.repo.get(o.sn)!.status).toBe('PAID');
+  expect(h.rt.orders.get(o.sn)!.status).toBe('PAID');
 });

@@ -9,6 +9,8 @@ import type { Fault } from '../../main/sandbox/gateway';
 import { listJobs } from '../../main/printer';
 import { createChaosProxy as createBlip } from '../support/chaos-net';
 import { createHarness, until, type Harness } from '../support/harness';
+import { databaseOf } from '../../main/runtime';
+import { RevokesRepo } from '../../main/store/revokes';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -148,11 +150,11 @@ describe('revoke answers and faults (sandbox over HTTP)', () => {
       expect(revokeCalls(h, o.sn)).toBe(c.sends);
       if (c.gatewayCode) expect(final.error?.gatewayCode).toBe(c.gatewayCode);
       // One row per order, and a receipt job exactly when revoked.
-      const rows = h.rt.revokes.repo.list({}).filter((r) => r.order_sn === o.sn);
+      const rows = new RevokesRepo(databaseOf(h.rt)).list({}).filter((r) => r.order_sn === o.sn);
       expect(rows).toHaveLength(1);
-      expect(listJobs(h.rt.db, { revokeId: first.id })).toHaveLength(c.final === 'revoked' ? 1 : 0);
+      expect(listJobs(databaseOf(h.rt), { revokeId: first.id })).toHaveLength(c.final === 'revoked' ? 1 : 0);
       // A refusal leaves the order as we knew it; a revoke marks it CANCELED with nothing left to pay back.
-      const local = h.rt.orders.repo.get(o.sn)!;
+      const local = h.rt.orders.get(o.sn)!;
       expect(local.status).toBe(c.final === 'revoked' ? 'CANCELED' : 'PAID');
       if (c.final === 'revoked') expect(local.netCents).toBe(0);
     });
@@ -233,7 +235,7 @@ describe('eligibility before any network call', () => {
   it('an order nobody knows is a typed ORDER_NOT_FOUND error, no revoke row', async () => {
     h = await createHarness();
     await expect(h.rt.revokes.request({ sn: '1234567890123456' }, null, 'test')).rejects.toMatchObject({ code: 'ORDER_NOT_FOUND' });
-    expect(h.rt.revokes.repo.list({})).toHaveLength(0);
+    expect(new RevokesRepo(databaseOf(h.rt)).list({})).toHaveLength(0);
   });
 });
 
@@ -293,7 +295,7 @@ describe('offline queue', () => {
       const r = await rt.revokes.request({ sn: o.sn }, null, 'test');
       expect(r.state).toBe('queued');
       const row = await until(() => {
-        const x = rt.revokes.repo.get(r.id)!;
+        const x = new RevokesRepo(databaseOf(rt)).get(r.id)!;
         return x.attempts >= 5 && x.state === 'queued' ? x : undefined;
       }, 5000);
       expect(row.next_attempt_at! - Date.now()).toBeLessThanOrEqual(160);

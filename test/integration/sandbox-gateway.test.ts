@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandboxGateway, MAX_BODY_BYTES, SANDBOX_DEFAULTS, type SandboxGateway, type SandboxGatewayOptions, type SandboxTerminal } from '../../main/sandbox/gateway';
 import { sign } from '../../main/upay/sign';
-import { businessDayStart, ManualClock } from '../../main/util/time';
+import { businessDayStart, ManualClock } from '../../main/common/time';
 
 const HOUR = 60 * 60 * 1000;
 /** 2026-05-22 10:00 in UTC+8. */

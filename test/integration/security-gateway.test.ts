@@ -227,7 +227,8 @@ describe('hostile gateway answers (in process)', () => {
       // 600-character error message: malformed, i.e. "maybe sent", never stored as a reason.
       hostile.mode = () => 'rewrite';
       hostile.rewrite = (_p, json) => ({ ...json, biz_response: { ...(json.biz_response as object), error_message: 'x'.repeat(600) } });
-      expect(await rt.client.query(rt.terminal.signer(), { sn: order.sn })).toMatchObject({ ok: false, kind: 'maybe_sent', reason: 'malformed' });
+      const client = new UpayClient({ apiDomain: hostile.url });
+      expect(await client.query(rt.terminal.signer(), { sn: order.sn }).finally(() => client.close())).toMatchObject({ ok: false, kind: 'maybe_sent', reason: 'malformed' });
       // A subject within the answer bound but beyond what a recorded order may hold: the import stores nothing.
       const other = h.sandbox.gateway.seedOrder({ terminalSn: h.terminalSn, totalCents: 4321, subject: 'ok' });
       hostile.rewrite = (_p, json) => {
@@ -235,7 +236,7 @@ describe('hostile gateway answers (in process)', () => {
         return { ...json, biz_response: { ...biz, data: { ...biz.data, subject: '长'.repeat(100) } } };
       };
       await expect(rt.orders.import({ sn: other.sn }, 'test')).rejects.toMatchObject({ code: 'GATEWAY_UNCERTAIN', details: { field: 'subject' } });
-      expect(rt.orders.repo.get(other.sn)).toBeUndefined();
+      expect(rt.orders.get(other.sn)).toBeUndefined();
       expect(counts(h.dataDir)).toEqual(before);
     } finally {
       hostile.mode = () => 'pass';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, resultSchema, type Channel } from '../../main/ipc/contract';
 import { createHandlers, type Handlers } from '../../main/ipc/handlers';
 import { openPrinterDevice } from '../../main/printer';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, databaseOf, type Runtime } from '../../main/runtime';
 import { createSandbox, createVirtualPrinter, type Sandbox, type VirtualPrinter } from '../../main/sandbox';
 import { DB_FILE, openDb } from '../../main/store/db';
 import { FileKeyVault, VAULT_KEY_FILE } from '../../main/terminal/vault';
@@ -72,7 +72,7 @@ describe('renderer code sets the printer (IPC handlers, production mode)', () =>
     await printer?.close();
   });
 
-  const settingsChanges = () => (rt.db.prepare(`SELECT COUNT(*) FROM audit_log WHERE action = 'settings.changed'`).pluck().get() as number);
+  const settingsChanges = () => (databaseOf(rt).prepare(`SELECT COUNT(*) FROM audit_log WHERE action = 'settings.changed'`).pluck().get() as number);
 
   /** Prints a test page and waits until the (unchanged) printer took it. */
   async function printTestPage(): Promise<void> {
@@ -341,7 +341,7 @@ describe('renderer code and a hostile gateway write bidi and format characters',
     if (!activated.ok) throw new Error(activated.error.message);
     const terminalSn = activated.value.terminal!.terminalSn;
     // What a hostile gateway could have answered at activation.
-    rt.db.prepare('UPDATE terminal SET store_name = ?').run('Shop\u202Eexe.gnp\u202C\u200B\u0007');
+    databaseOf(rt).prepare('UPDATE terminal SET store_name = ?').run('Shop\u202Eexe.gnp\u202C\u200B\u0007');
     const order = sandbox.gateway.seedOrder({
       terminalSn,
       totalCents: 1000,

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Revoke } from '../../main/domain';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { SandboxOrder } from '../../main/sandbox/gateway';
 import { TerminalRepo } from '../../main/store/terminal';
@@ -95,12 +95,12 @@ function revokeRequests(sn: string): number {
 }
 
 function revokeRows(rt: Runtime, sn: string): Array<{ state: string }> {
-  return rt.db.prepare('SELECT state FROM revokes WHERE order_sn = ?').all(sn) as Array<{ state: string }>;
+  return databaseOf(rt).prepare('SELECT state FROM revokes WHERE order_sn = ?').all(sn) as Array<{ state: string }>;
 }
 
 /** Revoke intents written by an actor ('app', or 'cli:<user>' for the CLI): who won each order. */
 function requestedBy(rt: Runtime, actorLike: string): number {
-  return (rt.db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'revoke.requested' AND actor LIKE ?").get(actorLike) as { n: number }).n;
+  return (databaseOf(rt).prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'revoke.requested' AND actor LIKE ?").get(actorLike) as { n: number }).n;
 }
 
 async function until(fn: () => boolean, timeoutMs: number): Promise<void> {
@@ -155,10 +155,10 @@ describe('two processes, one data dir', () => {
     expect(requestedBy(rt, 'cli:%')).toBeGreaterThanOrEqual(1);
     expect(requestedBy(rt, '%')).toBe(10);
     // One original receipt per revoke, whichever process recorded it; all printed in the end.
-    const jobs = rt.db.prepare("SELECT revoke_id, state FROM print_jobs WHERE kind = 'revoke' AND copy = 0").all() as Array<{ revoke_id: number; state: string }>;
+    const jobs = databaseOf(rt).prepare("SELECT revoke_id, state FROM print_jobs WHERE kind = 'revoke' AND copy = 0").all() as Array<{ revoke_id: number; state: string }>;
     expect(jobs).toHaveLength(10);
     expect(new Set(jobs.map((j) => j.revoke_id)).size).toBe(10);
-    await until(() => (rt.db.prepare("SELECT count(*) AS n FROM print_jobs WHERE state = 'printed'").get() as { n: number }).n === 10, 15_000);
+    await until(() => (databaseOf(rt).prepare("SELECT count(*) AS n FROM print_jobs WHERE state = 'printed'").get() as { n: number }).n === 10, 15_000);
   }, 90_000);
 
   it('a queue drained by the CLI while the app works the same queue: every queued revoke is sent once', async () => {
@@ -211,7 +211,7 @@ describe('two processes, one data dir', () => {
     expect(cliOk || appOk).toBe(true);
     expect(sandbox.gateway.effects('checkin', terminalSn)).toBe(before + Number(cliOk) + Number(appOk));
 
-    const row = new TerminalRepo(rt.db).get()!;
+    const row = new TerminalRepo(databaseOf(rt)).get()!;
     expect(rt.vault.open(row.sealed_key)).toBe(sandbox.gateway.terminal(terminalSn)!.terminalKey);
     // And it signs: an import through the CLI works.
     const o = paid(rt, 1)[0]!;

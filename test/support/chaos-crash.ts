@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRuntime } from '../../main/runtime';
+import { createRuntime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { Fault } from '../../main/sandbox/gateway';
 import { activate, checkTruth, middayOffset, offsetClock, seedPaid, tempDir, type TruthReport } from './chaos-env';
@@ -132,21 +132,21 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
 
     result.orders = sns.length;
     result.eligible = sns.length - refused.size;
-    result.final = checkTruth(rt.db, gw, sns);
+    result.final = checkTruth(databaseOf(rt), gw, sns);
     for (const sn of sns) {
       const effects = gw.effects('revoke', sn) + gw.effects('cancel', sn);
       if (refused.has(sn) && effects !== 0) result.effectsOnRefused.push(`${sn}: ${effects}`);
       if (!refused.has(sn) && effects !== 1) result.missingEffects.push(`${sn}: ${effects}`);
       // Lost = no row, or a row still queued/pending/sending after the final run. needs_attention
       // (re-sends exhausted, maxResends, while the gateway shows the order untouched) is a person's job, counted apart.
-      const states = (rt.db.prepare('SELECT state FROM revokes WHERE order_sn = ?').all(sn) as Array<{ state: string }>).map((r) => r.state);
+      const states = (databaseOf(rt).prepare('SELECT state FROM revokes WHERE order_sn = ?').all(sn) as Array<{ state: string }>).map((r) => r.state);
       if (states.some((st) => st === 'needs_attention')) result.needsAttention.push(`${sn} (gateway ${gw.getOrder(sn)?.orderStatus})`);
       else if (!states.some((st) => st === 'revoked' || st === 'rejected')) result.lost.push(`${sn}: ${JSON.stringify(states)}`);
     }
-    const revoked = rt.db.prepare("SELECT id, order_sn FROM revokes WHERE state = 'revoked'").all() as Array<{ id: number; order_sn: string }>;
+    const revoked = databaseOf(rt).prepare("SELECT id, order_sn FROM revokes WHERE state = 'revoked'").all() as Array<{ id: number; order_sn: string }>;
     result.revokedRows = revoked.length;
     result.duplicateRevokedRows = revoked.length - new Set(revoked.map((r) => r.order_sn)).size;
-    const jobsOf = rt.db.prepare('SELECT count(*) AS n FROM print_jobs WHERE revoke_id = ? AND copy = 0');
+    const jobsOf = databaseOf(rt).prepare('SELECT count(*) AS n FROM print_jobs WHERE revoke_id = ? AND copy = 0');
     for (const r of revoked) {
       const j = (jobsOf.get(r.id) as { n: number }).n;
       if (j !== 1) result.printJobProblems.push(`revoke ${r.id} (${r.order_sn}): ${j} original jobs`);

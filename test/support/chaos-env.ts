@@ -14,7 +14,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/run
 import type { SandboxGateway, SandboxOrder, SeedOrderInput } from '../../main/sandbox/gateway';
 import { paidOrderInput } from '../../main/sandbox';
 import type { Db } from '../../main/store/db';
-import { businessDay, businessDayStart, type Clock } from '../../main/util/time';
+import { businessDay, businessDayStart, type Clock } from '../../main/common/time';
 
 /** Offset that moves the system clock to 12:00 (UTC+8) of today's business day. */
 export function middayOffset(now = Date.now()): number {

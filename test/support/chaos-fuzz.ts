@@ -22,7 +22,7 @@ import { Writable } from 'node:stream';
 import { main } from '../../main/cli';
 import { CHANNELS, CHANNEL_NAMES, type Channel } from '../../main/ipc/contract';
 import { createHandlers, type Handlers } from '../../main/ipc/handlers';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox } from '../../main/sandbox';
 import { closedPort } from './chaos-net';
 import { activate, dumpDb, middayOffset, offsetClock, seedPaid, tempDir } from './chaos-env';
@@ -227,7 +227,7 @@ export async function runIpcFuzz(fx: FuzzFixture, options: { runs: number; seed:
           res.payloads++;
           // The handlers take a missing input (ipcRenderer.invoke(channel)) as {}.
           const valid = (CHANNELS[ch].input as { safeParse(v: unknown): { success: boolean } }).safeParse(payload === undefined ? {} : payload).success;
-          const before = valid ? '' : dumpDb(fx.rt.db);
+          const before = valid ? '' : dumpDb(databaseOf(fx.rt));
           let out: unknown;
           try {
             out = await handler(payload);
@@ -245,7 +245,7 @@ export async function runIpcFuzz(fx: FuzzFixture, options: { runs: number; seed:
           } else {
             res.refused++;
             if (r.ok !== false || r.error?.code !== 'INVALID_INPUT') res.untyped.push(`${ch} ${describe(payload)}: expected INVALID_INPUT, got ${describe(out)}`);
-            if (dumpDb(fx.rt.db) !== before) res.stateChanges.push(`${ch} ${describe(payload)}`);
+            if (dumpDb(databaseOf(fx.rt)) !== before) res.stateChanges.push(`${ch} ${describe(payload)}`);
           }
           if (isPolluted(proto)) res.prototypePolluted = true;
         }),
@@ -377,7 +377,7 @@ export async function runCliFuzz(fx: FuzzFixture, options: { runs: number; seed:
       fc.asyncProperty(cliCase(), async (c) => {
         res.payloads++;
         const argv = ['--data-dir', fx.dataDir, '--api-domain', fx.apiDomain, '--json', ...c.argv];
-        const before = dumpDb(fx.rt.db);
+        const before = dumpDb(databaseOf(fx.rt));
         const stdout = new Sink();
         const stderr = new Sink();
         let code: number;
@@ -400,13 +400,13 @@ export async function runCliFuzz(fx: FuzzFixture, options: { runs: number; seed:
           if (code !== 2 || typeof doc?.error?.code !== 'string') {
             res.untyped.push(`${c.why} ${describe(c.argv)}: exit ${code}, stdout ${stdout.text.slice(0, 200)}`);
           }
-          if (dumpDb(fx.rt.db) !== before) res.stateChanges.push(`${c.why} ${describe(c.argv)}`);
+          if (dumpDb(databaseOf(fx.rt)) !== before) res.stateChanges.push(`${c.why} ${describe(c.argv)}`);
         } else {
           res.accepted++;
           if (code !== 0 && code !== 3 && code !== 4 && typeof doc?.error?.code !== 'string') {
             res.untyped.push(`loose ${describe(c.argv)}: exit ${code}, stdout ${stdout.text.slice(0, 200)}`);
           }
-          if (code === 2 && dumpDb(fx.rt.db) !== before) res.stateChanges.push(`loose ${describe(c.argv)}`);
+          if (code === 2 && dumpDb(databaseOf(fx.rt)) !== before) res.stateChanges.push(`loose ${describe(c.argv)}`);
         }
         if (isPolluted(proto)) res.prototypePolluted = true;
       }),

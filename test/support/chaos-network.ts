@@ -18,7 +18,7 @@
  * code, delays, and faults on the query path, plus duplicate requests.
  */
 import type { PosError } from '../../main/errors';
-import { createRuntime, type Runtime } from '../../main/runtime';
+import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { Fault, SandboxEndpoint, SandboxOrder } from '../../main/sandbox/gateway';
 import { createChaosProxy, createConnectHang, type ChaosProxy, type HangingListener } from './chaos-net';
@@ -264,13 +264,13 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
       rt.revokes.setOnline(true);
       const settled = await settle(rt, options.settleMs ?? 20_000);
       if (settled.timedOut) result.unsettled++;
-      const truth = checkTruth(rt.db, gw, touched);
+      const truth = checkTruth(databaseOf(rt), gw, touched);
       result.mismatches.push(...truth.mismatches.map((m) => `seq ${s}: ${m}`));
       result.doubleEffects.push(...truth.doubleEffects.map((m) => `seq ${s}: ${m}`));
       result.sequences++;
       if (s % 25 === 24) log(`network chaos: ${s + 1}/${options.sequences} sequences, ${result.mismatches.length} mismatches`);
     }
-    result.final = checkTruth(rt.db, gw, all);
+    result.final = checkTruth(databaseOf(rt), gw, all);
     for (const e of gw.log()) {
       const key = e.fault ? `fault:${e.fault}` : e.errorCode === 'ILLEGAL_SIGN' ? 'answer:ILLEGAL_SIGN' : `ok:${e.endpoint}`;
       result.gatewaySaw[key] = (result.gatewaySaw[key] ?? 0) + 1;

@@ -8,7 +8,7 @@
  * argv[2]: JSON { dataDir, apiDomain, offsetMs, printer, concurrency }
  * stdout: `ready`, then `done <revoked> <rejected>` when nothing is open.
  */
-import { createRuntime } from '../../main/runtime';
+import { createRuntime, databaseOf } from '../../main/runtime';
 import { CHAOS_TIMING, offsetClock, settle, shortConnectAgent } from './chaos-env';
 
 interface WorkerArgs {
@@ -33,7 +33,7 @@ async function run(): Promise<void> {
     concurrency: 4,
   });
   process.stdout.write('ready\n');
-  const todo = rt.db
+  const todo = databaseOf(rt)
     .prepare(
       `SELECT sn FROM orders o WHERE status = 'PAID'
          AND NOT EXISTS (SELECT 1 FROM revokes r WHERE r.order_sn = o.sn AND r.state IN ('revoked', 'rejected'))
@@ -56,7 +56,7 @@ async function run(): Promise<void> {
   );
   const s = await settle(rt, 30_000);
   await rt.printing.worker.drainOnce().catch(() => undefined);
-  const counts = rt.db.prepare("SELECT sum(state = 'revoked') AS revoked, sum(state = 'rejected') AS rejected FROM revokes").get() as {
+  const counts = databaseOf(rt).prepare("SELECT sum(state = 'revoked') AS revoked, sum(state = 'rejected') AS rejected FROM revokes").get() as {
     revoked: number | null;
     rejected: number | null;
   };

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/runtime';
 import { createSandbox, paidOrderInput, type Sandbox } from '../../main/sandbox';
 import type { SandboxOrder, SeedOrderInput } from '../../main/sandbox/gateway';
-import type { Clock } from '../../main/util/time';
+import type { Clock } from '../../main/common/time';
 
 export const FAST_TIMING = { firstQueryMs: 30, queryEveryMs: 60, pendingWindowMs: 1500, backoffBaseMs: 30, backoffCapMs: 200 } as const;
 

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../main/domain';
-import { REVOKE_MESSAGES } from '../../main/revoke/messages';
+import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
 import {
   BUSINESS_ERRORS,
   ENVELOPE_ERRORS,
@@ -18,10 +18,10 @@ import {
   interpretRevoke,
   ORDER_STATUS_VERDICTS,
   REVOKE_RESULT_CODES,
-} from '../../main/revoke/interpret';
+} from '../../main/operations/revoke/interpret';
 import { ERROR_CODE_TEXT, explainBusiness, failureToError, RESULT_CODE_TEXT } from '../../main/upay/explain';
 import type { CallResult, OrderResult, OrderSnapshot } from '../../main/upay/result';
-import { businessDay } from '../../main/util/time';
+import { businessDay } from '../../main/common/time';
 
 // The documents' lists, copied by hand.
 const DOC_RESULT_CODES = [

@@ -137,6 +137,12 @@ describe('contract parity', () => {
       expect(CHANNELS[c].input.safeParse(probe).success, c).toBe(false);
     }
   });
+
+  it('a client_sn is counted in bytes as the gateway counts it: 13 Chinese characters (39 bytes) are refused, 10 (30 bytes) pass', () => {
+    expect(CHANNELS['orders.import'].input.safeParse({ clientSn: '收'.repeat(13) }).success).toBe(false);
+    expect(CHANNELS['revoke.request'].input.safeParse({ clientSn: '收'.repeat(13) }).success).toBe(false);
+    expect(CHANNELS['orders.import'].input.safeParse({ clientSn: '收'.repeat(10) }).success).toBe(true);
+  });
 });
 
 describe('handlers refuse malformed input with INVALID_INPUT', () => {

@@ -22,7 +22,7 @@ import {
   type TextLine,
 } from '../../main/printer';
 import { decodeEscPos, toPaperText } from '../../main/sandbox/escpos-decoder';
-import { businessDayStart } from '../../main/util/time';
+import { businessDayStart } from '../../main/common/time';
 
 const HOUR = 3_600_000;
 const PAID = businessDayStart('2026-05-22') + 10 * HOUR;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatCny, formatYuan, parseCents, parseYuan } from '../../main/util/money';
-import { businessDay, businessDayEnd, businessDayStart, formatCst, isDay } from '../../main/util/time';
+import { formatCny, formatYuan, parseCents, parseYuan } from '../../main/common/money';
+import { businessDay, businessDayEnd, businessDayStart, formatCst, isDay } from '../../main/common/time';
 
 describe('business day (UTC+8), decided in one place', () => {
   it('15:59:59 UTC is still the same CST day; 16:00 UTC is the next', () => {

@@ -4,10 +4,11 @@ import { m001 } from './001-initial';
 import { m002 } from './002-revoke-order-index';
 import { m003 } from './003-order-change-log';
 import { m004 } from './004-open-revoke-day-index';
+import { m005 } from './005-revoke-states';
 
 export interface Migration {
   name: string;
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];

@@ -222,7 +222,7 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
     onChanged();
   };
 
-  const showProgress = busy && (!revoke || revoke.state === 'requested' || revoke.state === 'sending');
+  const showProgress = busy && (!revoke || revoke.state === 'sending');
 
   return (
     <article class="detail" data-order={order.sn}>

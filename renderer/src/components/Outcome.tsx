@@ -130,7 +130,6 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           {common}
         </section>
       );
-    case 'requested':
     case 'sending':
     case 'pending':
       return (

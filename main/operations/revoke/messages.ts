@@ -2,7 +2,7 @@
  * What a cashier reads about a revoke, in zh-CN and en: the reason and the
  * next step. Gateway messages are shown verbatim beside these, never instead.
  */
-import type { RevokeError } from '../domain';
+import type { RevokeError } from '../../domain';
 
 type Text = { zh: string; en: string };
 

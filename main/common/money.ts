@@ -18,9 +18,10 @@ export function formatYuan(cents: Cents): string {
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
-/** 10000 -> "￥100.00" (fullwidth yen sign, as Chinese receipts print it). */
+/** 10000 -> "￥100.00", -1250 -> "-￥12.50" (fullwidth yen sign, as Chinese receipts print it). */
 export function formatCny(cents: Cents): string {
-  return `￥${formatYuan(cents)}`;
+  const yuan = formatYuan(cents);
+  return yuan.startsWith('-') ? `-￥${yuan.slice(1)}` : `￥${yuan}`;
 }
 
 /** "100.00" / "100" / "100.5" -> 10050; undefined when not a plain amount with at most 2 decimals. */
@@ -28,4 +29,17 @@ export function parseYuan(text: string): Cents | undefined {
   const m = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text.trim());
   if (!m) return undefined;
   return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}
+
+/**
+ * What a cashier types as an amount: "12.50" / "12.5" / "￥12" -> 1250;
+ * undefined when the text has neither a decimal point nor a yen sign, or is not positive.
+ */
+export function parseTypedAmount(text: string): Cents | undefined {
+  const trimmed = text.trim();
+  const m = /^([￥¥]?)\s*(\d{1,10}(?:\.\d{1,2})?)$/.exec(trimmed);
+  if (!m) return undefined;
+  if (!m[1] && !m[2]!.includes('.')) return undefined;
+  const cents = parseYuan(m[2]!);
+  return cents !== undefined && cents > 0 ? cents : undefined;
 }

@@ -6,9 +6,9 @@
  * a person, never guessed. Pure functions: the engine applies the verdicts,
  * each in one transaction.
  */
-import type { Order } from '../domain';
-import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
-import { businessDay } from '../util/time';
+import type { Order } from '../../domain';
+import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
+import { businessDay } from '../../common/time';
 import type { RevokeMessageCode } from './messages';
 
 export type Gateway = { code: string | null; message: string | null };

@@ -1,7 +1,7 @@
 /**
  * The business day's orders as the cashier screen gets them (`orders.list`):
- * views with each order's revoke, newest first, each checked against the
- * contract. A busy day has thousands of orders and the screen asks again
+ * views with each order's revoke, newest first (the view and its check are
+ * the caller's: the IPC contract's). A busy day has thousands of orders and the screen asks again
  * after every sale and every revoke, so the list is kept, not rebuilt: the
  * first call reads the whole day; later calls read the order change log
  * (migration 003, written by triggers in every writing transaction of any
@@ -10,41 +10,50 @@
  * day changes, it reads the whole day again.
  */
 import type { Order, Revoke } from '../domain';
-import type { Runtime } from '../runtime';
-import { lastChangeSeq, ordersChangedSince } from '../store/order-changes';
-import { orderViewSchema, type OrderView } from './contract';
+import type { OrderService } from './service';
+
+/** What the list needs of a view: the order's key and the list's order. */
+export interface DayView {
+  sn: string;
+  finishedAt: number;
+}
+
+/** The services it reads: orders (with the change log) and each order's revoke. */
+export interface DayOrdersSources {
+  orders: Pick<OrderService, 'listDay' | 'bySns' | 'changeSeq' | 'changedSince'>;
+  revokes: { forDay(day: string): Map<string, Revoke>; forOrders(sns: readonly string[]): Map<string, Revoke> };
+}
 
 /** At most this many orders (as OrdersRepo.listDay). */
 const DAY_LIMIT = 10_000;
 /** More changed entries than this waiting: reading the day again is cheaper. */
 const INCREMENTAL_MAX = 1_000;
 
-type ToView = (order: Order, revoke: Revoke | undefined) => OrderView;
+/** Builds (and checks: it throws when the view does not hold) one order's view. */
+type ToView<V> = (order: Order, revoke: Revoke | undefined) => V;
 
-interface DayState {
+interface DayState<V> {
   day: string;
   /** The change log position this state includes. */
   seq: number;
-  bySn: Map<string, OrderView>;
+  bySn: Map<string, V>;
   /** The answer: the same array until something in the day changes. */
-  list: OrderView[];
+  list: V[];
 }
 
-export class DayOrders {
-  private state: DayState | null = null;
+export class DayOrders<V extends DayView> {
+  private state: DayState<V> | null = null;
 
-  /** `check` validates one view against the contract (throws when it does not hold). */
   constructor(
-    private readonly runtime: Pick<Runtime, 'db' | 'orders' | 'revokes'>,
-    private readonly toView: ToView,
-    private readonly check: (view: OrderView) => OrderView = (v) => orderViewSchema.parse(v),
+    private readonly sources: DayOrdersSources,
+    private readonly toView: ToView<V>,
   ) {}
 
   /** The day's views, newest first; the same array as last time when nothing of the day changed. */
-  list(day: string): OrderView[] {
+  list(day: string): V[] {
     const s = this.state;
     if (s?.day === day) {
-      const changed = ordersChangedSince(this.runtime.db, s.seq, INCREMENTAL_MAX);
+      const changed = this.sources.orders.changedSince(s.seq, INCREMENTAL_MAX);
       if (changed) {
         if (changed.sns.length > 0) this.apply(s, changed.sns);
         s.seq = changed.lastSeq;
@@ -54,13 +63,13 @@ export class DayOrders {
     return this.readDay(day).list;
   }
 
-  private readDay(day: string): DayState {
+  private readDay(day: string): DayState<V> {
     // The log position first: a change committed after it is read again next time, never missed.
-    const seq = lastChangeSeq(this.runtime.db);
-    const revokes = this.runtime.revokes.forDay(day);
-    const bySn = new Map<string, OrderView>();
-    const list = this.runtime.orders.listDay(day).map((o) => {
-      const v = this.check(this.toView(o, revokes.get(o.sn)));
+    const seq = this.sources.orders.changeSeq();
+    const revokes = this.sources.revokes.forDay(day);
+    const bySn = new Map<string, V>();
+    const list = this.sources.orders.listDay(day).map((o) => {
+      const v = this.toView(o, revokes.get(o.sn));
       bySn.set(o.sn, v);
       return v;
     });
@@ -68,9 +77,9 @@ export class DayOrders {
     return this.state;
   }
 
-  private apply(s: DayState, sns: string[]): void {
-    const orders = this.runtime.orders.repo.bySns(sns);
-    const revokes = this.runtime.revokes.forOrders(sns);
+  private apply(s: DayState<V>, sns: string[]): void {
+    const orders = this.sources.orders.bySns(sns);
+    const revokes = this.sources.revokes.forOrders(sns);
     const present = new Set<string>();
     let touched = false;
     for (const o of orders) {
@@ -79,7 +88,7 @@ export class DayOrders {
         touched = s.bySn.delete(o.sn) || touched;
         continue;
       }
-      s.bySn.set(o.sn, this.check(this.toView(o, revokes.get(o.sn))));
+      s.bySn.set(o.sn, this.toView(o, revokes.get(o.sn)));
       touched = true;
     }
     // Changed and gone: deleted (retention).
@@ -89,6 +98,6 @@ export class DayOrders {
 }
 
 /** The order of OrdersRepo.listDay: finished_at DESC, sn DESC (sn is digits: code-unit order is byte order). */
-function newestFirst(a: OrderView, b: OrderView): number {
+function newestFirst(a: DayView, b: DayView): number {
   return b.finishedAt - a.finishedAt || (a.sn < b.sn ? 1 : a.sn > b.sn ? -1 : 0);
 }

@@ -1,38 +1,23 @@
 /**
- * Receipts as the runtime offers them: the hand-off from the revoke engine
- * (a print job created inside the `revoked` transaction), reprints, test
- * prints, printer status, and the print worker wired to the configured
- * printer. The printing machinery itself lives in main/printer/.
+ * Receipts as the runtime offers them: the receipt hand-off given to the
+ * money-operation core (a print job queued inside the `revoked` transaction,
+ * the worker woken after its commit), reprints, test prints, printer status,
+ * and the print worker wired to the configured printer.
  */
-import type { Order, PrintJob } from './domain';
-import { PosError } from './errors';
-import type { RuntimeEvents } from './events';
-import {
-  createPrinterTransport,
-  createRevokeReceiptJob,
-  createTestPrintJob,
-  getJob,
-  getReceiptForRevoke,
-  listJobs,
-  parsePrinterUri,
-  PrinterError,
-  PrinterUriError,
-  PrintWorker,
-  reprintRevokeReceipt,
-  resolvePrinterUri,
-  retryJob,
-  type JobFilter,
-  type PrinterStatus,
-  type PrinterTransport,
-  type PrintSettings,
-  type StoredReceipt,
-} from './printer';
-import { audit } from './store/audit';
-import { tx, type Db } from './store/db';
-import { toRevoke, type RevokeRow } from './store/revokes';
-import type { Settings } from './store/settings';
-import { TerminalRepo } from './store/terminal';
-import type { Clock } from './util/time';
+import type { Clock } from '../common/time';
+import type { Order, PrintJob } from '../domain';
+import { PosError } from '../errors';
+import type { RuntimeEvents } from '../events';
+import type { ReceiptPort } from '../operations/receipts';
+import { audit } from '../store/audit';
+import { tx, type Db } from '../store/db';
+import { toRevoke, type RevokeRow } from '../store/revokes';
+import type { Settings } from '../store/settings';
+import { TerminalRepo } from '../store/terminal';
+import { createRevokeReceiptJob, createTestPrintJob, getJob, getReceiptForRevoke, listJobs, reprintRevokeReceipt, retryJob, type JobFilter, type PrintSettings, type StoredReceipt } from './jobs';
+import { createPrinterTransport, PrinterError, type PrinterStatus, type PrinterTransport } from './transport';
+import { parsePrinterUri, PrinterUriError, resolvePrinterUri } from './uri';
+import { PrintWorker } from './worker';
 
 export interface PrintingDeps {
   db: Db;
@@ -92,11 +77,14 @@ export class Printing {
     return { paper: s.paperWidth, chinese: s.receiptChinese, printerType: s.printerType };
   }
 
-  /** The revoke engine's hand-off: runs inside the transaction that records `revoked`. */
-  readonly onRevoked = (db: Db, stored: { revoke: RevokeRow; order: Order }, now: number): void => {
-    const terminal = new TerminalRepo(db).info();
-    if (!terminal) return;
-    createRevokeReceiptJob(db, { terminal, order: stored.order, revoke: toRevoke(stored.revoke), settings: this.printSettings(), now });
+  /** The revoke receipt's hand-off: queued inside the transaction that records `revoked`, printed after its commit. */
+  readonly revokeReceipts: ReceiptPort<{ revoke: RevokeRow; order: Order }> = {
+    queue: (stored, now) => {
+      const terminal = new TerminalRepo(this.deps.db).info();
+      if (!terminal) return;
+      createRevokeReceiptJob(this.deps.db, { terminal, order: stored.order, revoke: toRevoke(stored.revoke), settings: this.printSettings(), now });
+    },
+    wake: () => this.worker.kick(),
   };
 
   start(): void {

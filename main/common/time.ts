@@ -48,6 +48,11 @@ export function formatCst(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
+/** `HH:mm` in UTC+8. */
+export function formatCstTime(ms: number): string {
+  return new Date(ms + CST_OFFSET_MS).toISOString().slice(11, 16);
+}
+
 /** A clock that tests move by hand. */
 export class ManualClock implements Clock {
   constructor(private ms: number) {}

@@ -1,0 +1,116 @@
+/**
+ * The contract's view types built from the runtime's domain objects: what
+ * crosses IPC (never a key, never a raw gateway answer).
+ */
+import { revokeOutcome } from '../common/states';
+import { businessDay, businessDayEnd } from '../common/time';
+import type { Order, PrintJob, Revoke, TerminalInfo } from '../domain';
+import type { QueueStatus } from '../events';
+import type { Settings } from '../store/settings';
+import { safeStrings } from '../util/text';
+import type { OrderView, PrintJobView, QueueStatusView, RevokeView, SettingsView, TerminalStatus } from './contract';
+
+function deadlineAt(day: string): number {
+  try {
+    return businessDayEnd(day);
+  } catch {
+    return 0;
+  }
+}
+
+export function toRevokeView(r: Revoke): RevokeView {
+  return {
+    id: r.id,
+    orderSn: r.orderSn,
+    clientSn: r.clientSn,
+    state: r.state,
+    outcome: revokeOutcome(r.state),
+    operator: r.operator,
+    requestedAt: r.requestedAt,
+    updatedAt: r.updatedAt,
+    attempts: r.attempts,
+    queries: r.queries,
+    deadlineDay: r.deadlineDay,
+    deadlineAt: deadlineAt(r.deadlineDay),
+    revokedAt: r.revokedAt,
+    error: r.error
+      ? { code: r.error.code, messageZh: r.error.messageZh, messageEn: r.error.messageEn, gatewayCode: r.error.gatewayCode, gatewayMessage: r.error.gatewayMessage }
+      : null,
+  };
+}
+
+/** Cleaned of control and format characters here too: the day's list (DayOrders) is built from this, not through `wrap`. */
+export function toOrderView(o: Order, revoke: Revoke | null | undefined): OrderView {
+  return safeStrings({
+    sn: o.sn,
+    clientSn: o.clientSn,
+    tradeNo: o.tradeNo,
+    totalCents: o.totalCents,
+    netCents: o.netCents,
+    payway: o.payway,
+    paywayName: o.paywayName,
+    subject: o.subject,
+    operator: o.operator,
+    finishedAt: o.finishedAt,
+    status: o.status,
+    businessDay: o.businessDay,
+    revoke: revoke ? toRevokeView(revoke) : null,
+  });
+}
+
+export function toTerminalStatus(info: TerminalInfo | null, vaultKind: string, now: number): TerminalStatus {
+  const day = businessDay(now);
+  return {
+    activated: info !== null,
+    terminal: info
+      ? {
+          terminalSn: info.terminalSn,
+          deviceId: info.deviceId,
+          merchantSn: info.merchantSn,
+          merchantName: info.merchantName,
+          storeSn: info.storeSn,
+          storeName: info.storeName,
+          activatedAt: info.activatedAt,
+          keyUpdatedAt: info.keyUpdatedAt,
+          lastCheckinDay: info.lastCheckinDay,
+        }
+      : null,
+    checkedInToday: info?.lastCheckinDay === day,
+    keyAgeMs: info ? Math.max(0, now - info.keyUpdatedAt) : null,
+    businessDay: day,
+    vault: vaultKind,
+  };
+}
+
+export function toPrintJobView(j: PrintJob): PrintJobView {
+  return {
+    id: j.id,
+    revokeId: j.revokeId,
+    orderSn: j.orderSn,
+    kind: j.kind,
+    copy: j.copy,
+    state: j.state,
+    attempts: j.attempts,
+    lastError: j.lastError,
+    createdAt: j.createdAt,
+    printedAt: j.printedAt,
+  };
+}
+
+export function toQueueStatusView(q: QueueStatus): QueueStatusView {
+  return { queued: q.queued, pending: q.pending, sending: q.sending, needsAttention: q.needsAttention, oldestAgeMs: q.oldestAgeMs, online: q.online };
+}
+
+export function toSettingsView(s: Settings): SettingsView {
+  return {
+    apiDomain: s.apiDomain ?? null,
+    printer: s.printer ?? null,
+    printerType: s.printerType,
+    paperWidth: s.paperWidth,
+    receiptChinese: s.receiptChinese,
+    retentionDays: s.retentionDays,
+    expiryWarningMinutes: s.expiryWarningMinutes,
+    language: s.language,
+    kiosk: s.kiosk,
+  };
+}
