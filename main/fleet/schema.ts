@@ -9,6 +9,9 @@ import type { ClientBase } from 'pg';
 
 const MIGRATION_LOCK = 727_017;
 
+/** What an event and an operation both say about a money operation: the order, the money, who did it and who approved it. */
+const OPERATION_FIELDS = 'order_sn text, amount_cents bigint, payway text, operator_id bigint, operator_name text, approver_id bigint, approver_name text';
+
 export const HEAD_OFFICE_MIGRATIONS: readonly { name: string; sql: string }[] = [
   {
     name: 'events, operations, terminals, views',
@@ -23,13 +26,7 @@ export const HEAD_OFFICE_MIGRATIONS: readonly { name: string; sql: string }[] = 
         merchant_sn text,
         op_id bigint,
         op_state text,
-        order_sn text,
-        amount_cents bigint,
-        payway text,
-        operator_id bigint,
-        operator_name text,
-        approver_id bigint,
-        approver_name text,
+        ${OPERATION_FIELDS},
         action text,
         payload jsonb NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now(),
@@ -45,13 +42,7 @@ export const HEAD_OFFICE_MIGRATIONS: readonly { name: string; sql: string }[] = 
         store_sn text,
         business_day date NOT NULL,
         state text NOT NULL,
-        order_sn text,
-        amount_cents bigint,
-        payway text,
-        operator_id bigint,
-        operator_name text,
-        approver_id bigint,
-        approver_name text,
+        ${OPERATION_FIELDS},
         opened_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL,
         last_seq bigint NOT NULL,

@@ -218,8 +218,14 @@ function describe(err: unknown): string {
   return `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`;
 }
 
+const ACCOUNTABLE = ['operator_id', 'operator_name', 'approver_id', 'approver_name'] as const;
+
+/** One array per column, for `unnest($n::type[])`: a batch is one statement whatever its size. */
+function columns(rows: OutboxRow[], keys: ReadonlyArray<keyof OutboxRow>): unknown[][] {
+  return keys.map((k) => rows.map((r) => r[k]));
+}
+
 async function insertEvents(client: pg.Client, who: TerminalIdentity, rows: OutboxRow[]): Promise<number> {
-  const col = <K extends keyof OutboxRow>(k: K) => rows.map((r) => r[k]);
   const r = await client.query(
     `INSERT INTO fleet.events (terminal_sn, store_sn, merchant_sn, seq, business_day, kind, at, op_id, op_state, order_sn,
        amount_cents, payway, operator_id, operator_name, approver_id, approver_name, action, payload)
@@ -233,21 +239,7 @@ async function insertEvents(client: pg.Client, who: TerminalIdentity, rows: Outb
       who.terminalSn,
       who.storeSn,
       who.merchantSn,
-      col('seq'),
-      col('business_day'),
-      col('kind'),
-      col('at'),
-      col('op_id'),
-      col('op_state'),
-      col('order_sn'),
-      col('amount_cents'),
-      col('payway'),
-      col('operator_id'),
-      col('operator_name'),
-      col('approver_id'),
-      col('approver_name'),
-      col('action'),
-      col('payload'),
+      ...columns(rows, ['seq', 'business_day', 'kind', 'at', 'op_id', 'op_state', 'order_sn', 'amount_cents', 'payway', ...ACCOUNTABLE, 'action', 'payload']),
     ],
   );
   return r.rowCount ?? 0;
@@ -263,7 +255,7 @@ async function upsertOperations(client: pg.Client, who: TerminalIdentity, rows: 
   }
   if (latest.size === 0) return;
   const ops = [...latest.values()];
-  const col = <K extends keyof OutboxRow>(k: K) => ops.map((o) => o.row[k]);
+  const opRows = ops.map((o) => o.row);
   await client.query(
     `INSERT INTO fleet.operations (terminal_sn, store_sn, kind, op_id, business_day, state, order_sn, amount_cents, payway,
        operator_id, operator_name, approver_id, approver_name, opened_at, updated_at, last_seq)
@@ -282,20 +274,9 @@ async function upsertOperations(client: pg.Client, who: TerminalIdentity, rows: 
     [
       who.terminalSn,
       who.storeSn,
-      col('kind'),
-      col('op_id'),
-      col('business_day'),
-      col('op_state'),
-      col('order_sn'),
-      col('amount_cents'),
-      col('payway'),
-      col('operator_id'),
-      col('operator_name'),
-      col('approver_id'),
-      col('approver_name'),
+      ...columns(opRows, ['kind', 'op_id', 'business_day', 'op_state', 'order_sn', 'amount_cents', 'payway', ...ACCOUNTABLE]),
       ops.map((o) => o.openedAt),
-      col('at'),
-      col('seq'),
+      ...columns(opRows, ['at', 'seq']),
     ],
   );
 }
