@@ -65,7 +65,7 @@ export interface RuntimeOptions {
    * The fleet shipper's process, started with the workers when head office is configured (UPAY_POS_FLEET_URL or
    * `upay-pos fleet configure`); false: never. cliPath: the built CLI it runs (tests run from source).
    */
-  fleet?: false | Pick<ShipperProcessOptions, 'cliPath' | 'env'>;
+  fleet?: false | Pick<ShipperProcessOptions, 'cliPath' | 'env' | 'fork'>;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -241,7 +241,7 @@ function startFleet(options: RuntimeOptions, db: Db, logger: Logger): ShipperPro
     logger.warn(`fleet: not shipping: ${(err as Error).message}`);
     return null;
   }
-  const p = new ShipperProcess({ dataDir: options.dataDir, env, log: (l) => logger.info(l), ...(options.fleet?.cliPath ? { cliPath: options.fleet.cliPath } : {}) });
+  const p = new ShipperProcess({ ...options.fleet, dataDir: options.dataDir, env, log: (l) => logger.info(l) });
   p.start();
   return p;
 }

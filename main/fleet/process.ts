@@ -3,16 +3,31 @@
  * the runtime: whatever head office does (hangs, floods answers, crashes the
  * driver), the counter's event loop, its SQLite connection and its memory
  * are not involved. The child's heap is capped, so a hostile answer ends the
- * child, not the counter; it is restarted after a growing pause. Under
- * Electron the child is the same binary run as Node (ELECTRON_RUN_AS_NODE).
+ * child, not the counter; it is restarted after a growing pause. Under plain
+ * Node it is `child_process.fork`; the packaged app (whose RunAsNode fuse is
+ * off) passes Electron's `utilityProcess.fork` as `fork`.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import path from 'node:path';
 
 export const SHIPPER_HEAP_MB = 96;
 
+/** What the supervisor needs of a child: child_process.ChildProcess and Electron's UtilityProcess both fit. */
+export interface ShipperChild {
+  readonly pid?: number | undefined;
+  readonly stderr?: NodeJS.ReadableStream | null;
+  kill(): boolean;
+  once(event: 'exit', listener: (code: number | null, signal?: NodeJS.Signals | null) => void): unknown;
+}
+
+export type ForkShipper = (modulePath: string, args: string[], options: { env: NodeJS.ProcessEnv; execArgv: string[] }) => ShipperChild;
+
+const nodeFork: ForkShipper = (modulePath, args, options) =>
+  fork(modulePath, args, { ...options, env: { ...options.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+
 export interface ShipperProcessOptions {
   dataDir: string;
+  fork?: ForkShipper;
   /** The built CLI (default: dist/main/cli.js next to this file). */
   cliPath?: string;
   env?: NodeJS.ProcessEnv;
@@ -22,7 +37,7 @@ export interface ShipperProcessOptions {
 }
 
 export class ShipperProcess {
-  private child: ChildProcess | null = null;
+  private child: ShipperChild | null = null;
   private stopped = false;
   private restarts = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -43,13 +58,12 @@ export class ShipperProcess {
   start(): void {
     if (this.stopped || this.child) return;
     const startedAt = Date.now();
-    const child = fork(this.cli, ['fleet', 'ship', '--data-dir', this.o.dataDir], {
+    const child = (this.o.fork ?? nodeFork)(this.cli, ['fleet', 'ship', '--data-dir', this.o.dataDir], {
       execArgv: [`--max-old-space-size=${SHIPPER_HEAP_MB}`],
-      env: { ...(this.o.env ?? process.env), ELECTRON_RUN_AS_NODE: '1', UPAY_POS_QUIET: '1' },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...(this.o.env ?? process.env), UPAY_POS_QUIET: '1' },
     });
     this.child = child;
-    child.stderr?.on('data', (b: Buffer) => {
+    child.stderr?.on('data', (b: Buffer | string) => {
       for (const line of String(b).split('\n')) if (line.trim()) this.o.log?.(line.slice(0, 500));
     });
     child.once('exit', (code, signal) => {
@@ -65,16 +79,24 @@ export class ShipperProcess {
     });
   }
 
-  /** Stops the child (SIGTERM, then SIGKILL after graceMs); never waits longer than that. */
+  /** Stops the child (SIGTERM: it finishes or abandons its batch, which is safe either way); waits at most graceMs. */
   async stop(graceMs = 2_000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     const child = this.child;
     if (!child) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
+    child.kill();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
+    // Still there (a hung driver call): the pid is ours, and SIGKILL is safe for the outbox.
+    if (this.child === child && child.pid) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 }
