@@ -11,6 +11,7 @@ import { defaultDataDir, pick } from './config';
 import { PosError, toPosError } from './errors';
 import { checkGatewayUrl } from './upay/gateway-url';
 import { runCommand, USAGE, type CliContext } from './cli/commands';
+import { FLEET_OPTIONS } from './cli/fleet';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, rejected: 3, notFinal: 4 } as const;
 
@@ -56,9 +57,10 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'settings unset': {},
   sandbox: { port: { type: 'string' }, 'printer-port': { type: 'string' }, host: { type: 'string' } },
   demo: {},
+  ...FLEET_OPTIONS,
 };
 
-const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings']);
+const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'fleet']);
 
 export class UsageError extends PosError {
   constructor(message: string) {

@@ -19,6 +19,8 @@ import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { checkGatewayUrl } from './upay/gateway-url';
 import { systemClock, type Clock } from './common/time';
+import { fleetTarget } from './fleet/config';
+import { ShipperProcess, type ShipperProcessOptions } from './fleet/process';
 
 /**
  * V8 flags the runtime's process is started with (the app's launcher, see
@@ -59,6 +61,11 @@ export interface RuntimeOptions {
   /** Print worker tuning (tests). */
   printWorker?: PrintingDeps['worker'];
   random?: () => number;
+  /**
+   * The fleet shipper's process, started with the workers when head office is configured (UPAY_POS_FLEET_URL or
+   * `upay-pos fleet configure`); false: never. cliPath: the built CLI it runs (tests run from source).
+   */
+  fleet?: false | Pick<ShipperProcessOptions, 'cliPath' | 'env' | 'fork'>;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -177,9 +184,11 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
+  let shipper: ShipperProcess | null = null;
   if (options.startWorkers !== false) {
     revokes.start();
     printing.start();
+    shipper = startFleet(options, db, logger);
   }
 
   let closed = false;
@@ -213,10 +222,26 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       revokes.stop();
       await revokes.settled();
       await printing.stop();
+      await shipper?.stop();
       await client.close();
       db.close();
     },
   };
   databases.set(runtime, db);
   return runtime;
+}
+
+/** The shipper's process, when head office is configured; a bad address is reported and the counter runs on. */
+function startFleet(options: RuntimeOptions, db: Db, logger: Logger): ShipperProcess | null {
+  if (options.fleet === false) return null;
+  const env = options.fleet?.env ?? process.env;
+  try {
+    if (!fleetTarget(db, env)) return null;
+  } catch (err) {
+    logger.warn(`fleet: not shipping: ${(err as Error).message}`);
+    return null;
+  }
+  const p = new ShipperProcess({ ...options.fleet, dataDir: options.dataDir, env, log: (l) => logger.info(l) });
+  p.start();
+  return p;
 }

@@ -5,6 +5,7 @@
  */
 import { PosError } from '../errors';
 import type { CliContext } from './context';
+import { FLEET_COMMANDS } from './fleet';
 import { printerStatus, printerTest, receiptJobs, receiptReprint, receiptRetry, receiptShow } from './receipts';
 import { queueDrain, queueList, revoke, revokeQuery } from './revoke';
 import { demo, sandboxCommand } from './sandbox';
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number> | number> = 
   'settings unset': (ctx) => settingsSet(ctx, 'unset'),
   sandbox: sandboxCommand,
   demo,
+  ...FLEET_COMMANDS,
 };
 
 export async function runCommand(ctx: CliContext): Promise<number> {

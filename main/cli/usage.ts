@@ -24,6 +24,12 @@ Commands:
   settings get | settings set KEY=VALUE ... | settings unset KEY ...
   sandbox [--port P] [--printer-port P]       run the sandbox gateway and virtual printer
   demo                             headless walkthrough on the embedded sandbox
+  fleet configure (--url-stdin | --url URL | --unset)   head office's PostgreSQL (or UPAY_POS_FLEET_URL);
+                                   TLS (?sslmode=verify-full) unless on this machine; never printed whole
+  fleet migrate                    create or upgrade head office's schema
+  fleet ship [--once]              the shipper: send the export outbox (until stopped, or until empty)
+  fleet status                     backlog, last shipped, lag, last error
+  fleet report --day YYYY-MM-DD [--store SN] [--csv]   day totals, open and attention from head office
 
 Global options (anywhere; flag, then env, then stored setting, then default):
   --data-dir DIR      UPAY_POS_DATA_DIR  (default: the app's own data directory)

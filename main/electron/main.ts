@@ -18,6 +18,7 @@ import {
   protocol,
   safeStorage,
   session,
+  utilityProcess,
   type RenderProcessGoneDetails,
   type WebContents,
 } from 'electron';
@@ -103,6 +104,8 @@ async function start(): Promise<void> {
     vault: (dir, settings, mode) =>
       // The sandbox terminal's key is worthless; a missing OS keyring must not stop a newcomer's demo.
       mode === 'sandbox' ? new FileKeyVault(dir) : new SafeStorageVault({ safeStorage, allowBasicText: () => settings().allowBasicTextVault }),
+    // The fleet shipper (when head office is configured) in a utility process: the RunAsNode fuse is off.
+    runtime: { fleet: { fork: (modulePath, args, o) => utilityProcess.fork(modulePath, args, { env: o.env, execArgv: o.execArgv, stdio: 'pipe', serviceName: 'upay-pos fleet shipper' }) } },
   });
   const runtime = booted.runtime;
   ipc = registerIpc(runtime, ipcMain, {

@@ -17,6 +17,7 @@
  *                       createHandlers (zod in and out). Floor: the bare SELECT.
  *   receipt             buildRevokeReceipt + renderEscPos. Floor: GB18030-encoding its text.
  *   memory              RSS after 1,000 and 10,000 revokes in a child process (--expose-gc).
+ *   fleet               shipping to PostgreSQL, 1,000 terminals at once, a view on 10M events (./fleet.ts).
  */
 import Database from 'better-sqlite3';
 import { execFile, execFileSync } from 'node:child_process';
@@ -35,6 +36,7 @@ import { businessDay } from '../../main/common/time';
 import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../support/chaos-env';
 import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
+import { benchFleet } from './fleet';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
@@ -502,6 +504,7 @@ async function main(): Promise<void> {
     if (wanted('ipc')) await benchIpc();
     if (wanted('receipt')) benchReceipt();
     if (wanted('memory')) await benchMemory(sb);
+    if (wanted('fleet')) await benchFleet(add, log, QUICK, details);
   } finally {
     await sb.close();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

@@ -37,7 +37,9 @@ interface BuilderConfig {
 const CONFIG = yaml.load(fs.readFileSync(path.join(ROOT, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
 
 /** What runs in the app: the production dependencies less prebuild-install (install time only) and what only it needs. */
-const PRODUCTION_MODULES = ['better-sqlite3', 'bindings', 'file-uri-to-path', 'iconv-lite', 'safer-buffer', 'node-thermal-printer', 'pngjs', 'unorm', 'write-file-queue', 'dank-do-while', 'undici', 'zod'];
+const PRODUCTION_MODULES = ['better-sqlite3', 'bindings', 'file-uri-to-path', 'iconv-lite', 'safer-buffer', 'node-thermal-printer', 'pngjs', 'unorm', 'write-file-queue', 'dank-do-while', 'undici', 'zod',
+  // pg (the fleet shipper) and its own dependencies
+  'pg', 'pg-cloudflare', 'pg-connection-string', 'pg-int8', 'pg-pool', 'pg-protocol', 'pg-types', 'pgpass', 'postgres-array', 'postgres-bytea', 'postgres-date', 'postgres-interval', 'split2', 'xtend'];
 
 /**
  * A stand-in for the Electron binary (none can be downloaded here) holding

@@ -1,0 +1,66 @@
+/** The export outbox in SQLite: one event per change, in the change's own transaction; heartbeats coalesced. */
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backlog, writeHeartbeat } from '../../main/fleet/outbox';
+import { operationTriggers, REVOKES_SOURCE, ACCOUNTABLE_COLUMNS } from '../../main/fleet/outbox-sql';
+import type { Db } from '../../main/store/db';
+import { counterDir, revokeThrough } from '../support/fleet-pg';
+
+let c: { dir: string; db: Db } | undefined;
+afterEach(() => {
+  c?.db.close();
+  if (c) fs.rmSync(c.dir, { recursive: true, force: true });
+  c = undefined;
+});
+
+const events = (db: Db) => db.prepare('SELECT kind, op_state, action, operator_name FROM fleet_outbox ORDER BY seq').all();
+
+describe('fleet outbox (migration 8)', () => {
+  it('a revoke and each state change are events, with the audit entries of the same transactions, in commit order', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    revokeThrough(c.db, Date.UTC(2026, 10, 20, 3), 500, 'alipay', 'alice', ['sending', 'pending', 'revoked']);
+    expect(events(c.db)).toEqual([
+      { kind: 'revoke', op_state: 'sending', action: null, operator_name: 'alice' },
+      { kind: 'audit', op_state: null, action: 'revoke.requested', operator_name: 'alice' },
+      { kind: 'revoke', op_state: 'pending', action: null, operator_name: 'alice' },
+      { kind: 'audit', op_state: null, action: 'revoke.resolved', operator_name: 'alice' },
+      { kind: 'revoke', op_state: 'revoked', action: null, operator_name: 'alice' },
+      { kind: 'audit', op_state: null, action: 'revoke.resolved', operator_name: 'alice' },
+    ]);
+    const rev = c.db.prepare("SELECT business_day, amount_cents, payway, operator_id, approver_name FROM fleet_outbox WHERE kind = 'revoke' LIMIT 1").get();
+    expect(rev).toEqual({ business_day: '2026-11-20', amount_cents: 500, payway: 'alipay', operator_id: null, approver_name: null });
+  });
+
+  it('a rolled-back change leaves no event; an update that keeps the state adds none', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    const { id } = revokeThrough(c.db, Date.UTC(2026, 10, 20, 3), 500, 'alipay', 'alice', ['sending']);
+    const before = backlog(c.db, Date.now()).events;
+    expect(() =>
+      c!.db.transaction(() => {
+        c!.db.prepare("UPDATE revokes SET state = 'revoked' WHERE id = ?").run(id);
+        throw new Error('crash before commit');
+      })(),
+    ).toThrow('crash before commit');
+    c.db.prepare('UPDATE revokes SET attempts = attempts + 1 WHERE id = ?').run(id);
+    expect(backlog(c.db, Date.now()).events).toBe(before);
+  });
+
+  it('heartbeats are coalesced: only the latest unshipped one is kept; events never are', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    revokeThrough(c.db, Date.UTC(2026, 10, 20, 3), 500, 'alipay', 'alice', ['sending']);
+    for (let i = 0; i < 5; i++) writeHeartbeat(c.db, Date.UTC(2026, 10, 20, 4, i));
+    const b = backlog(c.db, Date.UTC(2026, 10, 20, 5));
+    expect(b.heartbeats).toBe(1);
+    expect(b.money).toBe(1);
+    const hb = JSON.parse(c.db.prepare("SELECT payload FROM fleet_outbox WHERE kind = 'heartbeat'").pluck().get() as string) as Record<string, unknown>;
+    expect(hb).toMatchObject({ businessDay: '2026-11-20', openOperations: 1, queue: { sending: 1 }, printer: { state: 'ok' }, backlog: 2 });
+  });
+
+  it('the generator is the one place a table or who-did-it columns are added', () => {
+    const sql = operationTriggers({ ...REVOKES_SOURCE, table: 'refunds', kind: 'refund', columns: { ...REVOKES_SOURCE.columns, ...ACCOUNTABLE_COLUMNS } });
+    expect(sql).toContain('CREATE TRIGGER fleet_refunds_insert AFTER INSERT ON refunds');
+    expect(sql).toContain('CREATE TRIGGER fleet_refunds_state AFTER UPDATE OF state ON refunds');
+    expect(sql).toContain('NEW.operator_id');
+    expect(sql).toContain('NEW.approver_name');
+  });
+});
