@@ -4,9 +4,11 @@
  * printer, clock, key vault, logger) and starts the workers. The Electron
  * shell, the CLI, the benchmarks and the tests all use it.
  */
+import net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
 import { OrderService } from './orders/service';
+import { DEFAULT_RECHECK, Recheck, type RecheckOptions } from './operations/recheck';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
@@ -59,6 +61,8 @@ export interface RuntimeOptions {
   /** Print worker tuning (tests). */
   printWorker?: PrintingDeps['worker'];
   random?: () => number;
+  /** When unresolved revokes are asked about again by themselves (tests shorten it). */
+  recheck?: Partial<Pick<RecheckOptions, 'everyMs' | 'probeEveryMs'>>;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -70,6 +74,7 @@ export interface Runtime {
   readonly terminal: Provisioning;
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
+  readonly recheck: Recheck;
   readonly vault: KeyVault;
   readonly printing: Printing;
   readonly logger: Logger;
@@ -177,9 +182,20 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
+  const recheck = new Recheck([revokes], {
+    clock,
+    events,
+    isOnline: () => revokes.isOnline(),
+    setOnline: (online) => revokes.setOnline(online),
+    reachable: () => gatewayReachable(client.apiDomain, timeoutMs ?? 5_000),
+    everyMs: options.recheck?.everyMs ?? DEFAULT_RECHECK.everyMs,
+    probeEveryMs: options.recheck?.probeEveryMs ?? DEFAULT_RECHECK.probeEveryMs,
+    log: (l) => logger.warn(l),
+  });
   if (options.startWorkers !== false) {
     revokes.start();
     printing.start();
+    recheck.start();
   }
 
   let closed = false;
@@ -191,6 +207,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     terminal,
     orders,
     revokes,
+    recheck,
     vault,
     printing,
     logger,
@@ -210,6 +227,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       if (closed) return;
       closed = true;
       clearInterval(maintenance);
+      recheck.stop();
       revokes.stop();
       await revokes.settled();
       await printing.stop();
@@ -219,4 +237,20 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   };
   databases.set(runtime, db);
   return runtime;
+}
+
+/** Whether the gateway's host accepts a TCP connection: the offline re-check's probe (nothing is sent). */
+function gatewayReachable(apiDomain: string, timeoutMs: number): Promise<boolean> {
+  const url = new URL(apiDomain);
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: url.hostname, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }
