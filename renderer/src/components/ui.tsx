@@ -131,6 +131,9 @@ const ICONS = {
   pause: 'M9 6v12M15 6v12',
   clock: 'M12 4a8 8 0 1 0 0.01 0M12 7.5V12l3 2',
   alert: 'M12 6v8M12 17.5v0.5',
+  back: 'M15 5l-7 7 7 7',
+  more: 'M5 12h.01M12 12h.01M19 12h.01',
+  printer: 'M7 9V4h10v5M7 17H5a1 1 0 0 1-1-1v-6a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v6a1 1 0 0 1-1 1h-2M7 14h10v6H7z',
 } as const;
 
 /** Outcome icons as SVG paths: no dependence on which symbol fonts a POS machine has. */
