@@ -6,8 +6,8 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 
-/** Longest gap between two keys of one scan (scanners send a key every 1–20 ms; people ≥ 60 ms). */
-export const SCAN_GAP_MS = 35;
+/** Longest gap between two keys of one scan (scanners send a key every 1–20 ms; a person's keys come ≥ 80 ms apart). */
+export const SCAN_GAP_MS = 50;
 /** Shortest code taken for a scan (our order numbers and merchant order numbers are longer). */
 export const SCAN_MIN_LENGTH = 6;
 

@@ -91,7 +91,7 @@ export function StatusBar(props: {
             onClick={() => setSheet('details')}
           >
             <Icon name="printer" />
-            <span>{t(`printer.${printerState}` as const)}</span>
+            <span class="pill__text">{t(`printer.${printerState}` as const)}</span>
           </button>
         </li>
         <li>
