@@ -18,7 +18,14 @@ import type { Handlers } from '../../main/ipc/handlers';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { createChaosProxy } from '../support/chaos-net';
 
-export const ROOT = path.resolve(__dirname, '../..');
+/** The repository (this file also runs compiled, from dist/test/e2e, when the bench uses it). */
+function repositoryRoot(from: string): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export const ROOT = repositoryRoot(__dirname);
 const NPM_BROWSER_PKG = path.join(ROOT, 'node_modules/@sparticuz/chromium/package.json');
 export const RENDERER_DIST = path.join(ROOT, 'dist/renderer');
 export const PRELOAD_DIST = path.join(ROOT, 'dist/preload/index.js');

@@ -44,6 +44,8 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
 
   const loadDay = useCallback(async () => {
     const res = await call((p) => p.ordersList({}));
+    // Performance marks (read by `npm run bench`): the day's answer here, the rows shown in OrderList.
+    performance.mark('orders:day-answer');
     if (!res.ok) return setError(res.error);
     setDay(res.value.orders);
   }, []);
@@ -263,6 +265,7 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
     setBusy(true);
     setFailure(null);
     const res = await call((p) => p.revokeRequest({ sn: order.sn }));
+    performance.mark('revoke:answer');
     if (res.ok) {
       live.noteRevoke(res.value);
     } else {
