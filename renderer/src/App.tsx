@@ -44,15 +44,21 @@ export function App() {
     document.documentElement.lang = lang;
     document.title = i18n.t('app.title');
   }, [lang, i18n]);
-  // `auto` leaves it to prefers-color-scheme (app.css); a manual choice overrides it on this machine.
+  // `auto` follows prefers-color-scheme as it changes; a manual choice overrides it on this machine.
   useEffect(() => {
-    if (theme === 'auto') delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = theme;
+    const system = window.matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => {
+      document.documentElement.dataset.theme = theme === 'auto' ? (system.matches ? 'dark' : 'light') : theme;
+      document.documentElement.dataset.themeChoice = theme;
+    };
+    apply();
+    system.addEventListener('change', apply);
     try {
       window.localStorage.setItem(THEME_KEY, theme);
     } catch {
       // Storage unavailable: the choice lasts for this session.
     }
+    return () => system.removeEventListener('change', apply);
   }, [theme]);
 
   const toggleLanguage = () => {

@@ -8,29 +8,16 @@
  * targets and real CJK glyphs asserted on each.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import type { Handlers } from '../../main/ipc/handlers';
 import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
-import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
-import { createSandbox, type Sandbox } from '../../main/sandbox';
+import { type Runtime, databaseOf } from '../../main/runtime';
+import type { Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
 import { businessDay } from '../../main/common/time';
-import {
-  createProxy,
-  ensureUiBuilt,
-  installBridge,
-  launch,
-  RENDERER_DIST,
-  SCREENSHOTS,
-  serveStatic,
-  type Browser,
-  type InstalledBridge,
-  type StaticServer,
-  type SwitchableProxy,
-} from './harness';
+import { SCREENSHOTS, startApp, type AppEnv, type Browser, type InstalledBridge, type SwitchableProxy } from './harness';
 import { LAYOUT_PROBE, type LayoutProbe } from './layout';
 
 const VIEWPORTS = [
@@ -97,53 +84,28 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
   let proxy: SwitchableProxy;
   let rt: Runtime;
   let handlers: Handlers;
-  let server: StaticServer;
   let browser: Browser;
   let page: Page;
   let bridge: InstalledBridge;
-  let unforward: () => void;
-  let dataDir: string;
-  const pageErrors: string[] = [];
+
+  let env: AppEnv;
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    await ensureUiBuilt();
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    sandbox = await createSandbox();
-    proxy = await createProxy(sandbox.gateway.url);
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-data-'));
-    rt = createRuntime({
-      dataDir,
-      apiDomain: proxy.url,
-      printer: 'virtual',
-      virtualPrinterUri: sandbox.printer.uri,
-      timeoutMs: 5_000,
-      timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
-      printWorker: { backoffBaseMs: 100, pollMs: 200 },
+    env = await startApp({
+      viewport: VIEWPORTS[0],
+      deviceId: 'e2e-pos-01',
+      runtime: {
+        timeoutMs: 5_000,
+        timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
+      },
     });
-    handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: 'e2e-pos-01' });
-    server = await serveStatic(RENDERER_DIST);
-    browser = await launch(VIEWPORTS[0]);
-    page = browser.page;
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
-    bridge = await installBridge(browser.context, page, handlers);
-    unforward = forwardEvents(rt.events, (event, payload) => {
-      bridge.emit(event, payload).catch(() => {});
-    });
-    await page.goto(server.url);
+    ({ sandbox, proxy, rt, handlers, browser, page, bridge, pageErrors } = env);
+    await page.goto(env.server.url);
   }, 120_000);
 
   afterAll(async () => {
-    unforward?.();
-    await browser?.close();
-    await server?.close();
-    await rt?.close();
-    await proxy?.close();
-    await sandbox?.close();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   /** Screenshots at both sizes, each checked for overflow, small targets and real CJK glyphs. */
@@ -456,7 +418,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
       errorPage.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
       for (const vp of VIEWPORTS) {
         await errorPage.setViewportSize(vp);
-        await errorPage.goto(`${server.url}error.html`);
+        await errorPage.goto(`${env.server.url}error.html`);
         expect(await errorPage.textContent('body')).toContain('收银程序多次出错');
         expect(await errorPage.textContent('body')).toContain('The POS app stopped');
         expect(await errorPage.evaluate('document.documentElement.scrollWidth <= innerWidth')).toBe(true);

@@ -7,18 +7,15 @@
  * (test-output/screenshots/counter-*), each checked for overflow, clipping
  * and touch-sized targets.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import qrcode from 'qrcode-generator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { businessDay } from '../../main/common/time';
-import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
-import { createRuntime, type Runtime } from '../../main/runtime';
-import { createSandbox, paidOrderInput, type Sandbox } from '../../main/sandbox';
+import type { Runtime } from '../../main/runtime';
+import { paidOrderInput, type Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
-import { createProxy, ensureUiBuilt, installBridge, launch, RENDERER_DIST, SCREENSHOTS, serveStatic, type Browser, type InstalledBridge, type StaticServer, type SwitchableProxy } from './harness';
+import { SCREENSHOTS, startApp, type AppEnv, type InstalledBridge, type StaticServer, type SwitchableProxy } from './harness';
 import { LAYOUT_PROBE, type LayoutProbe } from './layout';
 
 const SIZES = [
@@ -33,57 +30,32 @@ describe('the counter (Chromium, real runtime, sandbox gateway)', () => {
   let sandbox: Sandbox;
   let proxy: SwitchableProxy;
   let rt: Runtime;
-  let handlers: Handlers;
   let server: StaticServer;
-  let browser: Browser;
   let page: Page;
   let bridge: InstalledBridge;
-  let unforward: () => void;
-  let dataDir: string;
-  const pageErrors: string[] = [];
+
+  let env: AppEnv;
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    await ensureUiBuilt();
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    sandbox = await createSandbox();
-    proxy = await createProxy(sandbox.gateway.url);
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-counter-'));
-    rt = createRuntime({
-      dataDir,
-      apiDomain: proxy.url,
-      printer: 'virtual',
-      virtualPrinterUri: sandbox.printer.uri,
-      timeoutMs: 2_000,
-      timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 1500, backoffBaseMs: 100, backoffCapMs: 500 },
-      printWorker: { backoffBaseMs: 100, pollMs: 200 },
-      recheck: { everyMs: 5 * 60_000, probeEveryMs: 1_000 },
+    env = await startApp({
+      viewport: SIZES[1],
+      deviceId: 'e2e-counter',
+      runtime: {
+        timeoutMs: 2_000,
+        timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 1500, backoffBaseMs: 100, backoffCapMs: 500 },
+        recheck: { everyMs: 5 * 60_000, probeEveryMs: 1_000 },
+      },
     });
+    ({ sandbox, proxy, rt, bridge, page, pageErrors } = env);
+    server = env.server;
     const v = sandbox.gateway.vendor;
     await rt.terminal.activate({ appId: v.appId, code: sandbox.gateway.activationCodes()[0]!, deviceId: 'e2e-counter', vendorSn: v.vendorSn, vendorKey: v.vendorKey }, 'e2e');
     await rt.terminal.checkin('e2e');
-    handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: v, actor: 'e2e', deviceId: 'e2e-counter' });
-    server = await serveStatic(RENDERER_DIST);
-    browser = await launch(SIZES[1]);
-    page = browser.page;
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
-    bridge = await installBridge(browser.context, page, handlers);
-    unforward = forwardEvents(rt.events, (event, payload) => {
-      bridge.emit(event, payload).catch(() => {});
-    });
   }, 120_000);
 
   afterAll(async () => {
-    unforward?.();
-    await browser?.close();
-    await server?.close();
-    await rt?.close();
-    await proxy?.close();
-    await sandbox?.close();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await env?.close();
   });
 
   const terminalSn = () => rt.terminal.info()!.terminalSn;
@@ -375,7 +347,10 @@ describe('the counter (Chromium, real runtime, sandbox gateway)', () => {
     const bg = (await page.evaluate("getComputedStyle(document.body).getPropertyValue('--bg').trim()")) as string;
     expect(bg).toBe('#15171b');
     await page.click('[data-theme-choice="auto"]');
-    await waitUntil('document.documentElement.dataset.theme === undefined');
+    await waitUntil("document.documentElement.dataset.theme === 'light'");
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await waitUntil("document.documentElement.dataset.theme === 'dark'");
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.click('[data-action="close-sheet"]');
   });
 

@@ -12,7 +12,7 @@ import { formatCst } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { useLiveContext } from '../live';
 import { deadlineText } from './Outcome';
-import { Icon } from './ui';
+import { Icon, useModal } from './ui';
 
 export type Tab = 'cashier' | 'setup';
 export type Theme = 'auto' | 'light' | 'dark';
@@ -143,13 +143,7 @@ export function StatusBar(props: {
 function SheetDialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
   const { t } = useI18n();
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => {
-      if (dialog?.open) dialog.close();
-    };
-  }, []);
+  useModal(ref);
   return (
     <dialog
       ref={ref}

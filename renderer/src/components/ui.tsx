@@ -65,6 +65,20 @@ export function Spinner() {
   return <span class="spinner" aria-hidden="true" />;
 }
 
+/** Shows a native <dialog> as modal while the component is mounted (the browser makes the rest inert). */
+export function useModal(ref: { current: HTMLDialogElement | null }, onOpen?: () => void): void {
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (!dialog.open) dialog.showModal();
+    onOpen?.();
+    return () => {
+      if (dialog.open) dialog.close();
+    };
+    // Once, on mount: the dialog lives as long as the component.
+  }, []);
+}
+
 /**
  * A modal confirmation on the native <dialog>: focus starts on the confirm
  * button, Enter confirms, Escape (the dialog's cancel event) cancels, and Tab
@@ -82,15 +96,7 @@ export function ConfirmDialog(props: {
   const ref = useRef<HTMLDialogElement>(null);
   const okRef = useRef<HTMLButtonElement>(null);
   const { onOk, onCancel } = props;
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (!dialog.open) dialog.showModal();
-    okRef.current?.focus();
-    return () => {
-      if (dialog.open) dialog.close();
-    };
-  }, []);
+  useModal(ref, () => okRef.current?.focus());
   return (
     <dialog
       ref={ref}
