@@ -92,14 +92,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
   let pageErrors: string[] = [];
 
   beforeAll(async () => {
-    env = await startApp({
-      viewport: VIEWPORTS[0],
-      deviceId: 'e2e-pos-01',
-      runtime: {
-        timeoutMs: 5_000,
-        timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
-      },
-    });
+    env = await startApp({ viewport: VIEWPORTS[0], deviceId: 'e2e-pos-01' });
     ({ sandbox, proxy, rt, handlers, browser, page, bridge, pageErrors } = env);
     await page.goto(env.server.url);
   }, 120_000);

@@ -412,6 +412,9 @@ export async function startApp(options: { viewport: { width: number; height: num
     printer: 'virtual',
     virtualPrinterUri: sandbox.printer.uri,
     printWorker: { backoffBaseMs: 100, pollMs: 200 },
+    timeoutMs: 5_000,
+    // Short clocks: a pending revoke is queried within 200 ms and needs a person after 3 s.
+    timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
     ...options.runtime,
   });
   const handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: options.deviceId });

@@ -6,13 +6,13 @@
  * "more" button. Below the bar, deadline warnings as a banner.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { call, type RevokeView } from '../bridge';
 import { formatCst } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { useLiveContext } from '../live';
 import { deadlineText } from './Outcome';
-import { Icon, useModal } from './ui';
+import { Icon, Modal } from './ui';
 
 export type Tab = 'cashier' | 'setup';
 export type Theme = 'auto' | 'light' | 'dark';
@@ -142,18 +142,8 @@ export function StatusBar(props: {
 /** A modal sheet on the native <dialog> (Escape closes it). */
 function SheetDialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
   const { t } = useI18n();
-  const ref = useRef<HTMLDialogElement>(null);
-  useModal(ref);
   return (
-    <dialog
-      ref={ref}
-      class="dialog sheet"
-      aria-labelledby="sheet-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
+    <Modal class="dialog sheet" labelledBy="sheet-title" onCancel={onClose}>
       <div class="sheet__head">
         <h2 id="sheet-title" class="dialog__title">
           {title}
@@ -163,7 +153,7 @@ function SheetDialog({ title, onClose, children }: { title: string; onClose: () 
         </button>
       </div>
       <div class="sheet__body">{children}</div>
-    </dialog>
+    </Modal>
   );
 }
 

@@ -65,18 +65,44 @@ export function Spinner() {
   return <span class="spinner" aria-hidden="true" />;
 }
 
-/** Shows a native <dialog> as modal while the component is mounted (the browser makes the rest inert). */
-export function useModal(ref: { current: HTMLDialogElement | null }, onOpen?: () => void): void {
+/**
+ * A native <dialog> shown as modal while mounted (the browser makes the rest
+ * of the page inert, Tab stays inside); Escape (its cancel event) calls
+ * `onCancel`. `onOpen` runs once it is shown (to place the focus).
+ */
+export function Modal(props: {
+  class: string;
+  labelledBy: string;
+  onCancel: () => void;
+  onOpen?: () => void;
+  onKeyDown?: (e: KeyboardEvent) => void;
+  children: ComponentChildren;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     if (!dialog.open) dialog.showModal();
-    onOpen?.();
+    props.onOpen?.();
     return () => {
       if (dialog.open) dialog.close();
     };
     // Once, on mount: the dialog lives as long as the component.
   }, []);
+  return (
+    <dialog
+      ref={ref}
+      class={props.class}
+      aria-labelledby={props.labelledBy}
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onCancel();
+      }}
+      onKeyDown={props.onKeyDown}
+    >
+      {props.children}
+    </dialog>
+  );
 }
 
 /**
@@ -93,19 +119,14 @@ export function ConfirmDialog(props: {
   onCancel: () => void;
   children: ComponentChildren;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const okRef = useRef<HTMLButtonElement>(null);
   const { onOk, onCancel } = props;
-  useModal(ref, () => okRef.current?.focus());
   return (
-    <dialog
-      ref={ref}
+    <Modal
       class="dialog"
-      aria-labelledby="dialog-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
+      labelledBy="dialog-title"
+      onCancel={onCancel}
+      onOpen={() => okRef.current?.focus()}
       onKeyDown={(e) => {
         // On a button Enter already clicks it; elsewhere in the dialog it confirms.
         if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) {
@@ -127,7 +148,7 @@ export function ConfirmDialog(props: {
         </button>
       </div>
       {props.hint && <p class="dialog__hint">{props.hint}</p>}
-    </dialog>
+    </Modal>
   );
 }
 
