@@ -4,9 +4,11 @@
  * printer, clock, key vault, logger) and starts the workers. The Electron
  * shell, the CLI, the benchmarks and the tests all use it.
  */
+import net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
 import { OrderService } from './orders/service';
+import { DEFAULT_RECHECK, Recheck, type RecheckOptions } from './operations/recheck';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
@@ -66,6 +68,8 @@ export interface RuntimeOptions {
    * `upay-pos fleet configure`); false: never. cliPath: the built CLI it runs (tests run from source).
    */
   fleet?: false | Pick<ShipperProcessOptions, 'cliPath' | 'env' | 'fork'>;
+  /** When unresolved revokes are asked about again by themselves (tests shorten it). */
+  recheck?: Partial<Pick<RecheckOptions, 'everyMs' | 'probeEveryMs'>>;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -77,6 +81,7 @@ export interface Runtime {
   readonly terminal: Provisioning;
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
+  readonly recheck: Recheck;
   readonly vault: KeyVault;
   readonly printing: Printing;
   readonly logger: Logger;
@@ -184,10 +189,21 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
+  const recheck = new Recheck([revokes], {
+    clock,
+    events,
+    isOnline: () => revokes.isOnline(),
+    setOnline: (online) => revokes.setOnline(online),
+    reachable: () => gatewayReachable(client.apiDomain, timeoutMs ?? 5_000),
+    everyMs: options.recheck?.everyMs ?? DEFAULT_RECHECK.everyMs,
+    probeEveryMs: options.recheck?.probeEveryMs ?? DEFAULT_RECHECK.probeEveryMs,
+    log: (l) => logger.warn(l),
+  });
   let shipper: ShipperProcess | null = null;
   if (options.startWorkers !== false) {
     revokes.start();
     printing.start();
+    recheck.start();
     shipper = startFleet(options, db, logger);
   }
 
@@ -200,6 +216,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     terminal,
     orders,
     revokes,
+    recheck,
     vault,
     printing,
     logger,
@@ -219,6 +236,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       if (closed) return;
       closed = true;
       clearInterval(maintenance);
+      recheck.stop();
       revokes.stop();
       await revokes.settled();
       await printing.stop();
@@ -244,4 +262,20 @@ function startFleet(options: RuntimeOptions, db: Db, logger: Logger): ShipperPro
   const p = new ShipperProcess({ ...options.fleet, dataDir: options.dataDir, env, log: (l) => logger.info(l) });
   p.start();
   return p;
+}
+
+/** Whether the gateway's host accepts a TCP connection: the offline re-check's probe (nothing is sent). */
+function gatewayReachable(apiDomain: string, timeoutMs: number): Promise<boolean> {
+  const url = new URL(apiDomain);
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: url.hostname, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }

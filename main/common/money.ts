@@ -11,14 +11,15 @@ export function parseCents(value: string | undefined | null): Cents | undefined 
   return Number(value);
 }
 
-/** 10000 -> "100.00" */
+/** 10000 -> "100.00", 123450 -> "1,234.50": thousands grouped, so screen and paper read alike. */
 export function formatYuan(cents: Cents): string {
   const sign = cents < 0 ? '-' : '';
   const abs = Math.abs(Math.trunc(cents));
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+  const yuan = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+$)/g, ',');
+  return `${sign}${yuan}.${String(abs % 100).padStart(2, '0')}`;
 }
 
-/** 10000 -> "￥100.00", -1250 -> "-￥12.50" (fullwidth yen sign, as Chinese receipts print it). */
+/** 10000 -> "￥100.00", 123450 -> "￥1,234.50", -1250 -> "-￥12.50" (fullwidth yen sign, as Chinese receipts print it). */
 export function formatCny(cents: Cents): string {
   const yuan = formatYuan(cents);
   return yuan.startsWith('-') ? `-￥${yuan.slice(1)}` : `￥${yuan}`;

@@ -188,6 +188,16 @@ export class RevokesRepo {
   }
 
   /** The online signal: every queued row is due now. */
+  /** Ids of `needs_attention` revokes whose business day is `day` or later (the re-check's rows). */
+  needingAttention(day: string): number[] {
+    return (prepared(this.db, "SELECT id FROM revokes WHERE state = 'needs_attention' AND deadline_day >= ? ORDER BY id").all(day) as Array<{ id: number }>).map((r) => r.id);
+  }
+
+  /** Pending rows nobody holds are due now (connectivity is back). */
+  duePendingNow(now: number): void {
+    prepared(this.db, "UPDATE revokes SET next_attempt_at = ? WHERE state = 'pending' AND lease_owner IS NULL AND next_attempt_at > ?").run(now, now);
+  }
+
   dueAllQueued(now: number): void {
     prepared(this.db, "UPDATE revokes SET next_attempt_at = ? WHERE state = 'queued'").run(now);
   }

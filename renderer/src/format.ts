@@ -6,6 +6,7 @@
 import { parseTypedAmount } from '../../main/common/money';
 import { isClientSnLike, isFullOrderSn } from '../../main/common/order-sn';
 import { knownPayway } from '../../main/common/payways';
+import { businessDay, formatCstTime } from '../../main/common/time';
 import type { Lang } from './i18n';
 
 export { formatCny } from '../../main/common/money';
@@ -41,4 +42,17 @@ export function lookupRef(query: SearchQuery): { sn: string } | { clientSn: stri
 export function paywayLabel(payway: string | null, paywayName: string | null, lang: Lang): string {
   if (lang === 'zh-CN') return paywayName ?? knownPayway(payway, 'zh') ?? payway ?? '-';
   return knownPayway(payway, 'en') ?? paywayName ?? payway ?? '-';
+}
+
+/**
+ * When a deadline falls, as a cashier reads it: the last minute before it
+ * ("today 23:59") and whether that is today, tomorrow or a given date.
+ * `deadlineAt` is exclusive (the business day's end, 00:00 of the next day).
+ */
+export function deadlineParts(deadlineAt: number, now: number): { day: 'today' | 'tomorrow' | 'date'; date: string; time: string } {
+  const last = deadlineAt - 60_000;
+  const day = businessDay(last);
+  const today = businessDay(now);
+  const tomorrow = businessDay(now + 86_400_000);
+  return { day: day === today ? 'today' : day === tomorrow ? 'tomorrow' : 'date', date: day.slice(5), time: formatCstTime(last) };
 }

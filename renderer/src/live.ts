@@ -97,6 +97,8 @@ export function useLive(): Live {
     const bridge = pos();
     const offs = [
       bridge.on('revoke.updated', (r) => {
+        // Read by `npm run bench` (an update reaches the screen first by this event or by the call's answer).
+        performance.mark(`revoke:update:${r.state}`);
         noteRevoke(r);
         setRevokeTick((n) => n + 1);
         // A finished revoke has no deadline left to warn about.

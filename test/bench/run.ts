@@ -18,6 +18,7 @@
  *   receipt             buildRevokeReceipt + renderEscPos. Floor: GB18030-encoding its text.
  *   memory              RSS after 1,000 and 10,000 revokes in a child process (--expose-gc).
  *   fleet               shipping to PostgreSQL, 1,000 terminals at once, a view on 10M events (./fleet.ts).
+ *   UI                  the cashier screen in Chromium against the real handlers (ui.ts).
  */
 import Database from 'better-sqlite3';
 import { execFile, execFileSync } from 'node:child_process';
@@ -37,11 +38,12 @@ import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../suppo
 import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
 import { benchFleet } from './fleet';
+import { benchUi } from './ui';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
 const QUICK = process.env.BENCH_QUICK === '1';
-/** BENCH_ONLY=revoke,drain,cold,ipc,receipt,memory runs a subset (the full table is the default). */
+/** BENCH_ONLY=revoke,drain,cold,ipc,receipt,memory,ui runs a subset (the full table is the default). */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
 const E2E_N = QUICK ? 200 : 600;
@@ -505,6 +507,7 @@ async function main(): Promise<void> {
     if (wanted('receipt')) benchReceipt();
     if (wanted('memory')) await benchMemory(sb);
     if (wanted('fleet')) await benchFleet(add, log, QUICK, details);
+    if (wanted('ui')) await benchUi(sb, clock, add, details, log, QUICK);
   } finally {
     await sb.close();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

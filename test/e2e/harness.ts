@@ -14,11 +14,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { BRIDGE_FUNCTIONS, isChannel, type EventName, type EventPayload } from '../../main/ipc/contract';
-import type { Handlers } from '../../main/ipc/handlers';
+import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/runtime';
+import { createSandbox, type Sandbox } from '../../main/sandbox';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { createChaosProxy } from '../support/chaos-net';
 
-export const ROOT = path.resolve(__dirname, '../..');
+/** The repository (this file also runs compiled, from dist/test/e2e, when the bench uses it). */
+function repositoryRoot(from: string): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export const ROOT = repositoryRoot(__dirname);
 const NPM_BROWSER_PKG = path.join(ROOT, 'node_modules/@sparticuz/chromium/package.json');
 export const RENDERER_DIST = path.join(ROOT, 'dist/renderer');
 export const PRELOAD_DIST = path.join(ROOT, 'dist/preload/index.js');
@@ -364,6 +373,82 @@ export async function installBridge(context: BrowserContext, page: Page, handler
     calls,
     emit: async (event, payload) => {
       await page.evaluate(([e, p]) => (globalThis as unknown as PageGlobals).__posEmit(e, p), [event, payload] as const);
+    },
+  };
+}
+
+// ------------------------------------------------------------ whole app
+
+export interface AppEnv {
+  sandbox: Sandbox;
+  /** In front of the sandbox gateway: stop() is a network cut. */
+  proxy: SwitchableProxy;
+  rt: Runtime;
+  handlers: Handlers;
+  server: StaticServer;
+  browser: Browser;
+  page: Page;
+  bridge: InstalledBridge;
+  /** Uncaught errors and console errors of the page. */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The app as the e2e suites drive it: the sandbox behind a switchable proxy,
+ * a runtime on a temp data dir (virtual printer), the real handlers behind
+ * the test bridge, events forwarded, Chromium on the served bundle (not yet
+ * navigated).
+ */
+export async function startApp(options: { viewport: { width: number; height: number }; runtime?: Partial<RuntimeOptions>; deviceId: string }): Promise<AppEnv> {
+  await ensureUiBuilt();
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const sandbox = await createSandbox();
+  const proxy = await createProxy(sandbox.gateway.url);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-data-'));
+  const rt = createRuntime({
+    dataDir,
+    apiDomain: proxy.url,
+    printer: 'virtual',
+    virtualPrinterUri: sandbox.printer.uri,
+    printWorker: { backoffBaseMs: 100, pollMs: 200 },
+    timeoutMs: 5_000,
+    // Short clocks: a pending revoke is queried within 200 ms and needs a person after 3 s.
+    timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
+    ...options.runtime,
+  });
+  const handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: options.deviceId });
+  const server = await serveStatic(RENDERER_DIST);
+  const browser = await launch(options.viewport);
+  const page = browser.page;
+  const pageErrors: string[] = [];
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+  const bridge = await installBridge(browser.context, page, handlers);
+  const unforward = forwardEvents(rt.events, (event, payload) => {
+    bridge.emit(event, payload).catch(() => {});
+  });
+  return {
+    sandbox,
+    proxy,
+    rt,
+    handlers,
+    server,
+    browser,
+    page,
+    bridge,
+    pageErrors,
+    async close() {
+      unforward();
+      await browser.close();
+      await server.close();
+      await rt.close();
+      await proxy.close();
+      await sandbox.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -30,7 +30,9 @@ describe('money in integer cents', () => {
   it('formats only at the edge', () => {
     expect(formatYuan(10000)).toBe('100.00');
     expect(formatYuan(5)).toBe('0.05');
-    expect(formatCny(123456)).toBe('￥1234.56');
+    expect(formatCny(123456)).toBe('￥1,234.56');
+    expect(formatYuan(123456789)).toBe('1,234,567.89');
+    expect(formatCny(-123450)).toBe('-￥1,234.50');
   });
   it('parses what a cashier types as an amount', () => {
     expect(parseYuan('12.5')).toBe(1250);

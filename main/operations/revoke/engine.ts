@@ -199,6 +199,24 @@ export class RevokeEngine {
     if (online) this.kick();
   }
 
+  // ---------- the re-check's view of revokes (operations/recheck.ts) ----------
+
+  /** Needs-attention revokes of the business day still running. */
+  unresolved(now: number): number[] {
+    return this.repo.needingAttention(businessDay(now));
+  }
+
+  /** The re-check asks about one row as a person's "query again" would. */
+  recheck(id: number): Promise<Revoke> {
+    return this.queryAgain(id, 'recheck');
+  }
+
+  /** Connectivity is back: pending rows are queried at once, not at their next poll. */
+  resume(now: number): void {
+    this.repo.duePendingNow(now);
+    this.kick();
+  }
+
   /**
    * Starts the outbox worker. Rows left by a crashed process resume: `sending`
    * and `pending` are resolved by query first, `queued` is sent.

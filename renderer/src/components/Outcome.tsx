@@ -3,11 +3,12 @@
  * whether money moved, then why, then what to do next. The screen follows
  * `revoke.updated` events, so a queued revoke turns into "revoked" by itself.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call, type ErrorView, type OrderView, type PrintJobView, type ReceiptPreview, type RevokeView } from '../bridge';
-import { formatCst } from '../format';
-import { useI18n } from '../i18n';
-import { useLiveContext } from '../live';
+import { deadlineParts, formatCst } from '../format';
+import { useI18n, type Translate } from '../i18n';
+import { newerRevoke, useLiveContext } from '../live';
+import { drawQrCodes } from '../qr';
 import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
 
 export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: OrderView }) {
@@ -45,16 +46,21 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
   switch (revoke.state) {
     case 'revoked':
       return (
-        <section class="outcome outcome--revoked" data-outcome="revoked" data-revoke-id={revoke.id}>
-          <h2 class="outcome__title">
-            <span class="outcome__icon">
-              <Icon name="check" />
-            </span>
-            {t('outcome.revoked')}
-          </h2>
-          <MoneyStatement state="returned" />
-          <p>{t('outcome.revokedBody')}</p>
-          {common}
+        <section class="outcome outcome--revoked outcome--split" data-outcome="revoked" data-revoke-id={revoke.id}>
+          <div class="outcome__result">
+            <h2 class="outcome__title">
+              <span class="outcome__icon">
+                <Icon name="check" />
+              </span>
+              {t('outcome.revoked')}
+            </h2>
+            <MoneyStatement state="returned" />
+            <p>{t('outcome.revokedBody')}</p>
+            {common}
+            <div class="outcome__actions" data-actions="outcome">
+              {/* Insertion point: further actions on a finished revoke (day report, approval record). */}
+            </div>
+          </div>
           <ReceiptPanel revokeId={revoke.id} />
         </section>
       );
@@ -86,7 +92,7 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           <MoneyStatement state="unchangedYet" />
           <p>{t('outcome.queuedBody')}</p>
           {extraReason && <p class="outcome__reason">{extraReason}</p>}
-          <p class="outcome__deadline">{t('outcome.deadline', { time: formatCst(revoke.deadlineAt) })}</p>
+          <p class="outcome__deadline">{t('outcome.deadlineAt', { when: deadlineText(revoke.deadlineAt, Date.now(), t) })}</p>
           {common}
         </section>
       );
@@ -224,7 +230,16 @@ function ReceiptPanel({ revokeId }: { revokeId: number }) {
             {preview.copy ? ` · ${t('receipt.copy')}` : ''}
           </span>
         )}
+        <button type="button" class="btn btn--secondary" data-action="reprint" disabled={reprinting || !preview} onClick={() => void reprint()}>
+          {reprinting ? t('receipt.reprinting') : t('receipt.reprint')}
+        </button>
       </div>
+      {reprinted && (
+        <p class="notice notice--info" role="status">
+          {t('receipt.reprinted')}
+        </p>
+      )}
+      {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
       {preview === undefined ? (
         <p class="placeholder">
           <Spinner />
@@ -232,18 +247,67 @@ function ReceiptPanel({ revokeId }: { revokeId: number }) {
       ) : preview === null ? (
         <p class="placeholder">{t('receipt.none')}</p>
       ) : (
-        // Escaped by the main process (main/printer/html.ts): classes only, no scripts, no inline styles.
-        <div class="receipt-frame" aria-label={t('receipt.title')} dangerouslySetInnerHTML={{ __html: preview.html }} />
+        <ReceiptFrame html={preview.html} label={t('receipt.title')} />
       )}
-      <button type="button" class="btn btn--secondary btn--large" data-action="reprint" disabled={reprinting || !preview} onClick={() => void reprint()}>
-        {reprinting ? t('receipt.reprinting') : t('receipt.reprint')}
+    </div>
+  );
+}
+
+/** Escaped by the main process (main/printer/html.ts): classes only, no scripts, no inline styles; the QR drawn here. */
+function ReceiptFrame({ html, label }: { html: string; label: string }) {
+  const frame = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    if (frame.current) drawQrCodes(frame.current);
+  }, [html]);
+  return <div class="receipt-frame" ref={frame} aria-label={label} dangerouslySetInnerHTML={{ __html: html }} />;
+}
+
+/** "今天 23:59 前" / "before 23:59 today": the last minute a queued revoke can still go out. */
+export function deadlineText(deadlineAt: number, now: number, t: Translate): string {
+  const p = deadlineParts(deadlineAt, now);
+  return t(`deadline.${p.day}` as const, { time: p.time, date: p.date });
+}
+
+/** "Reprint last receipt": the receipt of the most recent revoke, printed again as a copy. */
+export function ReprintLast({ orders }: { orders: readonly OrderView[] }) {
+  const { t } = useI18n();
+  const live = useLiveContext();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorView | null>(null);
+  let last: RevokeView | null = null;
+  for (const o of orders) {
+    const r = newerRevoke(o.revoke, live.revokes[o.sn]);
+    if (r?.state === 'revoked' && r.revokedAt !== null && (!last || r.revokedAt > (last.revokedAt ?? 0))) last = r;
+  }
+  const reprint = async () => {
+    if (!last) return;
+    setBusy(true);
+    setError(null);
+    const sn = last.orderSn;
+    const res = await call((p) => p.receiptReprint({ revokeId: last!.id }));
+    setBusy(false);
+    if (res.ok) setDone(sn);
+    else setError(res.error);
+  };
+  return (
+    <>
+      <button
+        type="button"
+        class="btn btn--secondary"
+        data-action="reprint-last"
+        disabled={!last || busy}
+        title={last ? undefined : t('receipt.reprintLastNone')}
+        onClick={() => void reprint()}
+      >
+        {busy ? t('receipt.reprinting') : t('receipt.reprintLast')}
       </button>
-      {reprinted && (
-        <p class="notice notice--info" role="status">
-          {t('receipt.reprinted')}
+      {done && (
+        <p class="notice notice--info reprint-last__done" role="status" data-reprinted={done}>
+          {t('receipt.reprintedLast', { sn: done })}
         </p>
       )}
       {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
-    </div>
+    </>
   );
 }

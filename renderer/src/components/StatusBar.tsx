@@ -1,23 +1,42 @@
 /**
- * Always on screen: network, gateway mode (sandbox flagged loudly), printer,
- * open revokes, business day; the view tabs and the language switch. Below
- * it, deadline warnings as a banner.
+ * Always on screen, in one row: the view tabs; network, gateway mode
+ * (sandbox flagged loudly), printer, open revokes and business day as small
+ * icon pills whose details (and printer recovery steps) open on tap; the
+ * open-revokes pill opens the queue. Language and colours live behind the
+ * "more" button. Below the bar, deadline warnings as a banner.
  */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { call, type RevokeView } from '../bridge';
 import { formatCst } from '../format';
-import { useI18n } from '../i18n';
+import { useI18n, type MessageKey } from '../i18n';
 import { useLiveContext } from '../live';
+import { deadlineText } from './Outcome';
+import { Icon, Modal } from './ui';
 
 export type Tab = 'cashier' | 'setup';
+export type Theme = 'auto' | 'light' | 'dark';
 
-export function StatusBar({ tab, onTab, onToggleLanguage }: { tab: Tab; onTab: (tab: Tab) => void; onToggleLanguage: () => void }) {
-  const { t, lang } = useI18n();
+type Sheet = 'details' | 'queue' | 'more' | null;
+
+export function StatusBar(props: {
+  tab: Tab;
+  onTab: (tab: Tab) => void;
+  onToggleLanguage: () => void;
+  theme: Theme;
+  onTheme: (theme: Theme) => void;
+  onOpenOrder: (sn: string) => void;
+}) {
+  const { t } = useI18n();
   const live = useLiveContext();
+  const [sheet, setSheet] = useState<Sheet>(null);
   const online = live.queue?.online ?? true;
   const q = live.queue;
-  const open = q ? q.queued + q.pending + q.needsAttention : 0;
+  const open = q ? q.queued + q.pending + q.sending + q.needsAttention : 0;
   const printerState = live.printer?.state ?? 'unknown';
   const sandbox = live.info?.mode !== 'production';
   const day = live.info?.businessDay ?? live.terminal?.businessDay ?? '—';
+  const printerBad = printerState !== 'ok' && printerState !== 'none' && printerState !== 'unknown';
   return (
     <header class={`statusbar${live.info?.mode === 'sandbox' ? ' statusbar--sandbox' : ''}`}>
       <nav class="tabs" aria-label={t('app.title')}>
@@ -25,39 +44,231 @@ export function StatusBar({ tab, onTab, onToggleLanguage }: { tab: Tab; onTab: (
           <button
             type="button"
             key={name}
-            class={`tab${tab === name ? ' tab--active' : ''}`}
-            aria-current={tab === name ? 'page' : undefined}
+            class={`tab${props.tab === name ? ' tab--active' : ''}`}
+            aria-current={props.tab === name ? 'page' : undefined}
             data-tab={name}
-            onClick={() => onTab(name)}
+            onClick={() => props.onTab(name)}
           >
             {t(`tab.${name}` as const)}
           </button>
         ))}
       </nav>
       <ul class="status" aria-live="polite">
-        <li class={`pill ${online ? 'pill--ok' : 'pill--bad'}`} data-status="network" data-online={String(online)} title={t('status.networkLabel')}>
-          <span class="pill__dot" aria-hidden="true" />
-          {online ? t('status.online') : t('status.offline')}
+        <li>
+          <button
+            type="button"
+            class={`pill ${online ? 'pill--ok' : 'pill--bad'}`}
+            data-status="network"
+            data-online={String(online)}
+            title={online ? t('status.online') : t('status.offline')}
+            onClick={() => setSheet('details')}
+          >
+            <span class="pill__dot" aria-hidden="true" />
+            {online ? t('status.onlineShort') : t('status.offlineShort')}
+          </button>
         </li>
         {live.info && (
-          <li class={`pill ${sandbox ? 'pill--sandbox' : 'pill--prod'}`} data-status="mode" data-mode={live.info.mode} title={t('status.modeLabel')}>
-            {sandbox ? t('status.sandbox') : t('status.production')}
+          <li>
+            <button
+              type="button"
+              class={`pill ${sandbox ? 'pill--sandbox' : 'pill--prod'}`}
+              data-status="mode"
+              data-mode={live.info.mode}
+              title={sandbox ? t('status.sandbox') : t('status.production')}
+              onClick={() => setSheet('details')}
+            >
+              {sandbox ? t('status.sandboxShort') : t('status.productionShort')}
+            </button>
           </li>
         )}
-        <li class={`pill ${printerState === 'ok' ? 'pill--ok' : printerState === 'none' || printerState === 'unknown' ? 'pill--muted' : 'pill--bad'}`} data-status="printer" data-printer={printerState}>
-          {t('status.printer')} <strong>{t(`printer.${printerState}` as const)}</strong>
+        <li>
+          <button
+            type="button"
+            class={`pill ${printerState === 'ok' ? 'pill--ok' : printerBad ? 'pill--bad' : 'pill--muted'}`}
+            data-status="printer"
+            data-printer={printerState}
+            title={`${t('status.printer')}: ${t(`printer.${printerState}` as const)}`}
+            onClick={() => setSheet('details')}
+          >
+            <Icon name="printer" />
+            <span class="pill__text">{t(`printer.${printerState}` as const)}</span>
+          </button>
         </li>
-        <li class={`pill ${open > 0 ? (q && q.needsAttention > 0 ? 'pill--bad' : 'pill--warn') : 'pill--muted'}`} data-status="queue" data-count={open}>
-          {t('status.queue')} <strong>{open}</strong>
+        <li>
+          <button
+            type="button"
+            class={`pill ${open > 0 ? (q && q.needsAttention > 0 ? 'pill--bad' : 'pill--warn') : 'pill--muted'}`}
+            data-status="queue"
+            data-count={open}
+            title={t('status.queue')}
+            onClick={() => setSheet('queue')}
+          >
+            <span>{t('status.queueShort')}</span> <strong>{open}</strong>
+          </button>
         </li>
-        <li class="pill pill--muted" data-status="day">
-          {t('status.day')} <strong>{day}</strong>
+        <li class="status__day">
+          <button type="button" class="pill pill--muted" data-status="day" title={t('status.day')} onClick={() => setSheet('details')}>
+            {day.slice(5)}
+          </button>
         </li>
       </ul>
-      <button type="button" class="btn btn--quiet lang-switch" lang={lang === 'zh-CN' ? 'en' : 'zh-CN'} aria-label={t('app.switchLanguageLabel')} onClick={onToggleLanguage} data-action="language">
+      <button type="button" class="btn btn--quiet statusbar__more" data-action="menu" aria-label={t('settings.more')} onClick={() => setSheet('more')}>
+        <Icon name="more" />
+      </button>
+      {sheet === 'details' && (
+        <SheetDialog title={t('status.details')} onClose={() => setSheet(null)}>
+          <StatusDetails />
+        </SheetDialog>
+      )}
+      {sheet === 'queue' && (
+        <SheetDialog title={t('queue.title')} onClose={() => setSheet(null)}>
+          <QueueList
+            onOpen={(sn) => {
+              setSheet(null);
+              props.onOpenOrder(sn);
+            }}
+          />
+        </SheetDialog>
+      )}
+      {sheet === 'more' && (
+        <SheetDialog title={t('settings.more')} onClose={() => setSheet(null)}>
+          <MoreSettings theme={props.theme} onTheme={props.onTheme} onToggleLanguage={props.onToggleLanguage} />
+        </SheetDialog>
+      )}
+    </header>
+  );
+}
+
+/** A modal sheet on the native <dialog> (Escape closes it). */
+function SheetDialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
+  const { t } = useI18n();
+  return (
+    <Modal class="dialog sheet" labelledBy="sheet-title" onCancel={onClose}>
+      <div class="sheet__head">
+        <h2 id="sheet-title" class="dialog__title">
+          {title}
+        </h2>
+        <button type="button" class="btn btn--secondary" data-action="close-sheet" onClick={onClose}>
+          {t('status.close')}
+        </button>
+      </div>
+      <div class="sheet__body">{children}</div>
+    </Modal>
+  );
+}
+
+const PRINTER_DETAILS: Record<string, MessageKey> = {
+  ready: 'printer.detail.ready',
+  'ready (paper near end)': 'printer.detail.nearEnd',
+  'no printer configured': 'printer.detail.none',
+};
+
+/** Every status in full words, with the printer's recovery steps when it needs them. */
+function StatusDetails() {
+  const { t } = useI18n();
+  const live = useLiveContext();
+  const q = live.queue;
+  const printerState = live.printer?.state ?? 'unknown';
+  const detail = live.printer?.detail ?? null;
+  const detailKey = detail ? PRINTER_DETAILS[detail] : undefined;
+  return (
+    <div class="details" data-sheet="details">
+      <dl class="rows">
+        <div class="rows__row">
+          <dt>{t('status.networkLabel')}</dt>
+          <dd>{(q?.online ?? true) ? t('status.online') : t('status.offline')}</dd>
+        </div>
+        <div class="rows__row">
+          <dt>{t('status.modeLabel')}</dt>
+          <dd>{live.info?.mode === 'production' ? t('status.production') : t('status.sandbox')}</dd>
+        </div>
+        <div class="rows__row">
+          <dt>{t('status.printer')}</dt>
+          <dd data-printer-detail={printerState}>
+            {t(`printer.${printerState}` as const)}
+            {detailKey ? ` · ${t(detailKey)}` : ''}
+          </dd>
+        </div>
+        <div class="rows__row">
+          <dt>{t('status.queue')}</dt>
+          <dd>{q ? q.queued + q.pending + q.sending + q.needsAttention : 0}</dd>
+        </div>
+        <div class="rows__row">
+          <dt>{t('status.day')}</dt>
+          <dd>{live.info?.businessDay ?? '—'}</dd>
+        </div>
+      </dl>
+      {printerState !== 'ok' && printerState !== 'none' && <PrinterHelp state={printerState} />}
+    </div>
+  );
+}
+
+/** What to do when the printer is not printing: paper, cover, cable or network. */
+export function PrinterHelp({ state }: { state: string }) {
+  const { t } = useI18n();
+  const steps: MessageKey[] =
+    state === 'paper_out'
+      ? ['printer.help.paper', 'printer.help.retry']
+      : state === 'cover_open'
+        ? ['printer.help.cover', 'printer.help.retry']
+        : ['printer.help.cable', 'printer.help.paper', 'printer.help.cover', 'printer.help.retry'];
+  return (
+    <section class="notice notice--warn printer-help" data-printer-help={state}>
+      <h3 class="outcome__sub">{t('printer.help.title')}</h3>
+      <ol class="steps">
+        {steps.map((k) => (
+          <li key={k}>{t(k)}</li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+/** The open revokes, newest first; each opens its order on the cashier screen. */
+function QueueList({ onOpen }: { onOpen: (sn: string) => void }) {
+  const { t } = useI18n();
+  const live = useLiveContext();
+  const [open, setOpen] = useState<RevokeView[] | null>(null);
+  useEffect(() => {
+    void call((p) => p.revokeListOpen()).then((r) => r.ok && setOpen(r.value));
+  }, [live.revokeTick]);
+  if (!open) return null;
+  if (open.length === 0) return <p class="placeholder">{t('queue.empty')}</p>;
+  return (
+    <ul class="queue-list" data-sheet="queue">
+      {[...open]
+        .sort((a, b) => b.id - a.id)
+        .map((r) => (
+          <li key={r.id} class="queue-list__item">
+            <span class={`badge badge--${r.state}`}>{t(`state.${r.state}` as const)}</span>
+            <code>{r.orderSn}</code>
+            <span class="queue-list__meta">{r.state === 'queued' ? deadlineText(r.deadlineAt, Date.now(), t) : formatCst(r.requestedAt).slice(11)}</span>
+            <button type="button" class="btn btn--primary" data-action="open-order" data-sn={r.orderSn} onClick={() => onOpen(r.orderSn)}>
+              {t('queue.open')}
+            </button>
+          </li>
+        ))}
+    </ul>
+  );
+}
+
+function MoreSettings({ theme, onTheme, onToggleLanguage }: { theme: Theme; onTheme: (theme: Theme) => void; onToggleLanguage: () => void }) {
+  const { t, lang } = useI18n();
+  return (
+    <div class="more" data-sheet="more">
+      <button type="button" class="btn btn--secondary btn--large" lang={lang === 'zh-CN' ? 'en' : 'zh-CN'} aria-label={t('app.switchLanguageLabel')} onClick={onToggleLanguage} data-action="language">
         {t('app.switchLanguage')}
       </button>
-    </header>
+      {/* Insertion point: the signed-in operator's own settings. */}
+      <fieldset class="choice" data-setting="theme">
+        <legend>{t('theme.label')}</legend>
+        {(['auto', 'light', 'dark'] as const).map((name) => (
+          <button type="button" key={name} class={`btn ${theme === name ? 'btn--primary' : 'btn--secondary'}`} aria-pressed={theme === name} data-theme-choice={name} onClick={() => onTheme(name)}>
+            {t(`theme.${name}` as const)}
+          </button>
+        ))}
+      </fieldset>
+    </div>
   );
 }
 
@@ -72,7 +283,7 @@ export function WarningBanner() {
         {live.warnings.map((w) => (
           <li key={w.revoke.id} class="banner__item">
             <span>{pick(w.messageZh, w.messageEn)}</span>
-            <span class="banner__meta">{t('warning.order', { sn: w.revoke.orderSn, time: formatCst(w.deadlineAt) })}</span>
+            <span class="banner__meta">{t('warning.order', { sn: w.revoke.orderSn, time: deadlineText(w.deadlineAt, Date.now(), t) })}</span>
             <button type="button" class="btn btn--quiet" onClick={() => live.dismissWarning(w.revoke.id)}>
               {t('warning.dismiss')}
             </button>

@@ -66,6 +66,46 @@ export function Spinner() {
 }
 
 /**
+ * A native <dialog> shown as modal while mounted (the browser makes the rest
+ * of the page inert, Tab stays inside); Escape (its cancel event) calls
+ * `onCancel`. `onOpen` runs once it is shown (to place the focus).
+ */
+export function Modal(props: {
+  class: string;
+  labelledBy: string;
+  onCancel: () => void;
+  onOpen?: () => void;
+  onKeyDown?: (e: KeyboardEvent) => void;
+  children: ComponentChildren;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (!dialog.open) dialog.showModal();
+    props.onOpen?.();
+    return () => {
+      if (dialog.open) dialog.close();
+    };
+    // Once, on mount: the dialog lives as long as the component.
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class={props.class}
+      aria-labelledby={props.labelledBy}
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onCancel();
+      }}
+      onKeyDown={props.onKeyDown}
+    >
+      {props.children}
+    </dialog>
+  );
+}
+
+/**
  * A modal confirmation on the native <dialog>: focus starts on the confirm
  * button, Enter confirms, Escape (the dialog's cancel event) cancels, and Tab
  * stays inside (the browser makes the rest of the page inert).
@@ -79,27 +119,14 @@ export function ConfirmDialog(props: {
   onCancel: () => void;
   children: ComponentChildren;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const okRef = useRef<HTMLButtonElement>(null);
   const { onOk, onCancel } = props;
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (!dialog.open) dialog.showModal();
-    okRef.current?.focus();
-    return () => {
-      if (dialog.open) dialog.close();
-    };
-  }, []);
   return (
-    <dialog
-      ref={ref}
+    <Modal
       class="dialog"
-      aria-labelledby="dialog-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
+      labelledBy="dialog-title"
+      onCancel={onCancel}
+      onOpen={() => okRef.current?.focus()}
       onKeyDown={(e) => {
         // On a button Enter already clicks it; elsewhere in the dialog it confirms.
         if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) {
@@ -121,7 +148,7 @@ export function ConfirmDialog(props: {
         </button>
       </div>
       {props.hint && <p class="dialog__hint">{props.hint}</p>}
-    </dialog>
+    </Modal>
   );
 }
 
@@ -131,6 +158,9 @@ const ICONS = {
   pause: 'M9 6v12M15 6v12',
   clock: 'M12 4a8 8 0 1 0 0.01 0M12 7.5V12l3 2',
   alert: 'M12 6v8M12 17.5v0.5',
+  back: 'M15 5l-7 7 7 7',
+  more: 'M5 12h.01M12 12h.01M19 12h.01',
+  printer: 'M7 9V4h10v5M7 17H5a1 1 0 0 1-1-1v-6a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v6a1 1 0 0 1-1 1h-2M7 14h10v6H7z',
 } as const;
 
 /** Outcome icons as SVG paths: no dependence on which symbol fonts a POS machine has. */
