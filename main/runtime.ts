@@ -6,6 +6,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
+import { Operators } from './operators/service';
+import type { ScryptCost } from './operators/pin';
 import { OrderService } from './orders/service';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { Printing, type PrintingDeps } from './printer/printing';
@@ -59,6 +61,8 @@ export interface RuntimeOptions {
   /** Print worker tuning (tests). */
   printWorker?: PrintingDeps['worker'];
   random?: () => number;
+  /** The scrypt cost of new PIN hashes (default DEFAULT_PIN_COST; tests may lower it). */
+  pinCost?: ScryptCost;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -70,6 +74,8 @@ export interface Runtime {
   readonly terminal: Provisioning;
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
+  /** Who may sign in at the counter (PIN hashes, lockout). */
+  readonly operators: Operators;
   readonly vault: KeyVault;
   readonly printing: Printing;
   readonly logger: Logger;
@@ -160,6 +166,8 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (l) => logger.warn(l),
   });
 
+  const operators = new Operators({ db, clock, ...(options.pinCost ? { pinCost: options.pinCost } : {}) });
+
   /** Retention: orders past it, and the order change log beyond its size (readers behind it read everything again). */
   const maintain = (): number => {
     const pruned = orders.prune(settings.retentionDays);
@@ -191,6 +199,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     terminal,
     orders,
     revokes,
+    operators,
     vault,
     printing,
     logger,
