@@ -89,8 +89,9 @@ export async function fuzzFixture(): Promise<FuzzFixture> {
     const t = await activate(rt0, sb.gateway);
     for (let i = 0; i < 5; i++) sns.push(seedPaid(rt0, sb.gateway, t, i).sn);
     for (const sn of sns.slice(0, 2)) revokeIds.push((await rt0.revokes.request({ sn }, 'op', 'test')).id);
-    // A big order: a cashier's revoke of it needs a supervisor's approval.
-    sns.push(seedPaid(rt0, sb.gateway, t, 0, { totalCents: 900_000 }).sn);
+    // Two big orders: a cashier's revoke of either needs a supervisor's approval. The second is the policy
+    // pass's alone (runPolicyFuzz): an open revoke the IPC fuzz made would be answered as it stands.
+    sns.push(seedPaid(rt0, sb.gateway, t, 0, { totalCents: 900_000 }).sn, seedPaid(rt0, sb.gateway, t, 1, { totalCents: 900_000 }).sn);
     await rt0.close();
   } finally {
     await sb.close();
@@ -330,7 +331,9 @@ export async function runPolicyFuzz(fx: FuzzFixture, options: { runs: number; se
     targets.push([ch, nobody, 'no session']);
     if (CHANNEL_ACCESS[ch] === 'store_it') targets.push([ch, cashier, 'cashier']);
   }
-  const bigOrder = fx.sns[5]!;
+  const bigOrder = fx.sns[6]!;
+  // The IPC fuzz (as store IT) may have changed the approval rule: the rule under test is the default one.
+  fx.rt.updateSettings({ revokeApproval: 'above', revokeApprovalAboveCents: 50_000 }, 'test');
   const proto = protoSnapshot();
   const perTarget = Math.max(1, Math.ceil(options.runs / (targets.length + 1)));
   return tracked(res, async () => {
