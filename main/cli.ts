@@ -8,7 +8,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { defaultDataDir, pick } from './config';
-import { PosError, toPosError } from './errors';
+import { invalidInput, PosError, toPosError } from './errors';
 import { checkGatewayUrl } from './upay/gateway-url';
 import { runCommand, USAGE, type CliContext } from './cli/commands';
 import { FLEET_OPTIONS } from './cli/fleet';
@@ -21,6 +21,8 @@ const GLOBAL_OPTIONS = {
   printer: { type: 'string' },
   'timeout-ms': { type: 'string' },
   json: { type: 'boolean' },
+  /** Who runs the command (audit log, revoke rows); default: the OS user. Never a PIN. */
+  operator: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -42,7 +44,7 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   status: {},
   'orders list': { day: { type: 'string' } },
   'orders import': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
-  revoke: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, operator: { type: 'string' }, wait: { type: 'string' } },
+  revoke: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, wait: { type: 'string' } },
   'revoke query': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
   'queue list': {},
   'queue drain': { timeout: { type: 'string' } },
@@ -57,10 +59,16 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'settings unset': {},
   sandbox: { port: { type: 'string' }, 'printer-port': { type: 'string' }, host: { type: 'string' } },
   demo: {},
+  // --- operators
+  'operators list': {},
+  'operators add': { name: { type: 'string' }, role: { type: 'string' } },
+  'operators disable': { id: { type: 'string' }, name: { type: 'string' } },
+  'operators enable': { id: { type: 'string' }, name: { type: 'string' } },
+  'operators reset-pin': { id: { type: 'string' }, name: { type: 'string' } },
   ...FLEET_OPTIONS,
 };
 
-const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'fleet']);
+const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'operators', 'fleet']);
 
 export class UsageError extends PosError {
   constructor(message: string) {
@@ -78,6 +86,7 @@ export interface ParsedCli {
     printer: string | undefined;
     timeoutMs: number | undefined;
     json: boolean;
+    operator: string | undefined;
   };
 }
 
@@ -113,6 +122,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
     }
     timeoutMs = Number(timeoutText);
   }
+  const operator = v.operator as string | undefined;
+  if (operator !== undefined && (operator.trim().length === 0 || operator.length > 32 || /[\p{Cc}\p{Cf}]/u.test(operator))) {
+    throw invalidInput('--operator', 'must be 1-32 printable characters', '须为 1-32 个可打印字符');
+  }
   return {
     command,
     values: v,
@@ -123,6 +136,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
       printer: pick<string>(v.printer as string | undefined, env.UPAY_POS_PRINTER),
       timeoutMs,
       json: v.json === true,
+      operator: operator?.trim(),
     },
   };
 }

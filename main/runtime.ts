@@ -7,6 +7,8 @@
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
+import { Operators } from './operators/service';
+import type { ScryptCost } from './operators/pin';
 import { OrderService } from './orders/service';
 import { DEFAULT_RECHECK, Recheck, type RecheckOptions } from './operations/recheck';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
@@ -70,6 +72,8 @@ export interface RuntimeOptions {
   fleet?: false | Pick<ShipperProcessOptions, 'cliPath' | 'env' | 'fork'>;
   /** When unresolved revokes are asked about again by themselves (tests shorten it). */
   recheck?: Partial<Pick<RecheckOptions, 'everyMs' | 'probeEveryMs'>>;
+  /** The scrypt cost of new PIN hashes (default DEFAULT_PIN_COST; tests may lower it). */
+  pinCost?: ScryptCost;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -82,6 +86,8 @@ export interface Runtime {
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
   readonly recheck: Recheck;
+  /** Who may sign in at the counter (PIN hashes, lockout). */
+  readonly operators: Operators;
   readonly vault: KeyVault;
   readonly printing: Printing;
   readonly logger: Logger;
@@ -172,6 +178,8 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (l) => logger.warn(l),
   });
 
+  const operators = new Operators({ db, clock, ...(options.pinCost ? { pinCost: options.pinCost } : {}) });
+
   /** Retention: orders past it, and the order change log beyond its size (readers behind it read everything again). */
   const maintain = (): number => {
     const pruned = orders.prune(settings.retentionDays);
@@ -217,6 +225,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     orders,
     revokes,
     recheck,
+    operators,
     vault,
     printing,
     logger,

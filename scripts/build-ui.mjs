@@ -35,6 +35,7 @@ const STATIC = [
   ['renderer/error.html', 'error.html'],
   ['renderer/styles/app.css', 'app.css'],
   ['renderer/styles/error.css', 'error.css'],
+  ['renderer/styles/operators.css', 'operators.css'],
 ];
 for (const [from, to] of STATIC) fs.copyFileSync(path.join(root, from), path.join(rendererOut, to));
 

@@ -7,6 +7,7 @@ import { PosError } from '../errors';
 import type { CliContext } from './context';
 import { FLEET_COMMANDS } from './fleet';
 import { printerStatus, printerTest, receiptJobs, receiptReprint, receiptRetry, receiptShow } from './receipts';
+import { operatorsAdd, operatorsList, operatorsResetPin, operatorsSetActive } from './operators';
 import { queueDrain, queueList, revoke, revokeQuery } from './revoke';
 import { demo, sandboxCommand } from './sandbox';
 import { settingsGet, settingsSet } from './settings';
@@ -36,6 +37,12 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number> | number> = 
   'settings unset': (ctx) => settingsSet(ctx, 'unset'),
   sandbox: sandboxCommand,
   demo,
+  // --- operators
+  'operators list': operatorsList,
+  'operators add': operatorsAdd,
+  'operators disable': operatorsSetActive(false),
+  'operators enable': operatorsSetActive(true),
+  'operators reset-pin': operatorsResetPin,
   ...FLEET_COMMANDS,
 };
 

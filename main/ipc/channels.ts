@@ -26,6 +26,17 @@ const CHANNELS_LISTED = [
   'print.retry',
   'settings.get',
   'settings.set',
+  // --- operators
+  'session.current',
+  'session.signIn',
+  'session.signOut',
+  'session.setLanguage',
+  'operators.roster',
+  'operators.bootstrap',
+  'operators.list',
+  'operators.add',
+  'operators.setActive',
+  'operators.resetPin',
 ] as const;
 export type Channel = (typeof CHANNELS_LISTED)[number];
 export const CHANNEL_NAMES: Channel[] = [...CHANNELS_LISTED];

@@ -16,7 +16,17 @@ export type AuditAction =
   | 'print.reprint'
   | 'print.retry'
   | 'settings.changed'
-  | 'orders.pruned';
+  | 'orders.pruned'
+  // --- operators
+  | 'operator.added'
+  | 'operator.bootstrap'
+  | 'operator.enabled'
+  | 'operator.disabled'
+  | 'operator.pin_reset'
+  | 'operator.pin_failed'
+  | 'operator.locked'
+  | 'session.signed_in'
+  | 'session.signed_out';
 
 export interface AuditEntry {
   id: number;

@@ -15,8 +15,12 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { BRIDGE_FUNCTIONS, isChannel, type EventName, type EventPayload } from '../../main/ipc/contract';
 import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import type { RuntimeEvents } from '../../main/events';
+import type { Caller } from '../../main/operators/sessions';
+import type { Role } from '../../main/operators/service';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
+import { ensureOperator, TEST_PINS } from '../support/operators';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { createChaosProxy } from '../support/chaos-net';
 
@@ -358,15 +362,15 @@ export interface InstalledBridge {
 
 type PageGlobals = { __posEmit(event: string, payload: unknown): void };
 
-/** Installs the test bridge in every page of `context`; `handlers` are the real IPC handlers. */
-export async function installBridge(context: BrowserContext, page: Page, handlers: Handlers): Promise<InstalledBridge> {
+/** Installs the test bridge in every page of `context`; `handlers` are the real IPC handlers; the pages are one window (`caller`). */
+export async function installBridge(context: BrowserContext, page: Page, handlers: Handlers, caller: Caller = { windowId: 1 }): Promise<InstalledBridge> {
   const calls: BridgeCall[] = [];
   await context.exposeBinding('__posInvoke', async (_source, channel: unknown, input: unknown) => {
     calls.push({ channel: String(channel), input });
     if (!isChannel(channel)) {
       return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: `Unknown channel ${String(channel)}`, messageZh: `未知通道 ${String(channel)}` } };
     }
-    return handlers[channel](input);
+    return handlers[channel](input, caller);
   });
   await context.addInitScript({ content: bridgeInitScript() });
   return {
@@ -394,13 +398,17 @@ export interface AppEnv {
   close(): Promise<void>;
 }
 
+/** The window the whole-app suites drive (a webContents id in the app). */
+export const APP_WINDOW: Caller = { windowId: 1 };
+
 /**
  * The app as the e2e suites drive it: the sandbox behind a switchable proxy,
  * a runtime on a temp data dir (virtual printer), the real handlers behind
  * the test bridge, events forwarded, Chromium on the served bundle (not yet
- * navigated).
+ * navigated), and the window signed in as `role` (default store IT) the way
+ * the sign-in screen does it (operators.test.ts drives that screen itself).
  */
-export async function startApp(options: { viewport: { width: number; height: number }; runtime?: Partial<RuntimeOptions>; deviceId: string }): Promise<AppEnv> {
+export async function startApp(options: { viewport: { width: number; height: number }; runtime?: Partial<RuntimeOptions>; deviceId: string; role?: Role }): Promise<AppEnv> {
   await ensureUiBuilt();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const sandbox = await createSandbox();
@@ -418,6 +426,9 @@ export async function startApp(options: { viewport: { width: number; height: num
     ...options.runtime,
   });
   const handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: options.deviceId });
+  const role = options.role ?? 'store_it';
+  const signedIn = await handlers['session.signIn']({ operatorId: await ensureOperator(rt, role), pin: TEST_PINS[role] }, APP_WINDOW);
+  if (!signedIn.ok) throw new Error(`e2e sign-in failed: ${signedIn.error.code}`);
   const server = await serveStatic(RENDERER_DIST);
   const browser = await launch(options.viewport);
   const page = browser.page;
@@ -427,7 +438,7 @@ export async function startApp(options: { viewport: { width: number; height: num
   page.on('console', (msg) => {
     if (msg.type() === 'error') pageErrors.push(msg.text());
   });
-  const bridge = await installBridge(browser.context, page, handlers);
+  const bridge = await installBridge(browser.context, page, handlers, APP_WINDOW);
   const unforward = forwardEvents(rt.events, (event, payload) => {
     bridge.emit(event, payload).catch(() => {});
   });
@@ -449,6 +460,51 @@ export async function startApp(options: { viewport: { width: number; height: num
       await proxy.close();
       await sandbox.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ------------------------------------------------------------- the app page
+
+export interface AppPage {
+  browser: Browser;
+  page: Page;
+  bridge: InstalledBridge;
+  server: StaticServer;
+  /** Page errors and console errors (tests require none). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The renderer bundle served on loopback, opened in Chromium as one window
+ * (`caller`) of the real handlers, with the runtime's events forwarded.
+ */
+export async function openApp(events: RuntimeEvents, handlers: Handlers, caller: Caller, viewport = { width: 1024, height: 768 }): Promise<AppPage> {
+  const server = await serveStatic(RENDERER_DIST);
+  const browser = await launch(viewport);
+  const page = browser.page;
+  const errors: string[] = [];
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  const bridge = await installBridge(browser.context, page, handlers, caller);
+  const unforward = forwardEvents(events, (event, payload) => {
+    bridge.emit(event, payload).catch(() => {});
+  });
+  await page.goto(server.url);
+  return {
+    browser,
+    page,
+    bridge,
+    server,
+    errors,
+    async close() {
+      unforward();
+      await browser.close();
+      await server.close();
     },
   };
 }

@@ -16,6 +16,8 @@ import { orderStatus, type StatusFilter } from '../status';
 import { OrderList, applyView, type Sort } from './OrderList';
 import { ReprintLast, RevokeOutcome } from './Outcome';
 import { ConfirmDialog, ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
+import type { ApprovalInput } from '../../../main/ipc/contract';
+import { ApprovalStep } from './Approval';
 
 const SEARCH_DEBOUNCE_MS = 200;
 
@@ -251,6 +253,9 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
   // A ref, not state: a second tap in the same frame must see the first one at once.
   const inflight = useRef(false);
   const revokeBtn = useRef<HTMLButtonElement>(null);
+  // --- operators: the supervisor's approval typed into the confirmation (main checks it).
+  const approval = useRef<ApprovalInput | null>(null);
+  const onApproval = useCallback((a: ApprovalInput | null) => (approval.current = a), []);
   const revoke = newerRevoke(order.revoke, live.revokes[order.sn]);
   const today = live.info?.businessDay ?? businessDayOf(Date.now());
   const payway = paywayLabel(order.payway, order.paywayName, lang);
@@ -264,7 +269,9 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
     setConfirming(false);
     setBusy(true);
     setFailure(null);
-    const res = await call((p) => p.revokeRequest({ sn: order.sn }));
+    const withApproval = approval.current ? { approval: approval.current } : {};
+    approval.current = null;
+    const res = await call((p) => p.revokeRequest({ sn: order.sn, ...withApproval }));
     performance.mark('revoke:answer');
     if (res.ok) {
       live.noteRevoke(res.value);
@@ -378,6 +385,8 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
             <code>{order.sn}</code>
           </p>
           <p>{t('confirm.body')}</p>
+          {/* --- operators */}
+          <ApprovalStep amountCents={order.totalCents} onChange={onApproval} />
         </ConfirmDialog>
       )}
     </article>

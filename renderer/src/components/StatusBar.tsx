@@ -13,6 +13,7 @@ import { useI18n, type MessageKey } from '../i18n';
 import { useLiveContext } from '../live';
 import { deadlineText } from './Outcome';
 import { Icon, Modal } from './ui';
+import { OperatorBadge } from './Operators';
 
 export type Tab = 'cashier' | 'setup';
 export type Theme = 'auto' | 'light' | 'dark';
@@ -112,6 +113,8 @@ export function StatusBar(props: {
           </button>
         </li>
       </ul>
+      {/* --- operators: who is signed in, and the one tap to switch user */}
+      <OperatorBadge />
       <button type="button" class="btn btn--quiet statusbar__more" data-action="menu" aria-label={t('settings.more')} onClick={() => setSheet('more')}>
         <Icon name="more" />
       </button>
