@@ -56,9 +56,13 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'settings unset': {},
   sandbox: { port: { type: 'string' }, 'printer-port': { type: 'string' }, host: { type: 'string' } },
   demo: {},
+  // --- refunds
+  refund: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, amount: { type: 'string' }, full: { type: 'boolean' }, operator: { type: 'string' }, wait: { type: 'string' } },
+  'refund query': { id: { type: 'string' } },
+  'report day': { day: { type: 'string' }, csv: { type: 'boolean' }, print: { type: 'boolean' } },
 };
 
-const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings']);
+const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'report']);
 
 export class UsageError extends PosError {
   constructor(message: string) {

@@ -8,6 +8,10 @@ import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
 import { OrderService } from './orders/service';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
+import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
+import { RefundPrinting } from './printer/refund-printing';
+import { loadDayReport } from './report/load';
+import type { DayReport } from './report/day';
 import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
 import { sqliteCannotWrite } from './store/errors';
@@ -18,7 +22,7 @@ import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { checkGatewayUrl } from './upay/gateway-url';
-import { systemClock, type Clock } from './common/time';
+import { businessDay, systemClock, type Clock } from './common/time';
 
 /**
  * V8 flags the runtime's process is started with (the app's launcher, see
@@ -59,6 +63,10 @@ export interface RuntimeOptions {
   /** Print worker tuning (tests). */
   printWorker?: PrintingDeps['worker'];
   random?: () => number;
+  /** Longest a queued refund waits for the network before a person is asked (default a week). */
+  refundMaxAgeMs?: number;
+  /** Crash-test hook for refunds (tests only). */
+  refundCheckpoint?: (point: 'intent-committed' | 'answer-received' | 'refunded-committed' | 'send-committed') => void;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -70,6 +78,11 @@ export interface Runtime {
   readonly terminal: Provisioning;
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
+  readonly refunds: RefundEngine;
+  /** Refund receipts (reprints) and the day report on paper. */
+  readonly refundPrinting: RefundPrinting;
+  /** The day report (日结) of a business day (default today). */
+  dayReport(day?: string): DayReport;
   readonly vault: KeyVault;
   readonly printing: Printing;
   readonly logger: Logger;
@@ -160,6 +173,23 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (l) => logger.warn(l),
   });
 
+  const refundPrinting = new RefundPrinting({ db, clock, settings: () => printing.printSettings(), kick: () => printing.kick() });
+  const refunds = new RefundEngine({
+    db,
+    client,
+    provisioning: terminal,
+    orders,
+    clock,
+    events,
+    maxAgeMs: () => options.refundMaxAgeMs ?? DEFAULT_REFUND_MAX_AGE_MS,
+    receipts: refundPrinting.receipts,
+    ...(options.timing ? { timing: options.timing } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.refundCheckpoint ? { checkpoint: options.refundCheckpoint } : {}),
+    log: (l) => logger.warn(l),
+  });
+
   /** Retention: orders past it, and the order change log beyond its size (readers behind it read everything again). */
   const maintain = (): number => {
     const pruned = orders.prune(settings.retentionDays);
@@ -179,6 +209,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   maintenance.unref();
   if (options.startWorkers !== false) {
     revokes.start();
+    refunds.start();
     printing.start();
   }
 
@@ -191,6 +222,9 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     terminal,
     orders,
     revokes,
+    refunds,
+    refundPrinting,
+    dayReport: (day) => loadDayReport(db, day ?? businessDay(clock.now()), clock.now()),
     vault,
     printing,
     logger,
@@ -211,7 +245,9 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       closed = true;
       clearInterval(maintenance);
       revokes.stop();
+      refunds.stop();
       await revokes.settled();
+      await refunds.settled();
       await printing.stop();
       await client.close();
       db.close();

@@ -7,6 +7,8 @@ import { PosError } from '../errors';
 import type { CliContext } from './context';
 import { printerStatus, printerTest, receiptJobs, receiptReprint, receiptRetry, receiptShow } from './receipts';
 import { queueDrain, queueList, revoke, revokeQuery } from './revoke';
+import { refund, refundQuery } from './refund';
+import { reportDay } from './day-report';
 import { demo, sandboxCommand } from './sandbox';
 import { settingsGet, settingsSet } from './settings';
 import { activate, checkin, ordersImport, ordersList, status } from './terminal';
@@ -35,6 +37,10 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number> | number> = 
   'settings unset': (ctx) => settingsSet(ctx, 'unset'),
   sandbox: sandboxCommand,
   demo,
+  // --- refunds
+  refund,
+  'refund query': refundQuery,
+  'report day': reportDay,
 };
 
 export async function runCommand(ctx: CliContext): Promise<number> {

@@ -16,7 +16,12 @@ export type AuditAction =
   | 'print.reprint'
   | 'print.retry'
   | 'settings.changed'
-  | 'orders.pruned';
+  | 'orders.pruned'
+  // --- refunds
+  | 'refund.requested'
+  | 'refund.sent'
+  | 'refund.resolved'
+  | 'refund.query';
 
 export interface AuditEntry {
   id: number;

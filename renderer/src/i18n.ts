@@ -204,6 +204,10 @@ const zh = {
   'colon': '：',
   'yes': '是',
   'no': '否',
+
+  // --- refunds
+  'setup.jobKind.refund': '退款凭证',
+  'setup.jobKind.report': '日结',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -404,6 +408,10 @@ const en: Record<MessageKey, string> = {
   'colon': ': ',
   'yes': 'Yes',
   'no': 'No',
+
+  // --- refunds
+  'setup.jobKind.refund': 'Refund receipt',
+  'setup.jobKind.report': 'Day report',
 };
 
 export const DICTIONARIES: Record<Lang, Record<MessageKey, string>> = { 'zh-CN': zh, en };

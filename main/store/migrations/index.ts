@@ -5,10 +5,12 @@ import { m002 } from './002-revoke-order-index';
 import { m003 } from './003-order-change-log';
 import { m004 } from './004-open-revoke-day-index';
 import { m005 } from './005-revoke-states';
+import { m006 } from './006-operators';
+import { m007 } from './007-refunds';
 
 export interface Migration {
   name: string;
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
