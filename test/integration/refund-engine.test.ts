@@ -232,3 +232,13 @@ describe('two runtimes on one data dir', () => {
     expect(refundCalls(h, o.sn)).toHaveLength(1);
   });
 });
+
+describe('the sandbox refund window', () => {
+  it('an order paid more than 90 days ago is refused by the gateway (rejected, code verbatim), nothing applied', async () => {
+    h = await createHarness();
+    const o = h.paidOrder({ totalCents: 1000, finishedAt: Date.now() - 91 * 86_400_000 });
+    const r = await h.rt.refunds.request({ sn: o.sn }, 'full', WHO, 'test');
+    expect(r).toMatchObject({ state: 'rejected', error: { code: 'GATEWAY_REFUSED', gatewayCode: 'UPAY_REFUND_INVALID_ORDER_STATE' } });
+    expect(h.sandbox.gateway.effects('refund', o.sn)).toBe(0);
+  });
+});
