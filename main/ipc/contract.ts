@@ -187,6 +187,56 @@ export const appInfoSchema = z.strictObject({
 
 // ------------------------------------------------------------------ channels
 
+// --- refunds
+export const REFUND_STATES = ['sending', 'queued', 'pending', 'refunded', 'rejected', 'needs_attention'] as const;
+export const REFUND_OUTCOMES = ['refunded', 'rejected', 'pending', 'needs_attention', 'queued'] as const;
+
+export const refundViewSchema = z.strictObject({
+  id,
+  orderSn: z.string(),
+  clientSn: z.string(),
+  requestNo: z.string(),
+  amountCents: cents,
+  state: z.enum(REFUND_STATES),
+  outcome: z.enum(REFUND_OUTCOMES),
+  operatorId: id.nullable(),
+  operatorName: z.string(),
+  approverId: id.nullable(),
+  approverName: z.string().nullable(),
+  requestedAt: ms,
+  updatedAt: ms,
+  attempts: count,
+  queries: count,
+  refundedAt: ms.nullable(),
+  error: revokeErrorViewSchema.nullable(),
+  lastResultCode: z.string().nullable(),
+});
+
+const tallySchema = z.strictObject({ count, cents });
+export const dayReportViewSchema = z.strictObject({
+  day: z.string(),
+  generatedAt: ms,
+  payments: tallySchema,
+  revokes: tallySchema,
+  refunds: tallySchema,
+  netCents: cents,
+  byPayway: z.array(z.strictObject({ payway: z.string(), paywayName: z.string().nullable(), payments: tallySchema, revokes: tallySchema, refunds: tallySchema, netCents: cents })),
+  byOperator: z.array(z.strictObject({ operator: z.string(), payments: tallySchema, revokes: tallySchema, refunds: tallySchema })),
+  open: z.strictObject({
+    items: z.array(z.strictObject({ kind: z.enum(['revoke', 'refund']), id, orderSn: z.string(), state: z.string(), amountCents: cents })),
+    revokes: tallySchema,
+    refunds: tallySchema,
+  }),
+  reconciled: z.boolean(),
+  /** The same report as the printer gets it (receipt model → HTML, and as text lines). */
+  html: z.string(),
+  lines: z.array(z.string()),
+});
+
+/** A supervisor's approval: who approves and their PIN (checked in the main process, never stored). */
+const approvalSchema = z.strictObject({ operatorId: id, pin: z.string().min(4).max(12).regex(/^\d+$/, 'digits only') });
+const refundFields = { amountCents: z.number().int().positive().max(9_999_999_999).optional(), operator: operator.optional(), approval: approvalSchema.optional() };
+
 export const CHANNELS = {
   'app.info': { input: empty, output: appInfoSchema },
   'terminal.status': { input: empty, output: terminalStatusSchema },
@@ -235,6 +285,18 @@ export const CHANNELS = {
   'print.retry': { input: z.strictObject({ jobId: id }), output: printJobViewSchema },
   'settings.get': { input: empty, output: settingsViewSchema },
   'settings.set': { input: settingsPatchInputSchema, output: settingsViewSchema },
+  // --- refunds
+  /** A full (no amountCents) or partial refund; the main process checks the amount and the approval before any call. */
+  'refund.request': {
+    input: z.union([z.strictObject({ sn: orderSn, ...refundFields }), z.strictObject({ clientSn, ...refundFields })]),
+    output: refundViewSchema,
+  },
+  'refund.queryAgain': { input: z.strictObject({ refundId: id }), output: refundViewSchema },
+  'refund.forOrder': { input: z.strictObject({ sn: orderSn }), output: z.strictObject({ refundableCents: cents, refunds: z.array(refundViewSchema) }) },
+  'refund.receipt': { input: z.strictObject({ refundId: id }), output: receiptPreviewSchema },
+  'refund.reprint': { input: z.strictObject({ refundId: id }), output: printJobViewSchema },
+  'report.day': { input: z.strictObject({ day: daySchema.optional() }), output: dayReportViewSchema },
+  'report.print': { input: z.strictObject({ day: daySchema.optional() }), output: printJobViewSchema },
 } as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Channels = typeof CHANNELS;
@@ -277,6 +339,8 @@ export const EVENTS = {
   'connectivity.changed': z.strictObject({ online: z.boolean(), at: ms }),
   'printer.changed': z.strictObject({ status: z.enum(PRINTER_STATES), detail: z.string().nullable() }),
   'print.updated': z.strictObject({ jobId: id, state: z.enum(PRINT_JOB_STATES), error: z.string().nullable() }),
+  // --- refunds
+  'refund.updated': refundViewSchema,
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type Events = typeof EVENTS;
@@ -305,6 +369,9 @@ export type TerminalView = z.output<typeof terminalViewSchema>;
 export type TerminalStatus = z.output<typeof terminalStatusSchema>;
 export type OrderView = z.output<typeof orderViewSchema>;
 export type RevokeView = z.output<typeof revokeViewSchema>;
+// --- refunds
+export type RefundView = z.output<typeof refundViewSchema>;
+export type DayReportView = z.output<typeof dayReportViewSchema>;
 export type RevokeErrorView = z.output<typeof revokeErrorViewSchema>;
 export type QueueStatusView = z.output<typeof queueStatusSchema>;
 export type PrintJobView = z.output<typeof printJobViewSchema>;

@@ -33,6 +33,7 @@ import {
   type Result,
 } from './contract';
 import { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
+import { createRefundHandlers, toRefundView } from './refund-handlers';
 
 export { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 
@@ -61,7 +62,7 @@ export type Handler<C extends Channel> = (input: unknown) => Promise<Result<Outp
 export type Handlers = { readonly [C in Channel]: Handler<C> };
 
 type ParsedInput<C extends Channel> = z.output<Channels[C]['input']>;
-type Impl = { [C in Channel]: (input: ParsedInput<C>) => Promise<OutputOf<C>> | OutputOf<C> };
+export type Impl = { [C in Channel]: (input: ParsedInput<C>) => Promise<OutputOf<C>> | OutputOf<C> };
 
 // ---------------------------------------------------------------- envelopes
 
@@ -237,6 +238,7 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
       return jobView(input.jobId);
     },
     'settings.get': () => toSettingsView(runtime.settings()),
+    ...createRefundHandlers(runtime, actor, jobView), // --- refunds
     'settings.set': (input) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
       // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.
@@ -289,6 +291,8 @@ const EVENT_VIEWS: EventMapper = {
   'connectivity.changed': (c) => ({ online: c.online, at: c.at }),
   'printer.changed': (p) => ({ status: printerState(p.status), detail: p.detail }),
   'print.updated': (p) => ({ jobId: p.jobId, state: p.state as EventPayload<'print.updated'>['state'], error: p.error }),
+  // --- refunds
+  'refund.updated': (r) => toRefundView(r),
 };
 
 /**
