@@ -181,8 +181,9 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
         result.requests++;
         if (allRefund.has(sn)) {
           touchedRefunds.add(sn);
-          // One intended refund per order: none once it is refunded here (a second one would be a new refund, not a retry).
-          if (r.refunds.forOrder(sn).some((x) => x.state === 'refunded')) return;
+          // One intended refund per order, asked for until one is recorded (open rows are the outbox's to finish):
+          // once it applied, asking again would be a second, legitimate, refund, as a cashier would see.
+          if (r.refunds.forOrder(sn).some((x) => x.state !== 'rejected')) return;
           const half = Math.floor(gw.getOrder(sn)!.totalCents / 2);
           inflight.push(
             r.refunds.request({ sn }, half, who, 'chaos').then(

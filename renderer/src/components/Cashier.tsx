@@ -9,6 +9,8 @@ import { isMessageKey, useI18n } from '../i18n';
 import { newerRevoke, useLiveContext } from '../live';
 import { RevokeOutcome } from './Outcome';
 import { ConfirmDialog, ErrorNotice, MoneyStatement, Rows, Spinner } from './ui';
+import { RefundPanel } from './Refund'; // --- refunds
+import { DayReport } from './DayReport'; // --- refunds
 
 const SEARCH_DEBOUNCE_MS = 200;
 
@@ -20,6 +22,7 @@ export function Cashier({ onGoSetup }: { onGoSetup: () => void }) {
   const [error, setError] = useState<ErrorView | null>(null);
   const [selected, setSelected] = useState<OrderView | null>(null);
   const [lookingUp, setLookingUp] = useState(false);
+  const [dayReport, setDayReport] = useState(false); // --- refunds
   const seq = useRef(0);
   const query = readSearch(text);
 
@@ -70,6 +73,11 @@ export function Cashier({ onGoSetup }: { onGoSetup: () => void }) {
           <button type="button" class="btn btn--secondary" data-action="refresh" onClick={() => void load(text)}>
             {t('orders.refresh')}
           </button>
+          {/* --- refunds: the day report */}
+          <button type="button" class="btn btn--secondary" data-action="day-report" onClick={() => setDayReport(true)}>
+            {t('report.open')}
+          </button>
+          {dayReport && <DayReport onClose={() => setDayReport(false)} />}
         </div>
         <div class="search">
           <label class="search__label" for="order-search">
@@ -281,6 +289,9 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
           </section>
         )
       )}
+
+      {/* --- refunds */}
+      <RefundPanel order={order} onChanged={onChanged} />
 
       <Rows
         rows={[

@@ -9,6 +9,7 @@ import { formatCst } from '../format';
 import { useI18n } from '../i18n';
 import { useLiveContext } from '../live';
 import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
+import { RefundOffer } from './Refund'; // --- refunds
 
 export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: OrderView }) {
   const { t, pick } = useI18n();
@@ -71,6 +72,7 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           <GatewayReason revoke={revoke} reason={reason} />
           <h3 class="outcome__sub">{t('outcome.next')}</h3>
           <p>{t('outcome.nextRejected')}</p>
+          <RefundOffer order={order} /> {/* --- refunds */}
           {common}
         </section>
       );
@@ -102,6 +104,7 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           <MoneyStatement state="unchanged" />
           <p>{t('outcome.expiredBody')}</p>
           {extraReason && <p class="outcome__reason">{extraReason}</p>}
+          <RefundOffer order={order} /> {/* --- refunds */}
           {common}
         </section>
       );
