@@ -8,7 +8,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { defaultDataDir, pick } from './config';
-import { PosError, toPosError } from './errors';
+import { invalidInput, PosError, toPosError } from './errors';
 import { checkGatewayUrl } from './upay/gateway-url';
 import { runCommand, USAGE, type CliContext } from './cli/commands';
 
@@ -20,6 +20,8 @@ const GLOBAL_OPTIONS = {
   printer: { type: 'string' },
   'timeout-ms': { type: 'string' },
   json: { type: 'boolean' },
+  /** Who runs the command (audit log, revoke rows); default: the OS user. Never a PIN. */
+  operator: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -41,7 +43,7 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   status: {},
   'orders list': { day: { type: 'string' } },
   'orders import': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
-  revoke: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, operator: { type: 'string' }, wait: { type: 'string' } },
+  revoke: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, wait: { type: 'string' } },
   'revoke query': { sn: { type: 'string' }, 'client-sn': { type: 'string' } },
   'queue list': {},
   'queue drain': { timeout: { type: 'string' } },
@@ -56,13 +58,19 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'settings unset': {},
   sandbox: { port: { type: 'string' }, 'printer-port': { type: 'string' }, host: { type: 'string' } },
   demo: {},
+  // --- operators
+  'operators list': {},
+  'operators add': { name: { type: 'string' }, role: { type: 'string' } },
+  'operators disable': { id: { type: 'string' }, name: { type: 'string' } },
+  'operators enable': { id: { type: 'string' }, name: { type: 'string' } },
+  'operators reset-pin': { id: { type: 'string' }, name: { type: 'string' } },
   // --- refunds
-  refund: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, amount: { type: 'string' }, full: { type: 'boolean' }, operator: { type: 'string' }, wait: { type: 'string' } },
+  refund: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, amount: { type: 'string' }, full: { type: 'boolean' }, wait: { type: 'string' } },
   'refund query': { id: { type: 'string' } },
   'report day': { day: { type: 'string' }, csv: { type: 'boolean' }, print: { type: 'boolean' } },
 };
 
-const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'report']);
+const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'operators', 'report']);
 
 export class UsageError extends PosError {
   constructor(message: string) {
@@ -80,6 +88,7 @@ export interface ParsedCli {
     printer: string | undefined;
     timeoutMs: number | undefined;
     json: boolean;
+    operator: string | undefined;
   };
 }
 
@@ -115,6 +124,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
     }
     timeoutMs = Number(timeoutText);
   }
+  const operator = v.operator as string | undefined;
+  if (operator !== undefined && (operator.trim().length === 0 || operator.length > 32 || /[\p{Cc}\p{Cf}]/u.test(operator))) {
+    throw invalidInput('--operator', 'must be 1-32 printable characters', '须为 1-32 个可打印字符');
+  }
   return {
     command,
     values: v,
@@ -125,6 +138,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
       printer: pick<string>(v.printer as string | undefined, env.UPAY_POS_PRINTER),
       timeoutMs,
       json: v.json === true,
+      operator: operator?.trim(),
     },
   };
 }

@@ -76,7 +76,13 @@ export interface Revoke {
   orderSn: string;
   clientSn: string;
   state: RevokeState;
+  /** Who voided (name; null: not recorded). The payment's own operator is the order's. */
   operator: string | null;
+  /** Who voided, as an operator id (null: the CLI, a host app without operators, or before version 6). */
+  operatorId: number | null;
+  /** The supervisor who approved it, when one did. */
+  approverId: number | null;
+  approverName: string | null;
   requestedAt: number;
   updatedAt: number;
   /** Number of revoke requests written to the wire. */

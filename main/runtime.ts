@@ -6,6 +6,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { RuntimeEvents } from './events';
+import { Operators } from './operators/service';
+import type { ScryptCost } from './operators/pin';
 import { OrderService } from './orders/service';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
@@ -63,6 +65,8 @@ export interface RuntimeOptions {
   /** Print worker tuning (tests). */
   printWorker?: PrintingDeps['worker'];
   random?: () => number;
+  /** The scrypt cost of new PIN hashes (default DEFAULT_PIN_COST; tests may lower it). */
+  pinCost?: ScryptCost;
   /** Longest a queued refund waits for the network before a person is asked (default a week). */
   refundMaxAgeMs?: number;
   /** Crash-test hook for refunds (tests only). */
@@ -78,6 +82,8 @@ export interface Runtime {
   readonly terminal: Provisioning;
   readonly orders: OrderService;
   readonly revokes: RevokeEngine;
+  /** Who may sign in at the counter (PIN hashes, lockout). */
+  readonly operators: Operators;
   readonly refunds: RefundEngine;
   /** Refund receipts (reprints) and the day report on paper. */
   readonly refundPrinting: RefundPrinting;
@@ -173,6 +179,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (l) => logger.warn(l),
   });
 
+  const operators = new Operators({ db, clock, ...(options.pinCost ? { pinCost: options.pinCost } : {}) });
   const refundPrinting = new RefundPrinting({ db, clock, settings: () => printing.printSettings(), kick: () => printing.kick() });
   const refunds = new RefundEngine({
     db,
@@ -222,6 +229,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     terminal,
     orders,
     revokes,
+    operators,
     refunds,
     refundPrinting,
     dayReport: (day) => loadDayReport(db, day ?? businessDay(clock.now()), clock.now()),

@@ -6,6 +6,7 @@
 import { PosError } from '../errors';
 import type { CliContext } from './context';
 import { printerStatus, printerTest, receiptJobs, receiptReprint, receiptRetry, receiptShow } from './receipts';
+import { operatorsAdd, operatorsList, operatorsResetPin, operatorsSetActive } from './operators';
 import { queueDrain, queueList, revoke, revokeQuery } from './revoke';
 import { refund, refundQuery } from './refund';
 import { reportDay } from './day-report';
@@ -37,6 +38,12 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number> | number> = 
   'settings unset': (ctx) => settingsSet(ctx, 'unset'),
   sandbox: sandboxCommand,
   demo,
+  // --- operators
+  'operators list': operatorsList,
+  'operators add': operatorsAdd,
+  'operators disable': operatorsSetActive(false),
+  'operators enable': operatorsSetActive(true),
+  'operators reset-pin': operatorsResetPin,
   // --- refunds
   refund,
   'refund query': refundQuery,

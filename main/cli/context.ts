@@ -3,6 +3,7 @@
  * checks made before any I/O, and opening the data dir's runtime.
  */
 import os from 'node:os';
+import type { Accountable } from '../common/accountable';
 import { invalidInput } from '../errors';
 import { checkOrderRef, type OrderRef } from '../orders/service';
 import { PrinterUriError, parsePrinterUri } from '../printer';
@@ -15,7 +16,7 @@ export interface CliContext {
   command: string;
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
-  global: { dataDir: string; apiDomain: string | undefined; printer: string | undefined; timeoutMs: number | undefined; json: boolean };
+  global: { dataDir: string; apiDomain: string | undefined; printer: string | undefined; timeoutMs: number | undefined; json: boolean; operator?: string | undefined };
   out(doc: unknown, human: string): void;
   progress(line: string): void;
   env: NodeJS.ProcessEnv;
@@ -23,11 +24,25 @@ export interface CliContext {
   stdin: NodeJS.ReadableStream;
 }
 
-export const actor = () => `cli:${safeUser()}`;
+/**
+ * Who runs the command, for the audit log and the money rows: `--operator NAME`
+ * (checked by parseCli), else the OS user. No PIN: the CLI is trusted (whoever
+ * runs it as the POS's OS user can read the database and the vault anyway).
+ */
+export function operatorName(ctx?: Pick<CliContext, 'global'>): string {
+  return ctx?.global.operator ?? safeUser();
+}
+
+export const actor = (ctx?: Pick<CliContext, 'global'>) => `cli:${operatorName(ctx)}`;
+
+/** Who did a money operation from the CLI: a name, no operator id, no approver. */
+export function cliAccountable(ctx: Pick<CliContext, 'global'>): Accountable {
+  return { operatorId: null, operatorName: operatorName(ctx), approverId: null, approverName: null };
+}
 
 function safeUser(): string {
   try {
-    return os.userInfo().username;
+    return os.userInfo().username.slice(0, 32) || 'unknown';
   } catch {
     return 'unknown';
   }

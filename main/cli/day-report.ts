@@ -17,7 +17,7 @@ export async function reportDay(ctx: CliContext): Promise<number> {
     async ({ rt }) => {
       const report = rt.dayReport(day ?? businessDay(rt.clock.now()));
       if (print) {
-        const jobId = rt.refundPrinting.printDayReport(report, actor());
+        const jobId = rt.refundPrinting.printDayReport(report, actor(ctx));
         await rt.printing.waitForJob(jobId, 10_000);
       }
       if (csv) {

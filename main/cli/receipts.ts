@@ -17,7 +17,7 @@ export async function printerStatus(ctx: CliContext): Promise<number> {
 
 export async function printerTest(ctx: CliContext): Promise<number> {
   return withRuntime(ctx, async ({ rt, virtual }) => {
-    const id = rt.printing.testPrint(actor());
+    const id = rt.printing.testPrint(actor(ctx));
     const job = await rt.printing.waitForJob(id, 15_000);
     showVirtual(ctx, virtual);
     ctx.out({ job }, `test print job ${id}: ${job?.state ?? 'unknown'}${job?.lastError ? ` (${job.lastError})` : ''}`);
@@ -29,7 +29,7 @@ export async function receiptReprint(ctx: CliContext): Promise<number> {
   const ref = orderRef(ctx);
   return withRuntime(ctx, async ({ rt, virtual }) => {
     const r = revokedFor(rt, ref);
-    const id = rt.printing.reprint(r.id, actor());
+    const id = rt.printing.reprint(r.id, actor(ctx));
     const job = await rt.printing.waitForJob(id, 15_000);
     showVirtual(ctx, virtual);
     ctx.out({ job }, `reprint job ${id} (COPY): ${job?.state ?? 'unknown'}${job?.lastError ? ` (${job.lastError})` : ''}`);
@@ -79,7 +79,7 @@ export async function receiptRetry(ctx: CliContext): Promise<number> {
     if (before.state === 'printed') {
       throw new PosError('PRINT_JOB_PRINTED', `打印任务 ${id} 已打印；如需再打一份请用重打印。`, `Print job ${id} is already printed; use "receipt reprint" for a copy.`, { jobId: id });
     }
-    rt.printing.retry(id, actor());
+    rt.printing.retry(id, actor(ctx));
     const job = await rt.printing.waitForJob(id, 15_000);
     showVirtual(ctx, virtual);
     ctx.out({ job }, `print job ${id}: ${job?.state ?? 'unknown'}${job?.lastError ? ` (${job.lastError})` : ''}`);

@@ -4,15 +4,13 @@
  * {outcome, order, refund, error, receipt}; exit 0 refunded, 3 rejected,
  * 4 not final yet, 2 invalid input (no call), 1 other.
  */
-import os from 'node:os';
-import type { Accountable } from '../common/accountable';
 import { formatCny, parseYuan } from '../common/money';
 import { receiptLines } from '../common/receipt-text';
 import type { Order } from '../domain';
 import { invalidInput, PosError } from '../errors';
 import type { Runtime } from '../runtime';
 import type { Refund } from '../store/refunds';
-import { actor, orderRef, seconds, str, withRuntime, type CliContext } from './context';
+import { actor, cliAccountable, orderRef, seconds, str, withRuntime, type CliContext } from './context';
 import { describeOrder, showVirtual } from './format';
 
 export type RefundOutcome = 'refunded' | 'rejected' | 'pending' | 'needs_attention' | 'queued';
@@ -34,18 +32,6 @@ export function refundAmount(ctx: CliContext): number | 'full' {
   const cents = /^\d{1,8}(\.\d{1,2})?$/.test(text!) ? parseYuan(text!) : undefined;
   if (cents === undefined || cents <= 0) throw invalidInput('--amount', 'must be yuan above zero with at most two decimals, e.g. 12.34', '必须是大于零、最多两位小数的金额（元），例如 12.34');
   return cents;
-}
-
-export function cliAccountable(ctx: CliContext): Accountable {
-  const name = str(ctx, 'operator');
-  if (name !== undefined && (name.trim().length === 0 || name.length > 64)) throw invalidInput('--operator', 'must be 1-64 characters', '必须是 1-64 个字符');
-  let fallback = 'cli';
-  try {
-    fallback = os.userInfo().username || 'cli';
-  } catch {
-    // no user name on this system: `cli`
-  }
-  return { operatorId: null, operatorName: name ?? fallback, approverId: null, approverName: null };
 }
 
 export function refundOutcome(state: Refund['state']): RefundOutcome {
@@ -109,7 +95,7 @@ export async function refund(ctx: CliContext): Promise<number> {
       try {
         let r: Refund;
         try {
-          r = await rt.refunds.request(ref, amount, who, actor());
+          r = await rt.refunds.request(ref, amount, who, actor(ctx));
         } catch (err) {
           if (!locallyRefused(err)) throw err;
           const doc: RefundCliReport = {
@@ -139,7 +125,7 @@ export async function refundQuery(ctx: CliContext): Promise<number> {
   const idText = str(ctx, 'id');
   if (idText === undefined || !/^[1-9]\d{0,11}$/.test(idText)) throw invalidInput('--id', 'must be a refund id (a whole number)', '必须是退款记录编号（整数）');
   return withRuntime(ctx, async ({ rt }) => {
-    const r = await rt.refunds.queryAgain(Number(idText), actor());
+    const r = await rt.refunds.queryAgain(Number(idText), actor(ctx));
     const doc = await report(rt, r);
     ctx.out(doc, human(doc));
     return exitForRefund(doc.outcome);

@@ -1,6 +1,6 @@
 /** Revoke and queue commands. */
-import { invalidInput, PosError } from '../errors';
-import { actor, orderRef, seconds, str, withRuntime, type CliContext } from './context';
+import { PosError } from '../errors';
+import { actor, cliAccountable, orderRef, seconds, withRuntime, type CliContext } from './context';
 import { describeRevoke, exitFor, finishReport, humanReport, progressFrom, settled, showVirtual, waitForRevoke } from './format';
 
 export async function queueList(ctx: CliContext): Promise<number> {
@@ -24,15 +24,13 @@ export async function queueList(ctx: CliContext): Promise<number> {
 
 export async function revoke(ctx: CliContext): Promise<number> {
   const ref = orderRef(ctx);
-  const operator = str(ctx, 'operator') ?? null;
-  if (operator !== null && (operator.length === 0 || operator.length > 32)) throw invalidInput('--operator', 'must be 1-32 characters');
   const wait = seconds(ctx, 'wait', 3600) ?? 0;
   return withRuntime(
     ctx,
     async ({ rt, virtual }) => {
       const unsubscribe = progressFrom(ctx, rt);
       try {
-        let r = await rt.revokes.request(ref, operator, actor());
+        let r = await rt.revokes.request(ref, cliAccountable(ctx), actor(ctx));
         ctx.progress(`revoke ${r.id}: ${r.state}`);
         if (wait > 0 && !settled(r)) r = await waitForRevoke(rt, r.id, wait * 1000);
         const report = await finishReport(rt, r);
@@ -53,7 +51,7 @@ export async function revokeQuery(ctx: CliContext): Promise<number> {
     const order = rt.orders.find(ref);
     const existing = order && rt.revokes.forOrder(order.sn);
     if (!order || !existing) throw new PosError('REVOKE_NOT_FOUND', '此订单没有撤销记录。', 'This order has no revoke.', { ...ref });
-    const r = await rt.revokes.queryAgain(existing.id, actor());
+    const r = await rt.revokes.queryAgain(existing.id, actor(ctx));
     const report = await finishReport(rt, r);
     ctx.out(report, humanReport(report));
     return exitFor(report.outcome);

@@ -60,7 +60,7 @@ export function settingsSet(ctx: CliContext, mode: 'set' | 'unset'): number {
   if (typeof patch.printer === 'string') checkPrinter(patch.printer, 'printer');
   return withDb(ctx, (db) => {
     try {
-      setSettings(db, patch, actor(), Date.now());
+      setSettings(db, patch, actor(ctx), Date.now());
     } catch (err) {
       const e = err as { issues?: Array<{ path: unknown[]; message: string }> };
       if (e.issues) throw invalidInput(String(e.issues[0]?.path[0] ?? 'settings'), e.issues[0]?.message ?? 'invalid');

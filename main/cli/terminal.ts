@@ -8,7 +8,7 @@ import { vendorKey } from './vendor-key';
 
 export async function checkin(ctx: CliContext): Promise<number> {
   return withRuntime(ctx, async ({ rt }) => {
-    const t = await rt.terminal.checkin(actor());
+    const t = await rt.terminal.checkin(actor(ctx));
     ctx.out({ terminal: t }, `checked in: terminal ${t.terminalSn}, new key stored ${formatCst(t.keyUpdatedAt)} (UTC+8)`);
     return 0;
   });
@@ -17,7 +17,7 @@ export async function checkin(ctx: CliContext): Promise<number> {
 export async function ordersImport(ctx: CliContext): Promise<number> {
   const ref = orderRef(ctx);
   return withRuntime(ctx, async ({ rt }) => {
-    const order = await rt.orders.import(ref, actor());
+    const order = await rt.orders.import(ref, actor(ctx));
     ctx.out({ order }, describeOrder(order));
     return 0;
   });
@@ -41,7 +41,7 @@ export async function activate(ctx: CliContext): Promise<number> {
   };
   if (input.deviceId.length > 128) throw invalidInput('--device-id', 'must be at most 128 characters');
   return withRuntime(ctx, async ({ rt }) => {
-    const t = await rt.terminal.activate(input, actor());
+    const t = await rt.terminal.activate(input, actor(ctx));
     ctx.out(
       { terminal: t },
       `activated: terminal ${t.terminalSn}\n  merchant ${t.merchantName ?? '-'} (${t.merchantSn ?? '-'})\n  store ${t.storeName ?? '-'} (${t.storeSn ?? '-'})`,

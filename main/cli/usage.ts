@@ -12,7 +12,7 @@ Commands:
   status                           terminal, key age, last check-in, queue, printer
   orders list [--day YYYY-MM-DD]   the business day's orders (UTC+8)
   orders import (--sn SN | --client-sn CSN)
-  revoke (--sn SN | --client-sn CSN) [--operator NAME] [--wait SECONDS]
+  revoke (--sn SN | --client-sn CSN) [--wait SECONDS]
   revoke query (--sn SN | --client-sn CSN)    ask the gateway again about an open revoke
   queue list                       revokes and refunds not final yet
   queue drain [--timeout S]        send queued revokes and refunds and resolve pending ones now
@@ -28,6 +28,12 @@ Commands:
   settings get | settings set KEY=VALUE ... | settings unset KEY ...
   sandbox [--port P] [--printer-port P]       run the sandbox gateway and virtual printer
   demo                             headless walkthrough on the embedded sandbox
+  operators list                   who may sign in at the counter (never a PIN)
+  operators add --name NAME --role cashier|supervisor|store_it
+  operators disable|enable (--id N | --name NAME)
+  operators reset-pin (--id N | --name NAME)  also lifts a lockout
+                      the PIN (4-8 digits) is typed at a hidden prompt, or read from standard
+                      input (echo 4829 | upay-pos operators add ...); never on the command line
 
 Global options (anywhere; flag, then env, then stored setting, then default):
   --data-dir DIR      UPAY_POS_DATA_DIR  (default: the app's own data directory)
@@ -36,6 +42,8 @@ Global options (anywhere; flag, then env, then stored setting, then default):
   --printer URI       UPAY_POS_PRINTER   tcp://host:port | /dev/usb/lp0 | virtual | none
   --timeout-ms MS     one timeout for every gateway call
   --json              exactly one JSON document on stdout
+  --operator NAME     who runs the command, recorded in the audit log and on revokes
+                      (default: the OS user); no PIN: the CLI is trusted (docs/security.md)
 
 Exit codes: 0 success (refunded), 2 invalid input or usage, 3 rejected or expired, 4 not final yet
 (pending, needs_attention or queued), 1 anything else.

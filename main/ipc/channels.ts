@@ -26,6 +26,17 @@ const CHANNELS_LISTED = [
   'print.retry',
   'settings.get',
   'settings.set',
+  // --- operators
+  'session.current',
+  'session.signIn',
+  'session.signOut',
+  'session.setLanguage',
+  'operators.roster',
+  'operators.bootstrap',
+  'operators.list',
+  'operators.add',
+  'operators.setActive',
+  'operators.resetPin',
   // --- refunds
   'refund.request',
   'refund.queryAgain',

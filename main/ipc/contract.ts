@@ -32,7 +32,11 @@ const ms = z.number().int();
 const cents = z.number().int();
 const orderSn = z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE);
 const clientSn = z.string().min(1).max(32).refine(fitsClientSn, CLIENT_SN_MESSAGE);
-const operator = z.string().min(1).max(32);
+/** A PIN: 4-8 digits. Never echoed in an error, never logged. */
+const pin = z.string().regex(/^\d{4,8}$/, 'expected 4-8 digits');
+const operatorName = z.string().min(1).max(32);
+/** A supervisor's PIN typed into the confirmation of a money operation. */
+export const approvalInputSchema = z.strictObject({ operatorId: id, pin });
 const empty = z.strictObject({});
 
 // --------------------------------------------------------------------- views
@@ -41,6 +45,8 @@ export { REVOKE_OUTCOMES, REVOKE_STATES };
 export const PRINTER_STATES = ['ok', 'offline', 'paper_out', 'cover_open', 'unknown', 'none'] as const;
 export const PRINT_JOB_STATES = ['pending', 'printed', 'failed'] as const;
 export const LANGUAGES = ['zh-CN', 'en'] as const;
+export const ROLES = ['cashier', 'supervisor', 'store_it'] as const;
+export const APPROVAL_RULES = ['always', 'above', 'never'] as const;
 export const MODES = ['sandbox', 'production'] as const;
 
 export const revokeErrorViewSchema = z.strictObject({
@@ -57,7 +63,12 @@ export const revokeViewSchema = z.strictObject({
   clientSn: z.string(),
   state: z.enum(REVOKE_STATES),
   outcome: z.enum(REVOKE_OUTCOMES),
+  /** Who voided it (撤销人); the payment's own operator is the order's `operator` (收款员). */
   operator: z.string().nullable(),
+  operatorId: id.nullable(),
+  /** Who approved it (审批人), when someone did. */
+  approverId: id.nullable(),
+  approverName: z.string().nullable(),
   requestedAt: ms,
   updatedAt: ms,
   attempts: count,
@@ -157,6 +168,12 @@ export const settingsViewSchema = z.strictObject({
   expiryWarningMinutes: z.number().int(),
   language: z.enum(LANGUAGES),
   kiosk: z.boolean(),
+  // --- operators
+  sessionIdleMinutes: z.number().int(),
+  revokeApproval: z.enum(APPROVAL_RULES),
+  revokeApprovalAboveCents: cents,
+  refundApproval: z.enum(APPROVAL_RULES),
+  refundApprovalAboveCents: cents,
 });
 
 /**
@@ -174,6 +191,54 @@ export const settingsPatchInputSchema = z.strictObject({
   expiryWarningMinutes: z.number().int().min(0).max(720).nullable().optional(),
   language: z.enum(LANGUAGES).nullable().optional(),
   kiosk: z.boolean().nullable().optional(),
+  // --- operators
+  sessionIdleMinutes: z.number().int().min(1).max(720).nullable().optional(),
+  revokeApproval: z.enum(APPROVAL_RULES).nullable().optional(),
+  revokeApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
+  refundApproval: z.enum(APPROVAL_RULES).nullable().optional(),
+  refundApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
+});
+
+// --- operators
+/** An operator as store IT manages them: never a PIN or its hash. */
+export const operatorViewSchema = z.strictObject({
+  id,
+  name: z.string(),
+  role: z.enum(ROLES),
+  active: z.boolean(),
+  language: z.enum(LANGUAGES).nullable(),
+  /** Unix ms until which sign-in is refused (too many wrong PINs), when locked now. */
+  lockedUntil: ms.nullable(),
+  failedAttempts: count,
+  createdAt: ms,
+  updatedAt: ms,
+});
+
+/** Who may be picked on the sign-in screen (active operators only). */
+export const rosterEntrySchema = z.strictObject({ id, name: z.string(), role: z.enum(ROLES), locked: z.boolean() });
+
+/** The calling window's session: who is signed in, and what the sign-in screen should offer. */
+export const sessionStateSchema = z.strictObject({
+  signedIn: z
+    .strictObject({
+      /** null: a host app's own operator that is not in the operators table. */
+      operatorId: id.nullable(),
+      name: z.string(),
+      role: z.enum(ROLES),
+      /** The operator's own language choice (null: the store's). */
+      language: z.enum(LANGUAGES).nullable(),
+      signedInAt: ms,
+      /** When the session ends if the window stays idle (null: the host app decides). */
+      expiresAt: ms.nullable(),
+    })
+    .nullable(),
+  /** No operator exists yet: the first store IT operator is created at setup. */
+  bootstrap: z.boolean(),
+  /** Sign-in happens in the host app, not at this PIN pad. */
+  hostSignIn: z.boolean(),
+  /** The revoke approval rule, so the confirmation can ask for a supervisor up front. */
+  revokeApproval: z.enum(APPROVAL_RULES),
+  revokeApprovalAboveCents: cents,
 });
 
 export const appInfoSchema = z.strictObject({
@@ -233,9 +298,8 @@ export const dayReportViewSchema = z.strictObject({
   lines: z.array(z.string()),
 });
 
-/** A supervisor's approval: who approves and their PIN (checked in the main process, never stored). */
-const approvalSchema = z.strictObject({ operatorId: id, pin: z.string().min(4).max(12).regex(/^\d+$/, 'digits only') });
-const refundFields = { amountCents: z.number().int().positive().max(9_999_999_999).optional(), operator: operator.optional(), approval: approvalSchema.optional() };
+/** Who refunds is the window's signed-in operator (main decides); a supervisor's PIN approves when the policy asks. */
+const refundFields = { amountCents: z.number().int().positive().max(9_999_999_999).optional(), approval: approvalInputSchema.optional() };
 
 export const CHANNELS = {
   'app.info': { input: empty, output: appInfoSchema },
@@ -268,7 +332,11 @@ export const CHANNELS = {
     output: orderViewSchema,
   },
   'revoke.request': {
-    input: z.union([z.strictObject({ sn: orderSn, operator: operator.optional() }), z.strictObject({ clientSn, operator: operator.optional() })]),
+    // Who voids is the window's signed-in operator (main decides); a supervisor's PIN approves when the policy asks.
+    input: z.union([
+      z.strictObject({ sn: orderSn, approval: approvalInputSchema.optional() }),
+      z.strictObject({ clientSn, approval: approvalInputSchema.optional() }),
+    ]),
     output: revokeViewSchema,
   },
   'revoke.queryAgain': { input: z.strictObject({ revokeId: id }), output: revokeViewSchema },
@@ -285,6 +353,18 @@ export const CHANNELS = {
   'print.retry': { input: z.strictObject({ jobId: id }), output: printJobViewSchema },
   'settings.get': { input: empty, output: settingsViewSchema },
   'settings.set': { input: settingsPatchInputSchema, output: settingsViewSchema },
+  // --- operators
+  'session.current': { input: empty, output: sessionStateSchema },
+  'session.signIn': { input: z.strictObject({ operatorId: id, pin }), output: sessionStateSchema },
+  'session.signOut': { input: empty, output: sessionStateSchema },
+  'session.setLanguage': { input: z.strictObject({ language: z.enum(LANGUAGES).nullable() }), output: sessionStateSchema },
+  'operators.roster': { input: empty, output: z.array(rosterEntrySchema) },
+  /** First run only (no operator at all): the first store IT operator, signed in at once. */
+  'operators.bootstrap': { input: z.strictObject({ name: operatorName, pin }), output: sessionStateSchema },
+  'operators.list': { input: empty, output: z.array(operatorViewSchema) },
+  'operators.add': { input: z.strictObject({ name: operatorName, role: z.enum(ROLES), pin }), output: operatorViewSchema },
+  'operators.setActive': { input: z.strictObject({ operatorId: id, active: z.boolean() }), output: operatorViewSchema },
+  'operators.resetPin': { input: z.strictObject({ operatorId: id, pin }), output: operatorViewSchema },
   // --- refunds
   /** A full (no amountCents) or partial refund; the main process checks the amount and the approval before any call. */
   'refund.request': {
@@ -379,3 +459,8 @@ export type PrinterStatusView = z.output<typeof printerStatusViewSchema>;
 export type ReceiptPreview = z.output<typeof receiptPreviewSchema>;
 export type SettingsView = z.output<typeof settingsViewSchema>;
 export type SettingsPatchInput = z.input<typeof settingsPatchInputSchema>;
+// --- operators
+export type OperatorView = z.output<typeof operatorViewSchema>;
+export type RosterEntry = z.output<typeof rosterEntrySchema>;
+export type SessionState = z.output<typeof sessionStateSchema>;
+export type ApprovalInput = z.output<typeof approvalInputSchema>;

@@ -17,7 +17,10 @@ import type { RuntimeEventMap, RuntimeEvents } from '../events';
 import { DayOrders } from '../orders/day-orders';
 import { parsePrinterUri, rendererPrinterPolicy } from '../printer';
 import type { Runtime } from '../runtime';
+import { Policy, type OperatorResolver } from '../operators/policy';
+import { Sessions, type Caller, type SignedIn } from '../operators/sessions';
 import { safeStrings } from '../util/text';
+import { CHANNEL_ACCESS } from './access';
 import {
   CHANNELS,
   EVENTS,
@@ -32,6 +35,7 @@ import {
   type OutputOf,
   type Result,
 } from './contract';
+import { operatorHandlers } from './operator-handlers';
 import { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 import { createRefundHandlers, toRefundView } from './refund-handlers';
 
@@ -56,13 +60,40 @@ export interface HandlerOptions {
   deviceId?: string;
   /** Called when a handler fails unexpectedly (not for typed business errors). */
   onInternalError?: (channel: Channel, error: PosError) => void;
+  /**
+   * A host app with its own login: who is signed in at the calling window
+   * (docs/embedding.md). Default: our own sign-in with a PIN. Either way,
+   * nobody signed in means no revoke.
+   */
+  resolveOperator?: OperatorResolver;
 }
 
-export type Handler<C extends Channel> = (input: unknown) => Promise<Result<OutputOf<C>>>;
+/** `caller`: the window the call came from (register.ts passes the sender's webContents id); none: nobody is signed in. */
+export type Handler<C extends Channel> = (input: unknown, caller?: Caller) => Promise<Result<OutputOf<C>>>;
 export type Handlers = { readonly [C in Channel]: Handler<C> };
 
+/** What a channel's implementation knows about its call besides the input. */
+export interface CallContext {
+  caller: Caller | undefined;
+  /** Who is signed in at the caller (always set for `signed-in` and `store_it` channels). */
+  who: SignedIn | null;
+  /** The audit actor: the app's, with the signed-in operator's name. */
+  actor: string;
+  policy: Policy;
+  sessions: Sessions;
+}
+
 type ParsedInput<C extends Channel> = z.output<Channels[C]['input']>;
-export type Impl = { [C in Channel]: (input: ParsedInput<C>) => Promise<OutputOf<C>> | OutputOf<C> };
+/** Implementations of some channels (a handler file per feature merges into the table). */
+export type ChannelImpls<Cs extends Channel> = { [C in Cs]: (input: ParsedInput<C>, ctx: CallContext) => Promise<OutputOf<C>> | OutputOf<C> };
+type Impl = ChannelImpls<Channel>;
+
+/** The handlers and the policy they enforce (register.ts ends a window's session when it goes away). */
+export interface HandlerSet {
+  handlers: Handlers;
+  policy: Policy;
+  sessions: Sessions;
+}
 
 // ---------------------------------------------------------------- envelopes
 
@@ -147,8 +178,22 @@ const printJobNotFound = (jobId: number) => new PosError('PRINT_JOB_NOT_FOUND', 
 // ----------------------------------------------------------------- handlers
 
 export function createHandlers(runtime: Runtime, options: HandlerOptions): Handlers {
-  const actor = options.actor ?? 'app';
+  return createHandlerSet(runtime, options).handlers;
+}
+
+export function createHandlerSet(runtime: Runtime, options: HandlerOptions): HandlerSet {
+  const baseActor = options.actor ?? 'app';
   const now = () => runtime.clock.now();
+  // Read from the runtime at call time, not here: a handler refused at the door never touches the runtime.
+  const sessions = new Sessions({ now: () => runtime.clock.now() }, () => runtime.settings().sessionIdleMinutes * 60_000);
+  const policy = new Policy({
+    get operators() {
+      return runtime.operators;
+    },
+    sessions,
+    settings: () => runtime.settings(),
+    ...(options.resolveOperator ? { resolver: options.resolveOperator } : {}),
+  });
   const status = () => toTerminalStatus(runtime.terminal.info(), runtime.vault.kind, now());
   // One query for all the orders' revokes (not one per order): the day's list has thousands.
   const dayOrders = new DayOrders(runtime, (o, r) => orderViewSchema.parse(toOrderView(o, r)));
@@ -171,7 +216,7 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
       businessDay: businessDay(now()),
     }),
     'terminal.status': () => status(),
-    'terminal.activate': async (input) => {
+    'terminal.activate': async (input, { actor }) => {
       const vendor = options.vendor;
       if (!vendor) throw vendorNotConfigured();
       await runtime.terminal.activate(
@@ -188,7 +233,7 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
       );
       return status();
     },
-    'terminal.checkin': async () => {
+    'terminal.checkin': async (_input, { actor }) => {
       await runtime.terminal.checkin(actor);
       return status();
     },
@@ -205,10 +250,17 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
     'orders.search': (input) => ({
       orders: withRevokes(runtime.orders.search({ text: input.text, amountCents: input.amountCents, day: input.day, limit: 200 })),
     }),
-    'orders.import': async (input) => withRevokes([await runtime.orders.import('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, actor)])[0]!,
-    'revoke.request': async (input) =>
-      toRevokeView(await runtime.revokes.request('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, input.operator ?? null, actor)),
-    'revoke.queryAgain': async (input) => toRevokeView(await runtime.revokes.queryAgain(input.revokeId, actor)),
+    'orders.import': async (input, { actor }) => withRevokes([await runtime.orders.import('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, actor)])[0]!,
+    'revoke.request': async (input, { actor, caller }) =>
+      toRevokeView(
+        await runtime.revokes.request(
+          'sn' in input ? { sn: input.sn } : { clientSn: input.clientSn },
+          // Once the order (and its amount) is known, before any revoke call: who voids, and the approval the policy asks for.
+          (order, eligible) => (eligible ? policy.authorizeMoney('revoke', order.totalCents, caller, input.approval) : policy.identify(caller)),
+          actor,
+        ),
+      ),
+    'revoke.queryAgain': async (input, { actor }) => toRevokeView(await runtime.revokes.queryAgain(input.revokeId, actor)),
     'revoke.listOpen': () => runtime.revokes.open().map(toRevokeView),
     'revoke.forOrder': (input) => {
       const r = runtime.revokes.forOrder(input.sn);
@@ -225,37 +277,43 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
       if (!receipt) return null;
       return { jobId: receipt.job.id, state: receipt.job.state, copy: receipt.job.copy, html: receipt.html, lines: receiptLines(receipt.model.items) };
     },
-    'receipt.reprint': (input) => jobView(runtime.printing.reprint(input.revokeId, actor)),
+    'receipt.reprint': (input, { actor }) => jobView(runtime.printing.reprint(input.revokeId, actor)),
     'printer.status': async () => {
       const s = await runtime.printing.status();
       return { uri: runtime.printing.printerUri, state: printerState(s.state), detail: s.detail ?? null };
     },
-    'printer.test': () => jobView(runtime.printing.testPrint(actor)),
+    'printer.test': (_input, { actor }) => jobView(runtime.printing.testPrint(actor)),
     'print.jobs': (input) => runtime.printing.jobs(input.state ? { state: input.state } : {}).map(toPrintJobView),
-    'print.retry': (input) => {
+    'print.retry': (input, { actor }) => {
       if (!runtime.printing.job(input.jobId)) throw printJobNotFound(input.jobId);
       runtime.printing.retry(input.jobId, actor);
       return jobView(input.jobId);
     },
     'settings.get': () => toSettingsView(runtime.settings()),
-    ...createRefundHandlers(runtime, actor, jobView), // --- refunds
-    'settings.set': (input) => {
+    ...createRefundHandlers(runtime, jobView), // --- refunds
+    'settings.set': (input, { actor }) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
       // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.
       if (typeof patch.printer === 'string') parsePrinterUri(patch.printer, rendererPrinterPolicy(options.mode));
       return toSettingsView(Object.keys(patch).length === 0 ? runtime.settings() : runtime.updateSettings(patch, actor));
     },
+    // --- operators
+    ...operatorHandlers(runtime),
   };
 
   const checkedOutputs = new WeakMap<object, unknown>();
   const wrap = <C extends Channel>(channel: C): Handler<C> => {
     const contract = CHANNELS[channel];
-    const run = impl[channel] as (input: unknown) => Promise<unknown> | unknown;
-    return async (input: unknown) => {
+    const run = impl[channel] as (input: unknown, ctx: CallContext) => Promise<unknown> | unknown;
+    const access = CHANNEL_ACCESS[channel];
+    return async (input: unknown, caller?: Caller) => {
       try {
         const parsed = contract.input.safeParse(input === undefined ? {} : input);
         if (!parsed.success) return errorEnvelope(inputError(channel, parsed.error));
-        const raw = await run(parsed.data);
+        // Who may call it is decided here, before the handler runs: nothing has happened yet when it is refused.
+        const who = access === 'anyone' ? policy.current(caller) : access === 'store_it' ? policy.requireRole(caller, ['store_it']) : policy.signedIn(caller);
+        const ctx: CallContext = { caller, who, actor: who ? `${baseActor}:${who.name}` : baseActor, policy, sessions };
+        const raw = await run(parsed.data, ctx);
         // The day's list was checked view by view as it was built (DayOrders).
         const known = typeof raw === 'object' && raw !== null ? checkedOutputs.get(raw) : undefined;
         if (known !== undefined) return ok(known as OutputOf<C>);
@@ -277,7 +335,8 @@ export function createHandlers(runtime: Runtime, options: HandlerOptions): Handl
     };
   };
 
-  return Object.fromEntries((Object.keys(CHANNELS) as Channel[]).map((c) => [c, wrap(c)])) as unknown as Handlers;
+  const handlers = Object.fromEntries((Object.keys(CHANNELS) as Channel[]).map((c) => [c, wrap(c)])) as unknown as Handlers;
+  return { handlers, policy, sessions };
 }
 
 // ------------------------------------------------------------------- events

@@ -1,10 +1,9 @@
 /**
  * The refund and day-report IPC handlers (merged into the handler table at
  * one line in handlers.ts), their views, and the `refund.updated` event view.
- * Amount, state and approval are decided here in the main process: the
- * renderer only asks.
+ * Amount, state and approval are decided here in the main process (the
+ * operators policy's authorizeMoney): the renderer only asks.
  */
-import type { Accountable } from '../common/accountable';
 import { receiptLines } from '../common/receipt-text';
 import { businessDay } from '../common/time';
 import { renderHtml } from '../printer';
@@ -12,8 +11,8 @@ import type { Runtime } from '../runtime';
 import type { Refund } from '../store/refunds';
 import { safeStrings } from '../util/text';
 import type { OrderRef } from '../orders/service';
-import type { InputOf, PrintJobView, RefundView } from './contract';
-import type { Impl } from './handlers';
+import type { PrintJobView, RefundView } from './contract';
+import type { ChannelImpls } from './handlers';
 
 export type RefundChannel = 'refund.request' | 'refund.queryAgain' | 'refund.forOrder' | 'refund.receipt' | 'refund.reprint' | 'report.day' | 'report.print';
 
@@ -40,34 +39,22 @@ export function toRefundView(r: Refund): RefundView {
   });
 }
 
-type RefundInput = InputOf<'refund.request'>;
-
-/**
- * APPROVAL — the one place a refund's approval is decided. Refunds need a
- * supervisor by default (wave 2's policy, main/operators/policy.ts:
- * `authorizeMoney('refund', amountCents, caller, approval)`); until that
- * module is in this branch, the operator named by the host (or `app`) is
- * recorded and no approver.
- */
-function authorizeRefund(_amountCents: number, input: RefundInput, actor: string): Accountable {
-  return { operatorId: null, operatorName: input.operator ?? actor, approverId: null, approverName: null };
-}
-
-export function createRefundHandlers(runtime: Runtime, actor: string, jobView: (jobId: number) => PrintJobView): Pick<Impl, RefundChannel> {
+export function createRefundHandlers(runtime: Runtime, jobView: (jobId: number) => PrintJobView): ChannelImpls<RefundChannel> {
   const report = (day: string | undefined) => {
     const r = runtime.dayReport(day ?? businessDay(runtime.clock.now()));
     const model = runtime.refundPrinting.dayReportModel(r);
     return safeStrings({ ...r, html: renderHtml(model), lines: receiptLines(model.items) });
   };
   return {
-    'refund.request': async (input) => {
+    'refund.request': async (input, { actor, caller, policy }) => {
       const ref: OrderRef = 'sn' in input ? { sn: input.sn } : { clientSn: input.clientSn };
       const order = await runtime.orders.findOrImport(ref, actor);
       const amount = input.amountCents ?? runtime.refunds.refundable(order);
-      const who = authorizeRefund(amount, input, actor);
+      // Who refunds and who approves, before any refund call: refunds need a supervisor by default (settings).
+      const who = await policy.authorizeMoney('refund', amount, caller, input.approval);
       return toRefundView(await runtime.refunds.request(ref, input.amountCents ?? 'full', who, actor));
     },
-    'refund.queryAgain': async (input) => toRefundView(await runtime.refunds.queryAgain(input.refundId, actor)),
+    'refund.queryAgain': async (input, { actor }) => toRefundView(await runtime.refunds.queryAgain(input.refundId, actor)),
     'refund.forOrder': (input) => {
       const order = runtime.orders.get(input.sn);
       return { refundableCents: order ? runtime.refunds.refundable(order) : 0, refunds: runtime.refunds.forOrder(input.sn).map(toRefundView) };
@@ -78,8 +65,8 @@ export function createRefundHandlers(runtime: Runtime, actor: string, jobView: (
       const job = runtime.printing.job(stored.jobId);
       return { jobId: stored.jobId, state: job?.state ?? 'pending', copy: false, html: renderHtml(stored.model), lines: receiptLines(stored.model.items) };
     },
-    'refund.reprint': (input) => jobView(runtime.refundPrinting.reprint(input.refundId, actor)),
+    'refund.reprint': (input, { actor }) => jobView(runtime.refundPrinting.reprint(input.refundId, actor)),
     'report.day': (input) => report(input.day),
-    'report.print': (input) => jobView(runtime.refundPrinting.printDayReport(runtime.dayReport(input.day ?? businessDay(runtime.clock.now())), actor)),
+    'report.print': (input, { actor }) => jobView(runtime.refundPrinting.printDayReport(runtime.dayReport(input.day ?? businessDay(runtime.clock.now())), actor)),
   };
 }

@@ -1,8 +1,10 @@
 /**
  * The only ipcMain user. For each contract channel it registers one invoke
  * handler that refuses any sender which is not a top-level frame of the app's
- * own origin (FORBIDDEN_SENDER envelope), then runs the pure handler; and it
- * pushes runtime events to the app's windows.
+ * own origin (FORBIDDEN_SENDER envelope), then runs the pure handler with the
+ * caller (the sender's webContents id: a session belongs to the window that
+ * signed in, and ends when it goes away); and it pushes runtime events to the
+ * app's windows.
  *
  * It imports Electron's types only: `ipcMain` is passed in, so requiring
  * `upay-pos/main` under plain Node never loads Electron.
@@ -11,7 +13,7 @@ import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { PosError } from '../errors';
 import type { Runtime } from '../runtime';
 import { CHANNEL_NAMES, IPC_ERROR_CODES, type Channel, type EventName, type EventPayload } from './contract';
-import { createHandlers, errorEnvelope, forwardEvents, type HandlerOptions, type Handlers } from './handlers';
+import { createHandlerSet, errorEnvelope, forwardEvents, type HandlerOptions, type Handlers } from './handlers';
 import { APP_ORIGIN, isAllowedFrame, isAllowedSender as defaultIsAllowedSender, type SenderEventLike } from './sender';
 
 export interface RegisterOptions extends HandlerOptions {
@@ -39,7 +41,7 @@ export const forbiddenSender = () =>
 export function registerIpc(runtime: Runtime, ipcMain: IpcMain, options: RegisterOptions): IpcRegistration {
   const origin = options.origin ?? APP_ORIGIN;
   const allowed = options.isAllowedSender ?? ((event: SenderEventLike) => defaultIsAllowedSender(event, origin));
-  const handlers = createHandlers(runtime, {
+  const { handlers, sessions } = createHandlerSet(runtime, {
     ...options,
     onInternalError: (channel, err) => {
       runtime.logger.error(`ipc ${channel}: ${err.code} ${String(err.details?.reason ?? '')}`);
@@ -55,19 +57,25 @@ export function registerIpc(runtime: Runtime, ipcMain: IpcMain, options: Registe
         return errorEnvelope(forbiddenSender());
       }
       trackSender(event.sender);
-      return handlers[channel](input);
+      const windowId = event.sender?.id;
+      return handlers[channel](input, typeof windowId === 'number' ? { windowId } : undefined);
     });
   };
 
   const trackSender = (wc: WebContents | undefined) => {
-    if (!wc || seen.has(wc) || options.webContentsList) return;
+    if (!wc || seen.has(wc)) return;
     seen.add(wc);
-    wc.once('destroyed', () => seen.delete(wc));
+    const windowId = wc.id;
+    wc.once('destroyed', () => {
+      seen.delete(wc);
+      // A closed (or crashed and replaced) window's session ends with it: a new page signs in again.
+      if (typeof windowId === 'number') sessions.signOut({ windowId });
+    });
   };
 
   for (const channel of CHANNEL_NAMES) handle(channel);
 
-  const targets = (): readonly WebContents[] => (options.webContentsList ? options.webContentsList() : [...seen]);
+  const targets = (): readonly WebContents[] => (options.webContentsList ? options.webContentsList() : [...seen].filter((wc) => !wc.isDestroyed()));
   const unsubscribe = forwardEvents(runtime.events, <E extends EventName>(event: E, payload: EventPayload<E>) => {
     for (const wc of targets()) {
       try {

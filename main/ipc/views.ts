@@ -8,7 +8,8 @@ import type { Order, PrintJob, Revoke, TerminalInfo } from '../domain';
 import type { QueueStatus } from '../events';
 import type { Settings } from '../store/settings';
 import { safeStrings } from '../util/text';
-import type { OrderView, PrintJobView, QueueStatusView, RevokeView, SettingsView, TerminalStatus } from './contract';
+import type { Operator } from '../operators/service';
+import type { OperatorView, OrderView, PrintJobView, QueueStatusView, RevokeView, SettingsView, TerminalStatus } from './contract';
 
 function deadlineAt(day: string): number {
   try {
@@ -26,6 +27,9 @@ export function toRevokeView(r: Revoke): RevokeView {
     state: r.state,
     outcome: revokeOutcome(r.state),
     operator: r.operator,
+    operatorId: r.operatorId,
+    approverId: r.approverId,
+    approverName: r.approverName,
     requestedAt: r.requestedAt,
     updatedAt: r.updatedAt,
     attempts: r.attempts,
@@ -112,5 +116,26 @@ export function toSettingsView(s: Settings): SettingsView {
     expiryWarningMinutes: s.expiryWarningMinutes,
     language: s.language,
     kiosk: s.kiosk,
+    // --- operators
+    sessionIdleMinutes: s.sessionIdleMinutes,
+    revokeApproval: s.revokeApproval,
+    revokeApprovalAboveCents: s.revokeApprovalAboveCents,
+    refundApproval: s.refundApproval,
+    refundApprovalAboveCents: s.refundApprovalAboveCents,
   };
+}
+
+// --- operators
+export function toOperatorView(o: Operator): OperatorView {
+  return safeStrings({
+    id: o.id,
+    name: o.name,
+    role: o.role,
+    active: o.active,
+    language: o.language,
+    lockedUntil: o.lockedUntil,
+    failedAttempts: o.failedAttempts,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+  });
 }

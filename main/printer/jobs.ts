@@ -26,7 +26,7 @@ export const DEFAULT_PRINT_SETTINGS: PrintSettings = { paper: 58, chinese: true,
 export interface CreateRevokeReceiptJobInput {
   terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
   order: Pick<Order, 'sn' | 'clientSn' | 'tradeNo' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'operator' | 'finishedAt'>;
-  revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'>;
+  revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'> & Partial<Pick<Revoke, 'approverName'>>;
   /** true: a reprint, marked 重打印 / COPY. Default false. */
   copy?: boolean;
   settings: PrintSettings;

@@ -64,7 +64,8 @@ export const DEFAULT_RECEIPT_OPTIONS: ReceiptOptions = { paper: 58, chinese: tru
 export interface RevokeReceiptSource {
   terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
   order: Pick<Order, 'sn' | 'clientSn' | 'tradeNo' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'operator' | 'finishedAt'>;
-  revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'>;
+  /** `approverName` may be missing in receipts stored before version 6. */
+  revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'> & Partial<Pick<Revoke, 'approverName'>>;
 }
 
 export interface ReceiptModel {
@@ -108,7 +109,9 @@ const LABELS = {
   net: { zh: '实收金额', en: 'Net amount' },
   paidAt: { zh: '支付时间', en: 'Paid at' },
   revokedAt: { zh: '撤销时间', en: 'Revoked at' },
-  operator: { zh: '操作员', en: 'Operator' },
+  cashier: { zh: '收款员', en: 'Cashier' },
+  revokedBy: { zh: '撤销人', en: 'Revoked by' },
+  approvedBy: { zh: '审批人', en: 'Approved by' },
   outcome: { zh: '结果', en: 'Result' },
   reason: { zh: '原因', en: 'Reason' },
   gatewayCode: { zh: '网关返回', en: 'Gateway' },
@@ -240,7 +243,10 @@ export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
   if (order.netCents !== order.totalCents) l.field('amount', 'net', money(order.netCents, lang));
   l.field('field', 'paidAt', formatCst(order.finishedAt));
   l.field('field', 'revokedAt', revoke.revokedAt === null ? '-' : formatCst(revoke.revokedAt));
-  l.field('field', 'operator', revoke.operator ?? order.operator ?? '-');
+  // The payment's operator (from the gateway) and who voided it are different people, named apart.
+  l.field('field', 'cashier', order.operator ?? '-');
+  l.field('field', 'revokedBy', revoke.operator ?? '-');
+  if (revoke.approverName) l.field('field', 'approvedBy', revoke.approverName);
   l.rule();
   l.field('outcome', 'outcome', OUTCOMES[revoke.state][lang], true);
   if (revoke.error) {
@@ -287,7 +293,7 @@ export function receiptSource(input: Pick<RevokeReceiptInput, 'terminal' | 'orde
         operator: order.operator,
         finishedAt: order.finishedAt,
       },
-      revoke: { id: revoke.id, state: revoke.state, operator: revoke.operator, revokedAt: revoke.revokedAt, error: revoke.error },
+      revoke: { id: revoke.id, state: revoke.state, operator: revoke.operator, approverName: revoke.approverName ?? null, revokedAt: revoke.revokedAt, error: revoke.error },
   };
 }
 

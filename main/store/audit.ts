@@ -17,6 +17,16 @@ export type AuditAction =
   | 'print.retry'
   | 'settings.changed'
   | 'orders.pruned'
+  // --- operators
+  | 'operator.added'
+  | 'operator.bootstrap'
+  | 'operator.enabled'
+  | 'operator.disabled'
+  | 'operator.pin_reset'
+  | 'operator.pin_failed'
+  | 'operator.locked'
+  | 'session.signed_in'
+  | 'session.signed_out'
   // --- refunds
   | 'refund.requested'
   | 'refund.sent'

@@ -8,6 +8,9 @@ export interface RevokeRow {
   client_sn: string;
   state: RevokeState;
   operator: string | null;
+  operator_id: number | null;
+  approver_id: number | null;
+  approver_name: string | null;
   requested_at: number;
   updated_at: number;
   attempts: number;
@@ -39,6 +42,9 @@ export function toRevoke(r: RevokeRow): Revoke {
     clientSn: r.client_sn,
     state: r.state,
     operator: r.operator,
+    operatorId: r.operator_id ?? null,
+    approverId: r.approver_id ?? null,
+    approverName: r.approver_name ?? null,
     requestedAt: r.requested_at,
     updatedAt: r.updated_at,
     attempts: r.attempts,

@@ -35,6 +35,14 @@ export const settingsSchema = z.object({
   kiosk: z.boolean().default(false),
   /** Linux safeStorage `basic_text` backend gives no real protection: allowed only when the operator says so. */
   allowBasicTextVault: z.boolean().default(false),
+  // --- operators
+  /** A signed-in session ends after this many minutes without a call from its window. */
+  sessionIdleMinutes: z.number().int().min(1).max(720).default(15),
+  /** When a revoke needs a supervisor's approval: always, above `revokeApprovalAboveCents`, or never. */
+  revokeApproval: z.enum(['always', 'above', 'never']).default('above'),
+  revokeApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
+  refundApproval: z.enum(['always', 'above', 'never']).default('always'),
+  refundApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
 });
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;

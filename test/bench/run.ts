@@ -18,6 +18,9 @@
  *                       createHandlers (zod in and out). Floor: the bare SELECT.
  *   receipt             buildRevokeReceipt + renderEscPos. Floor: GB18030-encoding its text.
  *   memory              RSS after 1,000 and 10,000 revokes in a child process (--expose-gc).
+ *   PIN verify          one PIN check at the default scrypt cost (what a sign-in or an approval
+ *                       waits for; the cost is chosen to land in 50-150 ms here). Floor: the same
+ *                       check at 1/32 of the cost (N = 2^10), so the ratio shows the cost factor.
  */
 import Database from 'better-sqlite3';
 import { execFile, execFileSync } from 'node:child_process';
@@ -27,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { Agent, request } from 'undici';
-import { createHandlers } from '../../main/ipc/handlers';
+import { DEFAULT_PIN_COST, hashPin, verifyPin } from '../../main/operators/pin';
 import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
 import { createRuntime, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
@@ -36,11 +39,12 @@ import { businessDay } from '../../main/common/time';
 import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../support/chaos-env';
 import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
+import { signedInHandlers } from '../support/operators';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
 const QUICK = process.env.BENCH_QUICK === '1';
-/** BENCH_ONLY=revoke,refund,drain,cold,ipc,receipt,memory runs a subset (the full table is the default). */
+/** BENCH_ONLY=revoke,refund,drain,cold,ipc,receipt,memory,pin runs a subset (the full table is the default). */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
 const E2E_N = QUICK ? 200 : 600;
@@ -309,7 +313,7 @@ async function benchIpc(): Promise<void> {
         if (i % 10 === 0) insR.run(sn, `IPC${i}`, at, at, today, at);
       }
     })();
-    const h = createHandlers(rt, { mode: 'sandbox', version: 'bench', vendor: null });
+    const h = await signedInHandlers(rt, { mode: 'sandbox', version: 'bench', vendor: null }, 'cashier');
     const listSel = databaseOf(rt).prepare('SELECT * FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT 10000');
     const count = (listSel.all(today) as unknown[]).length;
     const l: number[] = [];
@@ -343,7 +347,7 @@ async function benchIpc(): Promise<void> {
     // The first list of the day in a process (a fresh set of handlers): the whole day is read and checked.
     const fr: number[] = [];
     for (let i = 0; i < 12; i++) {
-      const fresh = createHandlers(rt, { mode: 'sandbox', version: 'bench', vendor: null });
+      const fresh = await signedInHandlers(rt, { mode: 'sandbox', version: 'bench', vendor: null }, 'cashier');
       const t0 = nowMs();
       const r = await fresh['orders.list']({});
       const dt = nowMs() - t0;
@@ -492,6 +496,39 @@ async function benchMemory(sb: Sandbox): Promise<void> {
   });
 }
 
+async function benchPin(): Promise<void> {
+  const n = QUICK ? 8 : 20;
+  const stored = await hashPin('482913', DEFAULT_PIN_COST);
+  const cheap = await hashPin('482913', { N: 2 ** 10, r: DEFAULT_PIN_COST.r, p: DEFAULT_PIN_COST.p });
+  const s: number[] = [];
+  const f: number[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    const t0 = nowMs();
+    if (!(await verifyPin('482913', stored))) throw new Error('PIN did not verify');
+    const dt = nowMs() - t0;
+    const t1 = nowMs();
+    await verifyPin('482913', cheap);
+    const df = nowMs() - t1;
+    if (i >= 2) {
+      s.push(dt);
+      f.push(df);
+    }
+  }
+  const S = summarize(s);
+  const F = summarize(f);
+  details.pinVerify = { subject: S, floor: F, cost: DEFAULT_PIN_COST };
+  add({
+    figure: `PIN verify, scrypt N=2^${Math.log2(DEFAULT_PIN_COST.N)} r=${DEFAULT_PIN_COST.r} p=${DEFAULT_PIN_COST.p} (p50)`,
+    value: S.p50,
+    floor: F.p50,
+    unit: 'ms',
+    ratio: S.p50 / F.p50,
+    target: '50–150 ms',
+    met: S.p50 >= 50 && S.p50 <= 150,
+    note: 'floor: the same check at N=2^10; 5 wrong PINs lock an operator for 5 minutes, so an online guesser gets 5 tries per 5 minutes',
+  });
+}
+
 // ----------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -507,6 +544,7 @@ async function main(): Promise<void> {
     if (wanted('ipc')) await benchIpc();
     if (wanted('receipt')) benchReceipt();
     if (wanted('memory')) await benchMemory(sb);
+    if (wanted('pin')) await benchPin();
   } finally {
     await sb.close();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /** Chaos: ≥ 10,000 generated bad payloads over every IPC channel and every CLI flag (see test/support/chaos-fuzz.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectClean, fuzzFixture, runCliFuzz, runIpcFuzz, type FuzzFixture, type FuzzResult } from '../support/chaos-fuzz';
+import { expectClean, fuzzFixture, runCliFuzz, runIpcFuzz, runPolicyFuzz, type FuzzFixture, type FuzzResult } from '../support/chaos-fuzz';
 
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 let fx: FuzzFixture;
@@ -16,10 +16,16 @@ afterAll(async () => {
 });
 
 describe('chaos: bad input', () => {
-  it('IPC: 8,000 payloads over every channel', async () => {
-    const r = await runIpcFuzz(fx, { runs: 8_000, seed: SEED });
+  it('IPC: 10,000 payloads over every channel (the operators\' channels among them), as signed-in store IT', async () => {
+    const r = await runIpcFuzz(fx, { runs: 10_000, seed: SEED });
     results.push(r);
     console.log(`chaos-input ipc: payloads=${r.payloads} refused=${r.refused} accepted=${r.accepted} crashes=${r.crashes.length} untyped=${r.untyped.length} state_changes=${r.stateChanges.length} elapsed_ms=${r.elapsedMs}`);
+    expectClean(r);
+  });
+  it('IPC policy: 3,000 payloads from no session and from a cashier, all refused, zero state changes', async () => {
+    const r = await runPolicyFuzz(fx, { runs: 3_000, seed: SEED });
+    results.push(r);
+    console.log(`chaos-input policy: payloads=${r.payloads} refused=${r.refused} crashes=${r.crashes.length} untyped=${r.untyped.length} state_changes=${r.stateChanges.length} elapsed_ms=${r.elapsedMs}`);
     expectClean(r);
   });
   it('CLI: 2,500 argv over every command and flag', async () => {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { BRIDGE_FUNCTIONS, isChannel, type EventName, type EventPayload } from '../../main/ipc/contract';
 import type { Handlers } from '../../main/ipc/handlers';
+import type { Caller } from '../../main/operators/sessions';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { createChaosProxy } from '../support/chaos-net';
 
@@ -349,15 +350,15 @@ export interface InstalledBridge {
 
 type PageGlobals = { __posEmit(event: string, payload: unknown): void };
 
-/** Installs the test bridge in every page of `context`; `handlers` are the real IPC handlers. */
-export async function installBridge(context: BrowserContext, page: Page, handlers: Handlers): Promise<InstalledBridge> {
+/** Installs the test bridge in every page of `context`; `handlers` are the real IPC handlers; the pages are one window (`caller`). */
+export async function installBridge(context: BrowserContext, page: Page, handlers: Handlers, caller: Caller = { windowId: 1 }): Promise<InstalledBridge> {
   const calls: BridgeCall[] = [];
   await context.exposeBinding('__posInvoke', async (_source, channel: unknown, input: unknown) => {
     calls.push({ channel: String(channel), input });
     if (!isChannel(channel)) {
       return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: `Unknown channel ${String(channel)}`, messageZh: `未知通道 ${String(channel)}` } };
     }
-    return handlers[channel](input);
+    return handlers[channel](input, caller);
   });
   await context.addInitScript({ content: bridgeInitScript() });
   return {

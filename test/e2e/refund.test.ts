@@ -1,7 +1,8 @@
 /**
  * Refunds and the day report in the cashier UI: Chromium on the renderer
  * bundle, the real IPC handlers, runtime and sandbox gateway (harness.ts).
- * Screenshots in test-output/screenshots/ (r1-r6): a refund of an earlier
+ * A cashier is signed in at the page's window and a supervisor approves each
+ * refund with a PIN. Screenshots in test-output/screenshots/ (r1-r6): a refund of an earlier
  * day's order, a partial refund, refund offered from the refused and
  * expired revoke screens, and the day report.
  */
@@ -10,11 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { businessDay } from '../../main/common/time';
-import { createHandlers, forwardEvents } from '../../main/ipc/handlers';
+import { createHandlerSet, forwardEvents } from '../../main/ipc/handlers';
 import { createRuntime, databaseOf, type Runtime } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
 import { closedPort } from '../support/chaos-net';
+import { ensureOperator, TEST_PINS } from '../support/operators';
 import { ensureUiBuilt, installBridge, launch, RENDERER_DIST, SCREENSHOTS, serveStatic, type Browser, type StaticServer } from './harness';
 
 const DAY_MS = 86_400_000;
@@ -26,6 +28,7 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
   let browser: Browser;
   let unforward: () => void;
   let dataDir: string;
+  let supervisorId = 0;
   const errors: string[] = [];
   const page = () => browser.page;
 
@@ -38,7 +41,13 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     const v = sandbox.gateway.vendor;
     await rt.terminal.activate({ appId: v.appId, code: sandbox.gateway.activationCodes()[0]!, deviceId: 'e2e-refund', vendorSn: v.vendorSn, vendorKey: v.vendorKey }, 'e2e');
     await rt.terminal.checkin('e2e');
-    const handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: v, actor: 'e2e' });
+    // The page is one window with a cashier signed in; refunds need a supervisor's PIN (the default policy).
+    const set = createHandlerSet(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: v, actor: 'e2e' });
+    const cashierId = await ensureOperator(rt, 'cashier', '小王');
+    supervisorId = await ensureOperator(rt, 'supervisor', '李主管');
+    const signedIn = await set.handlers['session.signIn']({ operatorId: cashierId, pin: TEST_PINS.cashier }, { windowId: 1 });
+    if (!signedIn.ok) throw new Error(signedIn.error.message);
+    const handlers = set.handlers;
     server = await serveStatic(RENDERER_DIST);
     browser = await launch({ width: 1024, height: 768 });
     page().setDefaultTimeout(10_000);
@@ -88,6 +97,8 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     // The form fills in the refundable amount once it is known; a typed amount replaces it.
     await amountShown();
     if (amount !== undefined) await page().fill('#refund-amount', amount);
+    await page().fill('.refund__approver', String(supervisorId));
+    await page().fill('.refund__pin', TEST_PINS.supervisor);
     await page().click('[data-action="confirm-refund"]');
   }
 
@@ -103,6 +114,10 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     expect(await page().textContent(`[data-order="${order.sn}"] [data-outcome="refund-refunded"]`)).toContain('退款凭证');
     expect(sandbox.gateway.effects('refund', order.sn)).toBe(1);
     expect(sandbox.gateway.getOrder(order.sn)!.orderStatus).toBe('REFUNDED');
+    // Who refunded (the signed-in cashier) and who approved (the supervisor's PIN) are on the receipt.
+    const receipt = (await page().textContent('[data-refund-receipt]'))!;
+    expect(receipt).toContain('小王');
+    expect(receipt).toContain('李主管');
     await shoot('r2-refunded-earlier-day');
   });
 
@@ -116,8 +131,8 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     await page().click(`[data-order="${order.sn}"] [data-action="refund"]`);
     await page().waitForSelector('[data-refundable-cents="3766"]');
     await refund(order.sn, '40.00');
-    await page().waitForSelector(`[data-order="${order.sn}"] .notice, [data-order="${order.sn}"] [data-error]`);
-    expect(await page().textContent(`[data-order="${order.sn}"]`)).toContain('超过订单可退金额');
+    await page().waitForSelector(`[data-order="${order.sn}"] [data-error-code="REFUND_AMOUNT_TOO_HIGH"]`);
+    expect(await page().textContent(`[data-order="${order.sn}"] [data-error-code]`)).toContain('超过订单可退金额');
     expect(sandbox.gateway.effects('refund', order.sn)).toBe(1);
     await shoot('r3-partial-refund');
   });

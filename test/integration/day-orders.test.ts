@@ -9,13 +9,14 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DayOrders } from '../../main/orders/day-orders';
-import { createHandlers, toOrderView } from '../../main/ipc/handlers';
+import { toOrderView } from '../../main/ipc/handlers';
 import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { openDb, type Db } from '../../main/store/db';
 import { lastChangeSeq, pruneChangeLog } from '../../main/store/order-changes';
 import { mulberry32 } from '../../main/util/prng';
 import { businessDayStart, ManualClock } from '../../main/common/time';
 import { tempDir } from '../support/harness';
+import { signedInHandlers } from '../support/operators';
 
 const DAY = '2026-11-26';
 const start = businessDayStart(DAY);
@@ -152,7 +153,7 @@ describe('the day list kept from the order change log', () => {
 
   it('orders.list through the handler sees an order another process recorded, and answers the same object until then', async () => {
     const { rt, other } = setup();
-    const h = createHandlers(rt, { mode: 'sandbox', version: 'test', vendor: null });
+    const h = await signedInHandlers(rt, { mode: 'sandbox', version: 'test', vendor: null });
     insertOrder(databaseOf(rt), 1);
     const a = await h['orders.list']({});
     const b = await h['orders.list']({});

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boot } from '../../main/electron/boot';
-import { createHandlers } from '../../main/ipc/handlers';
 import { silentLogger } from '../../main/runtime';
 import { createSandbox } from '../../main/sandbox';
 import { openDb } from '../../main/store/db';
 import { FileKeyVault } from '../../main/terminal/vault';
+import { signedInHandlers } from '../support/operators';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'upay-boot-'));
 
@@ -24,7 +24,7 @@ describe('boot', () => {
     try {
       expect(b.mode).toBe('sandbox');
       expect(b.runtime.dataDir).toBe(path.join(dataDir, 'sandbox'));
-      const h = createHandlers(b.runtime, { mode: b.mode, version: '1.0.0', vendor: b.vendor });
+      const h = await signedInHandlers(b.runtime, { mode: b.mode, version: '1.0.0', vendor: b.vendor });
       const info = await h['app.info']({});
       expect(info).toMatchObject({ ok: true, value: { mode: 'sandbox', apiDomain: b.sandbox!.gateway.url } });
       expect(await h['terminal.status']({})).toMatchObject({ ok: true, value: { activated: true } });
@@ -61,7 +61,7 @@ describe('boot', () => {
       expect(b.mode).toBe('production');
       expect(b.vendor).toBeNull();
       expect(b.runtime.dataDir).toBe(dataDir);
-      const h = createHandlers(b.runtime, { mode: b.mode, version: '1', vendor: b.vendor });
+      const h = await signedInHandlers(b.runtime, { mode: b.mode, version: '1', vendor: b.vendor });
       expect(await h['app.info']({})).toMatchObject({ ok: true, value: { mode: 'production', apiDomain: sb.gateway.url } });
       const r = await h['terminal.activate']({ code: sb.gateway.activationCodes()[0]! });
       expect(r).toMatchObject({ ok: false, error: { code: 'VENDOR_NOT_CONFIGURED', messageZh: expect.stringMatching(/服务商/) } });
@@ -78,7 +78,7 @@ describe('boot', () => {
     fs.writeFileSync(vendorFile, JSON.stringify(sb.gateway.vendor));
     const b = await boot({ dataDir, env: { UPAY_API_DOMAIN: sb.gateway.url }, logger: silentLogger, vault: (dir) => new FileKeyVault(dir), vendorFile });
     try {
-      const h = createHandlers(b.runtime, { mode: b.mode, version: '1', vendor: b.vendor });
+      const h = await signedInHandlers(b.runtime, { mode: b.mode, version: '1', vendor: b.vendor });
       expect(await h['terminal.activate']({ code: sb.gateway.activationCodes()[0]! })).toMatchObject({ ok: true, value: { activated: true } });
     } finally {
       await b.close();

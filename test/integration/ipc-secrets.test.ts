@@ -10,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, CHANNEL_NAMES, EVENTS, resultSchema, type Channel } from '../../main/ipc/contract';
-import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import { createHandlerSet, forwardEvents, type Handlers } from '../../main/ipc/handlers';
 import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
+import { bind, newWindow } from '../support/operators';
 
 let sandbox: Sandbox;
 let rt: Runtime;
@@ -45,7 +46,8 @@ beforeAll(async () => {
     timing: { firstQueryMs: 30, queryEveryMs: 60, pendingWindowMs: 1500, backoffBaseMs: 30, backoffCapMs: 200 },
     printWorker: { backoffBaseMs: 50, backoffMaxMs: 200, pollMs: 100 },
   });
-  handlers = createHandlers(rt, { mode: 'sandbox', version: '9.9.9', vendor: { ...sandbox.gateway.vendor }, actor: 'test' });
+  // A fresh terminal: this window bootstraps the first store IT operator in the test itself.
+  handlers = bind(createHandlerSet(rt, { mode: 'sandbox', version: '9.9.9', vendor: { ...sandbox.gateway.vendor }, actor: 'test' }), newWindow());
   stopEvents = forwardEvents(rt.events, (event, payload) => {
     expect(EVENTS[event].safeParse(payload).success, event).toBe(true);
     events.push([event, payload]);
@@ -62,6 +64,9 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
   it('runs every channel and leaks no key', async () => {
     const before = await ok('terminal.status', {});
     expect(before.activated).toBe(false);
+    expect(await ok('session.current', {})).toMatchObject({ bootstrap: true, signedIn: null });
+    const boot = await ok('operators.bootstrap', { name: 'it', pin: '958271' });
+    const itId = boot.signedIn!.operatorId!;
 
     const code = sandbox.gateway.activationCodes()[0]!;
     const activated = await ok('terminal.activate', { code, deviceId: 'ipc-test-counter', name: 'ipc' });
@@ -86,7 +91,7 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
     expect((await ok('orders.import', { sn: other.sn })).sn).toBe(other.sn);
     await ok('orders.import', { clientSn: other.clientSn });
 
-    const revoke = await ok('revoke.request', { sn: paid.sn, operator: 'cashier-1' });
+    const revoke = await ok('revoke.request', { sn: paid.sn });
     expect(revoke.outcome).toBe('revoked');
     expect((await ok('revoke.request', { clientSn: paid.clientSn })).id).toBe(revoke.id);
     await ok('revoke.queryAgain', { revokeId: revoke.id });
@@ -112,12 +117,22 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
     const s = await ok('settings.set', { paperWidth: 58, language: 'en', kiosk: null });
     expect(s).toMatchObject({ paperWidth: 58, language: 'en', kiosk: false });
     await ok('settings.set', {});
+    // Operators: never a PIN or a hash in an answer.
+    const cashier = await ok('operators.add', { name: 'cashier-1', role: 'cashier', pin: '736154' });
+    await ok('operators.resetPin', { operatorId: cashier.id, pin: '736155' });
+    await ok('operators.setActive', { operatorId: cashier.id, active: false });
+    await ok('operators.list', {});
+    await ok('operators.roster', {});
+    await ok('session.setLanguage', { language: 'en' });
+    await ok('session.signOut', {});
+    expect(await call('orders.list', {})).toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED' } });
+    await ok('session.signIn', { operatorId: itId, pin: '958271' });
     // Business errors travel as envelopes with both languages.
     const notFound = await call('revoke.queryAgain', { revokeId: 424242 });
     expect(notFound).toMatchObject({ ok: false, error: { code: 'REVOKE_NOT_FOUND', messageZh: expect.stringMatching(/撤销/) } });
 
     // --- refunds: a partial refund of the imported order, its receipt, a reprint, the day report.
-    const refund = await ok('refund.request', { sn: other.sn, amountCents: 100, operator: 'cashier-1' });
+    const refund = await ok('refund.request', { sn: other.sn, amountCents: 100 });
     expect(refund).toMatchObject({ outcome: 'refunded', amountCents: 100 });
     expect(await ok('refund.forOrder', { sn: other.sn })).toMatchObject({ refundableCents: 455, refunds: [{ id: refund.id }] });
     await ok('refund.queryAgain', { refundId: refund.id });
@@ -143,6 +158,8 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
       if (!blob) continue;
       secrets.push(blob.toString('hex'), blob.toString('base64'), blob.subarray(1, 17).toString('hex'), blob.subarray(-16).toString('base64'));
     }
+    const hashes = databaseOf(rt).prepare('SELECT pin_hash FROM operators').pluck().all() as string[];
+    secrets.push('958271', '736154', '736155', ...hashes, ...hashes.map((x) => x.split('$').pop()!));
     expect(secrets.length).toBeGreaterThan(10);
     const haystack = JSON.stringify({ answers, events });
     for (const secret of secrets) expect(haystack.includes(secret), `leaked ${secret.slice(0, 6)}...`).toBe(false);

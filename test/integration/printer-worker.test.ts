@@ -104,6 +104,9 @@ function seedRevoke(over: Partial<Order> = {}): { order: Order; revoke: Revoke }
     clientSn: order.clientSn,
     state: 'revoked',
     operator: '张三',
+    operatorId: null,
+    approverId: null,
+    approverName: null,
     requestedAt: REVOKED - 1000,
     updatedAt: REVOKED,
     attempts: 1,
@@ -177,7 +180,7 @@ describe('revoke receipt round trip through the virtual printer', () => {
         ['金额', '￥100.00'],
         ['支付时间', '2026-05-22 10:00:00'],
         ['撤销时间', '2026-05-22 10:05:00'],
-        ['操作员', '张三'],
+        ['撤销人', '张三'],
         ['结果', '撤销成功'],
         ['打印时间', '2026-05-22 10:05:00'],
       ] as const) {

@@ -6,11 +6,11 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHandlers } from '../../main/ipc/handlers';
 import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { closedPort } from '../support/chaos-net';
 import { dumpDb, tempDir } from '../support/chaos-env';
 import { fillUntilRefused } from '../support/chaos-disk';
+import { signedInHandlers } from '../support/operators';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -29,6 +29,8 @@ async function runtime(): Promise<{ rt: Runtime; dir: string; api: string }> {
 describe('reliability: disk (light)', () => {
   it('a full store answers STORE_UNWRITABLE and keeps every committed row', async () => {
     const { rt, dir, api } = await runtime();
+    // Signed in while the disk still takes writes (a sign-in writes nothing but the operator made for it).
+    const h = await signedInHandlers(rt, { mode: 'sandbox', version: 't', vendor: null });
     const before = fillUntilRefused(rt, '11', 20);
     expect(before.code).toBeNull();
     const pages = databaseOf(rt).pragma('page_count', { simple: true }) as number;
@@ -36,7 +38,6 @@ describe('reliability: disk (light)', () => {
     const full = fillUntilRefused(rt, '22', 5_000);
     console.log(`reliability-disk: full after ${full.committed.length} more orders: ${full.raw} -> ${full.code}`);
     expect(full.code).toBe('STORE_UNWRITABLE');
-    const h = createHandlers(rt, { mode: 'sandbox', version: 't', vendor: null });
     const r = await h['settings.set']({ paperWidth: 58 });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe('STORE_UNWRITABLE');
@@ -53,13 +54,13 @@ describe('reliability: disk (light)', () => {
 
   it('a read-only store answers STORE_UNWRITABLE and changes nothing', async () => {
     const { rt } = await runtime();
+    const h = await signedInHandlers(rt, { mode: 'sandbox', version: 't', vendor: null });
     fillUntilRefused(rt, '33', 10);
     const snapshot = dumpDb(databaseOf(rt));
     databaseOf(rt).pragma('query_only = 1');
     const ro = fillUntilRefused(rt, '44', 10);
     expect(ro.committed).toEqual([]);
     expect(ro.code).toBe('STORE_UNWRITABLE');
-    const h = createHandlers(rt, { mode: 'sandbox', version: 't', vendor: null });
     const r = await h['printer.test']({});
     expect(r.ok ? 'ok' : r.error.code).toBe('STORE_UNWRITABLE');
     databaseOf(rt).pragma('query_only = 0');

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../main/cli';
-import { EMPTY_GLOBAL_FLAGS, expectClean, fuzzFixture, runCliFuzz, runIpcFuzz, type FuzzFixture } from '../support/chaos-fuzz';
+import { EMPTY_GLOBAL_FLAGS, expectClean, fuzzFixture, runCliFuzz, runIpcFuzz, runPolicyFuzz, type FuzzFixture } from '../support/chaos-fuzz';
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20260522);
 let fx: FuzzFixture;
@@ -21,6 +21,11 @@ describe('reliability: bad input (light)', () => {
   it('IPC: every refused payload answers INVALID_INPUT and changes nothing', async () => {
     const r = await runIpcFuzz(fx, { runs: 1_000, seed: SEED });
     console.log(`reliability-input ipc: payloads=${r.payloads} refused=${r.refused} accepted=${r.accepted} crashes=${r.crashes.length} untyped=${r.untyped.length} state_changes=${r.stateChanges.length} unhandled=${r.unhandled} elapsed_ms=${r.elapsedMs}`);
+    expectClean(r);
+  });
+  it('IPC policy: without a session, or as a cashier on store IT channels and above the approval threshold, every payload is refused and changes nothing', async () => {
+    const r = await runPolicyFuzz(fx, { runs: 600, seed: SEED });
+    console.log(`reliability-input policy: payloads=${r.payloads} refused=${r.refused} crashes=${r.crashes.length} untyped=${r.untyped.length} state_changes=${r.stateChanges.length} elapsed_ms=${r.elapsedMs}`);
     expectClean(r);
   });
   it('CLI: every refused argv exits 2 with a JSON error and changes nothing', async () => {

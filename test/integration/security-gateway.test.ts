@@ -20,7 +20,6 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boot, storedSettings } from '../../main/electron/boot';
 import { resolveGateway } from '../../main/electron/policy';
-import { createHandlers } from '../../main/ipc/handlers';
 import { createRuntime, silentLogger } from '../../main/runtime';
 import { openDb } from '../../main/store/db';
 import { listAudit } from '../../main/store/audit';
@@ -31,6 +30,7 @@ import { checkGatewayUrl } from '../../main/upay/gateway-url';
 import { createHarness, tempDir, type Harness } from '../support/harness';
 import { cliEnv, describeRun, ensureCliBuilt, oneJson, removeCliSnapshot, runCli, type CliResult } from '../support/cli-run';
 import { createHostileGateway, type HostileGateway } from '../support/hostile-gateway';
+import { signedInHandlers } from '../support/operators';
 
 const GUARD = path.resolve(__dirname, '../support/net-guard.cjs');
 
@@ -126,7 +126,7 @@ describe('renderer code cannot change the gateway (IPC handlers)', () => {
   });
 
   it('settings.set with apiDomain (any value, null, or mixed with a valid change) is INVALID_INPUT; nothing stored, audited or sent', async () => {
-    const handlers = createHandlers(h.rt, { mode: 'production', version: '0.0.0', vendor: null, actor: 'renderer' });
+    const handlers = await signedInHandlers(h.rt, { mode: 'production', version: '0.0.0', vendor: null, actor: 'renderer' });
     const before = counts(h.dataDir);
     const gatewayBefore = h.rt.apiDomain;
     h.sandbox.gateway.clearLog();

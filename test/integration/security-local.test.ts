@@ -13,13 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, resultSchema, type Channel } from '../../main/ipc/contract';
-import { createHandlers, type Handlers } from '../../main/ipc/handlers';
+import { type Handlers } from '../../main/ipc/handlers';
 import { openPrinterDevice } from '../../main/printer';
 import { createRuntime, databaseOf, type Runtime } from '../../main/runtime';
 import { createSandbox, createVirtualPrinter, type Sandbox, type VirtualPrinter } from '../../main/sandbox';
 import { DB_FILE, openDb } from '../../main/store/db';
 import { FileKeyVault, VAULT_KEY_FILE } from '../../main/terminal/vault';
 import { toPosError } from '../../main/errors';
+import { signedInHandlers } from '../support/operators';
 
 const FAST_PRINT = { backoffBaseMs: 20, backoffMaxMs: 100, pollMs: 50 };
 const NOBODY = 65534;
@@ -64,7 +65,7 @@ describe('renderer code sets the printer (IPC handlers, production mode)', () =>
     fs.writeFileSync(rc, RC_TEXT);
     // Store IT's printer (a flag/env: trusted); the renderer then tries to move it.
     rt = createRuntime({ dataDir: temp('data'), printer: printer.uri, virtualPrinterUri: null, printWorker: FAST_PRINT });
-    handlers = createHandlers(rt, { mode: 'production', version: '0.0.0', vendor: null, actor: 'renderer' });
+    handlers = await signedInHandlers(rt, { mode: 'production', version: '0.0.0', vendor: null, actor: 'renderer' });
   });
 
   afterAll(async () => {
@@ -160,7 +161,7 @@ describe('a refused destination already stored (older version, edited database)'
     const warnings: string[] = [];
     const rt = createRuntime({ dataDir, printWorker: FAST_PRINT, logger: { info: () => {}, warn: (l) => warnings.push(l), error: () => {} } });
     try {
-      const handlers = createHandlers(rt, { mode: 'production', version: '0.0.0', vendor: null });
+      const handlers = await signedInHandlers(rt, { mode: 'production', version: '0.0.0', vendor: null });
       const status = await call(handlers, 'printer.status', {});
       expect(status).toMatchObject({ ok: true, value: { state: 'none', detail: expect.stringMatching(/upay-pos settings set printer=/) } });
       const job = await call(handlers, 'printer.test', {});
@@ -328,7 +329,7 @@ describe('renderer code and a hostile gateway write bidi and format characters',
       timing: { firstQueryMs: 30, queryEveryMs: 60, pendingWindowMs: 1500, backoffBaseMs: 30, backoffCapMs: 200 },
       printWorker: FAST_PRINT,
     });
-    handlers = createHandlers(rt, { mode: 'sandbox', version: '0.0.0', vendor: { ...sandbox.gateway.vendor } });
+    handlers = await signedInHandlers(rt, { mode: 'sandbox', version: '0.0.0', vendor: { ...sandbox.gateway.vendor } });
   });
 
   afterAll(async () => {
@@ -351,13 +352,16 @@ describe('renderer code and a hostile gateway write bidi and format characters',
     });
     const imported = await call(handlers, 'orders.import', { sn: order.sn });
     expect(imported.ok).toBe(true);
-    // The renderer chooses the operator string.
-    const revoke = await call(handlers, 'revoke.request', { sn: order.sn, operator: 'cash\u202Eier\uFEFF\u200C\u000a\u001b' });
+    // The renderer (as store IT) chooses operator names: one with bidi or control characters is refused at the door.
+    const named = await call(handlers, 'operators.add', { name: 'cash\u202Eier\uFEFF\u200C\u000a\u001b', role: 'cashier', pin: '1234' });
+    expect(named).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'name' } } });
+    // Who voids is the signed-in operator, never a renderer field.
+    const revoke = await call(handlers, 'revoke.request', { sn: order.sn });
     if (!revoke.ok) throw new Error(revoke.error.message);
-    expect(revoke.value).toMatchObject({ outcome: 'revoked', operator: 'cashier  ' });
+    expect(revoke.value).toMatchObject({ outcome: 'revoked', operator: 'test-store_it' });
 
     const [printed] = await sandbox.printer.waitForJobs(1, 10_000);
-    expect(printed!.decoded.text).toContain('cashier');
+    expect(printed!.decoded.text).toContain('test-store_it');
     expect(printed!.decoded.text).toContain('Shopexe.gnp');
     for (const line of printed!.decoded.lines) expect(line.text).not.toMatch(CF);
     expect(printed!.decoded.unknown).toEqual([]);
@@ -365,7 +369,7 @@ describe('renderer code and a hostile gateway write bidi and format characters',
     const preview = await call(handlers, 'receipt.preview', { revokeId: revoke.value.id });
     if (!preview.ok || !preview.value) throw new Error('no preview');
     expect(preview.value.html).not.toMatch(CF);
-    expect(preview.value.html).toContain('cashier');
+    expect(preview.value.html).toContain('test-store_it');
     for (const line of preview.value.lines) expect(line).not.toMatch(CF);
 
     const list = await call(handlers, 'orders.list', {});

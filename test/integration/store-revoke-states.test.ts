@@ -26,7 +26,7 @@ describe('revoke states (migration 5)', () => {
       T0,
     );
 
-    migrate(db);
+    migrate(db, 5);
 
     expect(schemaVersion(db)).toBeGreaterThanOrEqual(5);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');

@@ -16,12 +16,21 @@
  * asks for no crash, a valid exit code and a typed error when it fails.
  * Throughout: no exception escapes, no unhandled rejection, Object.prototype
  * untouched.
+ *
+ * The IPC fuzz calls as a signed-in store IT window (so a valid payload gets
+ * past the policy and does its work), re-signed in whenever a payload signed
+ * it out. A second pass (runPolicyFuzz) calls every channel that needs more
+ * than "anyone" from a window with no session and from a cashier's: every
+ * answer must be a refusal (INVALID_INPUT, OPERATOR_REQUIRED, ROLE_REQUIRED,
+ * APPROVAL_REQUIRED) with every table unchanged.
  */
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
 import { main } from '../../main/cli';
 import { CHANNELS, CHANNEL_NAMES, type Channel } from '../../main/ipc/contract';
-import { createHandlers, type Handlers } from '../../main/ipc/handlers';
+import { CHANNEL_ACCESS } from '../../main/ipc/access';
+import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
+import type { Caller } from '../../main/operators/sessions';
 import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox } from '../../main/sandbox';
 import { closedPort } from './chaos-net';
@@ -60,8 +69,13 @@ export interface FuzzFixture {
   rt: Runtime;
   sns: string[];
   revokeIds: number[];
+  /** Operator ids: store IT, a supervisor, a cashier (PINs 9999, 2222, 1111). */
+  operators: { storeIt: number; supervisor: number; cashier: number };
   close(): Promise<void>;
 }
+
+/** The hash cost in the fuzz runtime: valid PINs are hashed and checked often here; the cost is not under test. */
+const FUZZ_PIN_COST = { N: 2 ** 10, r: 8, p: 1 };
 
 /** A data dir with an activated terminal, 5 orders and 2 revoked ones; then the gateway goes away. */
 export async function fuzzFixture(): Promise<FuzzFixture> {
@@ -75,13 +89,20 @@ export async function fuzzFixture(): Promise<FuzzFixture> {
     const t = await activate(rt0, sb.gateway);
     for (let i = 0; i < 5; i++) sns.push(seedPaid(rt0, sb.gateway, t, i).sn);
     for (const sn of sns.slice(0, 2)) revokeIds.push((await rt0.revokes.request({ sn }, 'op', 'test')).id);
+    // A big order: a cashier's revoke of it needs a supervisor's approval.
+    sns.push(seedPaid(rt0, sb.gateway, t, 0, { totalCents: 900_000 }).sn);
     await rt0.close();
   } finally {
     await sb.close();
   }
   const apiDomain = `http://127.0.0.1:${await closedPort()}`;
-  const rt = createRuntime({ dataDir, apiDomain, clock, printer: 'none', startWorkers: false, timeoutMs: 500 });
-  return { dataDir, apiDomain, rt, sns, revokeIds, close: () => rt.close() };
+  const rt = createRuntime({ dataDir, apiDomain, clock, printer: 'none', startWorkers: false, timeoutMs: 500, pinCost: FUZZ_PIN_COST });
+  const operators = {
+    storeIt: (await rt.operators.add({ name: 'fuzz-it', role: 'store_it', pin: '9999' }, 'test')).id,
+    supervisor: (await rt.operators.add({ name: 'fuzz-supervisor', role: 'supervisor', pin: '2222' }, 'test')).id,
+    cashier: (await rt.operators.add({ name: 'fuzz-cashier', role: 'cashier', pin: '1111' }, 'test')).id,
+  };
+  return { dataDir, apiDomain, rt, sns, revokeIds, operators, close: () => rt.close() };
 }
 
 // --------------------------------------------------------------- arbitraries
@@ -119,7 +140,10 @@ const NASTY_STRINGS = [
 
 const POISON_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
 
-const keyArb = fc.oneof(fc.constantFrom(...POISON_KEYS, 'sn', 'clientSn', 'revokeId', 'jobId', 'day', 'text', 'operator', 'code', 'state'), fc.string({ maxLength: 12 }));
+const keyArb = fc.oneof(
+  fc.constantFrom(...POISON_KEYS, 'sn', 'clientSn', 'revokeId', 'jobId', 'day', 'text', 'operator', 'code', 'state', 'pin', 'operatorId', 'approval', 'role', 'name', 'active'),
+  fc.string({ maxLength: 12 }),
+);
 
 const hugeString = fc.oneof(
   fc.integer({ min: 33, max: 200_000 }).map((n) => '9'.repeat(n)),
@@ -147,12 +171,13 @@ const poisoned: fc.Arbitrary<unknown> = fc.tuple(fc.constantFrom(...POISON_KEYS)
 });
 
 /** A valid-looking input for the channel with one field broken, or an extra key, or anything at all. */
-function channelPayload(ch: Channel, sns: string[], revokeIds: number[]): fc.Arbitrary<unknown> {
+function channelPayload(ch: Channel, fx: Pick<FuzzFixture, 'sns' | 'revokeIds' | 'operators'>): fc.Arbitrary<unknown> {
+  const { sns, revokeIds, operators: op } = fx;
   const bases: Record<string, Array<Record<string, unknown>>> = {
     'orders.list': [{ day: '2026-05-22' }],
     'orders.search': [{ text: sns[0], amountCents: 100, day: '2026-05-22' }],
     'orders.import': [{ sn: sns[0] }, { clientSn: 'C1' }],
-    'revoke.request': [{ sn: sns[2], operator: 'op' }, { clientSn: 'C1', operator: 'op' }],
+    'revoke.request': [{ sn: sns[2] }, { clientSn: 'C1' }, { sn: sns[5], approval: { operatorId: op.supervisor, pin: '2222' } }],
     'revoke.queryAgain': [{ revokeId: revokeIds[0] }],
     'revoke.forOrder': [{ sn: sns[0] }],
     'receipt.preview': [{ revokeId: revokeIds[0] }],
@@ -160,7 +185,14 @@ function channelPayload(ch: Channel, sns: string[], revokeIds: number[]): fc.Arb
     'print.jobs': [{ state: 'pending' }],
     'print.retry': [{ jobId: 1 }],
     'terminal.activate': [{ code: '10000001', deviceId: 'd', name: 'n', force: true }],
-    'settings.set': [{ paperWidth: 58, language: 'en', printer: 'none', retentionDays: 30 }],
+    'settings.set': [{ paperWidth: 58, language: 'en', printer: 'none', retentionDays: 30, revokeApproval: 'above', sessionIdleMinutes: 15 }],
+    // --- operators
+    'session.signIn': [{ operatorId: op.cashier, pin: '1111' }],
+    'session.setLanguage': [{ language: 'en' }],
+    'operators.bootstrap': [{ name: 'fuzz-boot', pin: '1234' }],
+    'operators.add': [{ name: 'fuzz-new', role: 'cashier', pin: '1234' }],
+    'operators.setActive': [{ operatorId: op.cashier, active: false }],
+    'operators.resetPin': [{ operatorId: op.cashier, pin: '1111' }],
   };
   const base = bases[ch] ?? [{}];
   const broken = fc.tuple(fc.constantFrom(...base), fc.nat(), weirdValue).map(([b, i, v]) => {
@@ -210,27 +242,29 @@ function trackUnhandled(): { count: () => number; stop: () => void } {
 export async function runIpcFuzz(fx: FuzzFixture, options: { runs: number; seed: number }): Promise<FuzzResult> {
   const started = Date.now();
   const res = emptyResult();
-  const handlers: Handlers = createHandlers(fx.rt, {
-    mode: 'sandbox',
-    version: '0.0.0-fuzz',
-    vendor: { appId: '2026112600000001', vendorSn: '91801234', vendorKey: '5f2b9c7e1d4a8036b9e0c4d7a2f61e58' },
-    deviceId: 'fuzz',
-  });
+  const set = fuzzHandlers(fx);
+  const window: Caller = { windowId: 1 };
+  // Signed in as store IT (sessions made directly: a payload may sign this window out, or in as someone else).
+  const storeIt = () => {
+    const s = set.sessions.lookup(window, false);
+    if (!s || 'expired' in s || s.session.role !== 'store_it') set.sessions.signIn(window, { id: fx.operators.storeIt, name: 'fuzz-it', role: 'store_it' });
+  };
   const proto = protoSnapshot();
   const unhandled = trackUnhandled();
   const perChannel = Math.max(1, Math.ceil(options.runs / CHANNEL_NAMES.length));
   try {
     for (const [i, ch] of CHANNEL_NAMES.entries()) {
-      const handler = handlers[ch] as (input: unknown) => Promise<unknown>;
+      const handler = set.handlers[ch] as (input: unknown, caller?: Caller) => Promise<unknown>;
       await fc.assert(
-        fc.asyncProperty(channelPayload(ch, fx.sns, fx.revokeIds), async (payload) => {
+        fc.asyncProperty(channelPayload(ch, fx), async (payload) => {
           res.payloads++;
+          storeIt();
           // The handlers take a missing input (ipcRenderer.invoke(channel)) as {}.
           const valid = (CHANNELS[ch].input as { safeParse(v: unknown): { success: boolean } }).safeParse(payload === undefined ? {} : payload).success;
           const before = valid ? '' : dumpDb(databaseOf(fx.rt));
           let out: unknown;
           try {
-            out = await handler(payload);
+            out = await handler(payload, window);
           } catch (err) {
             res.crashes.push(`${ch} ${describe(payload)}: threw ${(err as Error).message}`);
             return;
@@ -252,6 +286,84 @@ export async function runIpcFuzz(fx: FuzzFixture, options: { runs: number; seed:
         { numRuns: perChannel, seed: options.seed + i, endOnFailure: true },
       );
     }
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    unhandled.stop();
+  }
+  res.unhandled = unhandled.count();
+  res.elapsedMs = Date.now() - started;
+  return res;
+}
+
+function fuzzHandlers(fx: FuzzFixture): HandlerSet {
+  return createHandlerSet(fx.rt, {
+    mode: 'sandbox',
+    version: '0.0.0-fuzz',
+    vendor: { appId: '2026112600000001', vendorSn: '91801234', vendorKey: '5f2b9c7e1d4a8036b9e0c4d7a2f61e58' },
+    deviceId: 'fuzz',
+  });
+}
+
+/** What a refusal by the policy (or the input check before it) may answer. */
+const POLICY_REFUSALS = new Set(['INVALID_INPUT', 'OPERATOR_REQUIRED', 'ROLE_REQUIRED', 'APPROVAL_REQUIRED']);
+
+/**
+ * Every channel beyond `anyone`, from a window with no session and from a
+ * cashier's (store-IT channels, and revoke.request of an order above the
+ * approval threshold without approval): refused, every table unchanged.
+ */
+export async function runPolicyFuzz(fx: FuzzFixture, options: { runs: number; seed: number }): Promise<FuzzResult> {
+  const started = Date.now();
+  const res = emptyResult();
+  const set = fuzzHandlers(fx);
+  const nobody: Caller = { windowId: 2 };
+  const cashier: Caller = { windowId: 3 };
+  const targets: Array<[Channel, Caller, string]> = [];
+  for (const ch of CHANNEL_NAMES) {
+    if (CHANNEL_ACCESS[ch] === 'anyone') continue;
+    targets.push([ch, nobody, 'no session']);
+    if (CHANNEL_ACCESS[ch] === 'store_it') targets.push([ch, cashier, 'cashier']);
+  }
+  const bigOrder = fx.sns[5]!;
+  const proto = protoSnapshot();
+  const unhandled = trackUnhandled();
+  const perTarget = Math.max(1, Math.ceil(options.runs / (targets.length + 1)));
+  try {
+    const check = async (ch: Channel, caller: Caller, who: string, payload: unknown) => {
+      res.payloads++;
+      set.sessions.signOut(nobody);
+      set.sessions.signIn(cashier, { id: fx.operators.cashier, name: 'fuzz-cashier', role: 'cashier' });
+      const before = dumpDb(databaseOf(fx.rt));
+      let out: unknown;
+      try {
+        out = await (set.handlers[ch] as (input: unknown, caller?: Caller) => Promise<unknown>)(payload, caller);
+      } catch (err) {
+        res.crashes.push(`${ch} as ${who} ${describe(payload)}: threw ${(err as Error).message}`);
+        return;
+      }
+      const r = out as { ok?: unknown; error?: { code?: unknown } };
+      if (r?.ok !== false || typeof r.error?.code !== 'string' || !POLICY_REFUSALS.has(r.error.code)) {
+        res.untyped.push(`${ch} as ${who} ${describe(payload)}: expected a refusal, got ${describe(out)}`);
+      } else res.refused++;
+      if (dumpDb(databaseOf(fx.rt)) !== before) res.stateChanges.push(`${ch} as ${who} ${describe(payload)}`);
+      if (isPolluted(proto)) res.prototypePolluted = true;
+    };
+    for (const [i, [ch, caller, who]] of targets.entries()) {
+      await fc.assert(
+        fc.asyncProperty(channelPayload(ch, fx), (payload) => check(ch, caller, who, payload)),
+        { numRuns: perTarget, seed: options.seed + 1000 + i, endOnFailure: true },
+      );
+    }
+    // A cashier's revoke above the threshold with no (or a broken) approval.
+    const revokes = fc.oneof(
+      fc.constant<unknown>({ sn: bigOrder }),
+      weirdValue.map((pin) => ({ sn: bigOrder, approval: { operatorId: fx.operators.supervisor, pin } })),
+      weirdValue.map((approval) => ({ sn: bigOrder, approval })),
+    );
+    await fc.assert(
+      fc.asyncProperty(revokes, (payload) => check('revoke.request', cashier, 'cashier above the threshold', payload)),
+      { numRuns: perTarget, seed: options.seed + 999, endOnFailure: true },
+    );
     await new Promise((r) => setTimeout(r, 50));
   } finally {
     unhandled.stop();
@@ -337,7 +449,8 @@ function cliCase(): fc.Arbitrary<CliCase> {
       // `sandbox` and `demo` do not check --printer/--api-domain (see the report): only --timeout-ms there.
       fc.constantFrom(...(c === 'sandbox' || c === 'demo' ? ['--timeout-ms'] : ['--timeout-ms', '--printer', '--api-domain'])).chain((f) => badValue[f]!.map((v) => ({ tail: [f, v], why: `bad ${f}` }))),
       fc.constantFrom(...['--json', '--force'].filter((f) => c !== 'activate' || f !== '--force')).map((f) => ({ tail: [`${f}=yes`], why: 'value on a boolean' })),
-      fc.constantFrom('--sn', '--day', '--operator', '--port').map((f) => ({ tail: own.includes(f) ? [f] : [f, 'x'], why: 'missing value / foreign flag' })),
+      // (--operator is a global flag: accepted by every command, so it is no foreign flag.)
+      fc.constantFrom('--sn', '--day', '--wait', '--port').map((f) => ({ tail: own.includes(f) ? [f] : [f, 'x'], why: 'missing value / foreign flag' })),
     ];
     if (withBad.length) kinds.push(fc.constantFrom(...withBad).chain((f) => badValue[f]!.map((v) => ({ tail: [`${f}=${v}`], why: `bad ${f}` }))));
     if (c !== 'settings set') kinds.push(fc.string({ minLength: 1, maxLength: 10 }).filter((s) => !s.startsWith('-')).map((s) => ({ tail: [s], why: 'extra positional' })));

@@ -18,6 +18,10 @@ const untouchable = new Proxy({} as Runtime, {
 });
 const handlers = createHandlers(untouchable, { mode: 'sandbox', version: '0.0.0-test', vendor: null });
 
+/** A host app's login (the embedding path): store IT at window 1, without touching the runtime's operators. */
+const hostLogin = { resolveOperator: () => ({ id: null, name: 'host-it', role: 'store_it' as const }) };
+const WINDOW = { windowId: 1 };
+
 const camel = (c: string) => c.split('.').map((p, i) => (i === 0 ? p : p[0]!.toUpperCase() + p.slice(1))).join('');
 
 /** Malformed inputs valid for no channel. */
@@ -61,8 +65,11 @@ const BAD: Record<Channel, Array<[unknown, string]>> = {
   'revoke.request': [
     [{}, 'sn'],
     [{ sn: 123 }, 'sn'],
-    [{ sn: '1', operator: '' }, 'operator'],
-    [{ sn: '1', operator: 'o'.repeat(33) }, 'operator'],
+    // Who voids is the signed-in operator, decided in main: the renderer cannot name one.
+    [{ sn: '1', operator: '张三' }, 'operator'],
+    [{ sn: '1', approval: { operatorId: 1 } }, 'approval.pin'],
+    [{ sn: '1', approval: { operatorId: 1, pin: '12' } }, 'approval.pin'],
+    [{ sn: '1', approval: { operatorId: 0, pin: '1234' } }, 'approval.operatorId'],
     [{ clientSn: '' }, 'clientSn'],
     [{ sn: '1', terminalKey: 'k' }, 'terminalKey'],
   ],
@@ -100,6 +107,47 @@ const BAD: Record<Channel, Array<[unknown, string]>> = {
     [{ printer: 'p'.repeat(201) }, 'printer'],
     [{ allowBasicTextVault: true }, 'allowBasicTextVault'],
     [{ timeoutMs: 1000 }, 'timeoutMs'],
+    [{ revokeApproval: 'sometimes' }, 'revokeApproval'],
+    [{ revokeApprovalAboveCents: -1 }, 'revokeApprovalAboveCents'],
+    [{ sessionIdleMinutes: 0 }, 'sessionIdleMinutes'],
+  ],
+  // --- operators
+  'session.current': [[{ operatorId: 1 }, 'operatorId']],
+  'session.signIn': [
+    [{}, 'operatorId'],
+    [{ operatorId: 1 }, 'pin'],
+    [{ operatorId: 1, pin: 1234 }, 'pin'],
+    [{ operatorId: 1, pin: '123' }, 'pin'],
+    [{ operatorId: 1, pin: '123456789' }, 'pin'],
+    [{ operatorId: 1, pin: '12a4' }, 'pin'],
+    [{ operatorId: 1, pin: '1234', role: 'store_it' }, 'role'],
+  ],
+  'session.signOut': [[{ operatorId: 1 }, 'operatorId']],
+  'session.setLanguage': [
+    [{}, 'language'],
+    [{ language: 'fr' }, 'language'],
+  ],
+  'operators.roster': [[{ all: true }, 'all']],
+  'operators.bootstrap': [
+    [{ name: 'it' }, 'pin'],
+    [{ name: '', pin: '1234' }, 'name'],
+    [{ name: 'it', pin: '1234', role: 'cashier' }, 'role'],
+  ],
+  'operators.list': [[{ pins: true }, 'pins']],
+  'operators.add': [
+    [{ name: 'a', pin: '1234' }, 'role'],
+    [{ name: 'a', role: 'admin', pin: '1234' }, 'role'],
+    [{ name: 'n'.repeat(33), role: 'cashier', pin: '1234' }, 'name'],
+    [{ name: 'a', role: 'cashier', pin: '12345678901' }, 'pin'],
+    [{ name: 'a', role: 'cashier', pin: '1234', pinHash: 'x' }, 'pinHash'],
+  ],
+  'operators.setActive': [
+    [{ operatorId: 1 }, 'active'],
+    [{ operatorId: 1, active: 'no' }, 'active'],
+  ],
+  'operators.resetPin': [
+    [{ operatorId: 1 }, 'pin'],
+    [{ operatorId: '1', pin: '1234' }, 'operatorId'],
   ],
   // --- refunds
   'refund.request': [
@@ -187,29 +235,29 @@ describe('handlers refuse malformed input with INVALID_INPUT', () => {
 
 describe('handler envelopes', () => {
   it('activation without vendor credentials is VENDOR_NOT_CONFIGURED (checked before the runtime)', async () => {
-    const r = await handlers['terminal.activate']({ code: '10000001' });
+    const r = await createHandlers(untouchable, { mode: 'sandbox', version: '0.0.0-test', vendor: null, ...hostLogin })['terminal.activate']({ code: '10000001' }, WINDOW);
     expect(r).toMatchObject({ ok: false, error: { code: 'VENDOR_NOT_CONFIGURED' } });
   });
 
   it('a runtime failure becomes an envelope, never a throw', async () => {
     const broken = { revokes: { queueStatus: () => { throw new Error('disk on fire'); } } } as unknown as Runtime;
-    const r = await createHandlers(broken, { mode: 'production', version: '1', vendor: null })['queue.status']({});
+    const r = await createHandlers(broken, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status']({}, WINDOW);
     expect(r).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
   });
 
   it('an output that does not fit the contract is refused (defence in depth)', async () => {
     const leaky = { revokes: { queueStatus: () => ({ queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true, terminalKey: 'abc' }) } } as unknown as Runtime;
     // toQueueStatusView picks fields, so the key is dropped rather than refused:
-    const r = await createHandlers(leaky, { mode: 'production', version: '1', vendor: null })['queue.status']({});
+    const r = await createHandlers(leaky, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status']({}, WINDOW);
     expect(r).toEqual({ ok: true, value: { queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true } });
     const wrong = { revokes: { queueStatus: () => ({ queued: -1, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true }) } } as unknown as Runtime;
-    const r2 = await createHandlers(wrong, { mode: 'production', version: '1', vendor: null })['queue.status']({});
+    const r2 = await createHandlers(wrong, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status']({}, WINDOW);
     expect(r2).toMatchObject({ ok: false, error: { code: 'INVALID_OUTPUT' } });
   });
 
   it('undefined input means {}', async () => {
     const rt = { revokes: { queueStatus: () => ({ queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: false }) } } as unknown as Runtime;
-    const r = await createHandlers(rt, { mode: 'production', version: '1', vendor: null })['queue.status'](undefined);
+    const r = await createHandlers(rt, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status'](undefined, WINDOW);
     expect(r.ok).toBe(true);
   });
 });

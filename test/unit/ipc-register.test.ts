@@ -63,6 +63,9 @@ const revoke: Revoke = {
   clientSn: 'c-1',
   state: 'pending',
   operator: null,
+  operatorId: null,
+  approverId: null,
+  approverName: null,
   requestedAt: 1,
   updatedAt: 2,
   attempts: 1,
@@ -86,10 +89,12 @@ describe('registerIpc', () => {
   it('answers the app page and refuses every other sender with FORBIDDEN_SENDER', async () => {
     const { ipcMain, handlers } = fakeIpcMain();
     const { runtime, warnings, queueStatus } = fakeRuntime();
-    registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null });
+    // A host login that knows window 7 only: the handler gets the sender's webContents id as its caller.
+    registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null, resolveOperator: (c) => (c.windowId === 7 ? { id: null, name: 'host', role: 'cashier' } : null) });
     const call = handlers.get('queue.status')!;
 
-    await expect(call(event('app://pos/index.html'), {})).resolves.toMatchObject({ ok: true, value: { queued: 1 } });
+    await expect(call(event('app://pos/index.html', null, { id: 7, once: () => {} }), {})).resolves.toMatchObject({ ok: true, value: { queued: 1 } });
+    await expect(call(event('app://pos/index.html', null, { id: 8, once: () => {} }), {})).resolves.toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED' } });
     expect(queueStatus).toHaveBeenCalledTimes(1);
 
     const top = frame('app://pos/index.html');
@@ -130,6 +135,25 @@ describe('registerIpc', () => {
     reg.dispose();
     runtime.events.emit('revoke.updated', revoke);
     expect(app.sent).toHaveLength(2);
+  });
+
+  it('a session is bound to the window that signed in and ends when that window goes away', async () => {
+    const { ipcMain, handlers } = fakeIpcMain();
+    const { runtime } = fakeRuntime();
+    Object.assign(runtime, {
+      clock: { now: () => Date.now() },
+      settings: () => ({ sessionIdleMinutes: 15, revokeApproval: 'above', revokeApprovalAboveCents: 50_000 }),
+      operators: { verify: async () => ({ id: 3, name: '小王', role: 'cashier' }), noteSession: () => true, count: () => 1, get: () => undefined },
+    });
+    registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null });
+    const destroyed: Array<() => void> = [];
+    const sender = { id: 7, once: (name: string, fn: () => void) => name === 'destroyed' && destroyed.push(fn) };
+    const at = (s: unknown) => event('app://pos/index.html', null, s);
+    await expect(handlers.get('session.signIn')!(at(sender), { operatorId: 3, pin: '1234' })).resolves.toMatchObject({ ok: true, value: { signedIn: { name: '小王' } } });
+    await expect(handlers.get('queue.status')!(at(sender), {})).resolves.toMatchObject({ ok: true });
+    await expect(handlers.get('queue.status')!(at({ id: 8, once: () => {} }), {})).resolves.toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED' } });
+    for (const fn of destroyed) fn();
+    await expect(handlers.get('queue.status')!(at(sender), {})).resolves.toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED' } });
   });
 
   it('without webContentsList, events go to the windows that called', async () => {

@@ -42,7 +42,7 @@ function input(over: Partial<RevokeReceiptInput> = {}): RevokeReceiptInput {
       operator: 'cashier-01',
       finishedAt: PAID,
     },
-    revoke: { id: 7, state: 'revoked', operator: '张三', revokedAt: REVOKED, error: null },
+    revoke: { id: 7, state: 'revoked', operator: '张三', approverName: '李主管', revokedAt: REVOKED, error: null },
     copy: false,
     printedAt: REVOKED + 3000,
     options: { paper: 58, chinese: true },
@@ -140,7 +140,31 @@ describe('revoke receipt model', () => {
     expect(text).toContain('订单已退款，不能撤销');
     expect(text).toContain('EP104');
     expect(text).toMatch(/撤销时间\s+-/);
-    expect(text).toMatch(/操作员\s+cashier-01/);
+    expect(text).toMatch(/收款员\s+cashier-01/);
+    expect(text).toMatch(/撤销人\s+-/);
+    expect(text).not.toContain('审批人');
+  });
+
+  it('names the payment\'s operator (收款员), who voided (撤销人) and who approved (审批人) apart, in both languages', () => {
+    const zh = textLines(buildRevokeReceipt(input())).map((l) => l.text).join('\n');
+    expect(zh).toMatch(/收款员\s+cashier-01/);
+    expect(zh).toMatch(/撤销人\s+张三/);
+    expect(zh).toMatch(/审批人\s+李主管/);
+    const en = textLines(
+      buildRevokeReceipt(input({ revoke: { id: 7, state: 'revoked', operator: 'Zhang', approverName: 'Li', revokedAt: REVOKED, error: null }, options: { paper: 80, chinese: false } })),
+    )
+      .map((l) => l.text)
+      .join('\n');
+    expect(en).toMatch(/Cashier\s+cashier-01/);
+    expect(en).toMatch(/Revoked by\s+Zhang/);
+    expect(en).toMatch(/Approved by\s+Li/);
+  });
+
+  it('a receipt stored before operators (no approverName) still builds, without an approver line', () => {
+    const old = input({ revoke: { id: 7, state: 'revoked', operator: '张三', revokedAt: REVOKED, error: null } });
+    const text = textLines(buildRevokeReceipt(old)).map((l) => l.text).join('\n');
+    expect(text).toMatch(/撤销人\s+张三/);
+    expect(text).not.toContain('审批人');
   });
 
   it('a copy is built by the same builder with the 重打印 / COPY marker', () => {

@@ -26,7 +26,7 @@ function order(sn: string, totalCents: number, payway: string, operator: string,
 
 function revoke(id: number, orderSn: string, state: RevokeRow['state'], revokedAt: number | null): RevokeRow {
   return {
-    id, order_sn: orderSn, client_sn: `C${orderSn}`, state, operator: '张三', requested_at: T, updated_at: T, attempts: 1, queries: 0, resends: 0, next_attempt_at: null,
+    id, order_sn: orderSn, client_sn: `C${orderSn}`, state, operator: '张三', operator_id: null, approver_id: null, approver_name: null, requested_at: T, updated_at: T, attempts: 1, queries: 0, resends: 0, next_attempt_at: null,
     pending_since: null, deadline_day: DAY, revoked_at: revokedAt, error_code: null, error_zh: null, error_en: null, gateway_code: null, gateway_message: null,
     last_result_code: null, warned_at: null, lease_owner: null, lease_until: null,
   };

@@ -7,6 +7,7 @@
  * at once. Uncertain answers are resolved by `query`, never by re-sending,
  * unless a query shows the order still PAID.
  */
+import type { Accountable } from '../../common/accountable';
 import { isFinalRevokeState } from '../../common/states';
 import { businessDay, type Clock } from '../../common/time';
 import type { Order, Revoke } from '../../domain';
@@ -34,6 +35,18 @@ export { ineligibility } from './interpret';
 export { DEFAULT_TIMING, type RevokeTiming } from './timing';
 
 export type RevokedReceipt = ReceiptPort<{ revoke: RevokeRow; order: Order }>;
+
+/**
+ * Who voids: a name (or null) from a trusted caller, an Accountable, or a
+ * decision made once the order is known (`eligible`: a revoke call would be made).
+ */
+export type RevokeAuthority = string | null | Accountable | ((order: Order, eligible: boolean) => Accountable | Promise<Accountable>);
+
+async function accountableFor(who: RevokeAuthority, order: Order, eligible: boolean): Promise<Accountable | null> {
+  if (typeof who === 'function') return who(order, eligible);
+  if (typeof who === 'string') return { operatorId: null, operatorName: who, approverId: null, approverName: null };
+  return who;
+}
 
 export interface RevokeEngineDeps {
   db: Db;
@@ -99,15 +112,20 @@ export class RevokeEngine {
    * A cashier's revoke. Returns after the first attempt settles (revoked,
    * rejected, queued or pending); a second request for an order with an open
    * (or successful) revoke returns that one without any gateway call.
+   *
+   * `who` is who voids (and who approved): fixed (the CLI: a name, or an
+   * Accountable), or decided once the order is known (the IPC policy needs
+   * the amount); a refusal there ends the request before any revoke call.
    */
-  async request(ref: OrderRef, operator: string | null, actor: string): Promise<Revoke> {
+  async request(ref: OrderRef, who: RevokeAuthority, actor: string): Promise<Revoke> {
     const order = await this.deps.orders.findOrImport(ref, actor);
     const existing = this.repo.live(order.sn);
     if (existing) return toRevoke(existing);
     const reason = ineligibility(order, this.deps.clock.now());
+    const accountable = await accountableFor(who, order, reason === undefined);
     const signer = reason ? undefined : await this.deps.provisioning.signerForToday(actor);
 
-    const created = T.recordRequest(this.repo, order, operator, actor, reason, this.stamp());
+    const created = T.recordRequest(this.repo, order, accountable, actor, reason, this.stamp());
     if (!created.fresh || created.row.state === 'rejected') {
       if (created.fresh) this.emit(created.row);
       return toRevoke(created.row);

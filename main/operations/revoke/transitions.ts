@@ -5,6 +5,7 @@
  * with its audit entry. The caller emits events; nothing here does I/O
  * beyond SQLite.
  */
+import type { Accountable } from '../../common/accountable';
 import type { Order } from '../../domain';
 import { audit, type AuditAction } from '../../store/audit';
 import { tx } from '../../store/db';
@@ -28,11 +29,18 @@ export interface RevokedHandOff {
 
 const RELEASED = { lease_owner: null, lease_until: null } as const;
 
+/** The audit entry's who-did-it: the voider's name and id, and the approver when there is one. */
+const accountableDetails = (who: Accountable | null) => ({
+  operator: who?.operatorName ?? null,
+  operatorId: who?.operatorId ?? null,
+  ...(who?.approverName ? { approverId: who.approverId, approver: who.approverName } : {}),
+});
+
 /** request --> sending (the intent, under our lease) or rejected (not eligible, no gateway call). */
 export function recordRequest(
   repo: RevokesRepo,
   order: Pick<Order, 'sn' | 'clientSn' | 'businessDay'>,
-  operator: string | null,
+  who: Accountable | null,
   actor: string,
   reason: RevokeMessageCode | undefined,
   stamp: Stamp & { leaseMs: number },
@@ -44,7 +52,10 @@ export function recordRequest(
     const base = {
       order_sn: order.sn,
       client_sn: order.clientSn,
-      operator,
+      operator: who?.operatorName ?? null,
+      operator_id: who?.operatorId ?? null,
+      approver_id: who?.approverId ?? null,
+      approver_name: who?.approverName ?? null,
       requested_at: now,
       updated_at: now,
       queries: 0,
@@ -61,7 +72,7 @@ export function recordRequest(
     if (reason) {
       const err = revokeError(reason);
       const inserted = repo.insert({ ...base, state: 'rejected', attempts: 0, error_code: err.code, error_zh: err.messageZh, error_en: err.messageEn, ...RELEASED });
-      audit(repo.db, now, actor, 'revoke.requested', order.sn, { revokeId: inserted.id, operator });
+      audit(repo.db, now, actor, 'revoke.requested', order.sn, { revokeId: inserted.id, ...accountableDetails(who) });
       audit(repo.db, now, actor, 'revoke.resolved', order.sn, { revokeId: inserted.id, state: 'rejected', code: reason });
       return { row: inserted, fresh: true };
     }
@@ -76,7 +87,7 @@ export function recordRequest(
       lease_owner: stamp.owner,
       lease_until: now + stamp.leaseMs,
     });
-    audit(repo.db, now, actor, 'revoke.requested', order.sn, { revokeId: inserted.id, operator });
+    audit(repo.db, now, actor, 'revoke.requested', order.sn, { revokeId: inserted.id, ...accountableDetails(who) });
     return { row: inserted, fresh: true };
   });
 }
