@@ -11,7 +11,7 @@ import type { Accountable } from '../../common/accountable';
 import { businessDay as businessDayOf, formatCst, type Clock } from '../../common/time';
 import type { Order } from '../../domain';
 import { PosError } from '../../errors';
-import type { QueueStatus, RuntimeEvents } from '../../events';
+import type { RuntimeEvents } from '../../events';
 import type { OrderRef, OrderService } from '../../orders/service';
 import { audit } from '../../store/audit';
 import { tx, type Db } from '../../store/db';
@@ -21,10 +21,10 @@ import type { Provisioning } from '../../terminal/provisioning';
 import type { UpayClient } from '../../upay/client';
 import type { OrderSnapshot } from '../../upay/result';
 import type { Gateway } from '../failures';
-import { backoff, Outbox } from '../outbox';
+import { backoff } from '../outbox';
+import { MoneyOperations } from '../operation';
 import type { ReceiptPort } from '../receipts';
 import { DEFAULT_TIMING, type RevokeTiming } from '../revoke/timing';
-import { QueueSignals } from '../signals';
 import { interpretRefund, interpretRefundQuery, refundRefusal, type RefundVerdict } from './interpret';
 import { refundError, type RefundMessageCode } from './messages';
 
@@ -63,33 +63,14 @@ export function newRequestNo(now: number, random: () => number): string {
   return stamp + String(Math.floor(random() * 1e8)).padStart(8, '0');
 }
 
-export class RefundEngine {
-  readonly repo: RefundsRepo;
+export class RefundEngine extends MoneyOperations<RefundRow, RefundsRepo> {
   readonly owner = newOwnerId('refund');
   private readonly timing: RevokeTiming;
-  private readonly outbox: Outbox<RefundRow>;
-  private readonly signals: QueueSignals;
   private readonly markedForSend = new Set<number>();
 
   constructor(private readonly deps: RefundEngineDeps) {
-    this.repo = new RefundsRepo(deps.db);
+    super(deps, 'refund', new RefundsRepo(deps.db));
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
-    this.signals = new QueueSignals(deps.events, deps.clock, () => (deps.db.open ? this.queueStatus() : undefined));
-    this.outbox = new Outbox<RefundRow>(
-      {
-        sweep: (now) => this.sweep(now),
-        due: (now, limit) => this.repo.due(now, limit),
-        claim: (candidates, max, now) => this.claim(candidates, max, now),
-        work: (row) => this.work(row),
-        failed: (row, err) => {
-          this.deps.log?.(`refund ${row.id}: ${(err as Error).message}`);
-          this.repo.release(row.id, this.owner, this.deps.clock.now() + this.timing.queryEveryMs);
-        },
-        unclaim: (rows) => this.unclaim(rows),
-        nextWake: () => this.nextWake(),
-      },
-      { clock: deps.clock, concurrency: Math.max(1, deps.concurrency ?? 4), answered: () => 0 },
-    );
   }
 
   // ---------- public API ----------
@@ -222,27 +203,14 @@ export class RefundEngine {
     return this.repo.forReport(day);
   }
 
-  queueStatus(): QueueStatus {
-    const c = this.repo.counts();
-    return {
-      queued: c.queued,
-      pending: c.pending,
-      sending: c.sending,
-      needsAttention: c.needsAttention,
-      oldestAgeMs: c.oldestOpenAt === null ? null : Math.max(0, this.deps.clock.now() - c.oldestOpenAt),
-      online: this.signals.isOnline,
-    };
+  // ---------- the outbox's view of a refund row ----------
+
+  protected giveBack(row: RefundRow): void {
+    this.repo.release(row.id, this.owner, this.deps.clock.now() + this.timing.queryEveryMs);
   }
 
-  setOnline(online: boolean): void {
-    if (online) this.repo.dueAllQueued(this.deps.clock.now());
-    this.signals.connectivity(online);
-    if (online) this.kick();
-  }
-
-  /** Starts the worker; rows left by a crashed process resume (`sending` resolved by query first, never re-sent blindly). */
-  start(): void {
-    if (this.outbox.isRunning) return;
+  /** Rows a crashed process left: `sending` may have gone out, so it is resolved by query (never re-sent blindly). */
+  protected resume(): void {
     const now = this.deps.clock.now();
     tx(this.deps.db, () => {
       for (const row of this.repo.open()) {
@@ -251,32 +219,13 @@ export class RefundEngine {
         else if (row.state === 'pending' || row.state === 'queued') this.repo.update(row.id, { next_attempt_at: now, ...RELEASED });
       }
     });
-    this.outbox.start();
   }
-
-  stop(): void {
-    this.outbox.stop();
-  }
-
-  settled(): Promise<void> {
-    return this.outbox.settled();
-  }
-
-  idle(): Promise<void> {
-    return this.outbox.idle();
-  }
-
-  kick(): void {
-    this.outbox.wake();
-  }
-
-  // ---------- the outbox's view of a refund row ----------
 
   private wire(row: RefundRow) {
     return { sn: row.order_sn, refund_request_no: row.request_no, refund_amount: String(row.amount_cents), operator: row.operator.slice(0, 64) || 'pos' };
   }
 
-  private claim(candidates: RefundRow[], max: number, now: number): RefundRow[] {
+  protected claim(candidates: RefundRow[], max: number, now: number): RefundRow[] {
     const out: RefundRow[] = [];
     tx(this.deps.db, () => {
       for (const c of candidates) {
@@ -299,7 +248,7 @@ export class RefundEngine {
     return out;
   }
 
-  private unclaim(rows: RefundRow[]): void {
+  protected unclaim(rows: RefundRow[]): void {
     if (!this.deps.db.open) return;
     tx(this.deps.db, () => {
       for (const row of rows) {
@@ -312,7 +261,7 @@ export class RefundEngine {
     });
   }
 
-  private nextWake(): number | null {
+  protected nextWake(): number | null {
     const t = this.repo.nextDue(this.owner);
     const oldest = this.repo.oldestQueuedAt();
     const ageOut = oldest === null ? null : oldest + this.deps.maxAgeMs();
@@ -321,13 +270,13 @@ export class RefundEngine {
   }
 
   /** Queued refunds older than the maximum age go to a person: still certainly not applied, but nobody should wonder. */
-  private sweep(now: number): void {
+  protected sweep(now: number): void {
     for (const row of this.repo.tooOld(now - this.deps.maxAgeMs(), this.owner, now)) {
       this.moved(this.move(row, this.errorPatch('needs_attention', 'TOO_OLD', undefined, { next_attempt_at: null }), 'refund.resolved'));
     }
   }
 
-  private async work(row: RefundRow): Promise<void> {
+  protected async work(row: RefundRow): Promise<void> {
     if (this.markedForSend.delete(row.id)) return this.sendMarked(row);
     if (row.state === 'queued') {
       const now = this.deps.clock.now();
