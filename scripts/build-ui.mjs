@@ -36,6 +36,7 @@ const STATIC = [
   ['renderer/styles/app.css', 'app.css'],
   ['renderer/styles/refunds.css', 'refunds.css'],
   ['renderer/styles/error.css', 'error.css'],
+  ['renderer/styles/operators.css', 'operators.css'],
 ];
 for (const [from, to] of STATIC) fs.copyFileSync(path.join(root, from), path.join(rendererOut, to));
 

@@ -124,8 +124,19 @@ export async function boot(options: BootOptions): Promise<Booted> {
   };
 }
 
-/** Activates a terminal with the first sandbox code and records a few of today's paid orders. */
+/**
+ * Sandbox sign-in: one operator per role with PINs printed in the docs (no money is real here), so a
+ * newcomer signs in at once instead of creating the first store IT account at every start.
+ */
+export const SANDBOX_OPERATORS = [
+  { name: '门店IT', role: 'store_it', pin: '9999' },
+  { name: '李主管', role: 'supervisor', pin: '2222' },
+  { name: '小王', role: 'cashier', pin: '1111' },
+] as const;
+
+/** Activates a terminal with the first sandbox code, records a few of today's paid orders, and adds the sandbox operators. */
 export async function seedSandbox(runtime: Runtime, sandbox: Sandbox, vendor: VendorCredentials): Promise<void> {
+  if (runtime.operators.count() === 0) for (const o of SANDBOX_OPERATORS) await runtime.operators.add(o, 'sandbox');
   const code = sandbox.gateway.activationCodes()[0];
   if (!code) return;
   await runtime.terminal.activate({ ...vendor, code, deviceId: 'sandbox-counter', name: 'sandbox' }, 'sandbox');

@@ -1,14 +1,20 @@
-/** The window: status bar, deadline banner, and the cashier or store-setup view. */
+/** The window: sign-in until someone is signed in; then the status bar, deadline banner, and the cashier or store-setup view. */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { call } from './bridge';
 import { Cashier } from './components/Cashier';
+import { StoreItOnly } from './components/Operators';
+import { SignIn } from './components/SignIn';
 import { Setup } from './components/Setup';
 import { StatusBar, WarningBanner, type Tab } from './components/StatusBar';
 import { I18nContext, makeI18n, type Lang } from './i18n';
 import { LiveContext, useLive } from './live';
+import { SessionContext, useSession } from './session';
 
 export function App() {
   const live = useLive();
+  // --- operators: the session decides what this window shows, and its operator's language wins.
+  const session = useSession();
+  const signedIn = session.state?.signedIn ?? null;
   const [lang, setLang] = useState<Lang>('zh-CN');
   const [tab, setTab] = useState<Tab>('cashier');
   const decided = useRef({ lang: false, tab: false });
@@ -27,6 +33,16 @@ export function App() {
       if (!live.terminal.activated) setTab('setup');
     }
   }, [live.terminal]);
+  // --- operators: on sign-in (and user switch) the operator's own language, else the store's; fresh status for the bar.
+  const who = signedIn ? `${signedIn.operatorId ?? signedIn.name}` : null;
+  useEffect(() => {
+    if (!signedIn) return;
+    if (signedIn.language) setLang(signedIn.language);
+    else if (live.info) setLang(live.info.language);
+    void live.refresh();
+    void call((p) => p.printerStatus()).then((r) => r.ok && live.setPrinter(r.value));
+    if (signedIn.role !== 'store_it' && live.terminal?.activated !== false) setTab('cashier');
+  }, [who]);
   useEffect(() => {
     document.documentElement.lang = lang;
     document.title = i18n.t('app.title');
@@ -36,19 +52,32 @@ export function App() {
     const next: Lang = lang === 'zh-CN' ? 'en' : 'zh-CN';
     decided.current.lang = true;
     setLang(next);
-    void call((p) => p.settingsSet({ language: next }));
+    // --- operators: the choice is the signed-in operator's own, not the store's.
+    if (signedIn) void session.setLanguage(next);
   };
+
+  if (!signedIn) {
+    return (
+      <I18nContext.Provider value={i18n}>
+        <SessionContext.Provider value={session}>
+          <SignIn session={session} onToggleLanguage={toggleLanguage} />
+        </SessionContext.Provider>
+      </I18nContext.Provider>
+    );
+  }
 
   return (
     <I18nContext.Provider value={i18n}>
       <LiveContext.Provider value={live}>
+        <SessionContext.Provider value={session}>
         <div class="app" data-lang={lang}>
           <StatusBar tab={tab} onTab={setTab} onToggleLanguage={toggleLanguage} />
           <WarningBanner />
           <main class="main" data-view={tab}>
-            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} /> : <Setup />}
+            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} /> : signedIn.role === 'store_it' ? <Setup /> : <StoreItOnly />}
           </main>
         </div>
+        </SessionContext.Provider>
       </LiveContext.Provider>
     </I18nContext.Provider>
   );

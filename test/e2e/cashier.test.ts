@@ -32,6 +32,7 @@ import {
   type SwitchableProxy,
 } from './harness';
 
+const WINDOW = { windowId: 1 };
 const VIEWPORTS = [
   { width: 1024, height: 768 },
   { width: 1920, height: 1080 },
@@ -147,6 +148,10 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
       printWorker: { backoffBaseMs: 100, pollMs: 200 },
     });
     handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: 'e2e-pos-01' });
+    // Store IT sets the terminal up: the first-run account is made for this window before the page loads
+    // (its screens are test/e2e/operators.test.ts's), so the page opens signed in as store IT.
+    const boot = await handlers['operators.bootstrap']({ name: '门店IT', pin: '482913' }, WINDOW);
+    if (!boot.ok) throw new Error(boot.error.message);
     server = await serveStatic(RENDERER_DIST);
     browser = await launch(VIEWPORTS[0]);
     page = browser.page;
@@ -155,7 +160,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
-    bridge = await installBridge(browser.context, page, handlers);
+    bridge = await installBridge(browser.context, page, handlers, WINDOW);
     unforward = forwardEvents(rt.events, (event, payload) => {
       bridge.emit(event, payload).catch(() => {});
     });
@@ -354,7 +359,9 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     expect(en).toContain("Not today's order");
     expect(en).toContain('No money moved');
     expect(await page.textContent('[data-status="mode"]')).toContain('SANDBOX');
-    expect(rt.settings().language).toBe('en');
+    // The language is the signed-in operator's own choice, not the store's (operators).
+    expect(rt.operators.list().find((o) => o.name === '门店IT')?.language).toBe('en');
+    expect(rt.settings().language).toBe('zh-CN');
     await shoot('09-rejected-not-today-en');
     await page.click('[data-action="language"]');
     await page.waitForSelector('.app[data-lang="zh-CN"]');
@@ -373,7 +380,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     await shoot('10-queued-offline');
 
     // The deadline warning the engine raises near the end of the business day (crafted: the clock is real).
-    const view = await handlers['revoke.forOrder']({ sn: order.sn });
+    const view = await handlers['revoke.forOrder']({ sn: order.sn }, WINDOW);
     if (!view.ok || !view.value) throw new Error('revoke not found');
     await bridge.emit('revoke.warning', {
       revoke: view.value,
@@ -429,8 +436,8 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
     expect(await page.locator(`[data-order="${order.sn}"] [data-action="revoke"]`).count()).toBe(0);
 
-    const first = await handlers['revoke.forOrder']({ sn: order.sn });
-    const repeat = await handlers['revoke.request']({ sn: order.sn });
+    const first = await handlers['revoke.forOrder']({ sn: order.sn }, WINDOW);
+    const repeat = await handlers['revoke.request']({ sn: order.sn }, WINDOW);
     expect(repeat.ok && first.ok && repeat.value.id === first.value?.id).toBe(true);
     expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
   });

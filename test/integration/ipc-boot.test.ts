@@ -13,7 +13,7 @@ import { silentLogger } from '../../main/runtime';
 import { createSandbox } from '../../main/sandbox';
 import { openDb } from '../../main/store/db';
 import { FileKeyVault } from '../../main/terminal/vault';
-import { signedInHandlers } from '../support/operators';
+import { signedInHandlers, signIn } from '../support/operators';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'upay-boot-'));
 
@@ -24,7 +24,9 @@ describe('boot', () => {
     try {
       expect(b.mode).toBe('sandbox');
       expect(b.runtime.dataDir).toBe(path.join(dataDir, 'sandbox'));
-      const h = await signedInHandlers(b.runtime, { mode: b.mode, version: '1.0.0', vendor: b.vendor });
+      // The sandbox's operators: the cashier signs in with the PIN the docs print.
+      expect(b.runtime.operators.list().map((o) => `${o.name}:${o.role}`).sort()).toEqual(['门店IT:store_it', '小王:cashier', '李主管:supervisor'].sort());
+      const h = await signIn(b.runtime, { mode: b.mode, version: '1.0.0', vendor: b.vendor }, 'cashier', '小王');
       const info = await h['app.info']({});
       expect(info).toMatchObject({ ok: true, value: { mode: 'sandbox', apiDomain: b.sandbox!.gateway.url } });
       expect(await h['terminal.status']({})).toMatchObject({ ok: true, value: { activated: true } });

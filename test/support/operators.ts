@@ -10,6 +10,7 @@ import type { Caller } from '../../main/operators/sessions';
 import type { Role } from '../../main/operators/service';
 import type { Runtime } from '../../main/runtime';
 
+/** The same PINs as the sandbox's operators (main/electron/boot.ts), so a test signs in as either. */
 export const TEST_PINS: Record<Role, string> = { cashier: '1111', supervisor: '2222', store_it: '9999' };
 
 let windows = 100;

@@ -7,6 +7,8 @@ import { call, type ErrorView, type OrderView, type RevokeView } from '../bridge
 import { businessDayOf, formatCny, formatCst, formatCstTime, lookupRef, paywayLabel, readSearch } from '../format';
 import { isMessageKey, useI18n } from '../i18n';
 import { newerRevoke, useLiveContext } from '../live';
+import type { ApprovalInput } from '../../../main/ipc/contract';
+import { ApprovalStep } from './Approval';
 import { RevokeOutcome } from './Outcome';
 import { ConfirmDialog, ErrorNotice, MoneyStatement, Rows, Spinner } from './ui';
 import { RefundPanel } from './Refund'; // --- refunds
@@ -203,6 +205,9 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
   // A ref, not state: a second tap in the same frame must see the first one at once.
   const inflight = useRef(false);
   const revokeBtn = useRef<HTMLButtonElement>(null);
+  // --- operators: the supervisor's approval typed into the confirmation (main checks it).
+  const approval = useRef<ApprovalInput | null>(null);
+  const onApproval = useCallback((a: ApprovalInput | null) => (approval.current = a), []);
   const revoke = newerRevoke(order.revoke, live.revokes[order.sn]);
   const today = live.info?.businessDay ?? businessDayOf(Date.now());
   const payway = paywayLabel(order.payway, order.paywayName, lang);
@@ -215,7 +220,9 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
     setConfirming(false);
     setBusy(true);
     setFailure(null);
-    const res = await call((p) => p.revokeRequest({ sn: order.sn }));
+    const withApproval = approval.current ? { approval: approval.current } : {};
+    approval.current = null;
+    const res = await call((p) => p.revokeRequest({ sn: order.sn, ...withApproval }));
     if (res.ok) {
       live.noteRevoke(res.value);
     } else {
@@ -326,6 +333,8 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
             <code>{order.sn}</code>
           </p>
           <p>{t('confirm.body')}</p>
+          {/* --- operators */}
+          <ApprovalStep amountCents={order.totalCents} onChange={onApproval} />
         </ConfirmDialog>
       )}
     </article>

@@ -3,6 +3,7 @@
  * a test print and failed jobs to retry, the revoke queue, and what this
  * machine runs. Vendor credentials never appear here: they stay in main.
  */
+import { OperatorsCard } from './Operators';
 import { useEffect, useState } from 'preact/hooks';
 import { call, type ErrorView, type PrintJobView, type RevokeView, type SettingsView } from '../bridge';
 import { formatCst } from '../format';
@@ -20,6 +21,8 @@ export function Setup() {
         <PrinterCard />
         <QueueCard />
         <AboutCard />
+        {/* --- operators */}
+        <OperatorsCard />
       </div>
     </div>
   );

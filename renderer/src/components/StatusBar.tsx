@@ -6,6 +6,7 @@
 import { formatCst } from '../format';
 import { useI18n } from '../i18n';
 import { useLiveContext } from '../live';
+import { OperatorBadge } from './Operators';
 
 export type Tab = 'cashier' | 'setup';
 
@@ -54,6 +55,8 @@ export function StatusBar({ tab, onTab, onToggleLanguage }: { tab: Tab; onTab: (
           {t('status.day')} <strong>{day}</strong>
         </li>
       </ul>
+      {/* --- operators: who is signed in, and the one tap to switch user */}
+      <OperatorBadge />
       <button type="button" class="btn btn--quiet lang-switch" lang={lang === 'zh-CN' ? 'en' : 'zh-CN'} aria-label={t('app.switchLanguageLabel')} onClick={onToggleLanguage} data-action="language">
         {t('app.switchLanguage')}
       </button>

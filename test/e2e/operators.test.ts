@@ -1,0 +1,226 @@
+/**
+ * Operators in Chromium against the real runtime and the sandbox gateway:
+ * the first-run account, operator management in store setup, sign-in on
+ * the touch PIN pad, a revoke below the approval threshold and one above it
+ * (the supervisor's PIN inside the confirmation), a lockout in both
+ * languages, and sign-out. Screenshots in test-output/screenshots/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import { createRuntime, type Runtime } from '../../main/runtime';
+import { createSandbox, type Sandbox } from '../../main/sandbox';
+import { ensureUiBuilt, installBridge, launch, RENDERER_DIST, SCREENSHOTS, serveStatic, type Browser, type InstalledBridge, type StaticServer } from './harness';
+
+const WINDOW = { windowId: 7 };
+const VIEWPORTS = [
+  { width: 1024, height: 768 },
+  { width: 800, height: 600 },
+] as const;
+const PINS = { it: '482913', cashier: '1357', supervisor: '2468', other: '9753' };
+
+describe('operators UI (Chromium, real runtime, sandbox gateway)', () => {
+  let sandbox: Sandbox;
+  let rt: Runtime;
+  let handlers: Handlers;
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  let bridge: InstalledBridge;
+  let unforward: () => void;
+  let dataDir: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await ensureUiBuilt();
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    sandbox = await createSandbox();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-operators-'));
+    rt = createRuntime({ dataDir, apiDomain: sandbox.gateway.url, printer: 'virtual', virtualPrinterUri: sandbox.printer.uri, timeoutMs: 5_000 });
+    const v = sandbox.gateway.vendor;
+    await rt.terminal.activate({ appId: v.appId, vendorSn: v.vendorSn, vendorKey: v.vendorKey, code: sandbox.gateway.activationCodes()[0]!, deviceId: 'e2e-operators' }, 'e2e');
+    await rt.terminal.checkin('e2e');
+    handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: v, actor: 'e2e' });
+    server = await serveStatic(RENDERER_DIST);
+    browser = await launch(VIEWPORTS[0]);
+    page = browser.page;
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    bridge = await installBridge(browser.context, page, handlers, WINDOW);
+    unforward = forwardEvents(rt.events, (event, payload) => void bridge.emit(event, payload).catch(() => {}));
+    await page.goto(server.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    unforward?.();
+    await browser?.close();
+    await server?.close();
+    await rt?.close();
+    await sandbox?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function shoot(name: string): Promise<void> {
+    for (const vp of VIEWPORTS) {
+      await page.setViewportSize(vp);
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+      const widths = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
+      expect(widths[0], `${name} at ${vp.width}x${vp.height}: no sideways scrolling`).toBeLessThanOrEqual(widths[1]);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `op-${name}-${vp.width}x${vp.height}.png`), animations: 'disabled' });
+    }
+    await page.setViewportSize(VIEWPORTS[0]);
+  }
+
+  /** Types a PIN on the touch pad `pad` (taps, not keys). */
+  async function tapPin(pin: string, pad = 'sign-in'): Promise<void> {
+    for (const d of pin) await page.click(`[data-pinpad="${pad}"] [data-pin-key="${d}"]`);
+  }
+
+  async function signIn(name: string, pin: string): Promise<void> {
+    await page.click(`.roster [data-operator="${name}"]`);
+    await tapPin(pin);
+    await page.click('[data-pinpad="sign-in"] [data-pin-key="ok"]');
+    await page.waitForSelector(`[data-signed-in="${name}"]`);
+  }
+
+  async function signOut(): Promise<void> {
+    await page.click('[data-action="sign-out"]');
+    await page.waitForSelector('[data-view="sign-in"]');
+  }
+
+  async function seedAndOpen(totalCents: number): Promise<string> {
+    const order = sandbox.gateway.seedOrder({ terminalSn: rt.terminal.info()!.terminalSn, totalCents, subject: '拿铁咖啡', operator: '收款甲', payway: '3', paywayName: '微信' });
+    await rt.orders.import({ sn: order.sn }, 'e2e');
+    await page.click('[data-tab="cashier"]');
+    await page.click('[data-action="refresh"]');
+    await page.click(`.order[data-sn="${order.sn}"]`);
+    await page.waitForSelector(`[data-order="${order.sn}"]`);
+    return order.sn;
+  }
+
+  const revokes = () => sandbox.gateway.log().filter((e) => e.endpoint === 'revoke').length;
+
+  it('first run: no operator yet, so the screen asks store IT to create the account (PIN twice on the pad), then store setup opens', async () => {
+    await page.waitForSelector('[data-view="bootstrap"]');
+    expect(await page.textContent('[data-view="bootstrap"]')).toContain('首次设置');
+    await shoot('01-bootstrap');
+    await page.fill('input[name="operator-name"]', '门店IT');
+    await tapPin(PINS.it, 'bootstrap');
+    await page.click('[data-pinpad="bootstrap"] [data-pin-key="ok"]');
+    await page.waitForSelector('[data-pinpad="bootstrap"][data-pinpad] .pinpad__label:has-text("再输入一次")');
+    // The keyboard works too: digits and Enter.
+    await page.keyboard.type(PINS.it);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-signed-in="门店IT"][data-role="store_it"]');
+    expect(rt.operators.list()).toMatchObject([{ name: '门店IT', role: 'store_it', active: true }]);
+  });
+
+  it('operator management in store setup: store IT adds a cashier, a supervisor and another cashier', async () => {
+    await page.click('[data-tab="setup"]');
+    await page.waitForSelector('[data-card="operators"]');
+    for (const [name, role, pin] of [
+      ['小王', 'cashier', PINS.cashier],
+      ['李主管', 'supervisor', PINS.supervisor],
+      ['小李', 'cashier', PINS.other],
+    ] as const) {
+      await page.fill('[data-form="add-operator"] input[name="name"]', name);
+      await page.selectOption('[data-form="add-operator"] select[name="role"]', role);
+      await page.fill('[data-form="add-operator"] input[name="pin"]', pin);
+      await page.click('[data-action="add-operator"]');
+      await page.waitForSelector(`[data-operator-row="${name}"]`);
+    }
+    expect(rt.operators.list().map((o) => `${o.name}:${o.role}`).sort()).toEqual(['小李:cashier', '小王:cashier', '李主管:supervisor', '门店IT:store_it'].sort());
+    await page.evaluate('document.querySelector("[data-card=operators]").scrollIntoView()');
+    await shoot('02-operator-management');
+  });
+
+  it('sign out, then a cashier signs in on the touch PIN pad; the status bar names them; store setup is refused to a cashier', async () => {
+    await signOut();
+    await shoot('03-sign-in-roster');
+    await page.click('.roster [data-operator="小王"]');
+    await tapPin(PINS.cashier);
+    expect(await page.getAttribute('.pinpad__dots', 'data-pin-length')).toBe('4');
+    await shoot('04-sign-in-pin-pad');
+    await page.click('[data-pinpad="sign-in"] [data-pin-key="ok"]');
+    await page.waitForSelector('[data-signed-in="小王"][data-role="cashier"]');
+    expect(await page.textContent('[data-signed-in="小王"]')).toContain('收银员');
+    await page.click('[data-tab="setup"]');
+    await page.waitForSelector('[data-notice="store-it-only"]');
+    expect(await handlers['settings.set']({ paperWidth: 58 }, WINDOW)).toMatchObject({ ok: false, error: { code: 'ROLE_REQUIRED' } });
+  });
+
+  it('a revoke below the threshold: no approval step; the receipt names the cashier who voided it apart from the payment\'s operator', async () => {
+    const sn = await seedAndOpen(1250);
+    await page.click('[data-action="revoke"]');
+    await page.waitForSelector('dialog.dialog[open]');
+    expect(await page.locator('[data-step="approval"]').count()).toBe(0);
+    await shoot('05-confirm-below-threshold');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`[data-order="${sn}"] [data-outcome="revoked"]`);
+    expect(rt.revokes.forOrder(sn)).toMatchObject({ state: 'revoked', operator: '小王', approverName: null });
+    const preview = await handlers['receipt.preview']({ revokeId: rt.revokes.forOrder(sn)!.id }, WINDOW);
+    const lines = preview.ok && preview.value ? preview.value.lines.join('\n') : '';
+    expect(lines).toMatch(/收款员\s+收款甲/);
+    expect(lines).toMatch(/撤销人\s+小王/);
+    await shoot('06-revoked-below-threshold');
+  });
+
+  it('a revoke above the threshold: the supervisor approves inside the confirmation (a wrong PIN first: refused, no gateway call)', async () => {
+    const sn = await seedAndOpen(88_800);
+    const before = revokes();
+    await page.click('[data-action="revoke"]');
+    await page.waitForSelector('dialog.dialog[open] [data-step="approval"]');
+    expect(await page.textContent('[data-step="approval"]')).toContain('￥500.00');
+    await page.click('[data-approver="李主管"]');
+    await tapPin('0000', 'approval');
+    await page.click('dialog [data-action="confirm"]');
+    await page.waitForSelector(`[data-order="${sn}"] [data-error-code="PIN_INVALID"]`);
+    expect(revokes()).toBe(before);
+    expect(rt.revokes.forOrder(sn)).toBeUndefined();
+
+    await page.click('[data-action="revoke"]');
+    await page.waitForSelector('dialog.dialog[open] [data-step="approval"]');
+    await page.click('[data-approver="李主管"]');
+    // The pad takes keys once it is enabled for the chosen approver (the next render).
+    await page.waitForSelector('[data-pinpad="approval"] [data-pin-key="1"]:not([disabled])');
+    await page.keyboard.type(PINS.supervisor);
+    await shoot('07-confirm-with-approval');
+    await page.click('dialog [data-action="confirm"]');
+    await page.waitForSelector(`[data-order="${sn}"] [data-outcome="revoked"]`);
+    expect(rt.revokes.forOrder(sn)).toMatchObject({ state: 'revoked', operator: '小王', approverName: '李主管' });
+    const preview = await handlers['receipt.preview']({ revokeId: rt.revokes.forOrder(sn)!.id }, WINDOW);
+    expect(preview.ok && preview.value ? preview.value.lines.join('\n') : '').toMatch(/审批人\s+李主管/);
+    await shoot('08-revoked-with-approval');
+  });
+
+  it('5 wrong PINs lock an operator: the message in Chinese, then in English; the roster marks them locked', async () => {
+    await signOut();
+    await page.click('.roster [data-operator="小李"]');
+    for (let i = 0; i < 5; i++) {
+      await tapPin('1111');
+      await page.click('[data-pinpad="sign-in"] [data-pin-key="ok"]');
+      await page.waitForSelector(`[data-error-code="${i < 4 ? 'PIN_INVALID' : 'OPERATOR_LOCKED'}"]`);
+    }
+    expect(await page.textContent('[data-error-code="OPERATOR_LOCKED"]')).toContain('锁定');
+    await shoot('09-locked-zh');
+    await page.click('[data-action="language"]');
+    await page.waitForSelector('html[lang="en"]');
+    expect(await page.textContent('[data-error-code="OPERATOR_LOCKED"]')).toContain('locked');
+    await shoot('10-locked-en');
+    await page.click('[data-action="back"]');
+    await page.waitForSelector('.roster [data-operator="小李"] .roster__locked');
+    await page.click('[data-action="language"]');
+    await page.waitForSelector('html[lang="zh-CN"]');
+  });
+
+  it('sign out: the window is back at the sign-in screen and its calls are refused (OPERATOR_REQUIRED)', async () => {
+    await signIn('小王', PINS.cashier);
+    await signOut();
+    await shoot('11-signed-out');
+    expect(await handlers['orders.list']({}, WINDOW)).toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED' } });
+    expect(pageErrors).toEqual([]);
+  });
+});
