@@ -7,7 +7,11 @@
  */
 import type { Clock } from '../common/time';
 import type { QueueStatus, RuntimeEvents } from '../events';
+import type { OrderService } from '../orders/service';
 import type { Db } from '../store/db';
+import type { Provisioning } from '../terminal/provisioning';
+import type { UpayClient } from '../upay/client';
+import type { RevokeTiming } from './revoke/timing';
 import { Outbox } from './outbox';
 import { QueueSignals } from './signals';
 
@@ -18,6 +22,17 @@ export interface OperationCore {
   /** Rows in flight at once. */
   concurrency?: number;
   log?: (line: string) => void;
+}
+
+/** What every kind is given besides the core: the gateway, the terminal's signer, the orders; timing and randomness (tests). */
+export interface OperationDeps<Point extends string> extends OperationCore {
+  client: UpayClient;
+  provisioning: Provisioning;
+  orders: OrderService;
+  timing?: Partial<RevokeTiming>;
+  random?: () => number;
+  /** Crash-test hook: called at named points between durable steps (never set in production). */
+  checkpoint?: (point: Point) => void;
 }
 
 /** A kind's open rows, counted. */

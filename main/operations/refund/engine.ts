@@ -8,21 +8,18 @@
  * than the configured maximum age goes to a person (needs_attention).
  */
 import type { Accountable } from '../../common/accountable';
-import { businessDay as businessDayOf, formatCst, type Clock } from '../../common/time';
+import { businessDay as businessDayOf, formatCst } from '../../common/time';
 import type { Order } from '../../domain';
 import { PosError } from '../../errors';
-import type { RuntimeEvents } from '../../events';
-import type { OrderRef, OrderService } from '../../orders/service';
+import type { OrderRef } from '../../orders/service';
 import { audit } from '../../store/audit';
-import { tx, type Db } from '../../store/db';
+import { tx } from '../../store/db';
 import { heldByOther, newOwnerId } from '../../store/locks';
 import { FINAL_REFUND_STATES, RefundsRepo, toRefund, type Refund, type RefundPatch, type RefundRow } from '../../store/refunds';
-import type { Provisioning } from '../../terminal/provisioning';
-import type { UpayClient } from '../../upay/client';
 import type { OrderSnapshot } from '../../upay/result';
 import type { Gateway } from '../failures';
 import { backoff } from '../outbox';
-import { MoneyOperations } from '../operation';
+import { MoneyOperations, type OperationDeps } from '../operation';
 import type { ReceiptPort } from '../receipts';
 import { DEFAULT_TIMING, type RevokeTiming } from '../revoke/timing';
 import { interpretRefund, interpretRefundQuery, refundRefusal, type RefundVerdict } from './interpret';
@@ -33,21 +30,12 @@ export type RefundedReceipt = ReceiptPort<{ refund: RefundRow; order: Order }>;
 /** Default maximum age of a queued refund before a person is asked (a week: the refund window is months). */
 export const DEFAULT_REFUND_MAX_AGE_MS = 7 * 86_400_000;
 
-export interface RefundEngineDeps {
-  db: Db;
-  client: UpayClient;
-  provisioning: Provisioning;
-  orders: OrderService;
-  clock: Clock;
-  events: RuntimeEvents;
+export type RefundCrashPoint = 'intent-committed' | 'answer-received' | 'refunded-committed' | 'send-committed';
+
+export interface RefundEngineDeps extends OperationDeps<RefundCrashPoint> {
   /** Longest a queued refund waits for the network before needs_attention. */
   maxAgeMs: () => number;
   receipts?: RefundedReceipt;
-  timing?: Partial<RevokeTiming>;
-  concurrency?: number;
-  random?: () => number;
-  log?: (line: string) => void;
-  checkpoint?: (point: 'intent-committed' | 'answer-received' | 'refunded-committed' | 'send-committed') => void;
 }
 
 const RELEASED = { lease_owner: null, lease_until: null } as const;

@@ -9,20 +9,16 @@
  */
 import type { Accountable } from '../../common/accountable';
 import { isFinalRevokeState } from '../../common/states';
-import { businessDay, type Clock } from '../../common/time';
+import { businessDay } from '../../common/time';
 import type { Order, Revoke } from '../../domain';
 import { PosError } from '../../errors';
-import type { RuntimeEvents } from '../../events';
-import type { OrderRef, OrderService } from '../../orders/service';
+import type { OrderRef } from '../../orders/service';
 import { audit } from '../../store/audit';
-import type { Db } from '../../store/db';
 import { GroupCommit } from '../../store/group-commit';
 import { newOwnerId } from '../../store/locks';
 import { perOrder, RevokesRepo, toRevoke, type RevokeRow } from '../../store/revokes';
-import type { Provisioning } from '../../terminal/provisioning';
-import type { UpayClient } from '../../upay/client';
 import { backoff } from '../outbox';
-import { MoneyOperations } from '../operation';
+import { MoneyOperations, type OperationDeps } from '../operation';
 import type { ReceiptPort } from '../receipts';
 import { nextDeadline, sweepDeadlines } from './deadlines';
 import { ineligibility } from './interpret';
@@ -48,24 +44,11 @@ async function accountableFor(who: RevokeAuthority, order: Order, eligible: bool
   return who;
 }
 
-export interface RevokeEngineDeps {
-  db: Db;
-  client: UpayClient;
-  provisioning: Provisioning;
-  orders: OrderService;
-  clock: Clock;
-  events: RuntimeEvents;
+export interface RevokeEngineDeps extends OperationDeps<CrashPoint> {
   /** Lead time before the business day ends at which the cashier is warned. */
   warningLeadMs: () => number;
   /** The receipt of a revoke recorded `revoked`. */
   receipts?: RevokedReceipt;
-  timing?: Partial<RevokeTiming>;
-  /** Outbox concurrency (revokes in flight at once). */
-  concurrency?: number;
-  random?: () => number;
-  log?: (line: string) => void;
-  /** Crash-test hook: called at named points between durable steps (never set in production). */
-  checkpoint?: (point: CrashPoint) => void;
 }
 
 export type CrashPoint = 'intent-committed' | 'answer-received' | 'revoked-committed' | 'send-committed';
