@@ -52,5 +52,23 @@ export const CHANNEL_ACCESS: { readonly [C in Channel]: Access } = {
   'report.print': 'signed-in',
 };
 
+/**
+ * Calls a screen makes by itself (polls, refreshes after an event): they are
+ * answered, but do not count as the operator's activity, so an unattended
+ * counter still signs out after its idle time.
+ */
+export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
+  'app.info',
+  'terminal.status',
+  'orders.list',
+  'revoke.listOpen',
+  'queue.status',
+  'printer.status',
+  'print.jobs',
+  'settings.get',
+  'session.current',
+  'operators.roster',
+]);
+
 /** The channels only store IT may call. */
 export const STORE_IT_CHANNELS: readonly Channel[] = (Object.keys(CHANNEL_ACCESS) as Channel[]).filter((c) => CHANNEL_ACCESS[c] === 'store_it');

@@ -20,7 +20,7 @@ import type { Runtime } from '../runtime';
 import { Policy, type OperatorResolver } from '../operators/policy';
 import { Sessions, type Caller, type SignedIn } from '../operators/sessions';
 import { safeStrings } from '../util/text';
-import { CHANNEL_ACCESS } from './access';
+import { CHANNEL_ACCESS, PASSIVE_CHANNELS } from './access';
 import {
   CHANNELS,
   EVENTS,
@@ -311,7 +311,8 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
         const parsed = contract.input.safeParse(input === undefined ? {} : input);
         if (!parsed.success) return errorEnvelope(inputError(channel, parsed.error));
         // Who may call it is decided here, before the handler runs: nothing has happened yet when it is refused.
-        const who = access === 'anyone' ? policy.current(caller) : access === 'store_it' ? policy.requireRole(caller, ['store_it']) : policy.signedIn(caller);
+        const activity = !PASSIVE_CHANNELS.has(channel);
+        const who = access === 'anyone' ? policy.current(caller) : access === 'store_it' ? policy.requireRole(caller, ['store_it'], activity) : policy.signedIn(caller, activity);
         const ctx: CallContext = { caller, who, actor: who ? `${baseActor}:${who.name}` : baseActor, policy, sessions };
         const raw = await run(parsed.data, ctx);
         // The day's list was checked view by view as it was built (DayOrders).

@@ -48,16 +48,16 @@ export class Policy {
     return this.lookup(caller, false);
   }
 
-  /** Who is signed in at the calling window (the call counts as activity), or OPERATOR_REQUIRED. */
-  signedIn(caller: Caller | undefined): SignedIn {
-    const who = this.lookup(caller, true, true);
+  /** Who is signed in at the calling window, or OPERATOR_REQUIRED; `activity`: the call restarts the idle time. */
+  signedIn(caller: Caller | undefined, activity = true): SignedIn {
+    const who = this.lookup(caller, activity, true);
     if (!who) throw operatorRequired();
     return who;
   }
 
   /** The signed-in operator, when their role is one of `roles`; else OPERATOR_REQUIRED or ROLE_REQUIRED. */
-  requireRole(caller: Caller | undefined, roles: readonly Role[]): SignedIn {
-    const who = this.signedIn(caller);
+  requireRole(caller: Caller | undefined, roles: readonly Role[], activity = true): SignedIn {
+    const who = this.signedIn(caller, activity);
     if (!roles.includes(who.role)) throw roleRequired(roles);
     return who;
   }

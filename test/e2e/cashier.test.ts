@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import { createHandlers, type Handlers } from '../../main/ipc/handlers';
 import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
 import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
@@ -21,11 +21,9 @@ import { businessDay } from '../../main/common/time';
 import {
   createProxy,
   ensureUiBuilt,
-  installBridge,
-  launch,
-  RENDERER_DIST,
+  openApp,
   SCREENSHOTS,
-  serveStatic,
+  type AppPage,
   type Browser,
   type InstalledBridge,
   type StaticServer,
@@ -128,9 +126,9 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
   let browser: Browser;
   let page: Page;
   let bridge: InstalledBridge;
-  let unforward: () => void;
+  let app: AppPage;
   let dataDir: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
     await ensureUiBuilt();
@@ -152,25 +150,12 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     // (its screens are test/e2e/operators.test.ts's), so the page opens signed in as store IT.
     const boot = await handlers['operators.bootstrap']({ name: '门店IT', pin: '482913' }, WINDOW);
     if (!boot.ok) throw new Error(boot.error.message);
-    server = await serveStatic(RENDERER_DIST);
-    browser = await launch(VIEWPORTS[0]);
-    page = browser.page;
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
-    bridge = await installBridge(browser.context, page, handlers, WINDOW);
-    unforward = forwardEvents(rt.events, (event, payload) => {
-      bridge.emit(event, payload).catch(() => {});
-    });
-    await page.goto(server.url);
+    app = await openApp(rt.events, handlers, WINDOW, VIEWPORTS[0]);
+    ({ browser, page, bridge, server, errors: pageErrors } = app);
   }, 120_000);
 
   afterAll(async () => {
-    unforward?.();
-    await browser?.close();
-    await server?.close();
+    await app?.close();
     await rt?.close();
     await proxy?.close();
     await sandbox?.close();

@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { BRIDGE_FUNCTIONS, isChannel, type EventName, type EventPayload } from '../../main/ipc/contract';
-import type { Handlers } from '../../main/ipc/handlers';
+import { forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import type { RuntimeEvents } from '../../main/events';
 import type { Caller } from '../../main/operators/sessions';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/policy';
 import { createChaosProxy } from '../support/chaos-net';
@@ -365,6 +366,51 @@ export async function installBridge(context: BrowserContext, page: Page, handler
     calls,
     emit: async (event, payload) => {
       await page.evaluate(([e, p]) => (globalThis as unknown as PageGlobals).__posEmit(e, p), [event, payload] as const);
+    },
+  };
+}
+
+// ------------------------------------------------------------- the app page
+
+export interface AppPage {
+  browser: Browser;
+  page: Page;
+  bridge: InstalledBridge;
+  server: StaticServer;
+  /** Page errors and console errors (tests require none). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The renderer bundle served on loopback, opened in Chromium as one window
+ * (`caller`) of the real handlers, with the runtime's events forwarded.
+ */
+export async function openApp(events: RuntimeEvents, handlers: Handlers, caller: Caller, viewport = { width: 1024, height: 768 }): Promise<AppPage> {
+  const server = await serveStatic(RENDERER_DIST);
+  const browser = await launch(viewport);
+  const page = browser.page;
+  const errors: string[] = [];
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  const bridge = await installBridge(browser.context, page, handlers, caller);
+  const unforward = forwardEvents(events, (event, payload) => {
+    bridge.emit(event, payload).catch(() => {});
+  });
+  await page.goto(server.url);
+  return {
+    browser,
+    page,
+    bridge,
+    server,
+    errors,
+    async close() {
+      unforward();
+      await browser.close();
+      await server.close();
     },
   };
 }

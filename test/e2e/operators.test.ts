@@ -6,14 +6,14 @@
  * languages, and sign-out. Screenshots in test-output/screenshots/.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
-import { createRuntime, type Runtime } from '../../main/runtime';
-import { createSandbox, type Sandbox } from '../../main/sandbox';
-import { ensureUiBuilt, installBridge, launch, RENDERER_DIST, SCREENSHOTS, serveStatic, type Browser, type InstalledBridge, type StaticServer } from './harness';
+import { createHandlers, type Handlers } from '../../main/ipc/handlers';
+import type { Runtime } from '../../main/runtime';
+import type { Sandbox } from '../../main/sandbox';
+import { createHarness, type Harness } from '../support/harness';
+import { ensureUiBuilt, openApp, SCREENSHOTS, type AppPage } from './harness';
 
 const WINDOW = { windowId: 7 };
 const VIEWPORTS = [
@@ -23,44 +23,27 @@ const VIEWPORTS = [
 const PINS = { it: '482913', cashier: '1357', supervisor: '2468', other: '9753' };
 
 describe('operators UI (Chromium, real runtime, sandbox gateway)', () => {
+  let h: Harness;
   let sandbox: Sandbox;
   let rt: Runtime;
   let handlers: Handlers;
-  let server: StaticServer;
-  let browser: Browser;
+  let app: AppPage;
   let page: Page;
-  let bridge: InstalledBridge;
-  let unforward: () => void;
-  let dataDir: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     await ensureUiBuilt();
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    sandbox = await createSandbox();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-e2e-operators-'));
-    rt = createRuntime({ dataDir, apiDomain: sandbox.gateway.url, printer: 'virtual', virtualPrinterUri: sandbox.printer.uri, timeoutMs: 5_000 });
-    const v = sandbox.gateway.vendor;
-    await rt.terminal.activate({ appId: v.appId, vendorSn: v.vendorSn, vendorKey: v.vendorKey, code: sandbox.gateway.activationCodes()[0]!, deviceId: 'e2e-operators' }, 'e2e');
-    await rt.terminal.checkin('e2e');
-    handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: v, actor: 'e2e' });
-    server = await serveStatic(RENDERER_DIST);
-    browser = await launch(VIEWPORTS[0]);
-    page = browser.page;
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    bridge = await installBridge(browser.context, page, handlers, WINDOW);
-    unforward = forwardEvents(rt.events, (event, payload) => void bridge.emit(event, payload).catch(() => {}));
-    await page.goto(server.url);
+    // An activated terminal on the sandbox over loopback, with no operator yet.
+    h = await createHarness();
+    ({ sandbox, rt } = h);
+    handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e' });
+    app = await openApp(rt.events, handlers, WINDOW, VIEWPORTS[0]);
+    ({ page } = app);
   }, 120_000);
 
   afterAll(async () => {
-    unforward?.();
-    await browser?.close();
-    await server?.close();
-    await rt?.close();
-    await sandbox?.close();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
+    await h?.close();
   });
 
   async function shoot(name: string): Promise<void> {
@@ -221,6 +204,6 @@ describe('operators UI (Chromium, real runtime, sandbox gateway)', () => {
     await signOut();
     await shoot('11-signed-out');
     expect(await handlers['orders.list']({}, WINDOW)).toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED' } });
-    expect(pageErrors).toEqual([]);
+    expect(app.errors).toEqual([]);
   });
 });

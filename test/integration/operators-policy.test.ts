@@ -253,9 +253,9 @@ describe('sessions', () => {
     const cashier = await signIn(h.rt, set, 'cashier');
     const idle = h.rt.settings().sessionIdleMinutes * 60_000;
     clock.offset += idle - 1000;
-    expect(await cashier['orders.list']({})).toMatchObject({ ok: true });
+    expect(await cashier['orders.search']({ text: '7' })).toMatchObject({ ok: true });
     clock.offset += idle - 1000;
-    expect(await cashier['orders.list']({})).toMatchObject({ ok: true });
+    expect(await cashier['orders.search']({ text: '7' })).toMatchObject({ ok: true });
     expect(await cashier['session.signOut']({})).toMatchObject({ ok: true, value: { signedIn: null } });
     expect(await cashier['orders.list']({})).toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED' } });
     const supervisorId = await ensureOperator(h.rt, 'supervisor');
@@ -263,6 +263,15 @@ describe('sessions', () => {
     const audit = listAudit(databaseOf(h.rt), 50).map((e) => e.action);
     expect(audit).toContain('session.signed_in');
     expect(audit).toContain('session.signed_out');
+  });
+
+  it('a screen\'s own polling (status, the day\'s list) does not keep an unattended session alive', async () => {
+    const cashier = await signIn(h.rt, set, 'cashier');
+    const idle = h.rt.settings().sessionIdleMinutes * 60_000;
+    clock.offset += idle - 1000;
+    for (const c of ['queue.status', 'orders.list', 'printer.status', 'terminal.status'] as const) expect(await cashier[c]({}), c).toMatchObject({ ok: true });
+    clock.offset += 2000;
+    expect(await cashier['queue.status']({})).toMatchObject({ ok: false, error: { code: 'OPERATOR_REQUIRED', details: { reason: 'expired' } } });
   });
 
   it('a disabled operator is signed out at once and cannot sign in', async () => {

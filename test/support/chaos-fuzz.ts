@@ -228,6 +228,21 @@ function describe(v: unknown): string {
   }
 }
 
+/** Runs `body` counting unhandled rejections (and a moment after, for stragglers); fills in the count and the time. */
+async function tracked(res: FuzzResult, body: () => Promise<void>): Promise<FuzzResult> {
+  const started = Date.now();
+  const unhandled = trackUnhandled();
+  try {
+    await body();
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    unhandled.stop();
+  }
+  res.unhandled = unhandled.count();
+  res.elapsedMs = Date.now() - started;
+  return res;
+}
+
 function trackUnhandled(): { count: () => number; stop: () => void } {
   let n = 0;
   const on = () => {
@@ -240,7 +255,6 @@ function trackUnhandled(): { count: () => number; stop: () => void } {
 // ---------------------------------------------------------------- IPC fuzz
 
 export async function runIpcFuzz(fx: FuzzFixture, options: { runs: number; seed: number }): Promise<FuzzResult> {
-  const started = Date.now();
   const res = emptyResult();
   const set = fuzzHandlers(fx);
   const window: Caller = { windowId: 1 };
@@ -250,9 +264,8 @@ export async function runIpcFuzz(fx: FuzzFixture, options: { runs: number; seed:
     if (!s || 'expired' in s || s.session.role !== 'store_it') set.sessions.signIn(window, { id: fx.operators.storeIt, name: 'fuzz-it', role: 'store_it' });
   };
   const proto = protoSnapshot();
-  const unhandled = trackUnhandled();
   const perChannel = Math.max(1, Math.ceil(options.runs / CHANNEL_NAMES.length));
-  try {
+  return tracked(res, async () => {
     for (const [i, ch] of CHANNEL_NAMES.entries()) {
       const handler = set.handlers[ch] as (input: unknown, caller?: Caller) => Promise<unknown>;
       await fc.assert(
@@ -286,13 +299,7 @@ export async function runIpcFuzz(fx: FuzzFixture, options: { runs: number; seed:
         { numRuns: perChannel, seed: options.seed + i, endOnFailure: true },
       );
     }
-    await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    unhandled.stop();
-  }
-  res.unhandled = unhandled.count();
-  res.elapsedMs = Date.now() - started;
-  return res;
+  });
 }
 
 function fuzzHandlers(fx: FuzzFixture): HandlerSet {
@@ -313,7 +320,6 @@ const POLICY_REFUSALS = new Set(['INVALID_INPUT', 'OPERATOR_REQUIRED', 'ROLE_REQ
  * approval threshold without approval): refused, every table unchanged.
  */
 export async function runPolicyFuzz(fx: FuzzFixture, options: { runs: number; seed: number }): Promise<FuzzResult> {
-  const started = Date.now();
   const res = emptyResult();
   const set = fuzzHandlers(fx);
   const nobody: Caller = { windowId: 2 };
@@ -326,9 +332,8 @@ export async function runPolicyFuzz(fx: FuzzFixture, options: { runs: number; se
   }
   const bigOrder = fx.sns[5]!;
   const proto = protoSnapshot();
-  const unhandled = trackUnhandled();
   const perTarget = Math.max(1, Math.ceil(options.runs / (targets.length + 1)));
-  try {
+  return tracked(res, async () => {
     const check = async (ch: Channel, caller: Caller, who: string, payload: unknown) => {
       res.payloads++;
       set.sessions.signOut(nobody);
@@ -364,13 +369,7 @@ export async function runPolicyFuzz(fx: FuzzFixture, options: { runs: number; se
       fc.asyncProperty(revokes, (payload) => check('revoke.request', cashier, 'cashier above the threshold', payload)),
       { numRuns: perTarget, seed: options.seed + 999, endOnFailure: true },
     );
-    await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    unhandled.stop();
-  }
-  res.unhandled = unhandled.count();
-  res.elapsedMs = Date.now() - started;
-  return res;
+  });
 }
 
 // ---------------------------------------------------------------- CLI fuzz
@@ -480,12 +479,10 @@ function cliCase(): fc.Arbitrary<CliCase> {
 }
 
 export async function runCliFuzz(fx: FuzzFixture, options: { runs: number; seed: number }): Promise<FuzzResult> {
-  const started = Date.now();
   const res = emptyResult();
   const proto = protoSnapshot();
-  const unhandled = trackUnhandled();
   // The CLI opens its own runtime on the data dir: the fixture's stays open only as the reader.
-  try {
+  return tracked(res, async () => {
     await fc.assert(
       fc.asyncProperty(cliCase(), async (c) => {
         res.payloads++;
@@ -525,13 +522,7 @@ export async function runCliFuzz(fx: FuzzFixture, options: { runs: number; seed:
       }),
       { numRuns: options.runs, seed: options.seed, endOnFailure: true },
     );
-    await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    unhandled.stop();
-  }
-  res.unhandled = unhandled.count();
-  res.elapsedMs = Date.now() - started;
-  return res;
+  });
 }
 
 /** What every fuzz run must show: no crash, a typed answer for everything, no state change, no pollution. */

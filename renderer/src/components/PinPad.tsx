@@ -20,36 +20,41 @@ export function PinPad(props: {
   name?: string;
 }) {
   const { t } = useI18n();
-  const { value, onChange, onSubmit, disabled } = props;
-  // Keys can arrive faster than renders (a fast typist, a scanner-like burst): each one builds on the last, not on the last render.
+  const { value, onSubmit, disabled } = props;
+  // Keys can arrive faster than renders and effects (a fast typist, a burst right after the pad is enabled):
+  // each one builds on the last and sees the props of the last render, through these refs set while rendering.
   const latest = useRef(value);
   latest.current = value;
-  const set = (next: string) => {
-    latest.current = next;
-    onChange(next);
-  };
+  const current = useRef(props);
+  current.current = props;
 
   const press = (key: string) => {
-    if (disabled) return;
+    const p = current.current;
+    if (p.disabled) return;
     const v = latest.current;
+    const set = (next: string) => {
+      latest.current = next;
+      p.onChange(next);
+    };
     if (key === 'back') set(v.slice(0, -1));
     else if (key === 'ok') {
-      if (v.length >= PIN_MIN) onSubmit?.(v);
+      if (v.length >= PIN_MIN) p.onSubmit?.(v);
     } else if (v.length < PIN_MAX) set(v + key);
   };
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (disabled || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (current.current.disabled || e.altKey || e.ctrlKey || e.metaKey) return;
       if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
-      const key = /^[0-9]$/.test(e.key) ? e.key : e.key === 'Backspace' ? 'back' : e.key === 'Enter' && onSubmit ? 'ok' : null;
+      const key = /^[0-9]$/.test(e.key) ? e.key : e.key === 'Backspace' ? 'back' : e.key === 'Enter' && current.current.onSubmit ? 'ok' : null;
       if (key === null || (key === 'ok' && latest.current.length < PIN_MIN)) return;
       e.preventDefault();
       press(key);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  });
+    // Registered once: everything it reads comes through the refs.
+  }, []);
 
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'back', '0', ...(onSubmit ? ['ok'] : [])];
   return (
