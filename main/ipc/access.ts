@@ -68,6 +68,9 @@ export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   'settings.get',
   'session.current',
   'operators.roster',
+  // --- refunds: the order's refunds and a refund's receipt, re-read after refund.updated events
+  'refund.forOrder',
+  'refund.receipt',
 ]);
 
 /** The channels only store IT may call. */
