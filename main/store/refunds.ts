@@ -1,6 +1,7 @@
 /** The refunds table, and every statement on it: the durable refund state machine's rows (transitions live in main/operations/refund/). */
 import type { Accountable } from '../common/accountable';
 import { allIn, prepared, type Db } from './db';
+import { insertRow, LEASE_TAKEABLE, patchRow } from './rows';
 
 export const REFUND_STATES = ['sending', 'queued', 'pending', 'refunded', 'rejected', 'needs_attention'] as const;
 export type RefundState = (typeof REFUND_STATES)[number];
@@ -119,26 +120,19 @@ export class RefundsRepo {
   }
 
   insert(row: Omit<RefundRow, 'id'>): RefundRow {
-    const cols = Object.keys(row);
-    return prepared(this.db, `INSERT INTO refunds (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) RETURNING *`).get(row) as RefundRow;
+    return insertRow<RefundRow>(this.db, 'refunds', row);
   }
 
   update(id: number, patch: RefundPatch): void {
-    if (Object.keys(patch).length > 0) this.updateWhere(id, patch, '');
+    patchRow(this.db, 'refunds', id, patch);
   }
 
   /** Applies `patch` while the row is open and its lease is `owner`'s, free or lapsed; the row as stored, or undefined. */
   updateOpen(id: number, patch: RefundPatch, owner: string, now: number): RefundRow | undefined {
-    const guard = `AND state IN ${OPEN_STATES} AND (lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)`;
-    return this.updateWhere(id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
+    const guard = `AND state IN ${OPEN_STATES} AND ${LEASE_TAKEABLE}`;
+    return patchRow(this.db, 'refunds', id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
   }
 
-  private updateWhere(id: number, patch: RefundPatch, guard: string, params: Record<string, unknown> = {}): number {
-    const set = Object.keys(patch)
-      .map((c) => `${c} = @${c}`)
-      .join(', ');
-    return prepared(this.db, `UPDATE refunds SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
-  }
 
   open(limit = 1000): RefundRow[] {
     return prepared(this.db, `SELECT * FROM refunds WHERE state IN ${OPEN_STATES} ORDER BY id LIMIT ?`).all(limit) as RefundRow[];
