@@ -65,10 +65,14 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'operators disable': { id: { type: 'string' }, name: { type: 'string' } },
   'operators enable': { id: { type: 'string' }, name: { type: 'string' } },
   'operators reset-pin': { id: { type: 'string' }, name: { type: 'string' } },
+  // --- refunds
+  refund: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, amount: { type: 'string' }, full: { type: 'boolean' }, wait: { type: 'string' } },
+  'refund query': { id: { type: 'string' } },
+  'report day': { day: { type: 'string' }, csv: { type: 'boolean' }, print: { type: 'boolean' } },
   ...FLEET_OPTIONS,
 };
 
-const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'operators', 'fleet']);
+const GROUPS = new Set(['orders', 'queue', 'receipt', 'printer', 'settings', 'operators', 'report', 'fleet']);
 
 export class UsageError extends PosError {
   constructor(message: string) {

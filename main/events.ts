@@ -1,6 +1,7 @@
 /** Typed runtime events: what the IPC layer pushes to windows and the CLI prints as progress. */
 import { EventEmitter } from 'node:events';
 import type { Revoke } from './domain';
+import type { Refund } from './store/refunds';
 
 export interface QueueStatus {
   queued: number;
@@ -19,6 +20,8 @@ export interface RuntimeEventMap {
   'connectivity.changed': [{ online: boolean; at: number }];
   'printer.changed': [{ status: string; detail: string | null }];
   'print.updated': [{ jobId: number; state: string; error: string | null }];
+  // --- refunds
+  'refund.updated': [Refund];
 }
 
 export type RuntimeEventName = keyof RuntimeEventMap;

@@ -12,6 +12,10 @@ import type { ScryptCost } from './operators/pin';
 import { OrderService } from './orders/service';
 import { DEFAULT_RECHECK, Recheck, type RecheckOptions } from './operations/recheck';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
+import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
+import { RefundPrinting } from './printer/refund-printing';
+import { loadDayReport } from './report/load';
+import type { DayReport } from './report/day';
 import { Printing, type PrintingDeps } from './printer/printing';
 import { openDb, StoreError, type Db } from './store/db';
 import { sqliteCannotWrite } from './store/errors';
@@ -22,7 +26,7 @@ import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { checkGatewayUrl } from './upay/gateway-url';
-import { systemClock, type Clock } from './common/time';
+import { businessDay, systemClock, type Clock } from './common/time';
 import { fleetTarget } from './fleet/config';
 import { ShipperProcess, type ShipperProcessOptions } from './fleet/process';
 
@@ -74,6 +78,10 @@ export interface RuntimeOptions {
   recheck?: Partial<Pick<RecheckOptions, 'everyMs' | 'probeEveryMs'>>;
   /** The scrypt cost of new PIN hashes (default DEFAULT_PIN_COST; tests may lower it). */
   pinCost?: ScryptCost;
+  /** Longest a queued refund waits for the network before a person is asked (default a week). */
+  refundMaxAgeMs?: number;
+  /** Crash-test hook for refunds (tests only). */
+  refundCheckpoint?: (point: 'intent-committed' | 'answer-received' | 'refunded-committed' | 'send-committed') => void;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -88,6 +96,11 @@ export interface Runtime {
   readonly recheck: Recheck;
   /** Who may sign in at the counter (PIN hashes, lockout). */
   readonly operators: Operators;
+  readonly refunds: RefundEngine;
+  /** Refund receipts (reprints) and the day report on paper. */
+  readonly refundPrinting: RefundPrinting;
+  /** The day report (日结) of a business day (default today). */
+  dayReport(day?: string): DayReport;
   readonly vault: KeyVault;
   readonly printing: Printing;
   readonly logger: Logger;
@@ -179,6 +192,22 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   });
 
   const operators = new Operators({ db, clock, ...(options.pinCost ? { pinCost: options.pinCost } : {}) });
+  const refundPrinting = new RefundPrinting({ db, clock, settings: () => printing.printSettings(), kick: () => printing.kick() });
+  const refunds = new RefundEngine({
+    db,
+    client,
+    provisioning: terminal,
+    orders,
+    clock,
+    events,
+    maxAgeMs: () => options.refundMaxAgeMs ?? DEFAULT_REFUND_MAX_AGE_MS,
+    receipts: refundPrinting.receipts,
+    ...(options.timing ? { timing: options.timing } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.refundCheckpoint ? { checkpoint: options.refundCheckpoint } : {}),
+    log: (l) => logger.warn(l),
+  });
 
   /** Retention: orders past it, and the order change log beyond its size (readers behind it read everything again). */
   const maintain = (): number => {
@@ -210,6 +239,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   let shipper: ShipperProcess | null = null;
   if (options.startWorkers !== false) {
     revokes.start();
+    refunds.start();
     printing.start();
     recheck.start();
     shipper = startFleet(options, db, logger);
@@ -226,6 +256,9 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     revokes,
     recheck,
     operators,
+    refunds,
+    refundPrinting,
+    dayReport: (day) => loadDayReport(db, day ?? businessDay(clock.now()), clock.now()),
     vault,
     printing,
     logger,
@@ -247,7 +280,9 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       clearInterval(maintenance);
       recheck.stop();
       revokes.stop();
+      refunds.stop();
       await revokes.settled();
+      await refunds.settled();
       await printing.stop();
       await shipper?.stop();
       await client.close();

@@ -34,6 +34,7 @@ const STATIC = [
   ['renderer/index.html', 'index.html'],
   ['renderer/error.html', 'error.html'],
   ['renderer/styles/app.css', 'app.css'],
+  ['renderer/styles/refunds.css', 'refunds.css'],
   ['renderer/styles/error.css', 'error.css'],
   ['renderer/styles/operators.css', 'operators.css'],
 ];

@@ -9,6 +9,8 @@ import { FLEET_COMMANDS } from './fleet';
 import { printerStatus, printerTest, receiptJobs, receiptReprint, receiptRetry, receiptShow } from './receipts';
 import { operatorsAdd, operatorsList, operatorsResetPin, operatorsSetActive } from './operators';
 import { queueDrain, queueList, revoke, revokeQuery } from './revoke';
+import { refund, refundQuery } from './refund';
+import { reportDay } from './day-report';
 import { demo, sandboxCommand } from './sandbox';
 import { settingsGet, settingsSet } from './settings';
 import { activate, checkin, ordersImport, ordersList, status } from './terminal';
@@ -43,6 +45,10 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number> | number> = 
   'operators disable': operatorsSetActive(false),
   'operators enable': operatorsSetActive(true),
   'operators reset-pin': operatorsResetPin,
+  // --- refunds
+  refund,
+  'refund query': refundQuery,
+  'report day': reportDay,
   ...FLEET_COMMANDS,
 };
 

@@ -7,9 +7,16 @@ export async function queueList(ctx: CliContext): Promise<number> {
   return withRuntime(ctx, async ({ rt }) => {
     const queue = rt.revokes.queueStatus();
     const open = rt.revokes.open();
+    const refunds = rt.refunds.open();
+    const rq = rt.refunds.queueStatus();
     ctx.out(
-      { queue, revokes: open },
-      [`queued ${queue.queued}, pending ${queue.pending}, sending ${queue.sending}, needs attention ${queue.needsAttention}`, ...open.map(describeRevoke)].join('\n'),
+      { queue, revokes: open, refundQueue: rq, refunds },
+      [
+        `queued ${queue.queued}, pending ${queue.pending}, sending ${queue.sending}, needs attention ${queue.needsAttention}`,
+        ...open.map(describeRevoke),
+        `refunds: queued ${rq.queued}, pending ${rq.pending}, sending ${rq.sending}, needs attention ${rq.needsAttention}`,
+        ...refunds.map((r) => `#${r.id} ${r.orderSn} refund ${r.requestNo} ${r.amountCents} ${r.state}${r.error ? ` — ${r.error.messageEn}` : ''}`),
+      ].join('\n'),
     );
     return 0;
   });
@@ -60,22 +67,26 @@ export async function queueDrain(ctx: CliContext): Promise<number> {
       try {
         const before = rt.revokes.queueStatus();
         ctx.progress(`draining: queued ${before.queued}, pending ${before.pending}`);
+        const refundsBefore = rt.refunds.queueStatus();
         rt.revokes.setOnline(true);
+        rt.refunds.setOnline(true);
         const deadline = Date.now() + timeoutS * 1000;
+        const busy = (q: { queued: number; pending: number; sending: number }) => q.queued + q.pending + q.sending;
         // Work until nothing sendable or resolvable is left, or the time is up.
         for (;;) {
-          const q = rt.revokes.queueStatus();
-          if (q.queued + q.pending + q.sending === 0 || Date.now() >= deadline) break;
+          if (busy(rt.revokes.queueStatus()) + busy(rt.refunds.queueStatus()) === 0 || Date.now() >= deadline) break;
           await new Promise((r) => setTimeout(r, 100));
         }
         await rt.printing.worker.drainOnce();
         const after = rt.revokes.queueStatus();
         const open = rt.revokes.open();
+        const refundsAfter = rt.refunds.queueStatus();
         ctx.out(
-          { before, after, revokes: open },
-          `drained: queued ${before.queued} → ${after.queued}, pending ${before.pending} → ${after.pending}, needs attention ${after.needsAttention}`,
+          { before, after, revokes: open, refundsBefore, refundsAfter, refunds: rt.refunds.open() },
+          `drained: queued ${before.queued} → ${after.queued}, pending ${before.pending} → ${after.pending}, needs attention ${after.needsAttention}; ` +
+            `refunds queued ${refundsBefore.queued} → ${refundsAfter.queued}, pending ${refundsBefore.pending} → ${refundsAfter.pending}, needs attention ${refundsAfter.needsAttention}`,
         );
-        return after.queued + after.pending + after.sending + after.needsAttention === 0 ? 0 : 4;
+        return busy(after) + after.needsAttention + busy(refundsAfter) + refundsAfter.needsAttention === 0 ? 0 : 4;
       } finally {
         unsubscribe();
       }

@@ -14,8 +14,12 @@ Commands:
   orders import (--sn SN | --client-sn CSN)
   revoke (--sn SN | --client-sn CSN) [--wait SECONDS]
   revoke query (--sn SN | --client-sn CSN)    ask the gateway again about an open revoke
-  queue list                       revokes not final yet
-  queue drain [--timeout S]        send queued revokes and resolve pending ones now
+  queue list                       revokes and refunds not final yet
+  queue drain [--timeout S]        send queued revokes and refunds and resolve pending ones now
+  refund (--sn SN | --client-sn CSN) (--amount YUAN | --full) [--operator NAME] [--wait SECONDS]
+                                   full or partial refund (YUAN: at most two decimals, e.g. 12.34)
+  refund query --id N              ask the gateway again about an open refund
+  report day [--day YYYY-MM-DD] [--json | --csv] [--print]   the day report (日结)
   receipt reprint (--sn SN | --client-sn CSN) print a COPY of a revoke receipt
   receipt show (--sn SN | --client-sn CSN)    show a revoke receipt as text
   receipt jobs [--state pending|printed|failed] print jobs, with their errors
@@ -47,6 +51,6 @@ Global options (anywhere; flag, then env, then stored setting, then default):
   --operator NAME     who runs the command, recorded in the audit log and on revokes
                       (default: the OS user); no PIN: the CLI is trusted (docs/security.md)
 
-Exit codes: 0 success, 2 invalid input or usage, 3 rejected or expired, 4 not final yet
+Exit codes: 0 success (refunded), 2 invalid input or usage, 3 rejected or expired, 4 not final yet
 (pending, needs_attention or queued), 1 anything else.
 `;

@@ -42,6 +42,14 @@ export const CHANNEL_ACCESS: { readonly [C in Channel]: Access } = {
   'operators.add': 'store_it',
   'operators.setActive': 'store_it',
   'operators.resetPin': 'store_it',
+  // --- refunds
+  'refund.request': 'signed-in',
+  'refund.queryAgain': 'signed-in',
+  'refund.forOrder': 'signed-in',
+  'refund.receipt': 'signed-in',
+  'refund.reprint': 'signed-in',
+  'report.day': 'signed-in',
+  'report.print': 'signed-in',
 };
 
 /**
@@ -60,6 +68,9 @@ export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   'settings.get',
   'session.current',
   'operators.roster',
+  // --- refunds: the order's refunds and a refund's receipt, re-read after refund.updated events
+  'refund.forOrder',
+  'refund.receipt',
 ]);
 
 /** The channels only store IT may call. */

@@ -37,11 +37,28 @@ const CHANNELS_LISTED = [
   'operators.add',
   'operators.setActive',
   'operators.resetPin',
+  // --- refunds
+  'refund.request',
+  'refund.queryAgain',
+  'refund.forOrder',
+  'refund.receipt',
+  'refund.reprint',
+  'report.day',
+  'report.print',
 ] as const;
 export type Channel = (typeof CHANNELS_LISTED)[number];
 export const CHANNEL_NAMES: Channel[] = [...CHANNELS_LISTED];
 
-const EVENTS_LISTED = ['revoke.updated', 'revoke.warning', 'queue.changed', 'connectivity.changed', 'printer.changed', 'print.updated'] as const;
+const EVENTS_LISTED = [
+  'revoke.updated',
+  'revoke.warning',
+  'queue.changed',
+  'connectivity.changed',
+  'printer.changed',
+  'print.updated',
+  // --- refunds
+  'refund.updated',
+] as const;
 export type EventName = (typeof EVENTS_LISTED)[number];
 export const EVENT_NAMES: EventName[] = [...EVENTS_LISTED];
 

@@ -131,7 +131,7 @@ export const printJobViewSchema = z.strictObject({
   id,
   revokeId: id.nullable(),
   orderSn: z.string().nullable(),
-  kind: z.enum(['revoke', 'test']),
+  kind: z.enum(['revoke', 'test', 'refund', 'report']),
   copy: z.boolean(),
   state: z.enum(PRINT_JOB_STATES),
   attempts: count,
@@ -252,6 +252,55 @@ export const appInfoSchema = z.strictObject({
 
 // ------------------------------------------------------------------ channels
 
+// --- refunds
+export const REFUND_STATES = ['sending', 'queued', 'pending', 'refunded', 'rejected', 'needs_attention'] as const;
+export const REFUND_OUTCOMES = ['refunded', 'rejected', 'pending', 'needs_attention', 'queued'] as const;
+
+export const refundViewSchema = z.strictObject({
+  id,
+  orderSn: z.string(),
+  clientSn: z.string(),
+  requestNo: z.string(),
+  amountCents: cents,
+  state: z.enum(REFUND_STATES),
+  outcome: z.enum(REFUND_OUTCOMES),
+  operatorId: id.nullable(),
+  operatorName: z.string(),
+  approverId: id.nullable(),
+  approverName: z.string().nullable(),
+  requestedAt: ms,
+  updatedAt: ms,
+  attempts: count,
+  queries: count,
+  refundedAt: ms.nullable(),
+  error: revokeErrorViewSchema.nullable(),
+  lastResultCode: z.string().nullable(),
+});
+
+const tallySchema = z.strictObject({ count, cents });
+export const dayReportViewSchema = z.strictObject({
+  day: z.string(),
+  generatedAt: ms,
+  payments: tallySchema,
+  revokes: tallySchema,
+  refunds: tallySchema,
+  netCents: cents,
+  byPayway: z.array(z.strictObject({ payway: z.string(), paywayName: z.string().nullable(), payments: tallySchema, revokes: tallySchema, refunds: tallySchema, netCents: cents })),
+  byOperator: z.array(z.strictObject({ operator: z.string(), payments: tallySchema, revokes: tallySchema, refunds: tallySchema })),
+  open: z.strictObject({
+    items: z.array(z.strictObject({ kind: z.enum(['revoke', 'refund']), id, orderSn: z.string(), state: z.string(), amountCents: cents })),
+    revokes: tallySchema,
+    refunds: tallySchema,
+  }),
+  reconciled: z.boolean(),
+  /** The same report as the printer gets it (receipt model → HTML, and as text lines). */
+  html: z.string(),
+  lines: z.array(z.string()),
+});
+
+/** Who refunds is the window's signed-in operator (main decides); a supervisor's PIN approves when the policy asks. */
+const refundFields = { amountCents: z.number().int().positive().max(9_999_999_999).optional(), approval: approvalInputSchema.optional() };
+
 export const CHANNELS = {
   'app.info': { input: empty, output: appInfoSchema },
   'terminal.status': { input: empty, output: terminalStatusSchema },
@@ -316,6 +365,18 @@ export const CHANNELS = {
   'operators.add': { input: z.strictObject({ name: operatorName, role: z.enum(ROLES), pin }), output: operatorViewSchema },
   'operators.setActive': { input: z.strictObject({ operatorId: id, active: z.boolean() }), output: operatorViewSchema },
   'operators.resetPin': { input: z.strictObject({ operatorId: id, pin }), output: operatorViewSchema },
+  // --- refunds
+  /** A full (no amountCents) or partial refund; the main process checks the amount and the approval before any call. */
+  'refund.request': {
+    input: z.union([z.strictObject({ sn: orderSn, ...refundFields }), z.strictObject({ clientSn, ...refundFields })]),
+    output: refundViewSchema,
+  },
+  'refund.queryAgain': { input: z.strictObject({ refundId: id }), output: refundViewSchema },
+  'refund.forOrder': { input: z.strictObject({ sn: orderSn }), output: z.strictObject({ refundableCents: cents, refunds: z.array(refundViewSchema) }) },
+  'refund.receipt': { input: z.strictObject({ refundId: id }), output: receiptPreviewSchema },
+  'refund.reprint': { input: z.strictObject({ refundId: id }), output: printJobViewSchema },
+  'report.day': { input: z.strictObject({ day: daySchema.optional() }), output: dayReportViewSchema },
+  'report.print': { input: z.strictObject({ day: daySchema.optional() }), output: printJobViewSchema },
 } as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Channels = typeof CHANNELS;
@@ -358,6 +419,8 @@ export const EVENTS = {
   'connectivity.changed': z.strictObject({ online: z.boolean(), at: ms }),
   'printer.changed': z.strictObject({ status: z.enum(PRINTER_STATES), detail: z.string().nullable() }),
   'print.updated': z.strictObject({ jobId: id, state: z.enum(PRINT_JOB_STATES), error: z.string().nullable() }),
+  // --- refunds
+  'refund.updated': refundViewSchema,
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type Events = typeof EVENTS;
@@ -386,6 +449,9 @@ export type TerminalView = z.output<typeof terminalViewSchema>;
 export type TerminalStatus = z.output<typeof terminalStatusSchema>;
 export type OrderView = z.output<typeof orderViewSchema>;
 export type RevokeView = z.output<typeof revokeViewSchema>;
+// --- refunds
+export type RefundView = z.output<typeof refundViewSchema>;
+export type DayReportView = z.output<typeof dayReportViewSchema>;
 export type RevokeErrorView = z.output<typeof revokeErrorViewSchema>;
 export type QueueStatusView = z.output<typeof queueStatusSchema>;
 export type PrintJobView = z.output<typeof printJobViewSchema>;

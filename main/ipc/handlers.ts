@@ -37,6 +37,7 @@ import {
 } from './contract';
 import { operatorHandlers } from './operator-handlers';
 import { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
+import { createRefundHandlers, toRefundView } from './refund-handlers';
 
 export { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 
@@ -289,6 +290,7 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
       return jobView(input.jobId);
     },
     'settings.get': () => toSettingsView(runtime.settings()),
+    ...createRefundHandlers(runtime, jobView), // --- refunds
     'settings.set': (input, { actor }) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
       // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.
@@ -349,6 +351,8 @@ const EVENT_VIEWS: EventMapper = {
   'connectivity.changed': (c) => ({ online: c.online, at: c.at }),
   'printer.changed': (p) => ({ status: printerState(p.status), detail: p.detail }),
   'print.updated': (p) => ({ jobId: p.jobId, state: p.state as EventPayload<'print.updated'>['state'], error: p.error }),
+  // --- refunds
+  'refund.updated': (r) => toRefundView(r),
 };
 
 /**

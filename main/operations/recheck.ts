@@ -17,7 +17,7 @@ export interface RecheckKind {
   /** Asks the gateway about one row (the kind's own query path, with its leases and transitions). */
   recheck(id: number): Promise<unknown>;
   /** Connectivity is back: rows the kind's own worker polls become due now. */
-  resume?(now: number): void;
+  wakePending?(now: number): void;
 }
 
 export interface RecheckOptions {
@@ -91,7 +91,7 @@ export class Recheck {
     const now = this.options.clock.now();
     this.lastRunAt = now;
     for (const kind of this.kinds) {
-      kind.resume?.(now);
+      kind.wakePending?.(now);
       for (const id of kind.unresolved(now)) {
         if (!this.options.isOnline()) return;
         try {

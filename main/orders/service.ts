@@ -161,6 +161,20 @@ export class OrderService {
     return this.repo.markCanceled(sn, snapshot, now);
   }
 
+  /**
+   * The order as a refund of `amountCents` left it: the gateway's net amount and status when its answer
+   * carries a final one, else the local net less the refund. Call inside the transaction that records it.
+   */
+  markRefunded(sn: string, snapshot: OrderSnapshot | null, amountCents: number, now: number): Order | undefined {
+    const order = this.repo.get(sn);
+    if (!order) return undefined;
+    const net = parseCents(snapshot?.netAmount);
+    const status = snapshot?.orderStatus;
+    if (net !== undefined && (status === 'REFUNDED' || status === 'PARTIAL_REFUNDED')) return this.repo.markRefunded(sn, net, status, now);
+    const left = Math.max(0, order.netCents - amountCents);
+    return this.repo.markRefunded(sn, left, left === 0 ? 'REFUNDED' : 'PARTIAL_REFUNDED', now);
+  }
+
   /** Updates a known order from a query's answer; its finish time (and so its day) never moves. */
   refreshFromSnapshot(snapshot: OrderSnapshot, now: number): void {
     const input = orderFromSnapshot(snapshot, now);

@@ -11,6 +11,7 @@ import { formatCny, formatYuan, type Cents } from '../common/money';
 import { knownPayway } from '../common/payways';
 import { safeText } from '../util/text';
 import { formatCst } from '../common/time';
+import type { RefundReceiptSource } from './refund-receipt';
 import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
 
 export type Align = 'left' | 'center' | 'right';
@@ -69,7 +70,7 @@ export interface RevokeReceiptSource {
 
 export interface ReceiptModel {
   version: 1;
-  kind: 'revoke' | 'test';
+  kind: 'revoke' | 'test' | 'refund' | 'report';
   paper: PaperWidth;
   columns: number;
   chinese: boolean;
@@ -79,6 +80,8 @@ export interface ReceiptModel {
   items: ReceiptItem[];
   /** Revoke receipts only: the inputs, so a reprint is built by the same function. */
   source?: RevokeReceiptSource;
+  /** Refund receipts only: the same, for the refund builder (refund-receipt.ts). */
+  refundSource?: RefundReceiptSource;
 }
 
 export interface RevokeReceiptInput {
@@ -90,7 +93,7 @@ export interface RevokeReceiptInput {
   options: ReceiptOptions;
 }
 
-type Lang = 'zh' | 'en';
+export type Lang = 'zh' | 'en';
 
 const LABELS = {
   title: { zh: '撤销凭证', en: 'REVOKE RECEIPT' },
@@ -139,7 +142,7 @@ function asciiOnly(s: string): string {
  * Accumulates laid-out lines for one receipt. Text passed here is final
  * content; the builder enforces the language rule (ASCII mode) and the width.
  */
-class Layout {
+export class Layout {
   readonly items: ReceiptItem[] = [];
   constructor(
     readonly columns: number,
@@ -169,6 +172,13 @@ class Layout {
     }
   }
 
+  /** A label and value pair whose label is not one of the revoke receipt's (other receipts bring their own). */
+  pair(role: LineRole, label: string, value: string, bold = false): void {
+    for (const line of labelValue(this.clean(label), this.clean(value), this.columns)) {
+      this.items.push({ type: 'text', role, text: line, align: 'left', bold, size: 1 });
+    }
+  }
+
   rule(): void {
     this.items.push({ type: 'text', role: 'rule', text: '-'.repeat(this.columns), align: 'left', bold: false, size: 1 });
   }
@@ -183,14 +193,14 @@ class Layout {
   }
 }
 
-function storeHeader(terminal: RevokeReceiptSource['terminal'], lang: Lang): string {
+export function storeHeader(terminal: RevokeReceiptSource['terminal'], lang: Lang): string {
   const candidates = [terminal.storeName, terminal.merchantName].filter((s): s is string => !!s && s.trim() !== '');
   if (lang === 'zh') return candidates[0] ?? terminal.storeSn ?? '';
   // An ASCII printer cannot print a Chinese store name: fall back to an ASCII one or the store number.
   return candidates.find(isAscii) ?? (terminal.storeSn ? `Store ${terminal.storeSn}` : 'Store');
 }
 
-function paywayName(order: RevokeReceiptSource['order'], lang: Lang): string {
+export function paywayName(order: RevokeReceiptSource['order'], lang: Lang): string {
   const code = order.payway ?? '';
   if (lang === 'en') {
     if (order.paywayName && isAscii(order.paywayName)) return order.paywayName;
@@ -199,7 +209,7 @@ function paywayName(order: RevokeReceiptSource['order'], lang: Lang): string {
   return order.paywayName ?? knownPayway(code, 'zh') ?? (code || '-');
 }
 
-function money(cents: Cents, lang: Lang): string {
+export function money(cents: Cents, lang: Lang): string {
   // The fullwidth ￥ is a GB18030 double-byte char printed in Chinese mode; ASCII printers get "CNY".
   return lang === 'zh' ? formatCny(cents) : `CNY ${formatYuan(cents)}`;
 }

@@ -26,7 +26,12 @@ export type AuditAction =
   | 'operator.pin_failed'
   | 'operator.locked'
   | 'session.signed_in'
-  | 'session.signed_out';
+  | 'session.signed_out'
+  // --- refunds
+  | 'refund.requested'
+  | 'refund.sent'
+  | 'refund.resolved'
+  | 'refund.query';
 
 export interface AuditEntry {
   id: number;

@@ -94,6 +94,14 @@ export class OrdersRepo {
     return r && fromRow(r);
   }
 
+  /** Records a refund's effect: the net amount and status after it (indexed columns untouched). Returns the order as stored. */
+  markRefunded(sn: string, netCents: number, status: string, now: number): Order | undefined {
+    const r = prepared(this.db, 'UPDATE orders SET net_cents = @netCents, status = @status, updated_at = @now WHERE sn = @sn RETURNING *').get({ sn, netCents, status, now }) as
+      | OrderRow
+      | undefined;
+    return r && fromRow(r);
+  }
+
   get(sn: string): Order | undefined {
     const r = prepared(this.db, 'SELECT * FROM orders WHERE sn = ?').get(sn) as OrderRow | undefined;
     return r && fromRow(r);

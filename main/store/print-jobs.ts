@@ -8,7 +8,7 @@
 import type { PrintJob, PrintJobState } from '../domain';
 import { prepared, type Db } from './db';
 
-export type PrintJobKind = 'revoke' | 'test';
+export type PrintJobKind = 'revoke' | 'test' | 'refund' | 'report';
 
 interface JobRow {
   id: number;
@@ -50,14 +50,16 @@ export interface NewPrintJob {
   receipt: string;
   bytes: Buffer | null;
   now: number;
+  /** A refund receipt's refund (schema version 7). */
+  refundId?: number | null;
 }
 
 export function insertPrintJob(db: Db, job: NewPrintJob): number {
   const info = prepared(
     db,
-    `INSERT INTO print_jobs (revoke_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
-     VALUES (?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?)`,
-  ).run(job.revokeId, job.orderSn, job.kind, job.copy ? 1 : 0, job.receipt, job.bytes, job.now, job.now);
+    `INSERT INTO print_jobs (revoke_id, refund_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
+     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?)`,
+  ).run(job.revokeId, job.refundId ?? null, job.orderSn, job.kind, job.copy ? 1 : 0, job.receipt, job.bytes, job.now, job.now);
   return Number(info.lastInsertRowid);
 }
 
@@ -180,4 +182,9 @@ export function markAttemptFailed(db: Db, id: number, owner: string, attempts: n
     `UPDATE print_jobs SET state = ?, attempts = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
      WHERE id = ? AND lease_owner = ?`,
   ).run(retryAt === null ? 'failed' : 'pending', attempts, error, retryAt, id, owner).changes;
+}
+
+/** A refund's original receipt job (not a copy) with its stored receipt, or null. */
+export function originalRefundJob(db: Db, refundId: number): { id: number; receipt: string } | null {
+  return (prepared(db, 'SELECT id, receipt FROM print_jobs WHERE refund_id = ? AND copy = 0').get(refundId) as { id: number; receipt: string } | undefined) ?? null;
 }

@@ -1,6 +1,7 @@
 /** The revokes table, and every statement on it: the durable revoke state machine's rows (transitions live in main/operations/revoke/). */
 import type { Revoke, RevokeError, RevokeState } from '../domain';
 import { allIn, prepared, type Db } from './db';
+import { insertRow, LEASE_TAKEABLE, patchRow } from './rows';
 
 export interface RevokeRow {
   id: number;
@@ -103,12 +104,11 @@ export class RevokesRepo {
 
   /** Inserts a row and returns it as stored. */
   insert(row: Omit<RevokeRow, 'id'>): RevokeRow {
-    const cols = Object.keys(row);
-    return prepared(this.db, `INSERT INTO revokes (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) RETURNING *`).get(row) as RevokeRow;
+    return insertRow<RevokeRow>(this.db, 'revokes', row);
   }
 
   update(id: number, patch: RevokePatch): void {
-    if (Object.keys(patch).length > 0) this.updateWhere(id, patch, '');
+    patchRow(this.db, 'revokes', id, patch);
   }
 
   /**
@@ -117,22 +117,15 @@ export class RevokesRepo {
    * (A plain UPDATE then a SELECT: `RETURNING *` costs more than both on this wide row.)
    */
   updateOpen(id: number, patch: RevokePatch, owner: string, now: number): RevokeRow | undefined {
-    const guard = `AND ${OPEN} AND (lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)`;
-    return this.updateWhere(id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
+    const guard = `AND ${OPEN} AND ${LEASE_TAKEABLE}`;
+    return patchRow(this.db, 'revokes', id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
   }
 
   /** Marks the row revoked (unless it already is) and returns it as stored. */
   updateToRevoked(id: number, patch: RevokePatch & { state: 'revoked' }): RevokeRow | undefined {
-    return this.updateWhere(id, patch, "AND state != 'revoked'") === 1 ? this.get(id) : undefined;
+    return patchRow(this.db, 'revokes', id, patch, "AND state != 'revoked'") === 1 ? this.get(id) : undefined;
   }
 
-  /** UPDATE of row `id` with `patch`, when `guard` (extra WHERE terms) holds; returns the rows changed. */
-  private updateWhere(id: number, patch: RevokePatch, guard: string, params: Record<string, unknown> = {}): number {
-    const set = Object.keys(patch)
-      .map((c) => `${c} = @${c}`)
-      .join(', ');
-    return prepared(this.db, `UPDATE revokes SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
-  }
 
   /** Open rows (not final), oldest first. */
   open(limit = 1000): RevokeRow[] {

@@ -3,7 +3,8 @@
  * measured in the same run and the ratio, targets marked MET / MISS; the same
  * data as JSON under bench-output/. Loopback only; every loop is bounded.
  *
- *   revoke end to end   in-process runtime → sandbox over loopback, no injected delay:
+ *   revoke end to end   in-process runtime → sandbox over loopback, no injected delay
+ *   (refund end to end: the same, a full refund, against the same floor):
  *                       eligibility, write-ahead, signed request, answer, commit, print job.
  *                       Floor: a bare undici POST of the same signed body to the same sandbox
  *                       (a fresh order, so the gateway does the same work) + two durable
@@ -47,7 +48,7 @@ import { signedInHandlers } from '../support/operators';
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
 const QUICK = process.env.BENCH_QUICK === '1';
-/** BENCH_ONLY=revoke,drain,cold,ipc,receipt,memory,ui,fleet,pin runs a subset (the full table is the default). */
+/** BENCH_ONLY=revoke,refund,drain,cold,ipc,receipt,memory,ui,fleet,pin runs a subset (the full table is the default). */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
 const E2E_N = QUICK ? 200 : 600;
@@ -106,9 +107,12 @@ function add(row: Row): void {
 
 // ----------------------------------------------------------------- revoke e2e
 
-async function benchRevoke(sb: Sandbox): Promise<void> {
+/** The refund's subject: a full refund by the CLI's accountable shape (the floor stays the revoke's bare POST and two commits). */
+const BENCH_WHO = { operatorId: null, operatorName: 'bench', approverId: null, approverName: null };
+
+async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' = 'revoke'): Promise<void> {
   const gw = sb.gateway;
-  const rt = createRuntime({ dataDir: dir('upay-pos-bench-e2e-'), apiDomain: gw.url, clock, printer: 'none' });
+  const rt = createRuntime({ dataDir: dir(`upay-pos-bench-${kind}-e2e-`), apiDomain: gw.url, clock, printer: 'none' });
   try {
     const t = await activate(rt, gw, 'bench-e2e');
     const warm = 50;
@@ -122,9 +126,9 @@ async function benchRevoke(sb: Sandbox): Promise<void> {
     for (let i = 0; i < E2E_N + warm; i++) {
       const runSubject = async () => {
         const t0 = nowMs();
-        const r = await rt.revokes.request({ sn: subject[i]! }, 'bench', 'bench');
+        const r = kind === 'revoke' ? await rt.revokes.request({ sn: subject[i]! }, 'bench', 'bench') : await rt.refunds.request({ sn: subject[i]! }, 'full', BENCH_WHO, 'bench');
         const dt = nowMs() - t0;
-        if (r.state !== 'revoked') throw new Error(`revoke ${subject[i]} ended ${r.state}`);
+        if (r.state !== (kind === 'revoke' ? 'revoked' : 'refunded')) throw new Error(`${kind} ${subject[i]} ended ${r.state}`);
         if (i >= warm) s.push(dt);
       };
       const runFloor = async () => {
@@ -142,12 +146,12 @@ async function benchRevoke(sb: Sandbox): Promise<void> {
         await runSubject();
       }
     }
-    const jobs = (databaseOf(rt).prepare("SELECT count(*) AS n FROM print_jobs WHERE kind = 'revoke' AND copy = 0").get() as { n: number }).n;
+    const jobs = (databaseOf(rt).prepare('SELECT count(*) AS n FROM print_jobs WHERE kind = ? AND copy = 0').get(kind) as { n: number }).n;
     const S = summarize(s);
     const F = summarize(f);
-    details.revokeE2E = { subject: S, floor: F, printJobs: jobs };
-    add({ figure: `revoke e2e p50 (n=${S.n})`, value: S.p50, floor: F.p50, unit: 'ms', ratio: S.p50 / F.p50, target: 'ratio ≤ 1.5', met: S.p50 / F.p50 <= 1.5 });
-    add({ figure: `revoke e2e p99 (n=${S.n})`, value: S.p99, floor: F.p99, unit: 'ms', ratio: S.p99 / F.p99, target: 'ratio ≤ 2', met: S.p99 / F.p99 <= 2 });
+    details[`${kind}E2E`] = { subject: S, floor: F, printJobs: jobs };
+    add({ figure: `${kind} e2e p50 (n=${S.n})`, value: S.p50, floor: F.p50, unit: 'ms', ratio: S.p50 / F.p50, target: 'ratio ≤ 1.5', met: S.p50 / F.p50 <= 1.5 });
+    add({ figure: `${kind} e2e p99 (n=${S.n})`, value: S.p99, floor: F.p99, unit: 'ms', ratio: S.p99 / F.p99, target: 'ratio ≤ 2', met: S.p99 / F.p99 <= 2 });
     fdb.close();
     await agent.close();
   } finally {
@@ -532,6 +536,7 @@ async function main(): Promise<void> {
   const sb = await createSandbox({ clock });
   try {
     if (wanted('revoke')) await benchRevoke(sb);
+    if (wanted('refund')) await benchRevoke(sb, 'refund');
     if (wanted('drain')) await benchDrain(sb, 0);
     if (wanted('drain')) await benchDrain(sb, 50);
     if (wanted('cold')) await benchColdStart();

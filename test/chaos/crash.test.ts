@@ -1,4 +1,4 @@
-/** Chaos: ≥ 100 SIGKILLs of a worker revoking on a shared data dir (see test/support/chaos-crash.ts). */
+/** Chaos: ≥ 100 SIGKILLs of a worker revoking and refunding on a shared data dir (see test/support/chaos-crash.ts). */
 import { describe, expect, it } from 'vitest';
 import { runCrashLoop } from '../support/chaos-crash';
 
@@ -12,7 +12,8 @@ describe('chaos: SIGKILL at random moments', () => {
       `chaos-crash: seed=${r.seed} crashes=${r.kills} killed_before_ready=${r.killedBeforeReady} killed_with_fault=${r.killedWithFault} ` +
         `orders=${r.orders} eligible=${r.eligible} revoked_rows=${r.revokedRows} duplicate_revoked_rows=${r.duplicateRevokedRows} ` +
         `double_effects=${r.final.doubleEffects.length} missing_effects=${r.missingEffects.length} effects_on_refused=${r.effectsOnRefused.length} ` +
-        `print_job_problems=${r.printJobProblems.length} lost=${r.lost.length} needs_attention=${r.needsAttention.length} mismatches=${r.final.mismatches.length} elapsed_ms=${r.elapsedMs}`,
+        `print_job_problems=${r.printJobProblems.length} lost=${r.lost.length} needs_attention=${r.needsAttention.length} mismatches=${r.final.mismatches.length} ` +
+        `refund_orders=${r.refundOrders} refunded_rows=${r.refundedRows} double_refunds=${r.doubleRefunds.length} refund_mismatches=${r.refundMismatches.length} elapsed_ms=${r.elapsedMs}`,
     );
     console.log(`chaos-crash: final worker: ${r.finalLine}`);
     if (r.needsAttention.length) console.log(`chaos-crash: needs_attention (gateway untouched, re-sends used up): ${r.needsAttention.join(', ')}`);
@@ -24,5 +25,8 @@ describe('chaos: SIGKILL at random moments', () => {
     expect(r.printJobProblems).toEqual([]);
     expect(r.lost).toEqual([]);
     expect(r.final.mismatches).toEqual([]);
+    expect(r.refundOrders).toBeGreaterThan(0);
+    expect(r.doubleRefunds).toEqual([]);
+    expect(r.refundMismatches).toEqual([]);
   });
 });

@@ -6,19 +6,21 @@ const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const SEQUENCES = Number(process.env.CHAOS_SEQUENCES ?? 200);
 
 describe('chaos: network faults', () => {
-  it(`${SEQUENCES} sequences: local state equals the gateway, nothing voided twice`, async () => {
+  it(`${SEQUENCES} sequences: local state equals the gateway, nothing voided or refunded twice`, async () => {
     const r = await runNetworkChaos({ sequences: SEQUENCES, seed: SEED, log: (l) => console.log(l) });
     console.log(
       `chaos-network: seed=${r.seed} sequences=${r.sequences} steps=${r.steps} requests=${r.requests} orders=${r.orders} ` +
         `mismatches=${r.mismatches.length + r.final.mismatches.length} double_effects=${r.doubleEffects.length} thrown=${r.thrown.length} ` +
         `unsettled=${r.unsettled} revoked=${r.final.revoked} not_revoked=${r.final.notRevoked} needs_attention_paid=${r.needsAttentionPaid} ` +
-        `connect_hang=${r.connectHangAchieved} elapsed_ms=${r.elapsedMs}`,
+        `connect_hang=${r.connectHangAchieved} refund_sequences=${r.refundSequences} refunds_applied=${r.refundsApplied} double_refunds=${r.doubleRefunds.length} elapsed_ms=${r.elapsedMs}`,
     );
     console.log(`chaos-network: steps ${JSON.stringify(r.stepCounts)}`);
     console.log(`chaos-network: gateway saw ${JSON.stringify(r.gatewaySaw)}`);
     expect(r.sequences).toBeGreaterThanOrEqual(200);
     expect(r.thrown).toEqual([]);
     expect(r.doubleEffects).toEqual([]);
+    expect(r.refundSequences).toBeGreaterThan(0);
+    expect(r.doubleRefunds).toEqual([]);
     expect(r.mismatches).toEqual([]);
     expect(r.final.mismatches).toEqual([]);
     expect(r.unsettled).toBe(0);

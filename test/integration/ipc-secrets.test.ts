@@ -131,6 +131,17 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
     const notFound = await call('revoke.queryAgain', { revokeId: 424242 });
     expect(notFound).toMatchObject({ ok: false, error: { code: 'REVOKE_NOT_FOUND', messageZh: expect.stringMatching(/撤销/) } });
 
+    // --- refunds: a partial refund of the imported order, its receipt, a reprint, the day report.
+    const refund = await ok('refund.request', { sn: other.sn, amountCents: 100 });
+    expect(refund).toMatchObject({ outcome: 'refunded', amountCents: 100 });
+    expect(await ok('refund.forOrder', { sn: other.sn })).toMatchObject({ refundableCents: 455, refunds: [{ id: refund.id }] });
+    await ok('refund.queryAgain', { refundId: refund.id });
+    expect((await ok('refund.receipt', { refundId: refund.id }))?.lines.join('\n')).toContain('退款凭证');
+    await ok('refund.reprint', { refundId: refund.id });
+    const day = await ok('report.day', {});
+    expect(day).toMatchObject({ reconciled: true, refunds: { count: 1, cents: 100 } });
+    await ok('report.print', { day: day.day });
+
     await rt.printing.waitForJob(test.id, 5000);
     await rt.revokes.idle();
     const used = new Set(answers.filter(([, r]) => (r as { ok: boolean }).ok).map(([c]) => c));

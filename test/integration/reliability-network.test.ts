@@ -19,6 +19,8 @@ describe('reliability: network faults (light)', () => {
     console.log(`reliability-network: gateway saw ${JSON.stringify(r.gatewaySaw)}; outcomes ${JSON.stringify(r.outcomes)}`);
     expect(r.thrown).toEqual([]);
     expect(r.doubleEffects).toEqual([]);
+    expect(r.doubleRefunds).toEqual([]);
+    expect(r.refundSequences).toBeGreaterThan(0);
     expect(r.mismatches).toEqual([]);
     expect(r.final.mismatches).toEqual([]);
     expect(r.unsettled).toBe(0);

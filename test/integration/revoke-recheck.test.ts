@@ -73,7 +73,7 @@ describe('Recheck (any operation kind)', () => {
       resumed: 0,
       unresolved: () => ids.filter((id) => !asked.includes(id)),
       recheck: async (id) => void asked.push(id),
-      resume() {
+      wakePending() {
         this.resumed++;
       },
     };

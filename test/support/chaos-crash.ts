@@ -7,7 +7,9 @@
  * kills keep landing on work. In the end one clean worker run finishes the
  * queue and every order must be voided exactly once at the gateway (once for
  * eligible ones, never for refused ones), with exactly one `revoked` row and
- * exactly one original print job per revoked row.
+ * exactly one original print job per revoked row. Every fourth order is an
+ * earlier day's: the worker refunds half of it (faults hit refunds too), and
+ * each must be refunded exactly once at the gateway, never twice.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,6 +37,13 @@ export interface CrashResult {
   lost: string[];
   /** Orders a person must look at (needs_attention) while the gateway shows them untouched. */
   needsAttention: string[];
+  /** Earlier days' orders refunded by the worker. */
+  refundOrders: number;
+  refundedRows: number;
+  /** Orders refunded more than once at the gateway. */
+  doubleRefunds: string[];
+  /** Refund orders whose gateway state and local rows disagree (or not refunded once). */
+  refundMismatches: string[];
   elapsedMs: number;
 }
 
@@ -65,6 +74,10 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
     effectsOnRefused: [],
     lost: [],
     needsAttention: [],
+    refundOrders: 0,
+    refundedRows: 0,
+    doubleRefunds: [],
+    refundMismatches: [],
     elapsedMs: 0,
   };
   try {
@@ -74,11 +87,16 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
     const rt = createRuntime({ dataDir, apiDomain: gw.url, clock, printer: 'none', startWorkers: false });
     const terminalSn = await activate(rt, gw);
     const sns: string[] = [];
+    const refundSns: string[] = [];
     const refused = new Set<string>();
     let n = 0;
     const addOrders = (k: number) => {
       for (let i = 0; i < k; i++) {
-        const promo = n % 12 === 11;
+        if (n % 4 === 3) {
+          refundSns.push(seedPaid(rt, gw, terminalSn, n++, { finishedAt: clock.now() - 2 * 86_400_000 }).sn);
+          continue;
+        }
+        const promo = n % 12 === 10;
         const o = seedPaid(rt, gw, terminalSn, n++, promo ? { promotion: true } : {});
         sns.push(o.sn);
         if (promo) refused.add(o.sn);
@@ -108,7 +126,8 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
           { kind: 'malformed_json' } as Fault,
           { kind: 'delay', ms: 500 } as Fault,
         ][Math.floor(rand() * 5)]!;
-        gw.inject(rand() < 0.8 ? 'revoke' : 'query', fault, 1 + Math.floor(rand() * 4));
+        const r = rand();
+        gw.inject(r < 0.5 ? 'revoke' : r < 0.8 ? 'refund' : 'query', fault, 1 + Math.floor(rand() * 4));
         result.killedWithFault++;
       }
       const w = spawnWorker();
@@ -146,6 +165,24 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
     const revoked = databaseOf(rt).prepare("SELECT id, order_sn FROM revokes WHERE state = 'revoked'").all() as Array<{ id: number; order_sn: string }>;
     result.revokedRows = revoked.length;
     result.duplicateRevokedRows = revoked.length - new Set(revoked.map((r) => r.order_sn)).size;
+    result.refundOrders = refundSns.length;
+    const refundRows = databaseOf(rt).prepare('SELECT state, amount_cents FROM refunds WHERE order_sn = ?');
+    const localOrder = databaseOf(rt).prepare('SELECT status, net_cents, total_cents FROM orders WHERE sn = ?');
+    for (const sn of refundSns) {
+      const effects = gw.effects('refund', sn);
+      const truth = gw.getOrder(sn)!;
+      const rows = refundRows.all(sn) as Array<{ state: string; amount_cents: number }>;
+      const local = localOrder.get(sn) as { status: string; net_cents: number; total_cents: number };
+      const refundedRows = rows.filter((x) => x.state === 'refunded').length;
+      result.refundedRows += refundedRows;
+      if (effects > 1 || truth.refunds.length > 1) result.doubleRefunds.push(`${sn}: ${effects} effects, ${truth.refunds.length} refunds at the gateway`);
+      const half = Math.floor(local.total_cents / 2);
+      if (effects !== 1 || refundedRows !== 1 || truth.refundedCents !== half || local.net_cents !== truth.netCents || local.status !== truth.orderStatus) {
+        result.refundMismatches.push(`${sn}: gateway ${truth.orderStatus} net ${truth.netCents} (${effects} effects), local ${local.status} net ${local.net_cents} rows ${JSON.stringify(rows)}`);
+      }
+      const refundJobs = databaseOf(rt).prepare("SELECT count(*) FROM print_jobs WHERE kind = 'refund' AND copy = 0 AND order_sn = ?").pluck().get(sn) as number;
+      if (refundJobs !== refundedRows) result.printJobProblems.push(`refund of ${sn}: ${refundJobs} original jobs for ${refundedRows} refunded rows`);
+    }
     const jobsOf = databaseOf(rt).prepare('SELECT count(*) AS n FROM print_jobs WHERE revoke_id = ? AND copy = 0');
     for (const r of revoked) {
       const j = (jobsOf.get(r.id) as { n: number }).n;

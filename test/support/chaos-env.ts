@@ -70,27 +70,41 @@ export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefine
   }
 }
 
+/** What settle() needs of a money-operation kind (revokes and refunds both offer it). */
+interface OperationQueue {
+  idle(): Promise<void>;
+  queueStatus(): { queued: number; pending: number; sending: number; needsAttention: number };
+  open(): Array<{ id: number; state: string }>;
+  queryAgain(id: number, actor: string): Promise<unknown>;
+  kick(): void;
+}
+
 /**
- * Works the queue until nothing is queued, pending or sending; rows in
- * needs_attention get a person's "query again" (at most `maxQueryAgain`
- * rounds). Bounded by `timeoutMs`. Returns the final queue counts.
+ * Works every revoke and refund queue until nothing is queued, pending or
+ * sending; rows in needs_attention get a person's "query again" (at most
+ * `maxQueryAgain` rounds). Bounded by `timeoutMs`. Returns the final counts.
  */
 export async function settle(rt: Runtime, timeoutMs = 20_000, maxQueryAgain = 4): Promise<{ open: number; needsAttention: number; timedOut: boolean }> {
   const end = Date.now() + timeoutMs;
+  const kinds: OperationQueue[] = [rt.revokes, rt.refunds];
   let rounds = 0;
   for (;;) {
-    await within(rt.revokes.idle(), 200);
-    const q = rt.revokes.queueStatus();
-    if (q.queued + q.pending + q.sending === 0) {
-      if (q.needsAttention === 0 || rounds >= maxQueryAgain) return { open: 0, needsAttention: q.needsAttention, timedOut: false };
+    await within(Promise.all(kinds.map((k) => k.idle())), 200);
+    const qs = kinds.map((k) => k.queueStatus());
+    const busy = qs.reduce((n, q) => n + q.queued + q.pending + q.sending, 0);
+    const needsAttention = qs.reduce((n, q) => n + q.needsAttention, 0);
+    if (busy === 0) {
+      if (needsAttention === 0 || rounds >= maxQueryAgain) return { open: 0, needsAttention, timedOut: false };
       rounds++;
-      for (const r of rt.revokes.open()) {
-        if (r.state === 'needs_attention') await rt.revokes.queryAgain(r.id, 'chaos');
+      for (const k of kinds) {
+        for (const r of k.open()) {
+          if (r.state === 'needs_attention') await k.queryAgain(r.id, 'chaos');
+        }
       }
       continue;
     }
-    if (Date.now() > end) return { open: q.queued + q.pending + q.sending, needsAttention: q.needsAttention, timedOut: true };
-    rt.revokes.kick();
+    if (Date.now() > end) return { open: busy, needsAttention, timedOut: true };
+    for (const k of kinds) k.kick();
     await sleep(20);
   }
 }
@@ -151,6 +165,42 @@ export function checkTruth(db: Db, gw: SandboxGateway, sns: Iterable<string>): T
         report.mismatches.push(`${sn}: gateway ${truth.orderStatus}, local rows ${JSON.stringify(rows)} order ${local}`);
       }
       if (rows.some((r) => r.state === 'needs_attention')) report.needsAttentionPaid++;
+    }
+  }
+  return report;
+}
+
+export interface RefundTruthReport {
+  checked: number;
+  refunded: number;
+  mismatches: string[];
+  doubleRefunds: string[];
+}
+
+/**
+ * Each refund order against the gateway's truth: refunded at most once there,
+ * as many `refunded` rows here as refunds there, the same net amount and
+ * status, and nothing left queued, pending or sending.
+ */
+export function checkRefundTruth(db: Db, gw: SandboxGateway, sns: Iterable<string>): RefundTruthReport {
+  const report: RefundTruthReport = { checked: 0, refunded: 0, mismatches: [], doubleRefunds: [] };
+  const rowsOf = db.prepare('SELECT id, state FROM refunds WHERE order_sn = ? ORDER BY id');
+  const orderOf = db.prepare('SELECT status, net_cents FROM orders WHERE sn = ?');
+  for (const sn of sns) {
+    report.checked++;
+    const truth = gw.getOrder(sn);
+    const rows = rowsOf.all(sn) as Array<{ id: number; state: string }>;
+    const local = orderOf.get(sn) as { status: string; net_cents: number } | undefined;
+    if (!truth || !local) {
+      report.mismatches.push(`${sn}: missing (gateway ${!!truth}, local ${!!local})`);
+      continue;
+    }
+    if (truth.refunds.length > 1 || gw.effects('refund', sn) > 1) report.doubleRefunds.push(`${sn}: ${truth.refunds.length} refunds at the gateway`);
+    const refunded = rows.filter((r) => r.state === 'refunded').length;
+    const open = rows.filter((r) => ['queued', 'pending', 'sending'].includes(r.state)).length;
+    report.refunded += refunded;
+    if (refunded !== truth.refunds.length || open !== 0 || local.net_cents !== truth.netCents || local.status !== truth.orderStatus) {
+      report.mismatches.push(`${sn}: gateway ${truth.orderStatus} net ${truth.netCents} refunds ${truth.refunds.length}, local ${local.status} net ${local.net_cents} rows ${JSON.stringify(rows)}`);
     }
   }
   return report;

@@ -6,7 +6,11 @@
  * orders the gateway refuses), fires the revokes concurrently, then heals the
  * network (faults cleared, proxy up, setOnline(true)) and works the queue
  * until it settles; after every sequence the touched orders must match the
- * gateway's truth and no order may have been voided twice.
+ * gateway's truth and no order may have been voided twice. About a third of
+ * the sequences refund half of an earlier day's order instead (the same
+ * faults aimed at /upay/v2/refund, REFUND_IN_PROGRESS and REFUND_ERROR for the
+ * business ones): no order may be refunded twice and every refund row must
+ * match the gateway.
  *
  * Fault menu: refused (proxy down), connect hang (a second runtime on the same
  * data dir pointed at a listener with a full accept queue), response hang,
@@ -26,6 +30,7 @@ import { mulberry32 } from '../../main/util/prng';
 import {
   activate,
   CHAOS_TIMING,
+  checkRefundTruth,
   checkTruth,
   middayOffset,
   offsetClock,
@@ -79,6 +84,10 @@ export interface NetworkChaosResult {
   thrown: string[];
   mismatches: string[];
   doubleEffects: string[];
+  /** Refund orders refunded more than once at the gateway. */
+  doubleRefunds: string[];
+  refundSequences: number;
+  refundsApplied: number;
   unsettled: number;
   needsAttentionPaid: number;
   connectHangAchieved: boolean;
@@ -114,6 +123,9 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     thrown: [],
     mismatches: [],
     doubleEffects: [],
+    doubleRefunds: [],
+    refundSequences: 0,
+    refundsApplied: 0,
     unsettled: 0,
     needsAttentionPaid: 0,
     connectHangAchieved: false,
@@ -137,7 +149,10 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     runtimes.push(cli, hung);
 
     const all = new Set<string>();
+    const allRefund = new Set<string>();
     let round: SandboxOrder[] = [];
+    let refundRound: SandboxOrder[] = [];
+    const who = { operatorId: null, operatorName: 'chaos', approverId: null, approverName: null };
     let n = 0;
     for (let s = 0; s < options.sequences; s++) {
       if (s % perRound === 0) {
@@ -147,12 +162,43 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
           round.push(o);
           all.add(o.sn);
         }
+        // Earlier days' orders: a revoke is no longer possible, so these are refunded (half each).
+        refundRound = [];
+        for (let i = 0; i < perRound / 2; i++) {
+          const o = seedPaid(rt, gw, terminalSn, n++, { finishedAt: clock.now() - 3 * 86_400_000 });
+          refundRound.push(o);
+          allRefund.add(o.sn);
+        }
       }
+      const refunding = rand() < 0.33;
+      if (refunding) result.refundSequences++;
+      /** Where this sequence's faults go: the endpoint of its operation. */
+      const ep: SandboxEndpoint = refunding ? 'refund' : 'revoke';
       const touched = new Set<string>();
+      const touchedRefunds = new Set<string>();
       const inflight: Array<Promise<unknown>> = [];
       const fire = (r: Runtime, sn: string) => {
-        touched.add(sn);
         result.requests++;
+        if (allRefund.has(sn)) {
+          touchedRefunds.add(sn);
+          // One intended refund per order, asked for until one is recorded (open rows are the outbox's to finish):
+          // once it applied, asking again would be a second, legitimate, refund, as a cashier would see.
+          if (r.refunds.forOrder(sn).some((x) => x.state !== 'rejected')) return;
+          const half = Math.floor(gw.getOrder(sn)!.totalCents / 2);
+          inflight.push(
+            r.refunds.request({ sn }, half, who, 'chaos').then(
+              (v) => {
+                result.outcomes[`refund:${v.state}`] = (result.outcomes[`refund:${v.state}`] ?? 0) + 1;
+              },
+              (err: unknown) => {
+                // A different amount while one is open cannot happen here; anything thrown is a finding.
+                result.thrown.push(`seq ${s}: refund: ${(err as Error).name}: ${(err as Error).message}`);
+              },
+            ),
+          );
+          return;
+        }
+        touched.add(sn);
         inflight.push(
           r.revokes.request({ sn }, 'chaos', 'chaos').then(
             (v) => {
@@ -171,7 +217,8 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
         result.steps++;
         result.stepCounts[kind] = (result.stepCounts[kind] ?? 0) + 1;
         // Mostly the sequence's own order, sometimes any order of the round (maybe revoked already).
-        const target = rand() < 0.7 ? round[s % perRound]!.sn : pick(round).sn;
+        const pool = refunding ? refundRound : round;
+        const target = rand() < 0.7 ? pool[s % pool.length]!.sn : pick(pool).sn;
         const count = 1 + Math.floor(rand() * 2);
         switch (kind) {
           case 'refused':
@@ -182,7 +229,7 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
             fire(hung, target);
             break;
           case 'response_hang':
-            inject('revoke', { kind: 'hang' }, count);
+            inject(ep, { kind: 'hang' }, count);
             fire(rt, target);
             break;
           case 'reset_mid_body':
@@ -190,19 +237,19 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
           case 'drop_after':
           case 'http500_html':
           case 'malformed_json':
-            inject(rand() < 0.8 ? 'revoke' : '*', { kind } as Fault, count);
+            inject(rand() < 0.8 ? ep : '*', { kind } as Fault, count);
             fire(rt, target);
             break;
           case 'unknown_error':
-            inject('revoke', { kind: 'envelope', resultCode: '500', errorCode: 'UNKNOWN_SYSTEM_ERROR', errorMessage: '系统错误' }, count);
+            inject(ep, { kind: 'envelope', resultCode: '500', errorCode: 'UNKNOWN_SYSTEM_ERROR', errorMessage: '系统错误' }, count);
             fire(rt, target);
             break;
           case 'maintenance':
-            inject('revoke', { kind: 'envelope', resultCode: '500', errorCode: 'MAINTENANCE_INPROGRESS' }, count);
+            inject(ep, { kind: 'envelope', resultCode: '500', errorCode: 'MAINTENANCE_INPROGRESS' }, count);
             fire(rt, target);
             break;
           case 'illegal_sign':
-            inject('revoke', { kind: 'envelope', resultCode: '400', errorCode: 'ILLEGAL_SIGN', errorMessage: '签名错误' }, count);
+            inject(ep, { kind: 'envelope', resultCode: '400', errorCode: 'ILLEGAL_SIGN', errorMessage: '签名错误' }, count);
             fire(rt, target);
             break;
           case 'key_rotation': {
@@ -229,20 +276,25 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
             break;
           }
           case 'cancel_in_progress':
-            inject('revoke', { kind: 'cancel_in_progress', queries: 1 + Math.floor(rand() * 3) });
+            inject(ep, refunding ? { kind: 'refund_in_progress', queries: 1 + Math.floor(rand() * 3) } : { kind: 'cancel_in_progress', queries: 1 + Math.floor(rand() * 3) });
             fire(rt, target);
             break;
           case 'cancel_error_no_code':
-            inject('revoke', { kind: 'cancel_error_no_code', outcome: rand() < 0.5 ? 'canceled' : 'untouched' });
+            inject(
+              ep,
+              refunding
+                ? { kind: 'refund_error', queries: 1 + Math.floor(rand() * 2), outcome: rand() < 0.5 ? 'refunded' : 'untouched' }
+                : { kind: 'cancel_error_no_code', outcome: rand() < 0.5 ? 'canceled' : 'untouched' },
+            );
             fire(rt, target);
             break;
           case 'delay':
-            inject('revoke', { kind: 'delay', ms: 50 + Math.floor(rand() * 400) }, count);
+            inject(ep, { kind: 'delay', ms: 50 + Math.floor(rand() * 400) }, count);
             fire(rt, target);
             break;
           case 'query_faults':
             inject('query', pick<Fault>([{ kind: 'malformed_json' }, { kind: 'http500_html' }, { kind: 'drop_before' }, { kind: 'hang' }, { kind: 'reset_mid_body' }]), count);
-            inject('revoke', pick<Fault>([{ kind: 'drop_after' }, { kind: 'hang' }, { kind: 'delay', ms: 400 }]));
+            inject(ep, pick<Fault>([{ kind: 'drop_after' }, { kind: 'hang' }, { kind: 'delay', ms: 400 }]));
             fire(rt, target);
             break;
           case 'duplicate':
@@ -262,15 +314,23 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
       proxy.release();
       gw.clearFaults();
       rt.revokes.setOnline(true);
+      rt.refunds.setOnline(true);
       const settled = await settle(rt, options.settleMs ?? 20_000);
       if (settled.timedOut) result.unsettled++;
       const truth = checkTruth(databaseOf(rt), gw, touched);
       result.mismatches.push(...truth.mismatches.map((m) => `seq ${s}: ${m}`));
       result.doubleEffects.push(...truth.doubleEffects.map((m) => `seq ${s}: ${m}`));
+      const refundTruth = checkRefundTruth(databaseOf(rt), gw, touchedRefunds);
+      result.mismatches.push(...refundTruth.mismatches.map((m) => `seq ${s}: refund ${m}`));
+      result.doubleRefunds.push(...refundTruth.doubleRefunds.map((m) => `seq ${s}: ${m}`));
       result.sequences++;
       if (s % 25 === 24) log(`network chaos: ${s + 1}/${options.sequences} sequences, ${result.mismatches.length} mismatches`);
     }
     result.final = checkTruth(databaseOf(rt), gw, all);
+    const refundFinal = checkRefundTruth(databaseOf(rt), gw, allRefund);
+    result.final.mismatches.push(...refundFinal.mismatches.map((m) => `refund ${m}`));
+    result.doubleRefunds.push(...refundFinal.doubleRefunds);
+    result.refundsApplied = refundFinal.refunded;
     for (const e of gw.log()) {
       const key = e.fault ? `fault:${e.fault}` : e.errorCode === 'ILLEGAL_SIGN' ? 'answer:ILLEGAL_SIGN' : `ok:${e.endpoint}`;
       result.gatewaySaw[key] = (result.gatewaySaw[key] ?? 0) + 1;

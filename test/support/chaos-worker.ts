@@ -1,13 +1,15 @@
 /**
  * The crash-test worker (compiled to dist/test/support/chaos-worker.js): opens
  * the runtime on a shared data dir, lets start() resume what a killed
- * predecessor left, and revokes every paid order that has no final revoke
- * yet, against a sandbox gateway running in the test process. The test
- * SIGKILLs it at random moments and starts it again.
+ * predecessor left, and revokes every paid order of today that has no final
+ * revoke yet and refunds half of every earlier day's order that has no final
+ * refund yet, against a sandbox gateway running in the test process. The
+ * test SIGKILLs it at random moments and starts it again.
  *
  * argv[2]: JSON { dataDir, apiDomain, offsetMs, printer, concurrency }
  * stdout: `ready`, then `done <revoked> <rejected>` when nothing is open.
  */
+import { businessDay } from '../../main/common/time';
 import { createRuntime, databaseOf } from '../../main/runtime';
 import { CHAOS_TIMING, offsetClock, settle, shortConnectAgent } from './chaos-env';
 
@@ -33,21 +35,26 @@ async function run(): Promise<void> {
     concurrency: 4,
   });
   process.stdout.write('ready\n');
+  const today = businessDay(rt.clock.now());
   const todo = databaseOf(rt)
     .prepare(
-      `SELECT sn FROM orders o WHERE status = 'PAID'
-         AND NOT EXISTS (SELECT 1 FROM revokes r WHERE r.order_sn = o.sn AND r.state IN ('revoked', 'rejected'))
+      `SELECT sn, business_day = ? AS today, total_cents FROM orders o WHERE (business_day = ? AND status = 'PAID'
+         AND NOT EXISTS (SELECT 1 FROM revokes r WHERE r.order_sn = o.sn AND r.state IN ('revoked', 'rejected')))
+         OR (business_day < ? AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.order_sn = o.sn))
        ORDER BY random()`,
     )
-    .all() as Array<{ sn: string }>;
+    .all(today, today, today) as Array<{ sn: string; today: number; total_cents: number }>;
   const lanes = Math.max(1, args.concurrency ?? 4);
   let next = 0;
   await Promise.all(
     Array.from({ length: lanes }, async () => {
       while (next < todo.length) {
-        const { sn } = todo[next++]!;
+        const { sn, today: sameDay, total_cents } = todo[next++]!;
         try {
-          await rt.revokes.request({ sn }, 'chaos', 'chaos-worker');
+          // An earlier day's order: half of it refunded, asked for once (a row of it, in any state, is worked by the
+          // outbox); asking again after it applied would be a second, legitimate, refund: a cashier sees it done.
+          if (sameDay) await rt.revokes.request({ sn }, 'chaos', 'chaos-worker');
+          else await rt.refunds.request({ sn }, Math.floor(total_cents / 2), { operatorId: null, operatorName: 'chaos', approverId: null, approverName: null }, 'chaos-worker');
         } catch (err) {
           process.stdout.write(`error ${sn} ${(err as Error).message}\n`);
         }
@@ -60,7 +67,8 @@ async function run(): Promise<void> {
     revoked: number | null;
     rejected: number | null;
   };
-  process.stdout.write(`done ${counts.revoked ?? 0} ${counts.rejected ?? 0} open=${s.open} na=${s.needsAttention}\n`);
+  const refunded = databaseOf(rt).prepare("SELECT count(*) FROM refunds WHERE state = 'refunded'").pluck().get() as number;
+  process.stdout.write(`done ${counts.revoked ?? 0} ${counts.rejected ?? 0} refunded=${refunded} open=${s.open} na=${s.needsAttention}\n`);
   await rt.close();
 }
 

@@ -149,6 +149,22 @@ const BAD: Record<Channel, Array<[unknown, string]>> = {
     [{ operatorId: 1 }, 'pin'],
     [{ operatorId: '1', pin: '1234' }, 'operatorId'],
   ],
+  // --- refunds
+  'refund.request': [
+    [{}, 'sn'],
+    [{ sn: '7895259244061958', amountCents: 0 }, 'amountCents'],
+    [{ sn: '7895259244061958', amountCents: 12.5 }, 'amountCents'],
+    [{ sn: '7895259244061958', amountCents: -100 }, 'amountCents'],
+    [{ sn: '7895259244061958', amountCents: '100' }, 'amountCents'],
+    [{ sn: '7895259244061958', approval: { operatorId: 1, pin: 'abcd' } }, 'approval.pin'],
+    [{ sn: '7895259244061958', operatorId: 1 }, 'operatorId'],
+  ],
+  'refund.queryAgain': [[{ refundId: 0 }, 'refundId']],
+  'refund.forOrder': [[{ sn: 'x' }, 'sn']],
+  'refund.receipt': [[{ refundId: -1 }, 'refundId']],
+  'refund.reprint': [[{ refundId: 'a' }, 'refundId']],
+  'report.day': [[{ day: '2026-02-30' }, 'day']],
+  'report.print': [[{ day: 'today' }, 'day']],
 };
 
 describe('contract parity', () => {
@@ -176,7 +192,7 @@ describe('contract parity', () => {
 
   it('event names never collide with channel names', () => {
     for (const e of EVENT_NAMES) expect(CHANNEL_NAMES as string[]).not.toContain(e);
-    expect(Object.keys(EVENTS).length).toBe(6);
+    expect(Object.keys(EVENTS).length).toBe(7);
   });
 
   it('inputs are strict: a secret-looking extra key is refused by every schema', () => {

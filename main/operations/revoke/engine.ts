@@ -9,21 +9,17 @@
  */
 import type { Accountable } from '../../common/accountable';
 import { isFinalRevokeState } from '../../common/states';
-import { businessDay, type Clock } from '../../common/time';
+import { businessDay } from '../../common/time';
 import type { Order, Revoke } from '../../domain';
 import { PosError } from '../../errors';
-import type { QueueStatus, RuntimeEvents } from '../../events';
-import type { OrderRef, OrderService } from '../../orders/service';
+import type { OrderRef } from '../../orders/service';
 import { audit } from '../../store/audit';
-import type { Db } from '../../store/db';
 import { GroupCommit } from '../../store/group-commit';
 import { newOwnerId } from '../../store/locks';
 import { perOrder, RevokesRepo, toRevoke, type RevokeRow } from '../../store/revokes';
-import type { Provisioning } from '../../terminal/provisioning';
-import type { UpayClient } from '../../upay/client';
-import { backoff, Outbox } from '../outbox';
+import { backoff } from '../outbox';
+import { MoneyOperations, type OperationDeps } from '../operation';
 import type { ReceiptPort } from '../receipts';
-import { QueueSignals } from '../signals';
 import { nextDeadline, sweepDeadlines } from './deadlines';
 import { ineligibility } from './interpret';
 import { interpretQuery, interpretRevoke, type RevokeVerdict } from './interpret';
@@ -48,24 +44,11 @@ async function accountableFor(who: RevokeAuthority, order: Order, eligible: bool
   return who;
 }
 
-export interface RevokeEngineDeps {
-  db: Db;
-  client: UpayClient;
-  provisioning: Provisioning;
-  orders: OrderService;
-  clock: Clock;
-  events: RuntimeEvents;
+export interface RevokeEngineDeps extends OperationDeps<CrashPoint> {
   /** Lead time before the business day ends at which the cashier is warned. */
   warningLeadMs: () => number;
   /** The receipt of a revoke recorded `revoked`. */
   receipts?: RevokedReceipt;
-  timing?: Partial<RevokeTiming>;
-  /** Outbox concurrency (revokes in flight at once). */
-  concurrency?: number;
-  random?: () => number;
-  log?: (line: string) => void;
-  /** Crash-test hook: called at named points between durable steps (never set in production). */
-  checkpoint?: (point: CrashPoint) => void;
 }
 
 export type CrashPoint = 'intent-committed' | 'answer-received' | 'revoked-committed' | 'send-committed';
@@ -73,37 +56,17 @@ export type CrashPoint = 'intent-committed' | 'answer-received' | 'revoked-commi
 /** Longest an answer waits for others in flight to share its commit (a queue drain; a lone revoke never waits). */
 const GROUP_COMMIT_WINDOW_MS = 2;
 
-export class RevokeEngine {
-  private readonly repo: RevokesRepo;
+export class RevokeEngine extends MoneyOperations<RevokeRow, RevokesRepo> {
   readonly owner = newOwnerId('revoke');
   private readonly timing: RevokeTiming;
-  private readonly outbox: Outbox<RevokeRow>;
   private readonly commits: GroupCommit;
-  private readonly signals: QueueSignals;
   /** Rows this process committed as `sending` in a batch claim and has yet to send. */
   private readonly markedForSend = new Set<number>();
 
   constructor(private readonly deps: RevokeEngineDeps) {
-    this.repo = new RevokesRepo(deps.db);
+    super(deps, 'revoke', new RevokesRepo(deps.db));
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
     this.commits = new GroupCommit(deps.db, GROUP_COMMIT_WINDOW_MS);
-    this.signals = new QueueSignals(deps.events, deps.clock, () => (deps.db.open ? this.queueStatus() : undefined));
-    this.outbox = new Outbox<RevokeRow>(
-      {
-        sweep: (now) => this.sweep(now),
-        due: (now, limit) => this.repo.due(now, limit),
-        claim: (candidates, max, now) => this.claim(candidates, max, now),
-        work: (row) => this.work(row),
-        failed: (row, err) => {
-          this.deps.log?.(`revoke ${row.id}: ${(err as Error).message}`);
-          this.repo.release(row.id, this.owner, this.deps.clock.now() + this.timing.queryEveryMs);
-        },
-        unclaim: (rows) => this.unclaim(rows),
-        nextWake: () => this.nextWake(),
-      },
-      // Rows whose answer waits in the commit queue hold no network slot.
-      { clock: deps.clock, concurrency: Math.max(1, deps.concurrency ?? 4), answered: () => this.commits.waiting },
-    );
   }
 
   // ---------- public API ----------
@@ -194,29 +157,6 @@ export class RevokeEngine {
     return this.repo.open().map(toRevoke);
   }
 
-  queueStatus(): QueueStatus {
-    const c = this.repo.counts();
-    return {
-      queued: c.queued,
-      pending: c.pending,
-      sending: c.sending,
-      needsAttention: c.needsAttention,
-      oldestAgeMs: c.oldestOpenAt === null ? null : Math.max(0, this.deps.clock.now() - c.oldestOpenAt),
-      online: this.signals.isOnline,
-    };
-  }
-
-  isOnline(): boolean {
-    return this.signals.isOnline;
-  }
-
-  /** The app's connectivity signal: coming back online sends the queue at once. */
-  setOnline(online: boolean): void {
-    if (online) this.repo.dueAllQueued(this.deps.clock.now());
-    this.signals.connectivity(online);
-    if (online) this.kick();
-  }
-
   // ---------- the re-check's view of revokes (operations/recheck.ts) ----------
 
   /** Needs-attention revokes of the business day still running. */
@@ -230,47 +170,32 @@ export class RevokeEngine {
   }
 
   /** Connectivity is back: pending rows are queried at once, not at their next poll. */
-  resume(now: number): void {
+  wakePending(now: number): void {
     this.repo.duePendingNow(now);
     this.kick();
   }
 
-  /**
-   * Starts the outbox worker. Rows left by a crashed process resume: `sending`
-   * and `pending` are resolved by query first, `queued` is sent.
-   */
-  start(): void {
-    if (this.outbox.isRunning) return;
-    T.resumeAfterCrash(this.repo, this.stamp());
-    this.outbox.start();
-  }
-
-  stop(): void {
-    this.outbox.stop();
-  }
-
-  /** Resolves when no gateway call of this process is in flight (after stop(), before closing the database). */
-  settled(): Promise<void> {
-    return this.outbox.settled();
-  }
-
-  /** Resolves when nothing is in flight in this process and no open row is due now. */
-  idle(): Promise<void> {
-    return this.outbox.idle();
-  }
-
-  /** Runs the worker now (tests, "drain now", the online signal). */
-  kick(): void {
-    this.outbox.wake();
-  }
-
   // ---------- the outbox's view of a revoke row ----------
+
+  protected giveBack(row: RevokeRow): void {
+    this.repo.release(row.id, this.owner, this.deps.clock.now() + this.timing.queryEveryMs);
+  }
+
+  /** Rows whose answer waits in the commit queue hold no network slot. */
+  protected override answered(): number {
+    return this.commits.waiting;
+  }
+
+  /** `sending` and `pending` rows a crashed process left are resolved by query first, `queued` ones are sent. */
+  protected resume(): void {
+    T.resumeAfterCrash(this.repo, this.stamp());
+  }
 
   private stamp(): T.Stamp & { leaseMs: number } {
     return { owner: this.owner, now: this.deps.clock.now(), leaseMs: this.timing.leaseMs };
   }
 
-  private claim(candidates: RevokeRow[], max: number, now: number): RevokeRow[] {
+  protected claim(candidates: RevokeRow[], max: number, now: number): RevokeRow[] {
     if (candidates.length === 0) return [];
     const { rows, toSend } = T.claimBatch(this.repo, candidates, max, businessDay(now), { owner: this.owner, now, leaseMs: this.timing.leaseMs });
     for (const row of toSend) {
@@ -281,20 +206,20 @@ export class RevokeEngine {
   }
 
   /** Rows claimed ahead but never started were not sent: they go back to the queue as they were. */
-  private unclaim(rows: RevokeRow[]): void {
+  protected unclaim(rows: RevokeRow[]): void {
     for (const row of rows) this.markedForSend.delete(row.id);
     if (this.deps.db.open) T.unclaim(this.repo, rows, this.stamp());
   }
 
   /** Earliest time any row needs this process: due work, a deadline, or a warning. */
-  private nextWake(): number | null {
+  protected nextWake(): number | null {
     const t = this.repo.nextDue(this.owner);
     const deadline = nextDeadline(this.repo, this.deps.warningLeadMs());
     if (deadline === null) return t;
     return t === null ? deadline : Math.min(t, deadline);
   }
 
-  private sweep(now: number): void {
+  protected sweep(now: number): void {
     const { expired, warned } = sweepDeadlines(this.repo, this.deps.warningLeadMs(), { owner: this.owner, now });
     for (const row of expired) this.emit(row);
     for (const { row, deadlineAt } of warned) {
@@ -307,7 +232,7 @@ export class RevokeEngine {
     }
   }
 
-  private async work(row: RevokeRow): Promise<void> {
+  protected async work(row: RevokeRow): Promise<void> {
     if (this.markedForSend.delete(row.id)) return this.sendMarked(row);
     if (row.state === 'queued') {
       // Claimed but not marked: its business day is over.

@@ -10,8 +10,9 @@ import type { Order } from '../../domain';
 import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
 import { businessDay } from '../../common/time';
 import type { RevokeMessageCode } from './messages';
+import { interpretFailure, type Gateway } from '../failures';
 
-export type Gateway = { code: string | null; message: string | null };
+export type { Gateway } from '../failures';
 
 export type RevokeVerdict =
   | { to: 'revoked'; order: OrderSnapshot | null; resultCode: string }
@@ -69,36 +70,7 @@ export const ENVELOPE_ERRORS: Readonly<Record<string, RevokeVerdict['to']>> = {
 };
 
 export function interpretRevoke(res: CallResult<OrderResult>): RevokeVerdict {
-  if (!res.ok) {
-    switch (res.kind) {
-      case 'not_sent':
-        return { to: 'queued', reason: res.reason };
-      case 'maybe_sent':
-        return { to: 'pending', reason: res.reason, resultCode: null };
-      case 'invalid_request':
-        return { to: 'rejected', code: 'GATEWAY_INVALID_PARAMS', gateway: { code: null, message: res.message }, resultCode: null };
-      case 'envelope': {
-        const gateway = { code: res.errorCode, message: res.errorMessage };
-        switch (res.errorCode) {
-          case 'ILLEGAL_SIGN':
-            return { to: 'queued', reason: 'illegal_sign', code: 'GATEWAY_AUTH', gateway };
-          case 'MAINTENANCE_INPROGRESS':
-            return { to: 'queued', reason: 'maintenance', gateway };
-          case 'INVALID_TERMINAL':
-          case 'TERMINAL_NOT_EXISTS':
-            return { to: 'rejected', code: 'GATEWAY_TERMINAL', gateway, resultCode: res.resultCode };
-          case 'INVALID_PARAMS':
-          case 'INVALID_PARAMETER':
-            return { to: 'rejected', code: 'GATEWAY_INVALID_PARAMS', gateway, resultCode: res.resultCode };
-          default:
-            // UNKNOWN_SYSTEM_ERROR and anything new from a 500: the gateway may have acted.
-            return res.resultCode === '400'
-              ? { to: 'rejected', code: 'GATEWAY_REFUSED', gateway, resultCode: res.resultCode }
-              : { to: 'pending', reason: `envelope_${res.errorCode}`, resultCode: res.resultCode, gateway };
-        }
-      }
-    }
-  }
+  if (!res.ok) return interpretFailure(res);
   const v = res.value;
   const gateway = { code: v.errorCode, message: v.errorMessage };
   const rule = (REVOKE_RESULT_CODES as Record<string, string>)[v.resultCode];

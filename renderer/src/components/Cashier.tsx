@@ -18,6 +18,8 @@ import { ReprintLast, RevokeOutcome } from './Outcome';
 import { ConfirmDialog, ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
 import type { ApprovalInput } from '../../../main/ipc/contract';
 import { ApprovalStep } from './Approval';
+import { RefundPanel } from './Refund'; // --- refunds
+import { DayReport } from './DayReport'; // --- refunds
 
 const SEARCH_DEBOUNCE_MS = 200;
 
@@ -42,6 +44,7 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
   const [extra, setExtra] = useState<OrderView | null>(null);
   const [lookingUp, setLookingUp] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
+  const [dayReport, setDayReport] = useState(false); // --- refunds
   const query = readSearch(text);
 
   const loadDay = useCallback(async () => {
@@ -149,7 +152,12 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
             <button type="button" class="btn btn--secondary" data-action="refresh" onClick={() => void loadDay()}>
               {t('orders.refresh')}
             </button>
+            {/* --- refunds: the day report */}
+            <button type="button" class="btn btn--secondary" data-action="day-report" onClick={() => setDayReport(true)}>
+              {t('report.open')}
+            </button>
           </div>
+          {dayReport && <DayReport onClose={() => setDayReport(false)} />}
         </div>
         <div class="search">
           <div class="search__row">
@@ -351,6 +359,9 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
           </section>
         )
       )}
+
+      {/* --- refunds */}
+      <RefundPanel order={order} onChanged={onChanged} />
 
       <Rows
         rows={[

@@ -10,6 +10,7 @@ import { useI18n, type Translate } from '../i18n';
 import { newerRevoke, useLiveContext } from '../live';
 import { drawQrCodes } from '../qr';
 import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
+import { RefundOffer } from './Refund'; // --- refunds
 
 export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: OrderView }) {
   const { t, pick } = useI18n();
@@ -77,6 +78,7 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           <GatewayReason revoke={revoke} reason={reason} />
           <h3 class="outcome__sub">{t('outcome.next')}</h3>
           <p>{t('outcome.nextRejected')}</p>
+          <RefundOffer order={order} /> {/* --- refunds */}
           {common}
         </section>
       );
@@ -108,6 +110,7 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           <MoneyStatement state="unchanged" />
           <p>{t('outcome.expiredBody')}</p>
           {extraReason && <p class="outcome__reason">{extraReason}</p>}
+          <RefundOffer order={order} /> {/* --- refunds */}
           {common}
         </section>
       );

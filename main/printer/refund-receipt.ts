@@ -1,0 +1,156 @@
+/**
+ * The refund receipt (退款凭证) and the day report (日结) on the same receipt
+ * model as the revoke receipt (receipt.ts's Layout): laid out once, rendered
+ * to ESC/POS and HTML by the same renderers, so preview and paper agree.
+ */
+import { knownPayway } from '../common/payways';
+import { formatCst } from '../common/time';
+import type { Order, TerminalInfo } from '../domain';
+import type { DayReport } from '../report/day';
+import type { Refund } from '../store/refunds';
+import { Layout, money, paywayName, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { COLUMNS } from './width';
+
+type Text = Record<Lang, string>;
+
+const L = {
+  refundTitle: { zh: '退款凭证', en: 'REFUND RECEIPT' },
+  reportTitle: { zh: '日结', en: 'DAY REPORT' },
+  copy: { zh: '重打印 COPY', en: '** COPY **' },
+  copyFooter: { zh: '重打印凭证 / COPY', en: 'REPRINT / COPY' },
+  terminal: { zh: '终端号', en: 'Terminal' },
+  sn: { zh: '订单号', en: 'Order SN' },
+  clientSn: { zh: '商户订单号', en: 'Client SN' },
+  payway: { zh: '支付方式', en: 'Payment' },
+  total: { zh: '订单金额', en: 'Order amount' },
+  refund: { zh: '退款金额', en: 'Refunded' },
+  left: { zh: '剩余可退', en: 'Refundable left' },
+  requestNo: { zh: '退款序列号', en: 'Refund No' },
+  paidAt: { zh: '支付时间', en: 'Paid at' },
+  refundedAt: { zh: '退款时间', en: 'Refunded at' },
+  operator: { zh: '退款人', en: 'Refunded by' },
+  approver: { zh: '审批人', en: 'Approved by' },
+  printedAt: { zh: '打印时间', en: 'Printed at' },
+  day: { zh: '营业日', en: 'Business day' },
+  payments: { zh: '收款', en: 'Payments' },
+  revokes: { zh: '撤销', en: 'Revokes' },
+  refunds: { zh: '退款', en: 'Refunds' },
+  net: { zh: '净收', en: 'Net' },
+  byPayway: { zh: '按支付方式', en: 'By payment method' },
+  byOperator: { zh: '按操作员', en: 'By operator' },
+  open: { zh: '未完成', en: 'Still open' },
+  none: { zh: '无', en: 'none' },
+  reconciled: { zh: '核对无误', en: 'Reconciled' },
+  notReconciled: { zh: '核对不符！', en: 'NOT RECONCILED!' },
+} satisfies Record<string, Text>;
+
+export interface RefundReceiptSource {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
+  order: Pick<Order, 'sn' | 'clientSn' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'finishedAt'>;
+  refund: Pick<Refund, 'id' | 'requestNo' | 'amountCents' | 'refundedAt' | 'operatorName' | 'approverName'>;
+}
+
+function title(l: Layout, t: Text, columns: number): void {
+  if (l.lang === 'zh') {
+    l.text('title', t.zh, { align: 'center', bold: true, size: 2 });
+    l.text('subtitle', t.en, { align: 'center', bold: true });
+  } else {
+    l.text('title', t.en, { align: 'center', bold: true, size: columns >= 2 * t.en.length ? 2 : 1 });
+  }
+}
+
+/** THE refund receipt builder (original and copy). */
+export function buildRefundReceipt(source: RefundReceiptSource, copy: boolean, printedAt: number, options: ReceiptOptions): ReceiptModel {
+  const columns = COLUMNS[options.paper];
+  const lang: Lang = options.chinese ? 'zh' : 'en';
+  const l = new Layout(columns, lang);
+  const { terminal, order, refund } = source;
+  l.text('store', storeHeader(terminal, lang), { align: 'center', bold: true });
+  title(l, L.refundTitle, columns);
+  if (copy) l.text('copy', L.copy[lang], { align: 'center', bold: true, size: 2 });
+  l.rule();
+  l.pair('field', L.terminal[lang], terminal.terminalSn);
+  l.pair('field', L.sn[lang], order.sn);
+  l.pair('field', L.clientSn[lang], order.clientSn);
+  l.pair('field', L.payway[lang], paywayName({ ...order, tradeNo: null, operator: null }, lang));
+  l.pair('field', L.total[lang], money(order.totalCents, lang));
+  l.pair('amount', L.refund[lang], money(refund.amountCents, lang), true);
+  l.pair('field', L.left[lang], money(order.netCents, lang));
+  l.pair('field', L.requestNo[lang], refund.requestNo);
+  l.pair('field', L.paidAt[lang], formatCst(order.finishedAt));
+  l.pair('field', L.refundedAt[lang], refund.refundedAt === null ? '-' : formatCst(refund.refundedAt));
+  l.pair('field', L.operator[lang], refund.operatorName || '-');
+  l.pair('field', L.approver[lang], refund.approverName ?? '-');
+  l.rule();
+  l.qr(order.sn);
+  l.text('qr-caption', order.sn, { align: 'center' });
+  l.pair('footer', L.printedAt[lang], formatCst(printedAt));
+  if (copy) l.text('copy', L.copyFooter[lang], { align: 'center', bold: true });
+  return { version: 1, kind: 'refund', paper: options.paper, columns, chinese: options.chinese, copy, printedAt, items: l.items, refundSource: refundSource(source) };
+}
+
+/** The receipt's own data, copied field by field so nothing beyond it is persisted. */
+function refundSource(s: RefundReceiptSource): RefundReceiptSource {
+  const { terminal: t, order: o, refund: r } = s;
+  return {
+    terminal: { terminalSn: t.terminalSn, merchantName: t.merchantName, storeSn: t.storeSn, storeName: t.storeName },
+    order: { sn: o.sn, clientSn: o.clientSn, totalCents: o.totalCents, netCents: o.netCents, payway: o.payway, paywayName: o.paywayName, finishedAt: o.finishedAt },
+    refund: { id: r.id, requestNo: r.requestNo, amountCents: r.amountCents, refundedAt: r.refundedAt, operatorName: r.operatorName, approverName: r.approverName },
+  };
+}
+
+/** A copy of a stored refund receipt: rebuilt by the same builder with the COPY marker and a new print time. */
+export function buildRefundReceiptCopy(original: ReceiptModel, printedAt: number, options?: ReceiptOptions): ReceiptModel {
+  if (original.kind !== 'refund' || !original.refundSource) throw new RangeError('not a refund receipt');
+  return buildRefundReceipt(original.refundSource, true, printedAt, options ?? { paper: original.paper, chinese: original.chinese });
+}
+
+/** The day report on paper. */
+export function buildDayReportReceipt(
+  report: DayReport,
+  terminal: RefundReceiptSource['terminal'] | null,
+  printedAt: number,
+  options: ReceiptOptions,
+): ReceiptModel {
+  const columns = COLUMNS[options.paper];
+  const lang: Lang = options.chinese ? 'zh' : 'en';
+  const l = new Layout(columns, lang);
+  const tally = (t: { count: number; cents: number }) => `${t.count} / ${money(t.cents, lang)}`;
+  if (terminal) l.text('store', storeHeader(terminal, lang), { align: 'center', bold: true });
+  title(l, L.reportTitle, columns);
+  l.rule();
+  if (terminal) l.pair('field', L.terminal[lang], terminal.terminalSn);
+  l.pair('field', L.day[lang], report.day);
+  l.rule();
+  l.pair('amount', L.payments[lang], tally(report.payments));
+  l.pair('amount', L.revokes[lang], tally(report.revokes));
+  l.pair('amount', L.refunds[lang], tally(report.refunds));
+  l.pair('amount', L.net[lang], money(report.netCents, lang), true);
+  l.rule();
+  l.text('subtitle', L.byPayway[lang], { bold: true });
+  for (const p of report.byPayway) {
+    const name = lang === 'zh' ? (p.paywayName ?? knownPayway(p.payway, 'zh') ?? (p.payway || '-')) : (knownPayway(p.payway, 'en') ?? (p.payway ? `payway ${p.payway}` : '-'));
+    l.text('field', name, { bold: true });
+    l.pair('field', `  ${L.payments[lang]}`, tally(p.payments));
+    l.pair('field', `  ${L.revokes[lang]}`, tally(p.revokes));
+    l.pair('field', `  ${L.refunds[lang]}`, tally(p.refunds));
+    l.pair('field', `  ${L.net[lang]}`, money(p.netCents, lang));
+  }
+  l.rule();
+  l.text('subtitle', L.byOperator[lang], { bold: true });
+  for (const o of report.byOperator) {
+    l.text('field', o.operator, { bold: true });
+    l.pair('field', `  ${L.payments[lang]}`, tally(o.payments));
+    l.pair('field', `  ${L.revokes[lang]}`, tally(o.revokes));
+    l.pair('field', `  ${L.refunds[lang]}`, tally(o.refunds));
+  }
+  l.rule();
+  l.text('subtitle', L.open[lang], { bold: true });
+  l.pair('field', `  ${L.revokes[lang]}`, tally(report.open.revokes));
+  l.pair('field', `  ${L.refunds[lang]}`, tally(report.open.refunds));
+  for (const i of report.open.items) l.pair('reason', `  ${i.kind === 'revoke' ? L.revokes[lang] : L.refunds[lang]} ${i.orderSn}`, `${i.state} ${money(i.amountCents, lang)}`);
+  l.rule();
+  l.text('outcome', report.reconciled ? L.reconciled[lang] : L.notReconciled[lang], { align: 'center', bold: true });
+  l.pair('footer', L.printedAt[lang], formatCst(printedAt));
+  return { version: 1, kind: 'report', paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
+}

@@ -1,0 +1,16 @@
+/** Reads one business day's rows for the day report (through the tables' owners) and computes it. */
+import type { Db } from '../store/db';
+import { OrdersRepo } from '../store/orders';
+import { RefundsRepo } from '../store/refunds';
+import { RevokesRepo } from '../store/revokes';
+import { computeDayReport, type DayReport } from './day';
+
+export function loadDayReport(db: Db, day: string, now: number): DayReport {
+  const orders = new OrdersRepo(db);
+  const refunds = new RefundsRepo(db).forReport(day);
+  return computeDayReport(
+    day,
+    { orders: orders.listDay(day, 1_000_000), revokes: new RevokesRepo(db).forDay(day), refunds, refundOrders: orders.bySns([...new Set(refunds.map((r) => r.order_sn))]) },
+    now,
+  );
+}

@@ -1,0 +1,209 @@
+/** The refunds table, and every statement on it: the durable refund state machine's rows (transitions live in main/operations/refund/). */
+import type { Accountable } from '../common/accountable';
+import { allIn, prepared, type Db } from './db';
+import { insertRow, LEASE_TAKEABLE, patchRow } from './rows';
+
+export const REFUND_STATES = ['sending', 'queued', 'pending', 'refunded', 'rejected', 'needs_attention'] as const;
+export type RefundState = (typeof REFUND_STATES)[number];
+/** States a refund never leaves (`needs_attention` is open: a person can query again). */
+export const FINAL_REFUND_STATES: readonly RefundState[] = ['refunded', 'rejected'];
+const OPEN_STATES = "('sending', 'queued', 'pending', 'needs_attention')";
+
+export interface RefundRow {
+  id: number;
+  order_sn: string;
+  client_sn: string;
+  request_no: string;
+  amount_cents: number;
+  net_before_cents: number;
+  state: RefundState;
+  operator_id: number | null;
+  operator: string;
+  approver_id: number | null;
+  approver_name: string | null;
+  requested_at: number;
+  updated_at: number;
+  attempts: number;
+  queries: number;
+  next_attempt_at: number | null;
+  pending_since: number | null;
+  refunded_at: number | null;
+  refunded_day: string | null;
+  error_code: string | null;
+  error_zh: string | null;
+  error_en: string | null;
+  gateway_code: string | null;
+  gateway_message: string | null;
+  last_result_code: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export interface RefundError {
+  code: string;
+  messageZh: string;
+  messageEn: string;
+  gatewayCode: string | null;
+  gatewayMessage: string | null;
+}
+
+/** A refund as callers see it (CLI JSON, IPC, receipts). */
+export interface Refund extends Accountable {
+  id: number;
+  orderSn: string;
+  clientSn: string;
+  requestNo: string;
+  amountCents: number;
+  state: RefundState;
+  requestedAt: number;
+  updatedAt: number;
+  attempts: number;
+  queries: number;
+  nextAttemptAt: number | null;
+  refundedAt: number | null;
+  error: RefundError | null;
+  lastResultCode: string | null;
+}
+
+export function toRefund(r: RefundRow): Refund {
+  return {
+    id: r.id,
+    orderSn: r.order_sn,
+    clientSn: r.client_sn,
+    requestNo: r.request_no,
+    amountCents: r.amount_cents,
+    state: r.state,
+    operatorId: r.operator_id,
+    operatorName: r.operator,
+    approverId: r.approver_id,
+    approverName: r.approver_name,
+    requestedAt: r.requested_at,
+    updatedAt: r.updated_at,
+    attempts: r.attempts,
+    queries: r.queries,
+    nextAttemptAt: r.next_attempt_at,
+    refundedAt: r.refunded_at,
+    error:
+      r.error_code === null
+        ? null
+        : { code: r.error_code, messageZh: r.error_zh ?? '', messageEn: r.error_en ?? '', gatewayCode: r.gateway_code, gatewayMessage: r.gateway_message },
+    lastResultCode: r.last_result_code,
+  };
+}
+
+export type RefundPatch = Partial<Omit<RefundRow, 'id' | 'order_sn' | 'client_sn' | 'request_no' | 'amount_cents' | 'requested_at'>>;
+
+export class RefundsRepo {
+  constructor(readonly db: Db) {}
+
+  get(id: number): RefundRow | undefined {
+    return prepared(this.db, 'SELECT * FROM refunds WHERE id = ?').get(id) as RefundRow | undefined;
+  }
+
+  /** The order's open refund (at most one). */
+  openFor(orderSn: string): RefundRow | undefined {
+    return prepared(this.db, `SELECT * FROM refunds WHERE order_sn = ? AND state IN ${OPEN_STATES}`).get(orderSn) as RefundRow | undefined;
+  }
+
+  /** Every refund of an order, oldest first. */
+  forOrder(orderSn: string): RefundRow[] {
+    return prepared(this.db, 'SELECT * FROM refunds WHERE order_sn = ? ORDER BY id').all(orderSn) as RefundRow[];
+  }
+
+  forOrders(sns: readonly string[]): RefundRow[] {
+    return allIn<RefundRow>(this.db, (p) => `SELECT * FROM refunds WHERE order_sn IN (${p})`, sns).sort((a, b) => a.id - b.id);
+  }
+
+  /** Refunds recorded on a business day, and those still open (whatever their day), oldest first. */
+  forReport(day: string): RefundRow[] {
+    return prepared(this.db, `SELECT * FROM refunds WHERE refunded_day = ? OR state IN ${OPEN_STATES} ORDER BY id`).all(day) as RefundRow[];
+  }
+
+  insert(row: Omit<RefundRow, 'id'>): RefundRow {
+    return insertRow<RefundRow>(this.db, 'refunds', row);
+  }
+
+  update(id: number, patch: RefundPatch): void {
+    patchRow(this.db, 'refunds', id, patch);
+  }
+
+  /** Applies `patch` while the row is open and its lease is `owner`'s, free or lapsed; the row as stored, or undefined. */
+  updateOpen(id: number, patch: RefundPatch, owner: string, now: number): RefundRow | undefined {
+    const guard = `AND state IN ${OPEN_STATES} AND ${LEASE_TAKEABLE}`;
+    return patchRow(this.db, 'refunds', id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
+  }
+
+
+  open(limit = 1000): RefundRow[] {
+    return prepared(this.db, `SELECT * FROM refunds WHERE state IN ${OPEN_STATES} ORDER BY id LIMIT ?`).all(limit) as RefundRow[];
+  }
+
+  /** Sum of the order's refunds that are open or applied (what is no longer refundable locally). */
+  committedCents(orderSn: string): { open: number; refunded: number } {
+    const r = prepared(
+      this.db,
+      `SELECT coalesce(sum(CASE WHEN state IN ${OPEN_STATES} THEN amount_cents END), 0) AS open,
+              coalesce(sum(CASE WHEN state = 'refunded' THEN amount_cents END), 0) AS refunded
+         FROM refunds WHERE order_sn = ?`,
+    ).get(orderSn) as { open: number; refunded: number };
+    return r;
+  }
+
+  due(now: number, limit: number): RefundRow[] {
+    return prepared(
+      this.db,
+      `SELECT * FROM refunds WHERE state IN ('queued', 'pending', 'sending')
+          AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
+        ORDER BY id LIMIT @limit`,
+    ).all({ now, limit }) as RefundRow[];
+  }
+
+  nextDue(owner: string): number | null {
+    const r = prepared(
+      this.db,
+      `SELECT min(CASE WHEN lease_owner IS NULL THEN coalesce(next_attempt_at, 0)
+                       WHEN lease_owner = @owner THEN NULL
+                       ELSE max(coalesce(next_attempt_at, 0), coalesce(lease_until, 0)) END) AS t
+         FROM refunds WHERE state IN ('queued', 'pending', 'sending')`,
+    ).get({ owner }) as { t: number | null };
+    return r.t;
+  }
+
+  /** Queued rows asked for before `before` (older than the maximum age) that `owner` may take. */
+  tooOld(before: number, owner: string, now: number): RefundRow[] {
+    return prepared(
+      this.db,
+      "SELECT * FROM refunds WHERE state = 'queued' AND requested_at < ? AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)",
+    ).all(before, now, owner) as RefundRow[];
+  }
+
+  oldestQueuedAt(): number | null {
+    return prepared(this.db, "SELECT min(requested_at) FROM refunds WHERE state = 'queued'").pluck().get() as number | null;
+  }
+
+  counts(): { queued: number; pending: number; sending: number; needsAttention: number; oldestOpenAt: number | null } {
+    const r = prepared(
+      this.db,
+      `SELECT sum(state = 'queued') AS queued, sum(state = 'pending') AS pending, sum(state = 'sending') AS sending,
+              sum(state = 'needs_attention') AS na, min(requested_at) AS oldest
+         FROM refunds WHERE state IN ${OPEN_STATES}`,
+    ).get() as { queued: number | null; pending: number | null; sending: number | null; na: number | null; oldest: number | null };
+    return { queued: r.queued ?? 0, pending: r.pending ?? 0, sending: r.sending ?? 0, needsAttention: r.na ?? 0, oldestOpenAt: r.oldest };
+  }
+
+  dueAllQueued(now: number): void {
+    prepared(this.db, "UPDATE refunds SET next_attempt_at = ? WHERE state = 'queued'").run(now);
+  }
+
+  release(id: number, owner: string, nextAttemptAt: number | null): void {
+    prepared(this.db, 'UPDATE refunds SET lease_owner = NULL, lease_until = NULL, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND lease_owner = ?').run(
+      nextAttemptAt,
+      id,
+      owner,
+    );
+  }
+
+  list(limit = 500): RefundRow[] {
+    return prepared(this.db, 'SELECT * FROM refunds ORDER BY id DESC LIMIT ?').all(limit) as RefundRow[];
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The statements every money-operation table (revokes, refunds) shares:
+ * insert a row, and patch one row when a guard holds. Column names come
+ * from the repositories' own row types, never from input.
+ */
+import { prepared, type Db } from './db';
+
+export type OperationTable = 'revokes' | 'refunds';
+
+/** The row's lease is free, `@guard_owner`'s, or lapsed at `@guard_now`. */
+export const LEASE_TAKEABLE = '(lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)';
+
+/** Inserts a row and returns it as stored. */
+export function insertRow<T>(db: Db, table: OperationTable, row: object): T {
+  const cols = Object.keys(row);
+  return prepared(db, `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) RETURNING *`).get(row) as T;
+}
+
+/** UPDATE of row `id` with `patch`, when `guard` (extra WHERE terms) holds; returns the rows changed. */
+export function patchRow(db: Db, table: OperationTable, id: number, patch: object, guard = '', params: Record<string, unknown> = {}): number {
+  const set = Object.keys(patch)
+    .map((c) => `${c} = @${c}`)
+    .join(', ');
+  if (set === '') return 0;
+  return prepared(db, `UPDATE ${table} SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
+}
