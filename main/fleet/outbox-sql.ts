@@ -32,9 +32,6 @@ export interface OperationSource {
   payload: readonly string[];
 }
 
-/** Who did it, before the operators' columns exist (operator name only, from the row's `operator`). */
-export const NO_ACCOUNTABLE_IDS = { operatorId: 'NULL', approverId: 'NULL', approverName: 'NULL' } as const;
-
 /** Who did it, once the row has operator_id, approver_id and approver_name (migration 6, migration 7). */
 export const ACCOUNTABLE_COLUMNS = { operatorId: 'NEW.operator_id', approverId: 'NEW.approver_id', approverName: 'NEW.approver_name' } as const;
 
@@ -107,7 +104,7 @@ export const AUDIT_TRIGGER_SQL = `
         'details', CASE WHEN json_valid(NEW.details) THEN json(NEW.details) ELSE NEW.details END));
   END;`;
 
-/** The revokes table as migration 8 finds it on main (no operator ids yet: see docs/fleet.md for the merge). */
+/** The revokes table: who voided (`operator`, `operator_id`) and who approved (migration 6). */
 export const REVOKES_SOURCE: OperationSource = {
   table: 'revokes',
   kind: 'revoke',
@@ -118,7 +115,23 @@ export const REVOKES_SOURCE: OperationSource = {
     amountCents: '(SELECT total_cents FROM orders WHERE sn = NEW.order_sn)',
     payway: '(SELECT coalesce(payway_name, payway) FROM orders WHERE sn = NEW.order_sn)',
     operatorName: 'NEW.operator',
-    ...NO_ACCOUNTABLE_IDS,
+    ...ACCOUNTABLE_COLUMNS,
   },
   payload: ['client_sn', 'requested_at', 'revoked_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
+};
+
+/** The refunds table (migration 7): counted on the business day it was asked for, whatever day the order was paid. */
+export const REFUNDS_SOURCE: OperationSource = {
+  table: 'refunds',
+  kind: 'refund',
+  columns: {
+    at: 'NEW.updated_at',
+    businessDay: dayOf('NEW.requested_at'),
+    orderSn: 'NEW.order_sn',
+    amountCents: 'NEW.amount_cents',
+    payway: '(SELECT coalesce(payway_name, payway) FROM orders WHERE sn = NEW.order_sn)',
+    operatorName: 'NEW.operator',
+    ...ACCOUNTABLE_COLUMNS,
+  },
+  payload: ['client_sn', 'request_no', 'requested_at', 'refunded_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
 };

@@ -153,15 +153,19 @@ export function appVersion(): string {
   return (appVersionCache = 'unknown');
 }
 
-const OPEN_REVOKE_STATES = "('sending', 'queued', 'pending', 'needs_attention')";
+/** Open states, the same words for revokes and refunds. */
+const OPEN_STATES = "('sending', 'queued', 'pending', 'needs_attention')";
 
 /** The counter's health, from the database alone (the shipper's process has no other view of it). */
 export function heartbeatPayload(db: Db, now: number): Record<string, unknown> {
-  const open = prepared(db, `SELECT state, count(*) AS n, min(requested_at) AS oldest FROM revokes WHERE state IN ${OPEN_REVOKE_STATES} GROUP BY state`).all() as Array<{
-    state: string;
-    n: number;
-    oldest: number;
-  }>;
+  const openOf = (table: 'revokes' | 'refunds') =>
+    prepared(db, `SELECT state, count(*) AS n, min(requested_at) AS oldest FROM ${table} WHERE state IN ${OPEN_STATES} GROUP BY state`).all() as Array<{
+      state: string;
+      n: number;
+      oldest: number;
+    }>;
+  const openRefunds = openOf('refunds');
+  const open = [...openOf('revokes'), ...openRefunds];
   const jobs = prepared(db, "SELECT state, count(*) AS n FROM print_jobs WHERE state IN ('pending', 'failed') GROUP BY state").all() as Array<{ state: string; n: number }>;
   const lastFailure = prepared(db, "SELECT last_error FROM print_jobs WHERE state = 'failed' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined;
   const term = prepared(db, 'SELECT last_checkin_day, key_updated_at FROM terminal WHERE id = 1').get() as { last_checkin_day: string | null; key_updated_at: number } | undefined;
@@ -172,7 +176,8 @@ export function heartbeatPayload(db: Db, now: number): Record<string, unknown> {
   return {
     businessDay: businessDay(now),
     appVersion: appVersion(),
-    queue: Object.fromEntries(open.map((o) => [o.state, o.n])),
+    queue: Object.fromEntries(open.filter((o) => !openRefunds.includes(o)).map((o) => [o.state, o.n])),
+    refundQueue: Object.fromEntries(openRefunds.map((o) => [o.state, o.n])),
     openOperations: open.reduce((s, o) => s + o.n, 0),
     oldestOpenMinutes: oldest === null ? null : Math.floor((now - oldest) / 60_000),
     printer: { state: failed > 0 ? 'failing' : pendingJobs > 0 ? 'printing' : 'ok', pendingJobs, failedJobs: failed, lastError: lastFailure ?? null },

@@ -31,6 +31,28 @@ describe('fleet outbox (migration 8)', () => {
     expect(rev).toEqual({ business_day: '2026-11-20', amount_cents: 500, payway: 'alipay', operator_id: null, approver_name: null });
   });
 
+  it('a refund and each state change are events naming who refunded and who approved, on the day it was asked for', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    // An order paid on the 19th, refunded on the 20th (UTC+8).
+    const { sn } = revokeThrough(c.db, Date.UTC(2026, 10, 19, 3), 800, 'wechat', 'alice', ['sending', 'rejected']);
+    const at = Date.UTC(2026, 10, 20, 3);
+    const id = Number(
+      c.db
+        .prepare(
+          `INSERT INTO refunds (order_sn, client_sn, request_no, amount_cents, net_before_cents, state, operator_id, operator, approver_id, approver_name, requested_at, updated_at)
+           VALUES (?, ?, 'R1', 300, 800, 'sending', 7, 'bob', 9, 'carol', ?, ?)`,
+        )
+        .run(sn, `C${sn}`, at, at).lastInsertRowid,
+    );
+    c.db.prepare("UPDATE refunds SET state = 'refunded', updated_at = ? WHERE id = ?").run(at + 1000, id);
+    const rows = c.db.prepare("SELECT op_state, business_day, amount_cents, payway, operator_id, operator_name, approver_id, approver_name FROM fleet_outbox WHERE kind = 'refund' ORDER BY seq").all();
+    const who = { business_day: '2026-11-20', amount_cents: 300, payway: 'wechat', operator_id: 7, operator_name: 'bob', approver_id: 9, approver_name: 'carol' };
+    expect(rows).toEqual([{ op_state: 'sending', ...who }, { op_state: 'refunded', ...who }]);
+    writeHeartbeat(c.db, at + 2000);
+    const hb = JSON.parse(c.db.prepare("SELECT payload FROM fleet_outbox WHERE kind = 'heartbeat'").pluck().get() as string) as Record<string, unknown>;
+    expect(hb).toMatchObject({ openOperations: 0, refundQueue: {} });
+  });
+
   it('a rolled-back change leaves no event; an update that keeps the state adds none', () => {
     c = counterDir('TU', { sn: 'S', name: 's' });
     const { id } = revokeThrough(c.db, Date.UTC(2026, 10, 20, 3), 500, 'alipay', 'alice', ['sending']);

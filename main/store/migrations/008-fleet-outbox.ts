@@ -5,7 +5,7 @@
  * deletes what the database has accepted. docs/fleet.md says what a new
  * operation table adds here.
  */
-import { AUDIT_TRIGGER_SQL, OUTBOX_TABLE_SQL, REVOKES_SOURCE, operationTriggers } from '../../fleet/outbox-sql';
+import { AUDIT_TRIGGER_SQL, OUTBOX_TABLE_SQL, REFUNDS_SOURCE, REVOKES_SOURCE, operationTriggers } from '../../fleet/outbox-sql';
 import type { Migration } from './index';
 
 export const m008: Migration = {
@@ -13,6 +13,7 @@ export const m008: Migration = {
   up(db) {
     db.exec(OUTBOX_TABLE_SQL);
     db.exec(operationTriggers(REVOKES_SOURCE));
+    db.exec(operationTriggers(REFUNDS_SOURCE));
     db.exec(AUDIT_TRIGGER_SQL);
   },
 };
