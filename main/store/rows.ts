@@ -4,6 +4,7 @@
  * from the repositories' own row types, never from input.
  */
 import { prepared, type Db } from './db';
+import { RELEASED } from './locks';
 
 export type OperationTable = 'revokes' | 'refunds';
 
@@ -23,4 +24,22 @@ export function patchRow(db: Db, table: OperationTable, id: number, patch: objec
     .join(', ');
   if (set === '') return 0;
   return prepared(db, `UPDATE ${table} SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
+}
+
+/**
+ * The columns a money operation's success sets, whatever its kind: its counts
+ * as they stand, nothing more due, no error, the lease given back.
+ */
+export function succeededPatch(row: { attempts: number; queries: number }, resultCode: string | null, now: number) {
+  return {
+    attempts: row.attempts,
+    queries: row.queries,
+    updated_at: now,
+    next_attempt_at: null,
+    last_result_code: resultCode,
+    error_code: null,
+    error_zh: null,
+    error_en: null,
+    ...RELEASED,
+  };
 }
