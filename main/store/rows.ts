@@ -8,6 +8,30 @@ import { RELEASED } from './locks';
 
 export type OperationTable = 'revokes' | 'refunds';
 
+/** The columns every money-operation row has: the order, who asked and approved, progress, the last error, the lease. */
+export interface OperationRow {
+  id: number;
+  order_sn: string;
+  client_sn: string;
+  operator_id: number | null;
+  approver_id: number | null;
+  approver_name: string | null;
+  requested_at: number;
+  updated_at: number;
+  attempts: number;
+  queries: number;
+  next_attempt_at: number | null;
+  pending_since: number | null;
+  error_code: string | null;
+  error_zh: string | null;
+  error_en: string | null;
+  gateway_code: string | null;
+  gateway_message: string | null;
+  last_result_code: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
 /** The row's lease is free, `@guard_owner`'s, or lapsed at `@guard_now`. */
 export const LEASE_TAKEABLE = '(lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)';
 
