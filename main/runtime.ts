@@ -175,38 +175,33 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (level, message) => (level === 'error' ? logger.error(message) : level === 'warn' ? logger.warn(message) : logger.info(message)),
     ...(options.printWorker ? { worker: options.printWorker } : {}),
   });
-  const revokes = new RevokeEngine({
+  /** What the revoke and refund engines share: the same store, gateway, terminal, orders, clock, events, timing and log. */
+  const operationDeps = {
     db,
     client,
     provisioning: terminal,
     orders,
     clock,
     events,
-    warningLeadMs: () => settings.expiryWarningMinutes * 60_000,
-    receipts: printing.revokeReceipts,
     ...(options.timing ? { timing: options.timing } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
+    log: (l: string) => logger.warn(l),
+  };
+  const revokes = new RevokeEngine({
+    ...operationDeps,
+    warningLeadMs: () => settings.expiryWarningMinutes * 60_000,
+    receipts: printing.revokeReceipts,
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
-    log: (l) => logger.warn(l),
   });
 
   const operators = new Operators({ db, clock, ...(options.pinCost ? { pinCost: options.pinCost } : {}) });
   const refundPrinting = new RefundPrinting({ db, clock, settings: () => printing.printSettings(), kick: () => printing.kick() });
   const refunds = new RefundEngine({
-    db,
-    client,
-    provisioning: terminal,
-    orders,
-    clock,
-    events,
+    ...operationDeps,
     maxAgeMs: () => options.refundMaxAgeMs ?? DEFAULT_REFUND_MAX_AGE_MS,
     receipts: refundPrinting.receipts,
-    ...(options.timing ? { timing: options.timing } : {}),
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-    ...(options.random ? { random: options.random } : {}),
     ...(options.refundCheckpoint ? { checkpoint: options.refundCheckpoint } : {}),
-    log: (l) => logger.warn(l),
   });
 
   /** Retention: orders past it, and the order change log beyond its size (readers behind it read everything again). */

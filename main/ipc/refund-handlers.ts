@@ -13,6 +13,7 @@ import { safeStrings } from '../util/text';
 import type { OrderRef } from '../orders/service';
 import type { PrintJobView, RefundView } from './contract';
 import type { ChannelImpls } from './handlers';
+import { operationProgress } from './views';
 
 export type RefundChannel = 'refund.request' | 'refund.queryAgain' | 'refund.forOrder' | 'refund.receipt' | 'refund.reprint' | 'report.day' | 'report.print';
 
@@ -27,12 +28,7 @@ export function toRefundView(r: Refund): RefundView {
     outcome: r.state === 'sending' ? 'pending' : r.state,
     operatorId: r.operatorId,
     operatorName: r.operatorName,
-    approverId: r.approverId,
-    approverName: r.approverName,
-    requestedAt: r.requestedAt,
-    updatedAt: r.updatedAt,
-    attempts: r.attempts,
-    queries: r.queries,
+    ...operationProgress(r),
     refundedAt: r.refundedAt,
     error: r.error,
     lastResultCode: r.lastResultCode,

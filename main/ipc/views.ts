@@ -19,6 +19,11 @@ function deadlineAt(day: string): number {
   }
 }
 
+/** The approver and progress fields a revoke's and a refund's views share. */
+export function operationProgress(r: Pick<Revoke, 'approverId' | 'approverName' | 'requestedAt' | 'updatedAt' | 'attempts' | 'queries'>) {
+  return { approverId: r.approverId, approverName: r.approverName, requestedAt: r.requestedAt, updatedAt: r.updatedAt, attempts: r.attempts, queries: r.queries };
+}
+
 export function toRevokeView(r: Revoke): RevokeView {
   return {
     id: r.id,
@@ -28,12 +33,7 @@ export function toRevokeView(r: Revoke): RevokeView {
     outcome: revokeOutcome(r.state),
     operator: r.operator,
     operatorId: r.operatorId,
-    approverId: r.approverId,
-    approverName: r.approverName,
-    requestedAt: r.requestedAt,
-    updatedAt: r.updatedAt,
-    attempts: r.attempts,
-    queries: r.queries,
+    ...operationProgress(r),
     deadlineDay: r.deadlineDay,
     deadlineAt: deadlineAt(r.deadlineDay),
     revokedAt: r.revokedAt,

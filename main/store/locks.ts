@@ -41,6 +41,9 @@ export interface RowLease {
   lease_until: number | null;
 }
 
+/** A row's lease given back: anyone may take it. */
+export const RELEASED = { lease_owner: null, lease_until: null } as const;
+
 /** True when another process that is still alive holds the lease at `now`. */
 export function heldByOther(lease: RowLease, me: string, now: number): boolean {
   return lease.lease_owner !== null && lease.lease_owner !== me && (lease.lease_until ?? 0) > now && !ownerDead(lease.lease_owner);

@@ -1,7 +1,7 @@
 /** The refunds table, and every statement on it: the durable refund state machine's rows (transitions live in main/operations/refund/). */
 import type { Accountable } from '../common/accountable';
 import { allIn, prepared, type Db } from './db';
-import { insertRow, LEASE_TAKEABLE, patchRow } from './rows';
+import { insertRow, LEASE_TAKEABLE, patchRow, type OperationRow } from './rows';
 
 export const REFUND_STATES = ['sending', 'queued', 'pending', 'refunded', 'rejected', 'needs_attention'] as const;
 export type RefundState = (typeof REFUND_STATES)[number];
@@ -9,34 +9,14 @@ export type RefundState = (typeof REFUND_STATES)[number];
 export const FINAL_REFUND_STATES: readonly RefundState[] = ['refunded', 'rejected'];
 const OPEN_STATES = "('sending', 'queued', 'pending', 'needs_attention')";
 
-export interface RefundRow {
-  id: number;
-  order_sn: string;
-  client_sn: string;
+export interface RefundRow extends OperationRow {
   request_no: string;
   amount_cents: number;
   net_before_cents: number;
   state: RefundState;
-  operator_id: number | null;
   operator: string;
-  approver_id: number | null;
-  approver_name: string | null;
-  requested_at: number;
-  updated_at: number;
-  attempts: number;
-  queries: number;
-  next_attempt_at: number | null;
-  pending_since: number | null;
   refunded_at: number | null;
   refunded_day: string | null;
-  error_code: string | null;
-  error_zh: string | null;
-  error_en: string | null;
-  gateway_code: string | null;
-  gateway_message: string | null;
-  last_result_code: string | null;
-  lease_owner: string | null;
-  lease_until: number | null;
 }
 
 export interface RefundError {

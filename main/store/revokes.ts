@@ -1,35 +1,15 @@
 /** The revokes table, and every statement on it: the durable revoke state machine's rows (transitions live in main/operations/revoke/). */
 import type { Revoke, RevokeError, RevokeState } from '../domain';
 import { allIn, prepared, type Db } from './db';
-import { insertRow, LEASE_TAKEABLE, patchRow } from './rows';
+import { insertRow, LEASE_TAKEABLE, patchRow, type OperationRow } from './rows';
 
-export interface RevokeRow {
-  id: number;
-  order_sn: string;
-  client_sn: string;
+export interface RevokeRow extends OperationRow {
   state: RevokeState;
   operator: string | null;
-  operator_id: number | null;
-  approver_id: number | null;
-  approver_name: string | null;
-  requested_at: number;
-  updated_at: number;
-  attempts: number;
-  queries: number;
   resends: number;
-  next_attempt_at: number | null;
-  pending_since: number | null;
   deadline_day: string;
   revoked_at: number | null;
-  error_code: string | null;
-  error_zh: string | null;
-  error_en: string | null;
-  gateway_code: string | null;
-  gateway_message: string | null;
-  last_result_code: string | null;
   warned_at: number | null;
-  lease_owner: string | null;
-  lease_until: number | null;
 }
 
 export function toRevoke(r: RevokeRow): Revoke {

@@ -4,8 +4,33 @@
  * from the repositories' own row types, never from input.
  */
 import { prepared, type Db } from './db';
+import { RELEASED } from './locks';
 
 export type OperationTable = 'revokes' | 'refunds';
+
+/** The columns every money-operation row has: the order, who asked and approved, progress, the last error, the lease. */
+export interface OperationRow {
+  id: number;
+  order_sn: string;
+  client_sn: string;
+  operator_id: number | null;
+  approver_id: number | null;
+  approver_name: string | null;
+  requested_at: number;
+  updated_at: number;
+  attempts: number;
+  queries: number;
+  next_attempt_at: number | null;
+  pending_since: number | null;
+  error_code: string | null;
+  error_zh: string | null;
+  error_en: string | null;
+  gateway_code: string | null;
+  gateway_message: string | null;
+  last_result_code: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
 
 /** The row's lease is free, `@guard_owner`'s, or lapsed at `@guard_now`. */
 export const LEASE_TAKEABLE = '(lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)';
@@ -23,4 +48,22 @@ export function patchRow(db: Db, table: OperationTable, id: number, patch: objec
     .join(', ');
   if (set === '') return 0;
   return prepared(db, `UPDATE ${table} SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
+}
+
+/**
+ * The columns a money operation's success sets, whatever its kind: its counts
+ * as they stand, nothing more due, no error, the lease given back.
+ */
+export function succeededPatch(row: { attempts: number; queries: number }, resultCode: string | null, now: number) {
+  return {
+    attempts: row.attempts,
+    queries: row.queries,
+    updated_at: now,
+    next_attempt_at: null,
+    last_result_code: resultCode,
+    error_code: null,
+    error_zh: null,
+    error_en: null,
+    ...RELEASED,
+  };
 }

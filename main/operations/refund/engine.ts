@@ -8,22 +8,23 @@
  * than the configured maximum age goes to a person (needs_attention).
  */
 import type { Accountable } from '../../common/accountable';
-import { businessDay as businessDayOf, formatCst } from '../../common/time';
+import { formatCst } from '../../common/time';
 import type { Order } from '../../domain';
 import { PosError } from '../../errors';
 import type { OrderRef } from '../../orders/service';
 import { audit } from '../../store/audit';
 import { tx } from '../../store/db';
-import { heldByOther, newOwnerId } from '../../store/locks';
+import { heldByOther, newOwnerId, RELEASED } from '../../store/locks';
 import { FINAL_REFUND_STATES, RefundsRepo, toRefund, type Refund, type RefundPatch, type RefundRow } from '../../store/refunds';
 import type { OrderSnapshot } from '../../upay/result';
-import type { Gateway } from '../failures';
 import { backoff } from '../outbox';
 import { MoneyOperations, type OperationDeps } from '../operation';
 import type { ReceiptPort } from '../receipts';
 import { DEFAULT_TIMING, type RevokeTiming } from '../revoke/timing';
+import type { Stamp } from '../revoke/transitions';
 import { interpretRefund, interpretRefundQuery, refundRefusal, type RefundVerdict } from './interpret';
 import { refundError, type RefundMessageCode } from './messages';
+import { attentionPatch, errorPatch, move, toRefunded } from './transitions';
 
 export type RefundedReceipt = ReceiptPort<{ refund: RefundRow; order: Order }>;
 
@@ -37,8 +38,6 @@ export interface RefundEngineDeps extends OperationDeps<RefundCrashPoint> {
   maxAgeMs: () => number;
   receipts?: RefundedReceipt;
 }
-
-const RELEASED = { lease_owner: null, lease_until: null } as const;
 
 export function refundRefused(code: RefundMessageCode, details: Record<string, unknown> = {}): PosError {
   const e = refundError(code);
@@ -260,7 +259,7 @@ export class RefundEngine extends MoneyOperations<RefundRow, RefundsRepo> {
   /** Queued refunds older than the maximum age go to a person: still certainly not applied, but nobody should wonder. */
   protected sweep(now: number): void {
     for (const row of this.repo.tooOld(now - this.deps.maxAgeMs(), this.owner, now)) {
-      this.moved(this.move(row, this.errorPatch('needs_attention', 'TOO_OLD', undefined, { next_attempt_at: null }), 'refund.resolved'));
+      this.moved(this.move(row, errorPatch('needs_attention', 'TOO_OLD', undefined, { next_attempt_at: null }), 'refund.resolved'));
     }
   }
 
@@ -291,13 +290,13 @@ export class RefundEngine extends MoneyOperations<RefundRow, RefundsRepo> {
       case 'rejected':
         this.signals.connectivity(true);
         return this.moved(
-          this.move(row, this.errorPatch('rejected', v.code, v.gateway, { next_attempt_at: null, last_result_code: v.resultCode ?? row.last_result_code }), 'refund.resolved'),
+          this.move(row, errorPatch('rejected', v.code, v.gateway, { next_attempt_at: null, last_result_code: v.resultCode ?? row.last_result_code }), 'refund.resolved'),
         );
       case 'pending':
         return this.moved(
           this.move(
             row,
-            this.errorPatch('pending', 'PENDING', v.gateway, {
+            errorPatch('pending', 'PENDING', v.gateway, {
               pending_since: row.pending_since ?? now,
               next_attempt_at: now + this.timing.firstQueryMs,
               last_result_code: v.resultCode ?? row.last_result_code,
@@ -308,7 +307,7 @@ export class RefundEngine extends MoneyOperations<RefundRow, RefundsRepo> {
       case 'queued': {
         if (v.reason !== 'illegal_sign' && v.reason !== 'maintenance') this.signals.connectivity(false);
         const retryAt = now + backoff(row.attempts, this.timing.backoffBaseMs, this.timing.backoffCapMs, this.deps.random ?? Math.random);
-        return this.moved(this.move(row, this.errorPatch('queued', v.code ?? 'QUEUED', v.gateway, { next_attempt_at: retryAt }), null));
+        return this.moved(this.move(row, errorPatch('queued', v.code ?? 'QUEUED', v.gateway, { next_attempt_at: retryAt }), null));
       }
     }
   }
@@ -337,70 +336,30 @@ export class RefundEngine extends MoneyOperations<RefundRow, RefundsRepo> {
     }
   }
 
-  private attention(row: RefundRow): RefundPatch {
-    const gateway = row.gateway_code || row.gateway_message ? { code: row.gateway_code, message: row.gateway_message } : undefined;
-    return this.errorPatch('needs_attention', 'NEEDS_ATTENTION', gateway, { queries: row.queries, next_attempt_at: null, pending_since: row.pending_since ?? this.deps.clock.now() });
-  }
-
-  private errorPatch(state: RefundRow['state'], code: RefundMessageCode, gateway: Gateway | undefined, extra: RefundPatch): RefundPatch {
-    const err = refundError(code, gateway);
-    return {
-      state,
-      error_code: err.code,
-      error_zh: err.messageZh,
-      error_en: err.messageEn,
-      ...(gateway ? { gateway_code: gateway.code, gateway_message: gateway.message } : {}),
-      ...RELEASED,
-      ...extra,
-    };
-  }
-
-  /** One arrow: the patch in one transaction, only while the row is open and nobody else holds it. */
+  /** One arrow, as this engine's owner, now. */
   private move(row: RefundRow, patch: RefundPatch, action: 'refund.resolved' | 'refund.sent' | null): RefundRow | undefined {
-    const now = this.deps.clock.now();
-    return tx(this.deps.db, () => {
-      const updated = this.repo.updateOpen(row.id, { updated_at: now, ...patch }, this.owner, now);
-      if (updated && action) {
-        audit(this.deps.db, now, 'system', action, row.order_sn, { refundId: row.id, state: updated.state, ...(patch.error_code ? { code: patch.error_code } : {}) });
-      }
-      return updated;
-    });
+    return move(this.repo, row, patch, this.stamp(), action);
   }
 
-  /** --> refunded, with the order's net amount and status and the receipt job in the same transaction. */
+  private attention(row: RefundRow): RefundPatch {
+    return attentionPatch(row, this.deps.clock.now());
+  }
+
   private refunded(row: RefundRow, snapshot: OrderSnapshot | null, resultCode: string | null): void {
-    const now = this.deps.clock.now();
     const receipts = this.deps.receipts;
-    const stored = tx(this.deps.db, () => {
-      const updated = this.repo.updateOpen(
-        row.id,
-        {
-          state: 'refunded',
-          attempts: row.attempts,
-          queries: row.queries,
-          refunded_at: now,
-          refunded_day: businessDayOf(now),
-          updated_at: now,
-          next_attempt_at: null,
-          last_result_code: resultCode,
-          error_code: null,
-          error_zh: null,
-          error_en: null,
-          ...RELEASED,
-        },
-        this.owner,
-        now,
-      );
-      if (!updated) return undefined;
-      const order = this.deps.orders.markRefunded(row.order_sn, snapshot, row.amount_cents, now);
-      audit(this.deps.db, now, 'system', 'refund.resolved', row.order_sn, { refundId: row.id, state: 'refunded', resultCode, amountCents: row.amount_cents });
-      if (order) receipts?.queue({ refund: updated, order }, now);
-      return updated;
+    const orders = this.deps.orders;
+    const stored = toRefunded(this.repo, row, snapshot, resultCode, this.stamp(), {
+      markRefunded: (sn, snap, cents, now) => orders.markRefunded(sn, snap, cents, now),
+      ...(receipts ? { queueReceipt: (s, now) => receipts.queue(s, now) } : {}),
     });
     if (!stored) return;
     this.deps.checkpoint?.('refunded-committed');
     this.emit(stored);
     receipts?.wake();
+  }
+
+  private stamp(): Stamp {
+    return { owner: this.owner, now: this.deps.clock.now() };
   }
 
   private moved(stored: RefundRow | undefined): void {

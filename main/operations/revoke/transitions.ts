@@ -9,8 +9,9 @@ import type { Accountable } from '../../common/accountable';
 import type { Order } from '../../domain';
 import { audit, type AuditAction } from '../../store/audit';
 import { tx } from '../../store/db';
-import { heldByOther } from '../../store/locks';
+import { heldByOther, RELEASED } from '../../store/locks';
 import type { RevokePatch, RevokeRow, RevokesRepo } from '../../store/revokes';
+import { succeededPatch } from '../../store/rows';
 import type { OrderSnapshot } from '../../upay/result';
 import type { Gateway } from './interpret';
 import { revokeError, type RevokeMessageCode } from './messages';
@@ -26,8 +27,6 @@ export interface RevokedHandOff {
   markCanceled(orderSn: string, snapshot: OrderSnapshot | null, now: number): Order | undefined;
   queueReceipt?(stored: { revoke: RevokeRow; order: Order }, now: number): void;
 }
-
-const RELEASED = { lease_owner: null, lease_until: null } as const;
 
 /** The audit entry's who-did-it: the voider's name and id, and the approver when there is one. */
 const accountableDetails = (who: Accountable | null) => ({
@@ -113,19 +112,7 @@ export function move(repo: RevokesRepo, row: RevokeRow, patch: RevokePatch, stam
 export function toRevoked(repo: RevokesRepo, row: RevokeRow, snapshot: OrderSnapshot | null, resultCode: string | null, stamp: Stamp, handOff: RevokedHandOff): RevokeRow | undefined {
   const { now } = stamp;
   return tx(repo.db, () => {
-    const updated = repo.updateToRevoked(row.id, {
-      state: 'revoked',
-      attempts: row.attempts,
-      queries: row.queries,
-      revoked_at: now,
-      updated_at: now,
-      next_attempt_at: null,
-      last_result_code: resultCode,
-      error_code: null,
-      error_zh: null,
-      error_en: null,
-      ...RELEASED,
-    });
+    const updated = repo.updateToRevoked(row.id, { state: 'revoked', revoked_at: now, ...succeededPatch(row, resultCode, now) });
     if (!updated) return undefined;
     // Details the host did not record (trade_no, payway name) come from the gateway's answer.
     const order = handOff.markCanceled(row.order_sn, snapshot, now);
