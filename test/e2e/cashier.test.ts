@@ -292,7 +292,9 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     expect(en).toContain("Not today's order");
     expect(en).toContain('No money moved');
     expect(await page.getAttribute('[data-status="mode"]', 'title')).toContain('SANDBOX');
-    expect(rt.settings().language).toBe('en');
+    // The choice is kept in the main process as the signed-in operator's own language.
+    const who = await page.getAttribute('[data-signed-in]', 'data-signed-in');
+    expect(rt.operators.list().find((o) => o.name === who)?.language).toBe('en');
     await shoot('09-rejected-not-today-en');
     await switchLanguage();
     await page.waitForSelector('.app[data-lang="zh-CN"]');

@@ -75,8 +75,14 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     return order;
   }
 
+  /** Below 1400 px the open order stands in the list's place: back to the list first. */
+  async function backToList(): Promise<void> {
+    if (await page().isVisible('[data-action="back"]')) await page().click('[data-action="back"]');
+  }
+
   async function open(sn: string): Promise<void> {
     await page().click('[data-tab="cashier"]');
+    await backToList();
     await page().fill('#order-search', sn);
     await page().click(`.order[data-sn="${sn}"]`);
     await page().waitForSelector(`[data-order="${sn}"]`);
@@ -176,6 +182,7 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
 
   it('the day report (日结) sums the day and prints it', async () => {
     await page().click('[data-tab="cashier"]');
+    await backToList();
     await page().click('[data-action="day-report"]');
     await page().waitForSelector('[data-day-report] [data-reconciled="true"]');
     const report = rt.dayReport();
