@@ -17,7 +17,7 @@ import { type Runtime, databaseOf } from '../../main/runtime';
 import type { Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
 import { businessDay } from '../../main/common/time';
-import { SCREENSHOTS, startApp, type AppEnv, type Browser, type InstalledBridge, type SwitchableProxy } from './harness';
+import { APP_WINDOW, SCREENSHOTS, startApp, type AppEnv, type Browser, type InstalledBridge, type SwitchableProxy } from './harness';
 import { LAYOUT_PROBE, type LayoutProbe } from './layout';
 
 const VIEWPORTS = [
@@ -292,7 +292,9 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     expect(en).toContain("Not today's order");
     expect(en).toContain('No money moved');
     expect(await page.getAttribute('[data-status="mode"]', 'title')).toContain('SANDBOX');
-    expect(rt.settings().language).toBe('en');
+    // The choice is kept in the main process as the signed-in operator's own language.
+    const who = await page.getAttribute('[data-signed-in]', 'data-signed-in');
+    expect(rt.operators.list().find((o) => o.name === who)?.language).toBe('en');
     await shoot('09-rejected-not-today-en');
     await switchLanguage();
     await page.waitForSelector('.app[data-lang="zh-CN"]');
@@ -311,7 +313,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     await shoot('10-queued-offline');
 
     // The deadline warning the engine raises near the end of the business day (crafted: the clock is real).
-    const view = await handlers['revoke.forOrder']({ sn: order.sn });
+    const view = await handlers['revoke.forOrder']({ sn: order.sn }, APP_WINDOW);
     if (!view.ok || !view.value) throw new Error('revoke not found');
     await bridge.emit('revoke.warning', {
       revoke: view.value,
@@ -367,8 +369,8 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
     expect(await page.locator(`[data-order="${order.sn}"] [data-action="revoke"]`).count()).toBe(0);
 
-    const first = await handlers['revoke.forOrder']({ sn: order.sn });
-    const repeat = await handlers['revoke.request']({ sn: order.sn });
+    const first = await handlers['revoke.forOrder']({ sn: order.sn }, APP_WINDOW);
+    const repeat = await handlers['revoke.request']({ sn: order.sn }, APP_WINDOW);
     expect(repeat.ok && first.ok && repeat.value.id === first.value?.id).toBe(true);
     expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
   });

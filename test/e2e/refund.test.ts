@@ -18,6 +18,7 @@ import type { SeedOrderInput } from '../../main/sandbox/gateway';
 import { closedPort } from '../support/chaos-net';
 import { ensureOperator, TEST_PINS } from '../support/operators';
 import { ensureUiBuilt, installBridge, launch, RENDERER_DIST, SCREENSHOTS, serveStatic, type Browser, type StaticServer } from './harness';
+import { LAYOUT_PROBE, type LayoutProbe } from './layout';
 
 const DAY_MS = 86_400_000;
 
@@ -67,7 +68,20 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const shoot = (name: string) => page().screenshot({ path: path.join(SCREENSHOTS, `${name}-1024x768.png`), animations: 'disabled' });
+  /** The refund panel, the refund offers and the day report at the counter's sizes: checked for overflow, clipping and touch-sized targets, then photographed. */
+  async function shoot(name: string): Promise<void> {
+    for (const vp of [{ width: 800, height: 600 }, { width: 1024, height: 768 }]) {
+      await page().setViewportSize(vp);
+      await page().evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+      const probe = (await page().evaluate(LAYOUT_PROBE)) as LayoutProbe;
+      const where = `${name} at ${vp.width}x${vp.height}`;
+      expect(probe.scrollWidth, where).toBeLessThanOrEqual(probe.innerWidth);
+      expect(probe.outside, where).toEqual([]);
+      expect(probe.clipped, where).toEqual([]);
+      expect(probe.small, where).toEqual([]);
+      await page().screenshot({ path: path.join(SCREENSHOTS, `${name}-${vp.width}x${vp.height}.png`), animations: 'disabled' });
+    }
+  }
 
   async function seed(totalCents: number, extra: Partial<SeedOrderInput> = {}) {
     const order = sandbox.gateway.seedOrder({ terminalSn: rt.terminal.info()!.terminalSn, totalCents, subject: '拿铁咖啡', operator: '小王', ...extra });
@@ -75,8 +89,14 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     return order;
   }
 
+  /** Below 1400 px the open order stands in the list's place: back to the list first. */
+  async function backToList(): Promise<void> {
+    if (await page().isVisible('[data-action="back"]')) await page().click('[data-action="back"]');
+  }
+
   async function open(sn: string): Promise<void> {
     await page().click('[data-tab="cashier"]');
+    await backToList();
     await page().fill('#order-search', sn);
     await page().click(`.order[data-sn="${sn}"]`);
     await page().waitForSelector(`[data-order="${sn}"]`);
@@ -176,6 +196,7 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
 
   it('the day report (日结) sums the day and prints it', async () => {
     await page().click('[data-tab="cashier"]');
+    await backToList();
     await page().click('[data-action="day-report"]');
     await page().waitForSelector('[data-day-report] [data-reconciled="true"]');
     const report = rt.dayReport();

@@ -9,7 +9,7 @@ import { call, type ErrorView } from '../bridge';
 import { formatCst } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSessionContext } from '../session';
-import { ErrorNotice } from './ui';
+import { ErrorNotice, Icon } from './ui';
 
 const ROLES = ['cashier', 'supervisor', 'store_it'] as const;
 const PIN_PATTERN = '[0-9]{4,8}';
@@ -154,8 +154,9 @@ export function OperatorBadge() {
       <span class="operator-badge__name">{who.name}</span>
       <span class="operator-badge__role">{t(`role.${who.role}` as MessageKey)}</span>
       {!session.state?.hostSignIn && (
-        <button type="button" class="btn btn--quiet" data-action="sign-out" title={t('session.signOutLong')} onClick={() => void session.signOut()}>
-          {t('session.switch')}
+        <button type="button" class="btn btn--quiet" data-action="sign-out" title={t('session.signOutLong')} aria-label={t('session.switch')} onClick={() => void session.signOut()}>
+          <Icon name="user" />
+          <span class="operator-badge__switch">{t('session.switch')}</span>
         </button>
       )}
     </div>

@@ -104,7 +104,7 @@ export function StatusBar(props: {
             title={t('status.queue')}
             onClick={() => setSheet('queue')}
           >
-            <span>{t('status.queueShort')}</span> <strong>{open}</strong>
+            <span class="pill__text">{t('status.queueShort')}</span> <strong>{open}</strong>
           </button>
         </li>
         <li class="status__day">

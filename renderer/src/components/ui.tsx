@@ -160,6 +160,7 @@ const ICONS = {
   alert: 'M12 6v8M12 17.5v0.5',
   back: 'M15 5l-7 7 7 7',
   more: 'M5 12h.01M12 12h.01M19 12h.01',
+  user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8M4.5 20a7.5 7.5 0 0 1 15 0',
   printer: 'M7 9V4h10v5M7 17H5a1 1 0 0 1-1-1v-6a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v6a1 1 0 0 1-1 1h-2M7 14h10v6H7z',
 } as const;
 
