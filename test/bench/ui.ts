@@ -22,9 +22,10 @@ import { businessDay, type Clock } from '../../main/common/time';
 import { createHandlers, forwardEvents } from '../../main/ipc/handlers';
 import { createRuntime, databaseOf } from '../../main/runtime';
 import type { Sandbox } from '../../main/sandbox';
-import { installBridge, launch, ROOT, serveStatic } from '../e2e/harness';
+import { APP_WINDOW, installBridge, launch, ROOT, serveStatic } from '../e2e/harness';
 import { activate, tempDir } from '../support/chaos-env';
 import { summarize, type Row } from '../support/bench-stats';
+import { ensureOperator, TEST_PINS } from '../support/operators';
 
 const ORDERS = 5_000;
 
@@ -83,7 +84,10 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
       return o;
     });
     const handlers = createHandlers(rt, { mode: 'sandbox', version: 'bench', vendor: sb.gateway.vendor, actor: 'bench', deviceId: 'bench-ui' });
-    const bridge = await installBridge(browser.context, page, handlers);
+    // The counter opens for a signed-in operator only: the window signs in as store IT, as the sign-in screen would.
+    const signedIn = await handlers['session.signIn']({ operatorId: await ensureOperator(rt, 'store_it'), pin: TEST_PINS.store_it }, APP_WINDOW);
+    if (!signedIn.ok) throw new Error(`bench sign-in failed: ${signedIn.error.code}`);
+    const bridge = await installBridge(browser.context, page, handlers, APP_WINDOW);
     const unforward = forwardEvents(rt.events, (event, payload) => void bridge.emit(event, payload).catch(() => {}));
     await browser.context.addInitScript({ content: PAGE_HELPERS });
 
