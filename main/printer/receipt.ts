@@ -95,7 +95,8 @@ export interface RevokeReceiptInput {
 
 export type Lang = 'zh' | 'en';
 
-const LABELS = {
+/** Receipt labels (zh, en); the refund receipt and the day report use the shared ones too. */
+export const LABELS = {
   title: { zh: '撤销凭证', en: 'REVOKE RECEIPT' },
   testTitle: { zh: '打印测试', en: 'PRINTER TEST' },
   copy: { zh: '重打印 COPY', en: '** COPY **' },
@@ -219,6 +220,16 @@ function reasonText(error: RevokeError, lang: Lang): string {
 }
 
 /** THE revoke receipt builder (original and copy). */
+/** A receipt's title: large Chinese with the English below it, or English alone (large when the paper fits it). */
+export function receiptTitle(l: Layout, t: Record<Lang, string>, columns: number): void {
+  if (l.lang === 'zh') {
+    l.text('title', t.zh, { align: 'center', bold: true, size: 2 });
+    l.text('subtitle', t.en, { align: 'center', bold: true });
+  } else {
+    l.text('title', t.en, { align: 'center', bold: true, size: columns >= 2 * t.en.length ? 2 : 1 });
+  }
+}
+
 export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
   const { terminal, order, revoke, copy, printedAt, options } = input;
   const columns = COLUMNS[options.paper];
@@ -226,12 +237,7 @@ export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
   const l = new Layout(columns, lang);
 
   l.text('store', storeHeader(terminal, lang), { align: 'center', bold: true });
-  if (lang === 'zh') {
-    l.text('title', LABELS.title.zh, { align: 'center', bold: true, size: 2 });
-    l.text('subtitle', LABELS.title.en, { align: 'center', bold: true });
-  } else {
-    l.text('title', LABELS.title.en, { align: 'center', bold: true, size: columns >= 2 * LABELS.title.en.length ? 2 : 1 });
-  }
+  receiptTitle(l, LABELS.title, columns);
   if (copy) l.text('copy', l.label('copy'), { align: 'center', bold: true, size: 2 });
   l.rule();
   l.field('field', 'terminal', terminal.terminalSn);

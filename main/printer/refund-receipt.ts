@@ -8,29 +8,29 @@ import { formatCst } from '../common/time';
 import type { Order, TerminalInfo } from '../domain';
 import type { DayReport } from '../report/day';
 import type { Refund } from '../store/refunds';
-import { Layout, money, paywayName, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions } from './receipt';
 import { COLUMNS } from './width';
 
 type Text = Record<Lang, string>;
 
 const L = {
+  copy: LABELS.copy,
+  copyFooter: LABELS.copyFooter,
+  terminal: LABELS.terminal,
+  sn: LABELS.sn,
+  clientSn: LABELS.clientSn,
+  payway: LABELS.payway,
+  paidAt: LABELS.paidAt,
+  printedAt: LABELS.printedAt,
+  approver: LABELS.approvedBy,
   refundTitle: { zh: '退款凭证', en: 'REFUND RECEIPT' },
   reportTitle: { zh: '日结', en: 'DAY REPORT' },
-  copy: { zh: '重打印 COPY', en: '** COPY **' },
-  copyFooter: { zh: '重打印凭证 / COPY', en: 'REPRINT / COPY' },
-  terminal: { zh: '终端号', en: 'Terminal' },
-  sn: { zh: '订单号', en: 'Order SN' },
-  clientSn: { zh: '商户订单号', en: 'Client SN' },
-  payway: { zh: '支付方式', en: 'Payment' },
   total: { zh: '订单金额', en: 'Order amount' },
   refund: { zh: '退款金额', en: 'Refunded' },
   left: { zh: '剩余可退', en: 'Refundable left' },
   requestNo: { zh: '退款序列号', en: 'Refund No' },
-  paidAt: { zh: '支付时间', en: 'Paid at' },
   refundedAt: { zh: '退款时间', en: 'Refunded at' },
   operator: { zh: '退款人', en: 'Refunded by' },
-  approver: { zh: '审批人', en: 'Approved by' },
-  printedAt: { zh: '打印时间', en: 'Printed at' },
   day: { zh: '营业日', en: 'Business day' },
   payments: { zh: '收款', en: 'Payments' },
   revokes: { zh: '撤销', en: 'Revokes' },
@@ -50,15 +50,6 @@ export interface RefundReceiptSource {
   refund: Pick<Refund, 'id' | 'requestNo' | 'amountCents' | 'refundedAt' | 'operatorName' | 'approverName'>;
 }
 
-function title(l: Layout, t: Text, columns: number): void {
-  if (l.lang === 'zh') {
-    l.text('title', t.zh, { align: 'center', bold: true, size: 2 });
-    l.text('subtitle', t.en, { align: 'center', bold: true });
-  } else {
-    l.text('title', t.en, { align: 'center', bold: true, size: columns >= 2 * t.en.length ? 2 : 1 });
-  }
-}
-
 /** THE refund receipt builder (original and copy). */
 export function buildRefundReceipt(source: RefundReceiptSource, copy: boolean, printedAt: number, options: ReceiptOptions): ReceiptModel {
   const columns = COLUMNS[options.paper];
@@ -66,7 +57,7 @@ export function buildRefundReceipt(source: RefundReceiptSource, copy: boolean, p
   const l = new Layout(columns, lang);
   const { terminal, order, refund } = source;
   l.text('store', storeHeader(terminal, lang), { align: 'center', bold: true });
-  title(l, L.refundTitle, columns);
+  receiptTitle(l, L.refundTitle, columns);
   if (copy) l.text('copy', L.copy[lang], { align: 'center', bold: true, size: 2 });
   l.rule();
   l.pair('field', L.terminal[lang], terminal.terminalSn);
@@ -117,7 +108,7 @@ export function buildDayReportReceipt(
   const l = new Layout(columns, lang);
   const tally = (t: { count: number; cents: number }) => `${t.count} / ${money(t.cents, lang)}`;
   if (terminal) l.text('store', storeHeader(terminal, lang), { align: 'center', bold: true });
-  title(l, L.reportTitle, columns);
+  receiptTitle(l, L.reportTitle, columns);
   l.rule();
   if (terminal) l.pair('field', L.terminal[lang], terminal.terminalSn);
   l.pair('field', L.day[lang], report.day);
