@@ -307,13 +307,13 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
             break;
           }
           case 'cancel_in_progress':
-            inject(ep, refunding ? { kind: 'refund_in_progress', queries: 1 + Math.floor(rand() * 3) } : { kind: 'cancel_in_progress', queries: 1 + Math.floor(rand() * 3) });
+            inject(ep, ep === 'refund' ? { kind: 'refund_in_progress', queries: 1 + Math.floor(rand() * 3) } : { kind: 'cancel_in_progress', queries: 1 + Math.floor(rand() * 3) });
             fire(rt, target);
             break;
           case 'cancel_error_no_code':
             inject(
               ep,
-              refunding
+              ep === 'refund'
                 ? { kind: 'refund_error', queries: 1 + Math.floor(rand() * 2), outcome: rand() < 0.5 ? 'refunded' : 'untouched' }
                 : { kind: 'cancel_error_no_code', outcome: rand() < 0.5 ? 'canceled' : 'untouched' },
             );
