@@ -84,19 +84,28 @@ function floorDb(): { commit2(): void; close(): void } {
   };
 }
 
-/** The bare signed POST: the same body the client sends ({sn, terminal_sn}), signed with the terminal key. */
-function barePost(rt: Runtime, agent: Agent, base: string) {
+/**
+ * The bare signed POST of the call the subject makes, with the body the client sends: a revoke ({sn, terminal_sn}),
+ * or a refund of the whole amount (the refund's floor is a refund: the gateway's own work differs by endpoint).
+ */
+function barePost(rt: Runtime, agent: Agent, base: string, kind: 'revoke' | 'refund' = 'revoke') {
   const signer = rt.terminal.signer();
-  return async (sn: string): Promise<void> => {
-    const body = Buffer.from(JSON.stringify({ sn, terminal_sn: signer.sn }), 'utf8');
-    const res = await request(`${base}/upay/v2/revoke`, {
+  let n = 0;
+  return async (sn: string, cents: number): Promise<void> => {
+    const fields =
+      kind === 'revoke'
+        ? { sn, terminal_sn: signer.sn }
+        : { sn, terminal_sn: signer.sn, refund_request_no: `F${String(++n).padStart(19, '0')}`, refund_amount: String(cents), operator: 'bench' };
+    const body = Buffer.from(JSON.stringify(fields), 'utf8');
+    const res = await request(`${base}/upay/v2/${kind}`, {
       method: 'POST',
       dispatcher: agent,
       headers: { 'content-type': 'application/json; charset=utf-8', authorization: authorization(signer.sn, body, signer.key) },
       body,
     });
     const json = JSON.parse(await res.body.text()) as { biz_response?: { result_code?: string } };
-    if (json.biz_response?.result_code !== 'CANCEL_SUCCESS') throw new Error(`floor revoke answered ${JSON.stringify(json).slice(0, 200)}`);
+    const expected = kind === 'revoke' ? 'CANCEL_SUCCESS' : 'REFUND_SUCCESS';
+    if (json.biz_response?.result_code !== expected) throw new Error(`floor ${kind} answered ${JSON.stringify(json).slice(0, 200)}`);
   };
 }
 
@@ -119,7 +128,7 @@ async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' = 'revoke'): P
     const subject = Array.from({ length: E2E_N + warm }, (_, i) => seedPaid(rt, gw, t, i).sn);
     const floorOrders = Array.from({ length: E2E_N + warm }, (_, i) => gw.seedOrder({ terminalSn: t, totalCents: 500 + i }).sn);
     const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
-    const post = barePost(rt, agent, gw.url);
+    const post = barePost(rt, agent, gw.url, kind);
     const fdb = floorDb();
     const s: number[] = [];
     const f: number[] = [];
@@ -133,7 +142,7 @@ async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' = 'revoke'): P
       };
       const runFloor = async () => {
         const t0 = nowMs();
-        await post(floorOrders[i]!);
+        await post(floorOrders[i]!, 500 + i);
         fdb.commit2();
         if (i >= warm) f.push(nowMs() - t0);
       };
@@ -199,7 +208,7 @@ async function benchDrain(sb: Sandbox, delayMs: number): Promise<void> {
     const f0 = nowMs();
     await Promise.all(
       Array.from({ length: DRAIN_CONCURRENCY }, async () => {
-        while (next < floorSns.length) await post(floorSns[next++]!);
+        while (next < floorSns.length) await post(floorSns[next++]!, 0);
       }),
     );
     const floorWall = nowMs() - f0;
