@@ -54,9 +54,8 @@ export interface PrinterPolicy {
   platform?: NodeJS.Platform;
   /**
    * TCP hosts accepted: `private-ip` = a literal private-range or link-local
-   * IP address only (no host name: DNS could point it anywhere), plus
-   * loopback when `virtual` is accepted (the sandbox's virtual printer).
-   * Default: any.
+   * IP address only (no host name: DNS could point it anywhere), or
+   * loopback (the bytes stay on this machine). Default: any.
    */
   tcpHosts?: 'any' | 'private-ip';
 }
@@ -130,7 +129,7 @@ export function parsePrinterUri(input: string, policy: PrinterPolicy = {}): Prin
       );
     }
     const host = (m[1] as string).replace(/^\[(.*)\]$/, '$1');
-    if (policy.tcpHosts === 'private-ip' && !isPrivateOrLinkLocalIp(host) && !(policy.virtual !== false && isLoopbackIp(host))) {
+    if (policy.tcpHosts === 'private-ip' && !isPrivateOrLinkLocalIp(host) && !isLoopbackIp(host)) {
       throw new PrinterUriError(
         input,
         'from the app, a network printer is a private or link-local IP address (10.x, 172.16-31.x, 192.168.x, 169.254.x); store IT can set another with the CLI',
