@@ -4,22 +4,13 @@
  * from the trusted CLI (`upay-pos operators unlock`); every lock and unlock
  * is in the audit log, and the window the failures came from is named.
  */
-import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../main/cli';
 import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
 import { databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
 import { createHarness, type Harness } from '../support/harness';
+import { runMain } from '../support/cli-main';
 import { ensureOperator, newWindow, TEST_PINS } from '../support/operators';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _e: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 
 let h: Harness;
 let set: HandlerSet;
@@ -32,17 +23,7 @@ afterEach(async () => {
   await h.close();
 });
 
-async function cli(args: string[]) {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await main([...args, '--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none', '--json', '--operator', 'it-desk'], {
-    stdout,
-    stderr,
-    env: {},
-    stdin: Readable.from(['']),
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const cli = (args: string[]) => runMain([...args, '--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none', '--json', '--operator', 'it-desk']);
 
 describe('a locked-out shop', () => {
   it('a window with no session locks store IT; `upay-pos operators unlock` lifts it at once; lock and unlock are audited, with the window', async () => {

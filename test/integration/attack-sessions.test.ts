@@ -6,19 +6,12 @@
  * operator is disabled or their PIN is reset.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../main/common/time';
 import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
 import { createHarness, type Harness } from '../support/harness';
-import { bind, ensureOperator, newWindow, signIn, TEST_PINS } from '../support/operators';
+import { bind, ensureOperator, newWindow, signIn, TEST_PINS, ShiftClock } from '../support/operators';
 
 const OPTIONS = { mode: 'sandbox' as const, version: 'test', vendor: null, actor: 'test' };
 
-class ShiftClock implements Clock {
-  offset = 0;
-  now(): number {
-    return Date.now() + this.offset;
-  }
-}
 
 let h: Harness;
 let clock: ShiftClock;
