@@ -185,7 +185,14 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
   const baseActor = options.actor ?? 'app';
   const now = () => runtime.clock.now();
   // Read from the runtime at call time, not here: a handler refused at the door never touches the runtime.
-  const sessions = new Sessions({ now: () => runtime.clock.now() }, () => runtime.settings().sessionIdleMinutes * 60_000);
+  const sessions = new Sessions(
+    { now: () => runtime.clock.now() },
+    {
+      idleMs: () => runtime.settings().sessionIdleMinutes * 60_000,
+      maxMs: () => runtime.settings().sessionMaxHours * 3_600_000,
+      epochOf: (id) => runtime.operators.sessionEpoch(id),
+    },
+  );
   const policy = new Policy({
     get operators() {
       return runtime.operators;
@@ -207,11 +214,12 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
   };
 
   const impl: Impl = {
-    'app.info': () => ({
+    // Before sign-in, only what the sign-in screen shows: no gateway address, no path on this machine.
+    'app.info': (_input, { who }) => ({
       version: options.version,
       mode: options.mode,
-      apiDomain: runtime.apiDomain,
-      dataDir: runtime.dataDir,
+      apiDomain: who ? runtime.apiDomain : null,
+      dataDir: who ? runtime.dataDir : null,
       language: runtime.settings().language,
       businessDay: businessDay(now()),
     }),
@@ -256,7 +264,7 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
         await runtime.revokes.request(
           'sn' in input ? { sn: input.sn } : { clientSn: input.clientSn },
           // Once the order (and its amount) is known, before any revoke call: who voids, and the approval the policy asks for.
-          (order, eligible) => (eligible ? policy.authorizeMoney('revoke', order.totalCents, caller, input.approval) : policy.identify(caller)),
+          (order, eligible) => (eligible ? policy.authorizeMoney('revoke', { orderSn: order.sn, amountCents: order.totalCents }, caller, input.approval) : policy.identify(caller)),
           actor,
         ),
       ),

@@ -141,6 +141,7 @@ export const settingsViewSchema = z.strictObject({
   kiosk: z.boolean(),
   // --- operators
   sessionIdleMinutes: z.number().int(),
+  sessionMaxHours: z.number().int(),
   revokeApproval: z.enum(APPROVAL_RULES),
   revokeApprovalAboveCents: cents,
   refundApproval: z.enum(APPROVAL_RULES),
@@ -164,6 +165,7 @@ export const settingsPatchInputSchema = z.strictObject({
   kiosk: z.boolean().nullable().optional(),
   // --- operators
   sessionIdleMinutes: z.number().int().min(1).max(720).nullable().optional(),
+  sessionMaxHours: z.number().int().min(1).max(24).nullable().optional(),
   revokeApproval: z.enum(APPROVAL_RULES).nullable().optional(),
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
   refundApproval: z.enum(APPROVAL_RULES).nullable().optional(),
@@ -215,8 +217,10 @@ export const sessionStateSchema = z.strictObject({
 export const appInfoSchema = z.strictObject({
   version: z.string(),
   mode: z.enum(MODES),
-  apiDomain: z.string(),
-  dataDir: z.string(),
+  /** null before sign-in (the sign-in screen does not show it). */
+  apiDomain: z.string().nullable(),
+  /** null before sign-in. */
+  dataDir: z.string().nullable(),
   language: z.enum(LANGUAGES),
   businessDay: z.string(),
 });

@@ -118,6 +118,7 @@ export function toSettingsView(s: Settings): SettingsView {
     kiosk: s.kiosk,
     // --- operators
     sessionIdleMinutes: s.sessionIdleMinutes,
+    sessionMaxHours: s.sessionMaxHours,
     revokeApproval: s.revokeApproval,
     revokeApprovalAboveCents: s.revokeApprovalAboveCents,
     refundApproval: s.refundApproval,

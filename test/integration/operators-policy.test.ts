@@ -12,19 +12,11 @@ import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
 import { LOCKOUT_MS } from '../../main/operators/service';
 import { databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
-import type { Clock } from '../../main/common/time';
 import { createHarness, type Harness } from '../support/harness';
-import { bind, ensureOperator, newWindow, signIn, TEST_PINS } from '../support/operators';
+import { bind, ensureOperator, newWindow, signIn, TEST_PINS, ShiftClock } from '../support/operators';
 
 const OPTIONS = { mode: 'sandbox' as const, version: 'test', vendor: null, actor: 'test' };
 
-/** A clock the test moves forward (sessions idle out, lockouts lapse); the sandbox shares it. */
-class ShiftClock implements Clock {
-  offset = 0;
-  now(): number {
-    return Date.now() + this.offset;
-  }
-}
 
 let h: Harness;
 let clock: ShiftClock;
