@@ -34,9 +34,13 @@ Commands:
   operators reset-pin (--id N | --name NAME)  also lifts a lockout
                       the PIN (4-8 digits) is typed at a hidden prompt, or read from standard
                       input (echo 4829 | upay-pos operators add ...); never on the command line
-  fleet configure (--url-stdin | --url URL | --unset)   head office's PostgreSQL (or UPAY_POS_FLEET_URL);
-                                   TLS (?sslmode=verify-full) unless on this machine; never printed whole
-  fleet migrate                    create or upgrade head office's schema
+  fleet configure (--url-file FILE | --url-stdin | --unset)   this counter's credential (from fleet grant),
+                                   sealed in the key vault (or UPAY_POS_FLEET_URL); TLS (?sslmode=verify-full)
+                                   unless on this machine; never printed whole
+  fleet grant --terminal SN --store SN --out FILE [--counter-host H:P]   head office: one counter's credential
+                                   (admin address: UPAY_POS_FLEET_ADMIN_URL, --admin-url-file or --admin-url-stdin);
+                                   again: rotate; --disable: end it
+  fleet migrate                    create or upgrade head office's schema (admin address as for grant)
   fleet ship [--once]              the shipper: send the export outbox (until stopped, or until empty)
   fleet status                     backlog, last shipped, lag, last error
   fleet report --day YYYY-MM-DD [--store SN] [--csv]   day totals, open and attention from head office

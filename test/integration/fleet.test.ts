@@ -5,6 +5,8 @@
  * head office down for a whole simulated day, the CLI (configure, migrate,
  * status, report) and the redaction of the connection string.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { businessDayStart, ManualClock, systemClock } from '../../main/common/time';
@@ -229,18 +231,24 @@ describe('fleet: store IT configuration and redaction', () => {
     expect((await cli(['fleet', 'configure', '--url', 'postgres://u:p@db.example.invalid/x', '--data-dir', c.dir], env)).code).toBe(2);
     const conf = await cli(['fleet', 'configure', '--url-stdin', '--json', '--data-dir', c.dir], env, url + '\n');
     expect(conf.code).toBe(0);
-    expect(JSON.parse(conf.out)).toEqual({ configured: true, target: `postgres@127.0.0.1:${pg.port}/${db}` });
+    expect(JSON.parse(conf.out)).toEqual({ configured: true, sealed: true, target: `postgres@127.0.0.1:${pg.port}/${db}` });
+    // Sealed in the key vault: the database file holds no password, in clear or in any column.
+    for (const f of fs.readdirSync(c.dir).filter((n) => n.startsWith('upay-pos.db'))) expect(fs.readFileSync(path.join(c.dir, f)).includes('fleet-test-pw')).toBe(false);
+    const file = path.join(c.dir, 'ho.secret');
+    fs.writeFileSync(file, `${url}\n`, { mode: 0o600 });
+    expect((await cli(['fleet', 'configure', '--url-file', file, '--data-dir', c.dir], env)).code).toBe(0);
     const mig = await cli(['fleet', 'migrate', '--json', '--data-dir', c.dir], env);
     expect(JSON.parse(mig.out)).toMatchObject({ from: 0, to: HEAD_OFFICE_VERSION });
     const once = await cli(['fleet', 'ship', '--once', '--json', '--data-dir', c.dir], env);
     expect(once.code).toBe(0);
     const st = await cli(['fleet', 'status', '--json', '--data-dir', c.dir], env);
-    expect(JSON.parse(st.out)).toMatchObject({ events: 0, lastError: null });
+    expect(JSON.parse(st.out)).toMatchObject({ events: 0, lastError: null, source: 'stored', credential: expect.stringContaining('sealed') });
     const human = await cli(['fleet', 'status', '--data-dir', c.dir], env);
     // A wrong password: the error names the database, never the secret.
     const bad = pg.url(db).replace('fleet-test-pw', 'wrong-secret-pw');
     const fail = await cli(['fleet', 'migrate', '--json', '--data-dir', c.dir], { ...env, UPAY_POS_FLEET_URL: bad });
     expect(fail.code).toBe(1);
+    expect(human.out).toContain('password ***');
     for (const text of [conf.out, conf.err, mig.out, mig.err, once.out, st.out, human.out, fail.out, fail.err]) {
       expect(text).not.toContain('fleet-test-pw');
       expect(text).not.toContain('wrong-secret-pw');
