@@ -70,8 +70,8 @@ export const HEAD_OFFICE_V2 = `
   DECLARE
     name text := 'events_' || to_char(d, 'YYYYMMDD');
   BEGIN
-    IF d IS NULL OR d < current_date - 400 OR d > current_date + 2 THEN
-      RAISE EXCEPTION 'business day % is outside the last 400 days', d USING ERRCODE = 'invalid_parameter_value';
+    IF d IS NULL OR d < current_date - 3650 OR d > current_date + 2 THEN
+      RAISE EXCEPTION 'business day % is not within the last ten years', d USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF to_regclass('fleet.' || name) IS NOT NULL THEN RETURN; END IF;
     PERFORM pg_advisory_xact_lock(727018, (d - DATE '2000-01-01'));

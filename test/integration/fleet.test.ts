@@ -7,17 +7,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { businessDayStart, ManualClock, systemClock } from '../../main/common/time';
-import { main } from '../../main/cli';
 import { checkFleetUrl, describeUrl, redactor, type FleetTarget } from '../../main/fleet/config';
 import { withHeadOffice } from '../../main/fleet/head-office';
 import { backlog, writeHeartbeat } from '../../main/fleet/outbox';
 import { HEAD_OFFICE_VERSION, migrateHeadOffice } from '../../main/fleet/schema';
 import { Shipper } from '../../main/fleet/shipper';
 import type { Db } from '../../main/store/db';
-import { counterDir, pgProxy, revokeThrough, startPg, type TestPg } from '../support/fleet-pg';
+import { cli, counterDir, pgProxy, revokeThrough, startPg, type TestPg } from '../support/fleet-pg';
 
 let pg: TestPg;
 beforeAll(async () => {
@@ -43,17 +41,6 @@ function unshippedSeqs(db: Db): number[] {
 async function shippedSeqs(db: string, terminal: string): Promise<number[]> {
   const r = await pg.query(db, "SELECT seq::int AS seq FROM fleet.events WHERE terminal_sn = $1 AND kind != 'heartbeat' ORDER BY seq", [terminal]);
   return r.rows.map((x: { seq: number }) => x.seq);
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const stdout = new PassThrough().on('data', (b) => (out += String(b)));
-  const stderr = new PassThrough().on('data', (b) => (err += String(b)));
-  const input = new PassThrough();
-  input.end(stdin);
-  const code = await main(args, { stdout, stderr, env, stdin: input });
-  return { code, out, err };
 }
 
 describe('fleet: head office schema and views', () => {

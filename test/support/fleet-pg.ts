@@ -11,7 +11,9 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import pg from 'pg';
+import { main } from '../../main/cli';
 import { audit } from '../../main/store/audit';
 import { openDb, type Db } from '../../main/store/db';
 import { businessDay } from '../../main/common/time';
@@ -244,4 +246,16 @@ export async function pgProxy(targetPort: number): Promise<PgProxy> {
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** `upay-pos ARGS` in this process, its stdin given (secrets go there or in files, never in argv). */
+export async function cli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const stdout = new PassThrough().on('data', (b) => (out += String(b)));
+  const stderr = new PassThrough().on('data', (b) => (err += String(b)));
+  const input = new PassThrough();
+  input.end(stdin);
+  const code = await main(args, { stdout, stderr, env, stdin: input });
+  return { code, out, err };
 }
