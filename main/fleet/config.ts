@@ -22,6 +22,7 @@ export const FLEET_ALLOW_REQUIRE_ENV = 'UPAY_POS_FLEET_ALLOW_SSLMODE_REQUIRE';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const VERIFYING = new Set(['verify-full', 'verify-ca']);
+const KNOWN_MODES = new Set(['disable', 'require', 'verify-ca', 'verify-full']);
 /** The parameters a fleet address may carry; anything else (host=, ssl=, options=, uselibpqcompat=, …) is refused. */
 const ALLOWED_PARAMS = new Set(['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'application_name', 'connect_timeout']);
 
@@ -65,9 +66,14 @@ export function checkFleetUrlConfig(url: string, env: NodeJS.ProcessEnv = {}): C
     seen.add(key);
     if (!ALLOWED_PARAMS.has(key)) throw badUrl(`the parameter ${key} is not allowed (host= and the like would bypass the TLS rule)`, `不允许参数 ${key}`);
   }
+  const written = u.searchParams.get('sslmode');
+  if (written !== null && !KNOWN_MODES.has(written)) throw badUrl(`sslmode=${written} is not accepted (verify-full, verify-ca; disable on this machine only)`, `不接受 sslmode=${written}`);
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(url);
+    // pg 8 reads require and verify-ca as verify-full (and warns on stderr each time): parsed as such, judged as written.
+    const forParse = new URL(url);
+    if (written === 'require' || written === 'verify-ca') forParse.searchParams.set('sslmode', 'verify-full');
+    parsed = parse(forParse.toString());
   } catch {
     throw badUrl('pg cannot read it', 'pg 无法解析');
   }
@@ -75,7 +81,7 @@ export function checkFleetUrlConfig(url: string, env: NodeJS.ProcessEnv = {}): C
   if (!host || host.startsWith('/')) throw badUrl('it names no host', '缺少主机名');
   // What pg connects to must be what the authority names (pg would also honour a host= parameter).
   if (host !== u.hostname.replace(/^\[|\]$/g, '')) throw badUrl('the host pg would use differs from the one written', '实际连接的主机与地址不符');
-  const mode = typeof parsed.sslmode === 'string' ? parsed.sslmode : null;
+  const mode = typeof parsed.sslmode === 'string' ? written : null;
   const ssl = parsed.ssl;
   const verifies = typeof ssl === 'object' && ssl !== null && (ssl as { rejectUnauthorized?: boolean }).rejectUnauthorized !== false;
   let unverified = false;
