@@ -63,6 +63,8 @@ export const HEAD_OFFICE_V2 = `
 
   ALTER TABLE fleet.operations DROP CONSTRAINT operations_pkey;
   ALTER TABLE fleet.operations ADD PRIMARY KEY (terminal_sn, kind, op_id, opened_at);
+  -- Day totals, approvals and the dashboard read operations by day.
+  CREATE INDEX operations_day ON fleet.operations (business_day, store_sn);
   ALTER TABLE fleet.terminals ADD COLUMN epoch text;
 
   CREATE OR REPLACE FUNCTION fleet.ensure_day(d date) RETURNS void
