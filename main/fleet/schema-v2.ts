@@ -189,7 +189,7 @@ export const HEAD_OFFICE_V2 = `
 
   -- Lag as head office sees it: how long since each counter shipped, its backlog, what it set aside, what it dropped.
   CREATE VIEW fleet.counter_lag AS
-    SELECT h.terminal_sn, h.store_sn, h.silent_minutes, h.backlog,
+    SELECT h.terminal_sn, h.store_sn, h.silent_minutes, h.backlog, h.printer_state, h.app_version,
            (t.heartbeat->>'lagSeconds')::int AS lag_seconds,
            coalesce((t.heartbeat->>'setAside')::int, 0) AS set_aside,
            coalesce((t.heartbeat->'dropped'->>'money')::int, 0) + coalesce((t.heartbeat->'dropped'->>'audit')::int, 0) AS dropped,
