@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { checkFleetUrl, describeUrl, FLEET_URL_ENV, fleetTarget, storedFleetShown, storeFleetUrl, type FleetTarget } from '../fleet/config';
 import { disableTerminal, grantTerminal } from '../fleet/grant';
 import { dayReport, withHeadOffice } from '../fleet/head-office';
-import { backlog, setAsideRows } from '../fleet/outbox';
+import { backlog, requeueSetAside, setAsideRows } from '../fleet/outbox';
 import { FileKeyVault } from '../terminal/vault';
 import { migrateHeadOffice } from '../fleet/schema';
 import { Shipper, type ShipperTiming } from '../fleet/shipper';
@@ -32,6 +32,7 @@ export const FLEET_OPTIONS = {
   },
   'fleet migrate': { 'admin-url-file': { type: 'string' }, 'admin-url-stdin': { type: 'boolean' } },
   'fleet status': {},
+  'fleet requeue': {},
   'fleet ship': { once: { type: 'boolean' } },
   'fleet report': { day: { type: 'string' }, store: { type: 'string' }, csv: { type: 'boolean' }, 'admin-url-file': { type: 'string' }, 'admin-url-stdin': { type: 'boolean' } },
 } as const;
@@ -41,6 +42,7 @@ export const FLEET_COMMANDS: Record<string, (ctx: CliContext) => Promise<number>
   'fleet grant': grant,
   'fleet migrate': migrateCommand,
   'fleet status': status,
+  'fleet requeue': requeue,
   'fleet ship': ship,
   'fleet report': report,
 };
@@ -200,6 +202,15 @@ async function status(ctx: CliContext): Promise<number> {
         ...(b.warning ? [`! ${b.warning}`] : []),
       ].join('\n'),
     );
+    return 0;
+  });
+}
+
+/** The events set aside go back in the queue (once head office accepts them again). */
+async function requeue(ctx: CliContext): Promise<number> {
+  return withDb(ctx, async (db) => {
+    const n = requeueSetAside(db);
+    ctx.out({ requeued: n }, `${n} events set aside are queued again`);
     return 0;
   });
 }

@@ -42,7 +42,8 @@ Commands:
                                    again: rotate; --disable: end it
   fleet migrate                    create or upgrade head office's schema (admin address as for grant)
   fleet ship [--once]              the shipper: send the export outbox (until stopped, or until empty)
-  fleet status                     backlog, last shipped, lag, last error
+  fleet status                     backlog, last shipped, lag, cap, set-aside events, last error (credential redacted)
+  fleet requeue                    send the events set aside again (after head office fixed what refused them)
   fleet report --day YYYY-MM-DD [--store SN] [--csv]   day totals, open and attention from head office
 
 Global options (anywhere; flag, then env, then stored setting, then default):

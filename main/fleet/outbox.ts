@@ -146,6 +146,11 @@ export function currentEpoch(db: Db): string {
   return prepared(db, 'SELECT epoch FROM fleet_state WHERE id = 1').pluck().get() as string;
 }
 
+/** Puts the events set aside back in the queue (after head office fixed what refused them); returns how many. */
+export function requeueSetAside(db: Db): number {
+  return prepared(db, 'UPDATE fleet_outbox SET set_aside_at = NULL, set_aside_reason = NULL, alert_shipped = 0 WHERE set_aside_at IS NOT NULL').run().changes;
+}
+
 /** Head office saw sequence numbers reused (a restored or copied data dir): later events start a new epoch. */
 export function startNewEpoch(db: Db, now: number): string {
   const epoch = randomBytes(16).toString('hex');

@@ -123,8 +123,11 @@ export const HEAD_OFFICE_V2 = `
         p_operator_id, p_operator_name, p_approver_id, p_approver_name, p_action, p_payload)
         AS u(event_id, seq, day, kind, at, op_id, op_state, order_sn, amount, payway, operator_id, operator_name, approver_id, approver_name, action, payload)
       ON CONFLICT (terminal_sn, business_day, event_id) DO NOTHING
-      RETURNING ev.seq)
-    SELECT count(*)::int, min(ins.seq) INTO n, low FROM ins;
+      RETURNING ev.seq, ev.event_id)
+    -- (an event set aside and sent again later, \`fleet requeue\`, is not a rewind)
+    SELECT count(*)::int, min(ins.seq) FILTER (WHERE NOT EXISTS (
+             SELECT 1 FROM fleet.alerts a WHERE a.terminal_sn = p_terminal AND a.kind = 'set_aside' AND a.event_id = ins.event_id))
+    INTO n, low FROM ins;
 
     -- A new event at or below a sequence number head office already had in this epoch: the counter's data dir was restored or copied.
     rewound := prior IS NOT NULL AND low IS NOT NULL AND low <= prior;

@@ -205,6 +205,14 @@ describe('fleet: no silent loss', () => {
     expect(cleaned.rows).toEqual([{ operator_name: 'eve\ufffd', m: expect.stringMatching(/^bad\ufffdmsg \ufffd+$/) }]);
     const totals = await pgs.query(db, 'SELECT operations::int AS n, amount_cents::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
     expect(totals.rows).toEqual([{ n: 5, s: 500 }]);
+    // Once what refused it is fixed, `fleet requeue` sends it again: it arrives, and is no sign of a restored backup.
+    c.db.prepare('UPDATE fleet_outbox SET business_day = ? WHERE seq = ?').run(DAY, poison);
+    expect(JSON.parse((await cli(['fleet', 'requeue', '--json', '--data-dir', c.dir], { UPAY_POS_QUIET: '1' })).out)).toEqual({ requeued: 1 });
+    await drain(c.db, url);
+    expect(backlog(c.db, Date.now())).toMatchObject({ events: 0, setAside: 0, restoreDetectedAt: null });
+    const after = await pgs.query(db, 'SELECT sum(operations)::int AS n, sum(amount_cents)::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
+    expect(after.rows).toEqual([{ n: 6, s: 900 }]);
+    expect((await pgs.query(db, 'SELECT kind FROM fleet.alerts')).rows).toEqual([{ kind: 'set_aside' }]);
     c.db.close();
   });
 
