@@ -8,23 +8,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { businessDayStart, systemClock } from '../../main/common/time';
-import { describeUrl } from '../../main/fleet/config';
-import { withHeadOffice } from '../../main/fleet/head-office';
 import { appVersion, writeHeartbeat } from '../../main/fleet/outbox';
-import { migrateHeadOffice } from '../../main/fleet/schema';
 import { Shipper } from '../../main/fleet/shipper';
 import type { Db } from '../../main/store/db';
-import { counterDir, revokeThrough, startPg, type TestPg } from '../support/fleet-pg';
+import { counterDir, revokeThrough } from '../support/fleet-pg';
+import { pgForThisFile, targetOf } from '../support/fleet-server';
 
-let pgs: TestPg;
-beforeAll(async () => {
-  pgs = await startPg();
-}, 120_000);
-afterAll(async () => {
-  await pgs?.stop();
-});
+const ho = pgForThisFile();
 
 const DASHBOARD = path.resolve(__dirname, '../../docs/grafana/upay-pos-fleet.json');
 const DAY = '2026-11-20';
@@ -55,8 +47,7 @@ const norm = (rows: Array<Record<string, unknown>>) =>
 describe('fleet: the Grafana dashboard against a hand-computed day', () => {
   it('every panel’s SQL, as the read-only role, equals the day computed by hand', async () => {
     const db = 'ho_dash';
-    const url = await pgs.database(db);
-    await withHeadOffice({ url, shown: describeUrl(url), source: 'env' }, migrateHeadOffice);
+    const url = await ho.headOffice(db);
     const R = ['sending', 'revoked'];
     const t1 = counterDir('T1', { sn: 'S1', name: '一号店' });
     const t2 = counterDir('T2', { sn: 'S1', name: '一号店' });
@@ -75,17 +66,17 @@ describe('fleet: the Grafana dashboard against a hand-computed day', () => {
     t3.db.prepare("UPDATE fleet_outbox SET business_day = '2026-02-30' WHERE seq = ?").run(poison);
     for (const c of [t1, t2, t3]) {
       writeHeartbeat(c.db, T0 + 3 * 3_600_000);
-      const s = new Shipper({ db: c.db, target: { url, shown: describeUrl(url), source: 'env' }, clock: systemClock, timing: { batchRows: 4 } });
+      const s = new Shipper({ db: c.db, target: targetOf(url), clock: systemClock, timing: { batchRows: 4 } });
       await s.drain();
       s.close();
       c.db.close();
     }
-    await pgs.query(db, "UPDATE fleet.terminals SET last_seen = now() - interval '20 minutes' WHERE terminal_sn = 'T3'");
+    await ho.pg.query(db, "UPDATE fleet.terminals SET last_seen = now() - interval '20 minutes' WHERE terminal_sn = 'T3'");
 
     // The read-only role of docs/fleet.md ("Dashboards").
-    await pgs.query(db, "CREATE ROLE fleet_reader_dash LOGIN PASSWORD 'reader-pw'");
-    await pgs.query(db, 'GRANT USAGE ON SCHEMA fleet TO fleet_reader_dash');
-    await pgs.query(db, 'GRANT SELECT ON fleet.day_totals, fleet.open_operations, fleet.attention, fleet.terminal_health, fleet.counter_lag, fleet.approvals, fleet.alerts TO fleet_reader_dash');
+    await ho.pg.query(db, "CREATE ROLE fleet_reader_dash LOGIN PASSWORD 'reader-pw'");
+    await ho.pg.query(db, 'GRANT USAGE ON SCHEMA fleet TO fleet_reader_dash');
+    await ho.pg.query(db, 'GRANT SELECT ON fleet.day_totals, fleet.open_operations, fleet.attention, fleet.terminal_health, fleet.counter_lag, fleet.approvals, fleet.alerts TO fleet_reader_dash');
     const reader = new pg.Client({ connectionString: url.replace('postgres:fleet-test-pw', 'fleet_reader_dash:reader-pw') });
     await reader.connect();
 

@@ -9,35 +9,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { businessDay, businessDayStart, systemClock } from '../../main/common/time';
-import { describeUrl, type FleetTarget } from '../../main/fleet/config';
-import { withHeadOffice } from '../../main/fleet/head-office';
 import { backlog } from '../../main/fleet/outbox';
-import { migrateHeadOffice } from '../../main/fleet/schema';
 import { shipBatch } from '../../main/fleet/ship-batch';
 import { Shipper } from '../../main/fleet/shipper';
 import { openDb, type Db } from '../../main/store/db';
-import { cli, counterDir, revokeThrough, startPg, type TestPg } from '../support/fleet-pg';
+import { cli, counterDir, revokeThrough } from '../support/fleet-pg';
+import { FAST, pgForThisFile, targetOf } from '../support/fleet-server';
 
-let pgs: TestPg;
-beforeAll(async () => {
-  pgs = await startPg();
-}, 120_000);
-afterAll(async () => {
-  await pgs?.stop();
-});
+const ho = pgForThisFile();
 
-const target = (url: string): FleetTarget => ({ url, shown: describeUrl(url), source: 'env' });
-const FAST = { pollMs: 20, backoffBaseMs: 20, backoffMaxMs: 100, connectTimeoutMs: 2000, queryTimeoutMs: 5000 };
+const target = targetOf;
 const DAY = '2026-11-20';
 const T0 = businessDayStart(DAY) + 10 * 3_600_000;
 
-async function headOffice(name: string): Promise<string> {
-  const url = await pgs.database(name);
-  await withHeadOffice(target(url), migrateHeadOffice);
-  return url;
-}
+const headOffice = (name: string) => ho.headOffice(name);
 
 async function drain(db: Db, url: string): Promise<Shipper> {
   const s = new Shipper({ db, target: target(url), clock: systemClock, timing: FAST });
@@ -64,7 +51,7 @@ const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }
 describe('fleet: a credential per counter, enforced by PostgreSQL', () => {
   it('the documented setup ships; B cannot insert, read, alter or move A’s rows; granting again rotates', async () => {
     const db = 'ho_trust';
-    const admin = await pgs.database(db);
+    const admin = await ho.pg.database(db);
     const env = { UPAY_POS_QUIET: '1', UPAY_POS_FLEET_ADMIN_URL: admin };
     const a = counterDir('TA', { sn: 'S1', name: '一号店' });
     const b = counterDir('TB', { sn: 'S2', name: '二号店' });
@@ -93,9 +80,9 @@ describe('fleet: a credential per counter, enforced by PostgreSQL', () => {
       expect(once.code, once.err).toBe(0);
       expect(once.out + once.err).not.toContain(new URL(secret === secretA ? urlA : urlB).password);
     }
-    const aOps = async () => (await pgs.query(db, "SELECT terminal_sn, store_sn, state, amount_cents::int AS cents FROM fleet.operations WHERE terminal_sn = 'TA'")).rows;
+    const aOps = async () => (await ho.pg.query(db, "SELECT terminal_sn, store_sn, state, amount_cents::int AS cents FROM fleet.operations WHERE terminal_sn = 'TA'")).rows;
     expect(await aOps()).toEqual([{ terminal_sn: 'TA', store_sn: 'S1', state: 'pending', cents: 88_800 }]);
-    const eventsB = await pgs.query(db, "SELECT count(*)::int AS n FROM fleet.events WHERE terminal_sn = 'TB' AND kind != 'heartbeat'");
+    const eventsB = await ho.pg.query(db, "SELECT count(*)::int AS n FROM fleet.events WHERE terminal_sn = 'TB' AND kind != 'heartbeat'");
     expect(eventsB.rows[0].n).toBe(4);
 
     // B's credential, used directly against head office.
@@ -128,7 +115,7 @@ describe('fleet: a credential per counter, enforced by PostgreSQL', () => {
       expect(await codeOf(c.query("SELECT fleet.ensure_day('1999-01-01')"))).toBe('22023');
     });
     expect(await aOps()).toEqual([{ terminal_sn: 'TA', store_sn: 'S1', state: 'pending', cents: 88_800 }]);
-    const store = await pgs.query(db, "SELECT store_sn FROM fleet.terminals WHERE terminal_sn = 'TA'");
+    const store = await ho.pg.query(db, "SELECT store_sn FROM fleet.terminals WHERE terminal_sn = 'TA'");
     expect(store.rows).toEqual([{ store_sn: 'S1' }]);
 
     // Rotation: granting A again hands out a new secret; the old one no longer logs in.
@@ -174,7 +161,7 @@ describe('fleet: no silent loss', () => {
     for (const c of counters) revokeThrough(c.db, businessDayStart(day2) + 3_600_000, 100, 'alipay', 'a', ['sending', 'revoked']);
     const results = await Promise.all(counters.map((c) => drain(c.db, url).then(() => 'ok', (e: Error) => e.message)));
     expect(results).toEqual(Array(8).fill('ok'));
-    const n = await pgs.query(db, `SELECT count(*)::int AS n FROM fleet.day_totals WHERE business_day = '${day2}'`);
+    const n = await ho.pg.query(db, `SELECT count(*)::int AS n FROM fleet.day_totals WHERE business_day = '${day2}'`);
     expect(n.rows[0].n).toBe(1);
     for (const c of counters) c.db.close();
   });
@@ -197,22 +184,23 @@ describe('fleet: no silent loss', () => {
     expect(b).toMatchObject({ events: 0, setAside: 1 });
     expect(b.warning).toContain('set aside');
     const st = await cli(['fleet', 'status', '--json', '--data-dir', c.dir], { UPAY_POS_QUIET: '1', UPAY_POS_FLEET_URL: url });
+    expect(JSON.parse(st.out).cap).toEqual({ rows: 1, cap: 200_000, dropped: { heartbeats: 0, audit: 0, money: 0 } });
     expect(JSON.parse(st.out).setAsideEvents).toEqual([expect.objectContaining({ seq: poison, kind: 'revoke', reported: true, reason: expect.stringContaining('22008') })]);
-    const alerts = await pgs.query(db, 'SELECT terminal_sn, kind, seq::int AS seq, event_kind, detail FROM fleet.alerts');
+    const alerts = await ho.pg.query(db, 'SELECT terminal_sn, kind, seq::int AS seq, event_kind, detail FROM fleet.alerts');
     expect(alerts.rows).toEqual([{ terminal_sn: 'TP', kind: 'set_aside', seq: poison, event_kind: 'revoke', detail: expect.stringContaining('22008') }]);
-    const cleaned = await pgs.query(db, "SELECT operator_name, payload->>'gateway_message' AS m FROM fleet.events WHERE kind = 'revoke' AND op_state = 'rejected'");
+    const cleaned = await ho.pg.query(db, "SELECT operator_name, payload->>'gateway_message' AS m FROM fleet.events WHERE kind = 'revoke' AND op_state = 'rejected'");
     // (SQLite hands the lone surrogate back as invalid UTF-8 bytes, each one U+FFFD.)
     expect(cleaned.rows).toEqual([{ operator_name: 'eve\ufffd', m: expect.stringMatching(/^bad\ufffdmsg \ufffd+$/) }]);
-    const totals = await pgs.query(db, 'SELECT operations::int AS n, amount_cents::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
+    const totals = await ho.pg.query(db, 'SELECT operations::int AS n, amount_cents::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
     expect(totals.rows).toEqual([{ n: 5, s: 500 }]);
     // Once what refused it is fixed, `fleet requeue` sends it again: it arrives, and is no sign of a restored backup.
     c.db.prepare('UPDATE fleet_outbox SET business_day = ? WHERE seq = ?').run(DAY, poison);
     expect(JSON.parse((await cli(['fleet', 'requeue', '--json', '--data-dir', c.dir], { UPAY_POS_QUIET: '1' })).out)).toEqual({ requeued: 1 });
     await drain(c.db, url);
     expect(backlog(c.db, Date.now())).toMatchObject({ events: 0, setAside: 0, restoreDetectedAt: null });
-    const after = await pgs.query(db, 'SELECT sum(operations)::int AS n, sum(amount_cents)::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
+    const after = await ho.pg.query(db, 'SELECT sum(operations)::int AS n, sum(amount_cents)::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
     expect(after.rows).toEqual([{ n: 6, s: 900 }]);
-    expect((await pgs.query(db, 'SELECT kind FROM fleet.alerts')).rows).toEqual([{ kind: 'set_aside' }]);
+    expect((await ho.pg.query(db, 'SELECT kind FROM fleet.alerts')).rows).toEqual([{ kind: 'set_aside' }]);
     c.db.close();
   });
 
@@ -246,11 +234,11 @@ describe('fleet: no silent loss', () => {
     restored.close();
     restored = openDb(c.dir);
     expect(backlog(restored, Date.now()).events).toBe(0);
-    const totals = await pgs.query(db, 'SELECT operations::int AS n, amount_cents::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
+    const totals = await ho.pg.query(db, 'SELECT operations::int AS n, amount_cents::int AS s FROM fleet.day_totals WHERE business_day = $1', [DAY]);
     expect(totals.rows).toEqual([{ n: 6, s: 2100 }]);
-    const alerts = await pgs.query(db, 'SELECT kind FROM fleet.alerts');
+    const alerts = await ho.pg.query(db, 'SELECT kind FROM fleet.alerts');
     expect(alerts.rows).toEqual([{ kind: 'restored' }]);
-    const reused = await pgs.query(db, "SELECT seq, count(*)::int AS n FROM fleet.events WHERE kind = 'revoke' GROUP BY seq HAVING count(*) > 1");
+    const reused = await ho.pg.query(db, "SELECT seq, count(*)::int AS n FROM fleet.events WHERE kind = 'revoke' GROUP BY seq HAVING count(*) > 1");
     expect(reused.rows.length).toBeGreaterThan(0);
     restored.close();
   });
@@ -271,21 +259,21 @@ describe('fleet: no silent loss', () => {
     const once = await cli(['fleet', 'ship', '--once', '--data-dir', c.dir], { UPAY_POS_QUIET: '1' });
     expect(once.code, once.err).toBe(0);
     // The new credential may not ship the old terminal's events: they are set aside and reported, the new ones arrive.
-    const ops = await pgs.query(db, 'SELECT terminal_sn, store_sn, amount_cents::int AS cents FROM fleet.operations');
+    const ops = await ho.pg.query(db, 'SELECT terminal_sn, store_sn, amount_cents::int AS cents FROM fleet.operations');
     expect(ops.rows).toEqual([{ terminal_sn: 'TNEW', store_sn: 'SNEW', cents: 200 }]);
-    const alerts = await pgs.query(db, 'SELECT terminal_sn, count(*)::int AS n FROM fleet.alerts GROUP BY 1');
+    const alerts = await ho.pg.query(db, 'SELECT terminal_sn, count(*)::int AS n FROM fleet.alerts GROUP BY 1');
     expect(alerts.rows).toEqual([{ terminal_sn: 'TNEW', n: 4 }]);
     // Head office's own role ships them under the terminal they were written by.
     const d = openDb(c.dir);
     d.prepare('UPDATE fleet_outbox SET set_aside_at = NULL').run();
     await drain(d, admin);
-    const all = await pgs.query(db, 'SELECT terminal_sn, store_sn, amount_cents::int AS cents FROM fleet.operations ORDER BY cents');
+    const all = await ho.pg.query(db, 'SELECT terminal_sn, store_sn, amount_cents::int AS cents FROM fleet.operations ORDER BY cents');
     expect(all.rows).toEqual([
       { terminal_sn: 'TOLD', store_sn: 'SOLD', cents: 100 },
       { terminal_sn: 'TNEW', store_sn: 'SNEW', cents: 200 },
     ]);
     expect(backlog(d, Date.now()).shippedTotal).toBe(
-      (await pgs.query(db, "SELECT count(*)::int AS n FROM fleet.events WHERE kind != 'heartbeat'")).rows[0].n,
+      (await ho.pg.query(db, "SELECT count(*)::int AS n FROM fleet.events WHERE kind != 'heartbeat'")).rows[0].n,
     );
     d.close();
   });

@@ -102,7 +102,7 @@ export async function startPg(opts: { flags?: string[]; from?: string } = {}): P
   const pwfile = path.join(home.base, 'pwfile');
   fs.writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
   if (home.owner) fs.chownSync(pwfile, home.owner.uid, home.owner.gid);
-  await runAs(home, 'initdb', [`--pgdata=${home.data}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale', '--no-sync']);
+  await runAs(home, 'initdb', [`--pgdata=${home.data}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale', '--no-sync']);
   fs.rmSync(pwfile);
   const server = spawn(
     path.join(home.bin, 'postgres'),
