@@ -93,7 +93,7 @@ export async function benchFleet(add: (r: Row) => void, log: (l: string) => void
     await Promise.all(
       counters.map(async (c) => {
         const t0 = nowMs();
-        const s = new Shipper({ db: c.db, target: target(url), clock: systemClock, timing: { connectTimeoutMs: 60_000, queryTimeoutMs: 60_000 } });
+        const s = new Shipper({ db: c.db, target: target(url), clock: systemClock, timing: { connectTimeoutMs: 180_000, queryTimeoutMs: 180_000 } });
         try {
           await s.drain();
         } finally {
