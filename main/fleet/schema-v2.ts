@@ -72,8 +72,9 @@ export const HEAD_OFFICE_V2 = `
   DECLARE
     name text := 'events_' || to_char(d, 'YYYYMMDD');
   BEGIN
-    IF d IS NULL OR d < current_date - 3650 OR d > current_date + 2 THEN
-      RAISE EXCEPTION 'business day % is not within the last ten years', d USING ERRCODE = 'invalid_parameter_value';
+    -- A counter cannot make partitions at will: the last ten years, and a week ahead (a clock a little fast).
+    IF d IS NULL OR d < current_date - 3650 OR d > current_date + 7 THEN
+      RAISE EXCEPTION 'business day % is not within the last ten years or the next week', d USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF to_regclass('fleet.' || name) IS NOT NULL THEN RETURN; END IF;
     PERFORM pg_advisory_xact_lock(727018, (d - DATE '2000-01-01'));

@@ -156,7 +156,7 @@ describe('fleet: no silent loss', () => {
     await holder.end();
     expect(await Promise.all(sessions)).toEqual(Array(8).fill('ok'));
 
-    const day2 = businessDay(Date.now() + 2 * 86_400_000 - 3_600_000);
+    const day2 = businessDay(Date.now() + 2 * 86_400_000);
     const counters = Array.from({ length: 8 }, (_, i) => counterDir(`TN${i}`, { sn: 'S1', name: 's' }));
     for (const c of counters) revokeThrough(c.db, businessDayStart(day2) + 3_600_000, 100, 'alipay', 'a', ['sending', 'revoked']);
     const results = await Promise.all(counters.map((c) => drain(c.db, url).then(() => 'ok', (e: Error) => e.message)));
