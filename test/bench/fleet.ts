@@ -118,7 +118,8 @@ export async function benchFleet(add: (r: Row) => void, log: (l: string) => void
       met: got.rows[0].n === T * E,
     });
 
-    // ---- a view on 10 million operations (day totals count operations: a replayed event counts once)
+    // ---- a view on 10 million operations (day totals count operations: a replayed event counts once), made
+    // day after day as they arrive in a month of business (a day's rows lie together, as in production)
     const M = quick ? 1_000_000 : 10_000_000;
     const days = 30;
     log(`fleet: generating ${M} operations server-side`);
@@ -128,11 +129,11 @@ export async function benchFleet(add: (r: Row) => void, log: (l: string) => void
     await c.query(`SET synchronous_commit = off`);
     await c.query(
       `INSERT INTO fleet.operations (terminal_sn, kind, op_id, store_sn, business_day, state, amount_cents, payway, operator_name, opened_at, updated_at, last_seq)
-       SELECT 'G' || (g % 1000), CASE WHEN (g / ${days}) % 5 = 0 THEN 'refund' ELSE 'revoke' END, g, 'GS' || (g % 1000 % 50), DATE '2026-10-01' + (g % ${days})::int,
+       SELECT 'G' || (g % 1000), CASE WHEN (g / ${days}) % 5 = 0 THEN 'refund' ELSE 'revoke' END, g, 'GS' || (g % 1000 % 50), DATE '2026-10-01' + ((g - 1) * ${days} / ${M})::int,
               CASE WHEN (g / ${days}) % 3 = 2 THEN 'rejected' WHEN (g / ${days}) % 5 = 0 THEN 'refunded' ELSE 'revoked' END,
               100 + g % 9900, CASE WHEN (g / ${days}) % 2 = 0 THEN 'alipay' ELSE 'wechat' END, 'op' || ((g / ${days}) % 7),
-              TIMESTAMPTZ '2026-10-01 02:00:00+00' + ((g % ${days}) || ' days')::interval,
-              TIMESTAMPTZ '2026-10-01 02:00:00+00' + ((g % ${days}) || ' days')::interval, g
+              TIMESTAMPTZ '2026-10-01 02:00:00+00' + (((g - 1) * ${days} / ${M}) || ' days')::interval,
+              TIMESTAMPTZ '2026-10-01 02:00:00+00' + (((g - 1) * ${days} / ${M}) || ' days')::interval, g
        FROM generate_series(1, ${M}) AS g`,
     );
     await c.query('ANALYZE fleet.operations');
