@@ -36,11 +36,16 @@ Commands:
                       the PIN (4-8 digits) is typed at a hidden prompt, or read from standard
                       input redirected from a file only you can read (... < pin.txt); never on
                       the command line or in an echo/printf (the shell history keeps it)
-  fleet configure (--url-stdin | --unset)   head office's PostgreSQL (or UPAY_POS_FLEET_URL), read from stdin;
-                                   TLS (?sslmode=verify-full) unless on this machine; never printed whole
-  fleet migrate                    create or upgrade head office's schema
+  fleet configure (--url-file FILE | --url-stdin | --unset)   this counter's credential (from fleet grant),
+                                   sealed in the key vault (or UPAY_POS_FLEET_URL); TLS (?sslmode=verify-full)
+                                   unless on this machine; never printed whole
+  fleet grant --terminal SN --store SN --out FILE [--counter-host H:P]   head office: one counter's credential
+                                   (admin address: UPAY_POS_FLEET_ADMIN_URL, --admin-url-file or --admin-url-stdin);
+                                   again: rotate; --disable: end it
+  fleet migrate                    create or upgrade head office's schema (admin address as for grant)
   fleet ship [--once]              the shipper: send the export outbox (until stopped, or until empty)
-  fleet status                     backlog, last shipped, lag, last error
+  fleet status                     backlog, last shipped, lag, cap, set-aside events, last error (credential redacted)
+  fleet requeue                    send the events set aside again (after head office fixed what refused them)
   fleet report --day YYYY-MM-DD [--store SN] [--csv]   day totals, open and attention from head office
 
 Global options (anywhere; flag, then env, then stored setting, then default):

@@ -9,10 +9,11 @@ import { m006 } from './006-operators';
 import { m007 } from './007-refunds';
 import { m008 } from './008-fleet-outbox';
 import { m010 } from './010-operator-attempts';
+import { m011 } from './011-fleet-identity';
 
 export interface Migration {
   name: string;
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m010];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m010, m011];
