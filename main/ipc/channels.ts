@@ -58,6 +58,7 @@ const EVENTS_LISTED = [
   'print.updated',
   // --- refunds
   'refund.updated',
+  'orders.changed',
 ] as const;
 export type EventName = (typeof EVENTS_LISTED)[number];
 export const EVENT_NAMES: EventName[] = [...EVENTS_LISTED];

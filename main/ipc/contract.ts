@@ -165,6 +165,8 @@ export const EVENTS = {
   'print.updated': z.strictObject({ jobId: id, state: z.enum(PRINT_JOB_STATES), error: z.string().nullable() }),
   // --- refunds
   'refund.updated': refundViewSchema,
+  /** The rows of orders whose operations changed (only those): the list replaces them in place. */
+  'orders.changed': z.strictObject({ orders: z.array(orderViewSchema) }),
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type Events = typeof EVENTS;

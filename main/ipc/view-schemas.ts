@@ -51,6 +51,10 @@ export const revokeViewSchema = z.strictObject({
   error: revokeErrorViewSchema.nullable(),
 });
 
+export const OPERATION_KINDS = ['revoke', 'refund', 'pay'] as const;
+/** One money operation of an order, as the one status function (main/common/order-status.ts) reads it. */
+export const operationSummarySchema = z.strictObject({ kind: z.enum(OPERATION_KINDS), id, state: z.string(), amountCents: cents, updatedAt: ms });
+
 export const orderViewSchema = z.strictObject({
   sn: z.string(),
   clientSn: z.string(),
@@ -65,6 +69,8 @@ export const orderViewSchema = z.strictObject({
   status: z.string(),
   businessDay: z.string(),
   revoke: revokeViewSchema.nullable(),
+  /** Every money operation of the order, of every kind (its revoke too): the order's status is a function of these. */
+  operations: z.array(operationSummarySchema),
 });
 
 export const terminalViewSchema = z.strictObject({
@@ -210,6 +216,9 @@ export const sessionStateSchema = z.strictObject({
   /** The revoke approval rule, so the confirmation can ask for a supervisor up front. */
   revokeApproval: z.enum(APPROVAL_RULES),
   revokeApprovalAboveCents: cents,
+  /** The refund approval rule, likewise. */
+  refundApproval: z.enum(APPROVAL_RULES),
+  refundApprovalAboveCents: cents,
 });
 
 export const appInfoSchema = z.strictObject({

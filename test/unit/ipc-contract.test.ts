@@ -192,7 +192,7 @@ describe('contract parity', () => {
 
   it('event names never collide with channel names', () => {
     for (const e of EVENT_NAMES) expect(CHANNEL_NAMES as string[]).not.toContain(e);
-    expect(Object.keys(EVENTS).length).toBe(7);
+    expect(Object.keys(EVENTS).length).toBe(8);
   });
 
   it('inputs are strict: a secret-looking extra key is refused by every schema', () => {
