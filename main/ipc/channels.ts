@@ -45,6 +45,7 @@ const CHANNELS_LISTED = [
   'refund.reprint',
   'report.day',
   'report.print',
+  'operations.open',
 ] as const;
 export type Channel = (typeof CHANNELS_LISTED)[number];
 export const CHANNEL_NAMES: Channel[] = [...CHANNELS_LISTED];

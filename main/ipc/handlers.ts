@@ -34,7 +34,7 @@ import {
   type Result,
 } from './contract';
 import { operatorHandlers } from './operator-handlers';
-import { OrderRows } from './order-rows';
+import { openOperations, OrderRows } from './order-rows';
 import { toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 import { createRefundHandlers, toRefundView } from './refund-handlers';
 
@@ -291,6 +291,7 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
     },
     'settings.get': () => toSettingsView(runtime.settings()),
     ...createRefundHandlers(runtime, jobView), // --- refunds
+    'operations.open': () => openOperations(runtime),
     'settings.set': (input, { actor }) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
       // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.

@@ -4,12 +4,13 @@
  * DayOrders, re-read only where something changed), search and import
  * results, and the one changed row an `orders.changed` event carries.
  */
+import { isOpenOperation } from '../common/order-status';
 import { businessDay } from '../common/time';
 import type { Order } from '../domain';
 import { DayOrders } from '../orders/day-orders';
 import type { Runtime } from '../runtime';
 import type { Refund } from '../store/refunds';
-import { orderViewSchema, type OrderView } from './contract';
+import { orderViewSchema, type OpenOperationView, type OrderView } from './contract';
 import { toOrderView } from './views';
 
 export class OrderRows {
@@ -41,4 +42,11 @@ export class OrderRows {
     const order = this.runtime.orders.get(sn);
     return order ? (this.views([order])[0] ?? null) : null;
   }
+}
+
+/** Every open money operation of every kind, newest first (a revoke's amount is its order's). */
+export function openOperations(runtime: Runtime): OpenOperationView[] {
+  const revokes = runtime.revokes.open().map((r) => ({ kind: 'revoke' as const, id: r.id, orderSn: r.orderSn, state: r.state, amountCents: runtime.orders.get(r.orderSn)?.totalCents ?? 0, updatedAt: r.updatedAt }));
+  const refunds = runtime.refunds.open().map((r) => ({ kind: 'refund' as const, id: r.id, orderSn: r.orderSn, state: r.state, amountCents: r.amountCents, updatedAt: r.updatedAt }));
+  return [...revokes, ...refunds].filter(isOpenOperation).sort((a, b) => b.updatedAt - a.updatedAt);
 }

@@ -55,6 +55,9 @@ export const OPERATION_KINDS = ['revoke', 'refund', 'pay'] as const;
 /** One money operation of an order, as the one status function (main/common/order-status.ts) reads it. */
 export const operationSummarySchema = z.strictObject({ kind: z.enum(OPERATION_KINDS), id, state: z.string(), amountCents: cents, updatedAt: ms });
 
+/** An open money operation of any kind, with its order (the 待处理 pill and its list). */
+export const openOperationSchema = operationSummarySchema.extend({ orderSn: z.string() });
+
 export const orderViewSchema = z.strictObject({
   sn: z.string(),
   clientSn: z.string(),

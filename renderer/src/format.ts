@@ -70,3 +70,16 @@ export function deadlineParts(deadlineAt: number, now: number): { day: 'today' |
   const tomorrow = businessDay(now + 86_400_000);
   return { day: day === today ? 'today' : day === tomorrow ? 'tomorrow' : 'date', date: day.slice(5), time: formatCstTime(last) };
 }
+
+/**
+ * A printer's or a print job's error (the transport's own words, in English)
+ * as a message a person reads: what it means, never the raw text.
+ */
+export function printErrorKey(raw: string | null): 'printer.paper_out' | 'printer.cover_open' | 'printer.offline' | 'printer.error.timeout' | 'printer.error.other' {
+  const text = raw ?? '';
+  if (/paper/i.test(text)) return 'printer.paper_out';
+  if (/cover/i.test(text)) return 'printer.cover_open';
+  if (/timed? ?out|ETIMEDOUT/i.test(text)) return 'printer.error.timeout';
+  if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|ENOENT|EACCES|EPIPE|offline|closed/i.test(text)) return 'printer.offline';
+  return 'printer.error.other';
+}

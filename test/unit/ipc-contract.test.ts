@@ -165,6 +165,7 @@ const BAD: Record<Channel, Array<[unknown, string]>> = {
   'refund.reprint': [[{ refundId: 'a' }, 'refundId']],
   'report.day': [[{ day: '2026-02-30' }, 'day']],
   'report.print': [[{ day: 'today' }, 'day']],
+  'operations.open': [[{ kind: 'refund' }, 'kind']],
 };
 
 describe('contract parity', () => {

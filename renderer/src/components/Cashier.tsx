@@ -67,7 +67,14 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
       pos().on('orders.changed', ({ orders }) => {
         const bySn = new Map(orders.map((o) => [o.sn, o]));
         const swap = (list: OrderView[]) => (list.some((o) => bySn.has(o.sn)) ? list.map((o) => bySn.get(o.sn) ?? o) : list);
-        setDay((d) => (d ? swap(d) : d));
+        // A row of the day's that the list did not have yet (recorded since it was read) joins it in its place.
+        const join = (list: OrderView[]) => {
+          const have = new Set(list.map((o) => o.sn));
+          const day = list[0]?.businessDay ?? businessDayOf(Date.now());
+          const added = orders.filter((o) => !have.has(o.sn) && o.businessDay === day);
+          return added.length === 0 ? swap(list) : [...swap(list), ...added].sort((a, b) => b.finishedAt - a.finishedAt);
+        };
+        setDay((d) => (d ? join(d) : d));
         setFound(swap);
         setExtra((x) => (x ? (bySn.get(x.sn) ?? x) : x));
         performance.mark('orders:row-changed');
@@ -305,6 +312,10 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
   };
 
   const showProgress = busy && (!revoke || revoke.state === 'sending');
+  // The approval passed once the revoke exists: the sheet gives way to its progress and outcome.
+  useEffect(() => {
+    if (busy && revoke && sheet === 'revoke') setSheet(null);
+  }, [busy, revoke?.id]);
   const refundFirst = status.actions.refund && !status.actions.revoke;
 
   return (

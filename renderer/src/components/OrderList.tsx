@@ -134,7 +134,7 @@ export function OrderList(props: {
                   <span class="order__operator">{o.operator ?? ''}</span>
                   <span class="order__sn">…{o.sn.slice(-6)}</span>
                   <span class="order__status">
-                    <span class={`badge badge--${status.tone}`} data-badge={status.key}>
+                    <span class={`badge badge--${status.tone} order__badge`} data-badge={status.key}>
                       {pick(status.label.zh, status.label.en)}
                     </span>
                   </span>

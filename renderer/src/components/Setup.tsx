@@ -6,23 +6,43 @@
 import { OperatorsCard } from './Operators';
 import { useEffect, useState } from 'preact/hooks';
 import { call, type ErrorView, type PrintJobView, type RevokeView, type SettingsView } from '../bridge';
-import { formatCst } from '../format';
+import { formatCst, printErrorKey } from '../format';
+import { PolicyCard } from './Policy';
 import { useI18n } from '../i18n';
 import { useLiveContext } from '../live';
 import { ErrorNotice, Rows } from './ui';
 
+const SECTIONS = ['terminal', 'printer', 'policy', 'operators', 'queue', 'about'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** One section at a time behind tabs, so each fits an 800×600 window; it opens on the terminal until that is activated. */
 export function Setup() {
   const { t } = useI18n();
+  const [section, setSection] = useState<Section>('terminal');
   return (
     <div class="setup">
       <h1 class="setup__title">{t('setup.title')}</h1>
-      <div class="setup__grid">
-        <TerminalCard />
-        <PrinterCard />
-        <QueueCard />
-        <AboutCard />
-        {/* --- operators */}
-        <OperatorsCard />
+      <nav class="setup__tabs" aria-label={t('setup.title')}>
+        {SECTIONS.map((name) => (
+          <button
+            type="button"
+            key={name}
+            class={`btn ${section === name ? 'btn--primary' : 'btn--secondary'}`}
+            aria-current={section === name ? 'page' : undefined}
+            data-setup-tab={name}
+            onClick={() => setSection(name)}
+          >
+            {t(`setup.section.${name}` as const)}
+          </button>
+        ))}
+      </nav>
+      <div class="setup__grid" data-section={section}>
+        {section === 'terminal' && <TerminalCard />}
+        {section === 'printer' && <PrinterCard />}
+        {section === 'policy' && <PolicyCard />}
+        {section === 'operators' && <OperatorsCard />}
+        {section === 'queue' && <QueueCard />}
+        {section === 'about' && <AboutCard />}
       </div>
     </div>
   );
@@ -226,7 +246,7 @@ function PrinterCard() {
         rows={[
           [t('setup.printerStatus'), <span data-printer-state={printer?.state ?? 'unknown'}>{t(`printer.${printer?.state ?? 'unknown'}` as const)}</span>],
           printer?.uri ? [t('setup.printerUri'), <code>{printer.uri}</code>] : null,
-          printer?.detail ? ['', printer.detail] : null,
+          printer?.detail && printer.state !== 'ok' ? ['', <span title={printer.detail}>{t(printErrorKey(printer.detail))}</span>] : null,
         ]}
       />
       <div class="actions">
@@ -290,7 +310,9 @@ function PrinterCard() {
                 {t('setup.job', { id: job.id })} · {t(`setup.jobKind.${job.kind}` as const)}
                 {job.orderSn ? ` · ${job.orderSn}` : ''}
               </span>
-              <span class="job__error">{job.lastError ?? ''}</span>
+              <span class="job__error" title={job.lastError ?? undefined}>
+                {t(printErrorKey(job.lastError))}
+              </span>
               <button type="button" class="btn btn--secondary" data-action="retry-job" onClick={() => void retry(job.id)}>
                 {t('setup.retry')}
               </button>
