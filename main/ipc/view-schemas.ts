@@ -154,6 +154,8 @@ export const settingsViewSchema = z.strictObject({
   revokeApprovalAboveCents: cents,
   refundApproval: z.enum(APPROVAL_RULES),
   refundApprovalAboveCents: cents,
+  /** The receipt header when the gateway gave no store name. */
+  storeName: z.string().nullable(),
 });
 
 /**
@@ -177,6 +179,7 @@ export const settingsPatchInputSchema = z.strictObject({
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
   refundApproval: z.enum(APPROVAL_RULES).nullable().optional(),
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
+  storeName: z.string().trim().min(1).max(40).nullable().optional(),
 });
 
 // --- operators

@@ -132,6 +132,7 @@ export function toSettingsView(s: Settings): SettingsView {
     revokeApprovalAboveCents: s.revokeApprovalAboveCents,
     refundApproval: s.refundApproval,
     refundApprovalAboveCents: s.refundApprovalAboveCents,
+    storeName: s.storeName ?? null,
   };
 }
 

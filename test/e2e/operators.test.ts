@@ -149,7 +149,7 @@ describe('operators UI (Chromium, real runtime, sandbox gateway)', () => {
     expect(rt.revokes.forOrder(sn)).toMatchObject({ state: 'revoked', operator: '小王', approverName: null });
     const preview = await handlers['receipt.preview']({ revokeId: rt.revokes.forOrder(sn)!.id }, WINDOW);
     const lines = preview.ok && preview.value ? preview.value.lines.join('\n') : '';
-    expect(lines).toMatch(/收款员\s+收款甲/);
+    expect(lines).toMatch(/收银员\s+收款甲/);
     expect(lines).toMatch(/撤销人\s+小王/);
     await shoot('06-revoked-below-threshold');
   });

@@ -171,7 +171,7 @@ function TerminalCard() {
   );
 }
 
-type PrinterForm = Pick<SettingsView, 'printer' | 'printerType' | 'paperWidth' | 'receiptChinese'>;
+type PrinterForm = Pick<SettingsView, 'printer' | 'printerType' | 'paperWidth' | 'receiptChinese' | 'storeName'>;
 
 function PrinterCard() {
   const { t } = useI18n();
@@ -184,7 +184,7 @@ function PrinterCard() {
 
   useEffect(() => {
     void call((p) => p.settingsGet()).then((res) => {
-      if (res.ok) setForm({ printer: res.value.printer, printerType: res.value.printerType, paperWidth: res.value.paperWidth, receiptChinese: res.value.receiptChinese });
+      if (res.ok) setForm({ printer: res.value.printer, printerType: res.value.printerType, paperWidth: res.value.paperWidth, receiptChinese: res.value.receiptChinese, storeName: res.value.storeName });
       else setError(res.error);
     });
   }, []);
@@ -200,7 +200,13 @@ function PrinterCard() {
     setError(null);
     setDone(null);
     const res = await call((p) =>
-      p.settingsSet({ printer: form.printer?.trim() ? form.printer.trim() : null, printerType: form.printerType, paperWidth: form.paperWidth, receiptChinese: form.receiptChinese }),
+      p.settingsSet({
+        printer: form.printer?.trim() ? form.printer.trim() : null,
+        printerType: form.printerType,
+        paperWidth: form.paperWidth,
+        receiptChinese: form.receiptChinese,
+        storeName: form.storeName?.trim() ? form.storeName.trim() : null,
+      }),
     );
     setBusy(null);
     if (!res.ok) return setError(res.error);
@@ -272,6 +278,11 @@ function PrinterCard() {
               onInput={(e) => setForm({ ...form, printer: e.currentTarget.value })}
             />
             <span class="field__hint">{t('setup.printerUriHint')}</span>
+          </label>
+          <label class="field">
+            <span class="field__label">{t('setup.storeName')}</span>
+            <input class="input" name="storeName" maxLength={40} autoComplete="off" value={form.storeName ?? ''} onInput={(e) => setForm({ ...form, storeName: e.currentTarget.value })} />
+            <span class="field__hint">{t('setup.storeNameHint')}</span>
           </label>
           <fieldset class="choice">
             <legend class="field__label">{t('setup.printerType')}</legend>
