@@ -51,7 +51,12 @@ const PAPER: Partial<Record<Field, keyof typeof LABELS>> = {
 };
 
 const T = Date.UTC(2026, 4, 22, 2, 0, 0);
-const terminal = { terminalSn: '100000330009876543', merchantName: null, storeSn: null, storeName: null };
+const terminal: { terminalSn: string; merchantName: string | null; storeSn: string | null; storeName: string | null } = {
+  terminalSn: '100000330009876543',
+  merchantName: null,
+  storeSn: null,
+  storeName: null,
+};
 const order = { sn: '7894259244096543', clientSn: 'POS-1', tradeNo: '4200001234', totalCents: 5000, netCents: 3766, payway: '3', paywayName: '微信', operator: '小王', finishedAt: T };
 
 describe('one glossary for screen, receipt and docs', () => {
