@@ -19,7 +19,7 @@ import { PIN_MIN, PinPad } from './PinPad';
 import { ErrorNotice, Modal, Spinner } from './ui';
 
 /** Errors the sheet answers itself (the sheet stays open): everything else goes back to the screen. */
-const APPROVAL_ERRORS = ['PIN_INVALID', 'OPERATOR_LOCKED', 'APPROVAL_REQUIRED', 'APPROVER_NOT_ALLOWED', 'OPERATOR_UNKNOWN'];
+export const APPROVAL_ERRORS = ['PIN_INVALID', 'OPERATOR_LOCKED', 'APPROVAL_REQUIRED', 'APPROVER_NOT_ALLOWED', 'OPERATOR_UNKNOWN'];
 
 export interface MoneySheetProps {
   kind: ApprovalKind;

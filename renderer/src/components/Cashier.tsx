@@ -18,7 +18,7 @@ import { OrderList, applyView, type Sort } from './OrderList';
 import { ReprintLast, RevokeOutcome } from './Outcome';
 import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
 import type { ApprovalInput } from '../../../main/ipc/contract';
-import { MoneySheet } from './Approval';
+import { APPROVAL_ERRORS, MoneySheet } from './Approval';
 import { RefundHistory, RefundOutcome, RefundSheet, useRefunds } from './Refund';
 import { DayReport } from './DayReport';
 
@@ -301,7 +301,7 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
       setSheet(null);
       return null;
     }
-    if (APPROVAL_CODES.includes(res.error.code)) return res.error;
+    if (APPROVAL_ERRORS.includes(res.error.code)) return res.error;
     // The envelope alone cannot say whether a request left: the revoke row can.
     setSheet(null);
     setFailure({ error: res.error, recorded: null });
@@ -437,8 +437,6 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
     </article>
   );
 }
-
-const APPROVAL_CODES = ['PIN_INVALID', 'OPERATOR_LOCKED', 'APPROVAL_REQUIRED', 'APPROVER_NOT_ALLOWED', 'OPERATOR_UNKNOWN'];
 
 /** "已退 ￥12.34，剩余可退 ￥37.66" in both languages. */
 function refundedWords(status: OrderStatusView): [string, string] {

@@ -10,7 +10,7 @@ import type { ApprovalInput, RefundView } from '../../../main/ipc/contract';
 import { call, pos, type ErrorView } from '../bridge';
 import { formatCny, formatCst } from '../format';
 import { useI18n } from '../i18n';
-import { MoneySheet } from './Approval';
+import { APPROVAL_ERRORS, MoneySheet } from './Approval';
 import { ReceiptPanel } from './Outcome';
 import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
 
@@ -56,7 +56,7 @@ export function RefundSheet(props: {
       props.onDone(res.value);
       return null;
     }
-    if (!['PIN_INVALID', 'OPERATOR_LOCKED', 'APPROVAL_REQUIRED', 'APPROVER_NOT_ALLOWED', 'OPERATOR_UNKNOWN'].includes(res.error.code)) props.onError(res.error);
+    if (!APPROVAL_ERRORS.includes(res.error.code)) props.onError(res.error);
     return res.error;
   };
   return (
