@@ -33,6 +33,8 @@ export function operatorHandlers(runtime: Runtime): ChannelImpls<OperatorChannel
       hostSignIn: ctx.policy.hostSignIn,
       revokeApproval: s.revokeApproval,
       revokeApprovalAboveCents: s.revokeApprovalAboveCents,
+      refundApproval: s.refundApproval,
+      refundApprovalAboveCents: s.refundApprovalAboveCents,
     };
     if (ctx.policy.hostSignIn) {
       const who = ctx.policy.current(ctx.caller);

@@ -51,6 +51,13 @@ export const revokeViewSchema = z.strictObject({
   error: revokeErrorViewSchema.nullable(),
 });
 
+export const OPERATION_KINDS = ['revoke', 'refund', 'pay'] as const;
+/** One money operation of an order, as the one status function (main/common/order-status.ts) reads it. */
+export const operationSummarySchema = z.strictObject({ kind: z.enum(OPERATION_KINDS), id, state: z.string(), amountCents: cents, updatedAt: ms });
+
+/** An open money operation of any kind, with its order (the 待处理 pill and its list). */
+export const openOperationSchema = operationSummarySchema.extend({ orderSn: z.string() });
+
 export const orderViewSchema = z.strictObject({
   sn: z.string(),
   clientSn: z.string(),
@@ -65,6 +72,8 @@ export const orderViewSchema = z.strictObject({
   status: z.string(),
   businessDay: z.string(),
   revoke: revokeViewSchema.nullable(),
+  /** Every money operation of the order, of every kind (its revoke too): the order's status is a function of these. */
+  operations: z.array(operationSummarySchema),
 });
 
 export const terminalViewSchema = z.strictObject({
@@ -146,6 +155,8 @@ export const settingsViewSchema = z.strictObject({
   revokeApprovalAboveCents: cents,
   refundApproval: z.enum(APPROVAL_RULES),
   refundApprovalAboveCents: cents,
+  /** The receipt header when the gateway gave no store name. */
+  storeName: z.string().nullable(),
 });
 
 /**
@@ -170,6 +181,7 @@ export const settingsPatchInputSchema = z.strictObject({
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
   refundApproval: z.enum(APPROVAL_RULES).nullable().optional(),
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
+  storeName: z.string().trim().min(1).max(40).nullable().optional(),
 });
 
 // --- operators
@@ -212,6 +224,9 @@ export const sessionStateSchema = z.strictObject({
   /** The revoke approval rule, so the confirmation can ask for a supervisor up front. */
   revokeApproval: z.enum(APPROVAL_RULES),
   revokeApprovalAboveCents: cents,
+  /** The refund approval rule, likewise. */
+  refundApproval: z.enum(APPROVAL_RULES),
+  refundApprovalAboveCents: cents,
 });
 
 export const appInfoSchema = z.strictObject({

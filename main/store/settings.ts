@@ -45,6 +45,8 @@ export const settingsSchema = z.object({
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
   refundApproval: z.enum(['always', 'above', 'never']).default('always'),
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
+  /** The receipt's header when the gateway's activation gave no store or merchant name (the real one gives neither). */
+  storeName: z.string().trim().min(1).max(40).optional(),
 });
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;

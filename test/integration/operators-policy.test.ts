@@ -63,7 +63,7 @@ describe('a revoke needs a signed-in operator', () => {
     expect(audit).toMatchObject({ actor: 'test:小王', details: { operator: '小王', operatorId: expect.any(Number) } });
     const preview = await cashier['receipt.preview']({ revokeId: r.ok ? r.value.id : 0 });
     const lines = preview.ok && preview.value ? preview.value.lines.join('\n') : '';
-    expect(lines).toMatch(/收款员\s+收款甲/);
+    expect(lines).toMatch(/收银员\s+收款甲/);
     expect(lines).toMatch(/撤销人\s+小王/);
     expect(lines).not.toContain('审批人');
   });
@@ -89,7 +89,7 @@ describe('a revoke needs a signed-in operator', () => {
     expect(audit?.details).toMatchObject({ operator: '小王', approverId: supervisorId, approver: '李主管' });
     const preview = await cashier['receipt.preview']({ revokeId: r.ok ? r.value.id : 0 });
     const lines = preview.ok && preview.value ? preview.value.lines.join('\n') : '';
-    expect(lines).toMatch(/收款员\s+收款甲/);
+    expect(lines).toMatch(/收银员\s+收款甲/);
     expect(lines).toMatch(/撤销人\s+小王/);
     expect(lines).toMatch(/审批人\s+李主管/);
   });
