@@ -65,6 +65,7 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   'operators disable': { id: { type: 'string' }, name: { type: 'string' } },
   'operators enable': { id: { type: 'string' }, name: { type: 'string' } },
   'operators reset-pin': { id: { type: 'string' }, name: { type: 'string' } },
+  'operators unlock': { id: { type: 'string' }, name: { type: 'string' } },
   // --- refunds
   refund: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, amount: { type: 'string' }, full: { type: 'boolean' }, wait: { type: 'string' } },
   'refund query': { id: { type: 'string' } },

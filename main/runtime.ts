@@ -28,7 +28,7 @@ import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { checkGatewayUrl } from './upay/gateway-url';
 import type { OrderSnapshot } from './upay/result';
 import { businessDay, systemClock, type Clock } from './common/time';
-import { fleetTarget } from './fleet/config';
+import { fleetConfigured } from './fleet/config';
 import { ShipperProcess, type ShipperProcessOptions } from './fleet/process';
 
 /**
@@ -300,7 +300,7 @@ function startFleet(options: RuntimeOptions, db: Db, logger: Logger): ShipperPro
   if (options.fleet === false) return null;
   const env = options.fleet?.env ?? process.env;
   try {
-    if (!fleetTarget(db, env)) return null;
+    if (!fleetConfigured(db, env)) return null;
   } catch (err) {
     logger.warn(`fleet: not shipping: ${(err as Error).message}`);
     return null;

@@ -7,7 +7,7 @@ import { PosError } from '../errors';
 import type { CliContext } from './context';
 import { FLEET_COMMANDS } from './fleet';
 import { printerStatus, printerTest, receiptJobs, receiptReprint, receiptRetry, receiptShow } from './receipts';
-import { operatorsAdd, operatorsList, operatorsResetPin, operatorsSetActive } from './operators';
+import { operatorsAdd, operatorsList, operatorsResetPin, operatorsSetActive, operatorsUnlock } from './operators';
 import { queueDrain, queueList, revoke, revokeQuery } from './revoke';
 import { refund, refundQuery } from './refund';
 import { reportDay } from './day-report';
@@ -45,6 +45,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number> | number> = 
   'operators disable': operatorsSetActive(false),
   'operators enable': operatorsSetActive(true),
   'operators reset-pin': operatorsResetPin,
+  'operators unlock': operatorsUnlock,
   // --- refunds
   refund,
   'refund query': refundQuery,

@@ -1,6 +1,7 @@
 /**
- * `upay-pos operators list|add|disable|enable|reset-pin`: store IT manages
- * who may sign in at the counter. The PIN is read from a TTY prompt (not
+ * `upay-pos operators list|add|disable|enable|reset-pin|unlock`: store IT
+ * manages who may sign in at the counter, and can always lift a lockout
+ * (a stranger at the sign-in screen can lock any operator, store IT too). The PIN is read from a TTY prompt (not
  * echoed, asked twice) or from standard input, never from the command line,
  * where every local user would see it in `ps` and the shell history.
  */
@@ -124,6 +125,15 @@ export async function operatorsResetPin(ctx: CliContext): Promise<number> {
   return withRuntime(ctx, async ({ rt }) => {
     const o = await rt.operators.resetPin(findOperator(ctx, rt).id, pin, actor(ctx));
     ctx.out({ operator: publicView(o) }, `new PIN set (lockout lifted) for ${describeOperator(o).trim()}`);
+    return 0;
+  });
+}
+
+export async function operatorsUnlock(ctx: CliContext): Promise<number> {
+  whoFlag(ctx);
+  return withRuntime(ctx, async ({ rt }) => {
+    const o = rt.operators.unlock(findOperator(ctx, rt).id, actor(ctx));
+    ctx.out({ operator: publicView(o) }, `unlocked ${describeOperator(o).trim()}`);
     return 0;
   });
 }

@@ -6,8 +6,8 @@ Usage: upay-pos <command> [options] [global options]
 Commands:
   activate --app-id ID --code CODE --device-id ID --vendor-sn SN [--name NAME] [--force]
            vendor key, best first: UPAY_VENDOR_KEY=… in the environment, --vendor-key-file FILE
-           (mode 600), --vendor-key-stdin (or --vendor-key -); --vendor-key KEY also works but
-           shows the key to every local user (ps) and keeps it in the shell history
+           (mode 600), --vendor-key-stdin (or --vendor-key -); never the key itself on the
+           command line (every local user sees it in ps, the shell history keeps it)
   checkin                          rotate the terminal key (daily check-in)
   status                           terminal, key age, last check-in, queue, printer
   orders list [--day YYYY-MM-DD]   the business day's orders (UTC+8)
@@ -31,14 +31,21 @@ Commands:
   operators list                   who may sign in at the counter (never a PIN)
   operators add --name NAME --role cashier|supervisor|store_it
   operators disable|enable (--id N | --name NAME)
-  operators reset-pin (--id N | --name NAME)  also lifts a lockout
+  operators reset-pin (--id N | --name NAME)  also lifts a lockout and signs the operator out
+  operators unlock (--id N | --name NAME)     lift a lockout now (the PIN stays); audited
                       the PIN (4-8 digits) is typed at a hidden prompt, or read from standard
-                      input (echo 4829 | upay-pos operators add ...); never on the command line
-  fleet configure (--url-stdin | --url URL | --unset)   head office's PostgreSQL (or UPAY_POS_FLEET_URL);
-                                   TLS (?sslmode=verify-full) unless on this machine; never printed whole
-  fleet migrate                    create or upgrade head office's schema
+                      input redirected from a file only you can read (... < pin.txt); never on
+                      the command line or in an echo/printf (the shell history keeps it)
+  fleet configure (--url-file FILE | --url-stdin | --unset)   this counter's credential (from fleet grant),
+                                   sealed in the key vault (or UPAY_POS_FLEET_URL); TLS (?sslmode=verify-full)
+                                   unless on this machine; never printed whole
+  fleet grant --terminal SN --store SN --out FILE [--counter-host H:P]   head office: one counter's credential
+                                   (admin address: UPAY_POS_FLEET_ADMIN_URL, --admin-url-file or --admin-url-stdin);
+                                   again: rotate; --disable: end it
+  fleet migrate                    create or upgrade head office's schema (admin address as for grant)
   fleet ship [--once]              the shipper: send the export outbox (until stopped, or until empty)
-  fleet status                     backlog, last shipped, lag, last error
+  fleet status                     backlog, last shipped, lag, cap, set-aside events, last error (credential redacted)
+  fleet requeue                    send the events set aside again (after head office fixed what refused them)
   fleet report --day YYYY-MM-DD [--store SN] [--csv]   day totals, open and attention from head office
 
 Global options (anywhere; flag, then env, then stored setting, then default):

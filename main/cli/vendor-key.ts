@@ -5,8 +5,8 @@
  * file only its owner can read (--vendor-key-file), or standard input
  * (--vendor-key-stdin, or --vendor-key -). --vendor-key KEY keeps working.
  */
-import fs from 'node:fs';
 import { invalidInput } from '../errors';
+import { PrivateFileError, readPrivateFile } from '../util/private-file';
 import type { CliContext } from './context';
 
 /** A vendor key is one line of printable ASCII (the vendor's hex key); more than this is not a key. */
@@ -29,27 +29,16 @@ export async function vendorKey(ctx: CliContext): Promise<string> {
 }
 
 function readKeyFile(file: string): string {
-  let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    return readPrivateFile(file, MAX_KEY_BYTES);
   } catch (err) {
-    throw invalidInput('--vendor-key-file', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw invalidInput('--vendor-key-file', 'must be a regular file');
-    // Windows has no such mode bits: there the file's ACL is the owner's business.
-    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-      throw invalidInput(
-        '--vendor-key-file',
-        `is readable by other users (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 on it first`,
-        `其他用户可以读取该文件（权限 ${(st.mode & 0o777).toString(8)}）：请先执行 chmod 600`,
-      );
+    if (err instanceof PrivateFileError) {
+      if (err.problem === 'readable-by-others') {
+        throw invalidInput('--vendor-key-file', err.message, `其他用户可以读取该文件（权限 ${err.mode.toString(8)}）：请先执行 chmod 600`);
+      }
+      throw invalidInput('--vendor-key-file', err.problem === 'too-large' ? 'is too large to be a vendor key' : err.message);
     }
-    if (st.size > MAX_KEY_BYTES) throw invalidInput('--vendor-key-file', 'is too large to be a vendor key');
-    return fs.readFileSync(fd, 'utf8');
-  } finally {
-    fs.closeSync(fd);
+    throw invalidInput('--vendor-key-file', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 

@@ -13,6 +13,7 @@ import { createSandbox, paidOrderInput, type Sandbox } from '../sandbox';
 import { openDb } from '../store/db';
 import { readSettings, settingInvalid, type Settings } from '../store/settings';
 import type { KeyVault } from '../terminal/vault';
+import { readPrivateFile } from '../util/private-file';
 import { resolveGateway, resolveVendor } from './policy';
 
 export interface BootOptions {
@@ -153,10 +154,11 @@ export async function seedSandbox(runtime: Runtime, sandbox: Sandbox, vendor: Ve
   }
 }
 
+/** vendor.json holds the vendor key: like the CLI's key file, it must be readable by its owner only. */
 function readIfExists(file: string | null): string | null {
   if (!file) return null;
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readPrivateFile(file, 64 * 1024);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { APP_ORIGIN, isAppUrl } from '../ipc/sender';
 import { checkGatewayUrl } from '../upay/gateway-url';
 import { backoff } from '../common/backoff';
+import { PrivateFileError } from '../util/private-file';
 
 export { APP_ORIGIN, APP_SCHEME, APP_HOST, isAppUrl } from '../ipc/sender';
 
@@ -241,6 +242,10 @@ export function resolveVendor(env: NodeJS.ProcessEnv, readVendorFile: () => stri
   try {
     text = readVendorFile();
   } catch (err) {
+    if (err instanceof PrivateFileError && err.problem === 'readable-by-others') {
+      return { vendor: null, source: 'none', problem: `vendor.json refused: it is readable by other users (mode ${err.mode.toString(8)}); run chmod 600 on it (owner only), then restart` };
+    }
+    if (err instanceof PrivateFileError) return { vendor: null, source: 'none', problem: `vendor.json refused: it ${err.message}` };
     return { vendor: null, source: 'none', problem: `vendor.json cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
   }
   if (text === null) return { vendor: null, source: 'none' };

@@ -4,12 +4,12 @@
  */
 import pg from 'pg';
 import { PosError } from '../errors';
-import { redactor, type FleetTarget } from './config';
+import { clientConfig, redactor, type FleetTarget } from './config';
 
-export async function withHeadOffice<T>(target: FleetTarget, fn: (c: pg.Client) => Promise<T>, timeoutMs = 30_000): Promise<T> {
+export async function withHeadOffice<T>(target: FleetTarget, fn: (c: pg.Client) => Promise<T>, timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const redact = redactor(target.url);
   const client = new pg.Client({
-    connectionString: target.url,
+    ...clientConfig(target, env),
     connectionTimeoutMillis: Math.min(timeoutMs, 10_000),
     query_timeout: timeoutMs,
     statement_timeout: timeoutMs,

@@ -41,52 +41,39 @@ export const dayOf = (ms: string): string => `strftime('%Y-%m-%d', ${ms} / 1000,
 export const OUTBOX_KINDS = ['revoke', 'refund', 'audit', 'heartbeat'] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 
-export const OUTBOX_TABLE_SQL = `
-  CREATE TABLE fleet_outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL CHECK (kind IN (${OUTBOX_KINDS.map((k) => `'${k}'`).join(', ')})),
-    at INTEGER NOT NULL,
-    business_day TEXT NOT NULL,
-    op_id INTEGER,
-    op_state TEXT,
-    order_sn TEXT,
-    amount_cents INTEGER,
-    payway TEXT,
-    operator_id INTEGER,
-    operator_name TEXT,
-    approver_id INTEGER,
-    approver_name TEXT,
-    action TEXT,
-    payload TEXT NOT NULL
-  ) STRICT;
-  CREATE INDEX fleet_outbox_kind ON fleet_outbox (kind, seq);
-  -- What the shipper has done (one row): where it stopped, when, the last error (redacted).
-  CREATE TABLE fleet_state (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    url TEXT,
-    last_shipped_seq INTEGER NOT NULL DEFAULT 0,
-    last_shipped_at INTEGER,
-    shipped_total INTEGER NOT NULL DEFAULT 0,
-    last_attempt_at INTEGER,
-    last_error TEXT,
-    last_error_at INTEGER
-  ) STRICT;
-  INSERT INTO fleet_state (id) VALUES (1);
-`;
+/**
+ * Who and where, captured when the event is written (migration 11): the
+ * terminal and store of that moment, the install's epoch, and a random
+ * event id that head office keeps unique (a restored backup reuses sequence
+ * numbers, never event ids).
+ */
+const IDENTITY_COLUMNS = 'event_id, epoch, terminal_sn, store_sn, store_name, merchant_sn';
+const IDENTITY_VALUES = 'lower(hex(randomblob(16))), f.epoch, t.terminal_sn, t.store_sn, t.store_name, t.merchant_sn';
+const IDENTITY_FROM = 'FROM fleet_state f LEFT JOIN terminal t ON t.id = 1 WHERE f.id = 1';
+
+/** The INSERT … SELECT a trigger (or the heartbeat) uses: `values` are SQL expressions for `cols`, in order. */
+export function outboxInsert(cols: string, values: string): string {
+  return `INSERT INTO fleet_outbox (${cols}, ${IDENTITY_COLUMNS})
+      SELECT ${values}, ${IDENTITY_VALUES}
+      ${IDENTITY_FROM};`;
+}
 
 /** The two triggers of one money-operation table: the row's insert, and every change of its state. */
 export function operationTriggers(src: OperationSource): string {
   const c = src.columns;
   const payload = `json_object(${src.payload.map((col) => `'${col}', NEW.${col}`).join(', ')})`;
-  const insert = `INSERT INTO fleet_outbox (kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway,
-        operator_id, operator_name, approver_id, approver_name, payload)
-      VALUES ('${src.kind}', ${c.at}, ${c.businessDay}, NEW.id, NEW.state, ${c.orderSn}, ${c.amountCents}, ${c.payway},
-        ${c.operatorId}, ${c.operatorName}, ${c.approverId}, ${c.approverName}, ${payload});`;
+  const insert = outboxInsert(
+    'kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway, operator_id, operator_name, approver_id, approver_name, payload',
+    `'${src.kind}', ${c.at}, ${c.businessDay}, NEW.id, NEW.state, ${c.orderSn}, ${c.amountCents}, ${c.payway},
+        ${c.operatorId}, ${c.operatorName}, ${c.approverId}, ${c.approverName}, ${payload}`,
+  );
   return `
+    DROP TRIGGER IF EXISTS fleet_${src.table}_insert;
     CREATE TRIGGER fleet_${src.table}_insert AFTER INSERT ON ${src.table}
     BEGIN
       ${insert}
     END;
+    DROP TRIGGER IF EXISTS fleet_${src.table}_state;
     CREATE TRIGGER fleet_${src.table}_state AFTER UPDATE OF state ON ${src.table}
     WHEN OLD.state IS NOT NEW.state
     BEGIN
@@ -96,13 +83,55 @@ export function operationTriggers(src: OperationSource): string {
 
 /** Every audit entry becomes an event (the log is append-only, so inserts are all there is). */
 export const AUDIT_TRIGGER_SQL = `
-  CREATE TRIGGER fleet_audit_log_insert AFTER INSERT ON audit_log
-  BEGIN
-    INSERT INTO fleet_outbox (kind, at, business_day, operator_name, action, order_sn, payload)
-    VALUES ('audit', NEW.at, ${dayOf('NEW.at')}, NEW.actor, NEW.action, NEW.subject,
-      json_object('id', NEW.id, 'actor', NEW.actor, 'action', NEW.action, 'subject', NEW.subject,
-        'details', CASE WHEN json_valid(NEW.details) THEN json(NEW.details) ELSE NEW.details END));
-  END;`;
+    DROP TRIGGER IF EXISTS fleet_audit_log_insert;
+    CREATE TRIGGER fleet_audit_log_insert AFTER INSERT ON audit_log
+    BEGIN
+      ${outboxInsert(
+        'kind, at, business_day, operator_name, action, order_sn, payload',
+        `'audit', NEW.at, ${dayOf('NEW.at')}, NEW.actor, NEW.action, NEW.subject,
+        json_object('id', NEW.id, 'actor', NEW.actor, 'action', NEW.action, 'subject', NEW.subject,
+          'details', CASE WHEN json_valid(NEW.details) THEN json(NEW.details) ELSE NEW.details END)`,
+      )}
+    END;`;
+
+/**
+ * The outbox's bound (migration 11): fleet_state.outbox_rows counts the rows;
+ * past fleet_state.outbox_cap, each new row pushes one out, heartbeats first,
+ * then the oldest audit entry, then the oldest money event, each counted in
+ * fleet_state.dropped_*. The money itself stays in revokes/refunds: only its
+ * export copy gives way.
+ */
+export const OUTBOX_CAP_SQL = `
+    DROP TRIGGER IF EXISTS fleet_outbox_count_in;
+    CREATE TRIGGER fleet_outbox_count_in AFTER INSERT ON fleet_outbox
+    BEGIN
+      UPDATE fleet_state SET outbox_rows = outbox_rows + 1 WHERE id = 1;
+      UPDATE fleet_state SET
+        dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
+        dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
+          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
+        dropped_money = dropped_money + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind IN ('heartbeat', 'audit')))
+      WHERE id = 1 AND outbox_rows > outbox_cap;
+      DELETE FROM fleet_outbox
+      WHERE (SELECT outbox_rows > outbox_cap FROM fleet_state WHERE id = 1)
+        AND seq = coalesce(
+          (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
+          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),
+          (SELECT min(seq) FROM fleet_outbox));
+    END;
+    DROP TRIGGER IF EXISTS fleet_outbox_count_out;
+    CREATE TRIGGER fleet_outbox_count_out AFTER DELETE ON fleet_outbox
+    BEGIN
+      UPDATE fleet_state SET outbox_rows = outbox_rows - 1 WHERE id = 1;
+    END;`;
+
+/** Every fleet trigger, as the newest migration that installs them (FLEET_TRIGGERS_MIGRATION) has them, literally. */
+export function fleetTriggersSql(): string {
+  return [operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), AUDIT_TRIGGER_SQL, OUTBOX_CAP_SQL].join('\n');
+}
+
+/** The migration whose frozen SQL fleetTriggersSql() must reproduce (test/unit/fleet-outbox.test.ts). */
+export const FLEET_TRIGGERS_MIGRATION = '011-fleet-identity';
 
 /** The revokes table: who voided (`operator`, `operator_id`) and who approved (migration 6). */
 export const REVOKES_SOURCE: OperationSource = {

@@ -1,20 +1,23 @@
 /**
  * The local side of the export: reading the outbox in sequence order,
- * forgetting what head office has accepted, the heartbeat, and the backlog
- * figures `fleet status` and the heartbeat report.
+ * forgetting what head office has accepted, setting aside what it refuses,
+ * the heartbeat, and the backlog figures `fleet status` and the heartbeat
+ * report.
  *
- * Backlog policy: a money or audit event leaves the outbox only when head
- * office has committed it, whatever the backlog's size; heartbeats are
- * coalesced (only the latest unshipped one is kept), so a counter cut off
- * from head office for weeks grows by its real events only. Past
- * BACKLOG_WARN_EVENTS events or BACKLOG_WARN_AGE_MS of lag, status and the
- * heartbeat carry a warning.
+ * Backlog policy: an event leaves the outbox when head office has committed
+ * it. The outbox is bounded (fleet_state.outbox_cap, 200,000 rows by
+ * default, enforced by migration 11's trigger): past the cap each new row
+ * pushes out one old one, heartbeats first, then the oldest audit entry,
+ * then the oldest money event, each counted (fleet_state.dropped_*, shown by
+ * `fleet status` and in every heartbeat). Past BACKLOG_WARN_EVENTS events or
+ * BACKLOG_WARN_AGE_MS of lag, status and the heartbeat carry a warning.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { businessDay } from '../common/time';
 import { prepared, tx, type Db } from '../store/db';
-import type { OutboxKind } from './outbox-sql';
+import { outboxInsert, type OutboxKind } from './outbox-sql';
 
 export const BACKLOG_WARN_EVENTS = 50_000;
 export const BACKLOG_WARN_AGE_MS = 24 * 3_600_000;
@@ -35,6 +38,12 @@ export interface OutboxRow {
   approver_name: string | null;
   action: string | null;
   payload: string;
+  event_id: string;
+  epoch: string;
+  terminal_sn: string | null;
+  store_sn: string | null;
+  store_name: string | null;
+  merchant_sn: string | null;
 }
 
 export interface TerminalIdentity {
@@ -51,34 +60,102 @@ export function terminalIdentity(db: Db): TerminalIdentity | null {
   return r ? { terminalSn: r.terminal_sn, storeSn: r.store_sn, storeName: r.store_name, merchantSn: r.merchant_sn } : null;
 }
 
-/** The oldest unshipped events, at most `maxRows` and about `maxBytes` of payload (at least one row). */
+/**
+ * Events written before the terminal was activated carry no terminal: they
+ * take the terminal of their first shipping (the only one they can belong to).
+ */
+export function stampUnknownIdentity(db: Db): void {
+  prepared(
+    db,
+    `UPDATE fleet_outbox SET terminal_sn = t.terminal_sn, store_sn = t.store_sn, store_name = t.store_name, merchant_sn = t.merchant_sn
+     FROM terminal t WHERE t.id = 1 AND fleet_outbox.terminal_sn IS NULL`,
+  ).run();
+}
+
+const sameIdentity = (a: OutboxRow, b: OutboxRow) =>
+  a.terminal_sn === b.terminal_sn && a.store_sn === b.store_sn && a.store_name === b.store_name && a.merchant_sn === b.merchant_sn && a.epoch === b.epoch;
+
+/**
+ * The oldest unshipped events not set aside, at most `maxRows` and about
+ * `maxBytes` of payload (at least one row), all of one identity (terminal,
+ * store, epoch): a batch stops where the identity captured at write time
+ * changes.
+ */
 export function readBatch(db: Db, maxRows: number, maxBytes: number): OutboxRow[] {
   const out: OutboxRow[] = [];
   let bytes = 0;
-  for (const row of prepared(db, 'SELECT * FROM fleet_outbox ORDER BY seq LIMIT ?').iterate(maxRows) as IterableIterator<OutboxRow>) {
-    if (out.length > 0 && bytes + row.payload.length > maxBytes) break;
+  for (const row of prepared(db, 'SELECT * FROM fleet_outbox WHERE set_aside_at IS NULL ORDER BY seq LIMIT ?').iterate(maxRows) as IterableIterator<OutboxRow>) {
+    if (out.length > 0 && (bytes + row.payload.length > maxBytes || !sameIdentity(out[0]!, row))) break;
     bytes += row.payload.length;
     out.push(row);
   }
   return out;
 }
 
+export interface PendingAlert {
+  seq: number;
+  event_id: string;
+  kind: string;
+  business_day: string;
+  reason: string;
+}
+
+/** Rows set aside whose alert head office has not committed yet. */
+export function pendingAlerts(db: Db, max: number): PendingAlert[] {
+  return prepared(
+    db,
+    `SELECT seq, event_id, kind, business_day, set_aside_reason AS reason FROM fleet_outbox
+     WHERE set_aside_at IS NOT NULL AND alert_shipped = 0 ORDER BY seq LIMIT ?`,
+  ).all(max) as PendingAlert[];
+}
+
 /**
- * Head office has committed every event up to `lastSeq`: they leave the
- * outbox. Every row at or below it was in the batch (SQLite has one writer,
- * so sequence numbers are handed out in commit order), except a heartbeat
- * coalesced since, which is gone already.
+ * Head office has committed every event of the batch (up to `lastSeq`) and
+ * the alerts of `alertSeqs`: the events leave the outbox, the alerts are
+ * marked sent. Every row at or below lastSeq not set aside was in the batch
+ * (SQLite has one writer, so sequence numbers are handed out in commit order,
+ * and a batch stops only at an identity change, whose rows have higher
+ * numbers), except a heartbeat coalesced since, which is gone already.
+ * shipped_total counts the events confirmed, each once (heartbeats aside).
  */
-export function markShipped(db: Db, lastSeq: number, count: number, now: number): void {
+export function markShipped(db: Db, lastSeq: number | null, alertSeqs: readonly number[], now: number): void {
   tx(db, () => {
-    prepared(db, 'DELETE FROM fleet_outbox WHERE seq <= ?').run(lastSeq);
-    prepared(db, 'UPDATE fleet_state SET last_shipped_seq = max(last_shipped_seq, ?), last_shipped_at = ?, shipped_total = shipped_total + ?, last_attempt_at = ?, last_error = NULL WHERE id = 1').run(
-      lastSeq,
-      now,
-      count,
-      now,
-    );
+    let confirmed = 0;
+    if (lastSeq !== null) {
+      confirmed = prepared(db, "SELECT count(*) FROM fleet_outbox WHERE seq <= ? AND set_aside_at IS NULL AND kind != 'heartbeat'").pluck().get(lastSeq) as number;
+      prepared(db, 'DELETE FROM fleet_outbox WHERE seq <= ? AND set_aside_at IS NULL').run(lastSeq);
+    }
+    for (const seq of alertSeqs) prepared(db, 'UPDATE fleet_outbox SET alert_shipped = 1 WHERE seq = ?').run(seq);
+    prepared(
+      db,
+      'UPDATE fleet_state SET last_shipped_seq = max(last_shipped_seq, coalesce(?, 0)), last_shipped_at = ?, shipped_total = shipped_total + ?, last_attempt_at = ?, last_error = NULL WHERE id = 1',
+    ).run(lastSeq, now, confirmed, now);
   });
+}
+
+/** Head office refuses this event whatever is retried: it is kept here, out of the way, and reported. */
+export function setAside(db: Db, seq: number, reason: string, now: number): void {
+  tx(db, () => {
+    const r = prepared(db, 'UPDATE fleet_outbox SET set_aside_at = ?, set_aside_reason = ? WHERE seq = ? AND set_aside_at IS NULL').run(now, reason.slice(0, 500), seq);
+    if (r.changes > 0) prepared(db, 'UPDATE fleet_state SET set_aside_total = set_aside_total + 1 WHERE id = 1').run();
+  });
+}
+
+/** The install's epoch that new events carry. */
+export function currentEpoch(db: Db): string {
+  return prepared(db, 'SELECT epoch FROM fleet_state WHERE id = 1').pluck().get() as string;
+}
+
+/** Puts the events set aside back in the queue (after head office fixed what refused them); returns how many. */
+export function requeueSetAside(db: Db): number {
+  return prepared(db, 'UPDATE fleet_outbox SET set_aside_at = NULL, set_aside_reason = NULL, alert_shipped = 0 WHERE set_aside_at IS NOT NULL').run().changes;
+}
+
+/** Head office saw sequence numbers reused (a restored or copied data dir): later events start a new epoch. */
+export function startNewEpoch(db: Db, now: number): string {
+  const epoch = randomBytes(16).toString('hex');
+  prepared(db, 'UPDATE fleet_state SET epoch = ?, epoch_started_at = ?, restore_detected_at = ? WHERE id = 1').run(epoch, now, now);
+  return epoch;
 }
 
 /** The last failure, already redacted by the caller. */
@@ -91,40 +168,69 @@ export interface Backlog {
   money: number;
   audit: number;
   heartbeats: number;
+  /** Events head office refused for good, kept here (not in `events`). */
+  setAside: number;
   oldestAt: number | null;
   lagMs: number;
   lastShippedSeq: number;
   lastShippedAt: number | null;
+  /** Events head office confirmed, each counted once (heartbeats aside). */
   shippedTotal: number;
   lastAttemptAt: number | null;
   lastError: string | null;
+  /** The bound: rows in the outbox, the cap, and what gave way to it. */
+  cap: { rows: number; cap: number; dropped: { heartbeats: number; audit: number; money: number } };
+  epoch: string;
+  restoreDetectedAt: number | null;
   warning: string | null;
 }
 
+interface StateRow {
+  last_shipped_seq: number;
+  last_shipped_at: number | null;
+  shipped_total: number;
+  last_attempt_at: number | null;
+  last_error: string | null;
+  outbox_rows: number;
+  outbox_cap: number;
+  dropped_heartbeats: number;
+  dropped_audit: number;
+  dropped_money: number;
+  epoch: string;
+  restore_detected_at: number | null;
+}
+
 export function backlog(db: Db, now: number): Backlog {
-  const counts = prepared(db, 'SELECT kind, count(*) AS n, min(at) AS oldest FROM fleet_outbox GROUP BY kind').all() as Array<{ kind: OutboxKind; n: number; oldest: number }>;
+  const counts = prepared(db, 'SELECT kind, count(*) AS n, min(at) AS oldest FROM fleet_outbox WHERE set_aside_at IS NULL GROUP BY kind').all() as Array<{
+    kind: OutboxKind;
+    n: number;
+    oldest: number;
+  }>;
   const by = (k: OutboxKind) => counts.find((c) => c.kind === k)?.n ?? 0;
   const events = counts.reduce((s, c) => s + c.n, 0);
   const real = counts.filter((c) => c.kind !== 'heartbeat');
   const oldestAt = real.length ? Math.min(...real.map((c) => c.oldest)) : null;
-  const st = prepared(db, 'SELECT last_shipped_seq, last_shipped_at, shipped_total, last_attempt_at, last_error FROM fleet_state WHERE id = 1').get() as {
-    last_shipped_seq: number;
-    last_shipped_at: number | null;
-    shipped_total: number;
-    last_attempt_at: number | null;
-    last_error: string | null;
-  };
+  const setAsideCount = prepared(db, 'SELECT count(*) FROM fleet_outbox WHERE set_aside_at IS NOT NULL').pluck().get() as number;
+  const st = prepared(
+    db,
+    `SELECT last_shipped_seq, last_shipped_at, shipped_total, last_attempt_at, last_error, outbox_rows, outbox_cap,
+       dropped_heartbeats, dropped_audit, dropped_money, epoch, restore_detected_at FROM fleet_state WHERE id = 1`,
+  ).get() as StateRow;
   const lagMs = oldestAt === null ? 0 : Math.max(0, now - oldestAt);
   const pending = events - by('heartbeat');
-  const warning =
-    pending > BACKLOG_WARN_EVENTS || lagMs > BACKLOG_WARN_AGE_MS
-      ? `fleet backlog: ${pending} events not shipped, oldest ${Math.round(lagMs / 60_000)} min old (kept until head office accepts them)`
-      : null;
+  const warnings = [
+    ...(pending > BACKLOG_WARN_EVENTS || lagMs > BACKLOG_WARN_AGE_MS
+      ? [`fleet backlog: ${pending} events not shipped, oldest ${Math.round(lagMs / 60_000)} min old (kept until head office accepts them, up to the cap of ${st.outbox_cap})`]
+      : []),
+    ...(st.dropped_audit + st.dropped_money > 0 ? [`fleet outbox cap ${st.outbox_cap} reached: ${st.dropped_audit} audit and ${st.dropped_money} money events dropped from the export`] : []),
+    ...(setAsideCount > 0 ? [`${setAsideCount} events set aside (head office refused them): see fleet status --json and fleet.alerts`] : []),
+  ];
   return {
     events,
     money: by('revoke') + by('refund'),
     audit: by('audit'),
     heartbeats: by('heartbeat'),
+    setAside: setAsideCount,
     oldestAt,
     lagMs,
     lastShippedSeq: st.last_shipped_seq,
@@ -132,8 +238,25 @@ export function backlog(db: Db, now: number): Backlog {
     shippedTotal: st.shipped_total,
     lastAttemptAt: st.last_attempt_at,
     lastError: st.last_error,
-    warning,
+    cap: { rows: st.outbox_rows, cap: st.outbox_cap, dropped: { heartbeats: st.dropped_heartbeats, audit: st.dropped_audit, money: st.dropped_money } },
+    epoch: st.epoch,
+    restoreDetectedAt: st.restore_detected_at,
+    warning: warnings.length ? warnings.join('; ') : null,
   };
+}
+
+/** The events set aside, for `fleet status --json` (what and why; the payload stays in the data dir). */
+export function setAsideRows(db: Db, max = 20): Array<{ seq: number; kind: string; business_day: string; at: number; reason: string; reported: boolean }> {
+  return (
+    prepared(db, 'SELECT seq, kind, business_day, set_aside_at AS at, set_aside_reason AS reason, alert_shipped FROM fleet_outbox WHERE set_aside_at IS NOT NULL ORDER BY seq LIMIT ?').all(max) as Array<{
+      seq: number;
+      kind: string;
+      business_day: string;
+      at: number;
+      reason: string;
+      alert_shipped: number;
+    }>
+  ).map(({ alert_shipped, ...r }) => ({ ...r, reported: alert_shipped === 1 }));
 }
 
 let appVersionCache: string | null = null;
@@ -184,15 +307,20 @@ export function heartbeatPayload(db: Db, now: number): Record<string, unknown> {
     lastCheckinDay: term?.last_checkin_day ?? null,
     keyAgeHours: term ? Math.floor((now - term.key_updated_at) / 3_600_000) : null,
     backlog: b.events - b.heartbeats,
+    lagSeconds: Math.round(b.lagMs / 1000),
+    setAside: b.setAside,
+    dropped: b.cap.dropped,
     backlogWarning: b.warning,
   };
 }
+
+const HEARTBEAT_INSERT = outboxInsert('kind, at, business_day, payload', "'heartbeat', ?, ?, ?");
 
 /** Writes the heartbeat, replacing the one not shipped yet (heartbeats are coalesced; events never are). */
 export function writeHeartbeat(db: Db, now: number): void {
   const payload = heartbeatPayload(db, now);
   tx(db, () => {
     prepared(db, "DELETE FROM fleet_outbox WHERE kind = 'heartbeat'").run();
-    prepared(db, "INSERT INTO fleet_outbox (kind, at, business_day, payload) VALUES ('heartbeat', ?, ?, ?)").run(now, businessDay(now), JSON.stringify(payload));
+    prepared(db, HEARTBEAT_INSERT).run(now, businessDay(now), JSON.stringify(payload));
   });
 }

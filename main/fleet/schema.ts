@@ -3,9 +3,11 @@
  * holds the version, each migration runs in one transaction under an
  * advisory lock (two `fleet migrate` at once, or a migrate racing shippers,
  * never half-apply one). Events are partitioned by business day; partitions
- * are made on demand by fleet.ensure_day (called by the shippers).
+ * are made on demand by fleet.ensure_day (called by the shippers). Version 1's
+ * text is frozen: version 2 (schema-v2.ts) replaces what it must.
  */
 import type { ClientBase } from 'pg';
+import { HEAD_OFFICE_V2 } from './schema-v2';
 
 const MIGRATION_LOCK = 727_017;
 
@@ -116,6 +118,7 @@ export const HEAD_OFFICE_MIGRATIONS: readonly { name: string; sql: string }[] = 
            OR (state NOT IN ('revoked', 'refunded', 'rejected') AND now() - opened_at > interval '30 minutes');
     `,
   },
+  { name: 'a credential per counter (ship_batch), event ids and epochs, alerts, concurrent ensure_day, dashboard views', sql: HEAD_OFFICE_V2 },
 ];
 
 export const HEAD_OFFICE_VERSION = HEAD_OFFICE_MIGRATIONS.length;

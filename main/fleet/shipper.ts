@@ -19,8 +19,20 @@ import pg from 'pg';
 import { backoff } from '../common/backoff';
 import type { Clock } from '../common/time';
 import type { Db } from '../store/db';
-import { redactor, type FleetTarget } from './config';
-import { markShipped, readBatch, recordFailure, terminalIdentity, writeHeartbeat, type OutboxRow, type TerminalIdentity } from './outbox';
+import { clientConfig, redactor, type FleetTarget } from './config';
+import {
+  currentEpoch,
+  markShipped,
+  pendingAlerts,
+  readBatch,
+  recordFailure,
+  setAside,
+  stampUnknownIdentity,
+  startNewEpoch,
+  terminalIdentity,
+  writeHeartbeat,
+} from './outbox';
+import { FOREIGN_IDENTITY, refusedForGood, shipBatch } from './ship-batch';
 
 export interface ShipperTiming {
   batchRows: number;
@@ -51,6 +63,8 @@ export interface ShipperOptions {
   timing?: Partial<ShipperTiming>;
   log?: (line: string) => void;
   random?: () => number;
+  /** Where the TLS opt-in is read (UPAY_POS_FLEET_ALLOW_SSLMODE_REQUIRE). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ShipperStats {
@@ -59,11 +73,13 @@ export interface ShipperStats {
   /** Events head office already had (a batch sent again after a lost answer or a crash). */
   alreadyThere: number;
   failures: number;
+  /** Events head office refused for good, set aside. */
+  setAside: number;
 }
 
 /** pg's Pool/Client keep a result in memory whole; what a hostile server may send is bounded by the process (see process.ts). */
 export class Shipper {
-  readonly stats: ShipperStats = { batches: 0, shipped: 0, alreadyThere: 0, failures: 0 };
+  readonly stats: ShipperStats = { batches: 0, shipped: 0, alreadyThere: 0, failures: 0, setAside: 0 };
   private readonly t: ShipperTiming;
   private readonly redact: (s: string) => string;
   private client: pg.Client | null = null;
@@ -71,42 +87,68 @@ export class Shipper {
   private stopped = false;
   private wake: (() => void) | null = null;
   private nextHeartbeat = 0;
+  /** Rows up to this seq go one at a time (a batch head office refused: finding the event it refuses). */
+  private singleUntil: number | null = null;
 
   constructor(private readonly o: ShipperOptions) {
     this.t = { ...DEFAULT_SHIPPER_TIMING, ...o.timing };
     this.redact = redactor(o.target.url);
   }
 
-  /** Ships one batch; returns how many events it carried (0: nothing to ship, or not activated yet). */
+  /**
+   * Ships one batch (and the alerts of events set aside); returns how many
+   * events it carried (0: nothing to ship, or not activated yet). An event
+   * head office refuses for good is found by sending the failed batch's rows
+   * one at a time, then set aside (kept here, reported to head office); the
+   * rest keeps flowing.
+   */
   async shipOnce(): Promise<number> {
-    const rows = readBatch(this.o.db, this.t.batchRows, this.t.batchBytes);
-    if (rows.length === 0) return 0;
-    const who = terminalIdentity(this.o.db);
+    stampUnknownIdentity(this.o.db);
+    const single = this.singleUntil !== null;
+    const rows = readBatch(this.o.db, single ? 1 : this.t.batchRows, this.t.batchBytes);
+    if (this.singleUntil !== null && (rows.length === 0 || rows[0]!.seq > this.singleUntil)) this.singleUntil = null;
+    const alerts = pendingAlerts(this.o.db, 100);
+    const current = terminalIdentity(this.o.db);
+    const first = rows[0];
+    if (!first && alerts.length === 0) return 0;
+    const who = first?.terminal_sn
+      ? { terminalSn: first.terminal_sn, storeSn: first.store_sn, storeName: first.store_name, merchantSn: first.merchant_sn, epoch: first.epoch }
+      : current && { ...current, epoch: currentEpoch(this.o.db) };
     if (!who) return 0;
-    const client = await this.connect();
-    for (const day of new Set(rows.map((r) => r.business_day))) {
-      if (this.days.has(day)) continue;
-      await client.query('SELECT fleet.ensure_day($1::date)', [day]);
-      this.days.add(day);
-    }
-    let inserted: number;
-    await client.query('BEGIN');
     try {
-      inserted = await insertEvents(client, who, rows);
-      await upsertOperations(client, who, rows);
-      await upsertTerminal(client, who, rows);
-      await client.query('COMMIT');
+      const client = await this.connect();
+      for (const day of new Set(rows.map((r) => r.business_day))) {
+        if (this.days.has(day)) continue;
+        await client.query('SELECT fleet.ensure_day($1::date)', [day]);
+        this.days.add(day);
+      }
+      const r = await shipBatch(client, who, rows, alerts);
+      const now = this.o.clock.now();
+      markShipped(this.o.db, rows.length ? rows[rows.length - 1]!.seq : null, alerts.map((x) => x.seq), now);
+      if (r.rewound && first?.epoch === currentEpoch(this.o.db)) {
+        const epoch = startNewEpoch(this.o.db, now);
+        this.o.log?.(`fleet: head office saw sequence numbers reused (a restored or copied data dir); every event was kept; new epoch ${epoch}`);
+      }
+      this.stats.batches++;
+      this.stats.shipped += rows.length;
+      this.stats.alreadyThere += rows.length - r.inserted;
+      return Math.max(rows.length, alerts.length > 0 ? 1 : 0);
     } catch (err) {
       // The connection's state is unknown: it is dropped, never reused (a ROLLBACK could hang on a bad server).
       this.dropClient();
-      throw err;
+      // The credential ships for another terminal, and these rows are the current terminal's: a misconfiguration, not poison.
+      const foreignOfCurrent = (err as { code?: string }).code === FOREIGN_IDENTITY && current !== null && who.terminalSn === current.terminalSn && who.storeSn === current.storeSn;
+      if (!first || !refusedForGood(err) || foreignOfCurrent) throw err;
+      if (rows.length > 1) {
+        this.singleUntil = rows[rows.length - 1]!.seq;
+        return this.shipOnce();
+      }
+      const reason = this.redact(describe(err));
+      setAside(this.o.db, first.seq, reason, this.o.clock.now());
+      this.stats.setAside++;
+      this.o.log?.(`fleet: event ${first.seq} (${first.kind}) set aside, head office refuses it: ${reason}`);
+      return this.shipOnce();
     }
-    const last = rows[rows.length - 1]!.seq;
-    markShipped(this.o.db, last, rows.length, this.o.clock.now());
-    this.stats.batches++;
-    this.stats.shipped += rows.length;
-    this.stats.alreadyThere += rows.length - inserted;
-    return rows.length;
   }
 
   /** Ships until stopped: batches back to back while there is a backlog, a heartbeat every heartbeatMs, backoff on failure. */
@@ -182,7 +224,7 @@ export class Shipper {
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
     const client = new pg.Client({
-      connectionString: this.o.target.url,
+      ...clientConfig(this.o.target, this.o.env ?? {}, this.o.log),
       connectionTimeoutMillis: this.t.connectTimeoutMs,
       query_timeout: this.t.queryTimeoutMs,
       statement_timeout: this.t.queryTimeoutMs,
@@ -216,82 +258,4 @@ export class Shipper {
 function describe(err: unknown): string {
   const e = err as { code?: string; message?: string };
   return `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`;
-}
-
-const ACCOUNTABLE = ['operator_id', 'operator_name', 'approver_id', 'approver_name'] as const;
-
-/** One array per column, for `unnest($n::type[])`: a batch is one statement whatever its size. */
-function columns(rows: OutboxRow[], keys: ReadonlyArray<keyof OutboxRow>): unknown[][] {
-  return keys.map((k) => rows.map((r) => r[k]));
-}
-
-async function insertEvents(client: pg.Client, who: TerminalIdentity, rows: OutboxRow[]): Promise<number> {
-  const r = await client.query(
-    `INSERT INTO fleet.events (terminal_sn, store_sn, merchant_sn, seq, business_day, kind, at, op_id, op_state, order_sn,
-       amount_cents, payway, operator_id, operator_name, approver_id, approver_name, action, payload)
-     SELECT $1, $2, $3, u.seq, u.day, u.kind, to_timestamp(u.at / 1000.0), u.op_id, u.op_state, u.order_sn,
-       u.amount, u.payway, u.operator_id, u.operator_name, u.approver_id, u.approver_name, u.action, u.payload::jsonb
-     FROM unnest($4::bigint[], $5::date[], $6::text[], $7::float8[], $8::bigint[], $9::text[], $10::text[],
-       $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::text[])
-       AS u(seq, day, kind, at, op_id, op_state, order_sn, amount, payway, operator_id, operator_name, approver_id, approver_name, action, payload)
-     ON CONFLICT (terminal_sn, business_day, seq) DO NOTHING`,
-    [
-      who.terminalSn,
-      who.storeSn,
-      who.merchantSn,
-      ...columns(rows, ['seq', 'business_day', 'kind', 'at', 'op_id', 'op_state', 'order_sn', 'amount_cents', 'payway', ...ACCOUNTABLE, 'action', 'payload']),
-    ],
-  );
-  return r.rowCount ?? 0;
-}
-
-/** The latest state of each operation in the batch; an older event (a batch sent again) never overwrites a newer one. */
-async function upsertOperations(client: pg.Client, who: TerminalIdentity, rows: OutboxRow[]): Promise<void> {
-  const latest = new Map<string, { row: OutboxRow; openedAt: number }>();
-  for (const r of rows) {
-    if ((r.kind !== 'revoke' && r.kind !== 'refund') || r.op_id === null) continue;
-    const requested = (JSON.parse(r.payload) as { requested_at?: unknown }).requested_at;
-    latest.set(`${r.kind}:${r.op_id}`, { row: r, openedAt: typeof requested === 'number' ? requested : r.at });
-  }
-  if (latest.size === 0) return;
-  const ops = [...latest.values()];
-  const opRows = ops.map((o) => o.row);
-  await client.query(
-    `INSERT INTO fleet.operations (terminal_sn, store_sn, kind, op_id, business_day, state, order_sn, amount_cents, payway,
-       operator_id, operator_name, approver_id, approver_name, opened_at, updated_at, last_seq)
-     SELECT $1, $2, u.kind, u.op_id, u.day, u.state, u.order_sn, u.amount, u.payway, u.operator_id, u.operator_name,
-       u.approver_id, u.approver_name, to_timestamp(u.opened / 1000.0), to_timestamp(u.at / 1000.0), u.seq
-     FROM unnest($3::text[], $4::bigint[], $5::date[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[],
-       $11::text[], $12::bigint[], $13::text[], $14::float8[], $15::float8[], $16::bigint[])
-       AS u(kind, op_id, day, state, order_sn, amount, payway, operator_id, operator_name, approver_id, approver_name, opened, at, seq)
-     ON CONFLICT (terminal_sn, kind, op_id) DO UPDATE SET
-       state = EXCLUDED.state, amount_cents = EXCLUDED.amount_cents, payway = EXCLUDED.payway,
-       operator_id = EXCLUDED.operator_id, operator_name = EXCLUDED.operator_name,
-       approver_id = EXCLUDED.approver_id, approver_name = EXCLUDED.approver_name,
-       opened_at = least(fleet.operations.opened_at, EXCLUDED.opened_at),
-       updated_at = EXCLUDED.updated_at, last_seq = EXCLUDED.last_seq, store_sn = EXCLUDED.store_sn
-     WHERE fleet.operations.last_seq < EXCLUDED.last_seq`,
-    [
-      who.terminalSn,
-      who.storeSn,
-      ...columns(opRows, ['kind', 'op_id', 'business_day', 'op_state', 'order_sn', 'amount_cents', 'payway', ...ACCOUNTABLE]),
-      ops.map((o) => o.openedAt),
-      ...columns(opRows, ['at', 'seq']),
-    ],
-  );
-}
-
-async function upsertTerminal(client: pg.Client, who: TerminalIdentity, rows: OutboxRow[]): Promise<void> {
-  const hb = [...rows].reverse().find((r) => r.kind === 'heartbeat');
-  await client.query(
-    `INSERT INTO fleet.terminals (terminal_sn, store_sn, store_name, merchant_sn, last_seen, last_seq, heartbeat, heartbeat_at, heartbeat_seq)
-     VALUES ($1, $2, $3, $4, now(), $5, $6::jsonb, to_timestamp($7::float8 / 1000.0), $8)
-     ON CONFLICT (terminal_sn) DO UPDATE SET
-       store_sn = EXCLUDED.store_sn, store_name = EXCLUDED.store_name, merchant_sn = EXCLUDED.merchant_sn,
-       last_seen = now(), last_seq = greatest(fleet.terminals.last_seq, EXCLUDED.last_seq),
-       heartbeat = CASE WHEN EXCLUDED.heartbeat_seq > fleet.terminals.heartbeat_seq THEN EXCLUDED.heartbeat ELSE fleet.terminals.heartbeat END,
-       heartbeat_at = CASE WHEN EXCLUDED.heartbeat_seq > fleet.terminals.heartbeat_seq THEN EXCLUDED.heartbeat_at ELSE fleet.terminals.heartbeat_at END,
-       heartbeat_seq = greatest(fleet.terminals.heartbeat_seq, EXCLUDED.heartbeat_seq)`,
-    [who.terminalSn, who.storeSn, who.storeName, who.merchantSn, rows[rows.length - 1]!.seq, hb?.payload ?? null, hb?.at ?? null, hb?.seq ?? 0],
-  );
 }

@@ -50,6 +50,7 @@ export const CHANNEL_ACCESS: { readonly [C in Channel]: Access } = {
   'refund.reprint': 'signed-in',
   'report.day': 'signed-in',
   'report.print': 'signed-in',
+  'operations.open': 'signed-in',
 };
 
 /**
@@ -71,6 +72,7 @@ export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   // --- refunds: the order's refunds and a refund's receipt, re-read after refund.updated events
   'refund.forOrder',
   'refund.receipt',
+  'operations.open',
 ]);
 
 /** The channels only store IT may call. */

@@ -45,6 +45,7 @@ const CHANNELS_LISTED = [
   'refund.reprint',
   'report.day',
   'report.print',
+  'operations.open',
 ] as const;
 export type Channel = (typeof CHANNELS_LISTED)[number];
 export const CHANNEL_NAMES: Channel[] = [...CHANNELS_LISTED];
@@ -58,6 +59,7 @@ const EVENTS_LISTED = [
   'print.updated',
   // --- refunds
   'refund.updated',
+  'orders.changed',
 ] as const;
 export type EventName = (typeof EVENTS_LISTED)[number];
 export const EVENT_NAMES: EventName[] = [...EVENTS_LISTED];

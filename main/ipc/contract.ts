@@ -15,6 +15,7 @@ import {
   appInfoSchema,
   dayReportViewSchema,
   LANGUAGES,
+  openOperationSchema,
   operatorViewSchema,
   orderViewSchema,
   PRINT_JOB_STATES,
@@ -121,6 +122,8 @@ export const CHANNELS = {
   'refund.reprint': { input: z.strictObject({ refundId: id }), output: printJobViewSchema },
   'report.day': { input: z.strictObject({ day: daySchema.optional() }), output: dayReportViewSchema },
   'report.print': { input: z.strictObject({ day: daySchema.optional() }), output: printJobViewSchema },
+  /** Every open money operation, of every kind (the 待处理 pill counts their orders). */
+  'operations.open': { input: empty, output: z.array(openOperationSchema) },
 } as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Channels = typeof CHANNELS;
@@ -165,6 +168,8 @@ export const EVENTS = {
   'print.updated': z.strictObject({ jobId: id, state: z.enum(PRINT_JOB_STATES), error: z.string().nullable() }),
   // --- refunds
   'refund.updated': refundViewSchema,
+  /** The rows of orders whose operations changed (only those): the list replaces them in place. */
+  'orders.changed': z.strictObject({ orders: z.array(orderViewSchema) }),
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type Events = typeof EVENTS;
@@ -195,6 +200,7 @@ export type OrderView = z.output<typeof orderViewSchema>;
 export type RevokeView = z.output<typeof revokeViewSchema>;
 // --- refunds
 export type RefundView = z.output<typeof refundViewSchema>;
+export type OpenOperationView = z.output<typeof openOperationSchema>;
 export type DayReportView = z.output<typeof dayReportViewSchema>;
 export type RevokeErrorView = z.output<typeof revokeErrorViewSchema>;
 export type QueueStatusView = z.output<typeof queueStatusSchema>;

@@ -11,10 +11,8 @@ import os from 'node:os';
 import type { z } from 'zod';
 import { receiptLines } from '../common/receipt-text';
 import { businessDay } from '../common/time';
-import type { Order } from '../domain';
 import { PosError, toPosError } from '../errors';
 import type { RuntimeEventMap, RuntimeEvents } from '../events';
-import { DayOrders } from '../orders/day-orders';
 import { parsePrinterUri, rendererPrinterPolicy } from '../printer';
 import type { Runtime } from '../runtime';
 import { Policy, type OperatorResolver } from '../operators/policy';
@@ -25,18 +23,19 @@ import {
   CHANNELS,
   EVENTS,
   IPC_ERROR_CODES,
-  orderViewSchema,
   PRINTER_STATES,
   type Channel,
   type ErrorView,
   type EventName,
   type EventPayload,
+  type OrderView,
   type OutputOf,
   type Result,
 } from './contract';
 import type { CallContext, ChannelImpls } from './handler-types';
 import { operatorHandlers } from './operator-handlers';
-import { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
+import { openOperations, OrderRows } from './order-rows';
+import { toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 import { createRefundHandlers, toRefundView } from './refund-handlers';
 
 export { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
@@ -81,6 +80,8 @@ export interface HandlerSet {
   handlers: Handlers;
   policy: Policy;
   sessions: Sessions;
+  /** The row of a changed order, for `orders.changed` (forwardEvents). */
+  orderRow: (sn: string) => OrderView | null;
 }
 
 // ---------------------------------------------------------------- envelopes
@@ -173,7 +174,14 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
   const baseActor = options.actor ?? 'app';
   const now = () => runtime.clock.now();
   // Read from the runtime at call time, not here: a handler refused at the door never touches the runtime.
-  const sessions = new Sessions({ now: () => runtime.clock.now() }, () => runtime.settings().sessionIdleMinutes * 60_000);
+  const sessions = new Sessions(
+    { now: () => runtime.clock.now() },
+    {
+      idleMs: () => runtime.settings().sessionIdleMinutes * 60_000,
+      maxMs: () => runtime.settings().sessionMaxHours * 3_600_000,
+      epochOf: (id) => runtime.operators.sessionEpoch(id),
+    },
+  );
   const policy = new Policy({
     get operators() {
       return runtime.operators;
@@ -184,10 +192,9 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
   });
   const status = () => toTerminalStatus(runtime.terminal.info(), runtime.vault.kind, now());
   // One query for all the orders' revokes (not one per order): the day's list has thousands.
-  const dayOrders = new DayOrders(runtime, (o, r) => orderViewSchema.parse(toOrderView(o, r)));
+  let orderRows: OrderRows | null = null;
+  const rows = () => (orderRows ??= new OrderRows(runtime));
   let dayList: OutputOf<'orders.list'> | null = null;
-  const withRevokes = (orders: Order[], revokes = runtime.revokes.forOrders(orders.map((o) => o.sn))) =>
-    orders.map((o) => toOrderView(o, revokes.get(o.sn)));
   const jobView = (jobId: number) => {
     const job = runtime.printing.job(jobId);
     if (!job) throw printJobNotFound(jobId);
@@ -195,11 +202,12 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
   };
 
   const impl: Impl = {
-    'app.info': () => ({
+    // Before sign-in, only what the sign-in screen shows: no gateway address, no path on this machine.
+    'app.info': (_input, { who }) => ({
       version: options.version,
       mode: options.mode,
-      apiDomain: runtime.apiDomain,
-      dataDir: runtime.dataDir,
+      apiDomain: who ? runtime.apiDomain : null,
+      dataDir: who ? runtime.dataDir : null,
       language: runtime.settings().language,
       businessDay: businessDay(now()),
     }),
@@ -229,22 +237,22 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
       const day = input.day ?? businessDay(now());
       // The cashier screen asks for the day's list on every event and poll; a busy day has thousands of
       // orders. DayOrders re-reads only what changed (any process) and checks each view as it makes it.
-      const orders = dayOrders.list(day);
+      const orders = rows().day.list(day);
       if (dayList?.day === day && dayList.orders === orders) return dayList;
       dayList = { day, orders };
       checkedOutputs.set(dayList, dayList);
       return dayList;
     },
     'orders.search': (input) => ({
-      orders: withRevokes(runtime.orders.search({ text: input.text, amountCents: input.amountCents, day: input.day, limit: 200 })),
+      orders: rows().views(runtime.orders.search({ text: input.text, amountCents: input.amountCents, day: input.day, limit: 200 })),
     }),
-    'orders.import': async (input, { actor }) => withRevokes([await runtime.orders.import('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, actor)])[0]!,
+    'orders.import': async (input, { actor }) => rows().views([await runtime.orders.import('sn' in input ? { sn: input.sn } : { clientSn: input.clientSn }, actor)])[0]!,
     'revoke.request': async (input, { actor, caller }) =>
       toRevokeView(
         await runtime.revokes.request(
           'sn' in input ? { sn: input.sn } : { clientSn: input.clientSn },
           // Once the order (and its amount) is known, before any revoke call: who voids, and the approval the policy asks for.
-          (order, eligible) => (eligible ? policy.authorizeMoney('revoke', order.totalCents, caller, input.approval) : policy.identify(caller)),
+          (order, eligible) => (eligible ? policy.authorizeMoney('revoke', { orderSn: order.sn, amountCents: order.totalCents }, caller, input.approval) : policy.identify(caller)),
           actor,
         ),
       ),
@@ -279,6 +287,7 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
     },
     'settings.get': () => toSettingsView(runtime.settings()),
     ...createRefundHandlers(runtime, jobView), // --- refunds
+    'operations.open': () => openOperations(runtime),
     'settings.set': (input, { actor }) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
       // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.
@@ -325,12 +334,14 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
   };
 
   const handlers = Object.fromEntries((Object.keys(CHANNELS) as Channel[]).map((c) => [c, wrap(c)])) as unknown as Handlers;
-  return { handlers, policy, sessions };
+  return { handlers, policy, sessions, orderRow: (sn) => rows().changed(sn) };
 }
 
 // ------------------------------------------------------------------- events
 
-type EventMapper = { [E in EventName]: (...args: RuntimeEventMap[E]) => EventPayload<E> };
+/** Events that are a runtime event's view; `orders.changed` is made from them (the changed order's row). */
+type ViewedEvent = Exclude<EventName, 'orders.changed'>;
+type EventMapper = { [E in ViewedEvent]: (...args: RuntimeEventMap[E]) => EventPayload<E> };
 
 const EVENT_VIEWS: EventMapper = {
   'revoke.updated': (r) => toRevokeView(r),
@@ -345,17 +356,30 @@ const EVENT_VIEWS: EventMapper = {
 
 /**
  * Forwards runtime events as contract payloads (views, checked by the event
- * schema; a payload that does not fit is dropped, never sent raw). Returns
- * the unsubscribe function.
+ * schema; a payload that does not fit is dropped, never sent raw). With
+ * `orderRow`, a revoke's or a refund's update is followed by `orders.changed`
+ * carrying that order's row only, so a list updates one row, not the day.
+ * Returns the unsubscribe function.
  */
-export function forwardEvents(events: RuntimeEvents, send: <E extends EventName>(event: E, payload: EventPayload<E>) => void): () => void {
+export function forwardEvents(
+  events: RuntimeEvents,
+  send: <E extends EventName>(event: E, payload: EventPayload<E>) => void,
+  orderRow?: (sn: string) => OrderView | null,
+): () => void {
   const offs: Array<() => void> = [];
-  for (const name of Object.keys(EVENTS) as EventName[]) {
+  const emit = (name: EventName, payload: unknown) => {
+    const parsed = EVENTS[name].safeParse(safeStrings(payload));
+    if (parsed.success) send(name, parsed.data as EventPayload<typeof name>);
+  };
+  for (const name of Object.keys(EVENT_VIEWS) as ViewedEvent[]) {
     const map = EVENT_VIEWS[name] as (...args: unknown[]) => unknown;
     const listener = (...args: unknown[]) => {
       try {
-        const parsed = EVENTS[name].safeParse(safeStrings(map(...args)));
-        if (parsed.success) send(name, parsed.data as EventPayload<typeof name>);
+        emit(name, map(...args));
+        if (orderRow && (name === 'revoke.updated' || name === 'refund.updated')) {
+          const row = orderRow((args[0] as { orderSn: string }).orderSn);
+          if (row) emit('orders.changed', { orders: [row] });
+        }
       } catch {
         // A window that went away must not break the runtime's emitter.
       }

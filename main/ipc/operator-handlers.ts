@@ -33,6 +33,8 @@ export function operatorHandlers(runtime: Runtime): ChannelImpls<OperatorChannel
       hostSignIn: ctx.policy.hostSignIn,
       revokeApproval: s.revokeApproval,
       revokeApprovalAboveCents: s.revokeApprovalAboveCents,
+      refundApproval: s.refundApproval,
+      refundApprovalAboveCents: s.refundApprovalAboveCents,
     };
     if (ctx.policy.hostSignIn) {
       const who = ctx.policy.current(ctx.caller);
@@ -66,7 +68,7 @@ export function operatorHandlers(runtime: Runtime): ChannelImpls<OperatorChannel
     'session.signIn': async (input, ctx) => {
       if (ctx.policy.hostSignIn) throw signInByHost();
       if (!ctx.caller) throw noWindow();
-      const op = await runtime.operators.verify(input.operatorId, input.pin, 'sign-in');
+      const op = await runtime.operators.verify(input.operatorId, input.pin, 'sign-in', ctx.caller.windowId);
       startSession(ctx, op);
       return sessionState(ctx);
     },
@@ -102,6 +104,11 @@ export function operatorHandlers(runtime: Runtime): ChannelImpls<OperatorChannel
       if (!op.active) ctx.sessions.endFor(op.id);
       return toOperatorView(op);
     },
-    'operators.resetPin': async (input, ctx) => toOperatorView(await runtime.operators.resetPin(input.operatorId, input.pin, ctx.actor)),
+    'operators.resetPin': async (input, ctx) => {
+      const op = await runtime.operators.resetPin(input.operatorId, input.pin, ctx.actor);
+      // A new PIN ends the operator's sessions everywhere (other processes see the new session epoch).
+      ctx.sessions.endFor(op.id);
+      return toOperatorView(op);
+    },
   };
 }

@@ -35,6 +35,12 @@ export function toRefundView(r: Refund): RefundView {
   });
 }
 
+/** What the order has refunded or is refunding: the gateway's own total, or ours if it has not caught up. */
+function refundedSoFar(order: { totalCents: number; netCents: number }, refunds: readonly Refund[]): number {
+  const sum = (states: readonly string[]) => refunds.filter((r) => states.includes(r.state)).reduce((n, r) => n + r.amountCents, 0);
+  return Math.max(order.totalCents - order.netCents, sum(['refunded'])) + sum(['sending', 'queued', 'pending', 'needs_attention']);
+}
+
 export function createRefundHandlers(runtime: Runtime, jobView: (jobId: number) => PrintJobView): ChannelImpls<RefundChannel> {
   const report = (day: string | undefined) => {
     const r = runtime.dayReport(day ?? businessDay(runtime.clock.now()));
@@ -47,7 +53,9 @@ export function createRefundHandlers(runtime: Runtime, jobView: (jobId: number) 
       const order = await runtime.orders.findOrImport(ref, actor);
       const amount = input.amountCents ?? runtime.refunds.refundable(order);
       // Who refunds and who approves, before any refund call: refunds need a supervisor by default (settings).
-      const who = await policy.authorizeMoney('refund', amount, caller, input.approval);
+      // The rule is judged on the order's refunds so far plus this one, so splitting a refund does not dodge it.
+      const subject = { orderSn: order.sn, amountCents: amount, cumulativeCents: refundedSoFar(order, runtime.refunds.forOrder(order.sn)) + amount };
+      const who = await policy.authorizeMoney('refund', subject, caller, input.approval);
       return toRefundView(await runtime.refunds.request(ref, input.amountCents ?? 'full', who, actor));
     },
     'refund.queryAgain': async (input, { actor }) => toRefundView(await runtime.refunds.queryAgain(input.refundId, actor)),

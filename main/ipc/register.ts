@@ -41,7 +41,7 @@ export const forbiddenSender = () =>
 export function registerIpc(runtime: Runtime, ipcMain: IpcMain, options: RegisterOptions): IpcRegistration {
   const origin = options.origin ?? APP_ORIGIN;
   const allowed = options.isAllowedSender ?? ((event: SenderEventLike) => defaultIsAllowedSender(event, origin));
-  const { handlers, sessions } = createHandlerSet(runtime, {
+  const { handlers, sessions, orderRow } = createHandlerSet(runtime, {
     ...options,
     onInternalError: (channel, err) => {
       runtime.logger.error(`ipc ${channel}: ${err.code} ${String(err.details?.reason ?? '')}`);
@@ -85,7 +85,7 @@ export function registerIpc(runtime: Runtime, ipcMain: IpcMain, options: Registe
         // A window closing while we send is not the runtime's problem.
       }
     }
-  });
+  }, orderRow);
 
   return {
     handlers,

@@ -51,6 +51,13 @@ export const revokeViewSchema = z.strictObject({
   error: revokeErrorViewSchema.nullable(),
 });
 
+export const OPERATION_KINDS = ['revoke', 'refund', 'pay'] as const;
+/** One money operation of an order, as the one status function (main/common/order-status.ts) reads it. */
+export const operationSummarySchema = z.strictObject({ kind: z.enum(OPERATION_KINDS), id, state: z.string(), amountCents: cents, updatedAt: ms });
+
+/** An open money operation of any kind, with its order (the 待处理 pill and its list). */
+export const openOperationSchema = operationSummarySchema.extend({ orderSn: z.string() });
+
 export const orderViewSchema = z.strictObject({
   sn: z.string(),
   clientSn: z.string(),
@@ -65,6 +72,8 @@ export const orderViewSchema = z.strictObject({
   status: z.string(),
   businessDay: z.string(),
   revoke: revokeViewSchema.nullable(),
+  /** Every money operation of the order, of every kind (its revoke too): the order's status is a function of these. */
+  operations: z.array(operationSummarySchema),
 });
 
 export const terminalViewSchema = z.strictObject({
@@ -141,10 +150,13 @@ export const settingsViewSchema = z.strictObject({
   kiosk: z.boolean(),
   // --- operators
   sessionIdleMinutes: z.number().int(),
+  sessionMaxHours: z.number().int(),
   revokeApproval: z.enum(APPROVAL_RULES),
   revokeApprovalAboveCents: cents,
   refundApproval: z.enum(APPROVAL_RULES),
   refundApprovalAboveCents: cents,
+  /** The receipt header when the gateway gave no store name. */
+  storeName: z.string().nullable(),
 });
 
 /**
@@ -164,10 +176,12 @@ export const settingsPatchInputSchema = z.strictObject({
   kiosk: z.boolean().nullable().optional(),
   // --- operators
   sessionIdleMinutes: z.number().int().min(1).max(720).nullable().optional(),
+  sessionMaxHours: z.number().int().min(1).max(24).nullable().optional(),
   revokeApproval: z.enum(APPROVAL_RULES).nullable().optional(),
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
   refundApproval: z.enum(APPROVAL_RULES).nullable().optional(),
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
+  storeName: z.string().trim().min(1).max(40).nullable().optional(),
 });
 
 // --- operators
@@ -210,13 +224,18 @@ export const sessionStateSchema = z.strictObject({
   /** The revoke approval rule, so the confirmation can ask for a supervisor up front. */
   revokeApproval: z.enum(APPROVAL_RULES),
   revokeApprovalAboveCents: cents,
+  /** The refund approval rule, likewise. */
+  refundApproval: z.enum(APPROVAL_RULES),
+  refundApprovalAboveCents: cents,
 });
 
 export const appInfoSchema = z.strictObject({
   version: z.string(),
   mode: z.enum(MODES),
-  apiDomain: z.string(),
-  dataDir: z.string(),
+  /** null before sign-in (the sign-in screen does not show it). */
+  apiDomain: z.string().nullable(),
+  /** null before sign-in. */
+  dataDir: z.string().nullable(),
   language: z.enum(LANGUAGES),
   businessDay: z.string(),
 });

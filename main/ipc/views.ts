@@ -9,6 +9,8 @@ import type { QueueStatus } from '../events';
 import type { Settings } from '../store/settings';
 import { safeStrings } from '../util/text';
 import type { Operator } from '../operators/service';
+import type { Refund } from '../store/refunds';
+import type { OperationSummary } from '../common/order-status';
 import type { OperatorView, OrderView, PrintJobView, QueueStatusView, RevokeView, SettingsView, TerminalStatus } from './contract';
 
 function deadlineAt(day: string): number {
@@ -43,8 +45,15 @@ export function toRevokeView(r: Revoke): RevokeView {
   };
 }
 
+/** Every money operation of an order as the one status function reads it (main/common/order-status.ts). */
+export function operationSummaries(o: Pick<Order, 'totalCents'>, revoke: Revoke | null | undefined, refunds: readonly Refund[]): OperationSummary[] {
+  const out: OperationSummary[] = refunds.map((r) => ({ kind: 'refund', id: r.id, state: r.state, amountCents: r.amountCents, updatedAt: r.updatedAt }));
+  if (revoke) out.push({ kind: 'revoke', id: revoke.id, state: revoke.state, amountCents: o.totalCents, updatedAt: revoke.updatedAt });
+  return out;
+}
+
 /** Cleaned of control and format characters here too: the day's list (DayOrders) is built from this, not through `wrap`. */
-export function toOrderView(o: Order, revoke: Revoke | null | undefined): OrderView {
+export function toOrderView(o: Order, revoke: Revoke | null | undefined, refunds: readonly Refund[] = []): OrderView {
   return safeStrings({
     sn: o.sn,
     clientSn: o.clientSn,
@@ -59,6 +68,7 @@ export function toOrderView(o: Order, revoke: Revoke | null | undefined): OrderV
     status: o.status,
     businessDay: o.businessDay,
     revoke: revoke ? toRevokeView(revoke) : null,
+    operations: operationSummaries(o, revoke, refunds),
   });
 }
 
@@ -118,10 +128,12 @@ export function toSettingsView(s: Settings): SettingsView {
     kiosk: s.kiosk,
     // --- operators
     sessionIdleMinutes: s.sessionIdleMinutes,
+    sessionMaxHours: s.sessionMaxHours,
     revokeApproval: s.revokeApproval,
     revokeApprovalAboveCents: s.revokeApprovalAboveCents,
     refundApproval: s.refundApproval,
     refundApprovalAboveCents: s.refundApprovalAboveCents,
+    storeName: s.storeName ?? null,
   };
 }
 

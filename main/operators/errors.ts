@@ -2,10 +2,12 @@
 import { PosError } from '../errors';
 import type { Role } from '../store/operators';
 
-export const operatorRequired = (reason: 'none' | 'expired' = 'none') =>
+export const operatorRequired = (reason: 'none' | 'expired' | 'ended' = 'none') =>
   reason === 'expired'
     ? new PosError('OPERATOR_REQUIRED', '登录已超时，请重新登录。', 'Your session timed out: sign in again.', { reason })
-    : new PosError('OPERATOR_REQUIRED', '请先登录收银员账号。', 'Sign in first.', { reason });
+    : reason === 'ended'
+      ? new PosError('OPERATOR_REQUIRED', '此账号已被停用或 PIN 已重置，请重新登录。', 'This operator was disabled or their PIN was reset: sign in again.', { reason })
+      : new PosError('OPERATOR_REQUIRED', '请先登录收银员账号。', 'Sign in first.', { reason });
 
 const ROLE_NAMES: Record<Role, [zh: string, en: string]> = {
   cashier: ['收银员', 'cashier'],

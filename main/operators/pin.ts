@@ -3,10 +3,12 @@
  * stored with the hash. The default cost makes one verification take about
  * 50-150 ms on a counter PC (the bench's "PIN verify" row measures it): a PIN
  * has at most 10^8 values, so the cost and the lockout are what stand between
- * a stolen database file and every PIN. Hashing runs on libuv's thread pool
- * (async scrypt), so the main process keeps answering while it works.
+ * a stolen database file and every PIN. Hashing runs on the scrypt lane
+ * (scrypt-lane.ts: dedicated worker threads), so the main process keeps
+ * answering and libuv's thread pool stays free for DNS and file I/O.
  */
 import crypto from 'node:crypto';
+import { scryptOnLane } from './scrypt-lane';
 
 export interface ScryptCost {
   /** CPU/memory cost, a power of two. */
@@ -25,12 +27,8 @@ const PIN_PATTERN = /^\d{4,8}$/;
 export const isPinShaped = (pin: unknown): pin is string => typeof pin === 'string' && PIN_PATTERN.test(pin);
 
 function derive(pin: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // maxmem: scrypt needs 128·N·r bytes; Node's default (32 MiB) is just short of the default cost.
-    crypto.scrypt(pin, salt, KEY_BYTES, { N: cost.N, r: cost.r, p: cost.p, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
-  });
+  // maxmem: scrypt needs 128·N·r bytes; Node's default (32 MiB) is just short of the default cost.
+  return scryptOnLane({ password: pin, salt, keylen: KEY_BYTES, options: { N: cost.N, r: cost.r, p: cost.p, maxmem: 256 * cost.N * cost.r + 1024 * 1024 } });
 }
 
 /** `scrypt$N$r$p$salt$hash`, base64 parts. */

@@ -24,6 +24,14 @@ export interface Approval {
 
 export type MoneyAction = 'revoke' | 'refund';
 
+/** What a money operation is about: the policy judges, and the approvals record keeps, all of it. */
+export interface MoneySubject {
+  orderSn: string;
+  amountCents: number;
+  /** The amount the approval rule is judged on (default `amountCents`): a refund's is the order's refunds so far plus this one. */
+  cumulativeCents?: number;
+}
+
 export interface PolicyDeps {
   operators: Operators;
   sessions: Sessions;
@@ -73,18 +81,34 @@ export class Policy {
   /**
    * Who does a money operation and who approved it. Throws OPERATOR_REQUIRED
    * (nobody signed in), APPROVAL_REQUIRED (the policy wants a supervisor and
-   * none was given), PIN_INVALID (the approver's PIN is wrong: counted) or
-   * OPERATOR_LOCKED. A signed-in supervisor approves their own.
+   * none was given), PIN_INVALID (the approver's PIN is wrong) or
+   * OPERATOR_LOCKED. Every approval is a counted PIN check of the approver,
+   * good for this one operation only, recorded with it (operation, order,
+   * amount, approver, window); it signs no window in. A signed-in supervisor
+   * approves their own.
    */
-  async authorizeMoney(action: MoneyAction, amountCents: number, caller: Caller | undefined, approval?: Approval): Promise<Accountable> {
+  async authorizeMoney(action: MoneyAction, subject: MoneySubject, caller: Caller | undefined, approval?: Approval): Promise<Accountable> {
     const who = this.signedIn(caller);
     const accountable: Accountable = { operatorId: who.id, operatorName: who.name, approverId: null, approverName: null };
-    if (!this.needsApproval(action, amountCents, who.role)) return accountable;
+    const judged = subject.cumulativeCents ?? subject.amountCents;
+    if (!this.needsApproval(action, judged, who.role)) return accountable;
     if (!approval) {
       const s = this.deps.settings();
       throw approvalRequired(action, (action === 'revoke' ? s.revokeApproval : s.refundApproval) === 'above' ? (action === 'revoke' ? s.revokeApprovalAboveCents : s.refundApprovalAboveCents) : null);
     }
-    const approver = await this.deps.operators.approve(approval.operatorId, approval.pin, who.id);
+    const windowId = caller?.windowId ?? null;
+    const approver = await this.deps.operators.approve(approval.operatorId, approval.pin, who.id, windowId);
+    this.deps.operators.recordApproval({
+      operation: action,
+      orderSn: subject.orderSn,
+      amountCents: subject.amountCents,
+      cumulativeCents: judged,
+      approverId: approver.id,
+      approverName: approver.name,
+      operatorId: who.id,
+      operatorName: who.name,
+      windowId,
+    });
     return { ...accountable, approverId: approver.id, approverName: approver.name };
   }
 
@@ -102,7 +126,7 @@ export class Policy {
     }
     const found = this.deps.sessions.lookup(caller, touch);
     if (found && 'expired' in found) {
-      if (reportExpiry) throw operatorRequired('expired');
+      if (reportExpiry) throw operatorRequired(found.reason);
       return null;
     }
     return found ? { id: found.session.id, name: found.session.name, role: found.session.role } : null;

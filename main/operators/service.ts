@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../common/time';
 import { invalidInput } from '../errors';
+import { recordApproval, type ApprovalRecord } from '../store/approvals';
 import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
 import { OperatorsRepo, ROLES, type OperatorRow, type Role } from '../store/operators';
@@ -175,28 +176,91 @@ export class Operators {
 
   /**
    * Checks an operator's PIN: an active operator, not locked, right PIN.
-   * A wrong PIN is counted (durably); the fifth locks the operator for
-   * LOCKOUT_MS. A locked operator's PIN is not even checked.
+   * The check is counted before scrypt runs (one IMMEDIATE transaction, so
+   * concurrent guesses from any window or process count as many); with
+   * MAX_FAILED_PINS counted, the next is refused unhashed. A wrong PIN stays
+   * counted and the fifth locks the operator for LOCKOUT_MS; an approval
+   * stays counted too (a replayed approval uses up the approver's tries); a
+   * sign-in with the right PIN starts the count again. `windowId`: the
+   * calling window, in the audit (null: none, or the trusted CLI).
    */
-  async verify(id: number, pin: string, purpose: 'sign-in' | 'approval'): Promise<Operator> {
-    const row = this.repo.get(id);
-    if (!row || row.active !== 1) throw operatorUnknown();
-    const before = this.deps.clock.now();
-    if (row.locked_until !== null && row.locked_until > before) throw operatorLocked(row.locked_until, before);
-    const good = isPinShaped(pin) && (await verifyPin(pin, row.pin_hash));
-    const now = this.deps.clock.now();
-    if (good) {
-      this.repo.recordSuccess(id, now);
-      return this.view(this.repo.get(id)!);
-    }
-    const after = tx(this.deps.db, () => {
-      const r = this.repo.recordFailure(id, MAX_FAILED_PINS, now + LOCKOUT_MS, now);
-      const locked = r.locked_until !== null && r.locked_until > now && r.failed_attempts === 0;
-      audit(this.deps.db, now, `operator:${id}`, locked ? 'operator.locked' : 'operator.pin_failed', `operator:${id}`, { operatorId: id, purpose });
-      return r;
+  async verify(id: number, pin: string, purpose: 'sign-in' | 'approval', windowId: number | null = null): Promise<Operator> {
+    const at = this.deps.clock.now();
+    const reserved = tx(this.deps.db, () => {
+      const row = this.repo.get(id);
+      if (!row || row.active !== 1) throw operatorUnknown();
+      return { row: this.repo.reservePinCheck(id, MAX_FAILED_PINS, at - LOCKOUT_MS, at), before: row };
     });
-    if (after.locked_until !== null && after.locked_until > now && after.failed_attempts === 0) throw operatorLocked(after.locked_until, now);
-    throw pinInvalid(MAX_FAILED_PINS - after.failed_attempts);
+    if (!reserved.row) {
+      // Refused unhashed: locked, or every try is counted (some may still be running).
+      const { before } = reserved;
+      const until = before.locked_until !== null && before.locked_until > at ? before.locked_until : (before.last_attempt_at ?? at) + LOCKOUT_MS;
+      throw operatorLocked(until, at);
+    }
+    const hash = reserved.row.pin_hash;
+    let good: boolean;
+    try {
+      good = isPinShaped(pin) && (await verifyPin(pin, hash));
+    } catch (err) {
+      this.settle(id, false, hash, purpose, windowId); // a check that failed stays counted, like a wrong PIN
+      throw err;
+    }
+    const settled = this.settle(id, good, hash, purpose, windowId);
+    if (settled.error) throw settled.error;
+    return this.view(this.repo.get(id)!);
+  }
+
+  private settle(id: number, good: boolean, hashChecked: string, purpose: 'sign-in' | 'approval', windowId: number | null): { error?: Error } {
+    const now = this.deps.clock.now();
+    return tx(this.deps.db, () => {
+      const cur = this.repo.get(id)!;
+      const lockedBefore = cur.locked_until !== null && cur.locked_until > now;
+      // Disabled or a new PIN set while this one was checked: it no longer proves anything.
+      const accepted = good && !lockedBefore && cur.active === 1 && cur.pin_hash === hashChecked;
+      if (accepted && purpose === 'sign-in') {
+        this.repo.settleSignedIn(id, now);
+        return {};
+      }
+      const after = this.repo.settleSpent(id, MAX_FAILED_PINS, now + LOCKOUT_MS, now);
+      const lockedNow = !lockedBefore && after.locked_until !== null && after.locked_until > now;
+      const details = { operatorId: id, purpose, window: windowId };
+      if (!accepted) audit(this.deps.db, now, `operator:${id}`, 'operator.pin_failed', `operator:${id}`, details);
+      if (lockedNow) audit(this.deps.db, now, `operator:${id}`, 'operator.locked', `operator:${id}`, { ...details, lockedUntil: after.locked_until });
+      if (accepted) return {};
+      if (lockedBefore || lockedNow) return { error: operatorLocked(after.locked_until!, now) };
+      if (cur.active !== 1) return { error: operatorUnknown() };
+      return { error: pinInvalid(Math.max(0, MAX_FAILED_PINS - after.failed_attempts)) };
+    });
+  }
+
+  /** Lifts a lockout at once (store IT, from the trusted CLI); audited. */
+  unlock(id: number, actor: string): Operator {
+    return this.view(
+      tx(this.deps.db, () => {
+        const row = this.repo.get(id);
+        if (!row) throw operatorUnknown();
+        const now = this.deps.clock.now();
+        this.repo.unlock(id, now);
+        const wasLocked = row.locked_until !== null && row.locked_until > now;
+        audit(this.deps.db, now, actor, 'operator.unlocked', `operator:${id}`, { operatorId: id, name: row.name, wasLocked, failedAttempts: row.failed_attempts });
+        return this.repo.get(id)!;
+      }),
+    );
+  }
+
+  /** Records an approval granted for one money operation, with an audit entry, in one transaction (the clock stamps it). */
+  recordApproval(a: Omit<ApprovalRecord, 'at'>): void {
+    tx(this.deps.db, () => {
+      const at = this.deps.clock.now();
+      const id = recordApproval(this.deps.db, { ...a, at });
+      const { operation, orderSn, amountCents, cumulativeCents, approverId, operatorId, windowId } = a;
+      audit(this.deps.db, at, `operator:${approverId}`, 'approval.granted', orderSn, { approvalId: id, operation, amountCents, cumulativeCents, approverId, operatorId, window: windowId });
+    });
+  }
+
+  /** The operator's session epoch while active (undefined: disabled or gone); sessions of another epoch have ended. */
+  sessionEpoch(id: number): number | undefined {
+    return this.repo.sessionEpoch(id);
   }
 
   /**
@@ -212,10 +276,10 @@ export class Operators {
     }
   }
 
-  /** An approver: a supervisor or store IT, other than `operatorId`, with the right PIN. */
-  async approve(approverId: number, pin: string, operatorId: number | null): Promise<Operator> {
+  /** An approver: a supervisor or store IT, other than `operatorId`, with the right PIN (a counted check, like a sign-in). */
+  async approve(approverId: number, pin: string, operatorId: number | null, windowId: number | null = null): Promise<Operator> {
     const row = this.repo.get(approverId);
     if (row && row.active === 1 && (row.role === 'cashier' || row.id === operatorId)) throw approverNotAllowed();
-    return this.verify(approverId, pin, 'approval');
+    return this.verify(approverId, pin, 'approval', windowId);
   }
 }

@@ -10,6 +10,7 @@
  * day changes, it reads the whole day again.
  */
 import type { Order, Revoke } from '../domain';
+import type { Refund } from '../store/refunds';
 import type { OrderService } from './service';
 
 /** What the list needs of a view: the order's key and the list's order. */
@@ -18,10 +19,11 @@ export interface DayView {
   finishedAt: number;
 }
 
-/** The services it reads: orders (with the change log) and each order's revoke. */
+/** The services it reads: orders (with the change log), each order's revoke and its refunds. */
 export interface DayOrdersSources {
   orders: Pick<OrderService, 'listDay' | 'bySns' | 'changeSeq' | 'changedSince'>;
   revokes: { forDay(day: string): Map<string, Revoke>; forOrders(sns: readonly string[]): Map<string, Revoke> };
+  refunds?: { forOrder(sn: string): Refund[] };
 }
 
 /** At most this many orders (as OrdersRepo.listDay). */
@@ -30,7 +32,7 @@ const DAY_LIMIT = 10_000;
 const INCREMENTAL_MAX = 1_000;
 
 /** Builds (and checks: it throws when the view does not hold) one order's view. */
-type ToView<V> = (order: Order, revoke: Revoke | undefined) => V;
+type ToView<V> = (order: Order, revoke: Revoke | undefined, refunds: Refund[]) => V;
 
 interface DayState<V> {
   day: string;
@@ -43,11 +45,24 @@ interface DayState<V> {
 
 export class DayOrders<V extends DayView> {
   private state: DayState<V> | null = null;
+  /** Orders whose refunds changed in this process (the change log follows orders and revokes only). */
+  private touched = new Set<string>();
 
   constructor(
     private readonly sources: DayOrdersSources,
     private readonly toView: ToView<V>,
   ) {}
+
+  /** Marks an order as changed (a refund's update): the next `list` reads it again. */
+  touch(sn: string): void {
+    this.touched.add(sn);
+  }
+
+  /** One order's view as the list holds it now (after `list` caught up), or undefined when it is not of the day. */
+  row(day: string, sn: string): V | undefined {
+    this.list(day);
+    return this.state?.day === day ? this.state.bySn.get(sn) : undefined;
+  }
 
   /** The day's views, newest first; the same array as last time when nothing of the day changed. */
   list(day: string): V[] {
@@ -55,12 +70,24 @@ export class DayOrders<V extends DayView> {
     if (s?.day === day) {
       const changed = this.sources.orders.changedSince(s.seq, INCREMENTAL_MAX);
       if (changed) {
-        if (changed.sns.length > 0) this.apply(s, changed.sns);
+        const sns = this.touched.size > 0 ? [...new Set([...changed.sns, ...this.takeTouched()])] : changed.sns;
+        if (sns.length > 0) this.apply(s, sns);
         s.seq = changed.lastSeq;
         return s.list;
       }
     }
+    this.touched.clear();
     return this.readDay(day).list;
+  }
+
+  private takeTouched(): string[] {
+    const sns = [...this.touched];
+    this.touched.clear();
+    return sns;
+  }
+
+  private refundsOf(sn: string): Refund[] {
+    return this.sources.refunds ? this.sources.refunds.forOrder(sn) : [];
   }
 
   private readDay(day: string): DayState<V> {
@@ -69,7 +96,7 @@ export class DayOrders<V extends DayView> {
     const revokes = this.sources.revokes.forDay(day);
     const bySn = new Map<string, V>();
     const list = this.sources.orders.listDay(day).map((o) => {
-      const v = this.toView(o, revokes.get(o.sn));
+      const v = this.toView(o, revokes.get(o.sn), this.refundsOf(o.sn));
       bySn.set(o.sn, v);
       return v;
     });
@@ -88,7 +115,7 @@ export class DayOrders<V extends DayView> {
         touched = s.bySn.delete(o.sn) || touched;
         continue;
       }
-      s.bySn.set(o.sn, this.toView(o, revokes.get(o.sn)));
+      s.bySn.set(o.sn, this.toView(o, revokes.get(o.sn), this.refundsOf(o.sn)));
       touched = true;
     }
     // Changed and gone: deleted (retention).

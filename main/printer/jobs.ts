@@ -14,14 +14,23 @@ import { tx, type Db } from '../store/db';
 import { getJobWithReceipt, insertPrintJob, originalJobId, type PrintJobKind } from '../store/print-jobs';
 import { renderEscPos, type PrinterType } from './escpos';
 import { renderHtml } from './html';
-import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, receiptSource, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, receiptSource, withStoreName, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { TerminalRepo } from '../store/terminal';
 
 /** What the receipt looks like and which command set the printer speaks. */
 export interface PrintSettings extends ReceiptOptions {
   printerType: PrinterType;
+  /** The store's name from the settings: the receipt header when the terminal has none (receipt.ts withStoreName). */
+  storeName?: string | null;
 }
 
 export const DEFAULT_PRINT_SETTINGS: PrintSettings = { paper: 58, chinese: true, printerType: 'EPSON' };
+
+/** The activated terminal as receipts name it (the settings' store name when the gateway gave none), or null. */
+export function receiptTerminal(db: Db, settings: Pick<PrintSettings, 'storeName'>): TerminalInfo | null {
+  const terminal = new TerminalRepo(db).info();
+  return terminal ? withStoreName(terminal, settings.storeName) : null;
+}
 
 export interface CreateRevokeReceiptJobInput {
   terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;

@@ -12,8 +12,7 @@ import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
 import { toRevoke, type RevokeRow } from '../store/revokes';
 import type { Settings } from '../store/settings';
-import { TerminalRepo } from '../store/terminal';
-import { createRevokeReceiptJob, createTestPrintJob, getJob, getReceiptForRevoke, listJobs, reprintRevokeReceipt, retryJob, type JobFilter, type PrintSettings, type StoredReceipt } from './jobs';
+import { createRevokeReceiptJob, createTestPrintJob, getJob, getReceiptForRevoke, listJobs, receiptTerminal, reprintRevokeReceipt, retryJob, type JobFilter, type PrintSettings, type StoredReceipt } from './jobs';
 import type { ReceiptPort } from './receipt-port';
 import { createPrinterTransport, PrinterError, type PrinterStatus, type PrinterTransport } from './transport';
 import { parsePrinterUri, PrinterUriError, resolvePrinterUri } from './uri';
@@ -74,13 +73,13 @@ export class Printing {
 
   printSettings(): PrintSettings {
     const s = this.deps.settings();
-    return { paper: s.paperWidth, chinese: s.receiptChinese, printerType: s.printerType };
+    return { paper: s.paperWidth, chinese: s.receiptChinese, printerType: s.printerType, storeName: s.storeName ?? null };
   }
 
   /** The revoke receipt's hand-off: queued inside the transaction that records `revoked`, printed after its commit. */
   readonly revokeReceipts: ReceiptPort<{ revoke: RevokeRow; order: Order }> = {
     queue: (stored, now) => {
-      const terminal = new TerminalRepo(this.deps.db).info();
+      const terminal = receiptTerminal(this.deps.db, this.printSettings());
       if (!terminal) return;
       createRevokeReceiptJob(this.deps.db, { terminal, order: stored.order, revoke: toRevoke(stored.revoke), settings: this.printSettings(), now });
     },
@@ -106,7 +105,7 @@ export class Printing {
 
   testPrint(actor: string): number {
     const now = this.deps.clock.now();
-    const terminal = new TerminalRepo(this.deps.db).info() ?? null;
+    const terminal = receiptTerminal(this.deps.db, this.printSettings());
     const id = tx(this.deps.db, () => {
       const jobId = createTestPrintJob(this.deps.db, { terminal, settings: this.printSettings(), now });
       audit(this.deps.db, now, actor, 'print.printed', null, { jobId, kind: 'test', queued: true });

@@ -9,6 +9,7 @@
 import type { Order, Revoke, RevokeError, RevokeState, TerminalInfo } from '../domain';
 import { formatCny, formatYuan, type Cents } from '../common/money';
 import { knownPayway } from '../common/payways';
+import { FIELDS } from '../common/glossary';
 import { safeText } from '../util/text';
 import { formatCst } from '../common/time';
 import type { Refund } from '../store/refunds';
@@ -108,22 +109,24 @@ export const LABELS = {
   testTitle: { zh: '打印测试', en: 'PRINTER TEST' },
   copy: { zh: '重打印 COPY', en: '** COPY **' },
   copyFooter: { zh: '重打印凭证 / COPY', en: 'REPRINT / COPY' },
-  terminal: { zh: '终端号', en: 'Terminal' },
-  sn: { zh: '订单号', en: 'Order SN' },
-  clientSn: { zh: '商户订单号', en: 'Client SN' },
-  tradeNo: { zh: '交易流水号', en: 'Trade No' },
-  payway: { zh: '支付方式', en: 'Payment' },
-  amount: { zh: '金额', en: 'Amount' },
-  net: { zh: '实收金额', en: 'Net amount' },
-  paidAt: { zh: '支付时间', en: 'Paid at' },
-  revokedAt: { zh: '撤销时间', en: 'Revoked at' },
-  cashier: { zh: '收款员', en: 'Cashier' },
-  revokedBy: { zh: '撤销人', en: 'Revoked by' },
-  approvedBy: { zh: '审批人', en: 'Approved by' },
+  // The fields: the glossary's words, the same as on the screen.
+  terminal: FIELDS.terminal,
+  sn: FIELDS.sn,
+  clientSn: FIELDS.clientSn,
+  tradeNo: FIELDS.tradeNo,
+  payway: FIELDS.payway,
+  amount: FIELDS.amount,
+  net: FIELDS.net,
+  revokeAmount: FIELDS.revokeAmount,
+  paidAt: FIELDS.paidAt,
+  revokedAt: FIELDS.revokedAt,
+  cashier: FIELDS.cashier,
+  revokedBy: FIELDS.revokedBy,
+  approvedBy: FIELDS.approvedBy,
   outcome: { zh: '结果', en: 'Result' },
   reason: { zh: '原因', en: 'Reason' },
   gatewayCode: { zh: '网关返回', en: 'Gateway' },
-  printedAt: { zh: '打印时间', en: 'Printed at' },
+  printedAt: FIELDS.printedAt,
   time: { zh: '时间', en: 'Time' },
   paper: { zh: '纸宽', en: 'Paper' },
   chineseLine: { zh: '中文测试：撤销凭证 ￥100.00', en: 'Chinese: disabled (ASCII mode)' },
@@ -201,9 +204,20 @@ export class Layout {
   }
 }
 
+/**
+ * The terminal as a receipt names it: when the gateway gave neither a store
+ * nor a merchant name (the real activation answer has only terminal_sn and
+ * terminal_key), the store's name from the settings, so no header is empty.
+ */
+export function withStoreName<T extends RevokeReceiptSource['terminal']>(terminal: T, storeName: string | null | undefined): T {
+  const named = [terminal.storeName, terminal.merchantName].some((s) => !!s && s.trim() !== '');
+  return named || !storeName ? terminal : { ...terminal, storeName };
+}
+
 export function storeHeader(terminal: RevokeReceiptSource['terminal'], lang: Lang): string {
   const candidates = [terminal.storeName, terminal.merchantName].filter((s): s is string => !!s && s.trim() !== '');
-  if (lang === 'zh') return candidates[0] ?? terminal.storeSn ?? '';
+  // Never an empty header: at worst the terminal's own number says whose receipt it is.
+  if (lang === 'zh') return candidates[0] ?? terminal.storeSn ?? `${FIELDS.terminal.zh} ${terminal.terminalSn}`;
   // An ASCII printer cannot print a Chinese store name: fall back to an ASCII one or the store number.
   return candidates.find(isAscii) ?? (terminal.storeSn ? `Store ${terminal.storeSn}` : 'Store');
 }
@@ -253,7 +267,9 @@ export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
   l.field('field', 'tradeNo', order.tradeNo ?? '-');
   l.field('field', 'payway', paywayName(order, lang));
   l.field('amount', 'amount', money(order.totalCents, lang), true);
-  if (order.netCents !== order.totalCents) l.field('amount', 'net', money(order.netCents, lang));
+  // A revoked order's amount went back whole: said as such, not as a remaining ￥0.00.
+  if (revoke.state === 'revoked') l.field('amount', 'revokeAmount', money(order.totalCents, lang));
+  else if (order.netCents !== order.totalCents) l.field('amount', 'net', money(order.netCents, lang));
   l.field('field', 'paidAt', formatCst(order.finishedAt));
   l.field('field', 'revokedAt', revoke.revokedAt === null ? '-' : formatCst(revoke.revokedAt));
   // The payment's operator (from the gateway) and who voided it are different people, named apart.

@@ -12,8 +12,7 @@ import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
 import { insertPrintJob, originalRefundJob } from '../store/print-jobs';
 import { toRefund, type RefundRow } from '../store/refunds';
-import { TerminalRepo } from '../store/terminal';
-import { loadModel, type PrintSettings } from './jobs';
+import { loadModel, receiptTerminal, type PrintSettings } from './jobs';
 import type { ReceiptModel } from './receipt';
 import type { ReceiptPort } from './receipt-port';
 import { buildDayReportReceipt, buildRefundReceipt, buildRefundReceiptCopy } from './refund-receipt';
@@ -31,7 +30,7 @@ export class RefundPrinting {
 
   readonly receipts: ReceiptPort<{ refund: RefundRow; order: Order }> = {
     queue: (stored: { refund: RefundRow; order: Order }, now: number) => {
-      const terminal = new TerminalRepo(this.deps.db).info();
+      const terminal = receiptTerminal(this.deps.db, this.deps.settings());
       if (!terminal) return;
       if (originalRefundJob(this.deps.db, stored.refund.id)) return;
       const model = buildRefundReceipt({ terminal, order: stored.order, refund: toRefund(stored.refund) }, false, now, this.deps.settings());
@@ -65,7 +64,7 @@ export class RefundPrinting {
   /** The day report's receipt (for the preview and the printer). */
   dayReportModel(report: DayReport): ReceiptModel {
     const s = this.deps.settings();
-    return buildDayReportReceipt(report, new TerminalRepo(this.deps.db).info() ?? null, this.deps.clock.now(), { paper: s.paper, chinese: s.chinese });
+    return buildDayReportReceipt(report, receiptTerminal(this.deps.db, s), this.deps.clock.now(), { paper: s.paper, chinese: s.chinese });
   }
 
   /** Queues the day report on the printer. */

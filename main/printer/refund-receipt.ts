@@ -3,6 +3,7 @@
  * model as the revoke receipt (receipt.ts's Layout): laid out once, rendered
  * to ESC/POS and HTML by the same renderers, so preview and paper agree.
  */
+import { FIELDS, stateTerm } from '../common/glossary';
 import { knownPayway } from '../common/payways';
 import { formatCst } from '../common/time';
 import type { DayReport } from '../report/day';
@@ -23,13 +24,13 @@ const L = {
   approver: LABELS.approvedBy,
   refundTitle: { zh: '退款凭证', en: 'REFUND RECEIPT' },
   reportTitle: { zh: '日结', en: 'DAY REPORT' },
-  total: { zh: '订单金额', en: 'Order amount' },
-  refund: { zh: '退款金额', en: 'Refunded' },
-  left: { zh: '剩余可退', en: 'Refundable left' },
-  requestNo: { zh: '退款序列号', en: 'Refund No' },
-  refundedAt: { zh: '退款时间', en: 'Refunded at' },
-  operator: { zh: '退款人', en: 'Refunded by' },
-  day: { zh: '营业日', en: 'Business day' },
+  total: FIELDS.amount,
+  refund: FIELDS.refundAmount,
+  left: FIELDS.refundable,
+  requestNo: FIELDS.requestNo,
+  refundedAt: FIELDS.refundedAt,
+  operator: FIELDS.refundedBy,
+  day: FIELDS.businessDay,
   payments: { zh: '收款', en: 'Payments' },
   revokes: { zh: '撤销', en: 'Revokes' },
   refunds: { zh: '退款', en: 'Refunds' },
@@ -39,6 +40,7 @@ const L = {
   open: { zh: '未完成', en: 'Still open' },
   none: { zh: '无', en: 'none' },
   reconciled: { zh: '核对无误', en: 'Reconciled' },
+  reconciledOpen: { zh: '已完成的核对无误；仍有未完成', en: 'Finished ones reconciled; some still open' },
   notReconciled: { zh: '核对不符！', en: 'NOT RECONCILED!' },
 } satisfies Record<string, Text>;
 
@@ -133,9 +135,11 @@ export function buildDayReportReceipt(
   l.text('subtitle', L.open[lang], { bold: true });
   l.pair('field', `  ${L.revokes[lang]}`, tally(report.open.revokes));
   l.pair('field', `  ${L.refunds[lang]}`, tally(report.open.refunds));
-  for (const i of report.open.items) l.pair('reason', `  ${i.kind === 'revoke' ? L.revokes[lang] : L.refunds[lang]} ${i.orderSn}`, `${i.state} ${money(i.amountCents, lang)}`);
+  // The state in the paper's language (the glossary's words), never the state machine's own name.
+  for (const i of report.open.items) l.pair('reason', `  ${i.orderSn}`, `${stateTerm(i.kind, i.state)[lang]} ${money(i.amountCents, lang)}`);
   l.rule();
-  l.text('outcome', report.reconciled ? L.reconciled[lang] : L.notReconciled[lang], { align: 'center', bold: true });
+  const verdict = !report.reconciled ? L.notReconciled : report.open.items.length > 0 ? L.reconciledOpen : L.reconciled;
+  l.text('outcome', verdict[lang], { align: 'center', bold: true });
   l.pair('footer', L.printedAt[lang], formatCst(printedAt));
   return { version: 1, kind: 'report', paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
 }

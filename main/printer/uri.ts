@@ -13,6 +13,8 @@
  * opening, that what it opened is a character device.
  */
 
+import net from 'node:net';
+
 export type PrinterUri =
   | { kind: 'tcp'; host: string; port: number }
   /** `path` as written: `/dev/usb/lp0`, or `COM3` / `LPT1` (opened as `\\.\COM3` on Windows). */
@@ -50,16 +52,43 @@ export interface PrinterPolicy {
   tcpPorts?: { from: number; to: number };
   /** Which OS's device names are accepted. Default: this process's platform. */
   platform?: NodeJS.Platform;
+  /**
+   * TCP hosts accepted: `private-ip` = a literal private-range or link-local
+   * IP address only (no host name: DNS could point it anywhere), or
+   * loopback (the bytes stay on this machine). Default: any.
+   */
+  tcpHosts?: 'any' | 'private-ip';
 }
+
+/** 10/8, 172.16/12, 192.168/16, 169.254/16 (link-local); IPv6 fc00::/7 (unique local), fe80::/10 (link-local). */
+export function isPrivateOrLinkLocalIp(host: string): boolean {
+  if (net.isIPv4(host)) {
+    const [a, b] = host.split('.').map(Number) as [number, number];
+    return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  if (net.isIPv6(host)) {
+    const first = parseInt(host.split(':')[0] || '0', 16);
+    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+  }
+  return false;
+}
+
+const isLoopbackIp = (host: string) => (net.isIPv4(host) && host.startsWith('127.')) || host === '::1';
 
 /**
  * What a destination set from the renderer may be: in production no
  * `virtual`, and TCP only to raw-print ports, so a page cannot make the
  * print worker talk to another local or LAN service (a database, a mail
- * server) with receipt lines it wrote. Store IT sets other ports with the
- * CLI or UPAY_POS_PRINTER.
+ * server) with receipt lines it wrote, and only to a literal private-range
+ * or link-local IP, so receipt contents cannot leave the shop for a host
+ * name or a public address. Store IT sets anything else with the CLI or
+ * UPAY_POS_PRINTER.
  */
-export const rendererPrinterPolicy = (mode: 'sandbox' | 'production'): PrinterPolicy => ({ virtual: mode === 'sandbox', tcpPorts: RAW_PRINT_PORTS });
+export const rendererPrinterPolicy = (mode: 'sandbox' | 'production'): PrinterPolicy => ({
+  virtual: mode === 'sandbox',
+  tcpPorts: RAW_PRINT_PORTS,
+  tcpHosts: 'private-ip',
+});
 
 const POSIX_DEVICES = [/^\/dev\/usb\/lp\d{1,3}$/, /^\/dev\/lp\d{1,3}$/];
 const WINDOWS_DEVICES = /^(COM[1-9]\d{0,2}|LPT[1-9])$/i;
@@ -100,6 +129,13 @@ export function parsePrinterUri(input: string, policy: PrinterPolicy = {}): Prin
       );
     }
     const host = (m[1] as string).replace(/^\[(.*)\]$/, '$1');
+    if (policy.tcpHosts === 'private-ip' && !isPrivateOrLinkLocalIp(host) && !isLoopbackIp(host)) {
+      throw new PrinterUriError(
+        input,
+        'from the app, a network printer is a private or link-local IP address (10.x, 172.16-31.x, 192.168.x, 169.254.x); store IT can set another with the CLI',
+        '在收银界面中，网络打印机只能是内网或链路本地 IP 地址（10.x、172.16-31.x、192.168.x、169.254.x）；其他地址请由门店 IT 用命令行设置',
+      );
+    }
     return { kind: 'tcp', host, port };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new PrinterUriError(input, `unsupported scheme "${text.split(':')[0]}"`, `不支持的协议 "${text.split(':')[0]}"`);

@@ -25,6 +25,8 @@ export type AuditAction =
   | 'operator.pin_reset'
   | 'operator.pin_failed'
   | 'operator.locked'
+  | 'operator.unlocked'
+  | 'approval.granted'
   | 'session.signed_in'
   | 'session.signed_out'
   // every kind of money operation (revoke, refund, pay): `<kind>.requested|sent|resolved|query`

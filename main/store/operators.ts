@@ -13,6 +13,11 @@ export interface OperatorRow {
   language: 'zh-CN' | 'en' | null;
   failed_attempts: number;
   locked_until: number | null;
+  /** PIN checks counted in failed_attempts and not yet settled (migration 010). */
+  pin_checks_open: number;
+  last_attempt_at: number | null;
+  /** Bumped when the operator is disabled or the PIN reset: older sessions end. */
+  session_epoch: number;
   created_at: number;
   updated_at: number;
 }
@@ -45,34 +50,73 @@ export class OperatorsRepo {
   }
 
   setActive(id: number, active: boolean, now: number): void {
-    prepared(this.db, 'UPDATE operators SET active = ?, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now, id);
+    prepared(this.db, 'UPDATE operators SET active = ?, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now, id);
   }
 
-  /** A new PIN also lifts a lockout: store IT has just spoken to the person. */
+  /** A new PIN also lifts a lockout (store IT has just spoken to the person) and ends the operator's sessions. */
   setPinHash(id: number, pinHash: string, now: number): void {
-    prepared(this.db, 'UPDATE operators SET pin_hash = ?, failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ?').run(pinHash, now, id);
+    prepared(
+      this.db,
+      'UPDATE operators SET pin_hash = ?, failed_attempts = 0, pin_checks_open = 0, last_attempt_at = NULL, locked_until = NULL, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?',
+    ).run(pinHash, now, id);
   }
 
-  setLanguage(id: number, language: 'zh-CN' | 'en' | null, now: number): void {
-    prepared(this.db, 'UPDATE operators SET language = ?, updated_at = ? WHERE id = ?').run(language, now, id);
+  /** Lifts a lockout and forgets every counted attempt (store IT, trusted CLI). */
+  unlock(id: number, now: number): void {
+    prepared(this.db, 'UPDATE operators SET failed_attempts = 0, pin_checks_open = 0, last_attempt_at = NULL, locked_until = NULL, updated_at = ? WHERE id = ?').run(now, id);
   }
 
-  /** Counts one failure; at `limit` failures the operator is locked until `lockedUntil` and the count starts again. */
-  recordFailure(id: number, limit: number, lockedUntil: number, now: number): OperatorRow {
+  /**
+   * Counts a PIN check before it runs, in one statement: refused (undefined)
+   * when the operator is disabled, locked, or has `limit` checks counted
+   * already (failures and checks still running, in any process). Counts
+   * older than `staleBefore` lapse: a check takes well under a second, so an
+   * open one that old belongs to a process that died.
+   */
+  reservePinCheck(id: number, limit: number, staleBefore: number, now: number): OperatorRow | undefined {
     return prepared(
       this.db,
       `UPDATE operators SET
-         locked_until = CASE WHEN failed_attempts + 1 >= @limit THEN @lockedUntil ELSE locked_until END,
-         failed_attempts = CASE WHEN failed_attempts + 1 >= @limit THEN 0 ELSE failed_attempts + 1 END,
+         failed_attempts = (CASE WHEN coalesce(last_attempt_at, 0) <= @staleBefore THEN 0 ELSE failed_attempts END) + 1,
+         pin_checks_open = (CASE WHEN coalesce(last_attempt_at, 0) <= @staleBefore THEN 0 ELSE pin_checks_open END) + 1,
+         last_attempt_at = @now
+       WHERE id = @id AND active = 1 AND (locked_until IS NULL OR locked_until <= @now)
+         AND (CASE WHEN coalesce(last_attempt_at, 0) <= @staleBefore THEN 0 ELSE failed_attempts END) < @limit
+       RETURNING *`,
+    ).get({ id, limit, staleBefore, now }) as OperatorRow | undefined;
+  }
+
+  /** Settles a counted check that stays counted (a wrong PIN, an approval): at `limit` counted the operator locks until `lockedUntil`. */
+  settleSpent(id: number, limit: number, lockedUntil: number, now: number): OperatorRow {
+    return prepared(
+      this.db,
+      `UPDATE operators SET
+         pin_checks_open = max(pin_checks_open - 1, 0),
+         locked_until = CASE WHEN failed_attempts >= @limit AND (locked_until IS NULL OR locked_until <= @now) THEN @lockedUntil ELSE locked_until END,
+         failed_attempts = CASE WHEN failed_attempts >= @limit AND (locked_until IS NULL OR locked_until <= @now) THEN 0 ELSE failed_attempts END,
          updated_at = @now
        WHERE id = @id RETURNING *`,
     ).get({ id, limit, lockedUntil, now }) as OperatorRow;
   }
 
-  recordSuccess(id: number, now: number): void {
-    prepared(this.db, 'UPDATE operators SET failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ? AND (failed_attempts > 0 OR locked_until IS NOT NULL)').run(
-      now,
-      id,
-    );
+  /** Settles a right PIN at sign-in: the count starts again, unless other checks are still running (they stay counted). */
+  settleSignedIn(id: number, now: number): void {
+    prepared(
+      this.db,
+      `UPDATE operators SET
+         failed_attempts = CASE WHEN pin_checks_open <= 1 THEN 0 ELSE failed_attempts END,
+         pin_checks_open = max(pin_checks_open - 1, 0),
+         updated_at = @now
+       WHERE id = @id`,
+    ).run({ id, now });
+  }
+
+  /** The operator's session epoch, when active (a session of another epoch has ended). */
+  sessionEpoch(id: number): number | undefined {
+    return prepared(this.db, 'SELECT session_epoch FROM operators WHERE id = ? AND active = 1').pluck().get(id) as number | undefined;
+  }
+
+  setLanguage(id: number, language: 'zh-CN' | 'en' | null, now: number): void {
+    prepared(this.db, 'UPDATE operators SET language = ?, updated_at = ? WHERE id = ?').run(language, now, id);
   }
 }

@@ -36,11 +36,15 @@ export const settingsSchema = z.object({
   // --- operators
   /** A signed-in session ends after this many minutes without a call from its window. */
   sessionIdleMinutes: z.number().int().min(1).max(720).default(15),
+  /** A signed-in session ends this many hours after sign-in, however active (a fresh PIN at least once a shift). */
+  sessionMaxHours: z.number().int().min(1).max(24).default(12),
   /** When a revoke needs a supervisor's approval: always, above `revokeApprovalAboveCents`, or never. */
   revokeApproval: z.enum(['always', 'above', 'never']).default('above'),
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
   refundApproval: z.enum(['always', 'above', 'never']).default('always'),
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
+  /** The receipt's header when the gateway's activation gave no store or merchant name (the real one gives neither). */
+  storeName: z.string().trim().min(1).max(40).optional(),
 });
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;

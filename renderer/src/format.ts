@@ -12,19 +12,33 @@ import type { Lang } from './i18n';
 export { formatCny } from '../../main/common/money';
 export { businessDay as businessDayOf, formatCst, formatCstTime } from '../../main/common/time';
 
-export type SearchQuery = { kind: 'all' } | { kind: 'amount'; amountCents: number } | { kind: 'text'; text: string };
+/** `amountCents` on a text query: plain digits may be a whole amount too ("88" finds ￥88.00 and …88 in an order number). */
+export type SearchQuery = { kind: 'all' } | { kind: 'amount'; amountCents: number } | { kind: 'text'; text: string; amountCents: number | null };
+
+/** Up to ￥9,999,999 as a whole amount typed without a decimal point. */
+const WHOLE_AMOUNT = /^\d{1,7}$/;
 
 /**
  * What the search box means: an amount when it has a decimal point or a yen
- * sign ("12.50", "￥12"), otherwise the start of an order number or merchant
- * order number. Plain digits are order numbers: sn are all digits.
+ * sign ("12.50", "￥12"); otherwise a piece of an order number or merchant
+ * order number anywhere in it (the list shows an order number's last digits),
+ * and, for plain digits, also a whole amount.
  */
 export function readSearch(raw: string): SearchQuery {
   const text = raw.trim();
   if (!text) return { kind: 'all' };
   const amountCents = parseTypedAmount(text);
   if (amountCents !== undefined) return { kind: 'amount', amountCents };
-  return { kind: 'text', text: text.slice(0, 32) };
+  const whole = WHOLE_AMOUNT.test(text) && Number(text) > 0 ? Number(text) * 100 : null;
+  return { kind: 'text', text: text.slice(0, 32), amountCents: whole };
+}
+
+/** Whether an order matches a search (the day's list answers every keystroke with this). */
+export function matchesSearch(order: { sn: string; clientSn: string; totalCents: number }, query: SearchQuery): boolean {
+  if (query.kind === 'all') return true;
+  if (query.kind === 'amount') return order.totalCents === query.amountCents;
+  const needle = query.text.toLowerCase();
+  return order.sn.includes(needle) || order.clientSn.toLowerCase().includes(needle) || order.totalCents === query.amountCents;
 }
 
 /** What the "look up on Upay" button may ask for: a full sn (digits) or a client_sn. */
@@ -55,4 +69,17 @@ export function deadlineParts(deadlineAt: number, now: number): { day: 'today' |
   const today = businessDay(now);
   const tomorrow = businessDay(now + 86_400_000);
   return { day: day === today ? 'today' : day === tomorrow ? 'tomorrow' : 'date', date: day.slice(5), time: formatCstTime(last) };
+}
+
+/**
+ * A printer's or a print job's error (the transport's own words, in English)
+ * as a message a person reads: what it means, never the raw text.
+ */
+export function printErrorKey(raw: string | null): 'printer.paper_out' | 'printer.cover_open' | 'printer.offline' | 'printer.error.timeout' | 'printer.error.other' {
+  const text = raw ?? '';
+  if (/paper/i.test(text)) return 'printer.paper_out';
+  if (/cover/i.test(text)) return 'printer.cover_open';
+  if (/timed? ?out|ETIMEDOUT/i.test(text)) return 'printer.error.timeout';
+  if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|ENOENT|EACCES|EPIPE|offline|closed/i.test(text)) return 'printer.offline';
+  return 'printer.error.other';
 }

@@ -4,7 +4,8 @@
  * each order, deadline warnings. One subscription for the whole window.
  */
 import { createContext } from 'preact';
-import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import type { OpenOperationView } from '../../main/ipc/contract';
 import {
   call,
   pos,
@@ -28,8 +29,10 @@ export interface Live {
   warnings: Warning[];
   /** Bumped on every print job change, so receipt and job views refetch. */
   printTick: number;
-  /** Bumped on every revoke change, so order lists refetch. */
+  /** Bumped on every revoke change (the open-operations list refetches). */
   revokeTick: number;
+  /** Every open money operation of every kind (the 待处理 pill and its list). */
+  openOperations: OpenOperationView[];
   setTerminal(status: TerminalStatus): void;
   setQueue(status: QueueStatusView): void;
   setPrinter(status: PrinterStatusView): void;
@@ -76,6 +79,7 @@ export function useLive(): Live {
   const [warnings, setWarnings] = useState<Warning[]>([]);
   const [printTick, setPrintTick] = useState(0);
   const [revokeTick, setRevokeTick] = useState(0);
+  const [openOperations, setOpenOperations] = useState<OpenOperationView[]>([]);
 
   const noteRevoke = useCallback((r: RevokeView) => {
     setRevokes((m) => {
@@ -91,8 +95,24 @@ export function useLive(): Live {
     if (q.ok) setQueue(q.value);
   }, []);
 
+  // One read at a time; an update while one is on its way reads again after it.
+  const reading = useRef<'idle' | 'busy' | 'again'>('idle');
+  const readOpen = useCallback(async () => {
+    if (reading.current !== 'idle') {
+      reading.current = 'again';
+      return;
+    }
+    reading.current = 'busy';
+    const r = await call((p) => p.operationsOpen());
+    if (r.ok) setOpenOperations(r.value);
+    const again = (reading.current as string) === 'again';
+    reading.current = 'idle';
+    if (again) void readOpen();
+  }, []);
+
   useEffect(() => {
     void refresh();
+    void readOpen();
     void call((p) => p.printerStatus()).then((r) => r.ok && setPrinter(r.value));
     const bridge = pos();
     const offs = [
@@ -101,6 +121,7 @@ export function useLive(): Live {
         performance.mark(`revoke:update:${r.state}`);
         noteRevoke(r);
         setRevokeTick((n) => n + 1);
+        void readOpen();
         // A finished revoke has no deadline left to warn about.
         if (r.state === 'revoked' || r.state === 'rejected' || r.state === 'expired') setWarnings((ws) => ws.filter((w) => w.revoke.id !== r.id));
       }),
@@ -109,6 +130,7 @@ export function useLive(): Live {
       bridge.on('connectivity.changed', (c) => setQueue((q) => (q ? { ...q, online: c.online } : q))),
       bridge.on('printer.changed', (s) => setPrinter((p) => ({ uri: p?.uri ?? '', state: s.status, detail: s.detail }))),
       bridge.on('print.updated', () => setPrintTick((n) => n + 1)),
+      bridge.on('refund.updated', () => void readOpen()),
     ];
     // The business day turns over and the check-in ages even when nothing happens.
     const timer = window.setInterval(() => void refresh(), REFRESH_MS);
@@ -116,7 +138,7 @@ export function useLive(): Live {
       window.clearInterval(timer);
       for (const off of offs) off();
     };
-  }, [refresh, noteRevoke]);
+  }, [refresh, noteRevoke, readOpen]);
 
   return {
     info,
@@ -127,6 +149,7 @@ export function useLive(): Live {
     warnings,
     printTick,
     revokeTick,
+    openOperations,
     setTerminal,
     setQueue,
     setPrinter,

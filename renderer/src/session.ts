@@ -79,9 +79,18 @@ export function useSessionContext(): Session {
   return s;
 }
 
-/** Whether a revoke of `amountCents` by the signed-in operator needs a supervisor's PIN (main decides again). */
-export function needsApproval(state: SessionState | null, amountCents: number): boolean {
+/** Money operations that may need a supervisor's approval. Payments join when they have a rule. */
+export type ApprovalKind = 'revoke' | 'refund';
+
+/** The rule for a kind: always, above an amount, or never. */
+export function approvalRule(state: SessionState, kind: ApprovalKind): { rule: SessionState['revokeApproval']; aboveCents: number } {
+  return kind === 'revoke' ? { rule: state.revokeApproval, aboveCents: state.revokeApprovalAboveCents } : { rule: state.refundApproval, aboveCents: state.refundApprovalAboveCents };
+}
+
+/** Whether `kind` of `amountCents` by the signed-in operator needs a supervisor's PIN (main decides again). */
+export function needsApproval(state: SessionState | null, amountCents: number, kind: ApprovalKind = 'revoke'): boolean {
   const role = state?.signedIn?.role;
   if (!role || role !== 'cashier') return false;
-  return state.revokeApproval === 'always' || (state.revokeApproval === 'above' && amountCents > state.revokeApprovalAboveCents);
+  const { rule, aboveCents } = approvalRule(state, kind);
+  return rule === 'always' || (rule === 'above' && amountCents > aboveCents);
 }

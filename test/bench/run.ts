@@ -23,6 +23,10 @@
  *   PIN verify          one PIN check at the default scrypt cost (what a sign-in or an approval
  *                       waits for; the cost is chosen to land in 50-150 ms here). Floor: the same
  *                       check at 1/32 of the cost (N = 2^10), so the ratio shows the cost factor.
+ *   PIN load            a revoke's gateway call (http://localhost, a new connection each: DNS and
+ *                       connect on libuv's thread pool) while 60 sign-ins run at once, through the
+ *                       IPC handlers at the default cost. Floor: the same call with no sign-in
+ *                       running, interleaved in the same run. Target: ratio ≤ 2 (scrypt has its own lane).
  */
 import Database from 'better-sqlite3';
 import { execFile, execFileSync } from 'node:child_process';
@@ -33,6 +37,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { Agent, request } from 'undici';
 import { DEFAULT_PIN_COST, hashPin, verifyPin } from '../../main/operators/pin';
+import { scryptLaneStats } from '../../main/operators/scrypt-lane';
 import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
 import { createRuntime, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
@@ -43,12 +48,13 @@ import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
 import { benchFleet } from './fleet';
 import { benchUi } from './ui';
-import { signedInHandlers } from '../support/operators';
+import { signedInHandlers, newWindow } from '../support/operators';
+import { createHandlerSet } from '../../main/ipc/handlers';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
 const QUICK = process.env.BENCH_QUICK === '1';
-/** BENCH_ONLY=revoke,refund,drain,cold,ipc,receipt,memory,ui,fleet,pin runs a subset (the full table is the default). */
+/** BENCH_ONLY=revoke,refund,drain,cold,ipc,receipt,memory,ui,fleet,pin,pinload runs a subset (the full table is the default). */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
 const E2E_N = QUICK ? 200 : 600;
@@ -537,6 +543,68 @@ async function benchPin(): Promise<void> {
   });
 }
 
+/** A revoke's gateway call while 60 sign-ins hash their PINs, against the same call unloaded. */
+async function benchPinLoad(sb: Sandbox): Promise<void> {
+  const gw = sb.gateway;
+  const rounds = QUICK ? 2 : 4;
+  const perPhase = QUICK ? 15 : 30;
+  const signIns = 60;
+  const operators = 12;
+  // pipelining 0: no keep-alive, so every call looks its host up and connects, as after an idle spell.
+  const agent = new Agent({ pipelining: 0 });
+  const rt = createRuntime({ dataDir: dir('upay-pos-bench-pinload-'), apiDomain: `http://localhost:${gw.port}`, dispatcher: agent, clock, printer: 'none' });
+  try {
+    const t = await activate(rt, gw, 'bench-pinload');
+    const sns = Array.from({ length: rounds * perPhase * 2 + 10 }, (_, i) => seedPaid(rt, gw, t, 40_000 + i).sn);
+    let next = 0;
+    const set = createHandlerSet(rt, { mode: 'sandbox', version: 'bench', vendor: null });
+    const ids: number[] = [];
+    for (let i = 0; i < operators; i++) ids.push((await rt.operators.add({ name: `bench-${i}`, role: 'cashier', pin: `48291${i % 10}` }, 'bench')).id);
+    const revoke = async (): Promise<number> => {
+      const t0 = nowMs();
+      const r = await rt.revokes.request({ sn: sns[next++]! }, 'bench', 'bench');
+      if (r.state !== 'revoked') throw new Error(`pinload revoke ended ${r.state}`);
+      return nowMs() - t0;
+    };
+    for (let i = 0; i < 5; i++) await revoke();
+    const loaded: number[] = [];
+    const unloaded: number[] = [];
+    let maxQueued = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < perPhase; i++) unloaded.push(await revoke());
+      let running = true;
+      const load = Promise.all(
+        Array.from({ length: signIns }, (_, i) => set.handlers['session.signIn']({ operatorId: ids[i % operators]!, pin: `48291${i % operators % 10}` }, newWindow())),
+      ).then((rs) => {
+        running = false;
+        const failed = rs.filter((r) => !r.ok);
+        if (failed.length) throw new Error(`pinload: ${failed.length} sign-ins failed: ${JSON.stringify(failed[0])}`);
+      });
+      for (let i = 0; i < perPhase && running; i++) {
+        maxQueued = Math.max(maxQueued, scryptLaneStats().queued);
+        loaded.push(await revoke());
+      }
+      await load;
+    }
+    const S = summarize(loaded);
+    const F = summarize(unloaded);
+    details.pinLoad = { subject: S, floor: F, signIns, lane: scryptLaneStats().size, maxQueued };
+    add({
+      figure: `revoke gateway call with ${signIns} concurrent sign-ins (p50, n=${S.n})`,
+      value: S.p50,
+      floor: F.p50,
+      unit: 'ms',
+      ratio: S.p50 / F.p50,
+      target: 'ratio ≤ 2',
+      met: S.p50 / F.p50 <= 2,
+      note: `floor: the same call with no sign-in running (p50 of ${F.n}); DNS + connect each call; scrypt lane of ${scryptLaneStats().size} thread(s), up to ${maxQueued} checks queued; p99 ${S.p99.toFixed(1)} vs ${F.p99.toFixed(1)} ms`,
+    });
+  } finally {
+    await rt.close();
+    await agent.close();
+  }
+}
+
 // ----------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -555,6 +623,7 @@ async function main(): Promise<void> {
     if (wanted('fleet')) await benchFleet(add, log, QUICK, details);
     if (wanted('ui')) await benchUi(sb, clock, add, details, log, QUICK);
     if (wanted('pin')) await benchPin();
+    if (wanted('pinload')) await benchPinLoad(sb);
   } finally {
     await sb.close();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

@@ -58,8 +58,16 @@ describe('chaos: the fleet shipper SIGKILLed at random moments', () => {
         env: { ...env, UPAY_POS_FLEET_BATCH: String(1 + Math.floor(rand() * 9)) },
         stdio: 'ignore',
       });
-      const exited = new Promise((r) => child.once('exit', r));
-      await new Promise((r) => setTimeout(r, 80 + Math.floor(rand() * 400)));
+      let gone = false;
+      const exited = new Promise((r) => child.once('exit', r)).then(() => (gone = true));
+      // Event-driven, not a fixed pause (a loaded machine takes seconds to start node): once the child is
+      // connected to head office, it is killed at a random moment of its shipping.
+      for (const t0 = Date.now(); !gone && Date.now() - t0 < 30_000; ) {
+        const up = await pg.query('postgres', "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'upay-pos-fleet'");
+        if (up.rows[0].n > 0 || backlog(c.db, Date.now()).shippedTotal > before) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, Math.floor(rand() * 300)));
       write(Math.floor(rand() * 4));
       child.kill('SIGKILL');
       await exited;

@@ -148,7 +148,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
 
   async function confirmRevoke(): Promise<void> {
     await page.click('[data-action="revoke"]');
-    await page.waitForSelector('dialog.dialog[open]');
+    await page.waitForSelector('dialog.dialog[open] [data-action="confirm"]:focus');
     await page.keyboard.press('Enter');
   }
 
@@ -191,6 +191,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     await page.waitForSelector('[data-done="terminal"]:has-text("签到成功")');
     expect(sandbox.gateway.effects('checkin', terminalSn())).toBe(1);
 
+    await page.click('[data-setup-tab="printer"]');
     await page.check('input[name="paperWidth"][value="58"]');
     await page.click('[data-action="save-printer"]');
     await page.waitForSelector('[data-done="printer"]');
@@ -241,7 +242,8 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     sandbox.gateway.inject('revoke', { kind: 'delay', ms: 2500 });
     await confirmRevoke();
     await page.waitForSelector(outcome(order.sn, 'progress'));
-    expect(await page.isDisabled('[data-action="revoke"]')).toBe(true);
+    // Once it is on its way, nothing on the order can be tapped again.
+    expect(await page.locator(`[data-order="${order.sn}"] [data-action="revoke"]:not([disabled])`).count()).toBe(0);
     expect(await page.textContent('[data-money]')).toContain('正在确认');
     await shoot('05-progress');
 
@@ -277,20 +279,20 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     await shoot('07-rejected-gateway');
   });
 
-  it('yesterday’s order is refused without a gateway call (NOT_TODAY), in Chinese and in English', async () => {
+  it('yesterday’s order offers a refund, not a revoke (main refuses one with NOT_TODAY), in Chinese and in English', async () => {
     const order = await seed(990, { finishedAt: Date.now() - 86_400_000 });
     await open(order.sn, true);
     expect(await page.textContent(`[data-order="${order.sn}"]`)).toContain('不是今天的订单');
-    await confirmRevoke();
-    await page.waitForSelector(`${outcome(order.sn, 'rejected')}[data-code="NOT_TODAY"]`);
+    expect(await page.locator(`[data-order="${order.sn}"] [data-action="revoke"]`).count()).toBe(0);
+    expect(await page.getAttribute(`[data-order="${order.sn}"] [data-action="refund"]`, 'class')).toContain('btn--primary');
+    expect(await handlers['revoke.request']({ sn: order.sn }, APP_WINDOW)).toMatchObject({ ok: true, value: { state: 'rejected', error: { code: 'NOT_TODAY' } } });
     expect(sandbox.gateway.effects('revoke', order.sn)).toBe(0);
-    await shoot('08-rejected-not-today');
+    await shoot('08-not-today-refund');
 
     await switchLanguage();
     await page.waitForSelector('.app[data-lang="en"]');
-    const en = (await page.textContent(outcome(order.sn, 'rejected')))!;
+    const en = (await page.textContent(`[data-order="${order.sn}"]`))!;
     expect(en).toContain("Not today's order");
-    expect(en).toContain('No money moved');
     expect(await page.getAttribute('[data-status="mode"]', 'title')).toContain('SANDBOX');
     // The choice is kept in the main process as the signed-in operator's own language.
     const who = await page.getAttribute('[data-signed-in]', 'data-signed-in');
@@ -399,6 +401,7 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
 
   it('store setup shows the queue and no failed print jobs; the page had no errors and no CSP violations', async () => {
     await page.click('[data-tab="setup"]');
+    await page.click('[data-setup-tab="queue"]');
     await page.waitForSelector('[data-card="queue"]');
     await page.waitForSelector('[data-status="queue"][data-count="0"]');
     await shoot('15-setup-after');

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { BRIDGE_FUNCTIONS, isChannel, type EventName, type EventPayload } from '../../main/ipc/contract';
-import { createHandlers, forwardEvents, type Handlers } from '../../main/ipc/handlers';
+import { createHandlerSet, forwardEvents, type Handlers } from '../../main/ipc/handlers';
 import type { RuntimeEvents } from '../../main/events';
 import type { Caller } from '../../main/operators/sessions';
 import type { Role } from '../../main/operators/service';
@@ -39,7 +39,7 @@ export const SCREENSHOTS = path.join(ROOT, 'test-output/screenshots');
 
 // ------------------------------------------------------------------ build
 
-const UI_SOURCES = ['renderer', 'preload', 'main/ipc/contract.ts', 'scripts/build-ui.mjs'];
+const UI_SOURCES = ['renderer', 'preload', 'main/ipc', 'main/common', 'scripts/build-ui.mjs'];
 
 function newestMtime(p: string): number {
   const abs = path.join(ROOT, p);
@@ -425,7 +425,7 @@ export async function startApp(options: { viewport: { width: number; height: num
     timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
     ...options.runtime,
   });
-  const handlers = createHandlers(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: options.deviceId });
+  const { handlers, orderRow } = createHandlerSet(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: options.deviceId });
   const role = options.role ?? 'store_it';
   const signedIn = await handlers['session.signIn']({ operatorId: await ensureOperator(rt, role), pin: TEST_PINS[role] }, APP_WINDOW);
   if (!signedIn.ok) throw new Error(`e2e sign-in failed: ${signedIn.error.code}`);
@@ -439,9 +439,13 @@ export async function startApp(options: { viewport: { width: number; height: num
     if (msg.type() === 'error') pageErrors.push(msg.text());
   });
   const bridge = await installBridge(browser.context, page, handlers, APP_WINDOW);
-  const unforward = forwardEvents(rt.events, (event, payload) => {
-    bridge.emit(event, payload).catch(() => {});
-  });
+  const unforward = forwardEvents(
+    rt.events,
+    (event, payload) => {
+      bridge.emit(event, payload).catch(() => {});
+    },
+    orderRow,
+  );
   return {
     sandbox,
     proxy,

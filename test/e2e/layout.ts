@@ -13,7 +13,7 @@ export const LAYOUT_PROBE = `(() => {
   const outside = all.filter((el) => { const r = el.getBoundingClientRect(); return r.right > vw + 1 || r.left < -1; }).map(describe);
   // Boxes that hide or scroll their overflow must not be hiding content sideways (ellipsised order numbers excepted).
   const clipped = all
-    .filter((el) => getComputedStyle(el).overflowX !== 'visible' && !['order__sn', 'order__subject', 'order__operator', 'order__payway', 'visually-hidden'].some((c) => el.classList.contains(c)))
+    .filter((el) => getComputedStyle(el).overflowX !== 'visible' && !['order__sn', 'order__subject', 'order__operator', 'order__payway', 'order__badge', 'visually-hidden'].some((c) => el.classList.contains(c)))
     .filter((el) => el.scrollWidth > el.clientWidth + 1)
     .map((el) => describe(el) + ' ' + el.scrollWidth + '>' + el.clientWidth);
   const targets = [...document.querySelectorAll('button, input:not([type=checkbox]):not([type=radio]), select, textarea, .check, .choice__option, a[href]')].filter(visible);

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { businessDay } from '../../main/common/time';
-import { createHandlerSet, forwardEvents } from '../../main/ipc/handlers';
+import { createHandlerSet, forwardEvents, type Handlers } from '../../main/ipc/handlers';
 import { createRuntime, databaseOf, type Runtime } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
@@ -30,6 +30,7 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
   let unforward: () => void;
   let dataDir: string;
   let supervisorId = 0;
+  let handlers: Handlers;
   const errors: string[] = [];
   const page = () => browser.page;
 
@@ -48,13 +49,13 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     supervisorId = await ensureOperator(rt, 'supervisor', '李主管');
     const signedIn = await set.handlers['session.signIn']({ operatorId: cashierId, pin: TEST_PINS.cashier }, { windowId: 1 });
     if (!signedIn.ok) throw new Error(signedIn.error.message);
-    const handlers = set.handlers;
+    handlers = set.handlers;
     server = await serveStatic(RENDERER_DIST);
     browser = await launch({ width: 1024, height: 768 });
     page().setDefaultTimeout(10_000);
     page().on('pageerror', (err) => errors.push(err.message));
     const bridge = await installBridge(browser.context, page(), handlers);
-    unforward = forwardEvents(rt.events, (event, payload) => void bridge.emit(event, payload).catch(() => {}));
+    unforward = forwardEvents(rt.events, (event, payload) => void bridge.emit(event, payload).catch(() => {}), set.orderRow);
     await page().goto(server.url);
     await page().waitForSelector('[data-tab="cashier"]');
   }, 120_000);
@@ -102,59 +103,52 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     await page().waitForSelector(`[data-order="${sn}"]`);
   }
 
-  /** The amount field once the form has filled in the refundable amount (the page's CSP forbids evaluated waits). */
-  async function amountShown(): Promise<string> {
-    for (let i = 0; i < 200; i++) {
-      const v = await page().inputValue('#refund-amount');
-      if (v !== '') return v;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error('the refund amount was never filled in');
-  }
-
-  async function refund(sn: string, amount?: string): Promise<void> {
-    await page().waitForSelector(`[data-order="${sn}"] [data-refund-form]`);
-    // The form fills in the refundable amount once it is known; a typed amount replaces it.
-    await amountShown();
-    if (amount !== undefined) await page().fill('#refund-amount', amount);
-    await page().fill('.refund__approver', String(supervisorId));
-    await page().fill('.refund__pin', TEST_PINS.supervisor);
-    await page().click('[data-action="confirm-refund"]');
+  /** On the money sheet: the amount on its keypad (cash-register digits; none: the refundable amount), the supervisor's PIN, confirm. */
+  async function refund(amountKeys?: string): Promise<void> {
+    await page().waitForSelector('dialog.money-sheet[open] [data-amountpad]');
+    if (amountKeys !== undefined) for (const k of amountKeys) await page().click(`dialog[open] [data-amount-key="${k}"]`);
+    // The one supervisor is chosen already.
+    for (const d of TEST_PINS.supervisor) await page().click(`dialog[open] [data-pinpad="approval"] [data-pin-key="${d}"]`);
+    await page().click('dialog[open] [data-action="confirm"]');
   }
 
   it('refunds an order from an earlier day: amount defaults to the refundable amount, 退款凭证 shown and printed', async () => {
     const order = await seed(4200, { finishedAt: Date.now() - 3 * DAY_MS, payway: '3', paywayName: '微信' });
     await open(order.sn);
     await page().click(`[data-order="${order.sn}"] [data-action="refund"]`);
-    await page().waitForSelector('[data-refund-form]');
-    expect(await amountShown()).toBe('42.00');
+    await page().waitForSelector('dialog.money-sheet[open]');
+    expect(await page().getAttribute('dialog[open] .money-sheet__amount', 'data-amount-cents')).toBe('4200');
     await shoot('r1-refund-form-earlier-day');
-    await refund(order.sn);
-    await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="refund-refunded"] [data-refund-receipt]`);
+    await refund();
+    await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="refund-refunded"] .receipt-frame .receipt`);
     expect(await page().textContent(`[data-order="${order.sn}"] [data-outcome="refund-refunded"]`)).toContain('退款凭证');
     expect(sandbox.gateway.effects('refund', order.sn)).toBe(1);
     expect(sandbox.gateway.getOrder(order.sn)!.orderStatus).toBe('REFUNDED');
     // Who refunded (the signed-in cashier) and who approved (the supervisor's PIN) are on the receipt.
-    const receipt = (await page().textContent('[data-refund-receipt]'))!;
+    const receipt = (await page().textContent(`[data-order="${order.sn}"] .receipt-frame`))!;
     expect(receipt).toContain('小王');
     expect(receipt).toContain('李主管');
     await shoot('r2-refunded-earlier-day');
   });
 
-  it('a partial refund leaves the rest refundable; more than the rest is refused in the main process with no call', async () => {
+  it('a partial refund leaves the rest refundable; more than the rest cannot be confirmed (and main refuses it with no call)', async () => {
     const order = await seed(5000);
     await open(order.sn);
     await page().click(`[data-order="${order.sn}"] [data-action="refund"]`);
-    await refund(order.sn, '12.34');
+    await refund('1234');
     await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="refund-refunded"]`);
-    expect(sandbox.gateway.getOrder(order.sn)!.netCents).toBe(5000 - 1234);
-    await page().click(`[data-order="${order.sn}"] [data-action="refund"]`);
-    await page().waitForSelector('[data-refundable-cents="3766"]');
-    await refund(order.sn, '40.00');
-    await page().waitForSelector(`[data-order="${order.sn}"] [data-error-code="REFUND_AMOUNT_TOO_HIGH"]`);
-    expect(await page().textContent(`[data-order="${order.sn}"] [data-error-code]`)).toContain('超过订单可退金额');
     expect(sandbox.gateway.effects('refund', order.sn)).toBe(1);
+    await page().waitForSelector(`[data-order="${order.sn}"] [data-refundable-cents="3766"]`);
+    await page().click(`[data-order="${order.sn}"] [data-action="refund"]`);
+    await page().waitForSelector('dialog.money-sheet[open] [data-amountpad]');
+    for (const k of '4000') await page().click(`dialog[open] [data-amount-key="${k}"]`);
+    await page().waitForSelector('dialog[open] [data-amount-too-high]');
+    expect(await page().isDisabled('dialog[open] [data-action="confirm"]')).toBe(true);
     await shoot('r3-partial-refund');
+    await page().click('dialog[open] [data-action="cancel"]');
+    const direct = await handlers['refund.request']({ sn: order.sn, amountCents: 4000, approval: { operatorId: supervisorId, pin: TEST_PINS.supervisor } }, { windowId: 1 });
+    expect(direct).toMatchObject({ ok: false, error: { code: 'REFUND_AMOUNT_TOO_HIGH' } });
+    expect(sandbox.gateway.effects('refund', order.sn)).toBe(1);
   });
 
   it('the refused revoke screen offers 退款 directly', async () => {
@@ -163,11 +157,13 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     await page().click('[data-action="revoke"]');
     await page().waitForSelector('dialog.dialog[open]');
     await page().keyboard.press('Enter');
-    await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="rejected"] [data-action="offer-refund"]`);
-    await page().click(`[data-order="${order.sn}"] [data-action="offer-refund"]`);
-    await page().waitForSelector('[data-refund-form]');
+    await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="rejected"]`);
+    // Refund is now the action; a second revoke is not offered.
+    expect(await page().locator(`[data-order="${order.sn}"] [data-action="revoke"]`).count()).toBe(0);
+    await page().click(`[data-order="${order.sn}"] [data-action="refund"]`);
+    await page().waitForSelector('dialog.money-sheet[open]');
     await shoot('r4-refused-offers-refund');
-    await refund(order.sn);
+    await refund();
     await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="refund-refunded"]`);
     expect(sandbox.gateway.effects('refund', order.sn)).toBe(1);
   });
@@ -185,10 +181,11 @@ describe('refunds and the day report (Chromium, real runtime, sandbox gateway)',
     databaseOf(rt).prepare('UPDATE revokes SET deadline_day = ? WHERE order_sn = ?').run(businessDay(Date.now() - DAY_MS), order.sn);
     rt.revokes.kick();
     await open(order.sn);
-    await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="expired"] [data-action="offer-refund"]`);
+    await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="expired"]`);
+    await page().waitForSelector(`[data-order="${order.sn}"] [data-action="refund"]`);
     await shoot('r5-expired-offers-refund');
-    await page().click(`[data-order="${order.sn}"] [data-action="offer-refund"]`);
-    await refund(order.sn);
+    await page().click(`[data-order="${order.sn}"] [data-action="refund"]`);
+    await refund();
     await page().waitForSelector(`[data-order="${order.sn}"] [data-outcome="refund-refunded"]`);
     expect(sandbox.gateway.effects('refund', order.sn)).toBe(1);
     expect(sandbox.gateway.effects('revoke', order.sn)).toBe(0);

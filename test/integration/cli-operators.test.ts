@@ -4,22 +4,13 @@
  * and CLI commands record who ran them (the OS user by default) with no PIN.
  */
 import os from 'node:os';
-import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../main/cli';
 import { createHandlerSet } from '../../main/ipc/handlers';
 import { databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
 import { createHarness, type Harness } from '../support/harness';
 import { newWindow } from '../support/operators';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _e: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
+import { runMain } from '../support/cli-main';
 
 let h: Harness;
 beforeEach(async () => {
@@ -29,17 +20,7 @@ afterEach(async () => {
   await h.close();
 });
 
-async function cli(args: string[], stdin = '') {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await main([...args, '--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none', '--json'], {
-    stdout,
-    stderr,
-    env: {},
-    stdin: Readable.from([stdin]),
-  });
-  return { code, json: stdout.text.trim() ? (JSON.parse(stdout.text.trim().split('\n').pop()!) as Record<string, unknown>) : {}, stdout: stdout.text, stderr: stderr.text };
-}
+const cli = (args: string[], stdin = '') => runMain([...args, '--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none', '--json'], stdin);
 
 describe('upay-pos operators', () => {
   it('add (PIN from stdin), list, disable, enable, reset-pin; the PIN signs in at the counter; nothing secret printed', async () => {

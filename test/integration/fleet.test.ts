@@ -5,63 +5,42 @@
  * head office down for a whole simulated day, the CLI (configure, migrate,
  * status, report) and the redaction of the connection string.
  */
-import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { businessDayStart, ManualClock, systemClock } from '../../main/common/time';
-import { main } from '../../main/cli';
-import { checkFleetUrl, describeUrl, redactor, type FleetTarget } from '../../main/fleet/config';
+import { checkFleetUrl, redactor } from '../../main/fleet/config';
 import { withHeadOffice } from '../../main/fleet/head-office';
 import { backlog, writeHeartbeat } from '../../main/fleet/outbox';
 import { HEAD_OFFICE_VERSION, migrateHeadOffice } from '../../main/fleet/schema';
 import { Shipper } from '../../main/fleet/shipper';
 import type { Db } from '../../main/store/db';
-import { counterDir, pgProxy, revokeThrough, startPg, type TestPg } from '../support/fleet-pg';
+import { cli, counterDir, pgProxy, revokeThrough } from '../support/fleet-pg';
+import { FAST, pgForThisFile, targetOf } from '../support/fleet-server';
 
-let pg: TestPg;
-beforeAll(async () => {
-  pg = await startPg();
-}, 120_000);
-afterAll(async () => {
-  await pg?.stop();
-});
+const ho = pgForThisFile();
 
-const target = (url: string): FleetTarget => ({ url, shown: describeUrl(url), source: 'env' });
-const FAST = { pollMs: 20, backoffBaseMs: 20, backoffMaxMs: 100, connectTimeoutMs: 2000, queryTimeoutMs: 5000 };
+const target = targetOf;
 
-async function headOffice(name: string): Promise<string> {
-  const url = await pg.database(name);
-  await withHeadOffice(target(url), migrateHeadOffice);
-  return url;
-}
+const headOffice = (name: string) => ho.headOffice(name);
 
 function unshippedSeqs(db: Db): number[] {
   return (db.prepare("SELECT seq FROM fleet_outbox WHERE kind != 'heartbeat' ORDER BY seq").pluck().all() as number[]);
 }
 
 async function shippedSeqs(db: string, terminal: string): Promise<number[]> {
-  const r = await pg.query(db, "SELECT seq::int AS seq FROM fleet.events WHERE terminal_sn = $1 AND kind != 'heartbeat' ORDER BY seq", [terminal]);
+  const r = await ho.pg.query(db, "SELECT seq::int AS seq FROM fleet.events WHERE terminal_sn = $1 AND kind != 'heartbeat' ORDER BY seq", [terminal]);
   return r.rows.map((x: { seq: number }) => x.seq);
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const stdout = new PassThrough().on('data', (b) => (out += String(b)));
-  const stderr = new PassThrough().on('data', (b) => (err += String(b)));
-  const input = new PassThrough();
-  input.end(stdin);
-  const code = await main(args, { stdout, stderr, env, stdin: input });
-  return { code, out, err };
 }
 
 describe('fleet: head office schema and views', () => {
   it('migrates to the latest version, again is a no-op, two at once never half-apply', async () => {
-    const url = await pg.database('ho_migrate');
+    const url = await ho.pg.database('ho_migrate');
     const [a, b] = await Promise.all([withHeadOffice(target(url), migrateHeadOffice), withHeadOffice(target(url), migrateHeadOffice)]);
     expect(Math.max(a.to, b.to)).toBe(HEAD_OFFICE_VERSION);
     const again = await withHeadOffice(target(url), migrateHeadOffice);
     expect(again).toEqual({ from: HEAD_OFFICE_VERSION, to: HEAD_OFFICE_VERSION });
-    const versions = await pg.query('ho_migrate', 'SELECT count(*)::int AS n FROM fleet.schema_version');
+    const versions = await ho.pg.query('ho_migrate', 'SELECT count(*)::int AS n FROM fleet.schema_version');
     expect(versions.rows[0].n).toBe(HEAD_OFFICE_VERSION);
   });
 
@@ -96,7 +75,7 @@ describe('fleet: head office schema and views', () => {
       expect(backlog(c.db, systemClock.now()).events).toBe(0);
       expect(await shippedSeqs(db, sn)).toEqual(expected.get(sn));
     }
-    const totals = await pg.query(
+    const totals = await ho.pg.query(
       db,
       `SELECT store_sn, kind, payway, operator_name, operations::int AS n, amount_cents::int AS cents
        FROM fleet.day_totals WHERE business_day = $1 ORDER BY store_sn, payway, operator_name`,
@@ -108,28 +87,28 @@ describe('fleet: head office schema and views', () => {
       { store_sn: 'S1', kind: 'revoke', payway: 'wechat', operator_name: 'alice', n: 1, cents: 2500 },
       { store_sn: 'S2', kind: 'revoke', payway: 'alipay', operator_name: 'dave', n: 2, cents: 2000 },
     ]);
-    const open = await pg.query(db, 'SELECT store_sn, terminal_sn, state, amount_cents::int AS cents FROM fleet.open_operations WHERE business_day = $1 ORDER BY terminal_sn', [day]);
+    const open = await ho.pg.query(db, 'SELECT store_sn, terminal_sn, state, amount_cents::int AS cents FROM fleet.open_operations WHERE business_day = $1 ORDER BY terminal_sn', [day]);
     expect(open.rows).toEqual([
       { store_sn: 'S1', terminal_sn: 'T1', state: 'pending', cents: 700 },
       { store_sn: 'S1', terminal_sn: 'T2', state: 'needs_attention', cents: 900 },
     ]);
-    const attention = await pg.query(db, 'SELECT terminal_sn, state FROM fleet.attention WHERE business_day = $1 ORDER BY terminal_sn', [day]);
+    const attention = await ho.pg.query(db, 'SELECT terminal_sn, state FROM fleet.attention WHERE business_day = $1 ORDER BY terminal_sn', [day]);
     expect(attention.rows).toEqual([
       { terminal_sn: 'T1', state: 'pending' },
       { terminal_sn: 'T2', state: 'needs_attention' },
       { terminal_sn: 'T3', state: 'expired' },
     ]);
-    const health = await pg.query(db, 'SELECT terminal_sn, store_sn, open_operations, printer_state, silent_minutes FROM fleet.terminal_health ORDER BY terminal_sn');
+    const health = await ho.pg.query(db, 'SELECT terminal_sn, store_sn, open_operations, printer_state, silent_minutes FROM fleet.terminal_health ORDER BY terminal_sn');
     expect(health.rows).toEqual([
       { terminal_sn: 'T1', store_sn: 'S1', open_operations: 1, printer_state: 'ok', silent_minutes: 0 },
       { terminal_sn: 'T2', store_sn: 'S1', open_operations: 1, printer_state: 'ok', silent_minutes: 0 },
       { terminal_sn: 'T3', store_sn: 'S2', open_operations: 0, printer_state: 'ok', silent_minutes: 0 },
     ]);
-    await pg.query(db, "UPDATE fleet.terminals SET last_seen = now() - interval '20 minutes' WHERE terminal_sn = 'T3'");
-    const silent = await pg.query(db, 'SELECT terminal_sn FROM fleet.silent_terminals(15)');
+    await ho.pg.query(db, "UPDATE fleet.terminals SET last_seen = now() - interval '20 minutes' WHERE terminal_sn = 'T3'");
+    const silent = await ho.pg.query(db, 'SELECT terminal_sn FROM fleet.silent_terminals(15)');
     expect(silent.rows).toEqual([{ terminal_sn: 'T3' }]);
     // Every audit entry travelled too, with its actor.
-    const audits = await pg.query(db, "SELECT count(*)::int AS n FROM fleet.events WHERE kind = 'audit' AND terminal_sn = 'T2'");
+    const audits = await ho.pg.query(db, "SELECT count(*)::int AS n FROM fleet.events WHERE kind = 'audit' AND terminal_sn = 'T2'");
     expect(audits.rows[0].n).toBe(t2.db.prepare('SELECT count(*) FROM audit_log').pluck().get());
 
     // The CLI's report reads the same views: JSON and CSV.
@@ -148,13 +127,13 @@ describe('fleet: exactly once when things go wrong', () => {
   it('answers lost after the server committed: the batch is sent again, nothing twice, nothing lost', async () => {
     const db = 'ho_lost';
     await headOffice(db);
-    const proxy = await pgProxy(pg.port);
+    const proxy = await pgProxy(ho.pg.port);
     const c = counterDir('TL', { sn: 'S9', name: 'x' });
     const t0 = businessDayStart('2026-11-21') + 9 * 3_600_000;
     for (let i = 0; i < 30; i++) revokeThrough(c.db, t0 + i * 60_000, 100 + i, 'alipay', 'op', ['sending', 'revoked']);
     const expected = unshippedSeqs(c.db);
     proxy.loseCommits(4);
-    const shipper = new Shipper({ db: c.db, target: target(pg.url(db, proxy.port)), clock: systemClock, timing: { ...FAST, batchRows: 25 } });
+    const shipper = new Shipper({ db: c.db, target: target(ho.pg.url(db, proxy.port)), clock: systemClock, timing: { ...FAST, batchRows: 25 } });
     const run = shipper.run();
     const deadline = Date.now() + 30_000;
     while (backlog(c.db, Date.now()).events - backlog(c.db, Date.now()).heartbeats > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -165,7 +144,7 @@ describe('fleet: exactly once when things go wrong', () => {
     expect(proxy.lostCommits).toBe(4);
     expect(shipper.stats.alreadyThere).toBeGreaterThan(0);
     expect(await shippedSeqs(db, 'TL')).toEqual(expected);
-    const ops = await pg.query(db, "SELECT count(*)::int AS n, sum(amount_cents)::int AS s FROM fleet.day_totals WHERE business_day = '2026-11-21'");
+    const ops = await ho.pg.query(db, "SELECT count(*)::int AS n, sum(amount_cents)::int AS s FROM fleet.day_totals WHERE business_day = '2026-11-21'");
     expect(ops.rows[0]).toEqual({ n: 1, s: Array.from({ length: 30 }, (_, i) => 100 + i).reduce((a, b) => a + b, 0) });
     await proxy.close();
     c.db.close();
@@ -174,8 +153,8 @@ describe('fleet: exactly once when things go wrong', () => {
   it('head office down for a whole simulated day: the backlog waits (with a warning), then ships once', async () => {
     const db = 'ho_down';
     await headOffice(db);
-    const deadPort = (await pgProxy(pg.port)) ; // a proxy we close at once: its port refuses connections
-    const refusedUrl = pg.url(db, deadPort.port);
+    const deadPort = (await pgProxy(ho.pg.port)) ; // a proxy we close at once: its port refuses connections
+    const refusedUrl = ho.pg.url(db, deadPort.port);
     await deadPort.close();
     const c = counterDir('TD', { sn: 'S8', name: 'x' });
     const day = '2026-11-22';
@@ -206,13 +185,13 @@ describe('fleet: exactly once when things go wrong', () => {
     expect(logs.join('\n')).not.toContain('fleet-test-pw');
     const expected = unshippedSeqs(c.db);
     // Head office is back.
-    const up = new Shipper({ db: c.db, target: target(pg.url(db)), clock, timing: FAST });
+    const up = new Shipper({ db: c.db, target: target(ho.pg.url(db)), clock, timing: FAST });
     await up.drain();
     await up.drain();
     up.close();
     console.log(`fleet-down-day: revokes=${revokes} events=${expected.length} failures_while_down=${down.stats.failures} shipped_after=${up.stats.shipped}`);
     expect(await shippedSeqs(db, 'TD')).toEqual(expected);
-    const totals = await pg.query(db, 'SELECT operations::int AS n, amount_cents::int AS s FROM fleet.day_totals WHERE business_day = $1', [day]);
+    const totals = await ho.pg.query(db, 'SELECT operations::int AS n, amount_cents::int AS s FROM fleet.day_totals WHERE business_day = $1', [day]);
     expect(totals.rows).toEqual([{ n: revokes, s: revokes * 1000 }]);
     expect(backlog(c.db, clock.now()).warning).toBeNull();
     c.db.close();
@@ -222,30 +201,36 @@ describe('fleet: exactly once when things go wrong', () => {
 describe('fleet: store IT configuration and redaction', () => {
   it('configure/status/migrate via the CLI; the password never shows', async () => {
     const db = 'ho_cli';
-    const url = await pg.database(db);
+    const url = await ho.pg.database(db);
     const c = counterDir('TC', { sn: 'S7', name: 'x' });
     c.db.close();
     const env = { UPAY_POS_QUIET: '1' };
     expect((await cli(['fleet', 'configure', '--url', 'postgres://u:p@db.example.invalid/x', '--data-dir', c.dir], env)).code).toBe(2);
     const conf = await cli(['fleet', 'configure', '--url-stdin', '--json', '--data-dir', c.dir], env, url + '\n');
     expect(conf.code).toBe(0);
-    expect(JSON.parse(conf.out)).toEqual({ configured: true, target: `postgres@127.0.0.1:${pg.port}/${db}` });
+    expect(JSON.parse(conf.out)).toEqual({ configured: true, sealed: true, target: `postgres@127.0.0.1:${ho.pg.port}/${db}` });
+    // Sealed in the key vault: the database file holds no password, in clear or in any column.
+    for (const f of fs.readdirSync(c.dir).filter((n) => n.startsWith('upay-pos.db'))) expect(fs.readFileSync(path.join(c.dir, f)).includes('fleet-test-pw')).toBe(false);
+    const file = path.join(c.dir, 'ho.secret');
+    fs.writeFileSync(file, `${url}\n`, { mode: 0o600 });
+    expect((await cli(['fleet', 'configure', '--url-file', file, '--data-dir', c.dir], env)).code).toBe(0);
     const mig = await cli(['fleet', 'migrate', '--json', '--data-dir', c.dir], env);
     expect(JSON.parse(mig.out)).toMatchObject({ from: 0, to: HEAD_OFFICE_VERSION });
     const once = await cli(['fleet', 'ship', '--once', '--json', '--data-dir', c.dir], env);
     expect(once.code).toBe(0);
     const st = await cli(['fleet', 'status', '--json', '--data-dir', c.dir], env);
-    expect(JSON.parse(st.out)).toMatchObject({ events: 0, lastError: null });
+    expect(JSON.parse(st.out)).toMatchObject({ events: 0, lastError: null, source: 'stored', credential: expect.stringContaining('sealed') });
     const human = await cli(['fleet', 'status', '--data-dir', c.dir], env);
     // A wrong password: the error names the database, never the secret.
-    const bad = pg.url(db).replace('fleet-test-pw', 'wrong-secret-pw');
+    const bad = ho.pg.url(db).replace('fleet-test-pw', 'wrong-secret-pw');
     const fail = await cli(['fleet', 'migrate', '--json', '--data-dir', c.dir], { ...env, UPAY_POS_FLEET_URL: bad });
     expect(fail.code).toBe(1);
+    expect(human.out).toContain('password ***');
     for (const text of [conf.out, conf.err, mig.out, mig.err, once.out, st.out, human.out, fail.out, fail.err]) {
       expect(text).not.toContain('fleet-test-pw');
       expect(text).not.toContain('wrong-secret-pw');
     }
-    expect(fail.err).toContain(`127.0.0.1:${pg.port}/${db}`);
+    expect(fail.err).toContain(`127.0.0.1:${ho.pg.port}/${db}`);
   });
 
   it('TLS is required for a database on another machine; redaction removes the password in any form', () => {

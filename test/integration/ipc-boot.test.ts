@@ -77,7 +77,8 @@ describe('boot', () => {
     const sb = await createSandbox({ host: '127.0.0.1' });
     const dataDir = tmp();
     const vendorFile = path.join(dataDir, 'vendor.json');
-    fs.writeFileSync(vendorFile, JSON.stringify(sb.gateway.vendor));
+    // Owner-only, as the app requires of a file holding the vendor key.
+    fs.writeFileSync(vendorFile, JSON.stringify(sb.gateway.vendor), { mode: 0o600 });
     const b = await boot({ dataDir, env: { UPAY_API_DOMAIN: sb.gateway.url }, logger: silentLogger, vault: (dir) => new FileKeyVault(dir), vendorFile });
     try {
       const h = await signedInHandlers(b.runtime, { mode: b.mode, version: '1', vendor: b.vendor });

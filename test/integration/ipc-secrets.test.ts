@@ -47,11 +47,16 @@ beforeAll(async () => {
     printWorker: { backoffBaseMs: 50, backoffMaxMs: 200, pollMs: 100 },
   });
   // A fresh terminal: this window bootstraps the first store IT operator in the test itself.
-  handlers = bind(createHandlerSet(rt, { mode: 'sandbox', version: '9.9.9', vendor: { ...sandbox.gateway.vendor }, actor: 'test' }), newWindow());
-  stopEvents = forwardEvents(rt.events, (event, payload) => {
-    expect(EVENTS[event].safeParse(payload).success, event).toBe(true);
-    events.push([event, payload]);
-  });
+  const set = createHandlerSet(rt, { mode: 'sandbox', version: '9.9.9', vendor: { ...sandbox.gateway.vendor }, actor: 'test' });
+  handlers = bind(set, newWindow());
+  stopEvents = forwardEvents(
+    rt.events,
+    (event, payload) => {
+      expect(EVENTS[event].safeParse(payload).success, event).toBe(true);
+      events.push([event, payload]);
+    },
+    set.orderRow,
+  );
 });
 
 afterAll(async () => {
@@ -141,6 +146,7 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
     const day = await ok('report.day', {});
     expect(day).toMatchObject({ reconciled: true, refunds: { count: 1, cents: 100 } });
     await ok('report.print', { day: day.day });
+    await ok('operations.open', {});
 
     await rt.printing.waitForJob(test.id, 5000);
     await rt.revokes.idle();

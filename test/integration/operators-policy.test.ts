@@ -12,19 +12,11 @@ import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
 import { LOCKOUT_MS } from '../../main/operators/service';
 import { databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
-import type { Clock } from '../../main/common/time';
 import { createHarness, type Harness } from '../support/harness';
-import { bind, ensureOperator, newWindow, signIn, TEST_PINS } from '../support/operators';
+import { bind, ensureOperator, newWindow, signIn, TEST_PINS, ShiftClock } from '../support/operators';
 
 const OPTIONS = { mode: 'sandbox' as const, version: 'test', vendor: null, actor: 'test' };
 
-/** A clock the test moves forward (sessions idle out, lockouts lapse); the sandbox shares it. */
-class ShiftClock implements Clock {
-  offset = 0;
-  now(): number {
-    return Date.now() + this.offset;
-  }
-}
 
 let h: Harness;
 let clock: ShiftClock;
@@ -71,7 +63,7 @@ describe('a revoke needs a signed-in operator', () => {
     expect(audit).toMatchObject({ actor: 'test:小王', details: { operator: '小王', operatorId: expect.any(Number) } });
     const preview = await cashier['receipt.preview']({ revokeId: r.ok ? r.value.id : 0 });
     const lines = preview.ok && preview.value ? preview.value.lines.join('\n') : '';
-    expect(lines).toMatch(/收款员\s+收款甲/);
+    expect(lines).toMatch(/收银员\s+收款甲/);
     expect(lines).toMatch(/撤销人\s+小王/);
     expect(lines).not.toContain('审批人');
   });
@@ -97,7 +89,7 @@ describe('a revoke needs a signed-in operator', () => {
     expect(audit?.details).toMatchObject({ operator: '小王', approverId: supervisorId, approver: '李主管' });
     const preview = await cashier['receipt.preview']({ revokeId: r.ok ? r.value.id : 0 });
     const lines = preview.ok && preview.value ? preview.value.lines.join('\n') : '';
-    expect(lines).toMatch(/收款员\s+收款甲/);
+    expect(lines).toMatch(/收银员\s+收款甲/);
     expect(lines).toMatch(/撤销人\s+小王/);
     expect(lines).toMatch(/审批人\s+李主管/);
   });

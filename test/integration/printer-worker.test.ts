@@ -174,10 +174,10 @@ describe('revoke receipt round trip through the virtual printer', () => {
       };
       for (const [label, value] of [
         ['终端号', terminal.terminalSn],
-        ['订单号', order.sn],
+        ['收钱吧订单号', order.sn],
         ['商户订单号', order.clientSn],
         ['支付方式', '微信'],
-        ['金额', '￥100.00'],
+        ['订单金额', '￥100.00'],
         ['支付时间', '2026-05-22 10:00:00'],
         ['撤销时间', '2026-05-22 10:05:00'],
         ['撤销人', '张三'],
@@ -192,7 +192,7 @@ describe('revoke receipt round trip through the virtual printer', () => {
       expect(decoded.lines[0]).toMatchObject({ text: '上海徐汇旗舰店', align: 'center', bold: true });
       expect(decoded.lines.find((l) => l.text === '撤销凭证')).toMatchObject({ align: 'center', bold: true, size: 2 });
       expect(decoded.lines.find((l) => l.text === 'REVOKE RECEIPT')).toMatchObject({ align: 'center' });
-      expect(decoded.lines.find((l) => l.text.startsWith('金额'))?.bold).toBe(true);
+      expect(decoded.lines.find((l) => l.text.startsWith('订单金额'))?.bold).toBe(true);
       expect(decoded.qr).toEqual([order.sn]);
       expect(decoded.cuts).toBe(1);
       expect(decoded.strayHighBytes).toBe(0);
@@ -234,7 +234,7 @@ describe('revoke receipt round trip through the virtual printer', () => {
     const jobs = await printer.waitForJobs(2);
     for (const j of jobs) expect([...j.bytes].filter((b) => b >= 0x80)).toEqual([]);
     expect(jobs[0]!.decoded.text).toContain('REVOKE RECEIPT');
-    expect(jobs[0]!.decoded.text).toMatch(/Amount\s+CNY 100\.00/);
+    expect(jobs[0]!.decoded.text).toMatch(/Order amount\s+CNY 100\.00/);
     expect(jobs[1]!.decoded.text).toContain('PRINTER TEST');
   });
 });

@@ -139,7 +139,12 @@ describe('migrations', () => {
     expect(LATEST_VERSION).toBeGreaterThanOrEqual(1);
     expect(new Set(MIGRATIONS.map((m) => m.name)).size).toBe(MIGRATIONS.length);
     // 'operators' and 'refunds' are placeholders in a branch that comes before them; the merge replaces them.
-    MIGRATIONS.forEach((m, i) => ['operators', 'refunds'].includes(m.name) || expect(m.name).toMatch(new RegExp(`^${String(i + 1).padStart(3, '0')}-`)));
+    // Numbers are reserved per change, so a branch may lack a lower one (the merge orders them): each name has its
+    // three-digit number, never below its version, and the numbers increase.
+    const numbers = MIGRATIONS.map((m, i) => (['operators', 'refunds'].includes(m.name) ? i + 1 : Number(/^(\d{3})-/.exec(m.name)?.[1])));
+    numbers.forEach((n, i) => expect(n, MIGRATIONS[i]!.name).toBeGreaterThanOrEqual(i + 1));
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+    expect(new Set(numbers).size).toBe(numbers.length);
     // Every version has representative rows from some seed (add one with each migration that changes tables).
     expect(SEEDS.some((s) => s.since === 1)).toBe(true);
   });

@@ -9,6 +9,15 @@ import { createHandlerSet, type HandlerOptions, type Handlers, type HandlerSet }
 import type { Caller } from '../../main/operators/sessions';
 import type { Role } from '../../main/operators/service';
 import type { Runtime } from '../../main/runtime';
+import type { Clock } from '../../main/common/time';
+
+/** A clock a test moves forward (sessions idle out or reach their lifetime, lockouts lapse); the sandbox may share it. */
+export class ShiftClock implements Clock {
+  offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+}
 
 /** The same PINs as the sandbox's operators (main/electron/boot.ts), so a test signs in as either. */
 export const TEST_PINS: Record<Role, string> = { cashier: '1111', supervisor: '2222', store_it: '9999' };

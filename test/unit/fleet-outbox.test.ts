@@ -1,11 +1,9 @@
 /** The export outbox in SQLite: one event per change, in the change's own transaction; heartbeats coalesced. */
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backlog, writeHeartbeat } from '../../main/fleet/outbox';
-import Database from 'better-sqlite3';
-import { AUDIT_TRIGGER_SQL, operationTriggers, REFUNDS_SOURCE, REVOKES_SOURCE, ACCOUNTABLE_COLUMNS } from '../../main/fleet/outbox-sql';
-import { migrate } from '../../main/store/migrate';
+import { backlog, heartbeatPayload, writeHeartbeat } from '../../main/fleet/outbox';
+import { ACCOUNTABLE_COLUMNS, FLEET_TRIGGERS_MIGRATION, fleetTriggersSql, operationTriggers, REVOKES_SOURCE } from '../../main/fleet/outbox-sql';
+import { M011_TRIGGERS_SQL, m011 } from '../../main/store/migrations/011-fleet-identity';
 import type { Db } from '../../main/store/db';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 
@@ -88,37 +86,44 @@ describe('fleet outbox (migration 8)', () => {
     expect(sql).toContain('NEW.operator_id');
     expect(sql).toContain('NEW.approver_name');
   });
-});
 
-/**
- * The newest migration that installs the fleet triggers (migrations are frozen
- * literal SQL). A migration that replaces the triggers moves this pointer; the
- * live generator must produce what that migration installed.
- */
-const FLEET_TRIGGERS_MIGRATION = 8;
-
-describe('the frozen fleet migration and the live generator', () => {
-  const triggersOf = (db: Database.Database) =>
-    (db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'fleet_%' ORDER BY name").all() as Array<{ name: string; sql: string }>).map(
-      (t) => ({ name: t.name, sql: t.sql.replace(/\s+/g, ' ').trim() }),
-    );
-
-  it(`the generator produces the triggers migration ${FLEET_TRIGGERS_MIGRATION} installed`, () => {
-    const installed = new Database(':memory:');
-    migrate(installed, FLEET_TRIGGERS_MIGRATION);
-    const generated = new Database(':memory:');
-    migrate(generated, FLEET_TRIGGERS_MIGRATION);
-    for (const { name } of triggersOf(generated)) generated.exec(`DROP TRIGGER ${name}`);
-    generated.exec([operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), AUDIT_TRIGGER_SQL].join('\n'));
-    expect(triggersOf(installed).length).toBeGreaterThan(0);
-    expect(triggersOf(generated)).toEqual(triggersOf(installed));
-    installed.close();
-    generated.close();
+  it('the live generator reproduces the frozen SQL of the newest migration that installs the fleet triggers', () => {
+    expect(FLEET_TRIGGERS_MIGRATION).toBe(m011.name);
+    expect(fleetTriggersSql()).toBe(M011_TRIGGERS_SQL);
   });
 
-  it('migration 8 is literal SQL: it imports nothing from main/fleet/', () => {
-    const source = fs.readFileSync(path.join(__dirname, '../../main/store/migrations/008-fleet-outbox.ts'), 'utf8');
-    expect(source).not.toMatch(/from '.*fleet/);
-    expect(source).toContain('CREATE TRIGGER fleet_revokes_insert');
+  it('each event captures terminal, store, epoch and a unique id when it is written', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    revokeThrough(c.db, Date.UTC(2026, 10, 20, 3), 500, 'alipay', 'alice', ['sending', 'revoked']);
+    c.db.prepare("UPDATE terminal SET terminal_sn = 'TV', store_sn = 'S2' WHERE id = 1").run();
+    revokeThrough(c.db, Date.UTC(2026, 10, 20, 4), 500, 'alipay', 'alice', ['sending']);
+    const rows = c.db.prepare('SELECT terminal_sn, store_sn, epoch, event_id FROM fleet_outbox ORDER BY seq').all() as Array<Record<string, string>>;
+    expect(rows.map((r) => `${r.terminal_sn}/${r.store_sn}`)).toEqual(['TU/S', 'TU/S', 'TU/S', 'TU/S', 'TV/S2', 'TV/S2']);
+    expect(new Set(rows.map((r) => r.epoch)).size).toBe(1);
+    expect(rows[0]!.epoch).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(rows.map((r) => r.event_id)).size).toBe(rows.length);
+  });
+
+  it('bounded without a head office: past the cap heartbeats give way first, then audit entries, money last, all counted', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    const db = c.db;
+    db.prepare('UPDATE fleet_state SET outbox_cap = 6').run();
+    const t = Date.UTC(2026, 10, 20, 3);
+    writeHeartbeat(db, t);
+    const R = ['sending', 'revoked'];
+    for (let i = 0; i < 3; i++) revokeThrough(db, t + i * 60_000, 100 + i, 'alipay', 'alice', R);
+    const kinds = () => db.prepare('SELECT kind FROM fleet_outbox ORDER BY seq').pluck().all();
+    let b = backlog(db, t + 600_000);
+    expect(b.cap).toEqual({ rows: 6, cap: 6, dropped: { heartbeats: 1, audit: 6, money: 0 } });
+    expect(kinds()).toEqual(Array(6).fill('revoke'));
+    // Money gives way last, oldest first; the heartbeat written at the cap is dropped at once.
+    revokeThrough(db, t + 300_000, 999, 'alipay', 'alice', R);
+    writeHeartbeat(db, t + 400_000);
+    b = backlog(db, t + 600_000);
+    expect(b.cap).toEqual({ rows: 6, cap: 6, dropped: { heartbeats: 2, audit: 8, money: 2 } });
+    expect(db.prepare('SELECT count(*) FROM fleet_outbox').pluck().get()).toBe(6);
+    expect(db.prepare("SELECT min(amount_cents) FROM fleet_outbox WHERE kind = 'revoke'").pluck().get()).toBe(101);
+    expect(b.warning).toContain('cap 6 reached');
+    expect(heartbeatPayload(db, t + 600_000).dropped).toEqual({ heartbeats: 2, audit: 8, money: 2 });
   });
 });

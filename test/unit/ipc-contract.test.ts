@@ -165,6 +165,7 @@ const BAD: Record<Channel, Array<[unknown, string]>> = {
   'refund.reprint': [[{ refundId: 'a' }, 'refundId']],
   'report.day': [[{ day: '2026-02-30' }, 'day']],
   'report.print': [[{ day: 'today' }, 'day']],
+  'operations.open': [[{ kind: 'refund' }, 'kind']],
 };
 
 describe('contract parity', () => {
@@ -192,7 +193,7 @@ describe('contract parity', () => {
 
   it('event names never collide with channel names', () => {
     for (const e of EVENT_NAMES) expect(CHANNEL_NAMES as string[]).not.toContain(e);
-    expect(Object.keys(EVENTS).length).toBe(7);
+    expect(Object.keys(EVENTS).length).toBe(8);
   });
 
   it('inputs are strict: a secret-looking extra key is refused by every schema', () => {

@@ -140,14 +140,14 @@ describe('revoke receipt model', () => {
     expect(text).toContain('订单已退款，不能撤销');
     expect(text).toContain('EP104');
     expect(text).toMatch(/撤销时间\s+-/);
-    expect(text).toMatch(/收款员\s+cashier-01/);
+    expect(text).toMatch(/收银员\s+cashier-01/);
     expect(text).toMatch(/撤销人\s+-/);
     expect(text).not.toContain('审批人');
   });
 
-  it('names the payment\'s operator (收款员), who voided (撤销人) and who approved (审批人) apart, in both languages', () => {
+  it('names the payment\'s operator (收银员), who voided (撤销人) and who approved (审批人) apart, in both languages', () => {
     const zh = textLines(buildRevokeReceipt(input())).map((l) => l.text).join('\n');
-    expect(zh).toMatch(/收款员\s+cashier-01/);
+    expect(zh).toMatch(/收银员\s+cashier-01/);
     expect(zh).toMatch(/撤销人\s+张三/);
     expect(zh).toMatch(/审批人\s+李主管/);
     const en = textLines(

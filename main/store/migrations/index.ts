@@ -8,9 +8,11 @@ import { m006 } from './006-operators';
 import { m007 } from './007-refunds';
 import { m008 } from './008-fleet-outbox';
 import { m009 } from './009-open-operations';
+import { m010 } from './010-operator-attempts';
+import { m011 } from './011-fleet-identity';
 
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];

@@ -7,19 +7,20 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { isClientSnLike, isFullOrderSn } from '../../../main/common/order-sn';
-import { call, type ErrorView, type OrderView } from '../bridge';
+import { call, pos, type ErrorView, type OrderView } from '../bridge';
 import { businessDayOf, formatCny, formatCst, lookupRef, paywayLabel, readSearch } from '../format';
 import { translator, useI18n } from '../i18n';
 import { newerRevoke, useLiveContext } from '../live';
 import { useScanner } from '../scanner';
-import { orderStatus, type StatusFilter } from '../status';
+import { refundedLine } from '../../../main/common/order-status';
+import { orderStatus, STATUS_FILTERS, type OrderStatusView, type StatusFilter } from '../status';
 import { OrderList, applyView, type Sort } from './OrderList';
 import { ReprintLast, RevokeOutcome } from './Outcome';
-import { ConfirmDialog, ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
+import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
 import type { ApprovalInput } from '../../../main/ipc/contract';
-import { ApprovalStep } from './Approval';
-import { RefundPanel } from './Refund'; // --- refunds
-import { DayReport } from './DayReport'; // --- refunds
+import { APPROVAL_ERRORS, MoneySheet } from './Approval';
+import { RefundHistory, RefundOutcome, RefundSheet, useRefunds } from './Refund';
+import { DayReport } from './DayReport';
 
 const SEARCH_DEBOUNCE_MS = 200;
 
@@ -46,6 +47,7 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
   const searchRef = useRef<HTMLInputElement>(null);
   const [dayReport, setDayReport] = useState(false); // --- refunds
   const query = readSearch(text);
+  const today = live.info?.businessDay ?? businessDayOf(Date.now());
 
   const loadDay = useCallback(async () => {
     const res = await call((p) => p.ordersList({}));
@@ -57,7 +59,28 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
 
   useEffect(() => {
     void loadDay();
-  }, [loadDay, live.revokeTick, live.info?.businessDay]);
+  }, [loadDay, live.info?.businessDay]);
+
+  // A changed order's row comes with the event: it replaces that row in place (no reload of the day).
+  useEffect(
+    () =>
+      pos().on('orders.changed', ({ orders }) => {
+        const bySn = new Map(orders.map((o) => [o.sn, o]));
+        const swap = (list: OrderView[]) => (list.some((o) => bySn.has(o.sn)) ? list.map((o) => bySn.get(o.sn) ?? o) : list);
+        // A row of the day's that the list did not have yet (recorded since it was read) joins it in its place.
+        const join = (list: OrderView[]) => {
+          const have = new Set(list.map((o) => o.sn));
+          const day = list[0]?.businessDay ?? businessDayOf(Date.now());
+          const added = orders.filter((o) => !have.has(o.sn) && o.businessDay === day);
+          return added.length === 0 ? swap(list) : [...swap(list), ...added].sort((a, b) => b.finishedAt - a.finishedAt);
+        };
+        setDay((d) => (d ? join(d) : d));
+        setFound(swap);
+        setExtra((x) => (x ? (bySn.get(x.sn) ?? x) : x));
+        performance.mark('orders:row-changed');
+      }),
+    [],
+  );
 
   useEffect(() => {
     searchRef.current?.focus();
@@ -77,7 +100,7 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
       window.clearTimeout(timer);
     };
     // The query is derived from text.
-  }, [text, live.revokeTick]);
+  }, [text]);
 
   const all = useMemo(() => {
     if (!day) return null;
@@ -87,9 +110,9 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
   }, [day, found]);
 
   const shown = useMemo(
-    () => (all ? applyView(all, { query, status, payway, sort }, live.revokes, t) : null),
+    () => (all ? applyView(all, { query, status, payway, sort }, live.revokes, today) : null),
     // The query is derived from text.
-    [all, text, status, payway, sort, live.revokes, t],
+    [all, text, status, payway, sort, live.revokes, today],
   );
   const payways = useMemo(() => {
     const m = new Map<string, string>();
@@ -183,7 +206,7 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
           </div>
           <div class="filters">
             <select class="input filters__select" aria-label={t('filter.status')} data-filter="status" value={status} onChange={(e) => setStatus(e.currentTarget.value as StatusFilter)}>
-              {(['all', 'paid', 'open', 'revoked', 'failed'] as const).map((s) => (
+              {STATUS_FILTERS.map((s) => (
                 <option key={s} value={s}>
                   {s === 'all' ? `${t('col.status')}: ${t('filter.all')}` : t(`filter.${s}` as const)}
                 </option>
@@ -215,7 +238,7 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
         )}
         <OrderList
           orders={shown}
-          today={live.info?.businessDay ?? businessDayOf(Date.now())}
+          today={today}
           selectedSn={selectedSn}
           revokes={live.revokes}
           empty={text || status !== 'all' || payway !== 'all' ? t('orders.noMatch') : t('orders.empty')}
@@ -237,7 +260,7 @@ export function Cashier({ onGoSetup, openRequest }: { onGoSetup: () => void; ope
           </div>
         )}
         {selected ? (
-          <OrderDetail key={selected.sn} order={selected} onBack={() => setSelectedSn(null)} onChanged={() => void loadDay()} />
+          <OrderDetail key={selected.sn} order={selected} onBack={() => setSelectedSn(null)} />
         ) : (
           <p class="placeholder">{t('detail.none')}</p>
         )}
@@ -252,82 +275,62 @@ function scanNotFound(code: string): ErrorView {
   return { code: 'SCAN_NOT_FOUND', messageZh: translator('zh-CN')('scan.notFound', params), message: translator('en')('scan.notFound', params) };
 }
 
-function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: () => void; onChanged: () => void }) {
-  const { t, lang } = useI18n();
+function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }) {
+  const { t, lang, pick } = useI18n();
   const live = useLiveContext();
-  const [confirming, setConfirming] = useState(false);
+  const [sheet, setSheet] = useState<'revoke' | 'refund' | null>(null);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<{ error: ErrorView; recorded: boolean | null } | null>(null);
-  // A ref, not state: a second tap in the same frame must see the first one at once.
-  const inflight = useRef(false);
-  const revokeBtn = useRef<HTMLButtonElement>(null);
-  // --- operators: the supervisor's approval typed into the confirmation (main checks it).
-  const approval = useRef<ApprovalInput | null>(null);
-  const onApproval = useCallback((a: ApprovalInput | null) => (approval.current = a), []);
+  const { refunds, latest: refund, note: noteRefund } = useRefunds(order.sn);
   const revoke = newerRevoke(order.revoke, live.revokes[order.sn]);
   const today = live.info?.businessDay ?? businessDayOf(Date.now());
   const payway = paywayLabel(order.payway, order.paywayName, lang);
-  const status = orderStatus(order, revoke, t);
-  // Kept (disabled) while a request runs, so the cashier sees that the tap registered.
-  const showButton = order.status === 'PAID' && (!revoke || busy);
+  const status = orderStatus(order, revoke, today, refund);
+  // The newest operation's outcome is the one on screen (a refund after a refused revoke replaces it).
+  const showRefund = refund !== null && (!revoke || refund.updatedAt >= revoke.updatedAt);
 
-  const start = async () => {
-    if (inflight.current) return;
-    inflight.current = true;
-    setConfirming(false);
+  /** The revoke's request, from the money sheet: null when it was accepted (the outcome follows by events). */
+  const revokeNow = async (_amount: number, approval: ApprovalInput | null): Promise<ErrorView | null> => {
     setBusy(true);
     setFailure(null);
-    const withApproval = approval.current ? { approval: approval.current } : {};
-    approval.current = null;
-    const res = await call((p) => p.revokeRequest({ sn: order.sn, ...withApproval }));
+    const res = await call((p) => p.revokeRequest({ sn: order.sn, ...(approval ? { approval } : {}) }));
     performance.mark('revoke:answer');
+    setBusy(false);
     if (res.ok) {
       live.noteRevoke(res.value);
-    } else {
-      // The envelope alone cannot say whether a request left: the revoke row can.
-      setFailure({ error: res.error, recorded: null });
-      const found = await call((p) => p.revokeForOrder({ sn: order.sn }));
-      if (found.ok && found.value) live.noteRevoke(found.value);
-      setFailure({ error: res.error, recorded: found.ok ? found.value !== null : null });
+      setSheet(null);
+      return null;
     }
-    inflight.current = false;
-    setBusy(false);
-    onChanged();
+    if (APPROVAL_ERRORS.includes(res.error.code)) return res.error;
+    // The envelope alone cannot say whether a request left: the revoke row can.
+    setSheet(null);
+    setFailure({ error: res.error, recorded: null });
+    const found = await call((p) => p.revokeForOrder({ sn: order.sn }));
+    if (found.ok && found.value) live.noteRevoke(found.value);
+    setFailure({ error: res.error, recorded: found.ok ? found.value !== null : null });
+    return res.error;
   };
 
   const showProgress = busy && (!revoke || revoke.state === 'sending');
+  // The approval passed once the revoke exists: the sheet gives way to its progress and outcome.
+  useEffect(() => {
+    if (busy && revoke && sheet === 'revoke') setSheet(null);
+  }, [busy, revoke?.id]);
+  const refundFirst = status.actions.refund && !status.actions.revoke;
 
   return (
     <article class="detail" data-order={order.sn} data-status={status.key}>
       <div class="detail__head">
-        <button type="button" class="btn btn--quiet detail__back" data-action="back" onClick={onBack}>
-          <Icon name="back" /> {t('detail.back')}
+        <button type="button" class="btn btn--quiet detail__back" data-action="back" aria-label={t('detail.back')} onClick={onBack}>
+          <Icon name="back" /> <span class="detail__backText">{t('detail.back')}</span>
         </button>
         <p class="detail__amount" data-amount-cents={order.totalCents}>
           {formatCny(order.totalCents)}
         </p>
         <span class="detail__payway">{payway}</span>
-        <span class={`badge badge--${status.key}`} data-badge="status">
-          {status.label}
+        <span class={`badge badge--${status.tone}`} data-badge="status" data-status={status.key}>
+          {pick(status.label.zh, status.label.en)}
         </span>
-      </div>
-      {order.status !== 'PAID' && !revoke && <p class="notice notice--info">{t('detail.notPaid')}</p>}
-      {order.status === 'PAID' && order.businessDay !== today && !revoke && <p class="notice notice--warn">{t('detail.notToday')}</p>}
-
-      <div class="detail__actions" data-actions="order">
-        {showButton && (
-          <button
-            type="button"
-            ref={revokeBtn}
-            class="btn btn--danger btn--huge"
-            data-action="revoke"
-            disabled={busy || confirming}
-            onClick={() => setConfirming(true)}
-          >
-            {busy ? t('outcome.progress') : t('detail.revoke')}
-          </button>
-        )}
-        {/* Insertion point: further order actions (refund, approval) go here. */}
       </div>
 
       {showProgress ? (
@@ -338,31 +341,56 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
           <MoneyStatement state="confirming" />
           <p>{t('outcome.progressBody')}</p>
         </section>
+      ) : showRefund ? (
+        <RefundOutcome refund={refund} order={order} />
       ) : revoke ? (
         <RevokeOutcome revoke={revoke} order={order} />
       ) : (
         failure && (
           <section class="outcome outcome--failed" data-outcome="failed">
+            <h2 class="outcome__title">
+              <span class="outcome__icon">
+                <Icon name="cross" />
+              </span>
+              {t('outcome.failed')}
+            </h2>
+            <MoneyStatement state={failure.recorded === false ? 'unchanged' : 'confirming'} />
+            <p>{failure.recorded === false ? t('outcome.failedToStart') : t('outcome.checking')}</p>
             <ErrorNotice error={failure.error} />
-            {failure.recorded === false && (
-              <>
-                <MoneyStatement state="unchanged" />
-                <p>{t('outcome.failedToStart')}</p>
-              </>
-            )}
-            {failure.recorded === null && (
-              <>
-                <MoneyStatement state="confirming" />
-                <p>{t('outcome.checking')}</p>
-              </>
-            )}
           </section>
         )
       )}
 
-      {/* --- refunds */}
-      <RefundPanel order={order} onChanged={onChanged} />
+      {status.refundedCents > 0 && (
+        <p class="detail__refunded" data-refunded-cents={status.refundedCents} data-refundable-cents={status.refundableCents}>
+          {pick(...refundedWords(status))}
+        </p>
+      )}
+      {order.status === 'PAID' && order.businessDay !== today && status.actions.refund && <p class="notice notice--info">{t('detail.notToday')}</p>}
+      {!status.actions.revoke && !status.actions.refund && status.open && <p class="notice notice--info" data-open-kind={status.open.kind}>{t(`detail.open.${status.open.kind}` as const)}</p>}
 
+      {(status.actions.revoke || status.actions.refund) && (
+        <div class="detail__actions" data-actions="order">
+          {status.actions.revoke && (
+            <button type="button" class="btn btn--danger btn--huge" data-action="revoke" disabled={busy || sheet !== null} onClick={() => setSheet('revoke')}>
+              {busy ? t('outcome.progress') : t('detail.revoke')}
+            </button>
+          )}
+          {status.actions.refund && (
+            <button
+              type="button"
+              class={`btn ${refundFirst ? 'btn--primary' : 'btn--secondary'} btn--huge`}
+              data-action="refund"
+              disabled={busy || sheet !== null}
+              onClick={() => setSheet('refund')}
+            >
+              {t('refund.action')}
+            </button>
+          )}
+        </div>
+      )}
+
+      <RefundHistory refunds={refunds} />
       <Rows
         rows={[
           [t('detail.sn'), <code>{order.sn}</code>],
@@ -374,32 +402,44 @@ function OrderDetail({ order, onBack, onChanged }: { order: OrderView; onBack: (
           order.operator ? [t('detail.operator'), order.operator] : null,
         ]}
       />
-      {confirming && (
-        <ConfirmDialog
+      {sheet === 'revoke' && (
+        <MoneySheet
+          kind="revoke"
           title={t('confirm.title')}
-          okLabel={t('confirm.ok')}
-          cancelLabel={t('confirm.cancel')}
-          hint={t('confirm.keys')}
-          onOk={() => void start()}
-          onCancel={() => {
-            setConfirming(false);
-            revokeBtn.current?.focus();
-          }}
+          okLabel={() => t('confirm.ok')}
+          orderSn={order.sn}
+          payway={payway}
+          amountCents={order.totalCents}
+          onConfirm={revokeNow}
+          onCancel={() => setSheet(null)}
         >
-          <p class="dialog__amount" data-amount-cents={order.totalCents}>
-            {formatCny(order.totalCents)}
-          </p>
-          <p class="dialog__payway">{payway}</p>
-          <p class="dialog__sn">
-            {t('detail.sn')}
-            {t('colon')}
-            <code>{order.sn}</code>
-          </p>
           <p>{t('confirm.body')}</p>
-          {/* --- operators */}
-          <ApprovalStep amountCents={order.totalCents} onChange={onApproval} />
-        </ConfirmDialog>
+          <p class="dialog__hint">{t('confirm.keys')}</p>
+        </MoneySheet>
+      )}
+      {sheet === 'refund' && (
+        <RefundSheet
+          orderSn={order.sn}
+          payway={payway}
+          refundableCents={status.refundableCents}
+          onDone={(r) => {
+            noteRefund(r);
+            setFailure(null);
+            setSheet(null);
+          }}
+          onError={(error) => {
+            setFailure({ error, recorded: false });
+            setSheet(null);
+          }}
+          onCancel={() => setSheet(null)}
+        />
       )}
     </article>
   );
+}
+
+/** "已退 ￥12.34，剩余可退 ￥37.66" in both languages. */
+function refundedWords(status: OrderStatusView): [string, string] {
+  const words = refundedLine(status, formatCny);
+  return [words.zh, words.en];
 }

@@ -17,44 +17,52 @@ export function DayReport({ onClose }: { onClose: () => void }) {
   }, []);
 
   const tally = (x: { count: number; cents: number }) => `${x.count} · ${formatCny(x.cents)}`;
+  const actions = (
+    <div class="dialog__buttons day-report__actions">
+      <button
+        type="button"
+        class="btn btn--primary"
+        data-action="print-day-report"
+        disabled={!report}
+        onClick={() => void call((p) => p.reportPrint({ day: report!.day })).then((r) => (r.ok ? setPrinted(true) : setError(r.error)))}
+      >
+        {printed ? t('report.printed') : t('report.print')}
+      </button>
+      <button type="button" class="btn btn--quiet" data-action="close-day-report" onClick={onClose}>
+        {t('report.close')}
+      </button>
+    </div>
+  );
+  // The title and the print button stay at the top; the figures and the paper preview scroll under them.
   return (
     <div class="dialog-backdrop day-report" role="dialog" aria-modal="true" aria-labelledby="day-report-title" data-day-report>
       <div class="dialog day-report__dialog">
-        <h2 id="day-report-title" class="dialog__title">
-          {t('report.title')} {report?.day ?? ''}
-        </h2>
-        {error && <ErrorNotice error={error} />}
-        {report && (
-          <>
-            <Rows
-              rows={[
-                [t('report.payments'), tally(report.payments)],
-                [t('report.revokes'), tally(report.revokes)],
-                [t('report.refunds'), tally(report.refunds)],
-                [t('report.net'), <strong data-net-cents={report.netCents}>{formatCny(report.netCents)}</strong>],
-                [t('report.openRevokes'), tally(report.open.revokes)],
-                [t('report.openRefunds'), tally(report.open.refunds)],
-              ]}
-            />
-            <p class={report.reconciled ? 'notice notice--info' : 'notice notice--warn'} data-reconciled={String(report.reconciled)}>
-              {report.reconciled ? t('report.reconciled') : t('report.notReconciled')}
-            </p>
-            <div class="receipt-frame day-report__paper" dangerouslySetInnerHTML={{ __html: report.html }} />
-          </>
-        )}
-        <div class="dialog__buttons">
-          <button
-            type="button"
-            class="btn btn--primary"
-            data-action="print-day-report"
-            disabled={!report}
-            onClick={() => void call((p) => p.reportPrint({ day: report!.day })).then((r) => (r.ok ? setPrinted(true) : setError(r.error)))}
-          >
-            {printed ? t('report.printed') : t('report.print')}
-          </button>
-          <button type="button" class="btn btn--quiet" data-action="close-day-report" onClick={onClose}>
-            {t('report.close')}
-          </button>
+        <div class="day-report__head">
+          <h2 id="day-report-title" class="dialog__title">
+            {t('report.title')} {report?.day ?? ''}
+          </h2>
+          {actions}
+        </div>
+        <div class="day-report__body">
+          {error && <ErrorNotice error={error} />}
+          {report && (
+            <>
+              <p class={report.reconciled ? 'notice notice--info' : 'notice notice--warn'} data-reconciled={String(report.reconciled)}>
+                {report.reconciled ? t('report.reconciled') : t('report.notReconciled')}
+              </p>
+              <Rows
+                rows={[
+                  [t('report.payments'), tally(report.payments)],
+                  [t('report.revokes'), tally(report.revokes)],
+                  [t('report.refunds'), tally(report.refunds)],
+                  [t('report.net'), <strong data-net-cents={report.netCents}>{formatCny(report.netCents)}</strong>],
+                  [t('report.openRevokes'), tally(report.open.revokes)],
+                  [t('report.openRefunds'), tally(report.open.refunds)],
+                ]}
+              />
+              <div class="receipt-frame day-report__paper" dangerouslySetInnerHTML={{ __html: report.html }} />
+            </>
+          )}
         </div>
       </div>
     </div>

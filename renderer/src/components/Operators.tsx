@@ -9,7 +9,7 @@ import { call, type ErrorView } from '../bridge';
 import { formatCst } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { useSessionContext } from '../session';
-import { ErrorNotice, Icon } from './ui';
+import { ConfirmDialog, ErrorNotice, Icon } from './ui';
 
 const ROLES = ['cashier', 'supervisor', 'store_it'] as const;
 const PIN_PATTERN = '[0-9]{4,8}';
@@ -25,6 +25,9 @@ export function OperatorsCard() {
   const [pin, setPin] = useState('');
   const [resetFor, setResetFor] = useState<number | null>(null);
   const [newPin, setNewPin] = useState('');
+  const [disabling, setDisabling] = useState<OperatorView | null>(null);
+  const setActive = (o: OperatorView, active: boolean) =>
+    void call((p) => p.operatorsSetActive({ operatorId: o.id, active })).then((r) => after(r, t(active ? 'operators.enabledOk' : 'operators.disabledOk', { name: o.name })));
 
   const load = useCallback(async () => {
     const r = await call((p) => p.operatorsList());
@@ -94,13 +97,17 @@ export function OperatorsCard() {
                   type="button"
                   class="btn btn--secondary"
                   data-action={o.active ? 'disable' : 'enable'}
-                  onClick={() => void call((p) => p.operatorsSetActive({ operatorId: o.id, active: !o.active })).then((r) => after(r, t(o.active ? 'operators.disabledOk' : 'operators.enabledOk', { name: o.name })))}
+                  // Disabling someone stops them signing in: asked once more; enabling is harmless.
+                  onClick={() => (o.active ? setDisabling(o) : setActive(o, true))}
                 >
                   {o.active ? t('operators.disable') : t('operators.enable')}
                 </button>
                 {resetFor === o.id ? (
                   <form class="operators__reset" onSubmit={(e) => void reset(e, o)}>
-                    <input class="input" type="password" inputMode="numeric" pattern={PIN_PATTERN} required name="new-pin" aria-label={t('operators.newPin')} value={newPin} onInput={(e) => setNewPin(e.currentTarget.value)} autoComplete="off" />
+                    <label class="field">
+                      <span class="field__label">{t('operators.newPinFor', { name: o.name })}</span>
+                      <input class="input" type="password" inputMode="numeric" pattern={PIN_PATTERN} required name="new-pin" value={newPin} onInput={(e) => setNewPin(e.currentTarget.value)} autoComplete="off" />
+                    </label>
                     <button type="submit" class="btn btn--primary" data-action="save-pin">
                       {t('operators.save')}
                     </button>
@@ -115,6 +122,20 @@ export function OperatorsCard() {
           ))}
         </tbody>
       </table>
+      {disabling && (
+        <ConfirmDialog
+          title={t('operators.confirmDisable', { name: disabling.name })}
+          okLabel={t('operators.disable')}
+          cancelLabel={t('confirm.cancel')}
+          onOk={() => {
+            setActive(disabling, false);
+            setDisabling(null);
+          }}
+          onCancel={() => setDisabling(null)}
+        >
+          <p>{t('operators.confirmDisableBody')}</p>
+        </ConfirmDialog>
+      )}
       <form class="form operators__add" onSubmit={(e) => void add(e)} data-form="add-operator">
         <h3 class="card__sub">{t('operators.add')}</h3>
         <label class="field">

@@ -6,10 +6,10 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { OrderView, RevokeView } from '../bridge';
-import { formatCny, formatCstTime, paywayLabel, type SearchQuery } from '../format';
-import { useI18n, type Translate } from '../i18n';
+import { formatCny, formatCstTime, matchesSearch, paywayLabel, type SearchQuery } from '../format';
+import { useI18n } from '../i18n';
 import { newerRevoke } from '../live';
-import { orderStatus, statusGroup, type StatusFilter } from '../status';
+import { orderStatus, type StatusFilter } from '../status';
 import { Spinner } from './ui';
 
 export type Sort = 'newest' | 'oldest' | 'amountDesc' | 'amountAsc';
@@ -29,14 +29,11 @@ const COMPARE: Record<Sort, (a: OrderView, b: OrderView) => number> = {
 };
 
 /** The orders the list shows: matching the search and filters, in the chosen order. */
-export function applyView(orders: readonly OrderView[], view: ListView, revokes: Record<string, RevokeView>, t: Translate): OrderView[] {
-  const { query } = view;
-  const needle = query.kind === 'text' ? query.text.toLowerCase() : '';
+export function applyView(orders: readonly OrderView[], view: ListView, revokes: Record<string, RevokeView>, today: string): OrderView[] {
   const out = orders.filter((o) => {
-    if (query.kind === 'amount' && o.totalCents !== query.amountCents) return false;
-    if (query.kind === 'text' && !o.sn.startsWith(needle) && !o.clientSn.toLowerCase().startsWith(needle)) return false;
+    if (!matchesSearch(o, view.query)) return false;
     if (view.payway !== 'all' && o.payway !== view.payway) return false;
-    if (view.status !== 'all' && statusGroup(orderStatus(o, newerRevoke(o.revoke, revokes[o.sn]), t).key) !== view.status) return false;
+    if (view.status !== 'all' && orderStatus(o, newerRevoke(o.revoke, revokes[o.sn]), today).group !== view.status) return false;
     return true;
   });
   return out.sort(COMPARE[view.sort]);
@@ -44,11 +41,10 @@ export function applyView(orders: readonly OrderView[], view: ListView, revokes:
 
 /** Rows drawn beyond the viewport on each side, so a quick scroll shows no gap. */
 const OVERSCAN = 6;
-/** A row's height in rem (the CSS's `.order` height): rows are laid out by arithmetic, not measured. */
-const ROW_REM = 3;
-
+/** A row's height: the CSS's `--row-rem` (3, less in short windows) in rem; rows are laid out by arithmetic, not measured. */
 function rowPx(): number {
-  return ROW_REM * (parseFloat(getComputedStyle(document.documentElement).fontSize) || 20);
+  const root = getComputedStyle(document.documentElement);
+  return (parseFloat(root.getPropertyValue('--row-rem')) || 3) * (parseFloat(root.fontSize) || 20);
 }
 
 export function OrderList(props: {
@@ -59,7 +55,7 @@ export function OrderList(props: {
   empty: string;
   onSelect: (order: OrderView) => void;
 }) {
-  const { t, lang } = useI18n();
+  const { t, lang, pick } = useI18n();
   const viewport = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(800);
@@ -114,7 +110,7 @@ export function OrderList(props: {
         <div class="orders" style={{ height: `${count * row}px` }}>
           <div class="orders__window" style={{ transform: `translateY(${first * row}px)` }}>
             {rows.map((o, i) => {
-              const status = orderStatus(o, newerRevoke(o.revoke, props.revokes[o.sn]), t);
+              const status = orderStatus(o, newerRevoke(o.revoke, props.revokes[o.sn]), props.today);
               const selected = o.sn === props.selectedSn;
               return (
                 <button
@@ -125,6 +121,7 @@ export function OrderList(props: {
                   class={`order${selected ? ' order--selected' : ''}`}
                   aria-pressed={selected}
                   data-sn={o.sn}
+                  data-status={status.key}
                   onClick={() => props.onSelect(o)}
                 >
                   <span class="order__time">
@@ -137,7 +134,9 @@ export function OrderList(props: {
                   <span class="order__operator">{o.operator ?? ''}</span>
                   <span class="order__sn">…{o.sn.slice(-6)}</span>
                   <span class="order__status">
-                    <span class={`badge badge--${status.key}`}>{status.label}</span>
+                    <span class={`badge badge--${status.tone} order__badge`} data-badge={status.key}>
+                      {pick(status.label.zh, status.label.en)}
+                    </span>
                   </span>
                 </button>
               );

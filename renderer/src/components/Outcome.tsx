@@ -4,13 +4,12 @@
  * `revoke.updated` events, so a queued revoke turns into "revoked" by itself.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { call, type ErrorView, type OrderView, type PrintJobView, type ReceiptPreview, type RevokeView } from '../bridge';
+import { call, type ErrorView, type OrderView, type PosBridge, type PrintJobView, type ReceiptPreview, type Result, type RevokeView } from '../bridge';
 import { deadlineParts, formatCst } from '../format';
 import { useI18n, type Translate } from '../i18n';
 import { newerRevoke, useLiveContext } from '../live';
 import { drawQrCodes } from '../qr';
 import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
-import { RefundOffer } from './Refund'; // --- refunds
 
 export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: OrderView }) {
   const { t, pick } = useI18n();
@@ -47,22 +46,17 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
   switch (revoke.state) {
     case 'revoked':
       return (
-        <section class="outcome outcome--revoked outcome--split" data-outcome="revoked" data-revoke-id={revoke.id}>
-          <div class="outcome__result">
-            <h2 class="outcome__title">
-              <span class="outcome__icon">
-                <Icon name="check" />
-              </span>
-              {t('outcome.revoked')}
-            </h2>
-            <MoneyStatement state="returned" />
-            <p>{t('outcome.revokedBody')}</p>
-            {common}
-            <div class="outcome__actions" data-actions="outcome">
-              {/* Insertion point: further actions on a finished revoke (day report, approval record). */}
-            </div>
-          </div>
-          <ReceiptPanel revokeId={revoke.id} />
+        <section class="outcome outcome--revoked" data-outcome="revoked" data-revoke-id={revoke.id}>
+          <h2 class="outcome__title">
+            <span class="outcome__icon">
+              <Icon name="check" />
+            </span>
+            {t('outcome.revoked')}
+          </h2>
+          <MoneyStatement state="returned" amountCents={order.totalCents} />
+          <p>{t('outcome.revokedBody')}</p>
+          {common}
+          <ReceiptPanel kind="revoke" id={revoke.id} />
         </section>
       );
     case 'rejected':
@@ -78,7 +72,6 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           <GatewayReason revoke={revoke} reason={reason} />
           <h3 class="outcome__sub">{t('outcome.next')}</h3>
           <p>{t('outcome.nextRejected')}</p>
-          <RefundOffer order={order} /> {/* --- refunds */}
           {common}
         </section>
       );
@@ -110,7 +103,6 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
           <MoneyStatement state="unchanged" />
           <p>{t('outcome.expiredBody')}</p>
           {extraReason && <p class="outcome__reason">{extraReason}</p>}
-          <RefundOffer order={order} /> {/* --- refunds */}
           {common}
         </section>
       );
@@ -193,18 +185,23 @@ function GatewayReason({ revoke, reason }: { revoke: RevokeView; reason: string 
   );
 }
 
-/** The receipt as it was (or will be) printed, from the server-rendered, escaped HTML; and the reprint button. */
-function ReceiptPanel({ revokeId }: { revokeId: number }) {
+/**
+ * The receipt of a finished revoke or refund as it was (or will be) printed,
+ * its print state as a badge, and what a cashier can do from here: retry a
+ * failed print, reprint a copy.
+ */
+export function ReceiptPanel({ kind, id }: { kind: 'revoke' | 'refund'; id: number }) {
   const { t } = useI18n();
   const live = useLiveContext();
   const [preview, setPreview] = useState<ReceiptPreview | undefined>(undefined);
   const [error, setError] = useState<ErrorView | null>(null);
-  const [reprinting, setReprinting] = useState(false);
+  const [working, setWorking] = useState(false);
   const [reprinted, setReprinted] = useState<PrintJobView | null>(null);
+  const [open, setOpen] = useState(true);
 
   useEffect(() => {
     let stale = false;
-    void call((p) => p.receiptPreview({ revokeId })).then((res) => {
+    void call((p) => (kind === 'revoke' ? p.receiptPreview({ revokeId: id }) : p.refundReceipt({ refundId: id }))).then((res) => {
       if (stale) return;
       if (res.ok) setPreview(res.value);
       else setError(res.error);
@@ -212,30 +209,47 @@ function ReceiptPanel({ revokeId }: { revokeId: number }) {
     return () => {
       stale = true;
     };
-  }, [revokeId, live.printTick]);
+  }, [kind, id, live.printTick]);
 
-  const reprint = async () => {
-    setReprinting(true);
+  const run = async (action: (p: PosBridge) => Promise<Result<PrintJobView>>, done: (job: PrintJobView) => void) => {
+    setWorking(true);
     setError(null);
-    const res = await call((p) => p.receiptReprint({ revokeId }));
-    setReprinting(false);
-    if (res.ok) setReprinted(res.value);
+    const res = await call(action);
+    setWorking(false);
+    if (res.ok) done(res.value);
     else setError(res.error);
   };
+  const reprint = () => run((p) => (kind === 'revoke' ? p.receiptReprint({ revokeId: id }) : p.refundReprint({ refundId: id })), setReprinted);
+  const retry = (jobId: number) => run((p) => p.printRetry({ jobId }), () => setPreview((v) => (v ? { ...v, state: 'pending' } : v)));
 
   return (
     <div class="receipt-panel" data-receipt-state={preview?.state ?? 'none'}>
       <div class="receipt-panel__head">
-        <h3 class="outcome__sub">{t('receipt.title')}</h3>
+        <h3 class="outcome__sub">{t(kind === 'revoke' ? 'receipt.title' : 'receipt.refundTitle')}</h3>
         {preview && (
-          <span class={`badge badge--print-${preview.state}`}>
+          <span class={`badge badge--print-${preview.state}`} data-print-state={preview.state}>
             {t(`receipt.state.${preview.state}` as const)}
             {preview.copy ? ` · ${t('receipt.copy')}` : ''}
           </span>
         )}
-        <button type="button" class="btn btn--secondary" data-action="reprint" disabled={reprinting || !preview} onClick={() => void reprint()}>
-          {reprinting ? t('receipt.reprinting') : t('receipt.reprint')}
+      </div>
+      {preview?.state === 'failed' && (
+        <div class="notice notice--error receipt-panel__failed" role="alert">
+          <p>{t('receipt.failedHelp')}</p>
+          <button type="button" class="btn btn--primary" data-action="retry-print" disabled={working} onClick={() => void retry(preview.jobId)}>
+            {t('receipt.retry')}
+          </button>
+        </div>
+      )}
+      <div class="receipt-panel__actions">
+        <button type="button" class="btn btn--secondary" data-action="reprint" disabled={working || !preview} onClick={() => void reprint()}>
+          {working ? t('receipt.reprinting') : t('receipt.reprint')}
         </button>
+        {preview && (
+          <button type="button" class="btn btn--quiet" data-action="toggle-receipt" aria-expanded={open} onClick={() => setOpen(!open)}>
+            {open ? t('receipt.hide') : t('receipt.show')}
+          </button>
+        )}
       </div>
       {reprinted && (
         <p class="notice notice--info" role="status">
@@ -250,7 +264,7 @@ function ReceiptPanel({ revokeId }: { revokeId: number }) {
       ) : preview === null ? (
         <p class="placeholder">{t('receipt.none')}</p>
       ) : (
-        <ReceiptFrame html={preview.html} label={t('receipt.title')} />
+        open && <ReceiptFrame html={preview.html} label={t('receipt.title')} />
       )}
     </div>
   );

@@ -6,23 +6,43 @@
 import { OperatorsCard } from './Operators';
 import { useEffect, useState } from 'preact/hooks';
 import { call, type ErrorView, type PrintJobView, type RevokeView, type SettingsView } from '../bridge';
-import { formatCst } from '../format';
+import { formatCst, printErrorKey } from '../format';
+import { PolicyCard } from './Policy';
 import { useI18n } from '../i18n';
 import { useLiveContext } from '../live';
 import { ErrorNotice, Rows } from './ui';
 
+const SECTIONS = ['terminal', 'printer', 'policy', 'operators', 'queue', 'about'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** One section at a time behind tabs, so each fits an 800×600 window; it opens on the terminal until that is activated. */
 export function Setup() {
   const { t } = useI18n();
+  const [section, setSection] = useState<Section>('terminal');
   return (
     <div class="setup">
       <h1 class="setup__title">{t('setup.title')}</h1>
-      <div class="setup__grid">
-        <TerminalCard />
-        <PrinterCard />
-        <QueueCard />
-        <AboutCard />
-        {/* --- operators */}
-        <OperatorsCard />
+      <nav class="setup__tabs" aria-label={t('setup.title')}>
+        {SECTIONS.map((name) => (
+          <button
+            type="button"
+            key={name}
+            class={`btn ${section === name ? 'btn--primary' : 'btn--secondary'}`}
+            aria-current={section === name ? 'page' : undefined}
+            data-setup-tab={name}
+            onClick={() => setSection(name)}
+          >
+            {t(`setup.section.${name}` as const)}
+          </button>
+        ))}
+      </nav>
+      <div class="setup__grid" data-section={section}>
+        {section === 'terminal' && <TerminalCard />}
+        {section === 'printer' && <PrinterCard />}
+        {section === 'policy' && <PolicyCard />}
+        {section === 'operators' && <OperatorsCard />}
+        {section === 'queue' && <QueueCard />}
+        {section === 'about' && <AboutCard />}
       </div>
     </div>
   );
@@ -151,7 +171,7 @@ function TerminalCard() {
   );
 }
 
-type PrinterForm = Pick<SettingsView, 'printer' | 'printerType' | 'paperWidth' | 'receiptChinese'>;
+type PrinterForm = Pick<SettingsView, 'printer' | 'printerType' | 'paperWidth' | 'receiptChinese' | 'storeName'>;
 
 function PrinterCard() {
   const { t } = useI18n();
@@ -164,7 +184,7 @@ function PrinterCard() {
 
   useEffect(() => {
     void call((p) => p.settingsGet()).then((res) => {
-      if (res.ok) setForm({ printer: res.value.printer, printerType: res.value.printerType, paperWidth: res.value.paperWidth, receiptChinese: res.value.receiptChinese });
+      if (res.ok) setForm({ printer: res.value.printer, printerType: res.value.printerType, paperWidth: res.value.paperWidth, receiptChinese: res.value.receiptChinese, storeName: res.value.storeName });
       else setError(res.error);
     });
   }, []);
@@ -180,7 +200,13 @@ function PrinterCard() {
     setError(null);
     setDone(null);
     const res = await call((p) =>
-      p.settingsSet({ printer: form.printer?.trim() ? form.printer.trim() : null, printerType: form.printerType, paperWidth: form.paperWidth, receiptChinese: form.receiptChinese }),
+      p.settingsSet({
+        printer: form.printer?.trim() ? form.printer.trim() : null,
+        printerType: form.printerType,
+        paperWidth: form.paperWidth,
+        receiptChinese: form.receiptChinese,
+        storeName: form.storeName?.trim() ? form.storeName.trim() : null,
+      }),
     );
     setBusy(null);
     if (!res.ok) return setError(res.error);
@@ -226,7 +252,7 @@ function PrinterCard() {
         rows={[
           [t('setup.printerStatus'), <span data-printer-state={printer?.state ?? 'unknown'}>{t(`printer.${printer?.state ?? 'unknown'}` as const)}</span>],
           printer?.uri ? [t('setup.printerUri'), <code>{printer.uri}</code>] : null,
-          printer?.detail ? ['', printer.detail] : null,
+          printer?.detail && printer.state !== 'ok' ? ['', <span title={printer.detail}>{t(printErrorKey(printer.detail))}</span>] : null,
         ]}
       />
       <div class="actions">
@@ -252,6 +278,11 @@ function PrinterCard() {
               onInput={(e) => setForm({ ...form, printer: e.currentTarget.value })}
             />
             <span class="field__hint">{t('setup.printerUriHint')}</span>
+          </label>
+          <label class="field">
+            <span class="field__label">{t('setup.storeName')}</span>
+            <input class="input" name="storeName" maxLength={40} autoComplete="off" value={form.storeName ?? ''} onInput={(e) => setForm({ ...form, storeName: e.currentTarget.value })} />
+            <span class="field__hint">{t('setup.storeNameHint')}</span>
           </label>
           <fieldset class="choice">
             <legend class="field__label">{t('setup.printerType')}</legend>
@@ -290,7 +321,9 @@ function PrinterCard() {
                 {t('setup.job', { id: job.id })} · {t(`setup.jobKind.${job.kind}` as const)}
                 {job.orderSn ? ` · ${job.orderSn}` : ''}
               </span>
-              <span class="job__error">{job.lastError ?? ''}</span>
+              <span class="job__error" title={job.lastError ?? undefined}>
+                {t(printErrorKey(job.lastError))}
+              </span>
               <button type="button" class="btn btn--secondary" data-action="retry-job" onClick={() => void retry(job.id)}>
                 {t('setup.retry')}
               </button>

@@ -8,7 +8,9 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, type RevokeView } from '../bridge';
-import { formatCst } from '../format';
+import { formatCny, formatCst } from '../format';
+import { stateTerm } from '../../../main/common/glossary';
+import type { OpenOperationView } from '../../../main/ipc/contract';
 import { useI18n, type MessageKey } from '../i18n';
 import { useLiveContext } from '../live';
 import { deadlineText } from './Outcome';
@@ -32,12 +34,13 @@ export function StatusBar(props: {
   const live = useLiveContext();
   const [sheet, setSheet] = useState<Sheet>(null);
   const online = live.queue?.online ?? true;
-  const q = live.queue;
-  const open = q ? q.queued + q.pending + q.sending + q.needsAttention : 0;
+  const open = openOrders(live.openOperations);
+  const attention = live.openOperations.some((o) => o.state === 'needs_attention');
   const printerState = live.printer?.state ?? 'unknown';
   const sandbox = live.info?.mode !== 'production';
   const day = live.info?.businessDay ?? live.terminal?.businessDay ?? '—';
-  const printerBad = printerState !== 'ok' && printerState !== 'none' && printerState !== 'unknown';
+  // A printer that does not answer (状态未知) is trouble too: red, with what to do in its details.
+  const printerBad = printerState !== 'ok' && printerState !== 'none';
   return (
     <header class={`statusbar${live.info?.mode === 'sandbox' ? ' statusbar--sandbox' : ''}`}>
       <nav class="tabs" aria-label={t('app.title')}>
@@ -98,7 +101,7 @@ export function StatusBar(props: {
         <li>
           <button
             type="button"
-            class={`pill ${open > 0 ? (q && q.needsAttention > 0 ? 'pill--bad' : 'pill--warn') : 'pill--muted'}`}
+            class={`pill ${open > 0 ? (attention ? 'pill--bad' : 'pill--warn') : 'pill--muted'}`}
             data-status="queue"
             data-count={open}
             title={t('status.queue')}
@@ -194,7 +197,7 @@ function StatusDetails() {
         </div>
         <div class="rows__row">
           <dt>{t('status.queue')}</dt>
-          <dd>{q ? q.queued + q.pending + q.sending + q.needsAttention : 0}</dd>
+          <dd>{openOrders(live.openOperations)}</dd>
         </div>
         <div class="rows__row">
           <dt>{t('status.day')}</dt>
@@ -202,6 +205,7 @@ function StatusDetails() {
         </div>
       </dl>
       {printerState !== 'ok' && printerState !== 'none' && <PrinterHelp state={printerState} />}
+      {printerState !== 'none' && <RetryFailedPrints />}
     </div>
   );
 }
@@ -214,9 +218,11 @@ export function PrinterHelp({ state }: { state: string }) {
       ? ['printer.help.paper', 'printer.help.retry']
       : state === 'cover_open'
         ? ['printer.help.cover', 'printer.help.retry']
-        : ['printer.help.cable', 'printer.help.paper', 'printer.help.cover', 'printer.help.retry'];
+        : state === 'unknown'
+          ? ['printer.help.unknown', 'printer.help.cable', 'printer.help.retry']
+          : ['printer.help.cable', 'printer.help.paper', 'printer.help.cover', 'printer.help.retry'];
   return (
-    <section class="notice notice--warn printer-help" data-printer-help={state}>
+    <section class="notice notice--error printer-help" data-printer-help={state}>
       <h3 class="outcome__sub">{t('printer.help.title')}</h3>
       <ol class="steps">
         {steps.map((k) => (
@@ -227,30 +233,64 @@ export function PrinterHelp({ state }: { state: string }) {
   );
 }
 
-/** The open revokes, newest first; each opens its order on the cashier screen. */
-function QueueList({ onOpen }: { onOpen: (sn: string) => void }) {
+/** How many orders have an operation open (of any kind): what the 待处理 pill counts. */
+function openOrders(ops: readonly OpenOperationView[]): number {
+  return new Set(ops.map((o) => o.orderSn)).size;
+}
+
+/** Receipts that failed to print, sent again from here: a cashier's own recovery step. */
+function RetryFailedPrints() {
   const { t } = useI18n();
   const live = useLiveContext();
-  const [open, setOpen] = useState<RevokeView[] | null>(null);
+  const [failed, setFailed] = useState<number[]>([]);
+  const [done, setDone] = useState(false);
   useEffect(() => {
-    void call((p) => p.revokeListOpen()).then((r) => r.ok && setOpen(r.value));
+    void call((p) => p.printJobs({ state: 'failed' })).then((r) => r.ok && setFailed(r.value.map((j) => j.id)));
+  }, [live.printTick]);
+  if (failed.length === 0) return done ? <p class="notice notice--info">{t('printer.retried')}</p> : null;
+  const retry = async () => {
+    for (const jobId of failed) await call((p) => p.printRetry({ jobId }));
+    setDone(true);
+    setFailed([]);
+  };
+  return (
+    <div class="notice notice--error" data-failed-prints={failed.length}>
+      <p>{t('printer.failedJobs', { n: failed.length })}</p>
+      <button type="button" class="btn btn--primary" data-action="retry-failed-prints" onClick={() => void retry()}>
+        {t('receipt.retry')}
+      </button>
+    </div>
+  );
+}
+
+/** The open operations of every kind, newest first; each opens its order on the cashier screen. */
+function QueueList({ onOpen }: { onOpen: (sn: string) => void }) {
+  const { t, pick } = useI18n();
+  const live = useLiveContext();
+  const [deadlines, setDeadlines] = useState<Record<number, number>>({});
+  useEffect(() => {
+    void call((p) => p.revokeListOpen()).then((r) => r.ok && setDeadlines(Object.fromEntries(r.value.map((x: RevokeView) => [x.id, x.deadlineAt]))));
   }, [live.revokeTick]);
-  if (!open) return null;
+  const open = live.openOperations;
   if (open.length === 0) return <p class="placeholder">{t('queue.empty')}</p>;
   return (
     <ul class="queue-list" data-sheet="queue">
-      {[...open]
-        .sort((a, b) => b.id - a.id)
-        .map((r) => (
-          <li key={r.id} class="queue-list__item">
-            <span class={`badge badge--${r.state}`}>{t(`state.${r.state}` as const)}</span>
-            <code>{r.orderSn}</code>
-            <span class="queue-list__meta">{r.state === 'queued' ? deadlineText(r.deadlineAt, Date.now(), t) : formatCst(r.requestedAt).slice(11)}</span>
-            <button type="button" class="btn btn--primary" data-action="open-order" data-sn={r.orderSn} onClick={() => onOpen(r.orderSn)}>
+      {open.map((o) => {
+        const label = stateTerm(o.kind, o.state);
+        const deadline = o.kind === 'revoke' && o.state === 'queued' ? deadlines[o.id] : undefined;
+        return (
+          <li key={`${o.kind}-${o.id}`} class="queue-list__item" data-kind={o.kind}>
+            <span class={`badge badge--${o.state === 'needs_attention' ? 'danger' : 'warn'}`}>{pick(label.zh, label.en)}</span>
+            <code>
+              {o.orderSn} · {formatCny(o.amountCents)}
+            </code>
+            <span class="queue-list__meta">{deadline !== undefined ? deadlineText(deadline, Date.now(), t) : formatCst(o.updatedAt).slice(11)}</span>
+            <button type="button" class="btn btn--primary" data-action="open-order" data-sn={o.orderSn} onClick={() => onOpen(o.orderSn)}>
               {t('queue.open')}
             </button>
           </li>
-        ))}
+        );
+      })}
     </ul>
   );
 }

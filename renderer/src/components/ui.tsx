@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import type { ErrorView } from '../bridge';
+import { formatCny } from '../format';
 import { useI18n } from '../i18n';
 
 /** An error envelope as a cashier reads it: the message in the current language, the code, and the gateway's own words when there are some. */
@@ -35,12 +36,13 @@ export function ErrorNotice({ error, onDismiss }: { error: ErrorView; onDismiss?
 
 export type MoneyState = 'returned' | 'unchanged' | 'unchangedYet' | 'confirming';
 
-/** The one sentence that tells the cashier whether money moved. */
-export function MoneyStatement({ state }: { state: MoneyState }) {
+/** The one sentence that tells the cashier whether money moved, and how much when it did. */
+export function MoneyStatement({ state, amountCents }: { state: MoneyState; amountCents?: number }) {
   const { t } = useI18n();
   return (
-    <p class={`money money--${state}`} data-money={state}>
+    <p class={`money money--${state}`} data-money={state} data-money-cents={amountCents}>
       {t(`money.${state}` as const)}
+      {amountCents !== undefined && state === 'returned' && <strong class="money__amount"> {formatCny(amountCents)}</strong>}
     </p>
   );
 }

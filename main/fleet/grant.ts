@@ -1,0 +1,94 @@
+/**
+ * `fleet grant`: head office makes one counter's credential. A login role
+ * per terminal (its name derived from the database and the terminal), a
+ * random password sent to PostgreSQL only as a SCRAM-SHA-256 verifier (the
+ * clear password never reaches the server's logs), EXECUTE on the two
+ * SECURITY DEFINER functions and nothing else, and the role's terminal (and
+ * store) in fleet.terminal_roles, which fleet.ship_batch checks. Granting
+ * again rotates: a new password, the old one refused from that moment.
+ * `--disable` ends the role's logins and its open sessions.
+ */
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { SHIP_BATCH_SIGNATURE } from './schema-v2';
+import { HEAD_OFFICE_VERSION, headOfficeVersion } from './schema';
+
+const GRANT_LOCK = 727_019;
+
+/** The role of a terminal in a database: `upay_t_` and 24 hex digits (roles are cluster-wide; a terminal SN may be any text). */
+export function terminalRole(database: string, terminalSn: string): string {
+  return `upay_t_${createHash('sha256').update(`${database}\0${terminalSn}`).digest('hex').slice(0, 24)}`;
+}
+
+/** A SCRAM-SHA-256 verifier for `password` (RFC 5802/7677, as PostgreSQL stores it). */
+export function scramVerifier(password: string, iterations = 4096): string {
+  const salt = randomBytes(16);
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export interface GrantResult {
+  role: string;
+  terminalSn: string;
+  storeSn: string | null;
+  rotated: boolean;
+  /** The counter's connection string (secret): the admin address with the role and its password. */
+  url: string;
+}
+
+/** Creates or rotates a terminal's role; `counterHost` replaces the admin address's host:port when counters reach head office elsewhere. */
+export async function grantTerminal(
+  c: pg.Client,
+  adminUrl: string,
+  terminalSn: string,
+  storeSn: string | null,
+  counterHost: string | null,
+): Promise<GrantResult> {
+  const version = await headOfficeVersion(c);
+  if (version < HEAD_OFFICE_VERSION) throw new Error(`head office is at fleet schema version ${version}: run \`upay-pos fleet migrate\` first`);
+  const database = (await c.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+  const role = terminalRole(database, terminalSn);
+  const password = randomBytes(24).toString('base64url');
+  let exists = false;
+  await c.query('BEGIN');
+  try {
+    await c.query('SELECT pg_advisory_xact_lock($1)', [GRANT_LOCK]);
+    exists = (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
+    // DDL takes no parameters: the role name is hex, the verifier base64, both quoted anyway.
+    const options = `LOGIN NOINHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT 4 PASSWORD ${literal(scramVerifier(password))}`;
+    await c.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${ident(role)} ${options}`);
+    await c.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(role)}`);
+    await c.query(`GRANT USAGE ON SCHEMA fleet TO ${ident(role)}`);
+    await c.query(`GRANT EXECUTE ON FUNCTION ${SHIP_BATCH_SIGNATURE}, fleet.ensure_day(date) TO ${ident(role)}`);
+    await c.query(
+      `INSERT INTO fleet.terminal_roles (role_name, terminal_sn, store_sn) VALUES ($1, $2, $3)
+       ON CONFLICT (role_name) DO UPDATE SET terminal_sn = EXCLUDED.terminal_sn, store_sn = EXCLUDED.store_sn, rotated_at = now(), disabled_at = NULL`,
+      [role, terminalSn, storeSn],
+    );
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+  const u = new URL(adminUrl);
+  if (counterHost) u.host = counterHost;
+  u.username = role;
+  u.password = password;
+  return { role, terminalSn, storeSn, rotated: exists, url: u.toString() };
+}
+
+/** Ends a terminal's credential: no more logins, its sessions closed; its rows stay. */
+export async function disableTerminal(c: pg.Client, terminalSn: string): Promise<string | null> {
+  const r = await c.query<{ role_name: string }>('UPDATE fleet.terminal_roles SET disabled_at = now() WHERE terminal_sn = $1 RETURNING role_name', [terminalSn]);
+  const role = r.rows[0]?.role_name;
+  if (!role) return null;
+  await c.query(`ALTER ROLE ${ident(role)} NOLOGIN`);
+  await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+  return role;
+}
