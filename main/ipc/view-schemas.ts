@@ -102,7 +102,7 @@ export const printJobViewSchema = z.strictObject({
   id,
   revokeId: id.nullable(),
   orderSn: z.string().nullable(),
-  kind: z.enum(['revoke', 'test', 'refund', 'report']),
+  kind: z.enum(['revoke', 'test', 'refund', 'report', 'payment']),
   copy: z.boolean(),
   state: z.enum(PRINT_JOB_STATES),
   attempts: count,

@@ -41,6 +41,9 @@ const L = {
   open: { zh: '未完成', en: 'Still open' },
   none: { zh: '无', en: 'none' },
   reconciled: { zh: '核对无误', en: 'Reconciled' },
+  counter: { zh: '本机收款', en: 'Taken at this counter' },
+  returned: { zh: '冲正退回', en: 'Returned (reversal)' },
+  openPayments: { zh: '收款未完成', en: 'Payments still open' },
   notReconciled: { zh: '核对不符！', en: 'NOT RECONCILED!' },
 } satisfies Record<string, Text>;
 
@@ -141,6 +144,18 @@ export function buildDayReportReceipt(
   l.pair('field', `  ${L.refunds[lang]}`, tally(report.open.refunds));
   for (const i of report.open.items) l.pair('reason', `  ${i.kind === 'revoke' ? L.revokes[lang] : L.refunds[lang]} ${i.orderSn}`, `${i.state} ${money(i.amountCents, lang)}`);
   l.rule();
+  const cp = report.counterPayments;
+  if (cp) {
+    l.text('subtitle', L.counter[lang], { bold: true });
+    l.pair('field', `  ${L.payments[lang]}`, tally(cp.taken));
+    l.pair('field', `  ${L.returned[lang]}`, tally(cp.returned));
+    l.pair('field', `  ${L.net[lang]}`, money(cp.netCents, lang));
+    for (const o of cp.byOperator) l.pair('field', `  ${o.operator}`, money(o.netCents, lang));
+    l.text('subtitle', L.openPayments[lang], { bold: true });
+    if (cp.open.length === 0) l.text('field', `  ${L.none[lang]}`);
+    for (const i of cp.open) l.pair('reason', `  ${i.clientSn}`, `${i.state} ${money(i.amountCents, lang)}`);
+    l.rule();
+  }
   l.text('outcome', report.reconciled ? L.reconciled[lang] : L.notReconciled[lang], { align: 'center', bold: true });
   l.pair('footer', L.printedAt[lang], formatCst(printedAt));
   return { version: 1, kind: 'report', paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };

@@ -143,6 +143,8 @@ export function pay(book: OrderBook, terminalSn: string, f: Fields, fault: Busin
     pending: null,
     refunds: [],
     reflect: f.reflect ?? '',
+    moneyTaken: false,
+    moneyReturned: false,
     ...book.newPayer(),
   };
   book.insert(o);
@@ -180,6 +182,7 @@ export function pay(book: OrderBook, terminalSn: string, f: Fields, fault: Busin
       o.status = 'SUCCESS';
       o.orderStatus = 'PAID';
       o.netCents = cents;
+      o.moneyTaken = true;
       return answer('PAY_SUCCESS');
   }
 }
@@ -195,8 +198,8 @@ export function voidOrder(book: OrderBook, f: Fields, fault: BusinessFault | und
   const now = book.clock.now();
   const biz = (resultCode: string): Biz => (flat ? { result_code: resultCode, ...book.snapshot(o) } : { result_code: resultCode, data: book.snapshot(o) });
 
-  // A payment still in flight: the cancel aborts it (the path cancel exists for).
-  const abort = o.orderStatus === 'CREATED';
+  // A payment still in flight (or whose channel state is unknown): the cancel aborts it (the path cancel exists for).
+  const abort = o.orderStatus === 'CREATED' || o.orderStatus === 'PAY_ERROR';
   if (o.orderStatus === 'CANCELED') return refuse('UPAY_CANCEL_ORDER_NOOP', `订单${o.sn}已撤单，无需重复操作`);
   if (!abort) {
     if (o.orderStatus !== 'PAID' || o.refundedCents > 0) {

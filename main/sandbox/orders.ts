@@ -59,6 +59,10 @@ export interface SandboxOrder {
   reflect: string;
   payerUid: string;
   payerLogin: string;
+  /** Money was taken from the customer at some point (the order was PAID). */
+  moneyTaken: boolean;
+  /** Money taken was given back by a cancel or revoke (not a refund). */
+  moneyReturned: boolean;
 }
 
 export interface SeedOrderInput {
@@ -199,6 +203,8 @@ export class OrderBook {
       pending: null,
       refunds: refunded > 0 ? [{ refundRequestNo: `seed-${clientSn}`, refundCents: refunded, operator: 'sandbox', at: last }] : [],
       reflect: '',
+      moneyTaken: status !== 'PAY_CANCELED',
+      moneyReturned: status === 'CANCELED',
       ...this.newPayer(),
     };
     this.insert(o);
@@ -267,6 +273,7 @@ export function settle(o: SandboxOrder, end: PendingEnd, at: number): void {
       o.netCents = o.totalCents;
       o.finishTime = at;
       o.lastActionAt = at;
+      o.moneyTaken = true;
       return;
     case 'PAY_CANCELED':
       o.orderStatus = 'PAY_CANCELED';
@@ -289,6 +296,7 @@ export function settle(o: SandboxOrder, end: PendingEnd, at: number): void {
 }
 
 export function finishVoid(o: SandboxOrder, at: number): void {
+  if (o.moneyTaken) o.moneyReturned = true;
   o.orderStatus = 'CANCELED';
   o.status = 'SUCCESS';
   o.netCents = 0;

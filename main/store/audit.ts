@@ -31,7 +31,13 @@ export type AuditAction =
   | 'refund.requested'
   | 'refund.sent'
   | 'refund.resolved'
-  | 'refund.query';
+  | 'refund.query'
+  // --- payments
+  | 'payment.paid'
+  | 'payment.failed'
+  | 'payment.canceled'
+  | 'payment.canceling'
+  | 'payment.needs_attention';
 
 export interface AuditEntry {
   id: number;

@@ -525,4 +525,4 @@ async function connectProxy(): Promise<{ url: string; tunnels: string[] }> {
 // Compile-time: no method's result is `any`.
 expectTypeOf<ReturnType<UpayClient['revoke']>>().toEqualTypeOf<Promise<CallResult<OrderResult>>>();
 expectTypeOf<ReturnType<UpayClient['checkin']>>().toEqualTypeOf<Promise<CallResult<TerminalCredentials>>>();
-expectTypeOf<Endpoint>().toEqualTypeOf<'activate' | 'checkin' | 'query' | 'revoke' | 'cancel' | 'refund' | 'pay'>();
+expectTypeOf<Endpoint>().toEqualTypeOf<'activate' | 'checkin' | 'query' | 'revoke' | 'cancel' | 'refund' | 'pay' | 'precreate'>();

@@ -8,10 +8,11 @@ import { m005 } from './005-revoke-states';
 import { m006 } from './006-operators';
 import { m007 } from './007-refunds';
 import { m008 } from './008-fleet-outbox';
+import { m012 } from './012-payments';
 
 export interface Migration {
   name: string;
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m012];
