@@ -364,7 +364,7 @@ function spyAgent(options: Agent.Options = {}): Spy {
 
 describe('timeouts', () => {
   it('defaults: 35 s for activation and money movement, 20 s for query and check-in, on the wire of every endpoint', async () => {
-    expect(DEFAULT_TIMEOUTS_MS).toEqual({ activate: 35_000, pay: 35_000, refund: 35_000, cancel: 35_000, revoke: 35_000, query: 20_000, checkin: 20_000 });
+    expect(DEFAULT_TIMEOUTS_MS).toEqual({ activate: 35_000, pay: 35_000, precreate: 35_000, refund: 35_000, cancel: 35_000, revoke: 35_000, query: 20_000, checkin: 20_000 });
     const gw = await gateway();
     const t = gw.createTerminal();
     const o = gw.seedOrder({ terminalSn: t.terminalSn, totalCents: 100 });
