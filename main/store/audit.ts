@@ -27,11 +27,8 @@ export type AuditAction =
   | 'operator.locked'
   | 'session.signed_in'
   | 'session.signed_out'
-  // --- refunds
-  | 'refund.requested'
-  | 'refund.sent'
-  | 'refund.resolved'
-  | 'refund.query'
+  // every kind of money operation (revoke, refund, pay): `<kind>.requested|sent|resolved|query`
+  | `${string}.${'requested' | 'sent' | 'resolved' | 'query'}`
   // --- payments
   | 'payment.paid'
   | 'payment.failed'

@@ -8,6 +8,7 @@ import { m005 } from './005-revoke-states';
 import { m006 } from './006-operators';
 import { m007 } from './007-refunds';
 import { m008 } from './008-fleet-outbox';
+import { m009 } from './009-open-operations';
 import { m012 } from './012-payments';
 
 export interface Migration {
@@ -15,4 +16,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m012];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m012];
