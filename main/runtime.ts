@@ -241,7 +241,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
-  const recheck = new Recheck([revokes, refunds], {
+  const recheck = new Recheck([revokes, refunds, payments], {
     clock,
     events,
     isOnline: () => revokes.isOnline(),

@@ -119,7 +119,7 @@ export async function pay(ctx: CliContext): Promise<number> {
         let p = await rt.payments.request(input, cliAccountable(ctx), actor(ctx));
         // The customer is standing there: a barcode payment is followed to its end (window plus reversal) unless told
         // otherwise; a QR is printed at once unless --wait asks to wait for the customer.
-        const t = rt.payments.timing;
+        const t = rt.payments.payTiming;
         const defaultWait = input.method === 'barcode' ? Math.ceil((t.payWindowMs + t.cancelRetryCapMs * 2) / 1000) : 0;
         const wait = waitS ?? defaultWait;
         if (wait > 0 && !FINAL_PAYMENT_STATES.includes(p.state)) p = await settle(rt, p.id, wait * 1000);

@@ -76,7 +76,7 @@ export async function queueDrain(ctx: CliContext): Promise<number> {
         rt.refunds.setOnline(true);
         // Open payments are asked about now; those past their window are canceled (冲正) by the worker.
         const paymentsBefore = rt.payments.open().length;
-        rt.payments.wakeAll();
+        await rt.payments.wakeAll();
         const deadline = Date.now() + timeoutS * 1000;
         const busy = (q: { queued: number; pending: number; sending: number }) => q.queued + q.pending + q.sending;
         // Work until nothing sendable or resolvable is left, or the time is up.

@@ -5,7 +5,7 @@
  * receipt back for the CLI and the counter.
  */
 import type { Clock } from '../common/time';
-import type { PaymentReceipts } from '../operations/pay/transitions';
+import type { PaymentReceipts } from '../operations/pay/kind';
 import type { Db } from '../store/db';
 import { insertPaymentJob, paymentJob } from '../store/print-jobs';
 import { toPayment } from '../store/payments';

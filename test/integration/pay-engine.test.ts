@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 async function harness(): Promise<Harness> {
-  h = await createHarness({ runtime: { payTiming: FAST_PAY } });
+  h = await createHarness({ runtime: { payTiming: FAST_PAY, recheck: { everyMs: 300, probeEveryMs: 100 } } });
   return h;
 }
 

@@ -4,6 +4,7 @@
  * the QR waiting for the customer, and needs_attention with a next step.
  */
 import type { Payment } from '../../store/payments';
+import type { Gateway, KindMessage } from '../kind';
 import type { FailCode } from './interpret';
 
 export interface Words {
@@ -44,5 +45,23 @@ export function paymentHeadline(p: Pick<Payment, 'state' | 'method' | 'qrCode' |
       return PAY_MESSAGES.NEEDS_ATTENTION;
     default:
       return p.method === 'qr' && p.state === 'pending' && p.qrCode ? PAY_MESSAGES.AWAITING : PAY_MESSAGES.CONFIRMING;
+  }
+}
+
+/** The skeleton's message for a code (PENDING, NEEDS_ATTENTION, NOT_SENT, the failures, CANCELED, REVERSED), with the gateway's words. */
+export function paymentMessage(code: string, gateway?: Gateway): KindMessage {
+  const said = gateway?.code || gateway?.message ? `（${[gateway.code, gateway.message].filter(Boolean).join(' ')}）` : '';
+  const saidEn = gateway?.code ? ` (${gateway.code})` : '';
+  const fail = FAIL_MESSAGES[code as FailCode];
+  if (fail) return { code, messageZh: `${PAY_MESSAGES.NOT_PAID.zh}：${fail.zh}${said}`, messageEn: `${PAY_MESSAGES.NOT_PAID.en}: ${fail.en}${saidEn}` };
+  switch (code) {
+    case 'CANCELED':
+      return { code, messageZh: `${PAY_MESSAGES.NOT_PAID.zh}：已撤单（冲正）`, messageEn: `${PAY_MESSAGES.NOT_PAID.en}: canceled (reversed)` };
+    case 'REVERSED':
+      return { code, messageZh: PAY_MESSAGES.REVERSED.zh, messageEn: PAY_MESSAGES.REVERSED.en };
+    case 'NEEDS_ATTENTION':
+      return { code, messageZh: PAY_MESSAGES.NEEDS_ATTENTION.zh, messageEn: PAY_MESSAGES.NEEDS_ATTENTION.en };
+    default:
+      return { code, messageZh: PAY_MESSAGES.CONFIRMING.zh, messageEn: PAY_MESSAGES.CONFIRMING.en };
   }
 }

@@ -5,7 +5,8 @@
  * states are the write-ahead `sending`, the uncertain `pending` (queried by
  * client_sn), `canceling` (the automatic reversal, 冲正, driven until the
  * order is final), `needs_attention` (still driven, a person told) and the
- * finals `paid`, `failed` (no money taken) and `canceled`. Print jobs learn
+ * finals `paid`, `failed` (no money taken) and `canceled`; the order lock of
+ * version 9 holds while a payment is open (kind `pay`). Print jobs learn
  * the kind `payment` (收款凭证 and the 撤销/冲正 slip; the CHECK is edited in
  * place as in version 7). Literal SQL, frozen.
  */
@@ -17,6 +18,8 @@ export const m012: Migration = {
     db.exec(`
       CREATE TABLE payments (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
+        -- The gateway's order sn once an answer gave it ('' until then); the attempt is keyed by client_sn.
+        order_sn TEXT NOT NULL DEFAULT '',
         client_sn TEXT NOT NULL UNIQUE CHECK (length(CAST(client_sn AS BLOB)) BETWEEN 1 AND 32),
         method TEXT NOT NULL CHECK (method IN ('barcode', 'qr')),
         amount_cents INTEGER NOT NULL CHECK (amount_cents > 0 AND amount_cents <= 9999999999),
@@ -24,8 +27,9 @@ export const m012: Migration = {
         payway_name TEXT,
         subject TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('sending','pending','canceling','paid','failed','canceled','needs_attention')),
-        order_sn TEXT,
         order_status TEXT,
+        -- Some answer showed the order PAID: a reversal after that gave money back.
+        seen_paid INTEGER NOT NULL DEFAULT 0 CHECK (seen_paid IN (0, 1)),
         trade_no TEXT,
         qr_code TEXT,
         window_until INTEGER NOT NULL,
@@ -36,15 +40,12 @@ export const m012: Migration = {
         requested_at INTEGER NOT NULL,
         requested_day TEXT NOT NULL,
         updated_at INTEGER NOT NULL,
+        -- The pay or precreate (1) plus every cancel sent.
         attempts INTEGER NOT NULL DEFAULT 0,
         queries INTEGER NOT NULL DEFAULT 0,
-        cancels INTEGER NOT NULL DEFAULT 0,
         next_attempt_at INTEGER,
         pending_since INTEGER,
-        cancel_since INTEGER,
         paid_at INTEGER,
-        final_at INTEGER,
-        money_returned INTEGER NOT NULL DEFAULT 0 CHECK (money_returned IN (0, 1)),
         error_code TEXT,
         error_zh TEXT,
         error_en TEXT,
@@ -55,9 +56,21 @@ export const m012: Migration = {
         lease_until INTEGER
       ) STRICT;
       CREATE INDEX payments_state ON payments (state, id);
-      CREATE INDEX payments_open_due ON payments (next_attempt_at) WHERE state IN ('sending', 'pending', 'canceling', 'needs_attention');
       CREATE INDEX payments_day ON payments (requested_day, id);
-      CREATE INDEX payments_order ON payments (order_sn) WHERE order_sn IS NOT NULL;
+      CREATE INDEX payments_order ON payments (order_sn) WHERE order_sn <> '';
+
+      -- One open money operation per order (migration 009): a payment's order is its own client_sn.
+      CREATE TRIGGER payments_lock_open AFTER INSERT ON payments
+      WHEN NEW.state NOT IN ('paid', 'failed', 'canceled')
+      BEGIN
+        INSERT INTO open_operations (order_client_sn, kind, op_id, opened_at) VALUES (NEW.client_sn, 'pay', NEW.id, NEW.requested_at);
+      END;
+      CREATE TRIGGER payments_lock_release AFTER UPDATE OF state ON payments
+      WHEN NEW.state IN ('paid', 'failed', 'canceled')
+      BEGIN
+        DELETE FROM open_operations WHERE kind = 'pay' AND op_id = NEW.id;
+      END;
+
       ALTER TABLE print_jobs ADD COLUMN payment_id INTEGER REFERENCES payments (id) ON DELETE SET NULL;
       CREATE UNIQUE INDEX print_jobs_one_payment_original ON print_jobs (payment_id) WHERE copy = 0 AND payment_id IS NOT NULL;
     `);
