@@ -508,12 +508,21 @@ describe('global flags: env fallbacks and precedence flag > env > stored setting
 });
 
 describe('demo', () => {
-  it('`upay-pos demo --json` (what `npm run demo` runs): exit 0, revoked with its receipt, a promotion order refused', async () => {
+  it('`upay-pos demo --json` (what `npm run demo` runs): exit 0, a payment taken then revoked with its receipt, a promotion order refused', async () => {
     const dir = path.join(root, 'demo');
     const run = await cli(['demo', '--json', '--data-dir', dir], {}, 60_000);
     expect(run.code, describeRun(run)).toBe(0);
-    const doc = oneJson<{ dataDir: string; revoke: RevokeJson; receiptText: string; refused: { state: string; error: { gatewayCode: string; gatewayMessage: string } } }>(run);
+    const doc = oneJson<{
+      dataDir: string;
+      payment: { state: string; orderSn: string; amountCents: number };
+      revoke: RevokeJson;
+      receiptText: string;
+      refused: { state: string; error: { gatewayCode: string; gatewayMessage: string } };
+    }>(run);
     expect(doc.dataDir).toBe(dir);
+    expect(doc.payment).toMatchObject({ state: 'paid', amountCents: 8800 });
+    expect(doc.payment.orderSn).toBe(doc.revoke.order!.sn);
+    expect(run.stderr).toContain('收款成功');
     expect(doc.revoke.outcome).toBe('revoked');
     const sn = doc.revoke.order!.sn;
     expect(doc.revoke.order).toMatchObject({ totalCents: 8800, status: 'CANCELED' });
