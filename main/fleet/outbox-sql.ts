@@ -39,7 +39,8 @@ export const ACCOUNTABLE_COLUMNS = { operatorId: 'NEW.operator_id', approverId: 
 export const dayOf = (ms: string): string => `strftime('%Y-%m-%d', ${ms} / 1000, 'unixepoch', '+8 hours')`;
 
 export const OUTBOX_KINDS = ['revoke', 'refund', 'audit', 'heartbeat'] as const;
-export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+/** Migration 8's kinds (its SQL is generated from OUTBOX_KINDS and frozen), and `payment` (migration 12's literal triggers). */
+export type OutboxKind = (typeof OUTBOX_KINDS)[number] | 'payment';
 
 export const OUTBOX_TABLE_SQL = `
   CREATE TABLE fleet_outbox (

@@ -249,7 +249,7 @@ async function insertEvents(client: pg.Client, who: TerminalIdentity, rows: Outb
 async function upsertOperations(client: pg.Client, who: TerminalIdentity, rows: OutboxRow[]): Promise<void> {
   const latest = new Map<string, { row: OutboxRow; openedAt: number }>();
   for (const r of rows) {
-    if ((r.kind !== 'revoke' && r.kind !== 'refund') || r.op_id === null) continue;
+    if ((r.kind !== 'revoke' && r.kind !== 'refund' && r.kind !== 'payment') || r.op_id === null) continue;
     const requested = (JSON.parse(r.payload) as { requested_at?: unknown }).requested_at;
     latest.set(`${r.kind}:${r.op_id}`, { row: r, openedAt: typeof requested === 'number' ? requested : r.at });
   }

@@ -13,6 +13,7 @@ import type { PaymentInput } from '../../main/operations/pay/request';
 import type { PayTiming } from '../../main/operations/pay/timing';
 import type { Fault, SandboxEndpoint } from '../../main/sandbox/gateway';
 import type { Payment } from '../../main/store/payments';
+import { databaseOf } from '../../main/runtime';
 import { createHarness, until, type Harness } from '../support/harness';
 
 const FAST_PAY: Partial<PayTiming> = {
@@ -307,5 +308,24 @@ describe('crash resume: query first, then cancel; the payment is never sent agai
     const firstCancel = hh.sandbox.gateway.log().findIndex((e) => e.endpoint === 'cancel');
     expect(firstQuery).toBeGreaterThanOrEqual(0);
     expect(firstQuery).toBeLessThan(firstCancel);
+  });
+});
+
+describe('the fleet export', () => {
+  it('a payment exports created, paid / canceled / needs_attention events in the transactions that make them', async () => {
+    const hh = await harness();
+    const paid = await hh.rt.payments.request(BARCODE, WHO, 'test');
+    hh.sandbox.gateway.inject('pay', IN_PROGRESS_FOREVER);
+    const canceled = await hh.rt.payments.request({ ...BARCODE, amountCents: 99 }, WHO, 'test');
+    await settle(hh, canceled.id);
+    const events = databaseOf(hh.rt)
+      .prepare("SELECT op_id, op_state, order_sn, amount_cents, operator_name, json_extract(payload, '$.client_sn') AS client_sn FROM fleet_outbox WHERE kind = 'payment' ORDER BY seq")
+      .all() as Array<{ op_id: number; op_state: string; order_sn: string | null; amount_cents: number; operator_name: string; client_sn: string }>;
+    const of = (id: number) => events.filter((e) => e.op_id === id).map((e) => e.op_state);
+    expect(of(paid.id)).toEqual(['sending', 'paid']);
+    expect(of(canceled.id)).toEqual(['sending', 'canceled']);
+    const paidEvent = events.find((e) => e.op_id === paid.id && e.op_state === 'paid')!;
+    expect(paidEvent).toMatchObject({ amount_cents: 1234, operator_name: '收银员 1', client_sn: paid.clientSn });
+    expect(paidEvent.order_sn).toMatch(/^\d{16}$/);
   });
 });

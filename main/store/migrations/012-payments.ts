@@ -7,8 +7,9 @@
  * order is final), `needs_attention` (still driven, a person told) and the
  * finals `paid`, `failed` (no money taken) and `canceled`; the order lock of
  * version 9 holds while a payment is open (kind `pay`). Print jobs learn
- * the kind `payment` (收款凭证 and the 撤销/冲正 slip; the CHECK is edited in
- * place as in version 7). Literal SQL, frozen.
+ * the kind `payment` (收款凭证 and the 撤销/冲正 slip), and so does the fleet
+ * outbox (payment events: created, paid, failed, canceled, needs_attention);
+ * both CHECKs are edited in place as in version 7. Literal SQL, frozen.
  */
 import type { Migration } from './index';
 
@@ -71,6 +72,28 @@ export const m012: Migration = {
         DELETE FROM open_operations WHERE kind = 'pay' AND op_id = NEW.id;
       END;
 
+      -- The fleet export (as migration 8's triggers, written out): a payment's creation, and its moves to
+      -- paid, failed, canceled and needs_attention, each an outbox event in the change's own transaction.
+      CREATE TRIGGER fleet_payments_insert AFTER INSERT ON payments
+      BEGIN
+        INSERT INTO fleet_outbox (kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway,
+          operator_id, operator_name, approver_id, approver_name, payload)
+        VALUES ('payment', NEW.updated_at, NEW.requested_day, NEW.id, NEW.state, nullif(NEW.order_sn, ''), NEW.amount_cents,
+          coalesce(NEW.payway_name, NEW.payway), NEW.operator_id, NEW.operator, NEW.approver_id, NEW.approver_name,
+          json_object('client_sn', NEW.client_sn, 'method', NEW.method, 'requested_at', NEW.requested_at, 'paid_at', NEW.paid_at,
+            'attempts', NEW.attempts, 'error_code', NEW.error_code, 'gateway_code', NEW.gateway_code, 'gateway_message', NEW.gateway_message));
+      END;
+      CREATE TRIGGER fleet_payments_state AFTER UPDATE OF state ON payments
+      WHEN OLD.state IS NOT NEW.state AND NEW.state IN ('paid', 'failed', 'canceled', 'needs_attention')
+      BEGIN
+        INSERT INTO fleet_outbox (kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway,
+          operator_id, operator_name, approver_id, approver_name, payload)
+        VALUES ('payment', NEW.updated_at, NEW.requested_day, NEW.id, NEW.state, nullif(NEW.order_sn, ''), NEW.amount_cents,
+          coalesce(NEW.payway_name, NEW.payway), NEW.operator_id, NEW.operator, NEW.approver_id, NEW.approver_name,
+          json_object('client_sn', NEW.client_sn, 'method', NEW.method, 'requested_at', NEW.requested_at, 'paid_at', NEW.paid_at,
+            'attempts', NEW.attempts, 'error_code', NEW.error_code, 'gateway_code', NEW.gateway_code, 'gateway_message', NEW.gateway_message));
+      END;
+
       ALTER TABLE print_jobs ADD COLUMN payment_id INTEGER REFERENCES payments (id) ON DELETE SET NULL;
       CREATE UNIQUE INDEX print_jobs_one_payment_original ON print_jobs (payment_id) WHERE copy = 0 AND payment_id IS NOT NULL;
     `);
@@ -81,6 +104,10 @@ export const m012: Migration = {
       db.prepare("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'print_jobs'").run(
         "kind IN ('revoke', 'test', 'refund', 'report')",
         "kind IN ('revoke', 'test', 'refund', 'report', 'payment')",
+      );
+      db.prepare("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'fleet_outbox'").run(
+        "kind IN ('revoke', 'refund', 'audit', 'heartbeat')",
+        "kind IN ('revoke', 'refund', 'audit', 'heartbeat', 'payment')",
       );
       db.pragma(`schema_version = ${version + 1}`);
     } finally {
