@@ -8,14 +8,13 @@
 import { formatCny } from '../common/money';
 import { receiptLines } from '../common/receipt-text';
 import { invalidInput, PosError } from '../errors';
-import { paymentHeadline } from '../operations/pay/messages';
+import { paymentHeadline, paymentOutcome as payOutcome, type PayOutcome } from '../operations/pay/messages';
 import { checkPaymentInput, parseAmountYuan, type PaymentInput } from '../operations/pay/request';
 import type { Runtime } from '../runtime';
 import { FINAL_PAYMENT_STATES, type Payment } from '../store/payments';
 import { actor, cliAccountable, seconds, str, withRuntime, type CliContext } from './context';
 import { showVirtual } from './format';
 
-export type PayOutcome = 'paid' | 'failed' | 'canceled' | 'pending' | 'needs_attention' | 'awaiting_customer';
 
 export interface PayCliReport {
   outcome: PayOutcome;
@@ -25,18 +24,6 @@ export interface PayCliReport {
   qrCode: string | null;
   error: { code: string; message: string; messageZh: string; gatewayCode: string | null; gatewayMessage: string | null } | null;
   receipt: { jobId: number; state: string; lines: string[] } | null;
-}
-
-export function payOutcome(p: Payment): PayOutcome {
-  switch (p.state) {
-    case 'paid':
-    case 'failed':
-    case 'canceled':
-    case 'needs_attention':
-      return p.state;
-    default:
-      return p.method === 'qr' && p.state === 'pending' && p.qrCode !== null ? 'awaiting_customer' : 'pending';
-  }
 }
 
 export function exitForPay(outcome: PayOutcome): number {

@@ -50,6 +50,11 @@ export const CHANNEL_ACCESS: { readonly [C in Channel]: Access } = {
   'refund.reprint': 'signed-in',
   'report.day': 'signed-in',
   'report.print': 'signed-in',
+  // --- payments
+  'pay.request': 'signed-in',
+  'pay.queryAgain': 'signed-in',
+  'pay.listOpen': 'signed-in',
+  'pay.receipt': 'signed-in',
 };
 
 /**
@@ -71,6 +76,9 @@ export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   // --- refunds: the order's refunds and a refund's receipt, re-read after refund.updated events
   'refund.forOrder',
   'refund.receipt',
+  // --- payments: the open payments and a payment's receipt, re-read after payment.updated events
+  'pay.listOpen',
+  'pay.receipt',
 ]);
 
 /** The channels only store IT may call. */

@@ -45,6 +45,11 @@ const CHANNELS_LISTED = [
   'refund.reprint',
   'report.day',
   'report.print',
+  // --- payments
+  'pay.request',
+  'pay.queryAgain',
+  'pay.listOpen',
+  'pay.receipt',
 ] as const;
 export type Channel = (typeof CHANNELS_LISTED)[number];
 export const CHANNEL_NAMES: Channel[] = [...CHANNELS_LISTED];
@@ -58,6 +63,8 @@ const EVENTS_LISTED = [
   'print.updated',
   // --- refunds
   'refund.updated',
+  // --- payments
+  'payment.updated',
 ] as const;
 export type EventName = (typeof EVENTS_LISTED)[number];
 export const EVENT_NAMES: EventName[] = [...EVENTS_LISTED];

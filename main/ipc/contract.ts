@@ -23,6 +23,7 @@ import {
   printJobViewSchema,
   queueStatusSchema,
   receiptPreviewSchema,
+  paymentViewSchema,
   refundViewSchema,
   revokeViewSchema,
   ROLES,
@@ -121,6 +122,21 @@ export const CHANNELS = {
   'refund.reprint': { input: z.strictObject({ refundId: id }), output: printJobViewSchema },
   'report.day': { input: z.strictObject({ day: daySchema.optional() }), output: dayReportViewSchema },
   'report.print': { input: z.strictObject({ day: daySchema.optional() }), output: printJobViewSchema },
+  // --- payments
+  /**
+   * A payment for the amount typed on the keypad: a scanned customer code (barcode) or our QR (payway). The
+   * main process refuses a second charge of an amount already open unless `confirmDuplicate` (the cashier confirmed).
+   */
+  'pay.request': {
+    input: z.union([
+      z.strictObject({ method: z.literal('barcode'), amountCents: z.number().int().positive().max(9_999_999_999), barcode: z.string().regex(/^\d{10,32}$/), confirmDuplicate: z.boolean().optional() }),
+      z.strictObject({ method: z.literal('qr'), amountCents: z.number().int().positive().max(9_999_999_999), payway: z.enum(['1', '3', '17']), confirmDuplicate: z.boolean().optional() }),
+    ]),
+    output: paymentViewSchema,
+  },
+  'pay.queryAgain': { input: z.strictObject({ paymentId: id }), output: paymentViewSchema },
+  'pay.listOpen': { input: empty, output: z.array(paymentViewSchema) },
+  'pay.receipt': { input: z.strictObject({ paymentId: id }), output: receiptPreviewSchema },
 } as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Channels = typeof CHANNELS;
@@ -165,6 +181,8 @@ export const EVENTS = {
   'print.updated': z.strictObject({ jobId: id, state: z.enum(PRINT_JOB_STATES), error: z.string().nullable() }),
   // --- refunds
   'refund.updated': refundViewSchema,
+  // --- payments
+  'payment.updated': paymentViewSchema,
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type Events = typeof EVENTS;
@@ -196,6 +214,8 @@ export type RevokeView = z.output<typeof revokeViewSchema>;
 // --- refunds
 export type RefundView = z.output<typeof refundViewSchema>;
 export type DayReportView = z.output<typeof dayReportViewSchema>;
+// --- payments
+export type PaymentView = z.output<typeof paymentViewSchema>;
 export type RevokeErrorView = z.output<typeof revokeErrorViewSchema>;
 export type QueueStatusView = z.output<typeof queueStatusSchema>;
 export type PrintJobView = z.output<typeof printJobViewSchema>;

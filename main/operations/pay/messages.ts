@@ -65,3 +65,18 @@ export function paymentMessage(code: string, gateway?: Gateway): KindMessage {
       return { code, messageZh: PAY_MESSAGES.CONFIRMING.zh, messageEn: PAY_MESSAGES.CONFIRMING.en };
   }
 }
+
+export type PayOutcome = 'paid' | 'failed' | 'canceled' | 'pending' | 'needs_attention' | 'awaiting_customer';
+
+/** The outcome a caller reports (the CLI's `outcome`, the counter's): a QR shown and not paid yet is awaiting_customer. */
+export function paymentOutcome(p: Pick<Payment, 'state' | 'method' | 'qrCode'>): PayOutcome {
+  switch (p.state) {
+    case 'paid':
+    case 'failed':
+    case 'canceled':
+    case 'needs_attention':
+      return p.state;
+    default:
+      return p.method === 'qr' && p.state === 'pending' && p.qrCode !== null ? 'awaiting_customer' : 'pending';
+  }
+}
