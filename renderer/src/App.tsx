@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { call } from './bridge';
 import { Cashier, type OpenRequest } from './components/Cashier';
+import { PaymentScreen } from './components/Payment';
 import { StoreItOnly } from './components/Operators';
 import { SignIn } from './components/SignIn';
 import { Setup } from './components/Setup';
@@ -108,7 +109,7 @@ export function App() {
           <StatusBar tab={tab} onTab={setTab} onToggleLanguage={toggleLanguage} theme={theme} onTheme={setTheme} onOpenOrder={openOrder} />
           <WarningBanner />
           <main class="main" data-view={tab}>
-            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} openRequest={openRequest} /> : signedIn.role === 'store_it' ? <Setup /> : <StoreItOnly />}
+            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} openRequest={openRequest} /> : tab === 'pay' ? <PaymentScreen /> : signedIn.role === 'store_it' ? <Setup /> : <StoreItOnly />}
           </main>
         </div>
         </SessionContext.Provider>

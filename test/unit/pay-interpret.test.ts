@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { interpretCancel, interpretQuery, interpretSend, type PayVerdict } from '../../main/operations/pay/interpret';
 import { paymentHeadline } from '../../main/operations/pay/messages';
 import { checkPaymentInput, gatewayOperator, isBarcode, newClientSn, parseAmountYuan, parsePayway } from '../../main/operations/pay/request';
+import { isCustomerPaymentCode } from '../../main/common/payment-code';
 import { computeCounterPayments } from '../../main/report/payments';
 import type { Payment } from '../../main/store/payments';
 import type { CallResult, OrderResult, OrderSnapshot } from '../../main/upay/result';
@@ -151,4 +152,16 @@ describe('the day report of payments', () => {
     ]);
     expect(r.open).toEqual([expect.objectContaining({ id: 6, state: 'pending', amountCents: 900 })]);
   });
+});
+
+describe('a customer payment code is told from an order scan', () => {
+  it.each<[string, boolean]>([
+    ['134567890123456789', true], // WeChat: 18 digits from 10-15
+    ['284567890123456789', true], // Alipay: 25-30
+    ['6212345678901234567', true], // UnionPay: 19 digits from 62
+    ['7894259244061958', false], // our order sn
+    ['MEX202605220001', false], // a merchant order number
+    ['1345678901234567', false], // WeChat prefix, wrong length
+    ['12345678901234567890123', false],
+  ])('%s → %s', (code, want) => expect(isCustomerPaymentCode(code)).toBe(want));
 });

@@ -15,7 +15,7 @@ import { deadlineText } from './Outcome';
 import { Icon, Modal } from './ui';
 import { OperatorBadge } from './Operators';
 
-export type Tab = 'cashier' | 'setup';
+export type Tab = 'cashier' | 'pay' | 'setup';
 export type Theme = 'auto' | 'light' | 'dark';
 
 type Sheet = 'details' | 'queue' | 'more' | null;
@@ -41,7 +41,7 @@ export function StatusBar(props: {
   return (
     <header class={`statusbar${live.info?.mode === 'sandbox' ? ' statusbar--sandbox' : ''}`}>
       <nav class="tabs" aria-label={t('app.title')}>
-        {(['cashier', 'setup'] as const).map((name) => (
+        {(['cashier', 'pay', 'setup'] as const).map((name) => (
           <button
             type="button"
             key={name}
