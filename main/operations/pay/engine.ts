@@ -79,8 +79,9 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
         input.method === 'barcode'
           ? await this.deps.client.pay(signer, { ...base, dynamic_id: input.barcode!, ...(input.payway ? { payway: input.payway } : {}) })
           : await this.deps.client.precreate(signer, { ...base, payway: input.payway! });
-      // The answer's facts (the order sn, the QR) are kept before its outcome is recorded.
-      if (res.ok && res.value.order) this.payments.noteSnapshot(row.id, res.value.order);
+      // The answer's facts (the order sn, the QR) are kept before an open outcome is recorded; a success
+      // records them in its own transaction (kind.succeeded), so the hot path stays at two commits.
+      if (res.ok && res.value.order && res.value.resultCode !== 'PAY_SUCCESS') this.payments.noteSnapshot(row.id, res.value.order);
       this.signals.connectivity(res.ok || res.kind !== 'not_sent');
       return res;
     });
