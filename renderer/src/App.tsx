@@ -86,6 +86,16 @@ export function App() {
     if (signedIn) void session.setLanguage(next);
   };
 
+  // --- payments: F2 opens the payment screen (收款), Escape there goes back to the cashier; no room in the status bar.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'F2') setTab('pay');
+      else if (e.key === 'Escape') setTab((t) => (t === 'pay' ? 'cashier' : t));
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const openOrder = (sn: string) => {
     setTab('cashier');
     setOpenRequest((r) => ({ sn, n: (r?.n ?? 0) + 1 }));

@@ -364,7 +364,7 @@ const en: Record<MessageKey, string> = {
   'app.switchLanguageLabel': 'Switch to Chinese',
 
   'tab.cashier': 'Cashier',
-  'tab.pay': 'Take payment',
+  'tab.pay': 'Pay',
   'tab.setup': 'Store setup',
 
   'status.online': 'Online',
