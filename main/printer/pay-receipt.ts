@@ -24,50 +24,46 @@ export type PaymentReceiptSource = {
   payment: Pick<Payment, 'id' | 'clientSn' | 'orderSn' | 'tradeNo' | 'amountCents' | 'payway' | 'paywayName' | 'operatorName' | 'paidAt' | 'finalAt'>;
 };
 
-function head(l: Layout, s: PaymentReceiptSource, lang: Lang): void {
-  l.pair('field', LABELS.terminal[lang], s.terminal.terminalSn);
-  l.pair('field', LABELS.sn[lang], s.payment.orderSn ?? '-');
-  l.pair('field', LABELS.clientSn[lang], s.payment.clientSn);
-  const p = s.payment;
-  l.pair('field', LABELS.payway[lang], paywayName({ sn: p.orderSn ?? '', clientSn: p.clientSn, tradeNo: null, totalCents: p.amountCents, netCents: p.amountCents, payway: p.payway, paywayName: p.paywayName, operator: null, finishedAt: 0 }, lang));
+/** Both receipts: one builder, the body of each is its own (`body`), the frame (store, title, order, footer) shared. */
+function build(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions, kind: 'payment' | 'payment-slip', body: (l: Layout, lang: Lang) => void): ReceiptModel {
+  const columns = COLUMNS[options.paper];
+  const lang: Lang = options.chinese ? 'zh' : 'en';
+  const l = new Layout(columns, lang);
+  const p = source.payment;
+  l.text('store', storeHeader(source.terminal, lang), { align: 'center', bold: true });
+  receiptTitle(l, kind === 'payment' ? L.payTitle : L.slipTitle, columns);
+  l.rule();
+  l.pair('field', LABELS.terminal[lang], source.terminal.terminalSn);
+  l.pair('field', LABELS.sn[lang], p.orderSn ?? '-');
+  l.pair('field', LABELS.clientSn[lang], p.clientSn);
+  const order = { sn: p.orderSn ?? '', clientSn: p.clientSn, tradeNo: null, totalCents: p.amountCents, netCents: p.amountCents, payway: p.payway, paywayName: p.paywayName, operator: null, finishedAt: 0 };
+  l.pair('field', LABELS.payway[lang], paywayName(order, lang));
+  body(l, lang);
+  l.pair('footer', LABELS.printedAt[lang], formatCst(printedAt));
+  return { version: 1, kind, paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
 }
 
 /** 收款凭证: sn, client_sn, amount, payway, cashier, and the order's QR for later scans. */
 export function buildPaymentReceipt(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions): ReceiptModel {
-  const columns = COLUMNS[options.paper];
-  const lang: Lang = options.chinese ? 'zh' : 'en';
-  const l = new Layout(columns, lang);
   const p = source.payment;
-  l.text('store', storeHeader(source.terminal, lang), { align: 'center', bold: true });
-  receiptTitle(l, L.payTitle, columns);
-  l.rule();
-  head(l, source, lang);
-  if (p.tradeNo) l.pair('field', LABELS.tradeNo[lang], p.tradeNo);
-  l.pair('amount', L.amount[lang], money(p.amountCents, lang), true);
-  l.pair('field', LABELS.paidAt[lang], p.paidAt === null ? '-' : formatCst(p.paidAt));
-  l.pair('field', LABELS.cashier[lang], p.operatorName || '-');
-  l.rule();
-  const code = p.orderSn ?? p.clientSn;
-  l.qr(code);
-  l.text('qr-caption', L.scanLater[lang], { align: 'center' });
-  l.pair('footer', LABELS.printedAt[lang], formatCst(printedAt));
-  return { version: 1, kind: 'payment', paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
+  return build(source, printedAt, options, 'payment', (l, lang) => {
+    if (p.tradeNo) l.pair('field', LABELS.tradeNo[lang], p.tradeNo);
+    l.pair('amount', L.amount[lang], money(p.amountCents, lang), true);
+    l.pair('field', LABELS.paidAt[lang], p.paidAt === null ? '-' : formatCst(p.paidAt));
+    l.pair('field', LABELS.cashier[lang], p.operatorName || '-');
+    l.rule();
+    l.qr(p.orderSn ?? p.clientSn);
+    l.text('qr-caption', L.scanLater[lang], { align: 'center' });
+  });
 }
 
 /** The short 撤销/冲正 slip: the money taken went back. */
 export function buildReversalSlip(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions): ReceiptModel {
-  const columns = COLUMNS[options.paper];
-  const lang: Lang = options.chinese ? 'zh' : 'en';
-  const l = new Layout(columns, lang);
   const p = source.payment;
-  l.text('store', storeHeader(source.terminal, lang), { align: 'center', bold: true });
-  receiptTitle(l, L.slipTitle, columns);
-  l.rule();
-  head(l, source, lang);
-  l.pair('amount', L.returned[lang], money(p.amountCents, lang), true);
-  l.pair('field', L.reversedAt[lang], p.finalAt === null ? '-' : formatCst(p.finalAt));
-  l.pair('field', LABELS.cashier[lang], p.operatorName || '-');
-  l.text('outcome', L.slipNote[lang], { align: 'center' });
-  l.pair('footer', LABELS.printedAt[lang], formatCst(printedAt));
-  return { version: 1, kind: 'payment-slip', paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
+  return build(source, printedAt, options, 'payment-slip', (l, lang) => {
+    l.pair('amount', L.returned[lang], money(p.amountCents, lang), true);
+    l.pair('field', L.reversedAt[lang], p.finalAt === null ? '-' : formatCst(p.finalAt));
+    l.pair('field', LABELS.cashier[lang], p.operatorName || '-');
+    l.text('outcome', L.slipNote[lang], { align: 'center' });
+  });
 }
