@@ -4,7 +4,7 @@
  * answer every result code the documents list (in progress, unknown, refused).
  */
 import { businessDay } from '../common/time';
-import { applyRefund, finishVoid, refOf, type OrderBook, type SandboxOrder } from './orders';
+import { applyRefund, finishVoid, refOf, type OrderBook } from './orders';
 import {
   bizFail,
   bytes,
@@ -13,7 +13,6 @@ import {
   isAmount,
   LIMITS,
   ok,
-  PAYWAY_NAMES,
   paywayForBarcode,
   requireFields,
   requireOrderRef,
@@ -118,36 +117,7 @@ export function pay(book: OrderBook, terminalSn: string, f: Fields, fault: Busin
   if (limits.transactionCents !== undefined && cents > limits.transactionCents) failCode = 'BUYER_OVER_TRANSACTION_LIMIT';
   else if (limits.storeDailyCents !== undefined && book.paidToday(now) + cents > limits.storeDailyCents) failCode = 'UPAY_STORE_OVER_DAILY_LIMIT';
   else if (fault?.kind === 'pay_fail') failCode = fault.errorCode;
-  const o: SandboxOrder = {
-    sn: book.newOrderSn(),
-    clientSn,
-    terminalSn,
-    tradeNo: '',
-    status: 'FAIL_CANCELED',
-    orderStatus: 'PAY_CANCELED',
-    payway,
-    paywayName: PAYWAY_NAMES[payway] ?? '其他',
-    subPayway: '1',
-    totalCents: cents,
-    netCents: 0,
-    refundedCents: 0,
-    subject: f.subject ?? '',
-    operator: f.operator ?? '',
-    dynamicId,
-    createdAt: now,
-    finishTime: now,
-    lastActionAt: now,
-    lastOperator: f.operator ?? '',
-    promotion: false,
-    canceledAt: null,
-    pending: null,
-    refunds: [],
-    reflect: f.reflect ?? '',
-    moneyTaken: false,
-    moneyReturned: false,
-    ...book.newPayer(),
-  };
-  book.insert(o);
+  const o = book.open({ clientSn, terminalSn, status: 'FAIL_CANCELED', orderStatus: 'PAY_CANCELED', payway, subPayway: '1', totalCents: cents, dynamicId, lastActionAt: now }, f);
   const ref = { sn: o.sn, clientSn };
   const answer = (resultCode: string, extra: Biz = {}): Outcome => ({
     envelope: ok({ result_code: resultCode, ...extra, data: book.snapshot(o) }),

@@ -141,6 +141,34 @@ export class OrderBook {
     return [...this.bySn.values()].map(cloneOrder);
   }
 
+  /** A new order from a pay or precreate request (no money taken yet), stored; the caller moves it on. */
+  open(init: Pick<SandboxOrder, 'clientSn' | 'terminalSn' | 'status' | 'orderStatus' | 'payway' | 'subPayway' | 'totalCents' | 'dynamicId' | 'lastActionAt'>, f: Fields): SandboxOrder {
+    const now = this.clock.now();
+    const o: SandboxOrder = {
+      ...init,
+      sn: this.newOrderSn(),
+      tradeNo: '',
+      paywayName: PAYWAY_NAMES[init.payway] ?? '其他',
+      netCents: 0,
+      refundedCents: 0,
+      subject: f.subject ?? '',
+      operator: f.operator ?? '',
+      createdAt: now,
+      finishTime: now,
+      lastOperator: f.operator ?? '',
+      promotion: false,
+      canceledAt: null,
+      pending: null,
+      refunds: [],
+      reflect: f.reflect ?? '',
+      moneyTaken: false,
+      moneyReturned: false,
+      ...this.newPayer(),
+    };
+    this.insert(o);
+    return o;
+  }
+
   insert(o: SandboxOrder): void {
     this.bySn.set(o.sn, o);
     this.snByClientSn.set(o.clientSn, o.sn);

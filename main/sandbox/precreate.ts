@@ -29,37 +29,7 @@ export function precreate(book: OrderBook, terminalSn: string, f: Fields): Outco
   if (!/^\d{1,3}$/.test(payway)) return invalidParams('payway 必须是数字');
   if (!PAYWAY_NAMES[payway]) return { envelope: bizFail(book.shape, 'PRECREATE_FAIL', 'INVALID_PAYWAY', '不支持的支付方式'), effect: false, clientSn };
   if (book.hasClientSn(clientSn)) return { envelope: bizFail(book.shape, 'FAIL', 'CLIENT_SN_CONFLICT', 'client_sn在系统中已存在'), effect: false, clientSn };
-  const now = book.clock.now();
-  const o: SandboxOrder = {
-    sn: book.newOrderSn(),
-    clientSn,
-    terminalSn,
-    tradeNo: '',
-    status: 'CREATED',
-    orderStatus: 'CREATED',
-    payway,
-    paywayName: PAYWAY_NAMES[payway] ?? '其他',
-    subPayway: f.sub_payway ?? '2',
-    totalCents: Number(total),
-    netCents: 0,
-    refundedCents: 0,
-    subject: f.subject ?? '',
-    operator: f.operator ?? '',
-    dynamicId: '',
-    createdAt: now,
-    finishTime: now,
-    lastActionAt: null,
-    lastOperator: f.operator ?? '',
-    promotion: false,
-    canceledAt: null,
-    pending: null,
-    refunds: [],
-    reflect: f.reflect ?? '',
-    moneyTaken: false,
-    moneyReturned: false,
-    ...book.newPayer(),
-  };
-  book.insert(o);
+  const o = book.open({ clientSn, terminalSn, status: 'CREATED', orderStatus: 'CREATED', payway, subPayway: f.sub_payway ?? '2', totalCents: Number(total), dynamicId: '', lastActionAt: null }, f);
   return { envelope: ok({ result_code: 'PRECREATE_SUCCESS', data: { ...book.snapshot(o), qr_code: qrCodeFor(payway, o.sn) } }), effect: true, sn: o.sn, clientSn };
 }
 

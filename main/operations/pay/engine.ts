@@ -15,7 +15,7 @@ import { OperationEngine } from '../engine';
 import type { OperationDeps } from '../operation';
 import { underOrderLock } from '../order-lock';
 import { DEFAULT_TIMING } from '../timing';
-import { dayOf, payKind, type PaymentReceipts } from './kind';
+import { dayOf, payKind, type PayKind, type PaymentReceipts } from './kind';
 import { checkPaymentInput, gatewayOperator, newClientSn, type PaymentInput } from './request';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './timing';
 
@@ -32,6 +32,7 @@ export interface PaymentEngineDeps extends OperationDeps<PayCrashPoint> {
 export class PaymentEngine extends OperationEngine<PaymentRow> {
   readonly payTiming: PayTiming;
   private readonly payments: PaymentsRepo;
+  private readonly payKind: PayKind;
 
   constructor(deps: PaymentEngineDeps) {
     const payTiming = { ...DEFAULT_PAY_TIMING, ...deps.payTiming };
@@ -40,6 +41,7 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     super({ ...deps, timing: { ...DEFAULT_TIMING, ...deps.timing, leaseMs: payTiming.leaseMs } } as OperationDeps<string>, kind);
     this.payTiming = payTiming;
     this.payments = kind.repo;
+    this.payKind = kind;
   }
 
   /**
@@ -81,7 +83,10 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
           : await this.deps.client.precreate(signer, { ...base, payway: input.payway! });
       // The answer's facts (the order sn, the QR) are kept before an open outcome is recorded; a success
       // records them in its own transaction (kind.succeeded), so the hot path stays at two commits.
-      if (res.ok && res.value.order && res.value.resultCode !== 'PAY_SUCCESS') this.payments.noteSnapshot(row.id, res.value.order);
+      if (res.ok && res.value.order) {
+        if (res.value.resultCode === 'PAY_SUCCESS') this.payKind.remember(row.id, res.value.order);
+        else this.payments.noteSnapshot(row.id, res.value.order);
+      }
       this.signals.connectivity(res.ok || res.kind !== 'not_sent');
       return res;
     });

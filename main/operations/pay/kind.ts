@@ -16,7 +16,7 @@ import { orderFromSnapshot } from '../../orders/service';
 import type { Db } from '../../store/db';
 import { OrdersRepo } from '../../store/orders';
 import { PaymentsRepo, REVERSED, toPayment, type PaymentRow } from '../../store/payments';
-import type { CallResult, OrderResult } from '../../upay/result';
+import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
 import type { KindMessage, OperationKind, Step } from '../kind';
 import type { ReceiptPort } from '../receipts';
 import { interpretCancel, interpretQuery, interpretSend, type PayVerdict } from './interpret';
@@ -36,9 +36,26 @@ export interface PayKindDeps {
 const cancels = (row: PaymentRow): number => Math.max(0, row.attempts - 1);
 const reversing = (row: PaymentRow): boolean => row.state === 'canceling' || row.state === 'needs_attention';
 
-export function payKind(deps: PayKindDeps): OperationKind<PaymentRow> & { repo: PaymentsRepo } {
+/** The kind, and where the request leaves a PAY_SUCCESS answer's order facts for the success transaction. */
+export type PayKind = OperationKind<PaymentRow> & { repo: PaymentsRepo; remember(id: number, order: OrderSnapshot): void };
+
+/** The order facts an answer carries, as the row's columns. */
+function factsPatch(o: OrderSnapshot): Partial<PaymentRow> {
+  return {
+    ...(o.sn ? { order_sn: o.sn } : {}),
+    ...(o.orderStatus ? { order_status: o.orderStatus } : {}),
+    ...(o.orderStatus === 'PAID' ? { seen_paid: 1 } : {}),
+    ...(o.tradeNo ? { trade_no: o.tradeNo } : {}),
+    ...(o.payway ? { payway: o.payway } : {}),
+    ...(o.paywayName ? { payway_name: o.paywayName } : {}),
+  };
+}
+
+export function payKind(deps: PayKindDeps): PayKind {
   const { timing, receipts } = deps;
   const repo = new PaymentsRepo(deps.db);
+  /** A PAY_SUCCESS answer's order, kept in memory until its success transaction writes it (no extra commit). */
+  const facts = new Map<number, OrderSnapshot>();
   /** Every answer's order facts are kept as they arrive (sn, status, QR): never a transition by themselves. */
   const noted = async (id: number, call: Promise<CallResult<OrderResult>>): Promise<CallResult<OrderResult>> => {
     const res = await call;
@@ -60,9 +77,10 @@ export function payKind(deps: PayKindDeps): OperationKind<PaymentRow> & { repo: 
   };
   const seenPaid = (row: PaymentRow): boolean => (repo.get(row.id)?.seen_paid ?? row.seen_paid) === 1;
 
-  const kind: OperationKind<PaymentRow> & { repo: PaymentsRepo } = {
+  const kind: PayKind = {
     name: 'pay',
     repo,
+    remember: (id, order) => void facts.set(id, order),
     queueable: false,
     successState: 'paid',
     failedState: 'failed',
@@ -100,12 +118,14 @@ export function payKind(deps: PayKindDeps): OperationKind<PaymentRow> & { repo: 
         return final(v) ?? { to: 'unknown', reason: 'cancel not confirmed' };
       },
     },
-    successPatch: (_row, now) => ({ paid_at: now }),
+    successPatch(row, now) {
+      // The order facts go with the state (the fleet trigger and the receipt see the gateway's sn).
+      const order = facts.get(row.id);
+      facts.delete(row.id);
+      return { paid_at: now, ...(order ? factsPatch(order) : {}) };
+    },
     succeeded(stored, snapshot, now) {
-      if (snapshot) {
-        repo.noteSnapshot(stored.id, snapshot);
-        Object.assign(stored, repo.get(stored.id));
-      }
+      // The row already carries the answer's facts: noted as a query's answer arrived, or in successPatch.
       const input = snapshot ? orderFromSnapshot(snapshot, now) : undefined;
       const order = input ? new OrdersRepo(deps.db).upsert({ ...input, operator: stored.operator }, now) : null;
       receipts?.queue({ payment: stored, order }, now);
