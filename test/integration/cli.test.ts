@@ -145,12 +145,17 @@ describe('against `upay-pos sandbox` in another process', () => {
     await sbp?.stop();
   });
 
-  it('sandbox --json printed one JSON document: gateway, printer, vendor, activation codes; the gateway answers', async () => {
+  it('sandbox --json printed one JSON document: gateway, printer, vendor, activation codes, control endpoints; the gateway answers', async () => {
     expect(sbp.doc).toEqual({
       gateway: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       printer: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/),
       vendor: { vendorSn: '91801234', vendorKey: '5f2b9c7e1d4a8036b9e0c4d7a2f61e58', appId: '2026112600000001' },
       activationCodes: ['10000001', '10000002', '10000003', '10000004', '10000005'],
+      control: {
+        customerPay: `${sbp.doc.gateway}/sandbox/customer-pay`,
+        counters: `${sbp.doc.gateway}/sandbox/counters?client_sn=`,
+        fault: `${sbp.doc.gateway}/sandbox/fault`,
+      },
     });
     const body = await new Promise<string>((resolve, reject) => {
       http.get(sbp.doc.gateway + '/', (res) => {
