@@ -12,7 +12,7 @@ import type { Accountable } from '../../main/common/accountable';
 import type { PaymentInput } from '../../main/operations/pay/request';
 import type { PayTiming } from '../../main/operations/pay/timing';
 import type { Fault, SandboxEndpoint } from '../../main/sandbox/gateway';
-import type { Payment } from '../../main/store/payments';
+import { toPayment, type Payment, type PaymentRow } from '../../main/store/payments';
 import { databaseOf } from '../../main/runtime';
 import { createHarness, until, type Harness } from '../support/harness';
 
@@ -308,6 +308,38 @@ describe('crash resume: query first, then cancel; the payment is never sent agai
     const firstCancel = hh.sandbox.gateway.log().findIndex((e) => e.endpoint === 'cancel');
     expect(firstQuery).toBeGreaterThanOrEqual(0);
     expect(firstQuery).toBeLessThan(firstCancel);
+  });
+});
+
+describe('restart the next day', () => {
+  it('a payment left in progress by a crash is resumed the next day: query first, then cancel → canceled; one pay request', async () => {
+    let offset = 0;
+    const clock = { now: () => Date.now() + offset };
+    h = await createHarness({ clock, runtime: { payTiming: FAST_PAY, recheck: { everyMs: 300, probeEveryMs: 100 } } });
+    const hh = h;
+    hh.sandbox.gateway.inject('pay', IN_PROGRESS_FOREVER);
+    const crashing = hh.runtime({
+      payTiming: { ...FAST_PAY, leaseMs: 200 },
+      payCheckpoint: (point) => {
+        if (point === 'answer-received') throw new Error('crash');
+      },
+    });
+    await expect(crashing.payments.request(BARCODE, WHO, 'test')).rejects.toThrow('crash');
+    await crashing.close();
+    await hh.rt.close();
+    const row = toPayment(databaseOf(hh.runtime({ startWorkers: false })).prepare('SELECT * FROM payments').get() as PaymentRow);
+    offset = 86_400_000;
+    hh.sandbox.gateway.clearLog();
+    const nextDay = hh.runtime({ payTiming: FAST_PAY });
+    const done = await until(() => {
+      const p = nextDay.payments.get(row.id)!;
+      return FINAL.includes(p.state) ? p : undefined;
+    });
+    expect(done.state).toBe('canceled');
+    const n = hh.sandbox.gateway.counters(row.clientSn);
+    expect({ pay: n.pay, cancel: n.cancel, status: n.orderStatus, taken: n.moneyTaken }).toEqual({ pay: 1, cancel: 1, status: 'CANCELED', taken: false });
+    const calls = hh.sandbox.gateway.log().filter((e) => e.endpoint === 'query' || e.endpoint === 'cancel');
+    expect(calls[0]).toMatchObject({ endpoint: 'query', resultCode: '200', bizResultCode: 'SUCCESS' });
   });
 });
 

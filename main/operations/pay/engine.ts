@@ -36,7 +36,13 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
 
   constructor(deps: PaymentEngineDeps) {
     const payTiming = { ...DEFAULT_PAY_TIMING, ...deps.payTiming };
-    const kind = payKind({ db: deps.db, events: deps.events, timing: payTiming, ...(deps.receipts ? { receipts: deps.receipts } : {}) });
+    const kind = payKind({
+      db: deps.db,
+      events: deps.events,
+      timing: payTiming,
+      todaysSigner: () => deps.provisioning.signerForToday('system'),
+      ...(deps.receipts ? { receipts: deps.receipts } : {}),
+    });
     // The skeleton's lease covers a pay call plus a query; its other clocks are the kind's (payTiming).
     super({ ...deps, timing: { ...DEFAULT_TIMING, ...deps.timing, leaseMs: payTiming.leaseMs } } as OperationDeps<string>, kind);
     this.payTiming = payTiming;
