@@ -29,6 +29,7 @@ import { Provisioning } from './terminal/provisioning';
 import { FileKeyVault, type KeyVault } from './terminal/vault';
 import { PRODUCTION_API_DOMAIN, UpayClient } from './upay/client';
 import { checkGatewayUrl } from './upay/gateway-url';
+import type { OrderSnapshot } from './upay/result';
 import { businessDay, systemClock, type Clock } from './common/time';
 import { fleetTarget } from './fleet/config';
 import { ShipperProcess, type ShipperProcessOptions } from './fleet/process';
@@ -198,8 +199,14 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
     log: (l: string) => logger.warn(l),
+    // Any answer about an order settles what is open on it, whichever kind's call brought it.
+    askAbout: (kind: string, id: number): Promise<unknown> => (kind === 'revoke' ? revokes : refunds).queryRow(id, 'system', false),
+    heard: (kind: string, snapshot: OrderSnapshot): void => {
+      if (kind !== 'revoke') revokes.settleFrom(snapshot);
+      if (kind !== 'refund') refunds.settleFrom(snapshot);
+    },
   };
-  const revokes = new RevokeEngine({
+  const revokes: RevokeEngine = new RevokeEngine({
     ...operationDeps,
     warningLeadMs: () => settings.expiryWarningMinutes * 60_000,
     receipts: printing.revokeReceipts,
@@ -208,7 +215,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
 
   const operators = new Operators({ db, clock, ...(options.pinCost ? { pinCost: options.pinCost } : {}) });
   const refundPrinting = new RefundPrinting({ db, clock, settings: () => printing.printSettings(), kick: () => printing.kick() });
-  const refunds = new RefundEngine({
+  const refunds: RefundEngine = new RefundEngine({
     ...operationDeps,
     maxAgeMs: () => options.refundMaxAgeMs ?? DEFAULT_REFUND_MAX_AGE_MS,
     receipts: refundPrinting.receipts,

@@ -6,7 +6,7 @@ import { invalidInput, PosError } from '../errors';
 import { createRuntime } from '../runtime';
 import { createSandbox } from '../sandbox';
 import { checkPrinter, stderrLogger, str, type CliContext } from './context';
-import { describeOrder, finishReport, humanReport } from './format';
+import { describeOrder, finishReport, humanReport, settled, waitForRevoke } from './format';
 import { humanPay, payReport } from './pay';
 
 export async function sandboxCommand(ctx: CliContext): Promise<number> {
@@ -101,7 +101,9 @@ export async function demo(ctx: CliContext): Promise<number> {
     ctx.progress(text);
     step(7, '促销订单的撤销会被拒绝', 'a promotion order is refused');
     const promo = sb.gateway.seedOrder({ terminalSn: t.terminalSn, totalCents: 1999, promotion: true, subject: '活动商品' });
-    const refused = await rt.revokes.request({ sn: promo.sn }, '收银员 1', 'demo');
+    // CANCEL_ERROR is confirmed by a query (the order still PAID) before it counts as refused.
+    const asked = await rt.revokes.request({ sn: promo.sn }, '收银员 1', 'demo');
+    const refused = settled(asked) ? asked : await waitForRevoke(rt, asked.id, 30_000);
     ctx.progress(`    ${refused.state}: ${refused.error?.gatewayCode ?? ''} ${refused.error?.gatewayMessage ?? ''}`);
     ctx.out({ dataDir, payment, revoke: report, receiptText: text, refused }, `demo complete: paid ${payment.clientSn}, then ${report.outcome}; data in ${dataDir}`);
     return report.outcome === 'revoked' && refused.state === 'rejected' ? 0 : 1;

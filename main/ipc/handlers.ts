@@ -18,7 +18,7 @@ import { DayOrders } from '../orders/day-orders';
 import { parsePrinterUri, rendererPrinterPolicy } from '../printer';
 import type { Runtime } from '../runtime';
 import { Policy, type OperatorResolver } from '../operators/policy';
-import { Sessions, type Caller, type SignedIn } from '../operators/sessions';
+import { Sessions, type Caller } from '../operators/sessions';
 import { safeStrings } from '../util/text';
 import { CHANNEL_ACCESS, PASSIVE_CHANNELS } from './access';
 import {
@@ -28,13 +28,13 @@ import {
   orderViewSchema,
   PRINTER_STATES,
   type Channel,
-  type Channels,
   type ErrorView,
   type EventName,
   type EventPayload,
   type OutputOf,
   type Result,
 } from './contract';
+import type { CallContext, ChannelImpls } from './handler-types';
 import { operatorHandlers } from './operator-handlers';
 import { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 import { createRefundHandlers, toRefundView } from './refund-handlers';
@@ -74,19 +74,7 @@ export type Handler<C extends Channel> = (input: unknown, caller?: Caller) => Pr
 export type Handlers = { readonly [C in Channel]: Handler<C> };
 
 /** What a channel's implementation knows about its call besides the input. */
-export interface CallContext {
-  caller: Caller | undefined;
-  /** Who is signed in at the caller (always set for `signed-in` and `store_it` channels). */
-  who: SignedIn | null;
-  /** The audit actor: the app's, with the signed-in operator's name. */
-  actor: string;
-  policy: Policy;
-  sessions: Sessions;
-}
-
-type ParsedInput<C extends Channel> = z.output<Channels[C]['input']>;
-/** Implementations of some channels (a handler file per feature merges into the table). */
-export type ChannelImpls<Cs extends Channel> = { [C in Cs]: (input: ParsedInput<C>, ctx: CallContext) => Promise<OutputOf<C>> | OutputOf<C> };
+export type { CallContext, ChannelImpls } from './handler-types';
 type Impl = ChannelImpls<Channel>;
 
 /** The handlers and the policy they enforce (register.ts ends a window's session when it goes away). */

@@ -13,7 +13,11 @@ import type { OperationRow } from '../store/rows';
 import type { OperationRepo } from '../store/operation-repo';
 import type { Signer, UpayClient } from '../upay/client';
 import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
+import type { Db } from '../store/db';
+import type { RuntimeEvents } from '../events';
+import type { OrderService } from '../orders/service';
 import type { Gateway } from './failures';
+import type { OperationTiming } from './timing';
 
 export type { Gateway } from './failures';
 
@@ -91,6 +95,12 @@ export interface OperationKind<Row extends OperationRow> {
   afterSuccess?(): void;
   /** A final answer carried the order's status: bring the local order up to date. */
   refreshOrder?(snapshot: OrderSnapshot, now: number): void;
+  /**
+   * Another kind's answer showed the order's status: a Step that settles this
+   * kind's open row of that order (a revoke: CANCELED -> succeeded), or
+   * undefined. Only `succeeded` and `failed` are applied (no call is made).
+   */
+  settles?(snapshot: OrderSnapshot, row: Row): Step<Row> | undefined;
   /** Tells the world the row moved (`<kind>.updated`). */
   publish(row: Row): void;
   /** Each outbox pass: the kind's own deadlines (revoke: same-day expiry and its warning). Returns rows moved. */
@@ -99,4 +109,31 @@ export interface OperationKind<Row extends OperationRow> {
   nextDeadline?(): number | null;
   /** A queued row about to be sent: a Step ends it instead (revoke: its business day is over -> expired). */
   beforeSend?(row: Row, now: number): Step<Row> | undefined;
+}
+
+/** What every kind's factory is given (a kind adds its own: receipts, deadlines). */
+export interface KindDeps {
+  db: Db;
+  orders: OrderService;
+  events: RuntimeEvents;
+  timing?: Partial<OperationTiming>;
+}
+
+/** A verdict that is no success: a refusal, an unknown outcome, or not sent (failures.ts's, and each kind's). */
+export type PlainVerdict =
+  | { to: 'rejected'; code: string; gateway: Gateway; resultCode: string | null }
+  | { to: 'pending'; reason: string; resultCode: string | null; gateway?: Gateway }
+  | { to: 'queued'; reason: string; code?: string; gateway?: Gateway };
+
+/** The Step of an answer with no business result, or a plain refusal, the same for every kind. */
+export function failureStep<Row extends OperationRow>(v: PlainVerdict): Step<Row> {
+  const said = 'gateway' in v && v.gateway ? { gateway: v.gateway } : {};
+  switch (v.to) {
+    case 'rejected':
+      return { to: 'failed', code: v.code, gateway: v.gateway, resultCode: v.resultCode };
+    case 'pending':
+      return { to: 'pending', resultCode: v.resultCode, ...said };
+    case 'queued':
+      return { to: 'queued', reason: v.reason, ...(v.code ? { code: v.code } : {}), ...said };
+  }
 }

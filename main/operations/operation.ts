@@ -11,6 +11,7 @@ import type { OrderService } from '../orders/service';
 import type { Db } from '../store/db';
 import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
+import type { OrderSnapshot } from '../upay/result';
 import type { OperationTiming } from './timing';
 import { Outbox } from './outbox';
 import { QueueSignals } from './signals';
@@ -31,6 +32,10 @@ export interface OperationDeps<Point extends string> extends OperationCore {
   orders: OrderService;
   timing?: Partial<OperationTiming>;
   random?: () => number;
+  /** Asks the gateway about another kind's open operation (any answer about an order settles what is open on it). */
+  askAbout?(kind: string, id: number): Promise<unknown>;
+  /** Every answer that carried the order's status, for the other kinds to settle their open row of that order. */
+  heard?(kind: string, snapshot: OrderSnapshot): void;
   /** Crash-test hook: called at named points between durable steps (never set in production). */
   checkpoint?(point: Point): void;
 }

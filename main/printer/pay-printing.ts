@@ -5,14 +5,16 @@
  * receipt back for the CLI and the counter.
  */
 import type { Clock } from '../common/time';
-import type { PaymentReceipts } from '../operations/pay/kind';
 import type { Db } from '../store/db';
 import { insertPaymentJob, paymentJob } from '../store/print-jobs';
 import { toPayment } from '../store/payments';
 import { TerminalRepo } from '../store/terminal';
 import { loadModel, type PrintSettings } from './jobs';
 import { buildPaymentReceipt, buildReversalSlip } from './pay-receipt';
+import type { Order } from '../domain';
+import type { PaymentRow } from '../store/payments';
 import type { ReceiptModel } from './receipt';
+import type { ReceiptPort } from './receipt-port';
 
 export interface PaymentPrintingDeps {
   db: Db;
@@ -24,7 +26,7 @@ export interface PaymentPrintingDeps {
 export class PaymentPrinting {
   constructor(private readonly deps: PaymentPrintingDeps) {}
 
-  readonly receipts: PaymentReceipts = {
+  readonly receipts: ReceiptPort<{ payment: PaymentRow; order: Order | null }> = {
     queue: ({ payment }, now) => {
       const terminal = new TerminalRepo(this.deps.db).info();
       if (!terminal) return;

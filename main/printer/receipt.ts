@@ -11,7 +11,7 @@ import { formatCny, formatYuan, type Cents } from '../common/money';
 import { knownPayway } from '../common/payways';
 import { safeText } from '../util/text';
 import { formatCst } from '../common/time';
-import type { RefundReceiptSource } from './refund-receipt';
+import type { Refund } from '../store/refunds';
 import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
 
 export type Align = 'left' | 'center' | 'right';
@@ -66,6 +66,13 @@ export interface RevokeReceiptSource {
   order: Pick<Order, 'sn' | 'clientSn' | 'tradeNo' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'operator' | 'finishedAt'>;
   /** `approverName` may be missing in receipts stored before version 6. */
   revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'> & Partial<Pick<Revoke, 'approverName'>>;
+}
+
+/** What a refund receipt is built from (refund-receipt.ts); kept on the model so a reprint rebuilds the same receipt. */
+export interface RefundReceiptSource {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
+  order: Pick<Order, 'sn' | 'clientSn' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'finishedAt'>;
+  refund: Pick<Refund, 'id' | 'requestNo' | 'amountCents' | 'refundedAt' | 'operatorName' | 'approverName'>;
 }
 
 export interface ReceiptModel {

@@ -5,10 +5,8 @@
  */
 import { knownPayway } from '../common/payways';
 import { formatCst } from '../common/time';
-import type { Order, TerminalInfo } from '../domain';
 import type { DayReport } from '../report/day';
-import type { Refund } from '../store/refunds';
-import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions, type RefundReceiptSource } from './receipt';
 import { COLUMNS } from './width';
 
 type Text = Record<Lang, string>;
@@ -47,11 +45,7 @@ const L = {
   notReconciled: { zh: '核对不符！', en: 'NOT RECONCILED!' },
 } satisfies Record<string, Text>;
 
-export interface RefundReceiptSource {
-  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
-  order: Pick<Order, 'sn' | 'clientSn' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'finishedAt'>;
-  refund: Pick<Refund, 'id' | 'requestNo' | 'amountCents' | 'refundedAt' | 'operatorName' | 'approverName'>;
-}
+export type { RefundReceiptSource } from './receipt';
 
 /** THE refund receipt builder (original and copy). */
 export function buildRefundReceipt(source: RefundReceiptSource, copy: boolean, printedAt: number, options: ReceiptOptions): ReceiptModel {

@@ -226,6 +226,8 @@ export function refund(book: OrderBook, f: Fields, fault: BusinessFault | undefi
   const requestNo = f.refund_request_no ?? '';
   // Idempotency: a repeated refund_request_no never refunds twice (the documents' UPAY_REFUND_ORDER_NOOP).
   if (o.refunds.some((r) => r.refundRequestNo === requestNo)) return fail('FAIL', 'UPAY_REFUND_ORDER_NOOP', '无效操作，本次退款退款已经完成了');
+  // Strict mode: a number whose refund failed stays used, and the gateway answers it as a no-op (nothing moves).
+  if (book.strictRefundNumbers && o.failedRefunds.includes(requestNo)) return fail('FAIL', 'UPAY_REFUND_ORDER_NOOP', '无效操作，本次退款退款已经完成了');
   const pendingRefund = o.pending?.end.to === 'REFUND' ? o.pending.end.refund : undefined;
   if (pendingRefund?.refundRequestNo === requestNo) {
     return { envelope: ok({ result_code: o.orderStatus === 'REFUND_ERROR' ? 'REFUND_ERROR' : 'REFUND_IN_PROGRESS', data: book.snapshot(o) }), effect: false, ...ref };
@@ -240,6 +242,7 @@ export function refund(book: OrderBook, f: Fields, fault: BusinessFault | undefi
   if (cents > o.netCents) return fail('FAIL', 'REFUNDABLE_AMOUNT_NOT_ENOUGH', `订单可退金额不足，剩余可退${o.netCents}分`);
   if (fault?.kind === 'refund_fail') {
     const code = fault.errorCode ?? 'ACCOUNT_BALANCE_NOT_ENOUGH';
+    o.failedRefunds.push(requestNo);
     return fail('REFUND_FAIL', code, code === 'ACCOUNT_BALANCE_NOT_ENOUGH' ? '商户余额不足' : '退款失败');
   }
   const now = book.clock.now();
@@ -254,7 +257,7 @@ export function refund(book: OrderBook, f: Fields, fault: BusinessFault | undefi
     const inProgress = fault.kind === 'refund_in_progress';
     o.orderStatus = inProgress ? 'REFUND_INPROGRESS' : 'REFUND_ERROR';
     o.status = inProgress ? 'IN_PROG' : 'REFUND_ERROR';
-    const end = inProgress || fault.outcome === 'refunded' ? ({ to: 'REFUND', refund: r } as const) : ({ to: 'RESTORE', orderStatus: before } as const);
+    const end = inProgress || fault.outcome === 'refunded' ? ({ to: 'REFUND', refund: r } as const) : ({ to: 'RESTORE', orderStatus: before, failedRefund: requestNo } as const);
     o.pending = { queries: int(fault.queries), end };
     return answer(inProgress ? 'REFUND_IN_PROGRESS' : 'REFUND_ERROR', end.to === 'REFUND');
   }

@@ -30,6 +30,7 @@ export interface StateOptions {
   revokeShape: 'data' | 'flat';
   answers: AnswerShape;
   strict: boolean;
+  strictRefundNumbers?: boolean;
   limits: PayLimits;
 }
 
@@ -56,7 +57,7 @@ export class SandboxState {
       { clock: opts.clock, appId: opts.appId, shape: opts.answers, strict: opts.strict, digits, newKey: () => this.newKey() },
       opts.activationCodes,
     );
-    this.book = new OrderBook(opts.clock, opts.answers, digits);
+    this.book = new OrderBook(opts.clock, opts.answers, digits, opts.strictRefundNumbers ?? false);
   }
 
   /** Keys are secrets: truly random unless the caller asked for a reproducible sandbox. */

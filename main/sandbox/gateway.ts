@@ -72,6 +72,8 @@ export interface SandboxGatewayOptions {
   answers?: AnswerShape;
   /** Keys expire at the end of the natural day (UTC+8) they were issued on; only a check-in may use an older key. */
   strict?: boolean;
+  /** A refund_request_no whose refund failed stays used: sent again it answers FAIL + UPAY_REFUND_ORDER_NOOP and nothing moves. */
+  strictRefundNumbers?: boolean;
   /** Payment limits that refuse a pay with the documents' codes. */
   limits?: PayLimits;
   /** Called for every logged request (after the effect, before any delay). Exceptions are ignored. */
@@ -145,6 +147,7 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
     revokeShape: options.revokeShape ?? 'data',
     answers: options.answers ?? 'real',
     strict: options.strict ?? false,
+    ...(options.strictRefundNumbers ? { strictRefundNumbers: true } : {}),
     limits: options.limits ?? {},
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });

@@ -1,5 +1,4 @@
 /** The payments table, and every statement on it: the durable payment rows (transitions live in main/operations/pay/). */
-import type { OrderSnapshot } from '../upay/result';
 import { prepared, type Db } from './db';
 import { OperationRepo } from './operation-repo';
 import type { OperationRow } from './rows';
@@ -113,6 +112,16 @@ export function toPayment(r: PaymentRow): Payment {
   };
 }
 
+/** What an answer says about the order (a gateway snapshot has these fields). */
+export interface OrderFacts {
+  sn: string | null;
+  orderStatus: string | null;
+  tradeNo: string | null;
+  payway: string | null;
+  paywayName: string | null;
+  qrCode?: string | undefined;
+}
+
 export type NewPayment = Pick<
   PaymentRow,
   'client_sn' | 'method' | 'amount_cents' | 'payway' | 'subject' | 'window_until' | 'operator_id' | 'operator' | 'approver_id' | 'approver_name' | 'requested_at' | 'requested_day'
@@ -159,7 +168,7 @@ export class PaymentsRepo extends OperationRepo<PaymentRow> {
    * What an answer says about the order (its sn, status, trade no, payway, QR), kept as soon as it arrives,
    * whatever the row's state: facts for the receipt and the cashier, never a transition.
    */
-  noteSnapshot(id: number, o: OrderSnapshot): void {
+  noteSnapshot(id: number, o: OrderFacts): void {
     prepared(
       this.db,
       `UPDATE payments SET order_sn = CASE WHEN @sn IS NOT NULL THEN @sn ELSE order_sn END, order_status = coalesce(@status, order_status),

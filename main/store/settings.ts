@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { PosError } from '../errors';
-import { checkGatewayUrl, GatewayUrlError } from '../upay/gateway-url';
+import { gatewayUrlVerdict } from '../common/gateway-url';
 import { audit } from './audit';
 import { prepared, tx, type Db } from './db';
 
@@ -14,12 +14,10 @@ export const settingsSchema = z.object({
   apiDomain: z
     .string()
     .transform((v, ctx) => {
-      try {
-        return checkGatewayUrl(v, 'apiDomain');
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof GatewayUrlError ? err.reasonEn : 'invalid gateway address' });
-        return z.NEVER;
-      }
+      const verdict = gatewayUrlVerdict(v);
+      if ('origin' in verdict) return verdict.origin;
+      ctx.addIssue({ code: 'custom', message: verdict.en });
+      return z.NEVER;
     })
     .optional(),
   /** tcp://host:port, a device path, virtual, none. */

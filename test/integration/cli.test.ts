@@ -348,10 +348,10 @@ describe('against an in-process sandbox (the CLI child still talks HTTP to it)',
     await sandbox?.close();
   });
 
-  it('revoke of a promotion order: exit 3, outcome rejected, the gateway code and message verbatim', async () => {
+  it('revoke of a promotion order: CANCEL_ERROR confirmed by a query (--wait): exit 3, outcome rejected, the gateway code and message verbatim', async () => {
     const promo = sandbox.gateway.seedOrder({ terminalSn, totalCents: 1999, promotion: true, subject: '活动商品' });
     sandbox.gateway.clearLog();
-    const { doc, run } = await json<RevokeJson>([...g, 'revoke', '--sn', promo.sn], 3);
+    const { doc, run } = await json<RevokeJson>([...g, 'revoke', '--sn', promo.sn, '--wait', '30'], 3);
     expect(doc.outcome).toBe('rejected');
     expect(doc.receipt).toBeNull();
     expect(doc.order).toMatchObject({ sn: promo.sn, status: 'PAID' });

@@ -1,8 +1,11 @@
 /** The export outbox in SQLite: one event per change, in the change's own transaction; heartbeats coalesced. */
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backlog, writeHeartbeat } from '../../main/fleet/outbox';
-import { operationTriggers, REVOKES_SOURCE, ACCOUNTABLE_COLUMNS } from '../../main/fleet/outbox-sql';
+import Database from 'better-sqlite3';
+import { AUDIT_TRIGGER_SQL, operationTriggers, REFUNDS_SOURCE, REVOKES_SOURCE, ACCOUNTABLE_COLUMNS } from '../../main/fleet/outbox-sql';
+import { migrate } from '../../main/store/migrate';
 import type { Db } from '../../main/store/db';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 
@@ -84,5 +87,38 @@ describe('fleet outbox (migration 8)', () => {
     expect(sql).toContain('CREATE TRIGGER fleet_refunds_state AFTER UPDATE OF state ON refunds');
     expect(sql).toContain('NEW.operator_id');
     expect(sql).toContain('NEW.approver_name');
+  });
+});
+
+/**
+ * The newest migration that installs the fleet triggers (migrations are frozen
+ * literal SQL). A migration that replaces the triggers moves this pointer; the
+ * live generator must produce what that migration installed.
+ */
+const FLEET_TRIGGERS_MIGRATION = 8;
+
+describe('the frozen fleet migration and the live generator', () => {
+  const triggersOf = (db: Database.Database) =>
+    (db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'fleet_%' ORDER BY name").all() as Array<{ name: string; sql: string }>).map(
+      (t) => ({ name: t.name, sql: t.sql.replace(/\s+/g, ' ').trim() }),
+    );
+
+  it(`the generator produces the triggers migration ${FLEET_TRIGGERS_MIGRATION} installed`, () => {
+    const installed = new Database(':memory:');
+    migrate(installed, FLEET_TRIGGERS_MIGRATION);
+    const generated = new Database(':memory:');
+    migrate(generated, FLEET_TRIGGERS_MIGRATION);
+    for (const { name } of triggersOf(generated)) generated.exec(`DROP TRIGGER ${name}`);
+    generated.exec([operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), AUDIT_TRIGGER_SQL].join('\n'));
+    expect(triggersOf(installed).length).toBeGreaterThan(0);
+    expect(triggersOf(generated)).toEqual(triggersOf(installed));
+    installed.close();
+    generated.close();
+  });
+
+  it('migration 8 is literal SQL: it imports nothing from main/fleet/', () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../main/store/migrations/008-fleet-outbox.ts'), 'utf8');
+    expect(source).not.toMatch(/from '.*fleet/);
+    expect(source).toContain('CREATE TRIGGER fleet_revokes_insert');
   });
 });

@@ -14,7 +14,6 @@ import { toRefund, type Refund, type RefundRow, type RefundsRepo } from '../../s
 import { OperationEngine } from '../engine';
 import type { OperationDeps } from '../operation';
 import { underOrderLock } from '../order-lock';
-import { DEFAULT_TIMING } from '../timing';
 import { refundRefusal } from './interpret';
 import { refundBody, refundKind, type RefundedReceipt } from './kind';
 import { recordRequest, refundRefused } from './transitions';
@@ -34,12 +33,12 @@ export interface RefundEngineDeps extends OperationDeps<RefundCrashPoint> {
 }
 
 export class RefundEngine extends OperationEngine<RefundRow> {
-  private readonly refunds: RefundsRepo;
-
   constructor(deps: RefundEngineDeps) {
-    const kind = refundKind({ ...deps, timing: { ...DEFAULT_TIMING, ...deps.timing }, ...(deps.receipts ? { receipts: deps.receipts } : {}) });
-    super(deps as OperationDeps<string>, kind);
-    this.refunds = kind.repo;
+    super(deps as OperationDeps<string>, refundKind(deps));
+  }
+
+  private get refunds(): RefundsRepo {
+    return this.repo as RefundsRepo;
   }
 
   /**
@@ -49,7 +48,7 @@ export class RefundEngine extends OperationEngine<RefundRow> {
    * money operation of the order is open, it is refused (OPERATION_OPEN).
    */
   async request(ref: OrderRef, amount: number | 'full', who: Accountable, actor: string): Promise<Refund> {
-    const order = await this.deps.orders.findOrImport(ref, actor);
+    const order = await this.askAboutBlocker(await this.deps.orders.findOrImport(ref, actor), (sn) => this.deps.orders.get(sn));
     if (amount !== 'full') {
       const early = refundRefusal(order, amount, 0);
       if (early === 'AMOUNT_INVALID' || early === 'NOT_REFUNDABLE_STATE' || early === 'UNRESOLVED') throw refundRefused(early, { orderSn: order.sn });

@@ -7,24 +7,17 @@
  */
 import { businessDay as businessDayOf } from '../../common/time';
 import type { Order } from '../../domain';
-import type { RuntimeEvents } from '../../events';
-import type { OrderService } from '../../orders/service';
-import type { Db } from '../../store/db';
 import { RefundsRepo, toRefund, type RefundRow } from '../../store/refunds';
-import type { OperationKind, Step } from '../kind';
-import type { ReceiptPort } from '../receipts';
-import { windowPolling, type OperationTiming } from '../timing';
+import { failureStep, type KindDeps, type OperationKind, type Step } from '../kind';
+import type { ReceiptPort } from '../../printer/receipt-port';
+import { DEFAULT_TIMING, windowPolling } from '../timing';
 import { errorPatch, move } from '../transitions';
 import { interpretRefund, interpretRefundQuery } from './interpret';
 import { REFUND_MESSAGES, refundError, type RefundMessageCode } from './messages';
 
 export type RefundedReceipt = ReceiptPort<{ refund: RefundRow; order: Order }>;
 
-export interface RefundKindDeps {
-  db: Db;
-  orders: OrderService;
-  events: RuntimeEvents;
-  timing: OperationTiming;
+export interface RefundKindDeps extends KindDeps {
   /** Longest a queued refund waits for the network before a person is asked. */
   maxAgeMs: () => number;
   receipts?: RefundedReceipt;
@@ -48,7 +41,8 @@ export function refundBody(row: RefundRow) {
 }
 
 export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { repo: RefundsRepo } {
-  const { timing, orders, receipts } = deps;
+  const { orders, receipts } = deps;
+  const timing = { ...DEFAULT_TIMING, ...deps.timing };
   const repo = new RefundsRepo(deps.db);
   const kind: OperationKind<RefundRow> & { repo: RefundsRepo } = {
     name: 'refund',
@@ -61,16 +55,7 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
     query: (client, signer, row) => client.query(signer, { sn: row.order_sn, refund_request_no: row.request_no }),
     interpretSend(res): Step<RefundRow> {
       const v = interpretRefund(res);
-      switch (v.to) {
-        case 'refunded':
-          return { to: 'succeeded', order: v.order, resultCode: v.resultCode };
-        case 'rejected':
-          return { to: 'failed', code: v.code, gateway: v.gateway, resultCode: v.resultCode };
-        case 'pending':
-          return { to: 'pending', resultCode: v.resultCode, ...(v.gateway ? { gateway: v.gateway } : {}) };
-        case 'queued':
-          return { to: 'queued', reason: v.reason, ...(v.code ? { code: v.code } : {}), ...(v.gateway ? { gateway: v.gateway } : {}) };
-      }
+      return v.to === 'refunded' ? { to: 'succeeded', order: v.order, resultCode: v.resultCode } : failureStep(v);
     },
     interpretQuery(res, row): Step<RefundRow> {
       const v = interpretRefundQuery(res, row);
@@ -80,6 +65,9 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
         case 'not_applied':
           // Safe to send again: the same refund_request_no can never apply twice. Bounded, then a person.
           return row.attempts > timing.maxResends + 1 ? { to: 'attention' } : { to: 'resend' };
+        case 'failed':
+          // The gateway shows this refund failed: nothing moved; its reason is what the refund's answer said.
+          return { to: 'failed', code: 'GATEWAY_REFUSED', gateway: { code: row.gateway_code, message: row.gateway_message }, resultCode: row.last_result_code, order: v.order };
         case 'unknown':
           return { to: 'unknown', reason: v.reason };
       }
@@ -92,6 +80,9 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
     },
     afterSuccess: () => receipts?.wake(),
     refreshOrder: (snapshot, now) => void orders.refreshFromSnapshot(snapshot, now),
+    // An answer naming this refund (client_tsn) with a SUCCESS status proves it applied, whichever call brought it.
+    settles: (snapshot, row) =>
+      snapshot.clientTsn?.endsWith(`-${row.request_no}`) && snapshot.status === 'SUCCESS' ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined,
     publish: (row) => deps.events.emit('refund.updated', toRefund(row)),
     /** Queued refunds older than the maximum age go to a person: still certainly not applied, but nobody should wonder. */
     sweep(now, owner) {

@@ -15,7 +15,6 @@ import type { OperationDeps } from '../operation';
 import { underOrderLock } from '../order-lock';
 import { ineligibility } from './interpret';
 import { revokeKind, type RevokedReceipt } from './kind';
-import { DEFAULT_TIMING } from '../timing';
 import * as T from './transitions';
 
 export { ineligibility } from './interpret';
@@ -44,12 +43,12 @@ export interface RevokeEngineDeps extends OperationDeps<CrashPoint> {
 export type CrashPoint = 'intent-committed' | 'answer-received' | 'revoked-committed' | 'send-committed';
 
 export class RevokeEngine extends OperationEngine<RevokeRow> {
-  private readonly revokes: RevokesRepo;
-
   constructor(deps: RevokeEngineDeps) {
-    const kind = revokeKind({ ...deps, timing: { ...DEFAULT_TIMING, ...deps.timing }, ...(deps.receipts ? { receipts: deps.receipts } : {}) });
-    super(deps as OperationDeps<string>, kind);
-    this.revokes = kind.repo;
+    super(deps as OperationDeps<string>, revokeKind(deps));
+  }
+
+  private get revokes(): RevokesRepo {
+    return this.repo as RevokesRepo;
   }
 
   /**
@@ -63,9 +62,10 @@ export class RevokeEngine extends OperationEngine<RevokeRow> {
    * the amount); a refusal there ends the request before any revoke call.
    */
   async request(ref: OrderRef, who: RevokeAuthority, actor: string): Promise<Revoke> {
-    const order = await this.deps.orders.findOrImport(ref, actor);
-    const existing = this.revokes.live(order.sn);
+    const found = await this.deps.orders.findOrImport(ref, actor);
+    const existing = this.revokes.live(found.sn);
     if (existing) return toRevoke(existing);
+    const order = await this.askAboutBlocker(found, (sn) => this.deps.orders.get(sn));
     const reason = ineligibility(order, this.deps.clock.now());
     const accountable = await accountableFor(who, order, reason === undefined);
     const signer = reason ? undefined : await this.deps.provisioning.signerForToday(actor);

@@ -5,48 +5,33 @@
  * receipt. docs/operations.md says what each piece is.
  */
 import { businessDay } from '../../common/time';
-import type { RuntimeEvents } from '../../events';
-import type { OrderService } from '../../orders/service';
 import { RevokesRepo, toRevoke, type RevokeRow } from '../../store/revokes';
-import type { Db } from '../../store/db';
 import type { Order } from '../../domain';
-import type { OperationKind, Step } from '../kind';
-import type { ReceiptPort } from '../receipts';
-import { windowPolling, type OperationTiming } from '../timing';
+import { failureStep, type KindDeps, type OperationKind, type Step } from '../kind';
+import type { ReceiptPort } from '../../printer/receipt-port';
+import { DEFAULT_TIMING, windowPolling } from '../timing';
 import { nextDeadline, sweepDeadlines } from './deadlines';
 import { interpretQuery, interpretRevoke, type RevokeVerdict } from './interpret';
 import { REVOKE_MESSAGES, revokeError, type RevokeMessageCode } from './messages';
 
 export type RevokedReceipt = ReceiptPort<{ revoke: RevokeRow; order: Order }>;
 
-export interface RevokeKindDeps {
-  db: Db;
-  orders: OrderService;
-  events: RuntimeEvents;
-  timing: OperationTiming;
+export interface RevokeKindDeps extends KindDeps {
   warningLeadMs: () => number;
   receipts?: RevokedReceipt;
 }
 
 /** The revoke call's answer as a Step. */
 export function revokeStep(v: RevokeVerdict): Step<RevokeRow> {
-  switch (v.to) {
-    case 'revoked':
-      return { to: 'succeeded', order: v.order, resultCode: v.resultCode };
-    case 'rejected':
-      return { to: 'failed', code: v.code, gateway: v.gateway, resultCode: v.resultCode };
-    case 'confirm_refusal':
-      // A refusal the order status must confirm: a query showing PAID rejects (keeping the gateway's words), CANCELED revokes.
-      return { to: 'pending', code: 'GATEWAY_REFUSED', gateway: v.gateway, resultCode: v.resultCode };
-    case 'pending':
-      return { to: 'pending', resultCode: v.resultCode, ...(v.gateway ? { gateway: v.gateway } : {}) };
-    case 'queued':
-      return { to: 'queued', reason: v.reason, ...(v.code ? { code: v.code } : {}), ...(v.gateway ? { gateway: v.gateway } : {}) };
-  }
+  if (v.to === 'revoked') return { to: 'succeeded', order: v.order, resultCode: v.resultCode };
+  // A refusal the order status must confirm: a query showing PAID rejects (keeping the gateway's words), CANCELED revokes.
+  if (v.to === 'confirm_refusal') return { to: 'pending', code: 'GATEWAY_REFUSED', gateway: v.gateway, resultCode: v.resultCode };
+  return failureStep(v);
 }
 
 export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { repo: RevokesRepo } {
-  const { timing, orders, receipts } = deps;
+  const { orders, receipts } = deps;
+  const timing = { ...DEFAULT_TIMING, ...deps.timing };
   const repo = new RevokesRepo(deps.db);
   return {
     name: 'revoke',
@@ -84,6 +69,8 @@ export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { r
     },
     afterSuccess: () => receipts?.wake(),
     refreshOrder: (snapshot, now) => void orders.refreshFromSnapshot(snapshot, now),
+    // Any answer showing the order CANCELED proves the void happened, whichever call brought it.
+    settles: (snapshot) => (snapshot.orderStatus === 'CANCELED' ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined),
     publish: (row) => deps.events.emit('revoke.updated', toRevoke(row)),
     sweep(now, owner) {
       const { expired, warned } = sweepDeadlines(this as OperationKind<RevokeRow> & { repo: RevokesRepo }, deps.warningLeadMs(), { owner, now });

@@ -15,7 +15,7 @@
  *   every trigger on these tables (order change log, fleet outbox) stays as
  *   it is.
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m009: Migration = {
   name: '009-open-operations',
