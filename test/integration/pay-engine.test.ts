@@ -9,6 +9,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Accountable } from '../../main/common/accountable';
+import type { PayCrashPoint } from '../../main/operations/pay/engine';
 import type { PaymentInput } from '../../main/operations/pay/request';
 import type { PayTiming } from '../../main/operations/pay/timing';
 import type { Fault, SandboxEndpoint } from '../../main/sandbox/gateway';
@@ -44,7 +45,19 @@ async function harness(): Promise<Harness> {
   return h;
 }
 
-function settle(hh: Harness, id: number, states = FINAL, timeoutMs = 10_000): Promise<Payment> {
+/** A payment whose process dies at `point` (the checkpoint throws; the lease is short so a fresh runtime may take it). */
+async function crashAt(hh: Harness, point: PayCrashPoint): Promise<void> {
+  const crashing = hh.runtime({
+    payTiming: { ...FAST_PAY, leaseMs: 200 },
+    payCheckpoint: (p) => {
+      if (p === point) throw new Error('crash');
+    },
+  });
+  await expect(crashing.payments.request(BARCODE, WHO, 'test')).rejects.toThrow('crash');
+  await crashing.close();
+}
+
+function settle(hh: Pick<Harness, 'rt'>, id: number, states = FINAL, timeoutMs = 10_000): Promise<Payment> {
   return until(() => {
     const p = hh.rt.payments.get(id)!;
     return states.includes(p.state) ? p : undefined;
@@ -261,22 +274,12 @@ describe('QR payments (precreate) over HTTP to the sandbox', () => {
 describe('crash resume: query first, then cancel; the payment is never sent again', () => {
   it('killed after the write-ahead commit, before the send → resumed by query → failed (never reached), no pay sent', async () => {
     const hh = await harness();
-    const crashing = hh.runtime({
-      payTiming: { ...FAST_PAY, leaseMs: 200 },
-      payCheckpoint: (point) => {
-        if (point === 'intent-committed') throw new Error('crash');
-      },
-    });
-    await expect(crashing.payments.request(BARCODE, WHO, 'test')).rejects.toThrow('crash');
-    await crashing.close();
+    await crashAt(hh, 'intent-committed');
     const row = hh.rt.payments.open()[0]!;
     expect(row.state).toBe('sending');
     await new Promise((r) => setTimeout(r, 250));
     const fresh = hh.runtime({ payTiming: FAST_PAY });
-    const done = await until(() => {
-      const p = fresh.payments.get(row.id)!;
-      return FINAL.includes(p.state) ? p : undefined;
-    });
+    const done = await settle({ rt: fresh }, row.id);
     expect(done.state).toBe('failed');
     const n = hh.sandbox.gateway.counters(row.clientSn);
     expect({ pay: n.pay, cancel: n.cancel, taken: n.moneyTaken }).toEqual({ pay: 0, cancel: 0, taken: false });
@@ -286,21 +289,11 @@ describe('crash resume: query first, then cancel; the payment is never sent agai
   it('killed after an in-progress answer; restarted after the window → query, then cancel → canceled', async () => {
     const hh = await harness();
     hh.sandbox.gateway.inject('pay', IN_PROGRESS_FOREVER);
-    const crashing = hh.runtime({
-      payTiming: { ...FAST_PAY, leaseMs: 200 },
-      payCheckpoint: (point) => {
-        if (point === 'answer-received') throw new Error('crash');
-      },
-    });
-    await expect(crashing.payments.request(BARCODE, WHO, 'test')).rejects.toThrow('crash');
-    await crashing.close();
+    await crashAt(hh, 'answer-received');
     const row = hh.rt.payments.open()[0]!;
     await new Promise((r) => setTimeout(r, 600));
     const fresh = hh.runtime({ payTiming: FAST_PAY });
-    const done = await until(() => {
-      const p = fresh.payments.get(row.id)!;
-      return FINAL.includes(p.state) ? p : undefined;
-    });
+    const done = await settle({ rt: fresh }, row.id);
     expect(done.state).toBe('canceled');
     const n = hh.sandbox.gateway.counters(row.clientSn);
     expect({ pay: n.pay, cancel: n.cancel, status: n.orderStatus }).toEqual({ pay: 1, cancel: 1, status: 'CANCELED' });
@@ -318,23 +311,13 @@ describe('restart the next day', () => {
     h = await createHarness({ clock, runtime: { payTiming: FAST_PAY, recheck: { everyMs: 300, probeEveryMs: 100 } } });
     const hh = h;
     hh.sandbox.gateway.inject('pay', IN_PROGRESS_FOREVER);
-    const crashing = hh.runtime({
-      payTiming: { ...FAST_PAY, leaseMs: 200 },
-      payCheckpoint: (point) => {
-        if (point === 'answer-received') throw new Error('crash');
-      },
-    });
-    await expect(crashing.payments.request(BARCODE, WHO, 'test')).rejects.toThrow('crash');
-    await crashing.close();
+    await crashAt(hh, 'answer-received');
     await hh.rt.close();
     const row = toPayment(databaseOf(hh.runtime({ startWorkers: false })).prepare('SELECT * FROM payments').get() as PaymentRow);
     offset = 86_400_000;
     hh.sandbox.gateway.clearLog();
     const nextDay = hh.runtime({ payTiming: FAST_PAY });
-    const done = await until(() => {
-      const p = nextDay.payments.get(row.id)!;
-      return FINAL.includes(p.state) ? p : undefined;
-    });
+    const done = await settle({ rt: nextDay }, row.id);
     expect(done.state).toBe('canceled');
     const n = hh.sandbox.gateway.counters(row.clientSn);
     expect({ pay: n.pay, cancel: n.cancel, status: n.orderStatus, taken: n.moneyTaken }).toEqual({ pay: 1, cancel: 1, status: 'CANCELED', taken: false });
