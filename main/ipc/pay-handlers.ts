@@ -14,7 +14,7 @@ import type { Runtime } from '../runtime';
 import type { Payment } from '../store/payments';
 import { safeStrings } from '../util/text';
 import type { PaymentView } from './contract';
-import type { ChannelImpls } from './handlers';
+import type { ChannelImpls } from './handler-types';
 
 export type PayChannel = 'pay.request' | 'pay.queryAgain' | 'pay.listOpen' | 'pay.receipt';
 

@@ -5,7 +5,12 @@
  * integer cents.
  */
 import type { Payment } from '../store/payments';
-import type { Tally } from './day';
+
+/** A count and its sum in cents (the same shape as the day report's Tally). */
+export interface Tally {
+  count: number;
+  cents: number;
+}
 
 export interface PaymentLine {
   taken: Tally;

@@ -1,4 +1,5 @@
 /** When a payment is queried, canceled and leased: its polling schedule (tests shorten it). */
+import { backoff } from '../../common/backoff';
 import type { PaymentRow } from '../../store/payments';
 
 export interface PayTiming {
@@ -41,7 +42,7 @@ export function nextPoll(row: Pick<PaymentRow, 'method' | 'requested_at' | 'wind
   return Math.min(now + every, Math.max(now, row.window_until));
 }
 
-/** The next try of a reversal after `cancels` unresolved ones. */
+/** The wait before the next try of a reversal after `cancels` unresolved ones (the app's one backoff). */
 export function nextCancel(cancels: number, t: PayTiming): number {
-  return Math.min(t.cancelRetryCapMs, t.cancelRetryMs * 2 ** Math.min(Math.max(0, cancels - 1), 16));
+  return backoff(cancels, t.cancelRetryMs, t.cancelRetryCapMs);
 }

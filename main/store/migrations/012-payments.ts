@@ -11,7 +11,7 @@
  * outbox (payment events: created, paid, failed, canceled, needs_attention);
  * both CHECKs are edited in place as in version 7. Literal SQL, frozen.
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m012: Migration = {
   name: '012-payments',
