@@ -4,7 +4,7 @@
  * What crosses IPC and what the CLI prints is built from this, never from a
  * thrown Error's text. Messages never contain secrets.
  */
-import { sqliteCannotWrite } from './store/errors';
+import { sqliteCannotWrite } from './common/sqlite-codes';
 
 export interface ErrorInfo {
   code: string;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { APP_ORIGIN, isAppUrl } from '../ipc/sender';
 import { checkGatewayUrl } from '../upay/gateway-url';
 import { PrivateFileError } from '../util/private-file';
+import { backoff } from '../common/backoff';
 
 export { APP_ORIGIN, APP_SCHEME, APP_HOST, isAppUrl } from '../ipc/sender';
 
@@ -152,7 +153,7 @@ export type CrashDecision = { action: 'reload'; delayMs: number; recent: number[
 export function onRendererGone(previous: readonly number[], now: number, policy: CrashPolicy = DEFAULT_CRASH_POLICY): CrashDecision {
   const recent = [...previous.filter((t) => now - t < policy.windowMs && t <= now), now];
   if (recent.length >= policy.maxCrashes) return { action: 'error-page', recent };
-  const delayMs = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (recent.length - 1));
+  const delayMs = backoff(recent.length, policy.baseDelayMs, policy.maxDelayMs);
   return { action: 'reload', delayMs, recent };
 }
 

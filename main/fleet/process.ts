@@ -9,6 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
+import { backoff } from '../common/backoff';
 
 export const SHIPPER_HEAP_MB = 96;
 
@@ -72,7 +73,7 @@ export class ShipperProcess {
       // A child that ran a good while before dying starts the pause over.
       if (Date.now() - startedAt > 60_000) this.restarts = 0;
       const base = this.o.restartBaseMs ?? 1_000;
-      const wait = Math.min(this.o.restartMaxMs ?? 60_000, base * 2 ** Math.min(this.restarts++, 16));
+      const wait = backoff(++this.restarts, base, this.o.restartMaxMs ?? 60_000);
       this.o.log?.(`fleet: shipper exited (${signal ?? code}); restarting in ${Math.round(wait / 1000)} s`);
       this.timer = setTimeout(() => this.start(), wait);
       this.timer.unref();

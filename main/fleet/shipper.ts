@@ -16,6 +16,7 @@
  * tries.
  */
 import pg from 'pg';
+import { backoff } from '../common/backoff';
 import type { Clock } from '../common/time';
 import type { Db } from '../store/db';
 import { clientConfig, redactor, type FleetTarget } from './config';
@@ -170,8 +171,7 @@ export class Shipper {
         } catch {
           // The local file is busy or failing: the message is in the log line below.
         }
-        const cap = Math.min(this.t.backoffMaxMs, this.t.backoffBaseMs * 2 ** Math.min(failures - 1, 16));
-        delay = Math.round(cap / 2 + (cap / 2) * (this.o.random ?? Math.random)());
+        delay = backoff(failures, this.t.backoffBaseMs, this.t.backoffMaxMs, this.o.random ?? Math.random);
         this.o.log?.(`fleet: head office unreachable (${message}); next try in ${Math.round(delay / 1000)} s`);
       }
       if (delay > 0) await this.sleep(delay);

@@ -16,7 +16,7 @@ import type { RuntimeEventMap, RuntimeEvents } from '../events';
 import { parsePrinterUri, rendererPrinterPolicy } from '../printer';
 import type { Runtime } from '../runtime';
 import { Policy, type OperatorResolver } from '../operators/policy';
-import { Sessions, type Caller, type SignedIn } from '../operators/sessions';
+import { Sessions, type Caller } from '../operators/sessions';
 import { safeStrings } from '../util/text';
 import { CHANNEL_ACCESS, PASSIVE_CHANNELS } from './access';
 import {
@@ -25,7 +25,6 @@ import {
   IPC_ERROR_CODES,
   PRINTER_STATES,
   type Channel,
-  type Channels,
   type ErrorView,
   type EventName,
   type EventPayload,
@@ -33,10 +32,12 @@ import {
   type OutputOf,
   type Result,
 } from './contract';
+import type { CallContext, ChannelImpls } from './handler-types';
 import { operatorHandlers } from './operator-handlers';
 import { openOperations, OrderRows } from './order-rows';
 import { toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 import { createRefundHandlers, toRefundView } from './refund-handlers';
+import { createPayHandlers, toPaymentView } from './pay-handlers';
 
 export { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 
@@ -72,19 +73,7 @@ export type Handler<C extends Channel> = (input: unknown, caller?: Caller) => Pr
 export type Handlers = { readonly [C in Channel]: Handler<C> };
 
 /** What a channel's implementation knows about its call besides the input. */
-export interface CallContext {
-  caller: Caller | undefined;
-  /** Who is signed in at the caller (always set for `signed-in` and `store_it` channels). */
-  who: SignedIn | null;
-  /** The audit actor: the app's, with the signed-in operator's name. */
-  actor: string;
-  policy: Policy;
-  sessions: Sessions;
-}
-
-type ParsedInput<C extends Channel> = z.output<Channels[C]['input']>;
-/** Implementations of some channels (a handler file per feature merges into the table). */
-export type ChannelImpls<Cs extends Channel> = { [C in Cs]: (input: ParsedInput<C>, ctx: CallContext) => Promise<OutputOf<C>> | OutputOf<C> };
+export type { CallContext, ChannelImpls } from './handler-types';
 type Impl = ChannelImpls<Channel>;
 
 /** The handlers and the policy they enforce (register.ts ends a window's session when it goes away). */
@@ -300,6 +289,7 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
     'settings.get': () => toSettingsView(runtime.settings()),
     ...createRefundHandlers(runtime, jobView), // --- refunds
     'operations.open': () => openOperations(runtime),
+    ...createPayHandlers(runtime), // --- payments
     'settings.set': (input, { actor }) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
       // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.
@@ -364,6 +354,8 @@ const EVENT_VIEWS: EventMapper = {
   'print.updated': (p) => ({ jobId: p.jobId, state: p.state as EventPayload<'print.updated'>['state'], error: p.error }),
   // --- refunds
   'refund.updated': (r) => toRefundView(r),
+  // --- payments
+  'payment.updated': (p) => toPaymentView(p),
 };
 
 /**

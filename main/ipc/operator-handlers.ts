@@ -8,7 +8,7 @@ import { PosError } from '../errors';
 import { signInByHost } from '../operators/errors';
 import type { Runtime } from '../runtime';
 import type { OutputOf } from './contract';
-import type { CallContext, ChannelImpls } from './handlers';
+import type { CallContext, ChannelImpls } from './handler-types';
 import { toOperatorView } from './views';
 
 type OperatorChannel =

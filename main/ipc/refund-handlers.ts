@@ -12,7 +12,7 @@ import type { Refund } from '../store/refunds';
 import { safeStrings } from '../util/text';
 import type { OrderRef } from '../orders/service';
 import type { PrintJobView, RefundView } from './contract';
-import type { ChannelImpls } from './handlers';
+import type { ChannelImpls } from './handler-types';
 import { operationProgress } from './views';
 
 export type RefundChannel = 'refund.request' | 'refund.queryAgain' | 'refund.forOrder' | 'refund.receipt' | 'refund.reprint' | 'report.day' | 'report.print';

@@ -1,5 +1,5 @@
 /**
- * What every kind of money operation (revoke/, refund/) is to the rest of
+ * What every kind of money operation (revoke/, refund/, pay/) is to the rest of
  * the app, once: its outbox worker and queue signals, the queue's status,
  * the connectivity signal, start (resuming what a crashed process left),
  * stop, settle, idle and kick. A kind says how its rows are claimed, worked,
@@ -11,7 +11,8 @@ import type { OrderService } from '../orders/service';
 import type { Db } from '../store/db';
 import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
-import type { RevokeTiming } from './revoke/timing';
+import type { OrderSnapshot } from '../upay/result';
+import type { OperationTiming } from './timing';
 import { Outbox } from './outbox';
 import { QueueSignals } from './signals';
 
@@ -29,10 +30,14 @@ export interface OperationDeps<Point extends string> extends OperationCore {
   client: UpayClient;
   provisioning: Provisioning;
   orders: OrderService;
-  timing?: Partial<RevokeTiming>;
+  timing?: Partial<OperationTiming>;
   random?: () => number;
+  /** Asks the gateway about another kind's open operation (any answer about an order settles what is open on it). */
+  askAbout?(kind: string, id: number): Promise<unknown>;
+  /** Every answer that carried the order's status, for the other kinds to settle their open row of that order. */
+  heard?(kind: string, snapshot: OrderSnapshot): void;
   /** Crash-test hook: called at named points between durable steps (never set in production). */
-  checkpoint?: (point: Point) => void;
+  checkpoint?(point: Point): void;
 }
 
 /** A kind's open rows, counted. */

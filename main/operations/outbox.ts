@@ -163,10 +163,3 @@ export class Outbox<Row extends { id: number }> {
     return next;
   }
 }
-
-/** The wait before another try after `attempts` failed ones: exponential, capped, half of it jittered. */
-export function backoff(attempts: number, baseMs: number, capMs: number, random: () => number): number {
-  const tries = Math.max(1, attempts);
-  const delay = Math.min(capMs, baseMs * 2 ** Math.min(tries - 1, 20));
-  return Math.round(delay / 2 + random() * (delay / 2));
-}

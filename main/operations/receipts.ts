@@ -1,12 +1,2 @@
-/**
- * The receipt hand-off the money-operation core is given: the receipt's print
- * job is queued inside the transaction that records the outcome (so a
- * recorded success always has its receipt), and the printer is woken only
- * after that transaction commits.
- */
-export interface ReceiptPort<Stored> {
-  /** Runs inside the transaction that records the outcome, with the rows as stored in it. */
-  queue(stored: Stored, now: number): void;
-  /** Runs after that commit. */
-  wake(): void;
-}
+/** The receipt hand-off of the skeleton (printer/receipt-port.ts owns the type: the printer never imports operations/). */
+export type { ReceiptPort } from '../printer/receipt-port';

@@ -12,7 +12,7 @@ import { knownPayway } from '../common/payways';
 import { FIELDS } from '../common/glossary';
 import { safeText } from '../util/text';
 import { formatCst } from '../common/time';
-import type { RefundReceiptSource } from './refund-receipt';
+import type { Refund } from '../store/refunds';
 import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
 
 export type Align = 'left' | 'center' | 'right';
@@ -69,9 +69,16 @@ export interface RevokeReceiptSource {
   revoke: Pick<Revoke, 'id' | 'state' | 'operator' | 'revokedAt' | 'error'> & Partial<Pick<Revoke, 'approverName'>>;
 }
 
+/** What a refund receipt is built from (refund-receipt.ts); kept on the model so a reprint rebuilds the same receipt. */
+export interface RefundReceiptSource {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
+  order: Pick<Order, 'sn' | 'clientSn' | 'totalCents' | 'netCents' | 'payway' | 'paywayName' | 'finishedAt'>;
+  refund: Pick<Refund, 'id' | 'requestNo' | 'amountCents' | 'refundedAt' | 'operatorName' | 'approverName'>;
+}
+
 export interface ReceiptModel {
   version: 1;
-  kind: 'revoke' | 'test' | 'refund' | 'report';
+  kind: 'revoke' | 'test' | 'refund' | 'report' | 'payment' | 'payment-slip';
   paper: PaperWidth;
   columns: number;
   chinese: boolean;

@@ -7,7 +7,6 @@
 import type { Clock } from '../common/time';
 import type { Order } from '../domain';
 import { PosError } from '../errors';
-import type { RefundedReceipt } from '../operations/refund/engine';
 import type { DayReport } from '../report/day';
 import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
@@ -15,6 +14,7 @@ import { insertPrintJob, originalRefundJob } from '../store/print-jobs';
 import { toRefund, type RefundRow } from '../store/refunds';
 import { loadModel, receiptTerminal, type PrintSettings } from './jobs';
 import type { ReceiptModel } from './receipt';
+import type { ReceiptPort } from './receipt-port';
 import { buildDayReportReceipt, buildRefundReceipt, buildRefundReceiptCopy } from './refund-receipt';
 
 export interface RefundPrintingDeps {
@@ -28,7 +28,7 @@ export interface RefundPrintingDeps {
 export class RefundPrinting {
   constructor(private readonly deps: RefundPrintingDeps) {}
 
-  readonly receipts: RefundedReceipt = {
+  readonly receipts: ReceiptPort<{ refund: RefundRow; order: Order }> = {
     queue: (stored: { refund: RefundRow; order: Order }, now: number) => {
       const terminal = receiptTerminal(this.deps.db, this.deps.settings());
       if (!terminal) return;

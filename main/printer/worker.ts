@@ -18,6 +18,7 @@
 import { EventEmitter } from 'node:events';
 import type { PrintJob } from '../domain';
 import { tx, type Db } from '../store/db';
+import { backoff } from '../common/backoff';
 import { newOwnerId } from '../store/locks';
 import * as jobs from '../store/print-jobs';
 import type { Clock } from '../common/time';
@@ -237,7 +238,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   }
 
   private backoff(attempts: number): number {
-    return Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
+    return backoff(attempts, this.backoffBaseMs, this.backoffMaxMs);
   }
 
   private async drain(): Promise<DrainResult> {

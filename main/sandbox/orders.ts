@@ -20,8 +20,8 @@ export type PendingEnd =
   | { to: 'PAY_CANCELED' }
   | { to: 'CANCELED' }
   | { to: 'REFUND'; refund: SandboxRefund }
-  /** Back to what it was before (a void or refund that did not happen). */
-  | { to: 'RESTORE'; orderStatus: string };
+  /** Back to what it was before (a void or refund that did not happen; `failedRefund`: that refund's number, now failed). */
+  | { to: 'RESTORE'; orderStatus: string; failedRefund?: string };
 
 /** A snapshot of a sandbox order (copies: mutating it does not change the gateway). */
 export interface SandboxOrder {
@@ -56,9 +56,15 @@ export interface SandboxOrder {
   /** Queries still answering the in-flight state, and what the order becomes after them. */
   pending: { queries: number; end: PendingEnd } | null;
   refunds: SandboxRefund[];
+  /** Refund numbers whose refund failed: a query by one answers that refund FAIL; in strict mode the number stays used. */
+  failedRefunds: string[];
   reflect: string;
   payerUid: string;
   payerLogin: string;
+  /** Money was taken from the customer at some point (the order was PAID). */
+  moneyTaken: boolean;
+  /** Money taken was given back by a cancel or revoke (not a refund). */
+  moneyReturned: boolean;
 }
 
 export interface SeedOrderInput {
@@ -92,6 +98,8 @@ export class OrderBook {
     readonly clock: Clock,
     readonly shape: AnswerShape,
     private readonly digits: (n: number) => string,
+    /** A refund number whose refund failed stays used: sent again, it answers FAIL + UPAY_REFUND_ORDER_NOOP (the vendor's FAQ). */
+    readonly strictRefundNumbers = false,
   ) {}
 
   newOrderSn(): string {
@@ -135,6 +143,35 @@ export class OrderBook {
 
   all(): SandboxOrder[] {
     return [...this.bySn.values()].map(cloneOrder);
+  }
+
+  /** A new order from a pay or precreate request (no money taken yet), stored; the caller moves it on. */
+  open(init: Pick<SandboxOrder, 'clientSn' | 'terminalSn' | 'status' | 'orderStatus' | 'payway' | 'subPayway' | 'totalCents' | 'dynamicId' | 'lastActionAt'>, f: Fields): SandboxOrder {
+    const now = this.clock.now();
+    const o: SandboxOrder = {
+      ...init,
+      sn: this.newOrderSn(),
+      tradeNo: '',
+      paywayName: PAYWAY_NAMES[init.payway] ?? '其他',
+      netCents: 0,
+      refundedCents: 0,
+      subject: f.subject ?? '',
+      operator: f.operator ?? '',
+      createdAt: now,
+      finishTime: now,
+      lastOperator: f.operator ?? '',
+      promotion: false,
+      canceledAt: null,
+      pending: null,
+      refunds: [],
+      failedRefunds: [],
+      reflect: f.reflect ?? '',
+      moneyTaken: false,
+      moneyReturned: false,
+      ...this.newPayer(),
+    };
+    this.insert(o);
+    return o;
   }
 
   insert(o: SandboxOrder): void {
@@ -198,7 +235,10 @@ export class OrderBook {
       canceledAt: status === 'CANCELED' ? last : null,
       pending: null,
       refunds: refunded > 0 ? [{ refundRequestNo: `seed-${clientSn}`, refundCents: refunded, operator: 'sandbox', at: last }] : [],
+      failedRefunds: [],
       reflect: '',
+      moneyTaken: status !== 'PAY_CANCELED',
+      moneyReturned: status === 'CANCELED',
       ...this.newPayer(),
     };
     this.insert(o);
@@ -214,7 +254,28 @@ export class OrderBook {
       if (o.pending.queries <= 0) settle(o, o.pending.end, this.clock.now());
       else o.pending.queries -= 1;
     }
+    const requestNo = f.refund_request_no;
+    if (requestNo) return this.refundAnswer(o, requestNo);
     return { envelope: ok({ result_code: 'SUCCESS', data: this.snapshot(o) }), effect: false, sn: o.sn, clientSn: o.clientSn };
+  }
+
+  /**
+   * A query by `refund_request_no` (query.md: optional) answers about that
+   * refund: the order's fields, with `client_tsn` naming the refund and
+   * `status` its own transaction status (SUCCESS, IN_PROG or REFUND_ERROR while
+   * in flight, FAIL once failed). A number the gateway never saw: FAIL +
+   * UPAY_REFUND_NOT_EXISTS (the documents do not say [open]).
+   */
+  private refundAnswer(o: SandboxOrder, requestNo: string): Outcome {
+    const ref = { effect: false, sn: o.sn, clientSn: o.clientSn };
+    const applied = o.refunds.find((r) => r.refundRequestNo === requestNo);
+    const inFlight = o.pending?.end.to === 'REFUND' && o.pending.end.refund.refundRequestNo === requestNo;
+    const restoring = o.pending?.end.to === 'RESTORE' && o.pending.end.failedRefund === requestNo;
+    const failed = o.failedRefunds.includes(requestNo);
+    const status = applied ? 'SUCCESS' : inFlight || restoring ? o.status : failed ? 'FAIL' : null;
+    if (status === null) return { envelope: bizFail(this.shape, 'FAIL', 'UPAY_REFUND_NOT_EXISTS', '退款不存在'), ...ref };
+    const data = { ...this.snapshot(o), client_tsn: `${o.clientSn}-${requestNo}`, status, refund_request_no: requestNo, ...(applied ? { refund_amount: String(applied.refundCents) } : {}) };
+    return { envelope: ok({ result_code: 'SUCCESS', data }), ...ref };
   }
 
   /** The order as the wire shows it: every value a string. */
@@ -267,6 +328,7 @@ export function settle(o: SandboxOrder, end: PendingEnd, at: number): void {
       o.netCents = o.totalCents;
       o.finishTime = at;
       o.lastActionAt = at;
+      o.moneyTaken = true;
       return;
     case 'PAY_CANCELED':
       o.orderStatus = 'PAY_CANCELED';
@@ -284,11 +346,13 @@ export function settle(o: SandboxOrder, end: PendingEnd, at: number): void {
     case 'RESTORE':
       o.orderStatus = end.orderStatus;
       o.status = 'SUCCESS';
+      if (end.failedRefund) o.failedRefunds.push(end.failedRefund);
       return;
   }
 }
 
 export function finishVoid(o: SandboxOrder, at: number): void {
+  if (o.moneyTaken) o.moneyReturned = true;
   o.orderStatus = 'CANCELED';
   o.status = 'SUCCESS';
   o.netCents = 0;
@@ -308,7 +372,7 @@ export function applyRefund(o: SandboxOrder, r: SandboxRefund): void {
 }
 
 export function cloneOrder(o: SandboxOrder): SandboxOrder {
-  return { ...o, refunds: o.refunds.map((r) => ({ ...r })), pending: o.pending ? { ...o.pending } : null };
+  return { ...o, refunds: o.refunds.map((r) => ({ ...r })), failedRefunds: [...o.failedRefunds], pending: o.pending ? { ...o.pending } : null };
 }
 
 export function refOf(f: Fields): { sn?: string; clientSn?: string } {

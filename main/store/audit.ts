@@ -29,11 +29,14 @@ export type AuditAction =
   | 'approval.granted'
   | 'session.signed_in'
   | 'session.signed_out'
-  // --- refunds
-  | 'refund.requested'
-  | 'refund.sent'
-  | 'refund.resolved'
-  | 'refund.query';
+  // every kind of money operation (revoke, refund, pay): `<kind>.requested|sent|resolved|query`
+  | `${string}.${'requested' | 'sent' | 'resolved' | 'query'}`
+  // --- payments
+  | 'payment.paid'
+  | 'payment.failed'
+  | 'payment.canceled'
+  | 'payment.canceling'
+  | 'payment.needs_attention';
 
 export interface AuditEntry {
   id: number;

@@ -186,9 +186,20 @@ export class OrdersRepo {
   }
 
   /** Deletes orders of business days older than `retentionDays` before `now`; returns how many. */
+  /**
+   * Deletes orders older than the retention, except any order with a money
+   * row (a revoke, a refund, a print job; a later kind adds its table here):
+   * money rows are never deleted, and neither is the order they belong to.
+   */
   prune(now: number, retentionDays: number): number {
     const cutoffDay = businessDay(businessDayStart(businessDay(now)) - retentionDays * 86_400_000);
-    return prepared(this.db, 'DELETE FROM orders WHERE business_day < ?').run(cutoffDay).changes;
+    return prepared(
+      this.db,
+      `DELETE FROM orders WHERE business_day < ?
+          AND sn NOT IN (SELECT order_sn FROM revokes)
+          AND sn NOT IN (SELECT order_sn FROM refunds)
+          AND sn NOT IN (SELECT order_sn FROM print_jobs WHERE order_sn IS NOT NULL)`,
+    ).run(cutoffDay).changes;
   }
 
   count(): number {

@@ -1,7 +1,8 @@
 /** The refunds table, and every statement on it: the durable refund state machine's rows (transitions live in main/operations/refund/). */
 import type { Accountable } from '../common/accountable';
 import { allIn, prepared, type Db } from './db';
-import { insertRow, LEASE_TAKEABLE, patchRow, type OperationRow } from './rows';
+import { OperationRepo } from './operation-repo';
+import type { OperationRow } from './rows';
 
 export const REFUND_STATES = ['sending', 'queued', 'pending', 'refunded', 'rejected', 'needs_attention'] as const;
 export type RefundState = (typeof REFUND_STATES)[number];
@@ -73,16 +74,14 @@ export function toRefund(r: RefundRow): Refund {
 
 export type RefundPatch = Partial<Omit<RefundRow, 'id' | 'order_sn' | 'client_sn' | 'request_no' | 'amount_cents' | 'requested_at'>>;
 
-export class RefundsRepo {
-  constructor(readonly db: Db) {}
-
-  get(id: number): RefundRow | undefined {
-    return prepared(this.db, 'SELECT * FROM refunds WHERE id = ?').get(id) as RefundRow | undefined;
+export class RefundsRepo extends OperationRepo<RefundRow> {
+  constructor(db: Db) {
+    super(db, { table: 'refunds', open: ['sending', 'queued', 'pending', 'needs_attention'] });
   }
 
   /** The order's open refund (at most one). */
   openFor(orderSn: string): RefundRow | undefined {
-    return prepared(this.db, `SELECT * FROM refunds WHERE order_sn = ? AND state IN ${OPEN_STATES}`).get(orderSn) as RefundRow | undefined;
+    return this.openForOrder(orderSn);
   }
 
   /** Every refund of an order, oldest first. */
@@ -99,25 +98,6 @@ export class RefundsRepo {
     return prepared(this.db, `SELECT * FROM refunds WHERE refunded_day = ? OR state IN ${OPEN_STATES} ORDER BY id`).all(day) as RefundRow[];
   }
 
-  insert(row: Omit<RefundRow, 'id'>): RefundRow {
-    return insertRow<RefundRow>(this.db, 'refunds', row);
-  }
-
-  update(id: number, patch: RefundPatch): void {
-    patchRow(this.db, 'refunds', id, patch);
-  }
-
-  /** Applies `patch` while the row is open and its lease is `owner`'s, free or lapsed; the row as stored, or undefined. */
-  updateOpen(id: number, patch: RefundPatch, owner: string, now: number): RefundRow | undefined {
-    const guard = `AND state IN ${OPEN_STATES} AND ${LEASE_TAKEABLE}`;
-    return patchRow(this.db, 'refunds', id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
-  }
-
-
-  open(limit = 1000): RefundRow[] {
-    return prepared(this.db, `SELECT * FROM refunds WHERE state IN ${OPEN_STATES} ORDER BY id LIMIT ?`).all(limit) as RefundRow[];
-  }
-
   /** Sum of the order's refunds that are open or applied (what is no longer refundable locally). */
   committedCents(orderSn: string): { open: number; refunded: number } {
     const r = prepared(
@@ -127,26 +107,6 @@ export class RefundsRepo {
          FROM refunds WHERE order_sn = ?`,
     ).get(orderSn) as { open: number; refunded: number };
     return r;
-  }
-
-  due(now: number, limit: number): RefundRow[] {
-    return prepared(
-      this.db,
-      `SELECT * FROM refunds WHERE state IN ('queued', 'pending', 'sending')
-          AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
-        ORDER BY id LIMIT @limit`,
-    ).all({ now, limit }) as RefundRow[];
-  }
-
-  nextDue(owner: string): number | null {
-    const r = prepared(
-      this.db,
-      `SELECT min(CASE WHEN lease_owner IS NULL THEN coalesce(next_attempt_at, 0)
-                       WHEN lease_owner = @owner THEN NULL
-                       ELSE max(coalesce(next_attempt_at, 0), coalesce(lease_until, 0)) END) AS t
-         FROM refunds WHERE state IN ('queued', 'pending', 'sending')`,
-    ).get({ owner }) as { t: number | null };
-    return r.t;
   }
 
   /** Queued rows asked for before `before` (older than the maximum age) that `owner` may take. */
@@ -159,28 +119,6 @@ export class RefundsRepo {
 
   oldestQueuedAt(): number | null {
     return prepared(this.db, "SELECT min(requested_at) FROM refunds WHERE state = 'queued'").pluck().get() as number | null;
-  }
-
-  counts(): { queued: number; pending: number; sending: number; needsAttention: number; oldestOpenAt: number | null } {
-    const r = prepared(
-      this.db,
-      `SELECT sum(state = 'queued') AS queued, sum(state = 'pending') AS pending, sum(state = 'sending') AS sending,
-              sum(state = 'needs_attention') AS na, min(requested_at) AS oldest
-         FROM refunds WHERE state IN ${OPEN_STATES}`,
-    ).get() as { queued: number | null; pending: number | null; sending: number | null; na: number | null; oldest: number | null };
-    return { queued: r.queued ?? 0, pending: r.pending ?? 0, sending: r.sending ?? 0, needsAttention: r.na ?? 0, oldestOpenAt: r.oldest };
-  }
-
-  dueAllQueued(now: number): void {
-    prepared(this.db, "UPDATE refunds SET next_attempt_at = ? WHERE state = 'queued'").run(now);
-  }
-
-  release(id: number, owner: string, nextAttemptAt: number | null): void {
-    prepared(this.db, 'UPDATE refunds SET lease_owner = NULL, lease_until = NULL, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND lease_owner = ?').run(
-      nextAttemptAt,
-      id,
-      owner,
-    );
   }
 
   list(limit = 500): RefundRow[] {

@@ -1,7 +1,8 @@
 /** The revokes table, and every statement on it: the durable revoke state machine's rows (transitions live in main/operations/revoke/). */
 import type { Revoke, RevokeError, RevokeState } from '../domain';
 import { allIn, prepared, type Db } from './db';
-import { insertRow, LEASE_TAKEABLE, patchRow, type OperationRow } from './rows';
+import { OperationRepo } from './operation-repo';
+import type { OperationRow } from './rows';
 
 export interface RevokeRow extends OperationRow {
   state: RevokeState;
@@ -53,13 +54,11 @@ export function perOrder(rows: RevokeRow[]): Map<string, Revoke> {
 
 export type RevokePatch = Partial<Omit<RevokeRow, 'id' | 'order_sn' | 'client_sn' | 'requested_at' | 'deadline_day'>>;
 
-const OPEN = "state NOT IN ('revoked', 'rejected', 'expired')";
+export const REVOKE_OPEN_STATES = ['sending', 'queued', 'pending', 'needs_attention'] as const;
 
-export class RevokesRepo {
-  constructor(readonly db: Db) {}
-
-  get(id: number): RevokeRow | undefined {
-    return prepared(this.db, 'SELECT * FROM revokes WHERE id = ?').get(id) as RevokeRow | undefined;
+export class RevokesRepo extends OperationRepo<RevokeRow> {
+  constructor(db: Db) {
+    super(db, { table: 'revokes', open: REVOKE_OPEN_STATES });
   }
 
   /** The order's live revoke: open, or revoked (a successful one is never repeated). */
@@ -82,65 +81,6 @@ export class RevokesRepo {
     return allIn<RevokeRow>(this.db, (p) => `SELECT * FROM revokes WHERE order_sn IN (${p})`, sns).sort((a, b) => a.id - b.id);
   }
 
-  /** Inserts a row and returns it as stored. */
-  insert(row: Omit<RevokeRow, 'id'>): RevokeRow {
-    return insertRow<RevokeRow>(this.db, 'revokes', row);
-  }
-
-  update(id: number, patch: RevokePatch): void {
-    patchRow(this.db, 'revokes', id, patch);
-  }
-
-  /**
-   * Applies `patch` only while the row is still open and its lease is `owner`'s, free or lapsed at `now`;
-   * returns the row as stored, or undefined when the guard refused (final, or leased by someone else).
-   * (A plain UPDATE then a SELECT: `RETURNING *` costs more than both on this wide row.)
-   */
-  updateOpen(id: number, patch: RevokePatch, owner: string, now: number): RevokeRow | undefined {
-    const guard = `AND ${OPEN} AND ${LEASE_TAKEABLE}`;
-    return patchRow(this.db, 'revokes', id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
-  }
-
-  /** Marks the row revoked (unless it already is) and returns it as stored. */
-  updateToRevoked(id: number, patch: RevokePatch & { state: 'revoked' }): RevokeRow | undefined {
-    return patchRow(this.db, 'revokes', id, patch, "AND state != 'revoked'") === 1 ? this.get(id) : undefined;
-  }
-
-
-  /** Open rows (not final), oldest first. */
-  open(limit = 1000): RevokeRow[] {
-    return prepared(this.db, `SELECT * FROM revokes WHERE ${OPEN} ORDER BY id LIMIT ?`).all(limit) as RevokeRow[];
-  }
-
-  /** Open rows with work due now whose lease is free or lapsed, oldest first. */
-  due(now: number, limit: number): RevokeRow[] {
-    // In id order from the oldest open row (found by the state index): the rows read are the few in flight
-    // and the next due ones, not every open row of a long queue (which the state index and a sort would be).
-    return prepared(
-      this.db,
-      `SELECT * FROM revokes NOT INDEXED
-        WHERE id >= (SELECT coalesce(min(id), 0) FROM revokes WHERE state IN ('queued', 'pending', 'sending'))
-          AND state IN ('queued', 'pending', 'sending')
-          AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
-        ORDER BY id LIMIT @limit`,
-    ).all({ now, limit }) as RevokeRow[];
-  }
-
-  /**
-   * Earliest moment a row has work for `owner`: rows it holds are in flight
-   * (no wake-up); rows another process holds wake up when their lease lapses.
-   */
-  nextDue(owner: string): number | null {
-    const r = prepared(this.db, 
-        `SELECT min(CASE WHEN lease_owner IS NULL THEN coalesce(next_attempt_at, 0)
-                         WHEN lease_owner = @owner THEN NULL
-                         ELSE max(coalesce(next_attempt_at, 0), coalesce(lease_until, 0)) END) AS t
-           FROM revokes WHERE state IN ('queued', 'pending', 'sending')`,
-      )
-      .get({ owner }) as { t: number | null };
-    return r.t;
-  }
-
   list(filter: { states?: RevokeState[]; day?: string; limit?: number }): RevokeRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -154,45 +94,6 @@ export class RevokesRepo {
     }
     return prepared(this.db, `SELECT * FROM revokes ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
       .all(...args, filter.limit ?? 500) as RevokeRow[];
-  }
-
-  counts(): { queued: number; pending: number; sending: number; needsAttention: number; oldestOpenAt: number | null } {
-    const r = prepared(this.db, 
-        `SELECT sum(state = 'queued') AS queued, sum(state = 'pending') AS pending, sum(state = 'sending') AS sending,
-                sum(state = 'needs_attention') AS na, min(requested_at) AS oldest
-           FROM revokes WHERE state IN ('queued', 'pending', 'sending', 'needs_attention')`,
-      )
-      .get() as { queued: number | null; pending: number | null; sending: number | null; na: number | null; oldest: number | null };
-    return { queued: r.queued ?? 0, pending: r.pending ?? 0, sending: r.sending ?? 0, needsAttention: r.na ?? 0, oldestOpenAt: r.oldest };
-  }
-
-  /** The online signal: every queued row is due now. */
-  /** Ids of `needs_attention` revokes whose business day is `day` or later (the re-check's rows). */
-  needingAttention(day: string): number[] {
-    return (prepared(this.db, "SELECT id FROM revokes WHERE state = 'needs_attention' AND deadline_day >= ? ORDER BY id").all(day) as Array<{ id: number }>).map((r) => r.id);
-  }
-
-  /** Pending rows nobody holds are due now (connectivity is back). */
-  duePendingNow(now: number): void {
-    prepared(this.db, "UPDATE revokes SET next_attempt_at = ? WHERE state = 'pending' AND lease_owner IS NULL AND next_attempt_at > ?").run(now, now);
-  }
-
-  dueAllQueued(now: number): void {
-    prepared(this.db, "UPDATE revokes SET next_attempt_at = ? WHERE state = 'queued'").run(now);
-  }
-
-  /** A row claimed and committed as `sending` by `owner` but never sent goes back to the queue as it was. */
-  unclaimSend(id: number, owner: string, now: number): void {
-    prepared(
-      this.db,
-      "UPDATE revokes SET state = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?",
-    ).run(now, id, owner);
-  }
-
-  /** Frees `owner`'s lease on the row; `nextAttemptAt` (when given) is when it is due again. */
-  release(id: number, owner: string, nextAttemptAt: number | null): void {
-    prepared(this.db, 'UPDATE revokes SET lease_owner = NULL, lease_until = NULL, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND lease_owner = ?')
-      .run(nextAttemptAt, id, owner);
   }
 
   // Deadlines: by the open-revoke day index (migration 004); each query repeats its condition `state IN ('queued', 'pending')`.

@@ -1,18 +1,21 @@
 /**
- * The statements every money-operation table (revokes, refunds) shares:
+ * The statements every money-operation table (revokes, refunds, …) shares:
  * insert a row, and patch one row when a guard holds. Column names come
  * from the repositories' own row types, never from input.
  */
 import { prepared, type Db } from './db';
 import { RELEASED } from './locks';
 
-export type OperationTable = 'revokes' | 'refunds';
+/** A money-operation table's name (a kind's constant, never input): revokes, refunds, payments. */
+export type OperationTable = string;
 
 /** The columns every money-operation row has: the order, who asked and approved, progress, the last error, the lease. */
 export interface OperationRow {
   id: number;
   order_sn: string;
   client_sn: string;
+  /** The kind's state machine; which states are open is the kind's (OperationRepo). */
+  state: string;
   operator_id: number | null;
   approver_id: number | null;
   approver_name: string | null;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { PosError } from '../errors';
-import { checkGatewayUrl, GatewayUrlError } from '../upay/gateway-url';
+import { gatewayUrlVerdict } from '../common/gateway-url';
 import { audit } from './audit';
 import { prepared, tx, type Db } from './db';
 
@@ -14,12 +14,10 @@ export const settingsSchema = z.object({
   apiDomain: z
     .string()
     .transform((v, ctx) => {
-      try {
-        return checkGatewayUrl(v, 'apiDomain');
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof GatewayUrlError ? err.reasonEn : 'invalid gateway address' });
-        return z.NEVER;
-      }
+      const verdict = gatewayUrlVerdict(v);
+      if ('origin' in verdict) return verdict.origin;
+      ctx.addIssue({ code: 'custom', message: verdict.en });
+      return z.NEVER;
     })
     .optional(),
   /** tcp://host:port, a device path, virtual, none. */
@@ -47,6 +45,12 @@ export const settingsSchema = z.object({
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
   /** The receipt's header when the gateway's activation gave no store or merchant name (the real one gives neither). */
   storeName: z.string().trim().min(1).max(40).optional(),
+  // --- payments
+  /**
+   * How long a QR payment (precreate) waits for the customer before it is canceled (冲正). The documents give
+   * 90 s to about 4 minutes for the gateway's own lifetime; 120 s ends ours well inside it.
+   */
+  qrLifetimeSeconds: z.number().int().min(60).max(240).default(120),
 });
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;

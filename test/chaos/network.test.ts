@@ -6,13 +6,14 @@ const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const SEQUENCES = Number(process.env.CHAOS_SEQUENCES ?? 200);
 
 describe('chaos: network faults', () => {
-  it(`${SEQUENCES} sequences: local state equals the gateway, nothing voided or refunded twice`, async () => {
+  it(`${SEQUENCES} sequences: local state equals the gateway, nothing voided or refunded twice, revokes and refunds of one order never both`, async () => {
     const r = await runNetworkChaos({ sequences: SEQUENCES, seed: SEED, log: (l) => console.log(l) });
     console.log(
       `chaos-network: seed=${r.seed} sequences=${r.sequences} steps=${r.steps} requests=${r.requests} orders=${r.orders} ` +
         `mismatches=${r.mismatches.length + r.final.mismatches.length} double_effects=${r.doubleEffects.length} thrown=${r.thrown.length} ` +
         `unsettled=${r.unsettled} revoked=${r.final.revoked} not_revoked=${r.final.notRevoked} needs_attention_paid=${r.needsAttentionPaid} ` +
-        `connect_hang=${r.connectHangAchieved} refund_sequences=${r.refundSequences} refunds_applied=${r.refundsApplied} double_refunds=${r.doubleRefunds.length} elapsed_ms=${r.elapsedMs}`,
+        `connect_hang=${r.connectHangAchieved} refund_sequences=${r.refundSequences} refunds_applied=${r.refundsApplied} double_refunds=${r.doubleRefunds.length} ` +
+        `mixed_sequences=${r.mixedSequences} refused_by_lock=${r.refusedByLock} refused_by_state=${r.refusedByState} contradictions=${r.contradictions.length} elapsed_ms=${r.elapsedMs}`,
     );
     console.log(`chaos-network: steps ${JSON.stringify(r.stepCounts)}`);
     console.log(`chaos-network: gateway saw ${JSON.stringify(r.gatewaySaw)}`);
@@ -21,6 +22,9 @@ describe('chaos: network faults', () => {
     expect(r.doubleEffects).toEqual([]);
     expect(r.refundSequences).toBeGreaterThan(0);
     expect(r.doubleRefunds).toEqual([]);
+    // Revokes and refunds of the same orders under the order lock: no double effect, no contradictory state.
+    expect(r.mixedSequences).toBeGreaterThan(0);
+    expect(r.contradictions).toEqual([]);
     expect(r.mismatches).toEqual([]);
     expect(r.final.mismatches).toEqual([]);
     expect(r.unsettled).toBe(0);

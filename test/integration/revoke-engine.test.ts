@@ -45,9 +45,9 @@ interface Case {
 const cases: Case[] = [
   { name: 'CANCEL_SUCCESS → revoked', first: 'revoked', final: 'revoked', effects: 1, sends: 1 },
   {
-    name: 'promotion: CANCEL_ERROR + UPAY_TCP_ORDER_NOT_REFUNDABLE → rejected, message verbatim',
+    name: 'promotion: CANCEL_ERROR + UPAY_TCP_ORDER_NOT_REFUNDABLE → pending → query PAID → rejected, message verbatim',
     order: { promotion: true },
-    first: 'rejected',
+    first: 'pending',
     final: 'rejected',
     effects: 0,
     sends: 1,

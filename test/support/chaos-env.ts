@@ -205,3 +205,40 @@ export function checkRefundTruth(db: Db, gw: SandboxGateway, sns: Iterable<strin
   }
   return report;
 }
+
+/**
+ * Orders that were asked both a revoke and a refund: one money effect at most
+ * at the gateway (a void and a refund never both), at most one open operation
+ * here, and the local rows agreeing with the gateway and with each other.
+ */
+export function checkMixedTruth(db: Db, gw: SandboxGateway, sns: Iterable<string>): { contradictions: string[]; doubleEffects: string[] } {
+  const out = { contradictions: [] as string[], doubleEffects: [] as string[] };
+  const revokesOf = db.prepare('SELECT state FROM revokes WHERE order_sn = ?').pluck();
+  const refundsOf = db.prepare('SELECT state FROM refunds WHERE order_sn = ?').pluck();
+  const orderOf = db.prepare('SELECT client_sn, status FROM orders WHERE sn = ?');
+  const locks = db.prepare('SELECT count(*) FROM open_operations WHERE order_client_sn = ?').pluck();
+  const OPEN = ['queued', 'pending', 'sending', 'needs_attention'];
+  for (const sn of sns) {
+    const truth = gw.getOrder(sn);
+    const order = orderOf.get(sn) as { client_sn: string; status: string } | undefined;
+    const revokes = revokesOf.all(sn) as string[];
+    const refunds = refundsOf.all(sn) as string[];
+    const effects = gw.effects('revoke', sn) + gw.effects('cancel', sn) + gw.effects('refund', sn);
+    if (effects > 1) out.doubleEffects.push(`${sn}: ${effects} money effects (revoke+refund) at the gateway`);
+    if (!truth || !order) {
+      out.contradictions.push(`${sn}: missing (gateway ${!!truth}, local ${!!order})`);
+      continue;
+    }
+    const open = [...revokes, ...refunds].filter((st) => OPEN.includes(st)).length;
+    const said = `gateway ${truth.orderStatus}, local ${order.status}, revokes ${JSON.stringify(revokes)}, refunds ${JSON.stringify(refunds)}`;
+    const revoked = revokes.filter((st) => st === 'revoked').length;
+    const refunded = refunds.filter((st) => st === 'refunded').length;
+    if (open > 1 || (locks.get(order.client_sn) as number) !== open) out.contradictions.push(`${sn}: ${open} open operations, lock rows ${String(locks.get(order.client_sn))}: ${said}`);
+    if (revoked > 0 && refunded > 0) out.contradictions.push(`${sn}: revoked and refunded: ${said}`);
+    if (order.status !== truth.orderStatus) out.contradictions.push(`${sn}: ${said}`);
+    if (truth.orderStatus === 'CANCELED' && (revoked !== 1 || refunded !== 0)) out.contradictions.push(`${sn}: ${said}`);
+    if (truth.refunds.length > 0 && (refunded !== truth.refunds.length || revoked !== 0)) out.contradictions.push(`${sn}: ${said}`);
+    if (truth.orderStatus === 'PAID' && (revoked !== 0 || refunded !== 0)) out.contradictions.push(`${sn}: ${said}`);
+  }
+  return out;
+}

@@ -30,6 +30,7 @@ import { mulberry32 } from '../../main/util/prng';
 import {
   activate,
   CHAOS_TIMING,
+  checkMixedTruth,
   checkRefundTruth,
   checkTruth,
   middayOffset,
@@ -86,6 +87,13 @@ export interface NetworkChaosResult {
   doubleEffects: string[];
   /** Refund orders refunded more than once at the gateway. */
   doubleRefunds: string[];
+  /** Sequences that asked for revokes and refunds of the same (today's) orders. */
+  mixedSequences: number;
+  /** Requests refused because another operation of the order was open (OPERATION_OPEN), or by the order's state. */
+  refusedByLock: number;
+  refusedByState: number;
+  /** Mixed orders whose local rows contradict the gateway or each other (two open, revoked and refunded, ...). */
+  contradictions: string[];
   refundSequences: number;
   refundsApplied: number;
   unsettled: number;
@@ -124,6 +132,10 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     mismatches: [],
     doubleEffects: [],
     doubleRefunds: [],
+    mixedSequences: 0,
+    refusedByLock: 0,
+    refusedByState: 0,
+    contradictions: [],
     refundSequences: 0,
     refundsApplied: 0,
     unsettled: 0,
@@ -150,6 +162,7 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
 
     const all = new Set<string>();
     const allRefund = new Set<string>();
+    const allMixed = new Set<string>();
     let round: SandboxOrder[] = [];
     let refundRound: SandboxOrder[] = [];
     const who = { operatorId: null, operatorName: 'chaos', approverId: null, approverName: null };
@@ -172,40 +185,58 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
       }
       const refunding = rand() < 0.33;
       if (refunding) result.refundSequences++;
+      // Mixed: today's orders get revokes AND refunds at once, from two processes: the order lock decides.
+      const mixing = !refunding && rand() < 0.35;
+      if (mixing) result.mixedSequences++;
       /** Where this sequence's faults go: the endpoint of its operation. */
-      const ep: SandboxEndpoint = refunding ? 'refund' : 'revoke';
+      const ep: SandboxEndpoint = refunding || (mixing && rand() < 0.5) ? 'refund' : 'revoke';
       const touched = new Set<string>();
       const touchedRefunds = new Set<string>();
+      const touchedMixed = new Set<string>();
       const inflight: Array<Promise<unknown>> = [];
+      /** A refusal the lock or the order's state explains (mixed sequences only): counted, not a finding. */
+      const refused = (err: unknown): boolean => {
+        const code = (err as PosError).code ?? '';
+        if (code === 'OPERATION_OPEN') result.refusedByLock++;
+        else if (mixing && (code.startsWith('REFUND_') || code === 'REVOKE_REFUNDED')) result.refusedByState++;
+        else return false;
+        return true;
+      };
+      const fireRefund = (r: Runtime, sn: string) => {
+        // One intended refund per order, asked for until one is recorded (open rows are the outbox's to finish):
+        // once it applied, asking again would be a second, legitimate, refund, as a cashier would see.
+        if (r.refunds.forOrder(sn).some((x) => x.state !== 'rejected')) return;
+        const half = Math.floor(gw.getOrder(sn)!.totalCents / 2);
+        inflight.push(
+          r.refunds.request({ sn }, half, who, 'chaos').then(
+            (v) => {
+              result.outcomes[`refund:${v.state}`] = (result.outcomes[`refund:${v.state}`] ?? 0) + 1;
+            },
+            (err: unknown) => {
+              if (!refused(err)) result.thrown.push(`seq ${s}: refund: ${(err as Error).name}: ${(err as Error).message}`);
+            },
+          ),
+        );
+      };
       const fire = (r: Runtime, sn: string) => {
         result.requests++;
         if (allRefund.has(sn)) {
           touchedRefunds.add(sn);
-          // One intended refund per order, asked for until one is recorded (open rows are the outbox's to finish):
-          // once it applied, asking again would be a second, legitimate, refund, as a cashier would see.
-          if (r.refunds.forOrder(sn).some((x) => x.state !== 'rejected')) return;
-          const half = Math.floor(gw.getOrder(sn)!.totalCents / 2);
-          inflight.push(
-            r.refunds.request({ sn }, half, who, 'chaos').then(
-              (v) => {
-                result.outcomes[`refund:${v.state}`] = (result.outcomes[`refund:${v.state}`] ?? 0) + 1;
-              },
-              (err: unknown) => {
-                // A different amount while one is open cannot happen here; anything thrown is a finding.
-                result.thrown.push(`seq ${s}: refund: ${(err as Error).name}: ${(err as Error).message}`);
-              },
-            ),
-          );
-          return;
+          return fireRefund(r, sn);
         }
         touched.add(sn);
+        if (mixing) {
+          allMixed.add(sn);
+          touchedMixed.add(sn);
+          if (rand() < 0.5) return fireRefund(r, sn);
+        }
         inflight.push(
           r.revokes.request({ sn }, 'chaos', 'chaos').then(
             (v) => {
               result.outcomes[v.state] = (result.outcomes[v.state] ?? 0) + 1;
             },
             (err: unknown) => {
-              result.thrown.push(`seq ${s}: ${(err as Error).name}: ${(err as Error).message}`);
+              if (!refused(err)) result.thrown.push(`seq ${s}: ${(err as Error).name}: ${(err as Error).message}`);
             },
           ),
         );
@@ -323,6 +354,9 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
       const refundTruth = checkRefundTruth(databaseOf(rt), gw, touchedRefunds);
       result.mismatches.push(...refundTruth.mismatches.map((m) => `seq ${s}: refund ${m}`));
       result.doubleRefunds.push(...refundTruth.doubleRefunds.map((m) => `seq ${s}: ${m}`));
+      const mixedTruth = checkMixedTruth(databaseOf(rt), gw, touchedMixed);
+      result.contradictions.push(...mixedTruth.contradictions.map((m) => `seq ${s}: ${m}`));
+      result.doubleEffects.push(...mixedTruth.doubleEffects.map((m) => `seq ${s}: ${m}`));
       result.sequences++;
       if (s % 25 === 24) log(`network chaos: ${s + 1}/${options.sequences} sequences, ${result.mismatches.length} mismatches`);
     }
@@ -331,6 +365,9 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     result.final.mismatches.push(...refundFinal.mismatches.map((m) => `refund ${m}`));
     result.doubleRefunds.push(...refundFinal.doubleRefunds);
     result.refundsApplied = refundFinal.refunded;
+    const mixedFinal = checkMixedTruth(databaseOf(rt), gw, allMixed);
+    result.contradictions.push(...mixedFinal.contradictions);
+    result.doubleEffects.push(...mixedFinal.doubleEffects);
     for (const e of gw.log()) {
       const key = e.fault ? `fault:${e.fault}` : e.errorCode === 'ILLEGAL_SIGN' ? 'answer:ILLEGAL_SIGN' : `ok:${e.endpoint}`;
       result.gatewaySaw[key] = (result.gatewaySaw[key] ?? 0) + 1;

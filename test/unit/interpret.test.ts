@@ -83,8 +83,10 @@ describe('interpretRevoke: one row per revoke/cancel answer', () => {
     ['CANCEL_ABORT_IN_PROGRESS', biz('CANCEL_ABORT_IN_PROGRESS'), { to: 'pending', reason: 'cancel_abort_in_progress' }],
     ['CANCEL_ABORT_ERROR (channel state unknown)', biz('CANCEL_ABORT_ERROR'), { to: 'pending', reason: 'cancel_abort_error' }],
     ['CANCEL_ERROR without a code', biz('CANCEL_ERROR'), { to: 'pending', reason: 'cancel_error_without_code' }],
-    ['CANCEL_ERROR + UPAY_TCP_ORDER_NOT_REFUNDABLE (the seed example)', biz('CANCEL_ERROR', 'UPAY_TCP_ORDER_NOT_REFUNDABLE'), { to: 'rejected', code: 'GATEWAY_REFUSED' }],
-    ['CANCEL_ERROR + UPAY_CANCEL_INVALID_ORDER_STATE', biz('CANCEL_ERROR', 'UPAY_CANCEL_INVALID_ORDER_STATE'), { to: 'rejected', code: 'GATEWAY_REFUSED' }],
+    // CANCEL_ERROR is "failed, channel state unknown" whatever the code: one query removes the doubt.
+    ['CANCEL_ERROR + UPAY_TCP_ORDER_NOT_REFUNDABLE (the seed example)', biz('CANCEL_ERROR', 'UPAY_TCP_ORDER_NOT_REFUNDABLE'), { to: 'confirm_refusal', gateway: { code: 'UPAY_TCP_ORDER_NOT_REFUNDABLE' } }],
+    ['CANCEL_ERROR + UPAY_CANCEL_INVALID_ORDER_STATE', biz('CANCEL_ERROR', 'UPAY_CANCEL_INVALID_ORDER_STATE'), { to: 'confirm_refusal', gateway: { code: 'UPAY_CANCEL_INVALID_ORDER_STATE' } }],
+    ['CANCEL_ERROR + UPAY_TERMINAL_STATUS_ABNORMAL', biz('CANCEL_ERROR', 'UPAY_TERMINAL_STATUS_ABNORMAL'), { to: 'confirm_refusal' }],
     ['CANCEL_ERROR + a code we do not know', biz('CANCEL_ERROR', 'TRADE_FAILED'), { to: 'confirm_refusal', gateway: { code: 'TRADE_FAILED', message: 'msg TRADE_FAILED' } }],
     ['FAIL + UPAY_CANCEL_ORDER_NOOP (already voided)', biz('FAIL', 'UPAY_CANCEL_ORDER_NOOP'), { to: 'revoked', resultCode: 'FAIL' }],
     ['FAIL + UPAY_CANCEL_INVALID_ORDER_STATE', biz('FAIL', 'UPAY_CANCEL_INVALID_ORDER_STATE'), { to: 'rejected', code: 'GATEWAY_REFUSED', resultCode: 'FAIL' }],

@@ -5,7 +5,6 @@
  * that a query does not show as applied is re-sent with the SAME number: it
  * can never apply twice.
  */
-import { parseCents } from '../../common/money';
 import type { Order } from '../../domain';
 import type { RefundRow } from '../../store/refunds';
 import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
@@ -33,8 +32,9 @@ export function interpretRefund(res: CallResult<OrderResult>): RefundVerdict {
   const rule = (REFUND_RESULT_CODES as Record<string, string>)[v.resultCode];
   if (rule === 'refunded') return { to: 'refunded', order: v.order, resultCode: v.resultCode };
   if (rule !== 'by_error_code') return { to: 'pending', reason: v.resultCode.toLowerCase(), resultCode: v.resultCode, gateway };
-  // This very refund applied before (an earlier send whose answer was lost).
-  if (v.errorCode === 'UPAY_REFUND_ORDER_NOOP') return { to: 'refunded', order: null, resultCode: v.resultCode };
+  // "Already done" for this number, or (the vendor's FAQ) a number reused after a failure: only a query
+  // by this refund_request_no tells which, so it is never counted as refunded by itself.
+  if (v.errorCode === 'UPAY_REFUND_ORDER_NOOP') return { to: 'pending', reason: 'refund_noop', resultCode: v.resultCode, gateway };
   if (v.errorCode !== null && TERMINAL_ERRORS.has(v.errorCode)) return { to: 'rejected', code: 'GATEWAY_TERMINAL', gateway, resultCode: v.resultCode };
   if (v.errorCode === null) return { to: 'pending', reason: 'refund_fail_without_code', resultCode: v.resultCode, gateway };
   return { to: 'rejected', code: 'GATEWAY_REFUSED', gateway, resultCode: v.resultCode };
@@ -42,27 +42,32 @@ export function interpretRefund(res: CallResult<OrderResult>): RefundVerdict {
 
 export type RefundQueryVerdict =
   | { to: 'applied'; order: OrderSnapshot }
-  /** The order is final and this refund is not in it: safe to send again with the same number. */
-  | { to: 'not_applied'; order: OrderSnapshot }
+  /** The gateway never saw this refund number: safe to send again with the same number. */
+  | { to: 'not_applied' }
+  /** The gateway shows this refund failed: nothing moved; the number is spent. */
+  | { to: 'failed'; order: OrderSnapshot }
   | { to: 'unknown'; reason: string };
 
-const FINAL_FOR_REFUND = new Set(['PAID', 'PARTIAL_REFUNDED', 'REFUNDED', 'CANCELED', 'PAY_CANCELED']);
+/** Transaction statuses of a refund that say it certainly did not apply. */
+const REFUND_FAILED_STATUSES: ReadonlySet<string> = new Set(['FAIL', 'FAIL_CANCELED']);
 
 /**
- * Whether THIS refund applied, from a query: the answer's `client_tsn`
- * (client_sn-refund_request_no of the last refund) names it, or the net
- * amount went down by at least its amount since it was asked for.
+ * Whether THIS refund applied, from a query sent with its
+ * `refund_request_no`: only an answer that names it (`client_tsn` =
+ * client_sn-refund_request_no) decides, by that refund's own transaction
+ * `status`. The order's net amount is never evidence: a refund from another
+ * till moves it too. `UPAY_REFUND_NOT_EXISTS`: the gateway never saw the number.
  */
-export function interpretRefundQuery(res: CallResult<OrderResult>, row: Pick<RefundRow, 'request_no' | 'amount_cents' | 'net_before_cents'>): RefundQueryVerdict {
+export function interpretRefundQuery(res: CallResult<OrderResult>, row: Pick<RefundRow, 'request_no'>): RefundQueryVerdict {
   if (!res.ok) return { to: 'unknown', reason: res.kind === 'envelope' ? `envelope_${res.errorCode}` : res.kind };
   const v = res.value;
+  if (v.resultCode !== 'SUCCESS' && v.errorCode === 'UPAY_REFUND_NOT_EXISTS') return { to: 'not_applied' };
   if (v.resultCode !== 'SUCCESS' || !v.order) return { to: 'unknown', reason: `${v.resultCode}${v.errorCode ? ':' + v.errorCode : ''}` };
-  const status = v.order.orderStatus ?? 'absent';
-  if (!FINAL_FOR_REFUND.has(status)) return { to: 'unknown', reason: `order_status_${status}` };
-  if (v.order.clientTsn?.endsWith(`-${row.request_no}`)) return { to: 'applied', order: v.order };
-  const net = parseCents(v.order.netAmount);
-  if (net !== undefined && status !== 'CANCELED' && net <= row.net_before_cents - row.amount_cents) return { to: 'applied', order: v.order };
-  return { to: 'not_applied', order: v.order };
+  if (!v.order.clientTsn?.endsWith(`-${row.request_no}`)) return { to: 'unknown', reason: 'refund_not_named' };
+  const status = v.order.status ?? 'absent';
+  if (status === 'SUCCESS') return { to: 'applied', order: v.order };
+  if (REFUND_FAILED_STATUSES.has(status)) return { to: 'failed', order: v.order };
+  return { to: 'unknown', reason: `refund_status_${status}` };
 }
 
 /** Order statuses a refund may start from, and why the others cannot. */

@@ -1,68 +1,93 @@
 /**
- * The refund state machine's arrows that write: the repository and the row
- * in, the row as stored out (undefined when the guard refused: the row is
- * final, or someone else holds it). Each is one SQLite transaction with its
- * audit entry; the engine emits events and does the I/O.
+ * The refund's own arrow: its request (the local checks against the order as
+ * stored, then the intent written ahead with its `refund_request_no`, in one
+ * transaction). Every other arrow is the skeleton's (../transitions.ts).
  */
-import { businessDay } from '../../common/time';
+import type { Accountable } from '../../common/accountable';
+import { formatCst } from '../../common/time';
 import type { Order } from '../../domain';
+import { PosError } from '../../errors';
 import { audit } from '../../store/audit';
 import { tx } from '../../store/db';
-import { RELEASED } from '../../store/locks';
-import type { RefundPatch, RefundRow, RefundsRepo } from '../../store/refunds';
-import { succeededPatch } from '../../store/rows';
-import type { OrderSnapshot } from '../../upay/result';
-import type { Gateway } from '../failures';
-import type { Stamp } from '../revoke/transitions';
+import type { RefundRow, RefundsRepo } from '../../store/refunds';
+import type { LeaseStamp } from '../transitions';
+import { refundRefusal } from './interpret';
 import { refundError, type RefundMessageCode } from './messages';
 
-/** What recording `refunded` touches besides the row: the order, and the receipt job queued in the same transaction. */
-export interface RefundedHandOff {
-  markRefunded(orderSn: string, snapshot: OrderSnapshot | null, cents: number, now: number): Order | undefined;
-  queueReceipt?(stored: { refund: RefundRow; order: Order }, now: number): void;
+export function refundRefused(code: RefundMessageCode, details: Record<string, unknown> = {}): PosError {
+  const e = refundError(code);
+  return new PosError(`REFUND_${code}`, e.messageZh, e.messageEn, details);
 }
 
-/** The patch to `state` with our message for `code`, the gateway's words when it said any, and the lease given back. */
-export function errorPatch(state: RefundRow['state'], code: RefundMessageCode, gateway: Gateway | undefined, extra: RefundPatch): RefundPatch {
-  const err = refundError(code, gateway);
-  return {
-    state,
-    error_code: err.code,
-    error_zh: err.messageZh,
-    error_en: err.messageEn,
-    ...(gateway ? { gateway_code: gateway.code, gateway_message: gateway.message } : {}),
-    ...RELEASED,
-    ...extra,
-  };
+/** `refund_request_no`: String(20), unique per refund; the time of asking (UTC+8) and 8 random digits. */
+export function newRequestNo(now: number, random: () => number): string {
+  const stamp = formatCst(now).replace(/\D/g, '').slice(2, 14);
+  return stamp + String(Math.floor(random() * 1e8)).padStart(8, '0');
 }
 
-/** --> needs_attention, keeping what the gateway last said. */
-export function attentionPatch(row: RefundRow, now: number): RefundPatch {
-  const gateway = row.gateway_code || row.gateway_message ? { code: row.gateway_code, message: row.gateway_message } : undefined;
-  return errorPatch('needs_attention', 'NEEDS_ATTENTION', gateway, { queries: row.queries, next_attempt_at: null, pending_since: row.pending_since ?? now });
-}
-
-/** One arrow: the patch in one transaction, only while the row is open and nobody else holds it. */
-export function move(repo: RefundsRepo, row: RefundRow, patch: RefundPatch, stamp: Stamp, action: 'refund.resolved' | 'refund.sent' | null): RefundRow | undefined {
+/**
+ * request --> sending (the intent, under our lease). A second request for the
+ * same amount while one is open returns the open one; any other is refused.
+ * `current` reads the order as stored inside the transaction.
+ */
+export function recordRequest(
+  repo: RefundsRepo,
+  order: Order,
+  current: () => Order | undefined,
+  amount: number | 'full',
+  who: Accountable,
+  actor: string,
+  random: () => number,
+  stamp: LeaseStamp,
+): { row: RefundRow; fresh: boolean } {
   const { now } = stamp;
   return tx(repo.db, () => {
-    const updated = repo.updateOpen(row.id, { updated_at: now, ...patch }, stamp.owner, now);
-    if (updated && action) {
-      audit(repo.db, now, 'system', action, row.order_sn, { refundId: row.id, state: updated.state, ...(patch.error_code ? { code: patch.error_code } : {}) });
+    const open = repo.openFor(order.sn);
+    if (open) {
+      if (amount === 'full' || open.amount_cents === amount) return { row: open, fresh: false };
+      throw refundRefused('REFUND_OPEN', { orderSn: order.sn, refundId: open.id });
     }
-    return updated;
-  });
-}
-
-/** --> refunded, with the order's net amount and status and the receipt job in the same transaction. */
-export function toRefunded(repo: RefundsRepo, row: RefundRow, snapshot: OrderSnapshot | null, resultCode: string | null, stamp: Stamp, handOff: RefundedHandOff): RefundRow | undefined {
-  const { now } = stamp;
-  return tx(repo.db, () => {
-    const updated = repo.updateOpen(row.id, { state: 'refunded', refunded_at: now, refunded_day: businessDay(now), ...succeededPatch(row, resultCode, now) }, stamp.owner, now);
-    if (!updated) return undefined;
-    const order = handOff.markRefunded(row.order_sn, snapshot, row.amount_cents, now);
-    audit(repo.db, now, 'system', 'refund.resolved', row.order_sn, { refundId: row.id, state: 'refunded', resultCode, amountCents: row.amount_cents });
-    if (order) handOff.queueReceipt?.({ refund: updated, order }, now);
-    return updated;
+    const stored = current() ?? order;
+    const cents = amount === 'full' ? stored.netCents : amount;
+    const refusal = refundRefusal(stored, cents, 0);
+    if (refusal) throw refundRefused(refusal, { orderSn: order.sn, refundableCents: stored.netCents });
+    const row = repo.insert({
+      order_sn: order.sn,
+      client_sn: order.clientSn,
+      request_no: newRequestNo(now, random),
+      amount_cents: cents,
+      net_before_cents: stored.netCents,
+      state: 'sending',
+      operator_id: who.operatorId,
+      operator: who.operatorName,
+      approver_id: who.approverId,
+      approver_name: who.approverName,
+      requested_at: now,
+      updated_at: now,
+      attempts: 1,
+      queries: 0,
+      next_attempt_at: null,
+      pending_since: null,
+      refunded_at: null,
+      refunded_day: null,
+      error_code: null,
+      error_zh: null,
+      error_en: null,
+      gateway_code: null,
+      gateway_message: null,
+      last_result_code: null,
+      lease_owner: stamp.owner,
+      lease_until: now + stamp.leaseMs,
+    });
+    audit(repo.db, now, actor, 'refund.requested', order.sn, {
+      refundId: row.id,
+      requestNo: row.request_no,
+      amountCents: cents,
+      operator: who.operatorName,
+      operatorId: who.operatorId,
+      approverId: who.approverId,
+      approverName: who.approverName,
+    });
+    return { row, fresh: true };
   });
 }

@@ -7,7 +7,8 @@ import { businessDay, businessDayEnd } from '../../common/time';
 import { audit } from '../../store/audit';
 import { tx } from '../../store/db';
 import type { RevokeRow, RevokesRepo } from '../../store/revokes';
-import { toExpired, type Stamp } from './transitions';
+import type { OperationKind } from '../kind';
+import { toFailed, type Stamp } from '../transitions';
 
 export interface SweepResult {
   /** Rows moved to `expired`, as stored. */
@@ -17,12 +18,13 @@ export interface SweepResult {
 }
 
 /** Expires queued revokes whose day is over and warns the ones whose day ends within `leadMs`. The caller emits. */
-export function sweepDeadlines(repo: RevokesRepo, leadMs: number, stamp: Stamp): SweepResult {
+export function sweepDeadlines(kind: OperationKind<RevokeRow> & { repo: RevokesRepo }, leadMs: number, stamp: Stamp): SweepResult {
   const { now } = stamp;
+  const repo = kind.repo;
   const today = businessDay(now);
   const result: SweepResult = { expired: [], warned: [] };
   for (const row of repo.expiredQueued(today, stamp.owner, now)) {
-    const stored = toExpired(repo, row, stamp);
+    const stored = toFailed(kind, row, 'expired', 'EXPIRED', undefined, null, stamp);
     if (stored) result.expired.push(stored);
   }
   // Only rows whose day ends within the lead time (their day is before the day of now + lead):

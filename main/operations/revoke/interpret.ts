@@ -34,7 +34,7 @@ export const REVOKE_RESULT_CODES = {
   CANCEL_ABORT_IN_PROGRESS: 'pending',
   /** Failed, the payment channel's state unknown (documents: contact support): only the order status can tell. */
   CANCEL_ABORT_ERROR: 'pending',
-  /** With a business code the code decides; without one the channel's state is unknown. */
+  /** Failed, the channel's state unknown (the annex), with a code or without: a query decides (a no-op code: already voided). */
   CANCEL_ERROR: 'by_error_code',
   /** Rejected, order unchanged (documents: "操作失败（不会触发流程）"), except the no-op below. */
   FAIL: 'by_error_code',
@@ -42,9 +42,9 @@ export const REVOKE_RESULT_CODES = {
 
 /**
  * Business error codes with a FAIL or CANCEL_ERROR of revoke/cancel.
- * `revoked`: the order is already voided; `refused`: certainly untouched, the
- * cashier reads the gateway's reason; `terminal`: the terminal is refused, ask
- * store IT; `confirm`: a CANCEL_ERROR whose code does not prove the order untouched.
+ * `revoked`: the order is already voided; `refused`: untouched (with FAIL),
+ * the cashier reads the gateway's reason; `terminal`: the terminal is refused,
+ * ask store IT. With CANCEL_ERROR every code but the no-op is confirmed by a query.
  */
 export const BUSINESS_ERRORS: Readonly<Record<string, 'revoked' | 'refused' | 'terminal'>> = {
   UPAY_CANCEL_ORDER_NOOP: 'revoked',
@@ -81,9 +81,12 @@ export function interpretRevoke(res: CallResult<OrderResult>): RevokeVerdict {
   }
   const business = v.errorCode === null ? undefined : BUSINESS_ERRORS[v.errorCode];
   if (business === 'revoked') return { to: 'revoked', order: v.order, resultCode: v.resultCode };
-  if (business === 'terminal') return { to: 'rejected', code: 'GATEWAY_TERMINAL', gateway, resultCode: v.resultCode };
-  if (v.resultCode === 'FAIL' || business === 'refused') return { to: 'rejected', code: 'GATEWAY_REFUSED', gateway, resultCode: v.resultCode };
-  // CANCEL_ERROR without a code: the channel's state is unknown; with a code we do not know: confirm by query.
+  if (v.resultCode === 'FAIL') {
+    // FAIL: refused, order unchanged (the documents' "操作失败（不会触发流程）").
+    return { to: 'rejected', code: business === 'terminal' ? 'GATEWAY_TERMINAL' : 'GATEWAY_REFUSED', gateway, resultCode: v.resultCode };
+  }
+  // CANCEL_ERROR: "failed, channel state unknown" (the result-code annex), whatever the code: one query decides
+  // (PAID -> rejected with these words kept, CANCELED -> revoked). Without a code there are no words to keep.
   if (v.errorCode === null) return { to: 'pending', reason: 'cancel_error_without_code', resultCode: v.resultCode, gateway };
   return { to: 'confirm_refusal', gateway, resultCode: v.resultCode };
 }

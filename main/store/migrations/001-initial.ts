@@ -1,5 +1,5 @@
 /** Version 1: terminal, orders, revokes, print jobs, audit log, locks, settings. */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m001: Migration = {
   name: '001-initial',

@@ -3,7 +3,7 @@
  * each order's revoke; "latest revoke of an order" scanned the table).
  * order_sn never changes, so state changes do not pay for this index.
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m002: Migration = {
   name: '002-revoke-order-index',

@@ -8,7 +8,7 @@
  * `seq` is the rowid: it only grows, because the log is pruned from its old
  * end only (see store/order-changes.ts).
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m003: Migration = {
   name: '003-order-change-log',

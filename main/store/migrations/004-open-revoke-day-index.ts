@@ -8,7 +8,7 @@
  * Queries must repeat the index's condition (`state IN ('queued', 'pending')`)
  * for SQLite to use it.
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m004: Migration = {
   name: '004-open-revoke-day-index',

@@ -7,7 +7,7 @@
  * rebuild would DROP the table, and under foreign_keys that fires print_jobs'
  * ON DELETE SET NULL on every receipt's revoke.
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m005: Migration = {
   name: '005-revoke-states',

@@ -4,7 +4,7 @@
  * approved it. The existing `revokes.operator` keeps the voider's name; the
  * payment's own operator stays on the order.
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m006: Migration = {
   name: '006-operators',

@@ -6,7 +6,7 @@
  * jobs learn the kinds `refund` and `report` (the CHECK is edited in place as
  * in version 5: a rebuild's DROP would fire ON DELETE SET NULL on receipts).
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m007: Migration = {
   name: '007-refunds',

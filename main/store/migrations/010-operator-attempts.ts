@@ -12,7 +12,7 @@
  *   operation, order and amount (and the order's cumulative amount it was
  *   judged on), who approved, for whom, from which window. Append-only.
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const m010: Migration = {
   name: '010-operator-attempts',

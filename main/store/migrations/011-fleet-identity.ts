@@ -9,7 +9,7 @@
  * M011_TRIGGERS_SQL is what main/fleet/outbox-sql.ts generated for it
  * (test/unit/fleet-outbox.test.ts keeps the generator equal to it).
  */
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const M011_TABLES_SQL = `
       -- Identity captured when an event is written; a random event id head office keeps unique;

@@ -1,5 +1,4 @@
 /** The ordered list of schema migrations; version N is MIGRATIONS[N-1]. */
-import type Database from 'better-sqlite3';
 import { m001 } from './001-initial';
 import { m002 } from './002-revoke-order-index';
 import { m003 } from './003-order-change-log';
@@ -8,12 +7,13 @@ import { m005 } from './005-revoke-states';
 import { m006 } from './006-operators';
 import { m007 } from './007-refunds';
 import { m008 } from './008-fleet-outbox';
+import { m009 } from './009-open-operations';
 import { m010 } from './010-operator-attempts';
 import { m011 } from './011-fleet-identity';
+import { m012 } from './012-payments';
 
-export interface Migration {
-  name: string;
-  up(db: Database.Database): void;
-}
+import type { Migration } from './migration';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m010, m011];
+export type { Migration } from './migration';
+
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];

@@ -1,0 +1,146 @@
+/**
+ * The skeleton every kind of money operation runs on: write-ahead row ->
+ * send -> interpret -> query -> bounded re-send, reversal or needs_attention
+ * -> record -> receipt, plus the re-check, crash resume and group commit.
+ * Every arrow is one SQLite transaction (transitions.ts) committed before the
+ * next I/O; rows are worked under a lease so two processes sharing the data
+ * dir never act on one row at once. An uncertain answer is resolved by query,
+ * never by re-sending, unless the kind's table says the query proved the call
+ * did not apply. A kind (kind.ts) supplies its request, interpretation table,
+ * polling, messages and receipt; its engine adds only its public API.
+ */
+import { openOperationOn } from '../store/open-operations';
+import type { OperationRow } from '../store/rows';
+import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
+import { OperationSteps } from './steps';
+import * as T from './transitions';
+
+export abstract class OperationEngine<Row extends OperationRow> extends OperationSteps<Row> {
+  /** Rows this process committed as `sending` in a batch claim and has yet to send. */
+  private readonly markedForSend = new Set<number>();
+
+  /** The first send of a row just committed as `sending` under our lease (the kind's request, after its eligibility). */
+  protected async sendFresh(row: Row, call: () => Promise<CallResult<OrderResult>>): Promise<Row> {
+    this.deps.checkpoint?.('intent-committed');
+    this.emit(row);
+    this.outbox.take(row.id);
+    try {
+      const res = await call();
+      this.deps.checkpoint?.('answer-received');
+      await this.record(row, this.kind.interpretSend(res, row, this.deps.clock.now()));
+      this.heard(res);
+    } catch (err) {
+      // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
+      this.repo.release(row.id, this.owner, null);
+      this.outbox.done(row.id);
+      this.kick();
+      throw err;
+    } finally {
+      this.outbox.done(row.id);
+    }
+    const after = this.repo.get(row.id)!;
+    // A final answer leaves the worker nothing new to do; open rows need its timer.
+    if (this.repo.isOpen(after.state) || this.outbox.hasIdleWaiters) this.kick();
+    return after;
+  }
+
+  /** A person's "query again" (and the re-check's): asks the gateway about an open row that is not queued. */
+  async queryRow(id: number, actor: string, byPerson = true): Promise<Row | undefined> {
+    const claimed = T.claimOne(this.kind, id, actor, this.stamp());
+    if (!claimed) return this.repo.get(id);
+    this.outbox.take(id);
+    try {
+      await this.resolveByQuery(claimed, byPerson);
+    } finally {
+      this.outbox.done(id);
+      this.kick();
+    }
+    return this.repo.get(id);
+  }
+
+  /**
+   * Before a request: another kind's operation open on the order is asked
+   * about first (its answer may settle it); returns the order as stored then.
+   * The order lock itself is SQLite's (the write-ahead insert), not this.
+   */
+  protected async askAboutBlocker<O extends { sn: string; clientSn: string }>(order: O, reread: (sn: string) => O | undefined): Promise<O> {
+    const open = openOperationOn(this.deps.db, order.clientSn);
+    if (!open || open.kind === this.kind.name || open.state === 'queued' || !this.deps.askAbout) return order;
+    await this.deps.askAbout(open.kind, open.opId).catch(() => undefined);
+    return reread(order.sn) ?? order;
+  }
+
+  /** Another kind's answer showed the order's status: settle our open row of that order when it decides it. */
+  settleFrom(snapshot: OrderSnapshot): void {
+    if (!snapshot.sn || !this.kind.settles) return;
+    const row = this.repo.openForOrder(snapshot.sn);
+    const step = row && this.kind.settles(snapshot, row);
+    if (!row || !step) return;
+    if (step.to === 'succeeded') this.succeed(row, step.order, step.resultCode);
+    else if (step.to === 'failed') this.moved(T.toFailed(this.kind, row, step.state ?? this.kind.failedState, step.code, step.gateway, step.resultCode ?? null, this.stamp()));
+  }
+
+  /** The re-check's rows: outcomes nobody knows yet, asked about again by themselves. */
+  unresolved(): number[] {
+    return this.repo.needingAttention();
+  }
+
+  /** Connectivity is back: polled rows are queried at once, not at their next poll. */
+  wakePending(now: number): void {
+    this.repo.duePendingNow(now);
+    this.kick();
+  }
+
+  // ---------- the outbox's view of a row ----------
+
+  protected giveBack(row: Row): void {
+    this.repo.release(row.id, this.owner, this.deps.clock.now() + this.timing.queryEveryMs);
+  }
+
+  protected override answered(): number {
+    return this.commits.waiting;
+  }
+
+  protected resume(): void {
+    T.resumeAfterCrash(this.kind, this.stamp());
+  }
+
+  protected claim(candidates: Row[], max: number, now: number): Row[] {
+    if (candidates.length === 0) return [];
+    const sendable = (row: Row) => this.kind.beforeSend?.(row, now) === undefined;
+    const { rows, toSend } = T.claimBatch(this.kind, candidates, max, sendable, { ...this.stamp(), now });
+    for (const row of toSend) {
+      this.markedForSend.add(row.id);
+      this.emit(row);
+    }
+    return rows;
+  }
+
+  protected unclaim(rows: Row[]): void {
+    const sent = (row: Row) => this.markedForSend.delete(row.id);
+    if (this.deps.db.open) T.unclaim(this.kind, rows, sent, this.stamp());
+    else for (const row of rows) sent(row);
+  }
+
+  protected nextWake(): number | null {
+    const t = this.repo.nextDue(this.owner);
+    const deadline = this.kind.nextDeadline?.() ?? null;
+    if (deadline === null) return t;
+    return t === null ? deadline : Math.min(t, deadline);
+  }
+
+  protected sweep(now: number): void {
+    for (const row of this.kind.sweep?.(now, this.owner) ?? []) this.emit(row);
+  }
+
+  protected async work(row: Row): Promise<void> {
+    if (this.markedForSend.delete(row.id)) return this.call(row, this.kind.send);
+    if (row.state !== 'queued') return this.resolveByQuery(row, false);
+    const now = this.deps.clock.now();
+    const ends = this.kind.beforeSend?.(row, now);
+    if (ends) return this.apply(row, ends, false);
+    return this.again(row, 'sending', {});
+  }
+
+
+}

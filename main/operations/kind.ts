@@ -1,0 +1,139 @@
+/**
+ * What a kind of money operation (revoke/, refund/, pay/) supplies to the
+ * skeleton (engine.ts), and nothing more: its table's statements, whether it
+ * may wait in the queue, its request (the gateway call and the query about
+ * it), its interpretation table (answer -> Step), its polling schedule, an
+ * optional reversal action, its messages, and what success records besides
+ * the row (the order, the receipt). The skeleton owns everything else:
+ * write-ahead, leases, send, query, bounded re-send, needs_attention, group
+ * commit, crash resume, the re-check, events. docs/operations.md: "How to
+ * add a kind".
+ */
+import type { OperationRow } from '../store/rows';
+import type { OperationRepo } from '../store/operation-repo';
+import type { Signer, UpayClient } from '../upay/client';
+import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
+import type { Db } from '../store/db';
+import type { RuntimeEvents } from '../events';
+import type { OrderService } from '../orders/service';
+import type { Gateway } from './failures';
+import type { OperationTiming } from './timing';
+
+export type { Gateway } from './failures';
+
+/** A message a cashier reads (zh-CN and en), with its code. */
+export interface KindMessage {
+  code: string;
+  messageZh: string;
+  messageEn: string;
+}
+
+/**
+ * The verdict of an interpretation table: where an answer (or a query's
+ * answer, or a reversal's) moves the row. `patch` carries kind columns to
+ * write with the arrow (a revoke's re-send count, a payment's cancel count).
+ */
+export type Step<Row extends OperationRow> =
+  /** Done: the kind's success state, the order's new state and its receipt in the same transaction. */
+  | { to: 'succeeded'; order: OrderSnapshot | null; resultCode: string | null }
+  /** Final and not a success: the kind's failed state, or `state` (a revoke's `expired`, a payment's `canceled`). */
+  | { to: 'failed'; code: string; gateway?: Gateway; resultCode?: string | null; state?: string; order?: OrderSnapshot }
+  /** Outcome unknown: polled by query. `code`: the message shown meanwhile (default PENDING). */
+  | { to: 'pending'; resultCode: string | null; gateway?: Gateway; code?: string }
+  /** Certainly not sent: waits in the queue (a kind that cannot be queued fails instead). */
+  | { to: 'queued'; reason: string; code?: string; gateway?: Gateway }
+  /** A query proved the call did not apply: send it again now (the kind bounds how often). */
+  | { to: 'resend'; patch?: Partial<Row> }
+  /** Start, or continue, the kind's reversal action (a payment's cancel / 冲正). */
+  | { to: 'reverse'; patch?: Partial<Row> }
+  /** A person must decide (the kind's attempts are exhausted). */
+  | { to: 'attention'; patch?: Partial<Row> }
+  /** A query told nothing new: the polling schedule decides. */
+  | { to: 'unknown'; reason: string };
+
+/** When a row that awaits its outcome is asked about. */
+export interface Polling<Row extends OperationRow> {
+  /** The first query after an uncertain answer is due at this time. */
+  first(row: Row, now: number): number;
+  /**
+   * After a query left the outcome unknown (`since`: when it became
+   * uncertain; `byPerson`: a person asked): when to ask again, or, once the
+   * window is over, what happens now.
+   */
+  next(row: Row, since: number, now: number, byPerson: boolean): number | 'attention' | 'reverse';
+}
+
+export interface OperationKind<Row extends OperationRow> {
+  /** The lock's kind, the audit actions' prefix (`<name>.resolved`), the log label: 'revoke', 'refund', 'pay'. */
+  readonly name: string;
+  readonly repo: OperationRepo<Row>;
+  /** May a row wait for the network (`queued`)? false: a call certainly not sent fails the row at once. */
+  readonly queueable: boolean;
+  /** The state success records ('revoked', 'refunded', 'paid') and the one a plain refusal records ('rejected', 'failed'). */
+  readonly successState: string;
+  readonly failedState: string;
+  /** The cashier's message for a code: the skeleton uses PENDING, QUEUED and NEEDS_ATTENTION; steps name the others. */
+  message(code: string, gateway?: Gateway): KindMessage;
+  /** The request: sends the row's gateway call (its body built from the row's columns). */
+  send(client: UpayClient, signer: Signer, row: Row): Promise<CallResult<OrderResult>>;
+  /** The query about this row (revoke: by sn; refund: with its refund_request_no; pay: by client_sn). */
+  query(client: UpayClient, signer: Signer, row: Row): Promise<CallResult<OrderResult>>;
+  /** The interpretation table for the call's answer and for a query's. */
+  interpretSend(res: CallResult<OrderResult>, row: Row, now: number): Step<Row>;
+  interpretQuery(res: CallResult<OrderResult>, row: Row, now: number): Step<Row>;
+  readonly polling: Polling<Row>;
+  /** The reversal action, if the kind has one (pay: cancel by client_sn). The row is in `state` while it runs. */
+  readonly reverse?: {
+    state: string;
+    call(client: UpayClient, signer: Signer, row: Row): Promise<CallResult<OrderResult>>;
+    interpret(res: CallResult<OrderResult>, row: Row, now: number): Step<Row>;
+  };
+  /** Inside the transaction that records success: the kind's columns, then the order and the receipt job. */
+  successPatch(row: Row, now: number): Partial<Row>;
+  succeeded(stored: Row, snapshot: OrderSnapshot | null, now: number): void;
+  /** After a commit that recorded a success (wake the printer). */
+  afterSuccess?(): void;
+  /** A final answer carried the order's status: bring the local order up to date. */
+  refreshOrder?(snapshot: OrderSnapshot, now: number): void;
+  /**
+   * Another kind's answer showed the order's status: a Step that settles this
+   * kind's open row of that order (a revoke: CANCELED -> succeeded), or
+   * undefined. Only `succeeded` and `failed` are applied (no call is made).
+   */
+  settles?(snapshot: OrderSnapshot, row: Row): Step<Row> | undefined;
+  /** Tells the world the row moved (`<kind>.updated`). */
+  publish(row: Row): void;
+  /** Each outbox pass: the kind's own deadlines (revoke: same-day expiry and its warning). Returns rows moved. */
+  sweep?(now: number, owner: string): Row[];
+  /** The earliest of the kind's own deadlines, for the worker's wake-up. */
+  nextDeadline?(): number | null;
+  /** A queued row about to be sent: a Step ends it instead (revoke: its business day is over -> expired). */
+  beforeSend?(row: Row, now: number): Step<Row> | undefined;
+}
+
+/** What every kind's factory is given (a kind adds its own: receipts, deadlines). */
+export interface KindDeps {
+  db: Db;
+  orders: OrderService;
+  events: RuntimeEvents;
+  timing?: Partial<OperationTiming>;
+}
+
+/** A verdict that is no success: a refusal, an unknown outcome, or not sent (failures.ts's, and each kind's). */
+export type PlainVerdict =
+  | { to: 'rejected'; code: string; gateway: Gateway; resultCode: string | null }
+  | { to: 'pending'; reason: string; resultCode: string | null; gateway?: Gateway }
+  | { to: 'queued'; reason: string; code?: string; gateway?: Gateway };
+
+/** The Step of an answer with no business result, or a plain refusal, the same for every kind. */
+export function failureStep<Row extends OperationRow>(v: PlainVerdict): Step<Row> {
+  const said = 'gateway' in v && v.gateway ? { gateway: v.gateway } : {};
+  switch (v.to) {
+    case 'rejected':
+      return { to: 'failed', code: v.code, gateway: v.gateway, resultCode: v.resultCode };
+    case 'pending':
+      return { to: 'pending', resultCode: v.resultCode, ...said };
+    case 'queued':
+      return { to: 'queued', reason: v.reason, ...(v.code ? { code: v.code } : {}), ...said };
+  }
+}

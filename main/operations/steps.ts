@@ -1,0 +1,144 @@
+/**
+ * The skeleton's step machine (engine.ts is the rest): makes a call for a row
+ * already committed as calling, records the answer through the kind's
+ * interpretation table, asks the query, and applies every Step as its arrow
+ * (transitions.ts), one SQLite transaction each, answers close together in
+ * one group commit. Events go out only after the commit that holds them.
+ */
+import { backoff } from '../common/backoff';
+import { GroupCommit } from '../store/group-commit';
+import { newOwnerId } from '../store/locks';
+import type { OperationRepo } from '../store/operation-repo';
+import type { OperationRow } from '../store/rows';
+import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
+import type { OperationKind, Step } from './kind';
+import { MoneyOperations, type OperationDeps } from './operation';
+import { DEFAULT_TIMING, type OperationTiming } from './timing';
+import * as T from './transitions';
+
+/** Longest an answer waits for others in flight to share its commit (a queue drain; a lone call never waits). */
+const GROUP_COMMIT_WINDOW_MS = 2;
+
+export abstract class OperationSteps<Row extends OperationRow> extends MoneyOperations<Row, OperationRepo<Row>> {
+  readonly owner: string;
+  protected readonly timing: OperationTiming;
+  protected readonly commits: GroupCommit;
+
+  constructor(
+    protected readonly deps: OperationDeps<string>,
+    protected readonly kind: OperationKind<Row>,
+  ) {
+    super(deps, kind.name, kind.repo);
+    this.owner = newOwnerId(kind.name);
+    this.timing = { ...DEFAULT_TIMING, ...deps.timing };
+    this.commits = new GroupCommit(deps.db, GROUP_COMMIT_WINDOW_MS);
+  }
+
+  /** Tells the other kinds what an answer said about the order. */
+  protected heard(res: CallResult<OrderResult>): void {
+    if (res.ok && res.value.order) this.deps.heard?.(this.kind.name, res.value.order);
+  }
+
+  protected stamp(): T.LeaseStamp {
+    return { owner: this.owner, now: this.deps.clock.now(), leaseMs: this.timing.leaseMs };
+  }
+
+  /** Another call for a claimed row (a re-send, or the kind's reversal): committed first, then sent. */
+  protected async again(row: Row, state: string, patch: Partial<Row>): Promise<void> {
+    const s = this.stamp();
+    const stored = T.toCalling(this.kind, row, state, patch, s.now + s.leaseMs, s);
+    if (!stored) return;
+    this.emit(stored);
+    const reverse = this.kind.reverse;
+    if (reverse && state === reverse.state) return this.call(stored, reverse.call, reverse.interpret);
+    return this.call(stored, this.kind.send);
+  }
+
+  /** Makes a call for a row committed in its calling state under our lease, and records the answer. */
+  protected async call(row: Row, send: OperationKind<Row>['send'], interpret = this.kind.interpretSend): Promise<void> {
+    this.deps.checkpoint?.('send-committed');
+    const signer = await this.deps.provisioning.signerForToday('system');
+    const res = await send.call(this.kind, this.deps.client, signer, row);
+    this.deps.checkpoint?.('answer-received');
+    // The answer is in: this row's network slot is free while its outcome waits for the group commit.
+    this.kick();
+    await this.record(row, interpret.call(this.kind, res, row, this.deps.clock.now()));
+    this.heard(res);
+  }
+
+  /** Records an answer; answers close together share one commit, and the caller goes on only after it. */
+  protected async record(row: Row, step: Step<Row>): Promise<void> {
+    // A step that may make another call commits on its own first (the call's write-ahead), outside any group.
+    if (step.to === 'resend' || step.to === 'reverse' || step.to === 'unknown') return this.apply(row, step, false);
+    return this.commits.write(() => void this.apply(row, step, false), this.outbox.inFlight);
+  }
+
+  /** Asks the gateway about the row: the truth for an uncertain outcome. */
+  protected async resolveByQuery(row: Row, byPerson: boolean): Promise<void> {
+    const res = await this.kind.query(this.deps.client, this.deps.provisioning.signer(), row);
+    this.signals.connectivity(res.ok || res.kind !== 'not_sent');
+    const queried = { ...row, queries: row.queries + 1 };
+    await this.apply(queried, this.kind.interpretQuery(res, queried, this.deps.clock.now()), byPerson);
+    this.heard(res);
+  }
+
+  /** One step of the interpretation table: the arrow it names, then (for a re-send or reversal) the next call. */
+  protected apply(row: Row, step: Step<Row>, byPerson: boolean): Promise<void> | undefined {
+    const k = this.kind;
+    const s = this.stamp();
+    if (step.to !== 'queued' && step.to !== 'unknown' && step.to !== 'pending') this.signals.connectivity(true);
+    switch (step.to) {
+      case 'succeeded':
+        return void this.succeed(row, step.order, step.resultCode);
+      case 'failed':
+        if (step.order) k.refreshOrder?.(step.order, s.now);
+        return void this.moved(T.toFailed(k, row, step.state ?? k.failedState, step.code, step.gateway, step.resultCode ?? null, s));
+      case 'pending':
+        return void this.moved(T.toPending(k, row, step.code ?? 'PENDING', step.gateway, step.resultCode, k.polling.first(row, s.now), s));
+      case 'queued': {
+        if (!k.queueable) return void this.moved(T.toFailed(k, row, k.failedState, step.code ?? 'NOT_SENT', step.gateway, null, s));
+        if (step.reason !== 'illegal_sign' && step.reason !== 'maintenance') this.signals.connectivity(false);
+        const retryAt = s.now + backoff(row.attempts, this.timing.backoffBaseMs, this.timing.backoffCapMs, this.deps.random ?? Math.random);
+        return void this.moved(T.toQueued(k, row, step.code ?? 'QUEUED', step.gateway, retryAt, s));
+      }
+      case 'resend':
+        return this.again(row, 'sending', step.patch ?? {});
+      case 'reverse':
+        return k.reverse ? this.again(row, k.reverse.state, step.patch ?? {}) : void this.moved(T.toNeedsAttention(k, row, s, step.patch));
+      case 'attention':
+        return void this.moved(T.toNeedsAttention(k, row, s, step.patch));
+      case 'unknown': {
+        const since = row.pending_since ?? s.now;
+        const next = k.polling.next(row, since, s.now, byPerson);
+        if (next === 'attention') return void this.moved(T.toNeedsAttention(k, row, s));
+        if (next === 'reverse') return this.apply(row, { to: 'reverse' }, byPerson);
+        return void this.moved(T.stillPending(k, row, since, next, s));
+      }
+    }
+  }
+
+  /** --> the kind's success; the receipt is queued in the same transaction and the printer woken after the commit. */
+  protected succeed(row: Row, snapshot: OrderSnapshot | null, resultCode: string | null): void {
+    const stored = T.toSucceeded(this.kind, row, snapshot, resultCode ?? row.last_result_code, this.stamp());
+    if (!stored) return;
+    this.commits.afterCommit(() => {
+      this.deps.checkpoint?.(`${String(this.kind.successState)}-committed`);
+      this.publishNow(stored);
+      this.kind.afterSuccess?.();
+    });
+  }
+
+  protected moved(stored: Row | undefined): void {
+    if (stored) this.emit(stored);
+  }
+
+  /** Inside a group commit: tell the world after the commit, not before. */
+  protected emit(row: Row): void {
+    this.commits.afterCommit(() => this.publishNow(row));
+  }
+
+  private publishNow(row: Row): void {
+    this.kind.publish(row);
+    this.signals.queueChanged();
+  }
+}
