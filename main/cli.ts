@@ -70,6 +70,9 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
   refund: { sn: { type: 'string' }, 'client-sn': { type: 'string' }, amount: { type: 'string' }, full: { type: 'boolean' }, wait: { type: 'string' } },
   'refund query': { id: { type: 'string' } },
   'report day': { day: { type: 'string' }, csv: { type: 'boolean' }, print: { type: 'boolean' } },
+  // --- payments
+  pay: { amount: { type: 'string' }, barcode: { type: 'string' }, qr: { type: 'boolean' }, payway: { type: 'string' }, subject: { type: 'string' }, wait: { type: 'string' } },
+  'pay query': { 'client-sn': { type: 'string' }, id: { type: 'string' } },
   ...FLEET_OPTIONS,
 };
 

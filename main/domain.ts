@@ -104,7 +104,7 @@ export interface PrintJob {
   id: number;
   revokeId: number | null;
   orderSn: string | null;
-  kind: 'revoke' | 'test' | 'refund' | 'report';
+  kind: 'revoke' | 'test' | 'refund' | 'report' | 'payment';
   copy: boolean;
   state: PrintJobState;
   attempts: number;

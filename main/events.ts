@@ -1,6 +1,7 @@
 /** Typed runtime events: what the IPC layer pushes to windows and the CLI prints as progress. */
 import { EventEmitter } from 'node:events';
 import type { Revoke } from './domain';
+import type { Payment } from './store/payments';
 import type { Refund } from './store/refunds';
 
 export interface QueueStatus {
@@ -22,6 +23,8 @@ export interface RuntimeEventMap {
   'print.updated': [{ jobId: number; state: string; error: string | null }];
   // --- refunds
   'refund.updated': [Refund];
+  // --- payments
+  'payment.updated': [Payment];
 }
 
 export type RuntimeEventName = keyof RuntimeEventMap;

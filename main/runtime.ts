@@ -13,6 +13,9 @@ import { OrderService } from './orders/service';
 import { DEFAULT_RECHECK, Recheck, type RecheckOptions } from './operations/recheck';
 import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
+import { PaymentEngine, type PayCrashPoint } from './operations/pay/engine';
+import type { PayTiming } from './operations/pay/timing';
+import { PaymentPrinting } from './printer/pay-printing';
 import { RefundPrinting } from './printer/refund-printing';
 import { loadDayReport } from './report/load';
 import type { DayReport } from './report/day';
@@ -83,6 +86,10 @@ export interface RuntimeOptions {
   refundMaxAgeMs?: number;
   /** Crash-test hook for refunds (tests only). */
   refundCheckpoint?: (point: 'intent-committed' | 'answer-received' | 'refunded-committed' | 'send-committed') => void;
+  /** The payment's polling schedule (tests shorten it). */
+  payTiming?: Partial<PayTiming>;
+  /** Crash-test hook for payments (tests only). */
+  payCheckpoint?: (point: PayCrashPoint) => void;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -100,6 +107,10 @@ export interface Runtime {
   readonly refunds: RefundEngine;
   /** Refund receipts (reprints) and the day report on paper. */
   readonly refundPrinting: RefundPrinting;
+  /** Barcode and QR payments, and their automatic reversal (冲正). */
+  readonly payments: PaymentEngine;
+  /** 收款凭证 and the 撤销/冲正 slip. */
+  readonly paymentPrinting: PaymentPrinting;
   /** The day report (日结) of a business day (default today). */
   dayReport(day?: string): DayReport;
   readonly vault: KeyVault;
@@ -211,6 +222,15 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     ...(options.refundCheckpoint ? { checkpoint: options.refundCheckpoint } : {}),
   });
 
+  const paymentPrinting = new PaymentPrinting({ db, clock, settings: () => printing.printSettings(), kick: () => printing.kick() });
+  const payments = new PaymentEngine({
+    ...operationDeps,
+    qrLifetimeMs: () => settings.qrLifetimeSeconds * 1000,
+    receipts: paymentPrinting.receipts,
+    ...(options.payTiming ? { payTiming: options.payTiming } : {}),
+    ...(options.payCheckpoint ? { checkpoint: options.payCheckpoint } : {}),
+  });
+
   /** Retention: orders past it, and the order change log beyond its size (readers behind it read everything again). */
   const maintain = (): number => {
     const pruned = orders.prune(settings.retentionDays);
@@ -228,7 +248,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
-  const recheck = new Recheck([revokes, refunds], {
+  const recheck = new Recheck([revokes, refunds, payments], {
     clock,
     events,
     isOnline: () => revokes.isOnline(),
@@ -242,6 +262,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   if (options.startWorkers !== false) {
     revokes.start();
     refunds.start();
+    payments.start();
     printing.start();
     recheck.start();
     shipper = startFleet(options, db, logger);
@@ -260,6 +281,8 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     operators,
     refunds,
     refundPrinting,
+    payments,
+    paymentPrinting,
     dayReport: (day) => loadDayReport(db, day ?? businessDay(clock.now()), clock.now()),
     vault,
     printing,
@@ -283,8 +306,10 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       recheck.stop();
       revokes.stop();
       refunds.stop();
+      payments.stop();
       await revokes.settled();
       await refunds.settled();
+      await payments.settled();
       await printing.stop();
       await shipper?.stop();
       await client.close();

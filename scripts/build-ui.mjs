@@ -35,6 +35,7 @@ const STATIC = [
   ['renderer/error.html', 'error.html'],
   ['renderer/styles/app.css', 'app.css'],
   ['renderer/styles/refunds.css', 'refunds.css'],
+  ['renderer/styles/payments.css', 'payments.css'],
   ['renderer/styles/error.css', 'error.css'],
   ['renderer/styles/operators.css', 'operators.css'],
 ];

@@ -10,6 +10,7 @@ import { printerStatus, printerTest, receiptJobs, receiptReprint, receiptRetry, 
 import { operatorsAdd, operatorsList, operatorsResetPin, operatorsSetActive, operatorsUnlock } from './operators';
 import { queueDrain, queueList, revoke, revokeQuery } from './revoke';
 import { refund, refundQuery } from './refund';
+import { pay, payQuery } from './pay';
 import { reportDay } from './day-report';
 import { demo, sandboxCommand } from './sandbox';
 import { settingsGet, settingsSet } from './settings';
@@ -50,6 +51,9 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number> | number> = 
   refund,
   'refund query': refundQuery,
   'report day': reportDay,
+  // --- payments
+  pay,
+  'pay query': payQuery,
   ...FLEET_COMMANDS,
 };
 

@@ -26,7 +26,7 @@ export async function reportDay(ctx: CliContext): Promise<number> {
       }
       const text = [
         `day ${report.day}: payments ${report.payments.count} ${formatCny(report.payments.cents)}, revokes ${report.revokes.count} ${formatCny(report.revokes.cents)}, refunds ${report.refunds.count} ${formatCny(report.refunds.cents)}, net ${formatCny(report.netCents)}`,
-        `open: revokes ${report.open.revokes.count}, refunds ${report.open.refunds.count}${report.reconciled ? '' : '  NOT RECONCILED'}`,
+        `open: revokes ${report.open.revokes.count}, refunds ${report.open.refunds.count}, payments ${report.counterPayments?.open.length ?? 0}${report.reconciled ? '' : '  NOT RECONCILED'}`,
         ...receiptLines(rt.refundPrinting.dayReportModel(report).items),
       ].join('\n');
       ctx.out(report, text);

@@ -9,13 +9,17 @@ export async function queueList(ctx: CliContext): Promise<number> {
     const open = rt.revokes.open();
     const refunds = rt.refunds.open();
     const rq = rt.refunds.queueStatus();
+    const payments = rt.payments.open();
+    const pq = rt.payments.queueStatus();
     ctx.out(
-      { queue, revokes: open, refundQueue: rq, refunds },
+      { queue, revokes: open, refundQueue: rq, refunds, paymentQueue: pq, payments },
       [
         `queued ${queue.queued}, pending ${queue.pending}, sending ${queue.sending}, needs attention ${queue.needsAttention}`,
         ...open.map(describeRevoke),
         `refunds: queued ${rq.queued}, pending ${rq.pending}, sending ${rq.sending}, needs attention ${rq.needsAttention}`,
         ...refunds.map((r) => `#${r.id} ${r.orderSn} refund ${r.requestNo} ${r.amountCents} ${r.state}${r.error ? ` — ${r.error.messageEn}` : ''}`),
+        `payments: open ${payments.length}, pending ${pq.pending}, sending ${pq.sending}, needs attention ${pq.needsAttention}`,
+        ...payments.map((p) => `#${p.id} ${p.clientSn} payment ${p.method} ${p.amountCents} ${p.state}${p.orderSn ? ` order ${p.orderSn}` : ''}`),
       ].join('\n'),
     );
     return 0;
@@ -70,23 +74,28 @@ export async function queueDrain(ctx: CliContext): Promise<number> {
         const refundsBefore = rt.refunds.queueStatus();
         rt.revokes.setOnline(true);
         rt.refunds.setOnline(true);
+        // Open payments are asked about now; those past their window are canceled (冲正) by the worker.
+        const paymentsBefore = rt.payments.open().length;
+        await rt.payments.wakeAll();
         const deadline = Date.now() + timeoutS * 1000;
         const busy = (q: { queued: number; pending: number; sending: number }) => q.queued + q.pending + q.sending;
         // Work until nothing sendable or resolvable is left, or the time is up.
         for (;;) {
-          if (busy(rt.revokes.queueStatus()) + busy(rt.refunds.queueStatus()) === 0 || Date.now() >= deadline) break;
+          if (busy(rt.revokes.queueStatus()) + busy(rt.refunds.queueStatus()) + rt.payments.open().length === 0 || Date.now() >= deadline) break;
           await new Promise((r) => setTimeout(r, 100));
         }
         await rt.printing.worker.drainOnce();
         const after = rt.revokes.queueStatus();
         const open = rt.revokes.open();
         const refundsAfter = rt.refunds.queueStatus();
+        const paymentsOpen = rt.payments.open();
         ctx.out(
-          { before, after, revokes: open, refundsBefore, refundsAfter, refunds: rt.refunds.open() },
+          { before, after, revokes: open, refundsBefore, refundsAfter, refunds: rt.refunds.open(), paymentsBefore, paymentsAfter: paymentsOpen.length, payments: paymentsOpen },
           `drained: queued ${before.queued} → ${after.queued}, pending ${before.pending} → ${after.pending}, needs attention ${after.needsAttention}; ` +
-            `refunds queued ${refundsBefore.queued} → ${refundsAfter.queued}, pending ${refundsBefore.pending} → ${refundsAfter.pending}, needs attention ${refundsAfter.needsAttention}`,
+            `refunds queued ${refundsBefore.queued} → ${refundsAfter.queued}, pending ${refundsBefore.pending} → ${refundsAfter.pending}, needs attention ${refundsAfter.needsAttention}; ` +
+            `payments open ${paymentsBefore} → ${paymentsOpen.length}`,
         );
-        return busy(after) + after.needsAttention + busy(refundsAfter) + refundsAfter.needsAttention === 0 ? 0 : 4;
+        return busy(after) + after.needsAttention + busy(refundsAfter) + refundsAfter.needsAttention + paymentsOpen.length === 0 ? 0 : 4;
       } finally {
         unsubscribe();
       }

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { invalidInput, PosError } from '../errors';
 import { createRuntime } from '../runtime';
 import { createSandbox } from '../sandbox';
-import { UpayClient } from '../upay/client';
 import { checkPrinter, stderrLogger, str, type CliContext } from './context';
 import { describeOrder, finishReport, humanReport, settled, waitForRevoke } from './format';
+import { humanPay, payReport } from './pay';
 
 export async function sandboxCommand(ctx: CliContext): Promise<number> {
   // Global flags are not used here, but a wrong one is still refused rather than ignored (the gateway: in parseCli).
@@ -21,6 +21,12 @@ export async function sandboxCommand(ctx: CliContext): Promise<number> {
     printer: sb.printer.uri,
     vendor: sb.gateway.vendor,
     activationCodes: sb.gateway.activationCodes(),
+    // The customer's side of a QR payment, and what tests count (docs/sandbox.md "Control endpoints").
+    control: {
+      customerPay: `${sb.gateway.url}/sandbox/customer-pay`,
+      counters: `${sb.gateway.url}/sandbox/counters?client_sn=`,
+      fault: `${sb.gateway.url}/sandbox/fault`,
+    },
   };
   ctx.out(
     doc,
@@ -32,6 +38,7 @@ export async function sandboxCommand(ctx: CliContext): Promise<number> {
       '',
       `try: upay-pos --api-domain ${doc.gateway} --printer ${doc.printer} --data-dir /tmp/pos activate \\`,
       `       --app-id ${doc.vendor.appId} --code ${doc.activationCodes[0] ?? 'CODE'} --device-id counter-1 --vendor-sn ${doc.vendor.vendorSn} --vendor-key ${doc.vendor.vendorKey}`,
+      `a customer pays a QR: curl -X POST ${doc.control.customerPay} -d '{"client_sn":"…"}'`,
       '(Ctrl-C to stop)',
     ].join('\n'),
   );
@@ -58,7 +65,7 @@ function portOf(ctx: CliContext, name: string): number | undefined {
   return Number(v);
 }
 
-/** A headless walkthrough on the embedded default: sandbox, activate, pay, revoke, print. */
+/** A headless walkthrough on the embedded default: sandbox, activate, take a payment, void it (revoke), print. */
 export async function demo(ctx: CliContext): Promise<number> {
   checkPrinter(ctx.global.printer);
   const dataDir = str(ctx, 'data-dir') ?? ctx.env.UPAY_POS_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'upay-pos-demo-'));
@@ -77,22 +84,19 @@ export async function demo(ctx: CliContext): Promise<number> {
     ctx.progress(`    terminal ${t.terminalSn}, ${t.merchantName} / ${t.storeName}`);
     step(3, '签到（轮换密钥）', 'check in (key rotation)');
     await rt.terminal.checkin('demo');
-    step(4, '在沙箱中收款 ￥88.00', 'pay ¥88.00 in the sandbox');
-    const clientSn = `DEMO${Date.now()}`;
-    // The host app's own payment, played here by a client of the sandbox (the runtime does not take payments).
-    const host = new UpayClient({ apiDomain: rt.apiDomain });
-    const pay = await host
-      .pay(rt.terminal.signer(), { client_sn: clientSn, total_amount: '8800', dynamic_id: '134567890123456789', subject: '演示商品', operator: 'demo' })
-      .finally(() => host.close());
-    if (!pay.ok || pay.value.resultCode !== 'PAY_SUCCESS') throw new PosError('DEMO_FAILED', '演示收款失败', 'demo payment failed', { pay: pay.ok ? pay.value.resultCode : pay.kind });
-    const order = await rt.orders.import({ clientSn }, 'demo');
+    step(4, '扫顾客付款码收款 ￥88.00', 'take a barcode payment of ¥88.00');
+    const who = { operatorId: null, operatorName: '收银员 1', approverId: null, approverName: null };
+    const payment = await rt.payments.request({ amountCents: 8800, method: 'barcode', barcode: '134567890123456789', subject: '演示商品' }, who, 'demo');
+    ctx.progress(`    ${humanPay(await payReport(rt, payment)).split('\n').join('\n    ')}`);
+    if (payment.state !== 'paid' || !payment.orderSn) throw new PosError('DEMO_FAILED', '演示收款失败', 'demo payment failed', { state: payment.state });
+    const order = rt.orders.get(payment.orderSn)!;
     ctx.progress(`    ${describeOrder(order)}`);
     step(5, '撤销', 'revoke');
     const r = await rt.revokes.request({ sn: order.sn }, '收银员 1', 'demo');
     const report = await finishReport(rt, r);
     ctx.progress(`    ${humanReport(report).split('\n').join('\n    ')}`);
     step(6, '虚拟打印机收到的撤销凭证', 'the receipt the virtual printer received');
-    const jobs = await sb.printer.waitForJobs(1, 10_000);
+    const jobs = await sb.printer.waitForJobs(2, 10_000);
     const text = jobs[jobs.length - 1]?.decoded.text ?? '';
     ctx.progress(text);
     step(7, '促销订单的撤销会被拒绝', 'a promotion order is refused');
@@ -101,7 +105,7 @@ export async function demo(ctx: CliContext): Promise<number> {
     const asked = await rt.revokes.request({ sn: promo.sn }, '收银员 1', 'demo');
     const refused = settled(asked) ? asked : await waitForRevoke(rt, asked.id, 30_000);
     ctx.progress(`    ${refused.state}: ${refused.error?.gatewayCode ?? ''} ${refused.error?.gatewayMessage ?? ''}`);
-    ctx.out({ dataDir, revoke: report, receiptText: text, refused }, `demo complete: ${report.outcome}; data in ${dataDir}`);
+    ctx.out({ dataDir, payment, revoke: report, receiptText: text, refused }, `demo complete: paid ${payment.clientSn}, then ${report.outcome}; data in ${dataDir}`);
     return report.outcome === 'revoked' && refused.state === 'rejected' ? 0 : 1;
   } finally {
     await rt.close();

@@ -14,12 +14,16 @@ Commands:
   orders import (--sn SN | --client-sn CSN)
   revoke (--sn SN | --client-sn CSN) [--wait SECONDS]
   revoke query (--sn SN | --client-sn CSN)    ask the gateway again about an open revoke
-  queue list                       revokes and refunds not final yet
-  queue drain [--timeout S]        send queued revokes and refunds and resolve pending ones now
+  queue list                       revokes, refunds and payments not final yet
+  queue drain [--timeout S]        send queued revokes and refunds, resolve pending ones and open payments now
   refund (--sn SN | --client-sn CSN) (--amount YUAN | --full) [--operator NAME] [--wait SECONDS]
                                    full or partial refund (YUAN: at most two decimals, e.g. 12.34)
   refund query --id N              ask the gateway again about an open refund
-  report day [--day YYYY-MM-DD] [--json | --csv] [--print]   the day report (日结)
+  report day [--day YYYY-MM-DD] [--json | --csv] [--print]   the day report (日结), payments included
+  pay --amount YUAN (--barcode CODE | --qr --payway alipay|wechat|unionpay|DIGITS)
+      [--subject TEXT] [--operator NAME] [--wait SECONDS]
+                                   take a payment; an unknown outcome is queried, then reversed (冲正)
+  pay query (--client-sn CSN | --id N)        ask the gateway again about a payment
   receipt reprint (--sn SN | --client-sn CSN) print a COPY of a revoke receipt
   receipt show (--sn SN | --client-sn CSN)    show a revoke receipt as text
   receipt jobs [--state pending|printed|failed] print jobs, with their errors

@@ -26,8 +26,10 @@ export interface OperationSource {
   /** The SQLite table (e.g. revokes, refunds). */
   table: string;
   /** fleet_outbox.kind of its events. */
-  kind: 'revoke' | 'refund';
+  kind: 'revoke' | 'refund' | 'payment';
   columns: OperationColumns;
+  /** The states whose reaching is an event (absent: every change of state). */
+  eventStates?: readonly string[];
   /** Columns of the row copied into the event's JSON payload, as they are. */
   payload: readonly string[];
 }
@@ -39,7 +41,8 @@ export const ACCOUNTABLE_COLUMNS = { operatorId: 'NEW.operator_id', approverId: 
 export const dayOf = (ms: string): string => `strftime('%Y-%m-%d', ${ms} / 1000, 'unixepoch', '+8 hours')`;
 
 export const OUTBOX_KINDS = ['revoke', 'refund', 'audit', 'heartbeat'] as const;
-export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+/** Migration 8's kinds, and `payment` (migration 12). */
+export type OutboxKind = (typeof OUTBOX_KINDS)[number] | 'payment';
 
 /**
  * Who and where, captured when the event is written (migration 11): the
@@ -61,6 +64,7 @@ export function outboxInsert(cols: string, values: string): string {
 /** The two triggers of one money-operation table: the row's insert, and every change of its state. */
 export function operationTriggers(src: OperationSource): string {
   const c = src.columns;
+  const when = src.eventStates ? ` AND NEW.state IN (${src.eventStates.map((st) => `'${st}'`).join(', ')})` : '';
   const payload = `json_object(${src.payload.map((col) => `'${col}', NEW.${col}`).join(', ')})`;
   const insert = outboxInsert(
     'kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway, operator_id, operator_name, approver_id, approver_name, payload',
@@ -75,7 +79,7 @@ export function operationTriggers(src: OperationSource): string {
     END;
     DROP TRIGGER IF EXISTS fleet_${src.table}_state;
     CREATE TRIGGER fleet_${src.table}_state AFTER UPDATE OF state ON ${src.table}
-    WHEN OLD.state IS NOT NEW.state
+    WHEN OLD.state IS NOT NEW.state${when}
     BEGIN
       ${insert}
     END;`;
@@ -125,13 +129,24 @@ export const OUTBOX_CAP_SQL = `
       UPDATE fleet_state SET outbox_rows = outbox_rows - 1 WHERE id = 1;
     END;`;
 
-/** Every fleet trigger, as the newest migration that installs them (FLEET_TRIGGERS_MIGRATION) has them, literally. */
-export function fleetTriggersSql(): string {
-  return [operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), AUDIT_TRIGGER_SQL, OUTBOX_CAP_SQL].join('\n');
-}
+/**
+ * The fleet triggers, per migration that installs them, as each holds them
+ * literally (test/unit/fleet-outbox.test.ts keeps every entry equal to its
+ * migration's frozen SQL): migration 11 replaced the revoke, refund and audit
+ * triggers and added the cap; migration 12 adds the payments'.
+ */
+export const FLEET_TRIGGER_MIGRATIONS: ReadonlyArray<{ migration: string; sql: () => string }> = [
+  {
+    migration: '011-fleet-identity',
+    sql: () => [operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), AUDIT_TRIGGER_SQL, OUTBOX_CAP_SQL].join('\n'),
+  },
+  { migration: '012-payments', sql: () => operationTriggers(PAYMENTS_SOURCE) },
+];
 
-/** The migration whose frozen SQL fleetTriggersSql() must reproduce (test/unit/fleet-outbox.test.ts). */
-export const FLEET_TRIGGERS_MIGRATION = '011-fleet-identity';
+/** Every fleet trigger a database at the newest version has. */
+export function fleetTriggersSql(): string {
+  return FLEET_TRIGGER_MIGRATIONS.map((m) => m.sql()).join('\n');
+}
 
 /** The revokes table: who voided (`operator`, `operator_id`) and who approved (migration 6). */
 export const REVOKES_SOURCE: OperationSource = {
@@ -163,4 +178,25 @@ export const REFUNDS_SOURCE: OperationSource = {
     ...ACCOUNTABLE_COLUMNS,
   },
   payload: ['client_sn', 'request_no', 'requested_at', 'refunded_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
+};
+
+/**
+ * The payments table (migration 12): its creation and its moves to paid,
+ * failed, canceled and needs_attention are events (not the passing
+ * pending/canceling); the order sn is null until an answer gave it.
+ */
+export const PAYMENTS_SOURCE: OperationSource = {
+  table: 'payments',
+  kind: 'payment',
+  columns: {
+    at: 'NEW.updated_at',
+    businessDay: 'NEW.requested_day',
+    orderSn: "nullif(NEW.order_sn, '')",
+    amountCents: 'NEW.amount_cents',
+    payway: 'coalesce(NEW.payway_name, NEW.payway)',
+    operatorName: 'NEW.operator',
+    ...ACCOUNTABLE_COLUMNS,
+  },
+  eventStates: ['paid', 'failed', 'canceled', 'needs_attention'],
+  payload: ['client_sn', 'method', 'requested_at', 'paid_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
 };

@@ -288,7 +288,11 @@ export function heartbeatPayload(db: Db, now: number): Record<string, unknown> {
       oldest: number;
     }>;
   const openRefunds = openOf('refunds');
-  const open = [...openOf('revokes'), ...openRefunds];
+  const openPayments = prepared(
+    db,
+    "SELECT state, count(*) AS n, min(requested_at) AS oldest FROM payments WHERE state IN ('sending', 'pending', 'canceling', 'needs_attention') GROUP BY state",
+  ).all() as Array<{ state: string; n: number; oldest: number }>;
+  const open = [...openOf('revokes'), ...openRefunds, ...openPayments];
   const jobs = prepared(db, "SELECT state, count(*) AS n FROM print_jobs WHERE state IN ('pending', 'failed') GROUP BY state").all() as Array<{ state: string; n: number }>;
   const lastFailure = prepared(db, "SELECT last_error FROM print_jobs WHERE state = 'failed' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined;
   const term = prepared(db, 'SELECT last_checkin_day, key_updated_at FROM terminal WHERE id = 1').get() as { last_checkin_day: string | null; key_updated_at: number } | undefined;
@@ -299,8 +303,9 @@ export function heartbeatPayload(db: Db, now: number): Record<string, unknown> {
   return {
     businessDay: businessDay(now),
     appVersion: appVersion(),
-    queue: Object.fromEntries(open.filter((o) => !openRefunds.includes(o)).map((o) => [o.state, o.n])),
+    queue: Object.fromEntries(open.filter((o) => !openRefunds.includes(o) && !openPayments.includes(o)).map((o) => [o.state, o.n])),
     refundQueue: Object.fromEntries(openRefunds.map((o) => [o.state, o.n])),
+    paymentQueue: Object.fromEntries(openPayments.map((o) => [o.state, o.n])),
     openOperations: open.reduce((s, o) => s + o.n, 0),
     oldestOpenMinutes: oldest === null ? null : Math.floor((now - oldest) / 60_000),
     printer: { state: failed > 0 ? 'failing' : pendingJobs > 0 ? 'printing' : 'ok', pendingJobs, failedJobs: failed, lastError: lastFailure ?? null },

@@ -4,10 +4,12 @@
  * advisory lock (two `fleet migrate` at once, or a migrate racing shippers,
  * never half-apply one). Events are partitioned by business day; partitions
  * are made on demand by fleet.ensure_day (called by the shippers). Version 1's
- * text is frozen: version 2 (schema-v2.ts) replaces what it must.
+ * text is frozen: version 2 (schema-v2.ts) and version 3 (schema-v3.ts)
+ * replace what they must.
  */
 import type { ClientBase } from 'pg';
 import { HEAD_OFFICE_V2 } from './schema-v2';
+import { HEAD_OFFICE_V3 } from './schema-v3';
 
 const MIGRATION_LOCK = 727_017;
 
@@ -119,6 +121,7 @@ export const HEAD_OFFICE_MIGRATIONS: readonly { name: string; sql: string }[] = 
     `,
   },
   { name: 'a credential per counter (ship_batch), event ids and epochs, alerts, concurrent ensure_day, dashboard views', sql: HEAD_OFFICE_V2 },
+  { name: 'payments: a third kind of operation (ship_batch keeps them, finals paid/failed/canceled)', sql: HEAD_OFFICE_V3 },
 ];
 
 export const HEAD_OFFICE_VERSION = HEAD_OFFICE_MIGRATIONS.length;

@@ -37,7 +37,7 @@ export function cleanPayload(payload: string): string {
 
 /** When the operation was asked for (its identity in head office, with the terminal, kind and local id). */
 function openedAt(r: OutboxRow): number | null {
-  if ((r.kind !== 'revoke' && r.kind !== 'refund') || r.op_id === null) return null;
+  if ((r.kind !== 'revoke' && r.kind !== 'refund' && r.kind !== 'payment') || r.op_id === null) return null;
   try {
     const requested = (JSON.parse(r.payload) as { requested_at?: unknown }).requested_at;
     return typeof requested === 'number' && Number.isFinite(requested) ? requested : r.at;

@@ -51,6 +51,11 @@ export const CHANNEL_ACCESS: { readonly [C in Channel]: Access } = {
   'report.day': 'signed-in',
   'report.print': 'signed-in',
   'operations.open': 'signed-in',
+  // --- payments
+  'pay.request': 'signed-in',
+  'pay.queryAgain': 'signed-in',
+  'pay.listOpen': 'signed-in',
+  'pay.receipt': 'signed-in',
 };
 
 /**
@@ -73,6 +78,9 @@ export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   'refund.forOrder',
   'refund.receipt',
   'operations.open',
+  // --- payments: the open payments and a payment's receipt, re-read after payment.updated events
+  'pay.listOpen',
+  'pay.receipt',
 ]);
 
 /** The channels only store IT may call. */

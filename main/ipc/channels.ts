@@ -46,6 +46,11 @@ const CHANNELS_LISTED = [
   'report.day',
   'report.print',
   'operations.open',
+  // --- payments
+  'pay.request',
+  'pay.queryAgain',
+  'pay.listOpen',
+  'pay.receipt',
 ] as const;
 export type Channel = (typeof CHANNELS_LISTED)[number];
 export const CHANNEL_NAMES: Channel[] = [...CHANNELS_LISTED];
@@ -60,6 +65,8 @@ const EVENTS_LISTED = [
   // --- refunds
   'refund.updated',
   'orders.changed',
+  // --- payments
+  'payment.updated',
 ] as const;
 export type EventName = (typeof EVENTS_LISTED)[number];
 export const EVENT_NAMES: EventName[] = [...EVENTS_LISTED];

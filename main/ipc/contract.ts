@@ -24,6 +24,7 @@ import {
   printJobViewSchema,
   queueStatusSchema,
   receiptPreviewSchema,
+  paymentViewSchema,
   refundViewSchema,
   revokeViewSchema,
   ROLES,
@@ -124,6 +125,21 @@ export const CHANNELS = {
   'report.print': { input: z.strictObject({ day: daySchema.optional() }), output: printJobViewSchema },
   /** Every open money operation, of every kind (the 待处理 pill counts their orders). */
   'operations.open': { input: empty, output: z.array(openOperationSchema) },
+  // --- payments
+  /**
+   * A payment for the amount typed on the keypad: a scanned customer code (barcode) or our QR (payway). The
+   * main process refuses a second charge of an amount already open unless `confirmDuplicate` (the cashier confirmed).
+   */
+  'pay.request': {
+    input: z.union([
+      z.strictObject({ method: z.literal('barcode'), amountCents: z.number().int().positive().max(9_999_999_999), barcode: z.string().regex(/^\d{10,32}$/), confirmDuplicate: z.boolean().optional() }),
+      z.strictObject({ method: z.literal('qr'), amountCents: z.number().int().positive().max(9_999_999_999), payway: z.enum(['1', '3', '17']), confirmDuplicate: z.boolean().optional() }),
+    ]),
+    output: paymentViewSchema,
+  },
+  'pay.queryAgain': { input: z.strictObject({ paymentId: id }), output: paymentViewSchema },
+  'pay.listOpen': { input: empty, output: z.array(paymentViewSchema) },
+  'pay.receipt': { input: z.strictObject({ paymentId: id }), output: receiptPreviewSchema },
 } as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Channels = typeof CHANNELS;
@@ -170,6 +186,8 @@ export const EVENTS = {
   'refund.updated': refundViewSchema,
   /** The rows of orders whose operations changed (only those): the list replaces them in place. */
   'orders.changed': z.strictObject({ orders: z.array(orderViewSchema) }),
+  // --- payments
+  'payment.updated': paymentViewSchema,
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type Events = typeof EVENTS;
@@ -202,6 +220,8 @@ export type RevokeView = z.output<typeof revokeViewSchema>;
 export type RefundView = z.output<typeof refundViewSchema>;
 export type OpenOperationView = z.output<typeof openOperationSchema>;
 export type DayReportView = z.output<typeof dayReportViewSchema>;
+// --- payments
+export type PaymentView = z.output<typeof paymentViewSchema>;
 export type RevokeErrorView = z.output<typeof revokeErrorViewSchema>;
 export type QueueStatusView = z.output<typeof queueStatusSchema>;
 export type PrintJobView = z.output<typeof printJobViewSchema>;

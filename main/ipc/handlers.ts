@@ -37,6 +37,7 @@ import { operatorHandlers } from './operator-handlers';
 import { openOperations, OrderRows } from './order-rows';
 import { toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 import { createRefundHandlers, toRefundView } from './refund-handlers';
+import { createPayHandlers, toPaymentView } from './pay-handlers';
 
 export { toOrderView, toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 
@@ -288,6 +289,7 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
     'settings.get': () => toSettingsView(runtime.settings()),
     ...createRefundHandlers(runtime, jobView), // --- refunds
     'operations.open': () => openOperations(runtime),
+    ...createPayHandlers(runtime), // --- payments
     'settings.set': (input, { actor }) => {
       const patch = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
       // The renderer's choice of printer is narrower than store IT's: no `virtual` outside the sandbox, raw-print ports only.
@@ -352,6 +354,8 @@ const EVENT_VIEWS: EventMapper = {
   'print.updated': (p) => ({ jobId: p.jobId, state: p.state as EventPayload<'print.updated'>['state'], error: p.error }),
   // --- refunds
   'refund.updated': (r) => toRefundView(r),
+  // --- payments
+  'payment.updated': (p) => toPaymentView(p),
 };
 
 /**

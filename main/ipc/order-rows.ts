@@ -44,9 +44,14 @@ export class OrderRows {
   }
 }
 
-/** Every open money operation of every kind, newest first (a revoke's amount is its order's). */
+/**
+ * Every open money operation of every kind, newest first (a revoke's amount
+ * is its order's; a payment's order is its client_sn until the gateway gave
+ * the sn, as for the order lock).
+ */
 export function openOperations(runtime: Runtime): OpenOperationView[] {
+  const payments = runtime.payments.open().map((p) => ({ kind: 'pay' as const, id: p.id, orderSn: p.orderSn || p.clientSn, state: p.state, amountCents: p.amountCents, updatedAt: p.updatedAt }));
   const revokes = runtime.revokes.open().map((r) => ({ kind: 'revoke' as const, id: r.id, orderSn: r.orderSn, state: r.state, amountCents: runtime.orders.get(r.orderSn)?.totalCents ?? 0, updatedAt: r.updatedAt }));
   const refunds = runtime.refunds.open().map((r) => ({ kind: 'refund' as const, id: r.id, orderSn: r.orderSn, state: r.state, amountCents: r.amountCents, updatedAt: r.updatedAt }));
-  return [...revokes, ...refunds].filter(isOpenOperation).sort((a, b) => b.updatedAt - a.updatedAt);
+  return [...revokes, ...refunds, ...payments].filter(isOpenOperation).sort((a, b) => b.updatedAt - a.updatedAt);
 }

@@ -111,7 +111,7 @@ export const printJobViewSchema = z.strictObject({
   id,
   revokeId: id.nullable(),
   orderSn: z.string().nullable(),
-  kind: z.enum(['revoke', 'test', 'refund', 'report']),
+  kind: z.enum(['revoke', 'test', 'refund', 'report', 'payment']),
   copy: z.boolean(),
   state: z.enum(PRINT_JOB_STATES),
   attempts: count,
@@ -261,6 +261,43 @@ export const refundViewSchema = z.strictObject({
 });
 
 const tallySchema = z.strictObject({ count, cents });
+
+// --- payments
+export const PAYMENT_STATES = ['sending', 'pending', 'canceling', 'paid', 'failed', 'canceled', 'needs_attention'] as const;
+export const PAY_OUTCOMES = ['paid', 'failed', 'canceled', 'pending', 'needs_attention', 'awaiting_customer'] as const;
+/** A payment as the counter shows it: the one line the cashier reads (headline) and what the receipt needs; never a key. */
+export const paymentViewSchema = z.strictObject({
+  id,
+  clientSn: z.string(),
+  method: z.enum(['barcode', 'qr']),
+  amountCents: cents,
+  state: z.enum(PAYMENT_STATES),
+  outcome: z.enum(PAY_OUTCOMES),
+  headlineZh: z.string(),
+  headlineEn: z.string(),
+  payway: z.string().nullable(),
+  paywayName: z.string().nullable(),
+  orderSn: z.string().nullable(),
+  qrCode: z.string().nullable(),
+  windowUntil: ms,
+  operatorName: z.string(),
+  requestedAt: ms,
+  paidAt: ms.nullable(),
+  moneyReturned: z.boolean(),
+  cancels: count,
+  queries: count,
+  error: revokeErrorViewSchema.nullable(),
+});
+const paymentLineSchema = { taken: tallySchema, returned: tallySchema, netCents: cents };
+const counterPaymentsSchema = z.strictObject({
+  ...paymentLineSchema,
+  failed: tallySchema,
+  list: z.array(z.unknown()),
+  byPayway: z.array(z.strictObject({ payway: z.string(), paywayName: z.string().nullable(), ...paymentLineSchema })),
+  byOperator: z.array(z.strictObject({ operator: z.string(), ...paymentLineSchema })),
+  open: z.array(z.strictObject({ id, clientSn: z.string(), state: z.string(), amountCents: cents, orderSn: z.string().nullable(), businessDay: z.string() })),
+});
+
 export const dayReportViewSchema = z.strictObject({
   day: z.string(),
   generatedAt: ms,
@@ -276,6 +313,8 @@ export const dayReportViewSchema = z.strictObject({
     refunds: tallySchema,
   }),
   reconciled: z.boolean(),
+  /** Payments taken at this counter (taken, returned by 冲正, net, still open). */
+  counterPayments: counterPaymentsSchema.optional(),
   /** The same report as the printer gets it (receipt model → HTML, and as text lines). */
   html: z.string(),
   lines: z.array(z.string()),

@@ -78,7 +78,7 @@ export interface RefundReceiptSource {
 
 export interface ReceiptModel {
   version: 1;
-  kind: 'revoke' | 'test' | 'refund' | 'report';
+  kind: 'revoke' | 'test' | 'refund' | 'report' | 'payment' | 'payment-slip';
   paper: PaperWidth;
   columns: number;
   chinese: boolean;

@@ -41,6 +41,9 @@ const L = {
   none: { zh: '无', en: 'none' },
   reconciled: { zh: '核对无误', en: 'Reconciled' },
   reconciledOpen: { zh: '已完成的核对无误；仍有未完成', en: 'Finished ones reconciled; some still open' },
+  counter: { zh: '本机收款', en: 'Taken at this counter' },
+  returned: { zh: '冲正退回', en: 'Returned (reversal)' },
+  openPayments: { zh: '收款未完成', en: 'Payments still open' },
   notReconciled: { zh: '核对不符！', en: 'NOT RECONCILED!' },
 } satisfies Record<string, Text>;
 
@@ -138,7 +141,20 @@ export function buildDayReportReceipt(
   // The state in the paper's language (the glossary's words), never the state machine's own name.
   for (const i of report.open.items) l.pair('reason', `  ${i.orderSn}`, `${stateTerm(i.kind, i.state)[lang]} ${money(i.amountCents, lang)}`);
   l.rule();
-  const verdict = !report.reconciled ? L.notReconciled : report.open.items.length > 0 ? L.reconciledOpen : L.reconciled;
+  const cp = report.counterPayments;
+  if (cp) {
+    l.text('subtitle', L.counter[lang], { bold: true });
+    l.pair('field', `  ${L.payments[lang]}`, tally(cp.taken));
+    l.pair('field', `  ${L.returned[lang]}`, tally(cp.returned));
+    l.pair('field', `  ${L.net[lang]}`, money(cp.netCents, lang));
+    for (const o of cp.byOperator) l.pair('field', `  ${o.operator}`, money(o.netCents, lang));
+    l.text('subtitle', L.openPayments[lang], { bold: true });
+    if (cp.open.length === 0) l.text('field', `  ${L.none[lang]}`);
+    for (const i of cp.open) l.pair('reason', `  ${i.clientSn}`, `${stateTerm('pay', i.state)[lang]} ${money(i.amountCents, lang)}`);
+    l.rule();
+  }
+  const stillOpen = report.open.items.length > 0 || (cp?.open.length ?? 0) > 0;
+  const verdict = !report.reconciled ? L.notReconciled : stillOpen ? L.reconciledOpen : L.reconciled;
   l.text('outcome', verdict[lang], { align: 'center', bold: true });
   l.pair('footer', L.printedAt[lang], formatCst(printedAt));
   return { version: 1, kind: 'report', paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };

@@ -9,6 +9,7 @@ import { businessDay } from '../common/time';
 import type { Order } from '../domain';
 import type { RefundRow } from '../store/refunds';
 import type { RevokeRow } from '../store/revokes';
+import type { CounterPayments } from './payments';
 
 export interface Tally {
   count: number;
@@ -52,6 +53,8 @@ export interface DayReport {
   open: { items: OpenItem[]; revokes: Tally; refunds: Tally };
   /** Every breakdown sums to the totals (always true for a report this module made; kept for the reader). */
   reconciled: boolean;
+  /** Payments taken at this counter (./payments.ts): taken, returned by 冲正, net, and those still open. */
+  counterPayments?: CounterPayments;
 }
 
 export interface DayReportRows {

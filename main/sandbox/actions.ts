@@ -4,7 +4,7 @@
  * answer every result code the documents list (in progress, unknown, refused).
  */
 import { businessDay } from '../common/time';
-import { applyRefund, finishVoid, refOf, type OrderBook, type SandboxOrder } from './orders';
+import { applyRefund, finishVoid, refOf, type OrderBook } from './orders';
 import {
   bizFail,
   bytes,
@@ -13,7 +13,6 @@ import {
   isAmount,
   LIMITS,
   ok,
-  PAYWAY_NAMES,
   paywayForBarcode,
   requireFields,
   requireOrderRef,
@@ -118,35 +117,7 @@ export function pay(book: OrderBook, terminalSn: string, f: Fields, fault: Busin
   if (limits.transactionCents !== undefined && cents > limits.transactionCents) failCode = 'BUYER_OVER_TRANSACTION_LIMIT';
   else if (limits.storeDailyCents !== undefined && book.paidToday(now) + cents > limits.storeDailyCents) failCode = 'UPAY_STORE_OVER_DAILY_LIMIT';
   else if (fault?.kind === 'pay_fail') failCode = fault.errorCode;
-  const o: SandboxOrder = {
-    sn: book.newOrderSn(),
-    clientSn,
-    terminalSn,
-    tradeNo: '',
-    status: 'FAIL_CANCELED',
-    orderStatus: 'PAY_CANCELED',
-    payway,
-    paywayName: PAYWAY_NAMES[payway] ?? '其他',
-    subPayway: '1',
-    totalCents: cents,
-    netCents: 0,
-    refundedCents: 0,
-    subject: f.subject ?? '',
-    operator: f.operator ?? '',
-    dynamicId,
-    createdAt: now,
-    finishTime: now,
-    lastActionAt: now,
-    lastOperator: f.operator ?? '',
-    promotion: false,
-    canceledAt: null,
-    pending: null,
-    refunds: [],
-    failedRefunds: [],
-    reflect: f.reflect ?? '',
-    ...book.newPayer(),
-  };
-  book.insert(o);
+  const o = book.open({ clientSn, terminalSn, status: 'FAIL_CANCELED', orderStatus: 'PAY_CANCELED', payway, subPayway: '1', totalCents: cents, dynamicId, lastActionAt: now }, f);
   const ref = { sn: o.sn, clientSn };
   const answer = (resultCode: string, extra: Biz = {}): Outcome => ({
     envelope: ok({ result_code: resultCode, ...extra, data: book.snapshot(o) }),
@@ -181,6 +152,7 @@ export function pay(book: OrderBook, terminalSn: string, f: Fields, fault: Busin
       o.status = 'SUCCESS';
       o.orderStatus = 'PAID';
       o.netCents = cents;
+      o.moneyTaken = true;
       return answer('PAY_SUCCESS');
   }
 }
@@ -196,8 +168,8 @@ export function voidOrder(book: OrderBook, f: Fields, fault: BusinessFault | und
   const now = book.clock.now();
   const biz = (resultCode: string): Biz => (flat ? { result_code: resultCode, ...book.snapshot(o) } : { result_code: resultCode, data: book.snapshot(o) });
 
-  // A payment still in flight: the cancel aborts it (the path cancel exists for).
-  const abort = o.orderStatus === 'CREATED';
+  // A payment still in flight (or whose channel state is unknown): the cancel aborts it (the path cancel exists for).
+  const abort = o.orderStatus === 'CREATED' || o.orderStatus === 'PAY_ERROR';
   if (o.orderStatus === 'CANCELED') return refuse('UPAY_CANCEL_ORDER_NOOP', `订单${o.sn}已撤单，无需重复操作`);
   if (!abort) {
     if (o.orderStatus !== 'PAID' || o.refundedCents > 0) {

@@ -11,13 +11,14 @@ import { mulberry32 } from '../util/prng';
 import type { Clock } from '../common/time';
 import { pay, refund, voidOrder, type BusinessFault, type PayLimits } from './actions';
 import { OrderBook, type SandboxOrder, type SeedOrderInput } from './orders';
+import { precreate } from './precreate';
 import { TerminalRegistry, type SandboxTerminal, type TerminalStatus } from './terminals';
 import { bizFail, invalidParams, readFields, topError, type AnswerShape, type Outcome } from './wire';
 
 export type { SandboxOrder, SandboxRefund, SeedOrderInput } from './orders';
 export type { SandboxTerminal, TerminalStatus } from './terminals';
 
-export type SandboxEndpoint = 'activate' | 'checkin' | 'pay' | 'query' | 'revoke' | 'cancel' | 'refund';
+export type SandboxEndpoint = 'activate' | 'checkin' | 'pay' | 'precreate' | 'query' | 'revoke' | 'cancel' | 'refund';
 
 export interface StateOptions {
   clock: Clock;
@@ -119,6 +120,8 @@ export class SandboxState {
     switch (endpoint) {
       case 'pay':
         return about(pay(this.book, terminalSn, fields, fault, this.opts.limits));
+      case 'precreate':
+        return about(precreate(this.book, terminalSn, fields));
       case 'query':
         return about(this.book.query(fields));
       case 'revoke':

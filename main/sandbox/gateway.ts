@@ -24,15 +24,19 @@ import {
 } from './gateway-state';
 import { describe, JSON_TYPE, NOT_JSON, parseAuth, readBody, tryParse, writeBody, writeJson } from './http';
 import { invalidParams, topError, type AnswerShape, type Outcome } from './wire';
+import { handleControl, RequestCounters, type PaymentCounters } from './control';
+import { customerPays } from './precreate';
 
 export type { SandboxEndpoint, SandboxOrder, SandboxRefund, SandboxTerminal, SeedOrderInput, TerminalStatus } from './gateway-state';
 export type { Fault, FaultKind, LogEntry, QueuedFault } from './faults';
 export type { BusinessFault, PayFailCode, PayLimits } from './actions';
+export type { PaymentCounters } from './control';
 
 export const SANDBOX_ENDPOINTS: Readonly<Record<string, SandboxEndpoint>> = {
   '/terminal/activate': 'activate',
   '/terminal/checkin': 'checkin',
   '/upay/v2/pay': 'pay',
+  '/upay/v2/precreate': 'precreate',
   '/upay/v2/query': 'query',
   '/upay/v2/revoke': 'revoke',
   '/upay/v2/cancel': 'cancel',
@@ -115,6 +119,10 @@ export interface SandboxGateway {
    * clearLog() does not reset it.
    */
   effects(endpoint: SandboxEndpoint | '*', snOrClientSn?: string): number;
+  /** A customer scans a precreated QR and pays: the CREATED order becomes PAID (also POST /sandbox/customer-pay). */
+  customerPays(snOrClientSn: string): SandboxOrder;
+  /** Requests per endpoint for one client_sn (dropped and hung ones included) and the money's path (also GET /sandbox/counters). */
+  counters(clientSn: string): PaymentCounters;
 }
 
 interface Ledger {
@@ -147,12 +155,14 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
   const faults = new FaultQueue();
   let entries: LogEntry[] = [];
   const ledger: Ledger[] = [];
+  const counts = new RequestCounters();
   let seq = 0;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
   function record(entry: LogEntry): void {
     entries.push(entry);
+    counts.note(entry.endpoint, entry.body, entry.clientSn);
     if (entry.effect) {
       ledger.push({
         endpoint: entry.endpoint,
@@ -171,6 +181,7 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const endpoint = SANDBOX_ENDPOINTS[path];
+    if (!endpoint && (await handleControl(path, req, res, control))) return;
     if (!endpoint) {
       if (req.method === 'GET' && path === '/') {
         writeBody(res, 200, 'text/plain; charset=utf-8', Buffer.from('upay-pos sandbox gateway\n'));
@@ -279,6 +290,26 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
     }
   }
 
+  const control = {
+    customerPays: (ref: string) => customerPays(state.book, ref),
+    inject: (endpoint: SandboxEndpoint | '*', fault: Fault, count = 1) => faults.push(endpoint, fault, count),
+    counters: (clientSn: string): PaymentCounters => {
+      const o = state.book.get(clientSn);
+      const n = (e: SandboxEndpoint) => counts.count(clientSn, e);
+      return {
+        clientSn,
+        pay: n('pay'),
+        precreate: n('precreate'),
+        cancel: n('cancel'),
+        revoke: n('revoke'),
+        query: n('query'),
+        orderStatus: o?.orderStatus ?? null,
+        moneyTaken: o?.moneyTaken ?? false,
+        moneyReturned: o?.moneyReturned ?? false,
+      };
+    },
+  };
+
   const server = createServer((req, res) => {
     handle(req, res).catch(() => req.socket.destroy());
   });
@@ -347,6 +378,8 @@ export async function createSandboxGateway(options: SandboxGatewayOptions = {}):
     clearLog() {
       entries = [];
     },
+    customerPays: control.customerPays,
+    counters: control.counters,
     effects(endpoint, ref) {
       return ledger.filter(
         (l) =>

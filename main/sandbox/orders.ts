@@ -61,6 +61,10 @@ export interface SandboxOrder {
   reflect: string;
   payerUid: string;
   payerLogin: string;
+  /** Money was taken from the customer at some point (the order was PAID). */
+  moneyTaken: boolean;
+  /** Money taken was given back by a cancel or revoke (not a refund). */
+  moneyReturned: boolean;
 }
 
 export interface SeedOrderInput {
@@ -141,6 +145,35 @@ export class OrderBook {
     return [...this.bySn.values()].map(cloneOrder);
   }
 
+  /** A new order from a pay or precreate request (no money taken yet), stored; the caller moves it on. */
+  open(init: Pick<SandboxOrder, 'clientSn' | 'terminalSn' | 'status' | 'orderStatus' | 'payway' | 'subPayway' | 'totalCents' | 'dynamicId' | 'lastActionAt'>, f: Fields): SandboxOrder {
+    const now = this.clock.now();
+    const o: SandboxOrder = {
+      ...init,
+      sn: this.newOrderSn(),
+      tradeNo: '',
+      paywayName: PAYWAY_NAMES[init.payway] ?? '其他',
+      netCents: 0,
+      refundedCents: 0,
+      subject: f.subject ?? '',
+      operator: f.operator ?? '',
+      createdAt: now,
+      finishTime: now,
+      lastOperator: f.operator ?? '',
+      promotion: false,
+      canceledAt: null,
+      pending: null,
+      refunds: [],
+      failedRefunds: [],
+      reflect: f.reflect ?? '',
+      moneyTaken: false,
+      moneyReturned: false,
+      ...this.newPayer(),
+    };
+    this.insert(o);
+    return o;
+  }
+
   insert(o: SandboxOrder): void {
     this.bySn.set(o.sn, o);
     this.snByClientSn.set(o.clientSn, o.sn);
@@ -204,6 +237,8 @@ export class OrderBook {
       refunds: refunded > 0 ? [{ refundRequestNo: `seed-${clientSn}`, refundCents: refunded, operator: 'sandbox', at: last }] : [],
       failedRefunds: [],
       reflect: '',
+      moneyTaken: status !== 'PAY_CANCELED',
+      moneyReturned: status === 'CANCELED',
       ...this.newPayer(),
     };
     this.insert(o);
@@ -293,6 +328,7 @@ export function settle(o: SandboxOrder, end: PendingEnd, at: number): void {
       o.netCents = o.totalCents;
       o.finishTime = at;
       o.lastActionAt = at;
+      o.moneyTaken = true;
       return;
     case 'PAY_CANCELED':
       o.orderStatus = 'PAY_CANCELED';
@@ -316,6 +352,7 @@ export function settle(o: SandboxOrder, end: PendingEnd, at: number): void {
 }
 
 export function finishVoid(o: SandboxOrder, at: number): void {
+  if (o.moneyTaken) o.moneyReturned = true;
   o.orderStatus = 'CANCELED';
   o.status = 'SUCCESS';
   o.netCents = 0;

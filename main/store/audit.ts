@@ -30,7 +30,13 @@ export type AuditAction =
   | 'session.signed_in'
   | 'session.signed_out'
   // every kind of money operation (revoke, refund, pay): `<kind>.requested|sent|resolved|query`
-  | `${string}.${'requested' | 'sent' | 'resolved' | 'query'}`;
+  | `${string}.${'requested' | 'sent' | 'resolved' | 'query'}`
+  // --- payments
+  | 'payment.paid'
+  | 'payment.failed'
+  | 'payment.canceled'
+  | 'payment.canceling'
+  | 'payment.needs_attention';
 
 export interface AuditEntry {
   id: number;

@@ -10,7 +10,7 @@
 import { prepared, type Db } from './db';
 
 /** Each kind's table, by the kind's name in the lock (a new kind adds itself here). */
-export const OPERATION_TABLES: Record<string, string> = { revoke: 'revokes', refund: 'refunds' };
+export const OPERATION_TABLES: Record<string, string> = { revoke: 'revokes', refund: 'refunds', pay: 'payments' };
 
 export interface OpenOperation {
   orderClientSn: string;

@@ -8,7 +8,7 @@
 import type { PrintJob, PrintJobState } from '../domain';
 import { prepared, type Db } from './db';
 
-export type PrintJobKind = 'revoke' | 'test' | 'refund' | 'report';
+export type PrintJobKind = 'revoke' | 'test' | 'refund' | 'report' | 'payment';
 
 interface JobRow {
   id: number;
@@ -187,4 +187,19 @@ export function markAttemptFailed(db: Db, id: number, owner: string, attempts: n
 /** A refund's original receipt job (not a copy) with its stored receipt, or null. */
 export function originalRefundJob(db: Db, refundId: number): { id: number; receipt: string } | null {
   return (prepared(db, 'SELECT id, receipt FROM print_jobs WHERE refund_id = ? AND copy = 0').get(refundId) as { id: number; receipt: string } | undefined) ?? null;
+}
+
+/** Queues a payment's receipt (收款凭证) or slip (撤销/冲正), once per payment (schema version 12). */
+export function insertPaymentJob(db: Db, job: { paymentId: number; orderSn: string | null; receipt: string; now: number }): number {
+  const info = prepared(
+    db,
+    `INSERT INTO print_jobs (payment_id, order_sn, kind, copy, state, receipt, bytes, attempts, created_at, next_attempt_at)
+     VALUES (?, ?, 'payment', 0, 'pending', ?, NULL, 0, ?, ?) ON CONFLICT DO NOTHING`,
+  ).run(job.paymentId, job.orderSn, job.receipt, job.now, job.now);
+  return Number(info.lastInsertRowid);
+}
+
+/** A payment's receipt job, or null. */
+export function paymentJob(db: Db, paymentId: number): { id: number; receipt: string } | null {
+  return (prepared(db, 'SELECT id, receipt FROM print_jobs WHERE payment_id = ? AND copy = 0').get(paymentId) as { id: number; receipt: string } | undefined) ?? null;
 }

@@ -45,6 +45,12 @@ export const settingsSchema = z.object({
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
   /** The receipt's header when the gateway's activation gave no store or merchant name (the real one gives neither). */
   storeName: z.string().trim().min(1).max(40).optional(),
+  // --- payments
+  /**
+   * How long a QR payment (precreate) waits for the customer before it is canceled (冲正). The documents give
+   * 90 s to about 4 minutes for the gateway's own lifetime; 120 s ends ours well inside it.
+   */
+  qrLifetimeSeconds: z.number().int().min(60).max(240).default(120),
 });
 export type Settings = z.output<typeof settingsSchema>;
 export type SettingsPatch = Partial<z.input<typeof settingsSchema>>;

@@ -97,6 +97,10 @@ export class UpayClient {
     return this.call('pay', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
   }
 
+  precreate(terminal: Signer, req: TerminalRequest<'precreate'>): Promise<CallResult<OrderResult>> {
+    return this.call('precreate', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+  }
+
   /** The whole-call deadline of an endpoint (ms). */
   timeoutFor(endpoint: Endpoint): number {
     return this.timeouts[endpoint];
@@ -279,6 +283,7 @@ function snapshot(w: OrderSnapshotWire): OrderSnapshot {
     payerLogin: w.payer_login ?? null,
     storeId: w.store_id ?? null,
     reflect: w.reflect ?? null,
+    ...(w.qr_code ? { qrCode: w.qr_code } : {}),
     paymentList: w.payment_list?.map((p) => ({ type: p.type, amountTotal: p.amount_total })) ?? null,
   };
 }

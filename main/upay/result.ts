@@ -65,6 +65,8 @@ export interface OrderSnapshot {
   storeId: string | null;
   /** The pay request's `reflect`, echoed (objects as JSON text). */
   reflect: string | null;
+  /** precreate: the code the customer scans. */
+  qrCode?: string;
   /** Discounts and funding sources, when the gateway lists them. */
   paymentList: Array<{ type: string; amountTotal: string }> | null;
 }

@@ -48,6 +48,8 @@ export const orderSnapshotSchema = z.object({
   channel_finish_time: opt(AMOUNT),
   operator: opt(NAME),
   refund_request_no: opt(ID),
+  /** precreate: the code the customer scans (a URL or payload, shown as a QR). */
+  qr_code: opt(MESSAGE),
   // Real answers also carry these (the documents' examples).
   ctime: opt(AMOUNT),
   client_tsn: opt(ID),
@@ -170,8 +172,8 @@ export const requestSchemas = {
       client_sn: clientSn,
       total_amount: amount,
       dynamic_id: z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'dynamic_id must be the scanned code'),
-      subject: text('subject', 64),
-      operator: text('operator', 32),
+      subject: bytesText('subject', 64),
+      operator: bytesText('operator', 32),
       payway: z.string().regex(/^\d{1,3}$/, 'payway must be the payway number').optional(),
       description: text('description', 256).optional(),
       longitude: z.string().regex(/^-?\d{1,3}(\.\d+)?$/, 'longitude must be decimal degrees').optional(),
@@ -184,6 +186,20 @@ export const requestSchemas = {
     })
     .strict()
     .refine((r) => (r.longitude === undefined) === (r.latitude === undefined), { message: 'longitude and latitude go together', path: ['longitude'] }),
+  precreate: z
+    .object({
+      terminal_sn: terminalSn,
+      client_sn: clientSn,
+      total_amount: amount,
+      payway: z.string().regex(/^\d{1,3}$/, 'payway must be the payway number'),
+      sub_payway: z.string().regex(/^\d{1,3}$/, 'sub_payway must be a number').optional(),
+      subject: bytesText('subject', 64),
+      operator: bytesText('operator', 32),
+      description: text('description', 256).optional(),
+      reflect: text('reflect', 64).optional(),
+      notify_url: text('notify_url', 128).optional(),
+    })
+    .strict(),
 } as const;
 
 export type Endpoint = keyof typeof requestSchemas;
@@ -197,12 +213,14 @@ export const ENDPOINT_PATHS: Record<Endpoint, string> = {
   cancel: '/upay/v2/cancel',
   refund: '/upay/v2/refund',
   pay: '/upay/v2/pay',
+  precreate: '/upay/v2/precreate',
 };
 
 /** The vendor SDKs' own timeouts: 35 s when money moves or a terminal is created, 20 s otherwise. */
 export const DEFAULT_TIMEOUTS_MS: Record<Endpoint, number> = {
   activate: 35_000,
   pay: 35_000,
+  precreate: 35_000,
   refund: 35_000,
   cancel: 35_000,
   revoke: 35_000,

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { call } from './bridge';
 import { Cashier, type OpenRequest } from './components/Cashier';
+import { PaymentScreen } from './components/Payment';
 import { StoreItOnly } from './components/Operators';
 import { SignIn } from './components/SignIn';
 import { Setup } from './components/Setup';
@@ -85,6 +86,16 @@ export function App() {
     if (signedIn) void session.setLanguage(next);
   };
 
+  // --- payments: F2 opens the payment screen (收款), Escape there goes back to the cashier; no room in the status bar.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'F2') setTab('pay');
+      else if (e.key === 'Escape') setTab((t) => (t === 'pay' ? 'cashier' : t));
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const openOrder = (sn: string) => {
     setTab('cashier');
     setOpenRequest((r) => ({ sn, n: (r?.n ?? 0) + 1 }));
@@ -108,7 +119,7 @@ export function App() {
           <StatusBar tab={tab} onTab={setTab} onToggleLanguage={toggleLanguage} theme={theme} onTheme={setTheme} onOpenOrder={openOrder} />
           <WarningBanner />
           <main class="main" data-view={tab}>
-            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} openRequest={openRequest} /> : signedIn.role === 'store_it' ? <Setup /> : <StoreItOnly />}
+            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} openRequest={openRequest} /> : tab === 'pay' ? <PaymentScreen /> : signedIn.role === 'store_it' ? <Setup /> : <StoreItOnly />}
           </main>
         </div>
         </SessionContext.Provider>

@@ -17,6 +17,7 @@ const zh = {
   'app.switchLanguageLabel': '切换到英文界面',
 
   'tab.cashier': '收银',
+  'tab.pay': '收款',
   'tab.setup': '门店设置',
 
   'status.online': '网络正常',
@@ -352,6 +353,7 @@ const zh = {
   // --- refunds
   'setup.jobKind.refund': '退款凭证',
   'setup.jobKind.report': '日结',
+  'setup.jobKind.payment': '收款凭证',
   'refund.action': '退款',
   'refund.title': '退款',
   'refund.amount': FIELDS.refundAmount.zh,
@@ -400,6 +402,7 @@ const en: Record<MessageKey, string> = {
   'app.switchLanguageLabel': 'Switch to Chinese',
 
   'tab.cashier': 'Cashier',
+  'tab.pay': 'Pay',
   'tab.setup': 'Store setup',
 
   'status.online': 'Online',
@@ -735,6 +738,7 @@ const en: Record<MessageKey, string> = {
   // --- refunds
   'setup.jobKind.refund': 'Refund receipt',
   'setup.jobKind.report': 'Day report',
+  'setup.jobKind.payment': 'Payment receipt',
   'refund.action': 'Refund',
   'refund.title': 'Refund',
   'refund.amount': FIELDS.refundAmount.en,

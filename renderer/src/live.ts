@@ -131,6 +131,7 @@ export function useLive(): Live {
       bridge.on('printer.changed', (s) => setPrinter((p) => ({ uri: p?.uri ?? '', state: s.status, detail: s.detail }))),
       bridge.on('print.updated', () => setPrintTick((n) => n + 1)),
       bridge.on('refund.updated', () => void readOpen()),
+      bridge.on('payment.updated', () => void readOpen()),
     ];
     // The business day turns over and the check-in ages even when nothing happens.
     const timer = window.setInterval(() => void refresh(), REFRESH_MS);

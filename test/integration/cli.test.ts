@@ -145,12 +145,17 @@ describe('against `upay-pos sandbox` in another process', () => {
     await sbp?.stop();
   });
 
-  it('sandbox --json printed one JSON document: gateway, printer, vendor, activation codes; the gateway answers', async () => {
+  it('sandbox --json printed one JSON document: gateway, printer, vendor, activation codes, control endpoints; the gateway answers', async () => {
     expect(sbp.doc).toEqual({
       gateway: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       printer: expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/),
       vendor: { vendorSn: '91801234', vendorKey: '5f2b9c7e1d4a8036b9e0c4d7a2f61e58', appId: '2026112600000001' },
       activationCodes: ['10000001', '10000002', '10000003', '10000004', '10000005'],
+      control: {
+        customerPay: `${sbp.doc.gateway}/sandbox/customer-pay`,
+        counters: `${sbp.doc.gateway}/sandbox/counters?client_sn=`,
+        fault: `${sbp.doc.gateway}/sandbox/fault`,
+      },
     });
     const body = await new Promise<string>((resolve, reject) => {
       http.get(sbp.doc.gateway + '/', (res) => {
@@ -508,12 +513,21 @@ describe('global flags: env fallbacks and precedence flag > env > stored setting
 });
 
 describe('demo', () => {
-  it('`upay-pos demo --json` (what `npm run demo` runs): exit 0, revoked with its receipt, a promotion order refused', async () => {
+  it('`upay-pos demo --json` (what `npm run demo` runs): exit 0, a payment taken then revoked with its receipt, a promotion order refused', async () => {
     const dir = path.join(root, 'demo');
     const run = await cli(['demo', '--json', '--data-dir', dir], {}, 60_000);
     expect(run.code, describeRun(run)).toBe(0);
-    const doc = oneJson<{ dataDir: string; revoke: RevokeJson; receiptText: string; refused: { state: string; error: { gatewayCode: string; gatewayMessage: string } } }>(run);
+    const doc = oneJson<{
+      dataDir: string;
+      payment: { state: string; orderSn: string; amountCents: number };
+      revoke: RevokeJson;
+      receiptText: string;
+      refused: { state: string; error: { gatewayCode: string; gatewayMessage: string } };
+    }>(run);
     expect(doc.dataDir).toBe(dir);
+    expect(doc.payment).toMatchObject({ state: 'paid', amountCents: 8800 });
+    expect(doc.payment.orderSn).toBe(doc.revoke.order!.sn);
+    expect(run.stderr).toContain('收款成功');
     expect(doc.revoke.outcome).toBe('revoked');
     const sn = doc.revoke.order!.sn;
     expect(doc.revoke.order).toMatchObject({ totalCents: 8800, status: 'CANCELED' });

@@ -364,7 +364,7 @@ function spyAgent(options: Agent.Options = {}): Spy {
 
 describe('timeouts', () => {
   it('defaults: 35 s for activation and money movement, 20 s for query and check-in, on the wire of every endpoint', async () => {
-    expect(DEFAULT_TIMEOUTS_MS).toEqual({ activate: 35_000, pay: 35_000, refund: 35_000, cancel: 35_000, revoke: 35_000, query: 20_000, checkin: 20_000 });
+    expect(DEFAULT_TIMEOUTS_MS).toEqual({ activate: 35_000, pay: 35_000, precreate: 35_000, refund: 35_000, cancel: 35_000, revoke: 35_000, query: 20_000, checkin: 20_000 });
     const gw = await gateway();
     const t = gw.createTerminal();
     const o = gw.seedOrder({ terminalSn: t.terminalSn, totalCents: 100 });
@@ -525,4 +525,4 @@ async function connectProxy(): Promise<{ url: string; tunnels: string[] }> {
 // Compile-time: no method's result is `any`.
 expectTypeOf<ReturnType<UpayClient['revoke']>>().toEqualTypeOf<Promise<CallResult<OrderResult>>>();
 expectTypeOf<ReturnType<UpayClient['checkin']>>().toEqualTypeOf<Promise<CallResult<TerminalCredentials>>>();
-expectTypeOf<Endpoint>().toEqualTypeOf<'activate' | 'checkin' | 'query' | 'revoke' | 'cancel' | 'refund' | 'pay'>();
+expectTypeOf<Endpoint>().toEqualTypeOf<'activate' | 'checkin' | 'query' | 'revoke' | 'cancel' | 'refund' | 'pay' | 'precreate'>();

@@ -121,6 +121,42 @@ describe('fleet: head office schema and views', () => {
     expect(doc.attention).toHaveLength(2);
     for (const c of [t1, t2, t3]) c.db.close();
   });
+  it('payments ship as the third kind of operation: paid counts as money moved, finals are not open (head office v3)', async () => {
+    const db = 'ho_pay';
+    const url = await headOffice(db);
+    const day = '2026-11-21';
+    const t0 = businessDayStart(day) + 10 * 3_600_000;
+    const c = counterDir('TP', { sn: 'SP', name: '收款店' });
+    const pay = (n: number, cents: number, states: string[]) => {
+      const id = Number(
+        c.db
+          .prepare(
+            `INSERT INTO payments (client_sn, method, amount_cents, payway, payway_name, subject, state, window_until, operator, requested_at, requested_day, updated_at)
+             VALUES (?, 'barcode', ?, '3', 'wechat', 'x', ?, ?, 'alice', ?, ?, ?)`,
+          )
+          .run(`P${n}`, cents, states[0], t0 + 120_000, t0 + n, day, t0 + n).lastInsertRowid,
+      );
+      for (const st of states.slice(1)) c.db.prepare("UPDATE payments SET state = ?, updated_at = ?, order_sn = ? WHERE id = ?").run(st, t0 + n + 1000, `SN${n}`, id);
+    };
+    pay(1, 1234, ['sending', 'pending', 'paid']);
+    pay(2, 500, ['sending', 'canceling', 'canceled']);
+    pay(3, 700, ['sending', 'pending']);
+    const shipper = new Shipper({ db: c.db, target: target(url), clock: systemClock, timing: FAST });
+    await shipper.drain();
+    shipper.close();
+    expect(backlog(c.db, systemClock.now()).events).toBe(0);
+    const ops = await ho.pg.query(db, "SELECT op_id::int AS id, state, order_sn FROM fleet.operations WHERE kind = 'payment' ORDER BY op_id");
+    expect(ops.rows).toEqual([
+      { id: 1, state: 'paid', order_sn: 'SN1' },
+      { id: 2, state: 'canceled', order_sn: 'SN2' },
+      { id: 3, state: 'sending', order_sn: null },
+    ]);
+    const totals = await ho.pg.query(db, 'SELECT kind, operations::int AS n, amount_cents::int AS cents FROM fleet.day_totals WHERE business_day = $1', [day]);
+    expect(totals.rows).toEqual([{ kind: 'payment', n: 1, cents: 1234 }]);
+    const open = await ho.pg.query(db, 'SELECT op_id::int AS id FROM fleet.open_operations WHERE business_day = $1', [day]);
+    expect(open.rows).toEqual([{ id: 3 }]);
+    c.db.close();
+  });
 });
 
 describe('fleet: exactly once when things go wrong', () => {

@@ -148,6 +148,17 @@ describe('IPC secrecy (real runtime, sandbox gateway)', () => {
     await ok('report.print', { day: day.day });
     await ok('operations.open', {});
 
+    // --- payments: a barcode payment, the same amount refused while one is open, a QR, its receipt, the day report.
+    const payment = await ok('pay.request', { method: 'barcode', amountCents: 321, barcode: '134567890123456789' });
+    expect(payment).toMatchObject({ outcome: 'paid', headlineZh: '收款成功', amountCents: 321 });
+    expect((await ok('pay.receipt', { paymentId: payment.id }))?.lines.join('\n')).toContain('收款凭证');
+    const qr = await ok('pay.request', { method: 'qr', amountCents: 654, payway: '3' });
+    expect(qr).toMatchObject({ outcome: 'awaiting_customer', qrCode: expect.stringMatching(/^weixin:/) });
+    expect(await call('pay.request', { method: 'qr', amountCents: 654, payway: '1' })).toMatchObject({ ok: false, error: { code: 'PAYMENT_SAME_AMOUNT_OPEN' } });
+    expect(await ok('pay.listOpen', {})).toEqual([expect.objectContaining({ id: qr.id })]);
+    await ok('pay.queryAgain', { paymentId: qr.id });
+    expect(await ok('report.day', {})).toMatchObject({ counterPayments: { taken: { count: 1, cents: 321 } } });
+
     await rt.printing.waitForJob(test.id, 5000);
     await rt.revokes.idle();
     const used = new Set(answers.filter(([, r]) => (r as { ok: boolean }).ok).map(([c]) => c));

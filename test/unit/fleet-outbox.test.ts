@@ -1,9 +1,14 @@
 /** The export outbox in SQLite: one event per change, in the change's own transaction; heartbeats coalesced. */
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { backlog, heartbeatPayload, writeHeartbeat } from '../../main/fleet/outbox';
-import { ACCOUNTABLE_COLUMNS, FLEET_TRIGGERS_MIGRATION, fleetTriggersSql, operationTriggers, REVOKES_SOURCE } from '../../main/fleet/outbox-sql';
+import { ACCOUNTABLE_COLUMNS, FLEET_TRIGGER_MIGRATIONS, fleetTriggersSql, operationTriggers, REVOKES_SOURCE } from '../../main/fleet/outbox-sql';
+import { migrate } from '../../main/store/migrate';
+import { MIGRATIONS } from '../../main/store/migrations';
 import { M011_TRIGGERS_SQL, m011 } from '../../main/store/migrations/011-fleet-identity';
+import { M012_FLEET_TRIGGERS_SQL, m012 } from '../../main/store/migrations/012-payments';
 import type { Db } from '../../main/store/db';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 
@@ -51,7 +56,7 @@ describe('fleet outbox (migration 8)', () => {
     expect(rows).toEqual([{ op_state: 'sending', ...who }, { op_state: 'refunded', ...who }]);
     writeHeartbeat(c.db, at + 2000);
     const hb = JSON.parse(c.db.prepare("SELECT payload FROM fleet_outbox WHERE kind = 'heartbeat'").pluck().get() as string) as Record<string, unknown>;
-    expect(hb).toMatchObject({ openOperations: 0, refundQueue: {} });
+    expect(hb).toMatchObject({ openOperations: 0, refundQueue: {}, paymentQueue: {} });
   });
 
   it('a rolled-back change leaves no event; an update that keeps the state adds none', () => {
@@ -87,9 +92,10 @@ describe('fleet outbox (migration 8)', () => {
     expect(sql).toContain('NEW.approver_name');
   });
 
-  it('the live generator reproduces the frozen SQL of the newest migration that installs the fleet triggers', () => {
-    expect(FLEET_TRIGGERS_MIGRATION).toBe(m011.name);
-    expect(fleetTriggersSql()).toBe(M011_TRIGGERS_SQL);
+  it('the live generator reproduces the frozen SQL of each migration that installs fleet triggers (11, then 12 for payments)', () => {
+    expect(FLEET_TRIGGER_MIGRATIONS.map((m) => m.migration)).toEqual([m011.name, m012.name]);
+    expect(FLEET_TRIGGER_MIGRATIONS[0]!.sql()).toBe(M011_TRIGGERS_SQL);
+    expect(FLEET_TRIGGER_MIGRATIONS[1]!.sql()).toBe(M012_FLEET_TRIGGERS_SQL);
   });
 
   it('each event captures terminal, store, epoch and a unique id when it is written', () => {
@@ -125,5 +131,31 @@ describe('fleet outbox (migration 8)', () => {
     expect(db.prepare("SELECT min(amount_cents) FROM fleet_outbox WHERE kind = 'revoke'").pluck().get()).toBe(101);
     expect(b.warning).toContain('cap 6 reached');
     expect(heartbeatPayload(db, t + 600_000).dropped).toEqual({ heartbeats: 2, audit: 8, money: 2 });
+  });
+});
+
+describe('the frozen fleet migrations and the live generator', () => {
+  const triggersOf = (db: Database.Database) =>
+    (db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'fleet_%' ORDER BY name").all() as Array<{ name: string; sql: string }>).map(
+      (t) => ({ name: t.name, sql: t.sql.replace(/\s+/g, ' ').trim() }),
+    );
+
+  it('a database at the newest version has exactly the fleet triggers the generator produces (no trigger of an older style left)', () => {
+    const installed = new Database(':memory:');
+    migrate(installed, MIGRATIONS.length);
+    const generated = new Database(':memory:');
+    migrate(generated, MIGRATIONS.length);
+    for (const { name } of triggersOf(generated)) generated.exec(`DROP TRIGGER ${name}`);
+    generated.exec(fleetTriggersSql());
+    expect(triggersOf(installed).map((t) => t.name)).toContain('fleet_payments_state');
+    expect(triggersOf(generated)).toEqual(triggersOf(installed));
+    installed.close();
+    generated.close();
+  });
+
+  it('migration 8 is literal SQL: it imports nothing from main/fleet/', () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../main/store/migrations/008-fleet-outbox.ts'), 'utf8');
+    expect(source).not.toMatch(/from '.*fleet/);
+    expect(source).toContain('CREATE TRIGGER fleet_revokes_insert');
   });
 });

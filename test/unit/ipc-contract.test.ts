@@ -166,6 +166,16 @@ const BAD: Record<Channel, Array<[unknown, string]>> = {
   'report.day': [[{ day: '2026-02-30' }, 'day']],
   'report.print': [[{ day: 'today' }, 'day']],
   'operations.open': [[{ kind: 'refund' }, 'kind']],
+  // --- payments
+  'pay.request': [
+    [{ method: 'barcode', amountCents: 100, barcode: '123' }, 'barcode'],
+    [{ method: 'barcode', amountCents: 0, barcode: '1345678901' }, 'amountCents'],
+    [{ method: 'qr', amountCents: 100, payway: 'bitcoin' }, 'payway'],
+    [{ method: 'barcode', amountCents: 100, barcode: '1345678901', approver: 'x' }, 'approver'],
+  ],
+  'pay.queryAgain': [[{ paymentId: 0 }, 'paymentId']],
+  'pay.listOpen': [[{ all: true }, 'all']],
+  'pay.receipt': [[{ paymentId: 'x' }, 'paymentId']],
 };
 
 describe('contract parity', () => {
@@ -193,7 +203,7 @@ describe('contract parity', () => {
 
   it('event names never collide with channel names', () => {
     for (const e of EVENT_NAMES) expect(CHANNEL_NAMES as string[]).not.toContain(e);
-    expect(Object.keys(EVENTS).length).toBe(8);
+    expect(Object.keys(EVENTS).length).toBe(9);
   });
 
   it('inputs are strict: a secret-looking extra key is refused by every schema', () => {

@@ -17,7 +17,7 @@ import { deadlineText } from './Outcome';
 import { Icon, Modal } from './ui';
 import { OperatorBadge } from './Operators';
 
-export type Tab = 'cashier' | 'setup';
+export type Tab = 'cashier' | 'pay' | 'setup';
 export type Theme = 'auto' | 'light' | 'dark';
 
 type Sheet = 'details' | 'queue' | 'more' | null;

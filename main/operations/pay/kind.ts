@@ -1,0 +1,152 @@
+/**
+ * The payment kind on the skeleton (../engine.ts): its request (pay or
+ * precreate, body from the row), its query (by client_sn), its interpretation
+ * table (interpret.ts, as Steps), its polling (barcode every 3-5 s for ~45 s;
+ * QR every 2 s for 30 s, then 5 s, until the order's lifetime ends; then
+ * 'reverse'), its reversal (cancel / 冲正 by the same client_sn, driven until
+ * the order is final, needs_attention only once the tries are spent), its
+ * messages and its receipts (收款凭证 when paid; the 撤销/冲正 slip when the
+ * reversal gave money back). Never queued: a call certainly not sent fails
+ * the payment at once, and it is never sent later.
+ */
+import { businessDay } from '../../common/time';
+import type { Order } from '../../domain';
+import type { RuntimeEvents } from '../../events';
+import { orderFromSnapshot } from '../../orders/service';
+import type { Db } from '../../store/db';
+import { OrdersRepo } from '../../store/orders';
+import { PaymentsRepo, REVERSED, toPayment, type PaymentRow } from '../../store/payments';
+import type { Signer } from '../../upay/client';
+import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
+import type { KindMessage, OperationKind, Step } from '../kind';
+import type { ReceiptPort } from '../receipts';
+import { interpretCancel, interpretQuery, interpretSend, type PayVerdict } from './interpret';
+import { paymentMessage } from './messages';
+import { nextCancel, nextPoll, type PayTiming } from './timing';
+
+/** 收款凭证 (paid) and the 撤销/冲正 slip (canceled after money was taken). */
+export type PaymentReceipts = ReceiptPort<{ payment: PaymentRow; order: Order | null }>;
+
+export interface PayKindDeps {
+  db: Db;
+  events: RuntimeEvents;
+  timing: PayTiming;
+  receipts?: PaymentReceipts;
+  /**
+   * Today's signer (a check-in first when the day's has not happened): a payment resumed the next day is asked
+   * about with a key the gateway still accepts, so the query really comes first.
+   */
+  todaysSigner: () => Promise<Signer>;
+}
+
+const cancels = (row: PaymentRow): number => Math.max(0, row.attempts - 1);
+const reversing = (row: PaymentRow): boolean => row.state === 'canceling' || row.state === 'needs_attention';
+
+/** The kind, and where the request leaves a PAY_SUCCESS answer's order facts for the success transaction. */
+export type PayKind = OperationKind<PaymentRow> & { repo: PaymentsRepo; remember(id: number, order: OrderSnapshot): void };
+
+/** The order facts an answer carries, as the row's columns. */
+function factsPatch(o: OrderSnapshot): Partial<PaymentRow> {
+  return {
+    ...(o.sn ? { order_sn: o.sn } : {}),
+    ...(o.orderStatus ? { order_status: o.orderStatus } : {}),
+    ...(o.orderStatus === 'PAID' ? { seen_paid: 1 } : {}),
+    ...(o.tradeNo ? { trade_no: o.tradeNo } : {}),
+    ...(o.payway ? { payway: o.payway } : {}),
+    ...(o.paywayName ? { payway_name: o.paywayName } : {}),
+  };
+}
+
+export function payKind(deps: PayKindDeps): PayKind {
+  const { timing, receipts } = deps;
+  const repo = new PaymentsRepo(deps.db);
+  /** A PAY_SUCCESS answer's order, kept in memory until its success transaction writes it (no extra commit). */
+  const facts = new Map<number, OrderSnapshot>();
+  /** Every answer's order facts are kept as they arrive (sn, status, QR): never a transition by themselves. */
+  const noted = async (id: number, call: Promise<CallResult<OrderResult>>): Promise<CallResult<OrderResult>> => {
+    const res = await call;
+    if (res.ok && res.value.order && deps.db.open) repo.noteSnapshot(id, res.value.order);
+    return res;
+  };
+  /** A final verdict as a Step; `canceled` is a final state that is not a success. */
+  const final = (v: PayVerdict): Step<PaymentRow> | undefined => {
+    switch (v.to) {
+      case 'paid':
+        return { to: 'succeeded', order: v.order, resultCode: v.resultCode };
+      case 'failed':
+        return { to: 'failed', code: v.code, gateway: v.gateway, resultCode: v.resultCode };
+      case 'canceled':
+        return { to: 'failed', state: 'canceled', code: v.returned ? REVERSED : 'CANCELED', resultCode: v.resultCode };
+      default:
+        return undefined;
+    }
+  };
+  const seenPaid = (row: PaymentRow): boolean => (repo.get(row.id)?.seen_paid ?? row.seen_paid) === 1;
+
+  const kind: PayKind = {
+    name: 'pay',
+    repo,
+    remember: (id, order) => void facts.set(id, order),
+    queueable: false,
+    successState: 'paid',
+    failedState: 'failed',
+    message: (code, gateway): KindMessage => paymentMessage(code, gateway),
+    send: (client, signer, row) => {
+      // Only the engine's request sends a payment (with the barcode, which is never stored): a row is never re-sent.
+      throw new Error(`payment ${row.id} (${row.client_sn}) cannot be sent again`);
+    },
+    query: async (client, _signer, row) => noted(row.id, client.query(await deps.todaysSigner(), { client_sn: row.client_sn })),
+    interpretSend(res): Step<PaymentRow> {
+      const v = interpretSend(res);
+      return final(v) ?? { to: 'pending', resultCode: v.to === 'open' ? v.resultCode : null, ...(v.to === 'open' && v.gateway.code ? { gateway: v.gateway } : {}) };
+    },
+    interpretQuery(res, row): Step<PaymentRow> {
+      const v = interpretQuery(res);
+      const done = final(v.to === 'canceled' ? { ...v, returned: seenPaid(row) } : v);
+      if (done || v.to !== 'open') return done!;
+      if (v.wait) return { to: 'unknown', reason: 'cancel in progress' };
+      if (reversing(row)) return row.state === 'canceling' && cancels(row) >= timing.maxCancels ? { to: 'attention' } : { to: 'reverse' };
+      // PAY_ERROR / CANCEL_ERROR will not become PAID by themselves: reverse now; else the polling decides.
+      return v.cancelNow ? { to: 'reverse' } : { to: 'unknown', reason: 'not final yet' };
+    },
+    polling: {
+      first: (row, now) => (row.method === 'qr' && repo.get(row.id)?.qr_code ? nextPoll(row, now, timing) : now),
+      next(row, _since, now) {
+        if (reversing(row)) return cancels(row) >= timing.maxCancels ? 'attention' : now + nextCancel(cancels(row), timing);
+        return now >= row.window_until ? 'reverse' : nextPoll(row, now, timing);
+      },
+    },
+    reverse: {
+      state: 'canceling',
+      call: (client, signer, row) => noted(row.id, client.cancel(signer, { client_sn: row.client_sn })),
+      interpret(res, row): Step<PaymentRow> {
+        const v = interpretCancel(res, seenPaid(row));
+        return final(v) ?? { to: 'unknown', reason: 'cancel not confirmed' };
+      },
+    },
+    successPatch(row, now) {
+      // The order facts go with the state (the fleet trigger and the receipt see the gateway's sn).
+      const order = facts.get(row.id);
+      facts.delete(row.id);
+      return { paid_at: now, ...(order ? factsPatch(order) : {}) };
+    },
+    succeeded(stored, snapshot, now) {
+      // The row already carries the answer's facts: noted as a query's answer arrived, or in successPatch.
+      const input = snapshot ? orderFromSnapshot(snapshot, now) : undefined;
+      const order = input ? new OrdersRepo(deps.db).upsert({ ...input, operator: stored.operator }, now) : null;
+      receipts?.queue({ payment: stored, order }, now);
+    },
+    afterSuccess: () => receipts?.wake(),
+    publish(row) {
+      // The slip of a reversal that gave money back: queued once (a unique original per payment), after its commit.
+      if (row.state === 'canceled' && row.error_code === REVERSED && deps.db.open && receipts) {
+        receipts.queue({ payment: row, order: null }, row.updated_at);
+        receipts.wake();
+      }
+      deps.events.emit('payment.updated', toPayment(row));
+    },
+  };
+  return kind;
+}
+
+export const dayOf = (now: number): string => businessDay(now);

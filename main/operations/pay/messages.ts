@@ -1,0 +1,82 @@
+/**
+ * What the cashier reads about a payment (zh-CN and en): three states that
+ * never leave doubt (收款成功 / 未收款（钱款未扣） / 正在确认（请勿重复收款）),
+ * the QR waiting for the customer, and needs_attention with a next step.
+ */
+import type { Payment } from '../../store/payments';
+import type { Gateway, KindMessage } from '../kind';
+import type { FailCode } from './interpret';
+
+export interface Words {
+  zh: string;
+  en: string;
+}
+
+export const PAY_MESSAGES = {
+  PAID: { zh: '收款成功', en: 'Payment received' },
+  NOT_PAID: { zh: '未收款（钱款未扣）', en: 'Not paid (no money taken)' },
+  CONFIRMING: { zh: '正在确认（请勿重复收款）', en: 'Confirming (do not charge again)' },
+  AWAITING: { zh: '请顾客扫码付款（请勿重复收款）', en: 'Waiting for the customer to scan (do not charge again)' },
+  REVERSED: { zh: '未收款（钱款未扣）：已冲正，已扣的钱款已退回顾客', en: 'Not paid (no money taken): reversed, the money taken was returned to the customer' },
+  NEEDS_ATTENTION: {
+    zh: '需要人工处理：收款结果仍未确定，系统仍在自动冲正。请勿重复收款；请联系门店 IT 或收钱吧客服，提供商户订单号',
+    en: 'Needs attention: the outcome is still unknown and the reversal is still running. Do not charge again; call store IT or Upay support with the client order number',
+  },
+} satisfies Record<string, Words>;
+
+export const FAIL_MESSAGES: Record<FailCode, Words> = {
+  NOT_SENT: { zh: '无法连接收钱吧网关，收款请求未发出，钱款未扣', en: 'The Upay gateway could not be reached; nothing was sent and no money was taken' },
+  NOT_REACHED: { zh: '收款请求未到达收钱吧，钱款未扣', en: 'The payment never reached Upay; no money was taken' },
+  PAY_FAILED: { zh: '支付失败，钱款未扣', en: 'The payment failed; no money was taken' },
+  GATEWAY_REFUSED: { zh: '收钱吧拒绝了收款请求，钱款未扣', en: 'Upay refused the payment; no money was taken' },
+  INVALID_REQUEST: { zh: '收款请求无效，未发出，钱款未扣', en: 'The payment request was invalid; nothing was sent and no money was taken' },
+};
+
+/** The one line a cashier sees for a payment's state. */
+export function paymentHeadline(p: Pick<Payment, 'state' | 'method' | 'qrCode' | 'moneyReturned'>): Words {
+  switch (p.state) {
+    case 'paid':
+      return PAY_MESSAGES.PAID;
+    case 'failed':
+      return PAY_MESSAGES.NOT_PAID;
+    case 'canceled':
+      return p.moneyReturned ? PAY_MESSAGES.REVERSED : PAY_MESSAGES.NOT_PAID;
+    case 'needs_attention':
+      return PAY_MESSAGES.NEEDS_ATTENTION;
+    default:
+      return p.method === 'qr' && p.state === 'pending' && p.qrCode ? PAY_MESSAGES.AWAITING : PAY_MESSAGES.CONFIRMING;
+  }
+}
+
+/** The skeleton's message for a code (PENDING, NEEDS_ATTENTION, NOT_SENT, the failures, CANCELED, REVERSED), with the gateway's words. */
+export function paymentMessage(code: string, gateway?: Gateway): KindMessage {
+  const said = gateway?.code || gateway?.message ? `（${[gateway.code, gateway.message].filter(Boolean).join(' ')}）` : '';
+  const saidEn = gateway?.code ? ` (${gateway.code})` : '';
+  const fail = FAIL_MESSAGES[code as FailCode];
+  if (fail) return { code, messageZh: `${PAY_MESSAGES.NOT_PAID.zh}：${fail.zh}${said}`, messageEn: `${PAY_MESSAGES.NOT_PAID.en}: ${fail.en}${saidEn}` };
+  switch (code) {
+    case 'CANCELED':
+      return { code, messageZh: `${PAY_MESSAGES.NOT_PAID.zh}：已撤单（冲正）`, messageEn: `${PAY_MESSAGES.NOT_PAID.en}: canceled (reversed)` };
+    case 'REVERSED':
+      return { code, messageZh: PAY_MESSAGES.REVERSED.zh, messageEn: PAY_MESSAGES.REVERSED.en };
+    case 'NEEDS_ATTENTION':
+      return { code, messageZh: PAY_MESSAGES.NEEDS_ATTENTION.zh, messageEn: PAY_MESSAGES.NEEDS_ATTENTION.en };
+    default:
+      return { code, messageZh: PAY_MESSAGES.CONFIRMING.zh, messageEn: PAY_MESSAGES.CONFIRMING.en };
+  }
+}
+
+export type PayOutcome = 'paid' | 'failed' | 'canceled' | 'pending' | 'needs_attention' | 'awaiting_customer';
+
+/** The outcome a caller reports (the CLI's `outcome`, the counter's): a QR shown and not paid yet is awaiting_customer. */
+export function paymentOutcome(p: Pick<Payment, 'state' | 'method' | 'qrCode'>): PayOutcome {
+  switch (p.state) {
+    case 'paid':
+    case 'failed':
+    case 'canceled':
+    case 'needs_attention':
+      return p.state;
+    default:
+      return p.method === 'qr' && p.state === 'pending' && p.qrCode !== null ? 'awaiting_customer' : 'pending';
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The payment receipt (收款凭证), printed once when a payment is paid, and the
+ * short 撤销/冲正 slip, printed only when a reversal gave back money that had
+ * been taken. Same receipt model and renderers as the revoke receipt.
+ */
+import { formatCst } from '../common/time';
+import type { TerminalInfo } from '../domain';
+import type { Payment } from '../store/payments';
+import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { COLUMNS } from './width';
+
+const L = {
+  payTitle: { zh: '收款凭证', en: 'PAYMENT RECEIPT' },
+  slipTitle: { zh: '撤销/冲正', en: 'PAYMENT REVERSED' },
+  amount: { zh: '收款金额', en: 'Amount' },
+  returned: { zh: '已退回', en: 'Returned' },
+  reversedAt: { zh: '冲正时间', en: 'Reversed at' },
+  slipNote: { zh: '本笔收款已冲正，钱款已退回顾客', en: 'This payment was reversed; the money went back to the customer' },
+  scanLater: { zh: '扫码查询本笔订单', en: 'Scan to look this order up' },
+} satisfies Record<string, Record<Lang, string>>;
+
+export type PaymentReceiptSource = {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
+  payment: Pick<Payment, 'id' | 'clientSn' | 'orderSn' | 'tradeNo' | 'amountCents' | 'payway' | 'paywayName' | 'operatorName' | 'paidAt' | 'finalAt'>;
+};
+
+/** Both receipts: one builder, the body of each is its own (`body`), the frame (store, title, order, footer) shared. */
+function build(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions, kind: 'payment' | 'payment-slip', body: (l: Layout, lang: Lang) => void): ReceiptModel {
+  const columns = COLUMNS[options.paper];
+  const lang: Lang = options.chinese ? 'zh' : 'en';
+  const l = new Layout(columns, lang);
+  const p = source.payment;
+  l.text('store', storeHeader(source.terminal, lang), { align: 'center', bold: true });
+  receiptTitle(l, kind === 'payment' ? L.payTitle : L.slipTitle, columns);
+  l.rule();
+  l.pair('field', LABELS.terminal[lang], source.terminal.terminalSn);
+  l.pair('field', LABELS.sn[lang], p.orderSn ?? '-');
+  l.pair('field', LABELS.clientSn[lang], p.clientSn);
+  const order = { sn: p.orderSn ?? '', clientSn: p.clientSn, tradeNo: null, totalCents: p.amountCents, netCents: p.amountCents, payway: p.payway, paywayName: p.paywayName, operator: null, finishedAt: 0 };
+  l.pair('field', LABELS.payway[lang], paywayName(order, lang));
+  body(l, lang);
+  l.pair('footer', LABELS.printedAt[lang], formatCst(printedAt));
+  return { version: 1, kind, paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
+}
+
+/** 收款凭证: sn, client_sn, amount, payway, cashier, and the order's QR for later scans. */
+export function buildPaymentReceipt(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions): ReceiptModel {
+  const p = source.payment;
+  return build(source, printedAt, options, 'payment', (l, lang) => {
+    if (p.tradeNo) l.pair('field', LABELS.tradeNo[lang], p.tradeNo);
+    l.pair('amount', L.amount[lang], money(p.amountCents, lang), true);
+    l.pair('field', LABELS.paidAt[lang], p.paidAt === null ? '-' : formatCst(p.paidAt));
+    l.pair('field', LABELS.cashier[lang], p.operatorName || '-');
+    l.rule();
+    l.qr(p.orderSn ?? p.clientSn);
+    l.text('qr-caption', L.scanLater[lang], { align: 'center' });
+  });
+}
+
+/** The short 撤销/冲正 slip: the money taken went back. */
+export function buildReversalSlip(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions): ReceiptModel {
+  const p = source.payment;
+  return build(source, printedAt, options, 'payment-slip', (l, lang) => {
+    l.pair('amount', L.returned[lang], money(p.amountCents, lang), true);
+    l.pair('field', L.reversedAt[lang], p.finalAt === null ? '-' : formatCst(p.finalAt));
+    l.pair('field', LABELS.cashier[lang], p.operatorName || '-');
+    l.text('outcome', L.slipNote[lang], { align: 'center' });
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * The golden receipts of a payment: 收款凭证 (58 and 80 mm) and the short
+ * 撤销/冲正 slip, rendered to ESC/POS and read back as paper text. Fixed inputs
+ * and clock: a diff is a layout change; rerun with UPDATE_GOLDEN=1 if it is
+ * deliberate.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { businessDayStart } from '../../main/common/time';
+import { lineFits, renderEscPos, renderHtml, type ReceiptModel, type TextLine } from '../../main/printer';
+import { buildPaymentReceipt, buildReversalSlip, type PaymentReceiptSource } from '../../main/printer/pay-receipt';
+import { decodeEscPos, toPaperText } from '../../main/sandbox/escpos-decoder';
+
+const T = businessDayStart('2026-12-06') + 10 * 3_600_000;
+const SOURCE: PaymentReceiptSource = {
+  terminal: { terminalSn: '10298371039', merchantName: '沙箱商户', storeSn: 'S001', storeName: '沙箱一号店' },
+  payment: {
+    id: 7,
+    clientSn: 'PMIXYZ123ABCDEF012345',
+    orderSn: '7894259244061958',
+    tradeNo: '4200001234567890123456789012',
+    amountCents: 123450,
+    payway: '3',
+    paywayName: '微信',
+    operatorName: '收银员 1',
+    paidAt: T,
+    finalAt: T + 60_000,
+  },
+};
+const textLines = (m: ReceiptModel): TextLine[] => m.items.filter((i): i is TextLine => i.type === 'text');
+
+describe('golden receipts: 收款凭证 and the 撤销/冲正 slip', () => {
+  const fixtures = path.join(__dirname, '..', 'fixtures');
+  const cases: Array<{ name: string; title: string; model: () => ReceiptModel }> = [
+    { name: 'receipt-payment-58-epson', title: '收款凭证', model: () => buildPaymentReceipt(SOURCE, T + 3000, { paper: 58, chinese: true }) },
+    { name: 'receipt-payment-80-epson', title: '收款凭证', model: () => buildPaymentReceipt(SOURCE, T + 3000, { paper: 80, chinese: true }) },
+    { name: 'receipt-payment-slip-58-epson', title: '撤销/冲正', model: () => buildReversalSlip(SOURCE, T + 61_000, { paper: 58, chinese: true }) },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const model = c.model();
+      for (const line of textLines(model)) expect(lineFits(line, model.columns), line.text).toBe(true);
+      const bytes = renderEscPos(model, { printerType: 'EPSON' });
+      const paperText = toPaperText(decodeEscPos(bytes, { dialect: 'escpos' }), model.columns) + '\n';
+      const bin = path.join(fixtures, `${c.name}.bin`);
+      const txt = path.join(fixtures, `${c.name}.txt`);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        fs.writeFileSync(bin, bytes);
+        fs.writeFileSync(txt, paperText);
+      }
+      expect(paperText).toBe(fs.readFileSync(txt, 'utf8'));
+      expect(bytes.toString('hex')).toBe(fs.readFileSync(bin).toString('hex'));
+      expect(paperText).toContain(c.title);
+      expect(renderHtml(model)).toContain(c.title);
+    });
+  }
+
+  it('the receipt names sn, client_sn, amount, payway and cashier, with a QR; the ASCII mode has no byte ≥ 0x80', () => {
+    const model = buildPaymentReceipt(SOURCE, T, { paper: 58, chinese: true });
+    const text = textLines(model).map((l) => l.text).join('\n');
+    for (const want of ['7894259244061958', 'PMIXYZ123ABCDEF012345', '1,234.50', '微信', '收银员 1']) expect(text).toContain(want);
+    expect(model.items.some((i) => i.type === 'qr')).toBe(true);
+    const ascii = renderEscPos(buildReversalSlip(SOURCE, T, { paper: 58, chinese: false }), { printerType: 'EPSON' });
+    expect([...ascii].filter((b) => b >= 0x80)).toEqual([]);
+  });
+});
