@@ -7,25 +7,20 @@
  * rule is judged on the order's cumulative refunds.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
+import type { HandlerSet } from '../../main/ipc/handlers';
 import { MAX_FAILED_PINS } from '../../main/operators/service';
 import { databaseOf } from '../../main/runtime';
 import { approvalsFor } from '../../main/store/approvals';
 import { listAudit } from '../../main/store/audit';
-import { createHarness, type Harness } from '../support/harness';
-import { ensureOperator, signIn, TEST_PINS } from '../support/operators';
+import type { Harness } from '../support/harness';
+import { ensureOperator, signIn, TEST_PINS, harnessWithHandlers } from '../support/operators';
 
 let h: Harness;
 let set: HandlerSet;
 const refundCalls = () => h.sandbox.gateway.log().filter((e) => e.endpoint === 'refund').length;
 
-beforeEach(async () => {
-  h = await createHarness();
-  set = createHandlerSet(h.rt, { mode: 'sandbox', version: 'test', vendor: null, actor: 'test' });
-});
-afterEach(async () => {
-  await h.close();
-});
+beforeEach(async () => ({ h, set } = await harnessWithHandlers()));
+afterEach(() => h.close());
 
 describe('a replayed approval', () => {
   it('each use is a counted PIN check of the approver: ￥800 and ￥900 revokes and a ￥700 refund use up 3 tries, the 5th use locks the approver, the 6th is refused', async () => {

@@ -5,23 +5,18 @@
  * is in the audit log, and the window the failures came from is named.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
+import type { HandlerSet } from '../../main/ipc/handlers';
 import { databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
-import { createHarness, type Harness } from '../support/harness';
+import type { Harness } from '../support/harness';
 import { runMain } from '../support/cli-main';
-import { ensureOperator, newWindow, TEST_PINS } from '../support/operators';
+import { ensureOperator, newWindow, TEST_PINS, harnessWithHandlers } from '../support/operators';
 
 let h: Harness;
 let set: HandlerSet;
 
-beforeEach(async () => {
-  h = await createHarness();
-  set = createHandlerSet(h.rt, { mode: 'sandbox', version: 'test', vendor: null, actor: 'test' });
-});
-afterEach(async () => {
-  await h.close();
-});
+beforeEach(async () => ({ h, set } = await harnessWithHandlers()));
+afterEach(() => h.close());
 
 const cli = (args: string[]) => runMain([...args, '--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none', '--json', '--operator', 'it-desk']);
 

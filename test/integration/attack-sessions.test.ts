@@ -7,10 +7,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
-import { createHarness, type Harness } from '../support/harness';
-import { bind, ensureOperator, newWindow, signIn, TEST_PINS, ShiftClock } from '../support/operators';
+import type { Harness } from '../support/harness';
+import { bind, ensureOperator, newWindow, signIn, TEST_PINS, ShiftClock, harnessWithHandlers, TEST_HANDLER_OPTIONS } from '../support/operators';
 
-const OPTIONS = { mode: 'sandbox' as const, version: 'test', vendor: null, actor: 'test' };
 
 
 let h: Harness;
@@ -19,12 +18,9 @@ let set: HandlerSet;
 
 beforeEach(async () => {
   clock = new ShiftClock();
-  h = await createHarness({ clock });
-  set = createHandlerSet(h.rt, OPTIONS);
+  ({ h, set } = await harnessWithHandlers(clock));
 });
-afterEach(async () => {
-  await h.close();
-});
+afterEach(() => h.close());
 
 const MINUTE = 60_000;
 
@@ -67,7 +63,7 @@ describe('a session ends everywhere when its operator changes', () => {
     const a = await signIn(h.rt, set, 'cashier');
     const b = await signIn(h.rt, set, 'cashier');
     const rt2 = h.runtime();
-    const set2 = createHandlerSet(rt2, OPTIONS);
+    const set2 = createHandlerSet(rt2, TEST_HANDLER_OPTIONS);
     const w = newWindow();
     expect(await set2.handlers['session.signIn']({ operatorId: id, pin: TEST_PINS.cashier }, w)).toMatchObject({ ok: true });
     const c = bind(set2, w);

@@ -12,10 +12,9 @@ import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
 import { LOCKOUT_MS } from '../../main/operators/service';
 import { databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
-import { createHarness, type Harness } from '../support/harness';
-import { bind, ensureOperator, newWindow, signIn, TEST_PINS, ShiftClock } from '../support/operators';
+import type { Harness } from '../support/harness';
+import { bind, ensureOperator, newWindow, signIn, TEST_PINS, ShiftClock, harnessWithHandlers, TEST_HANDLER_OPTIONS } from '../support/operators';
 
-const OPTIONS = { mode: 'sandbox' as const, version: 'test', vendor: null, actor: 'test' };
 
 
 let h: Harness;
@@ -26,12 +25,9 @@ const revokeCalls = () => h.sandbox.gateway.log().filter((e) => e.endpoint === '
 
 beforeEach(async () => {
   clock = new ShiftClock();
-  h = await createHarness({ clock });
-  set = createHandlerSet(h.rt, OPTIONS);
+  ({ h, set } = await harnessWithHandlers(clock));
 });
-afterEach(async () => {
-  await h.close();
-});
+afterEach(() => h.close());
 
 describe('a revoke needs a signed-in operator', () => {
   it('no session → OPERATOR_REQUIRED, no gateway call, no revoke row', async () => {
@@ -140,7 +136,7 @@ describe('PIN lockout', () => {
     // A restart: a new runtime on the same data dir, new handlers (no session survives, the lockout does).
     await h.rt.close();
     const rt2 = h.runtime();
-    const set2 = createHandlerSet(rt2, OPTIONS);
+    const set2 = createHandlerSet(rt2, TEST_HANDLER_OPTIONS);
     expect(await set2.handlers['session.signIn']({ operatorId: id, pin: TEST_PINS.cashier }, window)).toMatchObject({ ok: false, error: { code: 'OPERATOR_LOCKED' } });
     const roster = await set2.handlers['operators.roster']({});
     expect(roster.ok && roster.value.find((o) => o.id === id)).toMatchObject({ locked: true });
@@ -319,7 +315,7 @@ describe('first run', () => {
 describe('embedding: a host app\'s own login', () => {
   it('the resolver decides who is signed in; none → no revoke; our sign-in is refused', async () => {
     let current: { id: null; name: string; role: 'cashier' | 'supervisor' | 'store_it' } | null = null;
-    const host = createHandlerSet(h.rt, { ...OPTIONS, resolveOperator: () => current });
+    const host = createHandlerSet(h.rt, { ...TEST_HANDLER_OPTIONS, resolveOperator: () => current });
     const w = newWindow();
     const order = h.paidOrder({ totalCents: 2000 });
     h.sandbox.gateway.clearLog();

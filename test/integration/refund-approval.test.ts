@@ -5,23 +5,18 @@
  * requests make no gateway call and leave no refund row.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
+import type { HandlerSet } from '../../main/ipc/handlers';
 import { databaseOf } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
-import { createHarness, type Harness } from '../support/harness';
-import { ensureOperator, newWindow, signIn, TEST_PINS } from '../support/operators';
+import type { Harness } from '../support/harness';
+import { ensureOperator, newWindow, signIn, TEST_PINS, harnessWithHandlers } from '../support/operators';
 
 let h: Harness;
 let set: HandlerSet;
 const refundCalls = () => h.sandbox.gateway.log().filter((e) => e.endpoint === 'refund').length;
 
-beforeEach(async () => {
-  h = await createHarness();
-  set = createHandlerSet(h.rt, { mode: 'sandbox', version: 'test', vendor: null, actor: 'test' });
-});
-afterEach(async () => {
-  await h.close();
-});
+beforeEach(async () => ({ h, set } = await harnessWithHandlers()));
+afterEach(() => h.close());
 
 describe('a refund needs an operator and, by default, a supervisor', () => {
   it('no session → OPERATOR_REQUIRED; a cashier without approval → APPROVAL_REQUIRED; no call, no row', async () => {

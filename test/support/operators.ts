@@ -10,6 +10,7 @@ import type { Caller } from '../../main/operators/sessions';
 import type { Role } from '../../main/operators/service';
 import type { Runtime } from '../../main/runtime';
 import type { Clock } from '../../main/common/time';
+import { createHarness, type Harness } from './harness';
 
 /** A clock a test moves forward (sessions idle out or reach their lifetime, lockouts lapse); the sandbox may share it. */
 export class ShiftClock implements Clock {
@@ -53,3 +54,12 @@ export async function signIn(rt: Runtime, setOrOptions: HandlerSet | HandlerOpti
 
 /** `createHandlers` for a test that acts as store IT (every channel allowed). */
 export const signedInHandlers = (rt: Runtime, options: HandlerOptions, role: Role = 'store_it'): Promise<BoundHandlers> => signIn(rt, options, role);
+
+/** The handler options every handler test uses (sandbox mode, no vendor key). */
+export const TEST_HANDLER_OPTIONS: HandlerOptions = { mode: 'sandbox', version: 'test', vendor: null, actor: 'test' };
+
+/** A fresh harness (runtime, sandbox gateway, printer) and its handler set, on `clock` when a test moves time. */
+export async function harnessWithHandlers(clock?: Clock): Promise<{ h: Harness; set: HandlerSet }> {
+  const h = await createHarness(clock ? { clock } : {});
+  return { h, set: createHandlerSet(h.rt, TEST_HANDLER_OPTIONS) };
+}
