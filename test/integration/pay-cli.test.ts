@@ -5,27 +5,19 @@
  * log proves that invalid input sends nothing, and counts pay requests and
  * cancels per client_sn).
  */
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, closedPort, describeRun, ensureCliBuilt, oneJson, removeCliSnapshot, runCli } from '../support/cli-run';
-import { createHarness, tempDir, type Harness } from '../support/harness';
+import { cliEnv, cliHarness, closeCliHarness, closedPort, describeRun, oneJson, runCli } from '../support/cli-run';
+import type { Harness } from '../support/harness';
 
 let h: Harness;
 let home: string;
 let g: string[];
 
 beforeAll(async () => {
-  ensureCliBuilt();
-  home = tempDir('upay-pos-pay-cli-home-');
-  h = await createHarness({ runtime: { startWorkers: false } });
-  g = ['--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none'];
+  ({ h, home, g } = await cliHarness('upay-pos-pay-cli-home-'));
 }, 180_000);
 
-afterAll(async () => {
-  await h?.close();
-  fs.rmSync(home, { recursive: true, force: true });
-  removeCliSnapshot();
-});
+afterAll(() => closeCliHarness(h, home));
 
 interface PayDoc {
   outcome: string;

@@ -8,25 +8,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { businessDay } from '../../main/common/time';
-import { cliEnv, closedPort, describeRun, ensureCliBuilt, oneJson, removeCliSnapshot, runCli } from '../support/cli-run';
-import { createHarness, tempDir, type Harness } from '../support/harness';
+import { cliEnv, cliHarness, closeCliHarness, closedPort, describeRun, oneJson, runCli } from '../support/cli-run';
+import type { Harness } from '../support/harness';
 
 let h: Harness;
 let home: string;
 let g: string[];
 
 beforeAll(async () => {
-  ensureCliBuilt();
-  home = tempDir('upay-pos-refund-cli-home-');
-  h = await createHarness({ runtime: { startWorkers: false } });
-  g = ['--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none'];
+  ({ h, home, g } = await cliHarness('upay-pos-refund-cli-home-'));
 }, 180_000);
 
-afterAll(async () => {
-  await h?.close();
-  fs.rmSync(home, { recursive: true, force: true });
-  removeCliSnapshot();
-});
+afterAll(() => closeCliHarness(h, home));
 
 interface RefundDoc {
   outcome: string;

@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createHarness, tempDir, type Harness } from './harness';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const DIST_CLI = path.join(ROOT, 'dist/main/cli.js');
@@ -273,4 +274,19 @@ export function closedPort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A CLI test's world: a harness with no workers (the CLI does the work), a HOME of its own, and the global flags that point the CLI at them. */
+export async function cliHarness(homePrefix: string): Promise<{ h: Harness; home: string; g: string[] }> {
+  ensureCliBuilt();
+  const home = tempDir(homePrefix);
+  const h = await createHarness({ runtime: { startWorkers: false } });
+  return { h, home, g: ['--data-dir', h.dataDir, '--api-domain', h.sandbox.gateway.url, '--printer', 'none'] };
+}
+
+/** Closes what cliHarness made. */
+export async function closeCliHarness(h: Harness | undefined, home: string | undefined): Promise<void> {
+  await h?.close();
+  if (home) fs.rmSync(home, { recursive: true, force: true });
+  removeCliSnapshot();
 }
