@@ -91,6 +91,7 @@ export const PAY_STEP_KINDS = [
   'cancel_lost',
   'gateway_down_mid_flow',
   'gateway_down_before',
+  'taken_unknown_reversed',
   'pay_query_faults',
   'qr_paid',
   'qr_expires',
@@ -389,6 +390,13 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
             // Unreachable before the send: "failed, not sent", at once; the cashier tries once more, also refused.
             await proxy.down();
             sale(either);
+            break;
+          case 'taken_unknown_reversed':
+            // The money is taken but the answer is lost and no query gets through in the window: the outcome is
+            // unknown at its end, so the reversal cancels the PAID order and the money goes back.
+            inject('pay', { kind: 'drop_after' });
+            inject('query', { kind: 'drop_before' }, 80);
+            sale(barcode);
             break;
           case 'pay_query_faults':
             inject('pay', pick<Fault>([{ kind: 'drop_after' }, { kind: 'pay_in_progress', queries: 2 }, { kind: 'hang' }]));
