@@ -397,6 +397,8 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
             inject('pay', { kind: 'drop_after' });
             inject('query', { kind: 'drop_before' }, 80);
             sale(barcode);
+            // The heal clears the faults: it must come after the window (and the reversal), not before.
+            await sleep(CHAOS_PAY_TIMING.payWindowMs + 300);
             break;
           case 'pay_query_faults':
             inject('pay', pick<Fault>([{ kind: 'drop_after' }, { kind: 'pay_in_progress', queries: 2 }, { kind: 'hang' }]));
