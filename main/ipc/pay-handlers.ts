@@ -3,11 +3,11 @@
  * handlers.ts), the payment view and the `payment.updated` event view. What
  * protects money is decided here in the main process: who takes the payment
  * (the window's signed-in operator), and that an amount already open is not
- * charged again without the cashier's confirmation.
+ * charged again without the cashier's confirmation (checked by the engine in
+ * the write-ahead row's own IMMEDIATE transaction, so it holds for a burst and
+ * across processes).
  */
 import { receiptLines } from '../common/receipt-text';
-import { formatCny } from '../common/money';
-import { PosError } from '../errors';
 import { paymentHeadline, paymentOutcome } from '../operations/pay/messages';
 import { renderHtml } from '../printer';
 import type { Runtime } from '../runtime';
@@ -44,27 +44,15 @@ export function toPaymentView(p: Payment): PaymentView {
   });
 }
 
-/** The same amount is already being charged: the cashier must confirm before a second charge. */
-export function duplicateAmount(open: Payment): PosError {
-  return new PosError(
-    'PAYMENT_SAME_AMOUNT_OPEN',
-    `已有一笔 ${formatCny(open.amountCents)} 的收款正在确认（请勿重复收款）。确认顾客要再付一次后才能继续。`,
-    `A payment of ${formatCny(open.amountCents)} is still being confirmed (do not charge again). Continue only after confirming the customer pays again.`,
-    { paymentId: open.id, clientSn: open.clientSn, amountCents: open.amountCents },
-  );
-}
-
 export function createPayHandlers(runtime: Runtime): ChannelImpls<PayChannel> {
   return {
     'pay.request': async (input, { actor, caller, policy }) => {
       const who = policy.identify(caller);
-      const open = runtime.payments.openWithAmount(input.amountCents)[0];
-      if (open && !input.confirmDuplicate) throw duplicateAmount(open);
       const request =
         input.method === 'barcode'
           ? { method: 'barcode' as const, amountCents: input.amountCents, barcode: input.barcode }
           : { method: 'qr' as const, amountCents: input.amountCents, payway: input.payway };
-      return toPaymentView(await runtime.payments.request(request, who, actor));
+      return toPaymentView(await runtime.payments.request(request, who, actor, { refuseSameAmountOpen: input.confirmDuplicate !== true }));
     },
     'pay.queryAgain': async (input, { actor }) => toPaymentView(await runtime.payments.queryAgain(input.paymentId, actor)),
     'pay.listOpen': () => runtime.payments.open().map(toPaymentView),

@@ -9,7 +9,14 @@
  * eligible ones, never for refused ones), with exactly one `revoked` row and
  * exactly one original print job per revoked row. Every fourth order is an
  * earlier day's: the worker refunds half of it (faults hit refunds too), and
- * each must be refunded exactly once at the gateway, never twice.
+ * each must be refunded exactly once at the gateway, never twice. Each run
+ * also takes 1-3 barcode and QR payments (chaos-pay.ts) under a payment
+ * fault (PAY_IN_PROGRESS for K queries or for good, PAY_FAIL, PAY_FAIL_ERROR,
+ * lost answers, CANCEL_ERROR), the customer pays some QR codes, and the next
+ * runs revoke the orders those payments took: in the end 0 one-sided
+ * transactions, 0 double charges, 0 payments recorded paid that the gateway
+ * does not show PAID (checkPayTruth), and the orders of paid payments agree
+ * with the gateway (checkMixedTruth).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +24,8 @@ import path from 'node:path';
 import { createRuntime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { Fault } from '../../main/sandbox/gateway';
-import { activate, checkTruth, middayOffset, offsetClock, seedPaid, tempDir, type TruthReport } from './chaos-env';
+import { activate, checkMixedTruth, checkTruth, middayOffset, offsetClock, seedPaid, tempDir, type TruthReport } from './chaos-env';
+import { checkPayTruth, customerPaysSome, emptyPayTruth, PAY_FAULTS, type PayTruth } from './chaos-pay';
 import { prng } from './chaos-network';
 
 export interface CrashResult {
@@ -44,6 +52,11 @@ export interface CrashResult {
   doubleRefunds: string[];
   /** Refund orders whose gateway state and local rows disagree (or not refunded once). */
   refundMismatches: string[];
+  /** Every payment the workers took, against the gateway. */
+  pay: PayTruth;
+  /** Kills after `ready` (the run's payments, revokes and refunds under way); orders of paid payments that disagree with the gateway. */
+  killedWithPayments: number;
+  payOrderContradictions: string[];
   elapsedMs: number;
 }
 
@@ -58,6 +71,7 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
   const clock = offsetClock(offsetMs);
   const dataDir = tempDir('upay-pos-crash-');
   let sandbox: Sandbox | undefined;
+  let stopPaying = () => {};
   const result: CrashResult = {
     seed: options.seed,
     kills: 0,
@@ -78,6 +92,9 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
     refundedRows: 0,
     doubleRefunds: [],
     refundMismatches: [],
+    pay: emptyPayTruth(),
+    killedWithPayments: 0,
+    payOrderContradictions: [],
     elapsedMs: 0,
   };
   try {
@@ -103,10 +120,10 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
       }
     };
     addOrders(20);
-    const args = JSON.stringify({ dataDir, apiDomain: gw.url, offsetMs, printer: sandbox.printer.uri, concurrency: 4 });
+    const args = { dataDir, apiDomain: gw.url, offsetMs, printer: sandbox.printer.uri, concurrency: 4 };
 
-    const spawnWorker = () => {
-      const child = spawn(process.execPath, [WORKER, args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const spawnWorker = (payments = 0) => {
+      const child = spawn(process.execPath, [WORKER, JSON.stringify({ ...args, payments })], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b.toString()));
       child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -114,9 +131,13 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
       return { child, exited, output: () => out };
     };
 
+    stopPaying = customerPaysSome(gw, rand);
     for (let k = 0; k < options.kills; k++) {
       addOrders(1 + Math.floor(rand() * 3));
       gw.clearFaults();
+      // A payment fault each run (the payments' own endpoints, and the query the other kinds share).
+      const [payEndpoint, payFault] = PAY_FAULTS[Math.floor(rand() * PAY_FAULTS.length)]!;
+      gw.inject(payEndpoint, payFault, 1 + Math.floor(rand() * 3));
       const faulty = rand() < 0.6;
       if (faulty) {
         const fault: Fault = [
@@ -130,10 +151,11 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
         gw.inject(r < 0.5 ? 'revoke' : r < 0.8 ? 'refund' : 'query', fault, 1 + Math.floor(rand() * 4));
         result.killedWithFault++;
       }
-      const w = spawnWorker();
+      const w = spawnWorker(1 + Math.floor(rand() * 3));
       const killAt = 100 + Math.floor(rand() * 1_000);
       await new Promise((r) => setTimeout(r, killAt));
       if (!w.output().includes('ready')) result.killedBeforeReady++;
+      else result.killedWithPayments++;
       w.child.kill('SIGKILL');
       await w.exited;
       if (/fatal|error /.test(w.output())) log(`worker ${k} said: ${w.output().trim().split('\n').slice(-3).join(' | ')}`);
@@ -141,6 +163,7 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
       if (k % 20 === 19) log(`crash loop: ${k + 1}/${options.kills} kills, ${sns.length} orders`);
     }
 
+    stopPaying();
     // One clean run finishes everything.
     gw.clearFaults();
     const last = spawnWorker();
@@ -188,8 +211,13 @@ export async function runCrashLoop(options: { kills: number; seed: number; log?:
       const j = (jobsOf.get(r.id) as { n: number }).n;
       if (j !== 1) result.printJobProblems.push(`revoke ${r.id} (${r.order_sn}): ${j} original jobs`);
     }
+    result.pay = checkPayTruth(databaseOf(rt), gw);
+    const paidOrders = databaseOf(rt).prepare("SELECT order_sn FROM payments WHERE state = 'paid' AND order_sn != ''").pluck().all() as string[];
+    const payOrders = checkMixedTruth(databaseOf(rt), gw, paidOrders);
+    result.payOrderContradictions = [...payOrders.contradictions, ...payOrders.doubleEffects];
     await rt.close();
   } finally {
+    stopPaying();
     await sandbox?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
     result.elapsedMs = Date.now() - started;

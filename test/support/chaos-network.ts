@@ -10,7 +10,16 @@
  * the sequences refund half of an earlier day's order instead (the same
  * faults aimed at /upay/v2/refund, REFUND_IN_PROGRESS and REFUND_ERROR for the
  * business ones): no order may be refunded twice and every refund row must
- * match the gateway.
+ * match the gateway. About a quarter of the sequences take payments instead
+ * (chaos-pay.ts): barcode and QR sales with lost answers, PAY_IN_PROGRESS for
+ * K queries or for good, PAY_IN_PROGRESS then PAY_CANCELED, PAY_FAIL,
+ * PAY_FAIL_ERROR, CANCEL_ERROR on the reversal, the gateway going away mid-flow
+ * or before the send, QR codes paid or left to expire, and revokes or refunds
+ * of the orders earlier payments took (under the one-open-operation lock). A
+ * sale the runtime answers "not paid" is charged once more, as a cashier would;
+ * one it answers "confirming" is not. After every such sequence, and at the
+ * end over every payment: 0 one-sided transactions, 0 double charges, 0
+ * payments recorded paid that the gateway does not show PAID, 0 contradictions.
  *
  * Fault menu: refused (proxy down), connect hang (a second runtime on the same
  * data dir pointed at a listener with a full accept queue), response hang,
@@ -22,6 +31,7 @@
  * code, delays, and faults on the query path, plus duplicate requests.
  */
 import type { PosError } from '../../main/errors';
+import type { PaymentInput } from '../../main/operations/pay/request';
 import { createRuntime, type Runtime, databaseOf } from '../../main/runtime';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import type { Fault, SandboxEndpoint, SandboxOrder } from '../../main/sandbox/gateway';
@@ -42,6 +52,7 @@ import {
   tempDir,
   type TruthReport,
 } from './chaos-env';
+import { addPayTruth, CHAOS_PAY_TIMING, CHAOS_WHO, checkPayTruth, emptyPayTruth, payInput, settlePayments, type PayTruth } from './chaos-pay';
 
 export const STEP_KINDS = [
   'refused',
@@ -64,6 +75,29 @@ export const STEP_KINDS = [
   'clean',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
+
+/** The steps of a payment sequence: a sale under one fault, or a revoke/refund of an order a payment took. */
+export const PAY_STEP_KINDS = [
+  'pay_clean',
+  'pay_drop_before',
+  'pay_drop_after',
+  'pay_reset_mid_body',
+  'pay_in_progress',
+  'pay_in_progress_forever',
+  'pay_then_canceled',
+  'pay_fail',
+  'pay_fail_error',
+  'cancel_error',
+  'cancel_lost',
+  'gateway_down_mid_flow',
+  'gateway_down_before',
+  'taken_unknown_reversed',
+  'pay_query_faults',
+  'qr_paid',
+  'qr_expires',
+  'void_paid_order',
+] as const;
+export type PayStepKind = (typeof PAY_STEP_KINDS)[number];
 
 export interface NetworkChaosOptions {
   sequences: number;
@@ -96,6 +130,15 @@ export interface NetworkChaosResult {
   contradictions: string[];
   refundSequences: number;
   refundsApplied: number;
+  /** Sequences of payments; sales (one customer's purchase), and those charged again after "not paid". */
+  paySequences: number;
+  sales: number;
+  salesChargedAgain: number;
+  /** Revokes and refunds asked of orders that payments took. */
+  voidsOfPaidOrders: number;
+  /** Every payment at the end against the gateway, and what the per-sequence checks found. */
+  pay: PayTruth;
+  payFindings: string[];
   unsettled: number;
   needsAttentionPaid: number;
   connectHangAchieved: boolean;
@@ -138,6 +181,12 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     contradictions: [],
     refundSequences: 0,
     refundsApplied: 0,
+    paySequences: 0,
+    sales: 0,
+    salesChargedAgain: 0,
+    voidsOfPaidOrders: 0,
+    pay: emptyPayTruth(),
+    payFindings: [],
     unsettled: 0,
     needsAttentionPaid: 0,
     connectHangAchieved: false,
@@ -151,7 +200,7 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     proxy = await createChaosProxy(gw.port);
     hang = await createConnectHang();
     result.connectHangAchieved = hang.connectHangs;
-    const common = { dataDir, clock, timing: CHAOS_TIMING, timeoutMs: 300, printer: 'none' } as const;
+    const common = { dataDir, clock, timing: CHAOS_TIMING, payTiming: CHAOS_PAY_TIMING, timeoutMs: 300, printer: 'none' } as const;
     const rt = createRuntime({ ...common, apiDomain: proxy.url, dispatcher: shortConnectAgent(300), concurrency: 4 });
     runtimes.push(rt);
     const terminalSn = await activate(rt, gw);
@@ -163,6 +212,10 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     const all = new Set<string>();
     const allRefund = new Set<string>();
     const allMixed = new Set<string>();
+    /** Each sale's client_sns (a second one only after the runtime said the first was not paid). */
+    const allSales: string[][] = [];
+    /** Orders that paid payments took: revoked or refunded by later payment sequences. */
+    const paidOrders: string[] = [];
     let round: SandboxOrder[] = [];
     let refundRound: SandboxOrder[] = [];
     const who = { operatorId: null, operatorName: 'chaos', approverId: null, approverName: null };
@@ -183,16 +236,21 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
           allRefund.add(o.sn);
         }
       }
-      const refunding = rand() < 0.33;
+      const paying = rand() < 0.25;
+      if (paying) result.paySequences++;
+      const refunding = !paying && rand() < 0.33;
       if (refunding) result.refundSequences++;
       // Mixed: today's orders get revokes AND refunds at once, from two processes: the order lock decides.
-      const mixing = !refunding && rand() < 0.35;
-      if (mixing) result.mixedSequences++;
+      // The orders payments took are voided or refunded the same way, in payment sequences.
+      const mixing = paying || (!refunding && rand() < 0.35);
+      if (mixing && !paying) result.mixedSequences++;
       /** Where this sequence's faults go: the endpoint of its operation. */
       const ep: SandboxEndpoint = refunding || (mixing && rand() < 0.5) ? 'refund' : 'revoke';
       const touched = new Set<string>();
       const touchedRefunds = new Set<string>();
       const touchedMixed = new Set<string>();
+      const touchedPay = new Set<string>();
+      const sales: string[][] = [];
       const inflight: Array<Promise<unknown>> = [];
       /** A refusal the lock or the order's state explains (mixed sequences only): counted, not a finding. */
       const refused = (err: unknown): boolean => {
@@ -242,7 +300,134 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
         );
       };
       const inject = (endpoint: SandboxEndpoint | '*', fault: Fault, count = 1) => gw.inject(endpoint, fault, count);
-      const steps = 1 + Math.floor(rand() * 4);
+      /**
+       * One sale: a payment; charged once more only when the runtime answers "not paid" (failed, or canceled),
+       * never while it is confirming. `customerPays`: the customer scans the QR as soon as it shows.
+       */
+      const sale = (input: PaymentInput, customerPays = false) => {
+        const csns: string[] = [];
+        sales.push(csns);
+        allSales.push(csns);
+        result.sales++;
+        result.requests++;
+        inflight.push(
+          (async () => {
+            for (let attempt = 0; attempt < 2; attempt++) {
+              if (attempt > 0) result.salesChargedAgain++;
+              try {
+                const p = await rt.payments.request(input, CHAOS_WHO, 'chaos');
+                csns.push(p.clientSn);
+                touchedPay.add(p.clientSn);
+                result.outcomes[`pay:${p.state}`] = (result.outcomes[`pay:${p.state}`] ?? 0) + 1;
+                if (customerPays && p.qrCode && gw.counters(p.clientSn).orderStatus === 'CREATED') gw.customerPays(p.clientSn);
+                if (p.state !== 'failed' && p.state !== 'canceled') return;
+              } catch (err) {
+                result.thrown.push(`seq ${s}: pay: ${(err as Error).name}: ${(err as Error).message}`);
+                return;
+              }
+            }
+          })(),
+        );
+      };
+      let steps = 1 + Math.floor(rand() * 4);
+      for (let k = 0; paying && k < steps; k++) {
+        const kind = pick(PAY_STEP_KINDS);
+        result.steps++;
+        result.stepCounts[kind] = (result.stepCounts[kind] ?? 0) + 1;
+        const barcode = payInput(0, 100 + Math.floor(rand() * 10_000));
+        const qr = payInput(2, 100 + Math.floor(rand() * 10_000));
+        const either = rand() < 0.7 ? barcode : qr;
+        const count = 1 + Math.floor(rand() * 2);
+        switch (kind) {
+          case 'pay_clean':
+            sale(either);
+            break;
+          case 'pay_drop_before':
+          case 'pay_drop_after':
+          case 'pay_reset_mid_body':
+            inject(either.method === 'qr' ? 'precreate' : 'pay', { kind: kind.slice(4) } as Fault, count);
+            sale(either);
+            break;
+          case 'pay_in_progress':
+            inject('pay', { kind: 'pay_in_progress', queries: 1 + Math.floor(rand() * 4) });
+            sale(barcode);
+            break;
+          case 'pay_in_progress_forever':
+            inject('pay', { kind: 'pay_in_progress', queries: 1_000 });
+            sale(barcode);
+            break;
+          case 'pay_then_canceled':
+            inject('pay', { kind: 'pay_in_progress', queries: 1 + Math.floor(rand() * 2), then: 'PAY_CANCELED' });
+            sale(barcode);
+            break;
+          case 'pay_fail':
+            inject('pay', { kind: 'pay_fail', errorCode: pick(['INSUFFICIENT_FUND', 'EXPIRED_BARCODE']) });
+            sale(barcode);
+            break;
+          case 'pay_fail_error':
+            inject('pay', { kind: 'pay_fail_error' });
+            sale(barcode);
+            break;
+          case 'cancel_error':
+            // The customer never finishes: the window ends and the reversal meets CANCEL_ERROR (which did or did not cancel).
+            inject(either.method === 'qr' ? 'query' : 'pay', either.method === 'qr' ? { kind: 'delay', ms: 10 } : { kind: 'pay_in_progress', queries: 1_000 });
+            inject('cancel', { kind: 'cancel_error_no_code', outcome: rand() < 0.5 ? 'canceled' : 'untouched' }, count);
+            sale(either);
+            break;
+          case 'cancel_lost':
+            inject('pay', { kind: 'pay_in_progress', queries: 1_000 });
+            inject('cancel', { kind: pick(['drop_before', 'drop_after', 'hang', 'malformed_json'] as const) } as Fault, count);
+            sale(barcode);
+            break;
+          case 'gateway_down_mid_flow':
+            // Sent, then the gateway goes away while the runtime queries (and cancels): it comes back at the heal.
+            inject('pay', rand() < 0.5 ? { kind: 'pay_in_progress', queries: 1_000 } : { kind: 'drop_after' });
+            sale(barcode);
+            await sleep(20 + Math.floor(rand() * 150));
+            await proxy.down();
+            break;
+          case 'gateway_down_before':
+            // Unreachable before the send: "failed, not sent", at once; the cashier tries once more, also refused.
+            await proxy.down();
+            sale(either);
+            break;
+          case 'taken_unknown_reversed':
+            // The money is taken but the answer is lost and no query gets through in the window: the outcome is
+            // unknown at its end, so the reversal cancels the PAID order and the money goes back.
+            inject('pay', { kind: 'drop_after' });
+            inject('query', { kind: 'drop_before' }, 80);
+            sale(barcode);
+            // The heal clears the faults: it must come after the window (and the reversal), not before.
+            await sleep(CHAOS_PAY_TIMING.payWindowMs + 300);
+            break;
+          case 'pay_query_faults':
+            inject('pay', pick<Fault>([{ kind: 'drop_after' }, { kind: 'pay_in_progress', queries: 2 }, { kind: 'hang' }]));
+            inject('query', pick<Fault>([{ kind: 'malformed_json' }, { kind: 'http500_html' }, { kind: 'drop_before' }, { kind: 'hang' }, { kind: 'reset_mid_body' }]), count);
+            sale(barcode);
+            break;
+          case 'qr_paid':
+            sale(qr, true);
+            break;
+          case 'qr_expires':
+            sale(qr);
+            break;
+          case 'void_paid_order': {
+            if (paidOrders.length === 0) {
+              sale(either);
+              break;
+            }
+            // An order a payment took, voided or refunded (two processes, the order lock decides), under a fault of its own.
+            const sn = pick(paidOrders);
+            result.voidsOfPaidOrders++;
+            inject(rand() < 0.5 ? 'revoke' : 'refund', pick<Fault>([{ kind: 'drop_after' }, { kind: 'drop_before' }, { kind: 'delay', ms: 200 }, { kind: 'malformed_json' }]));
+            fire(rt, sn);
+            if (rand() < 0.5) fire(cli, sn);
+            break;
+          }
+        }
+        if (rand() < 0.3) await sleep(Math.floor(rand() * 60));
+      }
+      if (paying) steps = 0;
       for (let k = 0; k < steps; k++) {
         const kind = pick(STEP_KINDS);
         result.steps++;
@@ -346,8 +531,20 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
       gw.clearFaults();
       rt.revokes.setOnline(true);
       rt.refunds.setOnline(true);
+      rt.payments.setOnline(true);
       const settled = await settle(rt, options.settleMs ?? 20_000);
-      if (settled.timedOut) result.unsettled++;
+      const payOpen = await settlePayments(rt, options.settleMs ?? 20_000);
+      if (settled.timedOut || payOpen > 0) result.unsettled++;
+      if (paying) {
+        const payTruth = checkPayTruth(databaseOf(rt), gw, touchedPay, sales);
+        const found = emptyPayTruth();
+        addPayTruth(found, payTruth, `seq ${s}: `);
+        result.payFindings.push(...found.oneSided, ...found.doubleCharges, ...found.recordedPaidNotPaid, ...found.contradictions);
+        for (const csn of touchedPay) {
+          const p = rt.payments.byClientSn(csn);
+          if (p?.state === 'paid' && p.orderSn) paidOrders.push(p.orderSn);
+        }
+      }
       const truth = checkTruth(databaseOf(rt), gw, touched);
       result.mismatches.push(...truth.mismatches.map((m) => `seq ${s}: ${m}`));
       result.doubleEffects.push(...truth.doubleEffects.map((m) => `seq ${s}: ${m}`));
@@ -368,6 +565,7 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
     const mixedFinal = checkMixedTruth(databaseOf(rt), gw, allMixed);
     result.contradictions.push(...mixedFinal.contradictions);
     result.doubleEffects.push(...mixedFinal.doubleEffects);
+    result.pay = checkPayTruth(databaseOf(rt), gw, undefined, allSales);
     for (const e of gw.log()) {
       const key = e.fault ? `fault:${e.fault}` : e.errorCode === 'ILLEGAL_SIGN' ? 'answer:ILLEGAL_SIGN' : `ok:${e.endpoint}`;
       result.gatewaySaw[key] = (result.gatewaySaw[key] ?? 0) + 1;

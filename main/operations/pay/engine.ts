@@ -10,11 +10,13 @@
  */
 import type { Accountable } from '../../common/accountable';
 import { PosError } from '../../errors';
+import { tx } from '../../store/db';
 import { toPayment, type Payment, type PaymentRow, type PaymentsRepo } from '../../store/payments';
 import { OperationEngine } from '../engine';
 import type { OperationDeps } from '../operation';
 import { underOrderLock } from '../order-lock';
 import { DEFAULT_TIMING } from '../timing';
+import { duplicateAmount } from './messages';
 import { dayOf, payKind, type PayKind, type PaymentReceipts } from './kind';
 import { checkPaymentInput, gatewayOperator, newClientSn, type PaymentInput } from './request';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './timing';
@@ -54,32 +56,39 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
    * Takes a payment: checks the input (INVALID_INPUT, nothing stored or sent), commits the attempt as
    * `sending` with its own client_sn, sends it once and records the answer. Returns after that first
    * answer: paid, failed, or pending (the worker queries, and cancels at the end of the window).
+   * With `refuseSameAmountOpen` (the counter, unless the cashier confirmed) an open payment of the same
+   * amount refuses it (PAYMENT_SAME_AMOUNT_OPEN, naming it): checked in the insert's IMMEDIATE transaction,
+   * so neither a burst nor a second process can slip between the check and the row.
    */
-  async request(raw: PaymentInput, who: Accountable, actor: string): Promise<Payment> {
+  async request(raw: PaymentInput, who: Accountable, actor: string, { refuseSameAmountOpen = false } = {}): Promise<Payment> {
     const input = checkPaymentInput(raw);
     const signer = await this.deps.provisioning.signerForToday(actor);
     const now = this.deps.clock.now();
     const window = input.method === 'barcode' ? this.payTiming.payWindowMs : (this.payTiming.qrLifetimeMs ?? (this.deps as PaymentEngineDeps).qrLifetimeMs());
     const clientSn = newClientSn(now);
     const row = underOrderLock(this.deps.db, { clientSn, sn: null }, () =>
-      this.payments.insertSending(
-        {
-          client_sn: clientSn,
-          method: input.method,
-          amount_cents: input.amountCents,
-          payway: input.payway ?? null,
-          subject: input.subject,
-          window_until: now + window,
-          operator_id: who.operatorId,
-          operator: who.operatorName,
-          approver_id: who.approverId,
-          approver_name: who.approverName,
-          requested_at: now,
-          requested_day: dayOf(now),
-        },
-        this.owner,
-        now + this.payTiming.leaseMs,
-      ),
+      tx(this.deps.db, () => {
+        const open = refuseSameAmountOpen ? this.payments.openWithAmount(input.amountCents)[0] : undefined;
+        if (open) throw duplicateAmount(open);
+        return this.payments.insertSending(
+          {
+            client_sn: clientSn,
+            method: input.method,
+            amount_cents: input.amountCents,
+            payway: input.payway ?? null,
+            subject: input.subject,
+            window_until: now + window,
+            operator_id: who.operatorId,
+            operator: who.operatorName,
+            approver_id: who.approverId,
+            approver_name: who.approverName,
+            requested_at: now,
+            requested_day: dayOf(now),
+          },
+          this.owner,
+          now + this.payTiming.leaseMs,
+        );
+      }),
     );
     const base = { client_sn: row.client_sn, total_amount: String(row.amount_cents), subject: row.subject, operator: gatewayOperator(input.operator ?? who.operatorName) };
     const stored = await this.sendFresh(row, async () => {
@@ -123,11 +132,6 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
 
   open(): Payment[] {
     return this.repo.open().map(toPayment);
-  }
-
-  /** Open payments of this amount: the counter asks for a confirmation before charging it again. */
-  openWithAmount(amountCents: number): Payment[] {
-    return this.payments.openWithAmount(amountCents).map(toPayment);
   }
 
   forDay(day: string): Payment[] {

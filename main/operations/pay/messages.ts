@@ -3,7 +3,9 @@
  * never leave doubt (收款成功 / 未收款（钱款未扣） / 正在确认（请勿重复收款）),
  * the QR waiting for the customer, and needs_attention with a next step.
  */
-import type { Payment } from '../../store/payments';
+import { formatCny } from '../../common/money';
+import { PosError } from '../../errors';
+import type { Payment, PaymentRow } from '../../store/payments';
 import type { Gateway, KindMessage } from '../kind';
 import type { FailCode } from './interpret';
 
@@ -79,4 +81,14 @@ export function paymentOutcome(p: Pick<Payment, 'state' | 'method' | 'qrCode'>):
     default:
       return p.method === 'qr' && p.state === 'pending' && p.qrCode !== null ? 'awaiting_customer' : 'pending';
   }
+}
+
+/** The same amount is already being charged: the cashier must confirm before a second charge (names the open payment). */
+export function duplicateAmount(open: Pick<PaymentRow, 'id' | 'client_sn' | 'amount_cents'>): PosError {
+  return new PosError(
+    'PAYMENT_SAME_AMOUNT_OPEN',
+    `已有一笔 ${formatCny(open.amount_cents)} 的收款正在确认（请勿重复收款，收款编号 ${open.id}）。确认顾客要再付一次后才能继续。`,
+    `A payment of ${formatCny(open.amount_cents)} is still being confirmed (do not charge again; payment #${open.id}). Continue only after confirming the customer pays again.`,
+    { paymentId: open.id, clientSn: open.client_sn, amountCents: open.amount_cents },
+  );
 }
