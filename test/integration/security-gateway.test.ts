@@ -260,7 +260,8 @@ describe('the CLI (built bin, net guard preloaded)', () => {
 
   beforeAll(async () => {
     ensureCliBuilt();
-    h = await createHarness();
+    // No workers in the harness's own runtime: what a CLI child leaves (a pending revoke) stays as it left it until the test queries it.
+    h = await createHarness({ runtime: { startWorkers: false } });
     hostile = await createHostileGateway(h.sandbox.gateway.url);
     work = tempDir('upay-pos-sec-');
   }, 180_000);

@@ -4,13 +4,11 @@
  * and clock: a diff is a layout change; rerun with UPDATE_GOLDEN=1 if it is
  * deliberate.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectGolden, textLines } from '../support/golden';
 import { businessDayStart } from '../../main/common/time';
-import { lineFits, renderEscPos, renderHtml, type ReceiptModel, type TextLine } from '../../main/printer';
+import { renderEscPos, renderHtml, type ReceiptModel } from '../../main/printer';
 import { buildPaymentReceipt, buildReversalSlip, type PaymentReceiptSource } from '../../main/printer/pay-receipt';
-import { decodeEscPos, toPaperText } from '../../main/sandbox/escpos-decoder';
 
 const T = businessDayStart('2026-12-06') + 10 * 3_600_000;
 const SOURCE: PaymentReceiptSource = {
@@ -28,10 +26,8 @@ const SOURCE: PaymentReceiptSource = {
     finalAt: T + 60_000,
   },
 };
-const textLines = (m: ReceiptModel): TextLine[] => m.items.filter((i): i is TextLine => i.type === 'text');
 
 describe('golden receipts: 收款凭证 and the 撤销/冲正 slip', () => {
-  const fixtures = path.join(__dirname, '..', 'fixtures');
   const cases: Array<{ name: string; title: string; model: () => ReceiptModel }> = [
     { name: 'receipt-payment-58-epson', title: '收款凭证', model: () => buildPaymentReceipt(SOURCE, T + 3000, { paper: 58, chinese: true }) },
     { name: 'receipt-payment-80-epson', title: '收款凭证', model: () => buildPaymentReceipt(SOURCE, T + 3000, { paper: 80, chinese: true }) },
@@ -40,17 +36,7 @@ describe('golden receipts: 收款凭证 and the 撤销/冲正 slip', () => {
   for (const c of cases) {
     it(c.name, () => {
       const model = c.model();
-      for (const line of textLines(model)) expect(lineFits(line, model.columns), line.text).toBe(true);
-      const bytes = renderEscPos(model, { printerType: 'EPSON' });
-      const paperText = toPaperText(decodeEscPos(bytes, { dialect: 'escpos' }), model.columns) + '\n';
-      const bin = path.join(fixtures, `${c.name}.bin`);
-      const txt = path.join(fixtures, `${c.name}.txt`);
-      if (process.env.UPDATE_GOLDEN === '1') {
-        fs.writeFileSync(bin, bytes);
-        fs.writeFileSync(txt, paperText);
-      }
-      expect(paperText).toBe(fs.readFileSync(txt, 'utf8'));
-      expect(bytes.toString('hex')).toBe(fs.readFileSync(bin).toString('hex'));
+      const paperText = expectGolden(c.name, model);
       expect(paperText).toContain(c.title);
       expect(renderHtml(model)).toContain(c.title);
     });

@@ -3,9 +3,8 @@
  * STAR, the HTML preview carrying the same lines as the decoded bytes, the
  * ASCII-only mode, and the golden bytes of one receipt.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectGolden, textLines } from '../support/golden';
 import {
   buildRevokeReceipt,
   buildRevokeReceiptCopy,
@@ -19,9 +18,8 @@ import {
   type PrinterType,
   type ReceiptModel,
   type RevokeReceiptInput,
-  type TextLine,
 } from '../../main/printer';
-import { decodeEscPos, toPaperText } from '../../main/sandbox/escpos-decoder';
+import { decodeEscPos } from '../../main/sandbox/escpos-decoder';
 import { businessDayStart } from '../../main/common/time';
 
 const HOUR = 3_600_000;
@@ -50,7 +48,6 @@ function input(over: Partial<RevokeReceiptInput> = {}): RevokeReceiptInput {
   };
 }
 
-const textLines = (m: ReceiptModel): TextLine[] => m.items.filter((i): i is TextLine => i.type === 'text');
 
 /** Lines of the HTML fragment, unescaped: what the cashier reads on screen. */
 function htmlLines(html: string): string[] {
@@ -282,8 +279,6 @@ describe('ESC/POS rendering', () => {
 });
 
 describe('golden receipt bytes', () => {
-  // Fixed inputs and clock: a diff here is a layout change; rerun with UPDATE_GOLDEN=1 if it is deliberate.
-  const fixtures = path.join(__dirname, '..', 'fixtures');
   const cases = [
     { name: 'receipt-revoke-58-epson', paper: 58 as const, printerType: 'EPSON' as const, copy: false },
     { name: 'receipt-revoke-80-epson-copy', paper: 80 as const, printerType: 'EPSON' as const, copy: true },
@@ -291,18 +286,7 @@ describe('golden receipt bytes', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const model = buildRevokeReceipt(input({ copy: c.copy, options: { paper: c.paper, chinese: true } }));
-      const bytes = renderEscPos(model, { printerType: c.printerType });
-      const paperText = toPaperText(decodeEscPos(bytes, { dialect: c.printerType === 'STAR' ? 'star' : 'escpos' }), model.columns) + '\n';
-      const bin = path.join(fixtures, `${c.name}.bin`);
-      const txt = path.join(fixtures, `${c.name}.txt`);
-      if (process.env.UPDATE_GOLDEN === '1') {
-        fs.mkdirSync(fixtures, { recursive: true });
-        fs.writeFileSync(bin, bytes);
-        fs.writeFileSync(txt, paperText);
-      }
-      expect(paperText).toBe(fs.readFileSync(txt, 'utf8'));
-      expect(bytes.toString('hex')).toBe(fs.readFileSync(bin).toString('hex'));
+      expectGolden(c.name, buildRevokeReceipt(input({ copy: c.copy, options: { paper: c.paper, chinese: true } })), c.printerType);
     });
   }
 });

@@ -3,16 +3,14 @@
  * open items, an earlier day's order refunded today), the refund answers'
  * table, and the golden receipts of 退款凭证 and 日结 (58 and 80 mm).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectGolden, textLines } from '../support/golden';
 import { businessDayStart } from '../../main/common/time';
 import type { Order } from '../../main/domain';
 import { interpretRefund, interpretRefundQuery, refundRefusal } from '../../main/operations/refund/interpret';
-import { lineFits, renderEscPos, renderHtml, type ReceiptModel, type TextLine } from '../../main/printer';
+import { renderEscPos, renderHtml, type ReceiptModel } from '../../main/printer';
 import { buildDayReportReceipt, buildRefundReceipt, buildRefundReceiptCopy, type RefundReceiptSource } from '../../main/printer/refund-receipt';
 import { computeDayReport, dayReportCsv, reconciles, type DayReport } from '../../main/report/day';
-import { decodeEscPos, toPaperText } from '../../main/sandbox/escpos-decoder';
 import type { RefundRow } from '../../main/store/refunds';
 import type { RevokeRow } from '../../main/store/revokes';
 import type { OrderSnapshot } from '../../main/upay/result';
@@ -159,10 +157,8 @@ const SOURCE: RefundReceiptSource = {
   refund: { id: 3, requestNo: '26052210000000000001', amountCents: 3500, refundedAt: T, operatorName: '王五', approverName: '李店长' },
 };
 
-const textLines = (m: ReceiptModel): TextLine[] => m.items.filter((i): i is TextLine => i.type === 'text');
 
 describe('golden receipts: 退款凭证 and 日结', () => {
-  const fixtures = path.join(__dirname, '..', 'fixtures');
   const cases: Array<{ name: string; model: () => ReceiptModel }> = [
     { name: 'receipt-refund-58-epson', model: () => buildRefundReceipt(SOURCE, false, T + 3000, { paper: 58, chinese: true }) },
     { name: 'receipt-refund-80-epson-copy', model: () => buildRefundReceiptCopy(buildRefundReceipt(SOURCE, false, T + 3000, { paper: 80, chinese: true }), T + 60_000) },
@@ -172,17 +168,7 @@ describe('golden receipts: 退款凭证 and 日结', () => {
   for (const c of cases) {
     it(c.name, () => {
       const model = c.model();
-      for (const line of textLines(model)) expect(lineFits(line, model.columns), line.text).toBe(true);
-      const bytes = renderEscPos(model, { printerType: 'EPSON' });
-      const paperText = toPaperText(decodeEscPos(bytes, { dialect: 'escpos' }), model.columns) + '\n';
-      const bin = path.join(fixtures, `${c.name}.bin`);
-      const txt = path.join(fixtures, `${c.name}.txt`);
-      if (process.env.UPDATE_GOLDEN === '1') {
-        fs.writeFileSync(bin, bytes);
-        fs.writeFileSync(txt, paperText);
-      }
-      expect(paperText).toBe(fs.readFileSync(txt, 'utf8'));
-      expect(bytes.toString('hex')).toBe(fs.readFileSync(bin).toString('hex'));
+      expectGolden(c.name, model);
       // The preview comes from the same model.
       expect(renderHtml(model)).toContain(model.kind === 'refund' ? '退款凭证' : '日结');
     });
