@@ -44,13 +44,24 @@ export function insertRow<T>(db: Db, table: OperationTable, row: object): T {
   return prepared(db, `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) RETURNING *`).get(row) as T;
 }
 
-/** UPDATE of row `id` with `patch`, when `guard` (extra WHERE terms) holds; returns the rows changed. */
-export function patchRow(db: Db, table: OperationTable, id: number, patch: object, guard = '', params: Record<string, unknown> = {}): number {
+/** The UPDATE of one row by id with the columns of `patch` when `guard` (extra WHERE terms) holds; null for an empty patch. */
+function patchSql(table: OperationTable, patch: object, guard: string): string | null {
   const set = Object.keys(patch)
     .map((c) => `${c} = @${c}`)
     .join(', ');
-  if (set === '') return 0;
-  return prepared(db, `UPDATE ${table} SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
+  return set === '' ? null : `UPDATE ${table} SET ${set} WHERE id = @id ${guard}`;
+}
+
+/** UPDATE of row `id` with `patch`, when `guard` (extra WHERE terms) holds; returns the rows changed. */
+export function patchRow(db: Db, table: OperationTable, id: number, patch: object, guard = '', params: Record<string, unknown> = {}): number {
+  const sql = patchSql(table, patch, guard);
+  return sql === null ? 0 : prepared(db, sql).run({ ...patch, ...params, id }).changes;
+}
+
+/** The same UPDATE, returning the row as stored after it (one statement: no read back), or undefined when the guard refused. */
+export function patchRowReturning<T>(db: Db, table: OperationTable, id: number, patch: object, guard: string, params: Record<string, unknown>): T | undefined {
+  const sql = patchSql(table, patch, guard);
+  return sql === null ? undefined : (prepared(db, `${sql} RETURNING *`).get({ ...patch, ...params, id }) as T | undefined);
 }
 
 /**
