@@ -174,7 +174,7 @@ export const FLEET_TRIGGER_MIGRATIONS: ReadonlyArray<{ migration: string; sql: (
     sql: () => [operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), AUDIT_TRIGGER_SQL, OUTBOX_CAP_SQL].join('\n'),
   },
   { migration: '012-payments', sql: () => operationTriggers(PAYMENTS_SOURCE) },
-  { migration: '014-outbox-count', sql: () => OUTBOX_COUNT_SQL },
+  { migration: '014-cheaper-writes', sql: () => OUTBOX_COUNT_SQL },
 ];
 
 /** Every fleet trigger a database at the newest version has. */

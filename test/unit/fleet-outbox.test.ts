@@ -9,7 +9,7 @@ import { migrate } from '../../main/store/migrate';
 import { MIGRATIONS } from '../../main/store/migrations';
 import { M011_TRIGGERS_SQL, m011 } from '../../main/store/migrations/011-fleet-identity';
 import { M012_FLEET_TRIGGERS_SQL, m012 } from '../../main/store/migrations/012-payments';
-import { M014_OUTBOX_COUNT_SQL, m014 } from '../../main/store/migrations/014-outbox-count';
+import { M014_OUTBOX_COUNT_SQL, m014 } from '../../main/store/migrations/014-cheaper-writes';
 import type { Db } from '../../main/store/db';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 

@@ -11,7 +11,7 @@ import { m009 } from './009-open-operations';
 import { m010 } from './010-operator-attempts';
 import { m011 } from './011-fleet-identity';
 import { m012 } from './012-payments';
-import { m014 } from './014-outbox-count';
+import { m014 } from './014-cheaper-writes';
 
 import type { Migration } from './migration';
 
