@@ -98,11 +98,19 @@ export function allIn<T>(db: Db, sql: (placeholders: string) => string, values: 
   return out;
 }
 
+type Runner = Database.Transaction<(fn: () => unknown) => unknown>;
+const runners = new WeakMap<Db, Runner>();
+
 /**
  * Runs `fn` in an IMMEDIATE transaction (the write lock is taken up front, so
  * two processes never deadlock upgrading a read lock) and commits before
- * returning: the caller may do I/O after it returns, never inside.
+ * returning: the caller may do I/O after it returns, never inside. Inside
+ * another transaction it is a savepoint (better-sqlite3's nesting). One
+ * transaction function per connection runs every `fn` (a money operation
+ * runs three of these: a new wrapper each time was garbage on the hot path).
  */
 export function tx<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate();
+  let run = runners.get(db);
+  if (!run) runners.set(db, (run = db.transaction((f: () => unknown) => f())));
+  return run.immediate(fn) as T;
 }

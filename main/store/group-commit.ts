@@ -63,7 +63,7 @@ export class GroupCommit {
         if (group.length === 1) return group[0]!.run();
         group.forEach((item, i) => {
           try {
-            this.db.transaction(item.run)();
+            tx(this.db, item.run);
           } catch (err) {
             failures.set(i, err);
           }

@@ -1,6 +1,7 @@
 /**
  * One open money operation per order, across kinds and processes, enforced
- * by SQLite: the `open_operations` table (migration 009) holds one row per
+ * by SQLite: the `open_operations` table (migration 009; one WITHOUT ROWID
+ * b-tree keyed by the order since migration 014) holds one row per
  * order (its `client_sn`, the key a payment has before the gateway gives an
  * sn) while a revoke, refund or payment of it is open. Each kind's table has
  * two triggers (the lock row is inserted with an open row, and deleted when
@@ -54,6 +55,6 @@ export function lockTriggersSql(table: string, kind: string, final: readonly str
       CREATE TRIGGER ${table}_lock_release AFTER UPDATE OF state ON ${table}
       WHEN NEW.state IN (${finals})
       BEGIN
-        DELETE FROM open_operations WHERE kind = '${kind}' AND op_id = NEW.id;
+        DELETE FROM open_operations WHERE order_client_sn = NEW.client_sn AND kind = '${kind}' AND op_id = NEW.id;
       END;`;
 }

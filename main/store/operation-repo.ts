@@ -5,7 +5,7 @@
  * repository extends it with the queries only that kind has.
  */
 import { prepared, type Db } from './db';
-import { insertRow, LEASE_TAKEABLE, patchRow, type OperationRow, type OperationTable } from './rows';
+import { insertRow, LEASE_TAKEABLE, patchRow, patchRowReturning, type OperationRow, type OperationTable } from './rows';
 
 /** The states the outbox works (the rest of the open states wait for a person or the re-check). */
 export const WORKED_STATES = ['queued', 'pending', 'sending'] as const;
@@ -60,12 +60,12 @@ export class OperationRepo<Row extends OperationRow> {
    */
   updateOpen(id: number, patch: Partial<Row>, owner: string, now: number): Row | undefined {
     const guard = `AND state IN ${this.openSql} AND ${LEASE_TAKEABLE}`;
-    return patchRow(this.db, this.t, id, patch, guard, { guard_owner: owner, guard_now: now }) === 1 ? this.get(id) : undefined;
+    return patchRowReturning<Row>(this.db, this.t, id, patch, guard, { guard_owner: owner, guard_now: now });
   }
 
   /** Marks the row with its kind's success (whatever it was, unless it already is): the gateway's truth wins. */
   updateToSucceeded(id: number, patch: Partial<Row> & { state: string }): Row | undefined {
-    return patchRow(this.db, this.t, id, patch, 'AND state != @success', { success: patch.state }) === 1 ? this.get(id) : undefined;
+    return patchRowReturning<Row>(this.db, this.t, id, patch, 'AND state != @success', { success: patch.state });
   }
 
   /** Open rows (not final), oldest first. */

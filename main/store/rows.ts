@@ -38,19 +38,49 @@ export interface OperationRow {
 /** The row's lease is free, `@guard_owner`'s, or lapsed at `@guard_now`. */
 export const LEASE_TAKEABLE = '(lease_owner IS NULL OR lease_owner = @guard_owner OR COALESCE(lease_until, 0) <= @guard_now)';
 
+/**
+ * The SQL of a statement over a row's columns, built once per table, column
+ * list and variant (the same few shapes run thousands of times: building the
+ * text again each time was garbage on the hot path).
+ */
+const texts = new Map<string, string>();
+function sqlFor(table: OperationTable, row: object, variant: string, build: (cols: string[]) => string): string {
+  const cols = Object.keys(row);
+  const key = `${table}\n${variant}\n${cols.join(',')}`;
+  let sql = texts.get(key);
+  if (sql === undefined) texts.set(key, (sql = build(cols)));
+  return sql;
+}
+
 /** Inserts a row and returns it as stored. */
 export function insertRow<T>(db: Db, table: OperationTable, row: object): T {
-  const cols = Object.keys(row);
-  return prepared(db, `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) RETURNING *`).get(row) as T;
+  const sql = sqlFor(table, row, 'insert', (cols) => `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')}) RETURNING *`);
+  return prepared(db, sql).get(row) as T;
+}
+
+/** The UPDATE of one row by id with the columns of `patch` when `guard` (extra WHERE terms) holds; null for an empty patch. */
+function patchSql(table: OperationTable, patch: object, guard: string): string | null {
+  const sql = sqlFor(table, patch, guard, (cols) => (cols.length ? `UPDATE ${table} SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id ${guard}` : ''));
+  return sql === '' ? null : sql;
 }
 
 /** UPDATE of row `id` with `patch`, when `guard` (extra WHERE terms) holds; returns the rows changed. */
 export function patchRow(db: Db, table: OperationTable, id: number, patch: object, guard = '', params: Record<string, unknown> = {}): number {
-  const set = Object.keys(patch)
-    .map((c) => `${c} = @${c}`)
-    .join(', ');
-  if (set === '') return 0;
-  return prepared(db, `UPDATE ${table} SET ${set} WHERE id = @id ${guard}`).run({ ...patch, ...params, id }).changes;
+  const sql = patchSql(table, patch, guard);
+  return sql === null ? 0 : prepared(db, sql).run({ ...patch, ...params, id }).changes;
+}
+
+const withReturning = new Map<string, string>();
+const returning = (sql: string): string => {
+  let r = withReturning.get(sql);
+  if (r === undefined) withReturning.set(sql, (r = `${sql} RETURNING *`));
+  return r;
+};
+
+/** The same UPDATE, returning the row as stored after it (one statement: no read back), or undefined when the guard refused. */
+export function patchRowReturning<T>(db: Db, table: OperationTable, id: number, patch: object, guard: string, params: Record<string, unknown>): T | undefined {
+  const sql = patchSql(table, patch, guard);
+  return sql === null ? undefined : (prepared(db, returning(sql)).get({ ...patch, ...params, id }) as T | undefined);
 }
 
 /**

@@ -4,6 +4,7 @@
  * sandbox in the parent process; RSS after a full GC at each point.
  * argv: dataDir gatewayUrl clockOffsetMs total. Prints one JSON line.
  */
+import v8 from 'node:v8';
 import { createRuntime, databaseOf } from '../../main/runtime';
 import { offsetClock } from '../support/chaos-env';
 
@@ -13,12 +14,18 @@ function settleGc(): void {
   for (let i = 0; i < 3; i++) gc?.();
 }
 
+/** V8's committed size per heap space, MB (where RSS above the baseline sits). */
+function spaces(): Record<string, number> {
+  return Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, Math.round((s.physical_space_size / 1_048_576) * 10) / 10]));
+}
+
 async function run(): Promise<void> {
   const [dataDir, url, offset, totalText] = process.argv.slice(2);
   if (!dataDir || !url || !gc) throw new Error('usage: node --expose-gc memory-child.js dataDir url offset total');
   const total = Number(totalText);
   settleGc();
   const baseline = process.memoryUsage().rss;
+  const spaces0 = spaces();
   const started = Date.now();
   const rt = createRuntime({ dataDir, apiDomain: url, clock: offsetClock(Number(offset)), printer: 'none' });
   const sns = (databaseOf(rt).prepare("SELECT sn FROM orders WHERE status = 'PAID' ORDER BY sn").all() as Array<{ sn: string }>).map((r) => r.sn);
@@ -48,7 +55,20 @@ async function run(): Promise<void> {
   settleGc();
   const mem = process.memoryUsage();
   process.stdout.write(
-    JSON.stringify({ baseline, rss1k, rssAll: mem.rss, heap1k, heapAll: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, revoked, ms: Date.now() - started }) + '\n',
+    JSON.stringify({
+      baseline,
+      rss1k,
+      rssAll: mem.rss,
+      heap1k,
+      heapAll: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
+      spacesBefore: spaces0,
+      spacesAfter: spaces(),
+      revoked,
+      ms: Date.now() - started,
+    }) + '\n',
   );
   await rt.close();
 }

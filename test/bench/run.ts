@@ -18,7 +18,7 @@
  *                       createHandlers (zod in and out). Floor: the bare SELECT.
  *   receipt             buildRevokeReceipt + renderEscPos. Floor: GB18030-encoding its text.
  *   memory              RSS after 1,000 and 10,000 revokes in a child process (--expose-gc).
- *   fleet               shipping to PostgreSQL, 1,000 terminals at once, a view on 10M events (./fleet.ts).
+ *   fleet               shipping to PostgreSQL, 1,000 terminals at once, a view on 1M operations (10M: fleet10m; ./fleet.ts).
  *   UI                  the cashier screen in Chromium against the real handlers (ui.ts).
  *   PIN verify          one PIN check at the default scrypt cost (what a sign-in or an approval
  *                       waits for; the cost is chosen to land in 50-150 ms here). Floor: the same
@@ -54,7 +54,10 @@ import { createHandlerSet } from '../../main/ipc/handlers';
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
 const QUICK = process.env.BENCH_QUICK === '1';
-/** BENCH_ONLY=revoke,refund,pay,drain,cold,ipc,receipt,memory,ui,fleet,pin,pinload runs a subset (the full table is the default). */
+/**
+ * BENCH_ONLY=revoke,refund,pay,drain,cold,ipc,receipt,memory,ui,fleet,pin,pinload runs a subset (the full table is the
+ * default); BENCH_ONLY=fleet10m runs the fleet rows with the view on 10M operations instead of 1M (not in the default run).
+ */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
 const E2E_N = QUICK ? 200 : 600;
@@ -175,7 +178,8 @@ async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' | 'pay' = 'rev
     const S = summarize(s);
     const F = summarize(f);
     details[`${kind}E2E`] = { subject: S, floor: F, printJobs: jobs };
-    const target = kind === 'pay' ? 1.4 : 1.5;
+    // Issue 20 (revoke, refund) and issue 24 (pay): p50 within 1.4x the floor.
+    const target = 1.4;
     add({ figure: `${kind} e2e p50 (n=${S.n})`, value: S.p50, floor: F.p50, unit: 'ms', ratio: S.p50 / F.p50, target: `ratio ≤ ${target}`, met: S.p50 / F.p50 <= target });
     add({ figure: `${kind} e2e p99 (n=${S.n})`, value: S.p99, floor: F.p99, unit: 'ms', ratio: S.p99 / F.p99, target: 'ratio ≤ 2', met: S.p99 / F.p99 <= 2 });
     fdb.close();
@@ -632,7 +636,7 @@ async function main(): Promise<void> {
     if (wanted('ipc')) await benchIpc();
     if (wanted('receipt')) benchReceipt();
     if (wanted('memory')) await benchMemory(sb);
-    if (wanted('fleet')) await benchFleet(add, log, QUICK, details);
+    if (wanted('fleet') || wanted('fleet10m')) await benchFleet(add, log, QUICK, details, ONLY?.has('fleet10m') ?? false);
     if (wanted('ui')) await benchUi(sb, clock, add, details, log, QUICK);
     if (wanted('pin')) await benchPin();
     if (wanted('pinload')) await benchPinLoad(sb);

@@ -79,7 +79,10 @@ describe('docs name what exists', () => {
 
   it('the README names every migration in its history', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const words = ['', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'];
-    for (let v = 2; v <= MIGRATIONS.length; v++) expect(readme, `migration ${v}`).toMatch(new RegExp(`[Vv]ersion ${words[v]}\\b`));
+    // By each migration's own number (numbers are reserved per change: a branch may lack a lower one).
+    MIGRATIONS.slice(1).forEach((m, i) => {
+      const v = Number(/^(\d{3})-/.exec(m.name)?.[1] ?? i + 2);
+      expect(readme, `migration ${m.name}`).toMatch(new RegExp(`[Vv]ersion ${v}\\b`));
+    });
   });
 });

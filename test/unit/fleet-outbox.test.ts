@@ -9,6 +9,7 @@ import { migrate } from '../../main/store/migrate';
 import { MIGRATIONS } from '../../main/store/migrations';
 import { M011_TRIGGERS_SQL, m011 } from '../../main/store/migrations/011-fleet-identity';
 import { M012_FLEET_TRIGGERS_SQL, m012 } from '../../main/store/migrations/012-payments';
+import { M014_OUTBOX_COUNT_SQL, m014 } from '../../main/store/migrations/014-cheaper-writes';
 import type { Db } from '../../main/store/db';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 
@@ -92,10 +93,11 @@ describe('fleet outbox (migration 8)', () => {
     expect(sql).toContain('NEW.approver_name');
   });
 
-  it('the live generator reproduces the frozen SQL of each migration that installs fleet triggers (11, then 12 for payments)', () => {
-    expect(FLEET_TRIGGER_MIGRATIONS.map((m) => m.migration)).toEqual([m011.name, m012.name]);
+  it('the live generator reproduces the frozen SQL of each migration that installs fleet triggers (11, 12 for payments, 14 the cheaper count)', () => {
+    expect(FLEET_TRIGGER_MIGRATIONS.map((m) => m.migration)).toEqual([m011.name, m012.name, m014.name]);
     expect(FLEET_TRIGGER_MIGRATIONS[0]!.sql()).toBe(M011_TRIGGERS_SQL);
     expect(FLEET_TRIGGER_MIGRATIONS[1]!.sql()).toBe(M012_FLEET_TRIGGERS_SQL);
+    expect(FLEET_TRIGGER_MIGRATIONS[2]!.sql()).toBe(M014_OUTBOX_COUNT_SQL);
   });
 
   it('each event captures terminal, store, epoch and a unique id when it is written', () => {

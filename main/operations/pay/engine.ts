@@ -105,7 +105,8 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
       this.signals.connectivity(res.ok || res.kind !== 'not_sent');
       return res;
     });
-    return toPayment(this.payments.get(stored.id) ?? stored);
+    // As stored after the outcome's commit (sendFresh reads it back): no second read.
+    return toPayment(stored);
   }
 
   /** A person's "query again" (and `upay-pos pay query`): asked now, as the worker would. */
