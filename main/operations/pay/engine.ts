@@ -60,7 +60,7 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     const signer = await this.deps.provisioning.signerForToday(actor);
     const now = this.deps.clock.now();
     const window = input.method === 'barcode' ? this.payTiming.payWindowMs : (this.payTiming.qrLifetimeMs ?? (this.deps as PaymentEngineDeps).qrLifetimeMs());
-    const clientSn = newClientSn(now);
+    const clientSn = input.clientSn ?? newClientSn(now);
     const row = underOrderLock(this.deps.db, { clientSn, sn: null }, () =>
       this.payments.insertSending(
         {
