@@ -63,6 +63,8 @@ export function PaymentScreen() {
   /** Sends the payment; the same amount open → the confirmation; approval errors stay on the sheet. */
   const send = async (charge: Charge, amountCents: number, confirmDuplicate: boolean, approvalInput: ApprovalInput | null): Promise<ErrorView | null> => {
     const res = await call((p) => p.payRequest({ ...charge, amountCents, ...(confirmDuplicate ? { confirmDuplicate } : {}), ...(approvalInput ? { approval: approvalInput } : {}) }));
+    // The bench's "QR visible after 收款码" starts here (the gateway's answer, as the page receives it).
+    performance.mark('pay:answer');
     if (res.ok) {
       setPayment(res.value);
       return null;
