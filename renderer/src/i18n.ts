@@ -419,7 +419,7 @@ const en: Record<MessageKey, string> = {
 
   'tab.cashier': 'Cashier',
   'tab.pay': 'Pay',
-  'tab.setup': 'Store setup',
+  'tab.setup': 'Setup',
 
   'status.online': 'Online',
   'status.offline': 'Offline',
