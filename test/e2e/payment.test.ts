@@ -24,19 +24,13 @@ import { approvalsFor } from '../../main/store/approvals';
 import { databaseOf } from '../../main/runtime';
 import { ensureOperator, TEST_PINS } from '../support/operators';
 import { SCREENSHOTS, startApp, type AppEnv } from './harness';
-import { LAYOUT_PROBE, type LayoutProbe } from './layout';
+import { CONTRAST, LAYOUT_PROBE, type LayoutProbe } from './layout';
 
 const SMALL = { width: 800, height: 600 };
 
 /** Page-side: every visible text of the payment screen (and an open dialog) whose contrast is under 4.5:1, and where the headline and money lines are. */
 const PAY_PROBE = `(() => {
-  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
-  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.5) return c; }
-    return parse(getComputedStyle(document.body).backgroundColor);
-  };
-  const contrast = (el) => { const a = lum(parse(getComputedStyle(el).color)); const b = lum(background(el)); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  ${CONTRAST}
   const root = document.querySelector('dialog[open]') || document.querySelector('.payment');
   // Disabled controls are exempt (WCAG 1.4.3: inactive components).
   const texts = [...root.querySelectorAll('*')].filter((el) => !el.closest(':disabled')).filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
