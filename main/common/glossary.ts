@@ -23,6 +23,11 @@ export const FIELDS = {
   refundable: { zh: '剩余可退', en: 'Refundable left' },
   refundAmount: { zh: '退款金额', en: 'Refund amount' },
   revokeAmount: { zh: '撤销金额', en: 'Revoked amount' },
+  /** A payment taken at the counter (the 收款 screen's amount and the 收款凭证's). */
+  payAmount: { zh: '收款金额', en: 'Amount' },
+  /** What a reversal (冲正) gave back to the customer. */
+  returned: { zh: '已退回', en: 'Returned' },
+  reversedAt: { zh: '冲正时间', en: 'Reversed at' },
   paidAt: { zh: '支付时间', en: 'Paid at' },
   revokedAt: { zh: '撤销时间', en: 'Revoked at' },
   refundedAt: { zh: '退款时间', en: 'Refunded at' },

@@ -35,6 +35,8 @@ export function operatorHandlers(runtime: Runtime): ChannelImpls<OperatorChannel
       revokeApprovalAboveCents: s.revokeApprovalAboveCents,
       refundApproval: s.refundApproval,
       refundApprovalAboveCents: s.refundApprovalAboveCents,
+      payApproval: s.payApproval,
+      payApprovalAboveCents: s.payApprovalAboveCents,
     };
     if (ctx.policy.hostSignIn) {
       const who = ctx.policy.current(ctx.caller);

@@ -2,13 +2,15 @@
  * The payment IPC handlers (merged into the handler table at one line in
  * handlers.ts), the payment view and the `payment.updated` event view. What
  * protects money is decided here in the main process: who takes the payment
- * (the window's signed-in operator), and that an amount already open is not
+ * (the window's signed-in operator), that an amount already open is not
  * charged again without the cashier's confirmation (checked by the engine in
  * the write-ahead row's own IMMEDIATE transaction, so it holds for a burst and
- * across processes).
+ * across processes), and a supervisor's approval above store IT's threshold
+ * (`payApproval`, off by default).
  */
 import { receiptLines } from '../common/receipt-text';
-import { paymentHeadline, paymentOutcome } from '../operations/pay/messages';
+import { duplicateAmount, paymentHeadline, paymentOutcome } from '../operations/pay/messages';
+import { newClientSn } from '../operations/pay/request';
 import { renderHtml } from '../printer';
 import type { Runtime } from '../runtime';
 import type { Payment } from '../store/payments';
@@ -47,12 +49,19 @@ export function toPaymentView(p: Payment): PaymentView {
 export function createPayHandlers(runtime: Runtime): ChannelImpls<PayChannel> {
   return {
     'pay.request': async (input, { actor, caller, policy }) => {
-      const who = policy.identify(caller);
+      policy.identify(caller);
+      const refuseSameAmountOpen = input.confirmDuplicate !== true;
+      // A quick look before any PIN is checked: no supervisor's try is spent on a request refused anyway.
+      const open = refuseSameAmountOpen ? runtime.payments.openWithAmount(input.amountCents) : undefined;
+      if (open) throw duplicateAmount(open);
+      // Above store IT's threshold (off by default) a supervisor approves, recorded with the attempt's client_sn.
+      const clientSn = newClientSn(runtime.clock.now());
+      const who = await policy.authorizeMoney('pay', { orderSn: clientSn, amountCents: input.amountCents }, caller, input.approval);
       const request =
         input.method === 'barcode'
-          ? { method: 'barcode' as const, amountCents: input.amountCents, barcode: input.barcode }
-          : { method: 'qr' as const, amountCents: input.amountCents, payway: input.payway };
-      return toPaymentView(await runtime.payments.request(request, who, actor, { refuseSameAmountOpen: input.confirmDuplicate !== true }));
+          ? { method: 'barcode' as const, amountCents: input.amountCents, barcode: input.barcode, clientSn }
+          : { method: 'qr' as const, amountCents: input.amountCents, payway: input.payway, clientSn };
+      return toPaymentView(await runtime.payments.request(request, who, actor, { refuseSameAmountOpen }));
     },
     'pay.queryAgain': async (input, { actor }) => toPaymentView(await runtime.payments.queryAgain(input.paymentId, actor)),
     'pay.listOpen': () => runtime.payments.open().map(toPaymentView),

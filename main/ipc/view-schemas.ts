@@ -155,6 +155,8 @@ export const settingsViewSchema = z.strictObject({
   revokeApprovalAboveCents: cents,
   refundApproval: z.enum(APPROVAL_RULES),
   refundApprovalAboveCents: cents,
+  payApproval: z.enum(APPROVAL_RULES),
+  payApprovalAboveCents: cents,
   /** The receipt header when the gateway gave no store name. */
   storeName: z.string().nullable(),
 });
@@ -181,6 +183,8 @@ export const settingsPatchInputSchema = z.strictObject({
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
   refundApproval: z.enum(APPROVAL_RULES).nullable().optional(),
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
+  payApproval: z.enum(APPROVAL_RULES).nullable().optional(),
+  payApprovalAboveCents: z.number().int().min(0).max(1e12).nullable().optional(),
   storeName: z.string().trim().min(1).max(40).nullable().optional(),
 });
 
@@ -227,6 +231,9 @@ export const sessionStateSchema = z.strictObject({
   /** The refund approval rule, likewise. */
   refundApproval: z.enum(APPROVAL_RULES),
   refundApprovalAboveCents: cents,
+  /** The payment approval rule (off by default), likewise. */
+  payApproval: z.enum(APPROVAL_RULES),
+  payApprovalAboveCents: cents,
 });
 
 export const appInfoSchema = z.strictObject({

@@ -133,6 +133,8 @@ export function toSettingsView(s: Settings): SettingsView {
     revokeApprovalAboveCents: s.revokeApprovalAboveCents,
     refundApproval: s.refundApproval,
     refundApprovalAboveCents: s.refundApprovalAboveCents,
+    payApproval: s.payApproval,
+    payApprovalAboveCents: s.payApprovalAboveCents,
     storeName: s.storeName ?? null,
   };
 }

@@ -25,11 +25,13 @@ export const roleRequired = (roles: readonly Role[]) =>
     { roles: [...roles] },
   );
 
-export const approvalRequired = (action: 'revoke' | 'refund', thresholdCents: number | null) =>
+const APPROVAL_WORDS = { revoke: ['撤销', 'revoke'], refund: ['退款', 'refund'], pay: ['收款', 'payment'] } as const;
+
+export const approvalRequired = (action: 'revoke' | 'refund' | 'pay', thresholdCents: number | null) =>
   new PosError(
     'APPROVAL_REQUIRED',
-    action === 'revoke' ? '此撤销需要主管审批：请主管输入 PIN。' : '此退款需要主管审批：请主管输入 PIN。',
-    action === 'revoke' ? 'This revoke needs a supervisor’s approval: a supervisor enters their PIN.' : 'This refund needs a supervisor’s approval: a supervisor enters their PIN.',
+    `此${APPROVAL_WORDS[action][0]}需要主管审批：请主管输入 PIN。`,
+    `This ${APPROVAL_WORDS[action][1]} needs a supervisor’s approval: a supervisor enters their PIN.`,
     { action, thresholdCents },
   );
 

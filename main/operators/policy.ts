@@ -1,7 +1,7 @@
 /**
  * The policy the IPC handlers enforce (never the renderer): who is signed in
  * at the calling window, which role a channel needs, and whether a money
- * operation (revoke, refund) needs a supervisor's approval. A host app with
+ * operation (revoke, refund, pay) needs a supervisor's approval. A host app with
  * its own login replaces the sessions with an operator resolver; with
  * neither, nobody is signed in and no money moves.
  */
@@ -22,10 +22,16 @@ export interface Approval {
   pin: string;
 }
 
-export type MoneyAction = 'revoke' | 'refund';
+export type MoneyAction = 'revoke' | 'refund' | 'pay';
+
+/** The approval rule of `action` in the settings (`revokeApproval`, `refundApproval`, `payApproval` and their thresholds). */
+export function approvalRuleOf(s: Settings, action: MoneyAction): { rule: Settings['revokeApproval']; aboveCents: number } {
+  return { rule: s[`${action}Approval`], aboveCents: s[`${action}ApprovalAboveCents`] };
+}
 
 /** What a money operation is about: the policy judges, and the approvals record keeps, all of it. */
 export interface MoneySubject {
+  /** The order; for a payment (no order yet), the attempt's client_sn. */
   orderSn: string;
   amountCents: number;
   /** The amount the approval rule is judged on (default `amountCents`): a refund's is the order's refunds so far plus this one. */
@@ -73,9 +79,8 @@ export class Policy {
   /** Whether `action` of `amountCents` by someone of `role` needs a supervisor's approval under the settings. */
   needsApproval(action: MoneyAction, amountCents: number, role: Role): boolean {
     if (APPROVERS.includes(role)) return false;
-    const s = this.deps.settings();
-    const [rule, above] = action === 'revoke' ? [s.revokeApproval, s.revokeApprovalAboveCents] : [s.refundApproval, s.refundApprovalAboveCents];
-    return rule === 'always' || (rule === 'above' && amountCents > above);
+    const { rule, aboveCents } = approvalRuleOf(this.deps.settings(), action);
+    return rule === 'always' || (rule === 'above' && amountCents > aboveCents);
   }
 
   /**
@@ -93,8 +98,8 @@ export class Policy {
     const judged = subject.cumulativeCents ?? subject.amountCents;
     if (!this.needsApproval(action, judged, who.role)) return accountable;
     if (!approval) {
-      const s = this.deps.settings();
-      throw approvalRequired(action, (action === 'revoke' ? s.revokeApproval : s.refundApproval) === 'above' ? (action === 'revoke' ? s.revokeApprovalAboveCents : s.refundApprovalAboveCents) : null);
+      const { rule, aboveCents } = approvalRuleOf(this.deps.settings(), action);
+      throw approvalRequired(action, rule === 'above' ? aboveCents : null);
     }
     const windowId = caller?.windowId ?? null;
     const approver = await this.deps.operators.approve(approval.operatorId, approval.pin, who.id, windowId);

@@ -3,6 +3,7 @@
  * short 撤销/冲正 slip, printed only when a reversal gave back money that had
  * been taken. Same receipt model and renderers as the revoke receipt.
  */
+import { FIELDS } from '../common/glossary';
 import { formatCst } from '../common/time';
 import type { TerminalInfo } from '../domain';
 import type { Payment } from '../store/payments';
@@ -12,9 +13,9 @@ import { COLUMNS } from './width';
 const L = {
   payTitle: { zh: '收款凭证', en: 'PAYMENT RECEIPT' },
   slipTitle: { zh: '撤销/冲正', en: 'PAYMENT REVERSED' },
-  amount: { zh: '收款金额', en: 'Amount' },
-  returned: { zh: '已退回', en: 'Returned' },
-  reversedAt: { zh: '冲正时间', en: 'Reversed at' },
+  amount: FIELDS.payAmount,
+  returned: FIELDS.returned,
+  reversedAt: FIELDS.reversedAt,
   slipNote: { zh: '本笔收款已冲正，钱款已退回顾客', en: 'This payment was reversed; the money went back to the customer' },
   scanLater: { zh: '扫码查询本笔订单', en: 'Scan to look this order up' },
 } satisfies Record<string, Record<Lang, string>>;

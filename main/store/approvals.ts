@@ -1,9 +1,10 @@
-/** The approvals record (migration 010): one row per approval granted for one money operation. Append-only. */
+/** The approvals record (migrations 010 and 013): one row per approval granted for one money operation. Append-only. */
 import { prepared, type Db } from './db';
 
 export interface ApprovalRecord {
   at: number;
-  operation: 'revoke' | 'refund';
+  operation: 'revoke' | 'refund' | 'pay';
+  /** The order; for a payment, the attempt's client_sn (migration 013). */
   orderSn: string;
   amountCents: number;
   /** The amount the threshold was judged on: for a refund, the order's refunds so far plus this one. */

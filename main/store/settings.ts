@@ -43,6 +43,9 @@ export const settingsSchema = z.object({
   revokeApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
   refundApproval: z.enum(['always', 'above', 'never']).default('always'),
   refundApprovalAboveCents: z.number().int().min(0).max(1e12).default(50_000),
+  /** When a payment needs a supervisor's approval: off (`never`) by default; store IT may set `above` a threshold or `always`. */
+  payApproval: z.enum(['always', 'above', 'never']).default('never'),
+  payApprovalAboveCents: z.number().int().min(0).max(1e12).default(100_000),
   /** The receipt's header when the gateway's activation gave no store or merchant name (the real one gives neither). */
   storeName: z.string().trim().min(1).max(40).optional(),
   // --- payments

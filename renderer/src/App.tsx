@@ -86,9 +86,10 @@ export function App() {
     if (signedIn) void session.setLanguage(next);
   };
 
-  // --- payments: F2 opens the payment screen (收款), Escape there goes back to the cashier; no room in the status bar.
+  // --- payments: the 收款 tab (touch), or F2; Escape there goes back to the cashier (not while a sheet is open: Escape closes the sheet).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if (document.querySelector('dialog[open]')) return;
       if (e.key === 'F2') setTab('pay');
       else if (e.key === 'Escape') setTab((t) => (t === 'pay' ? 'cashier' : t));
     };

@@ -79,12 +79,12 @@ export function useSessionContext(): Session {
   return s;
 }
 
-/** Money operations that may need a supervisor's approval. Payments join when they have a rule. */
-export type ApprovalKind = 'revoke' | 'refund';
+/** Money operations that may need a supervisor's approval (a payment's rule is off unless store IT sets it). */
+export type ApprovalKind = 'revoke' | 'refund' | 'pay';
 
-/** The rule for a kind: always, above an amount, or never. */
+/** The rule for a kind: always, above an amount, or never (`revokeApproval`, `refundApproval`, `payApproval`, as main reads them). */
 export function approvalRule(state: SessionState, kind: ApprovalKind): { rule: SessionState['revokeApproval']; aboveCents: number } {
-  return kind === 'revoke' ? { rule: state.revokeApproval, aboveCents: state.revokeApprovalAboveCents } : { rule: state.refundApproval, aboveCents: state.refundApprovalAboveCents };
+  return { rule: state[`${kind}Approval`], aboveCents: state[`${kind}ApprovalAboveCents`] };
 }
 
 /** Whether `kind` of `amountCents` by the signed-in operator needs a supervisor's PIN (main decides again). */

@@ -1,4 +1,4 @@
-/** Layout checks shared by the e2e suites: nothing outside the window, nothing clipped sideways, touch-sized targets. */
+/** Layout checks shared by the e2e suites: nothing outside the window, nothing clipped sideways, touch-sized targets; text contrast. */
 
 /** Page-side layout checks (a string: this file is typechecked without the DOM lib). */
 export const LAYOUT_PROBE = `(() => {
@@ -28,3 +28,15 @@ export interface LayoutProbe {
   clipped: string[];
   small: string[];
 }
+
+/**
+ * Page-side (pasted into a probe's function body): `contrast(el)`, the WCAG contrast ratio of an element's text colour
+ * against the first mostly opaque background behind it.
+ */
+export const CONTRAST = `const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.5) return c; }
+    return parse(getComputedStyle(document.body).backgroundColor);
+  };
+  const contrast = (el) => { const a = lum(parse(getComputedStyle(el).color)); const b = lum(background(el)); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };`;

@@ -20,6 +20,7 @@ import type { SeedOrderInput } from '../../main/sandbox/gateway';
 import type { RefundView, RevokeView } from '../../main/ipc/contract';
 import { ensureOperator, TEST_PINS } from '../support/operators';
 import { SCREENSHOTS, startApp, type AppEnv } from './harness';
+import { CONTRAST } from './layout';
 
 const SMALL = { width: 800, height: 600 };
 const MEDIUM = { width: 1024, height: 768 };
@@ -27,13 +28,7 @@ const DAY_MS = 86_400_000;
 
 /** Page-side: the title and money line of the outcome on screen, their boxes, and their contrast against what is behind them. */
 const OUTCOME_PROBE = `(() => {
-  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
-  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.5) return c; }
-    return parse(getComputedStyle(document.body).backgroundColor);
-  };
-  const contrast = (el) => { const a = lum(parse(getComputedStyle(el).color)); const b = lum(background(el)); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  ${CONTRAST}
   const box = (el) => { const r = el.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width }; };
   const outcome = document.querySelector('[data-outcome]');
   if (!outcome) return null;

@@ -31,6 +31,7 @@ const SCREEN: Partial<Record<Field, MessageKey>> = {
   approvedBy: 'refund.approver',
   refundedAt: 'refund.refundedAt',
   approverPin: 'approval.pin',
+  payAmount: 'pay.amount',
 };
 
 /** The revoke receipt's label for each glossary field it prints. */

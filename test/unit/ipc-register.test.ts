@@ -142,7 +142,7 @@ describe('registerIpc', () => {
     const { runtime } = fakeRuntime();
     Object.assign(runtime, {
       clock: { now: () => Date.now() },
-      settings: () => ({ sessionIdleMinutes: 15, sessionMaxHours: 12, revokeApproval: 'above', revokeApprovalAboveCents: 50_000, refundApproval: 'always', refundApprovalAboveCents: 50_000 }),
+      settings: () => ({ sessionIdleMinutes: 15, sessionMaxHours: 12, revokeApproval: 'above', revokeApprovalAboveCents: 50_000, refundApproval: 'always', refundApprovalAboveCents: 50_000, payApproval: 'never', payApprovalAboveCents: 100_000 }),
       operators: { verify: async () => ({ id: 3, name: '小王', role: 'cashier' }), noteSession: () => true, count: () => 1, get: () => undefined, sessionEpoch: () => 0 },
     });
     registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null });

@@ -65,7 +65,7 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     const signer = await this.deps.provisioning.signerForToday(actor);
     const now = this.deps.clock.now();
     const window = input.method === 'barcode' ? this.payTiming.payWindowMs : (this.payTiming.qrLifetimeMs ?? (this.deps as PaymentEngineDeps).qrLifetimeMs());
-    const clientSn = newClientSn(now);
+    const clientSn = input.clientSn ?? newClientSn(now);
     const row = underOrderLock(this.deps.db, { clientSn, sn: null }, () =>
       tx(this.deps.db, () => {
         const open = refuseSameAmountOpen ? this.payments.openWithAmount(input.amountCents)[0] : undefined;
@@ -133,6 +133,11 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
 
   open(): Payment[] {
     return this.repo.open().map(toPayment);
+  }
+
+  /** An open payment of this amount, if any (a quick look; `request` checks again inside its insert's transaction). */
+  openWithAmount(amountCents: number): PaymentRow | undefined {
+    return this.payments.openWithAmount(amountCents)[0];
   }
 
   forDay(day: string): Payment[] {

@@ -17,6 +17,8 @@ export interface PaymentInput {
   subject?: string;
   /** The operator sent to the gateway (≤ 32 bytes); default the accountable's name. */
   operator?: string;
+  /** The attempt's client_sn when main chose it first (an approval is recorded with it); default a new one. */
+  clientSn?: string;
 }
 
 export const PAYWAY_WORDS: Readonly<Record<string, string>> = { alipay: '1', wechat: '3', unionpay: '17' };
@@ -65,6 +67,7 @@ export function checkPaymentInput(input: PaymentInput): Required<Pick<PaymentInp
   } else {
     throw invalidInput('method', 'must be barcode or qr', '必须是 barcode 或 qr');
   }
+  if (input.clientSn !== undefined && !/^[0-9A-Z]{1,32}$/.test(input.clientSn)) throw invalidInput('clientSn', 'must be 1-32 capital letters or digits', '须为 1-32 位大写字母或数字');
   const subject = input.subject ?? DEFAULT_SUBJECT;
   if (subject.trim() === '' || bytes(subject) > 64 || !PRINTABLE.test(subject)) throw invalidInput('--subject', 'must be 1-64 bytes of printable text', '须为 1-64 字节的可打印文字');
   if (input.operator !== undefined && (input.operator.trim() === '' || bytes(input.operator) > 32 || !PRINTABLE.test(input.operator))) {

@@ -26,7 +26,8 @@ export interface MoneySheetProps {
   title: string;
   /** The confirm button's words for an amount. */
   okLabel: (amount: string) => string;
-  orderSn: string;
+  /** The order (none for a payment: it has no order yet). */
+  orderSn?: string;
   payway: string;
   /** The fixed amount (revoke), or the default and the most a keypad may take (refund). */
   amountCents: number;
@@ -94,7 +95,13 @@ export function MoneySheet(props: MoneySheetProps) {
           {formatCny(amount)}
         </p>
         <p class="money-sheet__order">
-          {props.payway} · {t('detail.sn')} <code>{props.orderSn}</code>
+          {props.payway}
+          {props.orderSn !== undefined && (
+            <>
+              {' · '}
+              {t('detail.sn')} <code>{props.orderSn}</code>
+            </>
+          )}
         </p>
       </header>
       <div class={`money-sheet__body${props.editable ? ' money-sheet__body--two' : ''}${needed ? ' money-sheet__body--approval' : ''}`}>
@@ -192,17 +199,18 @@ function LockedNotice({ until, onOver }: { until: number; onOver: () => void }) 
 /**
  * An amount keypad as on a cash register: digits come in from the right in
  * cents (1, 2, 3, 4 is ￥12.34), ⌫ takes the last one back, 全额 puts the most
- * it may take. The value is a string of cents digits.
+ * it may take (a refund's; a payment has no most: 清除 empties it instead). The value is a string of cents digits.
  */
-export function AmountPad({ value, onChange, maxCents }: { value: string; onChange: (cents: string) => void; maxCents: number }) {
+export function AmountPad({ value, onChange, maxCents }: { value: string; onChange: (cents: string) => void; maxCents?: number }) {
   const { t } = useI18n();
   // The first digit replaces the proposed amount; later ones add to it.
-  const fresh = useRef(true);
+  const fresh = useRef(maxCents !== undefined);
   const press = (key: string) => {
     const base = fresh.current ? '' : value;
     fresh.current = false;
     if (key === 'back') return onChange(base.slice(0, -1));
-    if (key === 'all') {
+    if (key === 'clear') return onChange('');
+    if (key === 'all' && maxCents !== undefined) {
       fresh.current = true;
       return onChange(String(maxCents));
     }
@@ -212,7 +220,7 @@ export function AmountPad({ value, onChange, maxCents }: { value: string; onChan
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '00', '0', 'back'];
   return (
     <div class="amountpad" data-amountpad>
-      <p class="amountpad__label">{t('refund.amount')}</p>
+      {maxCents !== undefined && <p class="amountpad__label">{t('refund.amount')}</p>}
       <div class="amountpad__keys">
         {keys.map((k) => (
           <button type="button" key={k} class={`pinpad__key${k === 'back' ? ' pinpad__key--back' : ''}`} data-amount-key={k} aria-label={k === 'back' ? t('pin.back') : k} onClick={() => press(k)}>
@@ -220,9 +228,15 @@ export function AmountPad({ value, onChange, maxCents }: { value: string; onChan
           </button>
         ))}
       </div>
-      <button type="button" class="btn btn--secondary amountpad__all" data-amount-key="all" onClick={() => press('all')}>
-        {t('refund.all', { amount: formatCny(maxCents) })}
-      </button>
+      {maxCents !== undefined ? (
+        <button type="button" class="btn btn--secondary amountpad__all" data-amount-key="all" onClick={() => press('all')}>
+          {t('refund.all', { amount: formatCny(maxCents) })}
+        </button>
+      ) : (
+        <button type="button" class="btn btn--secondary amountpad__all" data-amount-key="clear" onClick={() => press('clear')}>
+          {t('pay.clear')}
+        </button>
+      )}
     </div>
   );
 }

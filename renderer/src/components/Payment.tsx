@@ -1,58 +1,57 @@
 /**
- * The counter's payment screen: the amount typed on the keypad; a customer's
- * payment code scanned here (told from an order scan by its prefix and
- * length) takes a barcode payment; 收款码 shows our QR, big enough to scan,
- * with a countdown. The cashier reads one of three states that never leave
- * doubt (收款成功 / 未收款（钱款未扣） / 正在确认（请勿重复收款）), or
- * needs_attention with its next step: the headline comes from the main
- * process. Charging an amount already open asks for a confirmation first
- * (main refuses it otherwise).
+ * The counter's payment screen (收款): the amount typed on the on-screen
+ * keypad (or the keyboard's digits); a customer's payment code scanned here
+ * (told from an order scan by its prefix and length) takes a barcode
+ * payment; 收款码 shows our QR, big enough to scan, with a countdown. The
+ * cashier reads one of three states that never leave doubt (收款成功 /
+ * 未收款（钱款未扣） / 正在确认（请勿重复收款）), or needs_attention with its
+ * next step: the headline comes from the main process. Charging an amount
+ * already open asks for a confirmation first, and a payment above store
+ * IT's threshold (off by default) goes through the one approval sheet; main
+ * refuses both otherwise.
  */
-import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { isCustomerPaymentCode } from '../../../main/common/payment-code';
-import type { PaymentView } from '../../../main/ipc/contract';
-import { call, pos } from '../bridge';
-import { I18nContext } from '../i18n';
+import type { ApprovalInput, PaymentView } from '../../../main/ipc/contract';
+import { call, pos, type ErrorView } from '../bridge';
+import { formatCny, paywayLabel } from '../format';
+import { useI18n } from '../i18n';
 import { qrSvg } from '../qr';
 import { useScanner } from '../scanner';
+import { needsApproval, useSessionContext } from '../session';
+import { AmountPad, APPROVAL_ERRORS, MoneySheet } from './Approval';
+import { ConfirmDialog, ErrorNotice } from './ui';
 
-const W = {
-  amount: ['金额（元）', 'Amount (yuan)'],
-  scanHint: ['扫描顾客付款码即可收款', 'Scan the customer payment code to charge'],
-  qr: ['收款码', 'Show QR'],
-  query: ['再次查询', 'Query again'],
-  badAmount: ['请输入大于零、最多两位小数的金额', 'Type an amount above zero with at most two decimals'],
-  notPaymentCode: ['这不是顾客付款码（订单号请在收银页扫描）', 'Not a customer payment code (scan order numbers on the cashier tab)'],
-  sameAmount: ['已有同金额的收款正在确认。确认顾客要再付一次吗？', 'A payment of this amount is still being confirmed. Charge the customer again?'],
-  left: ['剩余', 'left'],
-} as const;
+type Charge = { method: 'barcode'; barcode: string } | { method: 'qr'; payway: '1' | '3' | '17' };
 
-const WAYS: Array<['1' | '3' | '17', string, string]> = [
-  ['3', '微信', 'WeChat'],
-  ['1', '支付宝', 'Alipay'],
-  ['17', '云闪付', 'UnionPay'],
-];
-
-function cents(text: string): number | null {
-  const m = /^(\d{1,8})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!m) return null;
-  const v = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
-  return v > 0 ? v : null;
-}
+const WAYS = ['3', '1', '17'] as const;
+const OPEN = ['pending', 'needs_attention', 'awaiting_customer'];
 
 export function PaymentScreen() {
-  const { lang } = useContext(I18nContext);
-  const w = (k: keyof typeof W) => W[k][lang === 'zh-CN' ? 0 : 1];
-  const [amount, setAmount] = useState('');
+  const { t, lang } = useI18n();
+  const session = useSessionContext();
+  /** The amount as cash-register digits in cents ('1234' is ￥12.34). */
+  const [digits, setDigits] = useState('');
+  /** The same digits, current between renders (a scanner's burst comes faster than renders). */
+  const digitsNow = useRef('');
+  const setAmount = (d: string) => {
+    digitsNow.current = d;
+    setDigits(d);
+  };
   const [payment, setPayment] = useState<PaymentView | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorView | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [duplicate, setDuplicate] = useState<{ charge: Charge; error: ErrorView } | null>(null);
+  const [approval, setApproval] = useState<{ charge: Charge; confirmDuplicate: boolean; amountCents: number } | null>(null);
   const [now, setNow] = useState(Date.now());
   const qrBox = useRef<HTMLDivElement>(null);
+  const inflight = useRef(false);
+  const cents = Number(digits || '0');
 
   useEffect(() => pos().on('payment.updated', (p) => setPayment((cur) => (cur && cur.id === p.id ? p : cur))), []);
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(t);
+    const timer = window.setInterval(() => setNow(Date.now()), 500);
+    return () => window.clearInterval(timer);
   }, []);
   useEffect(() => {
     const box = qrBox.current;
@@ -61,58 +60,168 @@ export function PaymentScreen() {
     if (payment?.outcome === 'awaiting_customer' && payment.qrCode) box.append(qrSvg(payment.qrCode));
   }, [payment?.qrCode, payment?.outcome]);
 
-  const charge = async (input: { method: 'barcode'; barcode: string } | { method: 'qr'; payway: '1' | '3' | '17' }, confirmDuplicate = false) => {
-    const amountCents = cents(amount);
-    if (amountCents === null) return setMessage(w('badAmount'));
-    setMessage(null);
-    const res = await call((p) => p.payRequest({ ...input, amountCents, ...(confirmDuplicate ? { confirmDuplicate } : {}) }));
-    if (res.ok) return setPayment(res.value);
-    if (res.error.code === 'PAYMENT_SAME_AMOUNT_OPEN' && !confirmDuplicate && window.confirm(w('sameAmount'))) return charge(input, true);
-    setMessage(lang === 'zh-CN' ? res.error.messageZh : res.error.message);
+  /** Sends the payment; the same amount open → the confirmation; approval errors stay on the sheet. */
+  const send = async (charge: Charge, amountCents: number, confirmDuplicate: boolean, approvalInput: ApprovalInput | null): Promise<ErrorView | null> => {
+    const res = await call((p) => p.payRequest({ ...charge, amountCents, ...(confirmDuplicate ? { confirmDuplicate } : {}), ...(approvalInput ? { approval: approvalInput } : {}) }));
+    // The bench's "QR visible after 收款码" starts here (the gateway's answer, as the page receives it).
+    performance.mark('pay:answer');
+    if (res.ok) {
+      setPayment(res.value);
+      return null;
+    }
+    if (res.error.code === 'PAYMENT_SAME_AMOUNT_OPEN' && !confirmDuplicate) setDuplicate({ charge, error: res.error });
+    else if (!approvalInput || !APPROVAL_ERRORS.includes(res.error.code)) setError(res.error);
+    return res.error;
   };
 
+  const charge = async (c: Charge, confirmDuplicate = false) => {
+    const amountCents = Number(digitsNow.current || '0');
+    setError(null);
+    setNotice(null);
+    if (amountCents <= 0) return setNotice(t('pay.enterAmount'));
+    if (needsApproval(session.state, amountCents, 'pay')) return setApproval({ charge: c, confirmDuplicate, amountCents });
+    if (inflight.current) return;
+    inflight.current = true;
+    try {
+      await send(c, amountCents, confirmDuplicate, null);
+    } finally {
+      inflight.current = false;
+    }
+  };
+
+  // Keyboard digits add to the amount; a scan's burst is taken back out (the scanner tells it from typing only at its Enter).
+  const before = useRef<string[]>([]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || document.querySelector('dialog[open]')) return;
+      if (/^\d$/.test(e.key) || e.key === 'Backspace') {
+        const d = digitsNow.current;
+        before.current = [...before.current.slice(-40), d];
+        const next = e.key === 'Backspace' ? d.slice(0, -1) : `${d}${e.key}`.replace(/^0+/, '');
+        if (next.length <= 10) setAmount(next);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  // Always listening (no gap while a sheet closes); a scan while a sheet is open is not a new payment.
   useScanner((code) => {
+    if (approval || duplicate) return;
+    const typed = code.replace(/\D/g, '').length;
+    if (typed > 0 && before.current.length >= typed) {
+      setAmount(before.current[before.current.length - typed]!);
+      before.current = before.current.slice(0, -typed);
+    }
     if (isCustomerPaymentCode(code)) void charge({ method: 'barcode', barcode: code });
-    else setMessage(w('notPaymentCode'));
+    else setNotice(t('pay.notPaymentCode'));
   }, true);
 
   const queryAgain = async () => {
     if (!payment) return;
     const res = await call((p) => p.payQueryAgain({ paymentId: payment.id }));
     if (res.ok) setPayment(res.value);
+    else setError(res.error);
   };
 
-  const secondsLeft = payment ? Math.max(0, Math.ceil((payment.windowUntil - now) / 1000)) : 0;
+  const startOver = () => {
+    setPayment(null);
+    setAmount('');
+    setError(null);
+    setNotice(null);
+  };
+
+  // Date.now() at this render: `now` (ticking every 0.5 s) only makes the countdown render again.
+  const secondsLeft = payment && now > 0 ? Math.max(0, Math.ceil((payment.windowUntil - Date.now()) / 1000)) : 0;
+  const wayName = (c: Charge) => (c.method === 'qr' ? `${t('pay.qr')} · ${paywayLabel(c.payway, null, lang)}` : `${t('pay.code')} ···${c.barcode.slice(-4)}`);
   return (
-    <section class="payment" data-outcome={payment?.outcome ?? 'none'}>
-      <label class="payment__amount">
-        {w('amount')}
-        <input inputMode="decimal" value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} autoFocus />
-      </label>
-      <p class="payment__hint">{w('scanHint')}</p>
-      <div class="payment__ways">
-        {WAYS.map(([payway, zh, en]) => (
-          <button type="button" key={payway} data-payway={payway} onClick={() => void charge({ method: 'qr', payway })}>
-            {w('qr')} · {lang === 'zh-CN' ? zh : en}
-          </button>
-        ))}
-      </div>
-      {message ? <p class="payment__message" role="alert">{message}</p> : null}
-      {payment ? (
-        <div class="payment__state" aria-live="polite">
-          <p class="payment__headline">{lang === 'zh-CN' ? payment.headlineZh : payment.headlineEn}</p>
-          <p class="payment__detail">
-            ￥{(payment.amountCents / 100).toFixed(2)} · {payment.clientSn}
-            {payment.outcome === 'awaiting_customer' ? ` · ${w('left')} ${secondsLeft}s` : ''}
+    <section class="payment" data-view="pay">
+      <div class="payment__main">
+        {payment ? (
+          <div class="payment__state" data-outcome={payment.outcome} data-payment={payment.id} aria-live="polite">
+            <h2 class="payment__headline">{lang === 'zh-CN' ? payment.headlineZh : payment.headlineEn}</h2>
+            <p class="payment__money" data-amount-cents={payment.amountCents}>
+              {formatCny(payment.amountCents)}
+              <span class="payment__way">{payment.method === 'qr' ? `${t('pay.qr')} · ${paywayLabel(payment.payway, payment.paywayName, lang)}` : paywayLabel(payment.payway, payment.paywayName, lang)}</span>
+            </p>
+            <div class="payment__line">
+              <p class="payment__detail">
+                {t('detail.clientSn')} <code>{payment.clientSn}</code>
+              </p>
+              {payment.outcome === 'awaiting_customer' && (
+                <p class="payment__countdown" data-seconds-left={secondsLeft}>
+                  {t('pay.left', { s: secondsLeft })}
+                </p>
+              )}
+            </div>
+            <div class="payment__qr" ref={qrBox} data-qr={payment.outcome === 'awaiting_customer' ? 'shown' : 'none'} />
+            <div class="payment__actions">
+              {OPEN.includes(payment.outcome) && (
+                <button type="button" class="btn btn--secondary btn--large" data-action="pay-query" onClick={() => void queryAgain()}>
+                  {t('pay.query')}
+                </button>
+              )}
+              <button type="button" class="btn btn--primary btn--large" data-action="pay-new" onClick={startOver}>
+                {t('pay.new')}
+              </button>
+            </div>
+          </div>
+        ) : (
+          <div class="payment__start">
+            <p class="payment__hint">{t('pay.scanHint')}</p>
+            <div class="payment__ways">
+              {WAYS.map((payway) => (
+                <button type="button" key={payway} class="btn btn--secondary btn--large" data-payway={payway} onClick={() => void charge({ method: 'qr', payway })}>
+                  {t('pay.qr')} · {paywayLabel(payway, null, lang)}
+                </button>
+              ))}
+            </div>
+          </div>
+        )}
+        {notice && (
+          <p class="notice notice--warn" role="alert" data-pay-notice>
+            {notice}
           </p>
-          <div class="payment__qr" ref={qrBox} />
-          {payment.outcome === 'pending' || payment.outcome === 'needs_attention' || payment.outcome === 'awaiting_customer' ? (
-            <button type="button" onClick={() => void queryAgain()}>
-              {w('query')}
-            </button>
-          ) : null}
-        </div>
-      ) : null}
+        )}
+        {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
+      </div>
+      <div class="payment__pad">
+        <p class="payment__amount" data-money-line data-amount-cents={cents}>
+          <span class="payment__label">{t('pay.amount')}</span>
+          <strong>{formatCny(cents)}</strong>
+        </p>
+        <AmountPad value={digits} onChange={setAmount} />
+      </div>
+      {duplicate && (
+        <ConfirmDialog
+          title={t('pay.sameAmount.title')}
+          okLabel={t('pay.sameAmount.ok')}
+          cancelLabel={t('confirm.cancel')}
+          onCancel={() => setDuplicate(null)}
+          onOk={() => {
+            const c = duplicate.charge;
+            setDuplicate(null);
+            void charge(c, true);
+          }}
+        >
+          <p data-same-amount>{lang === 'zh-CN' ? duplicate.error.messageZh : duplicate.error.message}</p>
+        </ConfirmDialog>
+      )}
+      {approval && (
+        <MoneySheet
+          kind="pay"
+          title={t('pay.approvalTitle')}
+          okLabel={(amount) => t('pay.ok', { amount })}
+          payway={wayName(approval.charge)}
+          amountCents={approval.amountCents}
+          onConfirm={async (amountCents, a) => {
+            const err = await send(approval.charge, amountCents, approval.confirmDuplicate, a);
+            if (!err) setApproval(null);
+            return err;
+          }}
+          onCancel={() => setApproval(null)}
+        />
+      )}
     </section>
   );
 }

@@ -44,7 +44,7 @@ export function StatusBar(props: {
   return (
     <header class={`statusbar${live.info?.mode === 'sandbox' ? ' statusbar--sandbox' : ''}`}>
       <nav class="tabs" aria-label={t('app.title')}>
-        {(['cashier', 'setup'] as const).map((name) => (
+        {(['cashier', 'pay', 'setup'] as const).map((name) => (
           <button
             type="button"
             key={name}
