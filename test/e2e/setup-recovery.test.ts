@@ -7,8 +7,9 @@
  *   store IT's failed-jobs list says what went wrong in zh-CN, not the raw
  *   error;
  * - store IT's setup is tabs that fit 800×600, every field labelled, the
- *   approval policy editable there (read back through settings), 停用 asks
- *   first (cancel keeps the operator, confirm disables);
+ *   approval policy (revoke, refund, payment) editable there (read back
+ *   through settings), 停用 asks first (cancel keeps the operator, confirm
+ *   disables);
  * - main refuses the policy settings to a cashier's window.
  * Screenshots: test-output/screenshots/setup-*.png.
  */
@@ -193,11 +194,14 @@ describe('recovery from the counter and store IT setup (Chromium, real runtime, 
     await page().selectOption('select[name="revokeApproval"]', 'above');
     await page().fill('input[name="revokeAbove"]', '123.45');
     await page().selectOption('select[name="refundApproval"]', 'always');
+    await page().selectOption('select[name="payApproval"]', 'above');
+    await page().fill('input[name="payAbove"]', '888');
     await page().click('[data-action="save-policy"]');
     await page().waitForSelector('[data-saved="policy"]');
     const read = await env.handlers['settings.get']({}, APP_WINDOW);
-    expect(read).toMatchObject({ ok: true, value: { revokeApproval: 'above', revokeApprovalAboveCents: 12345, refundApproval: 'always' } });
-    expect(env.rt.settings()).toMatchObject({ revokeApproval: 'above', revokeApprovalAboveCents: 12345, refundApproval: 'always' });
+    const policy = { revokeApproval: 'above', revokeApprovalAboveCents: 12345, refundApproval: 'always', payApproval: 'above', payApprovalAboveCents: 88800 };
+    expect(read).toMatchObject({ ok: true, value: policy });
+    expect(env.rt.settings()).toMatchObject(policy);
     await page().locator('.setup__tabs').scrollIntoViewIfNeeded();
     await settled();
     await page().screenshot({ path: path.join(SCREENSHOTS, 'setup-policy-zh-CN-800x600.png'), animations: 'disabled' });

@@ -1,6 +1,6 @@
 /**
- * Store IT's money policy: when a revoke or a refund needs a supervisor's
- * PIN (always, above an amount, never). Saved through `settings.set`, which
+ * Store IT's money policy: when a revoke, a refund or a payment needs a
+ * supervisor's PIN (always, above an amount, never). Saved through `settings.set`, which
  * main allows to store IT only and writes to the audit log.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -13,12 +13,11 @@ import { ErrorNotice } from './ui';
 type Rule = SettingsView['revokeApproval'];
 const RULES: readonly Rule[] = ['always', 'above', 'never'];
 
-interface PolicyForm {
-  revokeApproval: Rule;
-  revokeAbove: string;
-  refundApproval: Rule;
-  refundAbove: string;
-}
+type Kind = 'revoke' | 'refund' | 'pay';
+const KINDS: readonly Kind[] = ['revoke', 'refund', 'pay'];
+
+/** Per kind: its rule and the amount above which it applies (as typed, yuan). */
+type PolicyForm = Record<Kind, { rule: Rule; above: string }>;
 
 const yuan = (cents: number) => (cents / 100).toFixed(2);
 /** "500" or "500.00" as cents; undefined when it is not an amount. */
@@ -35,35 +34,45 @@ export function PolicyCard() {
     void call((p) => p.settingsGet()).then((r) => {
       if (!r.ok) return setError(r.error);
       const s = r.value;
-      setForm({ revokeApproval: s.revokeApproval, revokeAbove: yuan(s.revokeApprovalAboveCents), refundApproval: s.refundApproval, refundAbove: yuan(s.refundApprovalAboveCents) });
+      setForm({
+        revoke: { rule: s.revokeApproval, above: yuan(s.revokeApprovalAboveCents) },
+        refund: { rule: s.refundApproval, above: yuan(s.refundApprovalAboveCents) },
+        pay: { rule: s.payApproval, above: yuan(s.payApprovalAboveCents) },
+      });
     });
   }, []);
   if (!form) return error ? <ErrorNotice error={error} /> : null;
 
-  const revokeAbove = cents(form.revokeAbove);
-  const refundAbove = cents(form.refundAbove);
-  const valid = revokeAbove !== undefined && refundAbove !== undefined;
+  const above = { revoke: cents(form.revoke.above), refund: cents(form.refund.above), pay: cents(form.pay.above) };
+  const valid = KINDS.every((k) => above[k] !== undefined);
   const save = async (e: Event) => {
     e.preventDefault();
     if (!valid) return;
     setDone(false);
     const r = await call((p) =>
-      p.settingsSet({ revokeApproval: form.revokeApproval, revokeApprovalAboveCents: revokeAbove, refundApproval: form.refundApproval, refundApprovalAboveCents: refundAbove }),
+      p.settingsSet({
+        revokeApproval: form.revoke.rule,
+        revokeApprovalAboveCents: above.revoke,
+        refundApproval: form.refund.rule,
+        refundApprovalAboveCents: above.refund,
+        payApproval: form.pay.rule,
+        payApprovalAboveCents: above.pay,
+      }),
     );
     if (!r.ok) return setError(r.error);
     setError(null);
     setDone(true);
     await session.refresh();
   };
-  const rule = (kind: 'revoke' | 'refund') => {
-    const key = kind === 'revoke' ? 'revokeApproval' : 'refundApproval';
-    const above = kind === 'revoke' ? 'revokeAbove' : 'refundAbove';
+  const rule = (kind: Kind) => {
+    const key = `${kind}Approval`;
+    const set = (patch: Partial<PolicyForm[Kind]>) => setForm({ ...form, [kind]: { ...form[kind], ...patch } });
     return (
       <fieldset class="policy__rule" data-policy={kind}>
         <legend>{t(`policy.${kind}` as const)}</legend>
         <label class="field">
           <span class="field__label">{t('policy.when')}</span>
-          <select class="input" name={key} value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.currentTarget.value as Rule })}>
+          <select class="input" name={key} value={form[kind].rule} onChange={(e) => set({ rule: e.currentTarget.value as Rule })}>
             {RULES.map((r) => (
               <option key={r} value={r}>
                 {t(`policy.rule.${r}` as const)}
@@ -75,11 +84,11 @@ export function PolicyCard() {
           <span class="field__label">{t('policy.above')}</span>
           <input
             class="input"
-            name={above}
+            name={`${kind}Above`}
             inputMode="decimal"
-            disabled={form[key] !== 'above'}
-            value={form[above]}
-            onInput={(e) => setForm({ ...form, [above]: e.currentTarget.value })}
+            disabled={form[kind].rule !== 'above'}
+            value={form[kind].above}
+            onInput={(e) => set({ above: e.currentTarget.value })}
           />
         </label>
       </fieldset>
@@ -92,8 +101,7 @@ export function PolicyCard() {
       </h2>
       <p class="card__hint">{t('policy.hint')}</p>
       <form class="form policy" onSubmit={(e) => void save(e)} data-form="policy">
-        {rule('revoke')}
-        {rule('refund')}
+        {KINDS.map(rule)}
         {!valid && <p class="notice notice--warn">{t('refund.amountInvalid')}</p>}
         <button type="submit" class="btn btn--primary btn--large" data-action="save-policy" disabled={!valid}>
           {t('policy.save')}
