@@ -133,12 +133,6 @@ export interface TruthReport {
 }
 
 /**
- * Local state versus the gateway's: CANCELED at the gateway ⇔ exactly one
- * `revoked` row and the local order CANCELED; PAID at the gateway ⇒ no
- * `revoked` row, nothing left queued/pending/sending, local order PAID.
- * And never more than one revoke/cancel effect per order.
- */
-/**
  * The statuses a local order may show for `truth`: the gateway's, and, while a sandbox fault that moves nothing is
  * still playing out (REFUND_ERROR until K more queries, then back to what it was), the status it goes back to. Nobody
  * queries again once the operation is final (a refund rejected by its own refund_request_no), so either may be last.
@@ -148,6 +142,12 @@ function acceptedStatuses(truth: { orderStatus: string; pending: { end: { to: st
   return back ? [truth.orderStatus, back] : [truth.orderStatus];
 }
 
+/**
+ * Local state versus the gateway's: CANCELED at the gateway ⇔ exactly one
+ * `revoked` row and the local order CANCELED; PAID at the gateway ⇒ no
+ * `revoked` row, nothing left queued/pending/sending, local order PAID.
+ * And never more than one revoke/cancel effect per order.
+ */
 export function checkTruth(db: Db, gw: SandboxGateway, sns: Iterable<string>): TruthReport {
   const report: TruthReport = { checked: 0, mismatches: [], doubleEffects: [], revoked: 0, notRevoked: 0, needsAttentionPaid: 0 };
   const rowsOf = db.prepare('SELECT id, state FROM revokes WHERE order_sn = ? ORDER BY id');
