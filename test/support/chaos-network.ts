@@ -331,7 +331,8 @@ export async function runNetworkChaos(options: NetworkChaosOptions): Promise<Net
       };
       let steps = 1 + Math.floor(rand() * 4);
       for (let k = 0; paying && k < steps; k++) {
-        const kind = pick(PAY_STEP_KINDS);
+        // The first chance after a payment took an order voids one, so every run voids a paid order (chance alone skipped it: seed 276745).
+        const kind: PayStepKind = k === 0 && result.voidsOfPaidOrders === 0 && paidOrders.length > 0 ? 'void_paid_order' : pick(PAY_STEP_KINDS);
         result.steps++;
         result.stepCounts[kind] = (result.stepCounts[kind] ?? 0) + 1;
         const barcode = payInput(0, 100 + Math.floor(rand() * 10_000));
