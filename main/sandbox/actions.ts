@@ -15,6 +15,7 @@ import {
   ok,
   paywayForBarcode,
   requireFields,
+  requireNewOrder,
   requireOrderRef,
   type Biz,
   type Fields,
@@ -87,12 +88,10 @@ export interface PayLimits {
 const int = (n: number): number => Math.max(0, Math.floor(n));
 
 export function pay(book: OrderBook, terminalSn: string, f: Fields, fault: BusinessFault | undefined, limits: PayLimits): Outcome {
-  const missing = requireFields(f, ['terminal_sn', 'client_sn', 'total_amount', 'dynamic_id', 'subject', 'operator']);
-  if (missing) return missing;
+  const refused = requireNewOrder(f, ['terminal_sn', 'client_sn', 'total_amount', 'dynamic_id', 'subject', 'operator']);
+  if (refused) return refused;
   const clientSn = f.client_sn ?? '';
-  if (bytes(clientSn) > LIMITS.clientSnBytes) return invalidParams(`client_sn 长度不超过${LIMITS.clientSnBytes}字节`);
   const total = f.total_amount ?? '';
-  if (!isAmount(total)) return invalidParams(`total_amount金额为整数，长度不超过${LIMITS.amountDigits}位，以分为单位`);
   const dynamicId = f.dynamic_id ?? '';
   if (bytes(dynamicId) > LIMITS.dynamicIdBytes) return invalidParams(`dynamic_id 不超过${LIMITS.dynamicIdBytes}字节`);
   const tooLong = checkLengths(f, {

@@ -6,7 +6,7 @@
  * paid. Also the per-order money ledger the tests read: whether money was
  * ever taken from the customer and whether it was returned.
  */
-import { bizFail, bytes, checkLengths, invalidParams, isAmount, LIMITS, ok, PAYWAY_NAMES, requireFields, type Fields, type Outcome } from './wire';
+import { bizFail, checkLengths, invalidParams, LIMITS, ok, PAYWAY_NAMES, requireNewOrder, type Fields, type Outcome } from './wire';
 import { settle, type OrderBook, type SandboxOrder } from './orders';
 
 /** Codes a customer's wallet would put in the QR, per payway (the sandbox's own, recognisable as such). */
@@ -17,12 +17,10 @@ function qrCodeFor(payway: string, sn: string): string {
 }
 
 export function precreate(book: OrderBook, terminalSn: string, f: Fields): Outcome {
-  const missing = requireFields(f, ['terminal_sn', 'client_sn', 'total_amount', 'payway', 'subject', 'operator']);
-  if (missing) return missing;
+  const refused = requireNewOrder(f, ['terminal_sn', 'client_sn', 'total_amount', 'payway', 'subject', 'operator']);
+  if (refused) return refused;
   const clientSn = f.client_sn ?? '';
-  if (bytes(clientSn) > LIMITS.clientSnBytes) return invalidParams(`client_sn 长度不超过${LIMITS.clientSnBytes}字节`);
   const total = f.total_amount ?? '';
-  if (!isAmount(total)) return invalidParams(`total_amount金额为整数，长度不超过${LIMITS.amountDigits}位，以分为单位`);
   const tooLong = checkLengths(f, { subject: LIMITS.subject, operator: LIMITS.payOperator, description: LIMITS.description, reflect: LIMITS.reflect, notify_url: LIMITS.notifyUrl });
   if (tooLong) return tooLong;
   const payway = f.payway ?? '';

@@ -85,6 +85,15 @@ export function requireFields(f: Fields, names: readonly string[]): Outcome | un
   return absent.length > 0 ? invalidParams(`缺少 ${absent.join(', ')}`) : undefined;
 }
 
+/** A new order's request (pay, precreate): the required fields present, client_sn within its bytes, total_amount an amount. */
+export function requireNewOrder(f: Fields, names: readonly string[]): Outcome | undefined {
+  const missing = requireFields(f, names);
+  if (missing) return missing;
+  if (bytes(f.client_sn ?? '') > LIMITS.clientSnBytes) return invalidParams(`client_sn 长度不超过${LIMITS.clientSnBytes}字节`);
+  if (!isAmount(f.total_amount ?? '')) return invalidParams(`total_amount金额为整数，长度不超过${LIMITS.amountDigits}位，以分为单位`);
+  return undefined;
+}
+
 export function requireOrderRef(f: Fields): Outcome | undefined {
   const missing = requireFields(f, ['terminal_sn']);
   if (missing) return missing;
