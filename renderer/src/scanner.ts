@@ -4,7 +4,7 @@
  * far slower. The detector tells the two apart from key timings alone, so a
  * scan is caught wherever the focus is on the cashier screen.
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 /** Longest gap between two keys of one scan (scanners send a key every 1–20 ms; a person's keys come ≥ 80 ms apart). */
 export const SCAN_GAP_MS = 50;
@@ -46,7 +46,8 @@ export class ScanDetector {
 export function useScanner(onScan: (code: string) => void, active: boolean): void {
   const handler = useRef(onScan);
   handler.current = onScan;
-  useEffect(() => {
+  // A layout effect: listening from the moment the screen is drawn, so a scan right after it opens is not lost.
+  useLayoutEffect(() => {
     if (!active) return;
     const detector = new ScanDetector();
     const onKey = (e: KeyboardEvent) => {

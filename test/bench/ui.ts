@@ -97,6 +97,22 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
     const unforward = forwardEvents(rt.events, (event, payload) => void bridge.emit(event, payload).catch(() => {}));
     await browser.context.addInitScript({ content: PAGE_HELPERS });
 
+    /** One step in the page; a step that does not finish in `limitMs` fails the bench with what the screen shows (never a hang). */
+    const step = async <T>(what: string, js: string, limitMs = 30_000): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const shown = page.evaluate('[document.body.innerText, [...document.querySelectorAll("dialog[open]")].map((d) => d.innerText)].join(" | dialogs: ").slice(0, 600)');
+          void shown.catch((e: unknown) => String(e)).then((text) => reject(new Error(`bench ui: ${what} did not finish in ${limitMs / 1000} s; the screen: ${String(text)}`)));
+        }, limitMs);
+      });
+      try {
+        return (await Promise.race([page.evaluate(js), stuck])) as T;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+
     // ---- list visible: the day's answer → rows laid out (several loads; the first warms the browser's caches).
     const listSamples: number[] = [];
     const listFloor: number[] = [];
@@ -104,7 +120,7 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
     for (let i = 0; i < loads; i++) {
       await page.goto(server.url);
       await page.waitForSelector('.order[data-sn]');
-      const m = (await page.evaluate(`(async () => {
+      const m = (await step('list visible', `(async () => {
         const [answer] = performance.getEntriesByName('orders:day-answer');
         const [shown] = performance.getEntriesByName('orders:day-shown');
         const rows = document.querySelectorAll('.order').length;
@@ -122,7 +138,7 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
     add({ figure: `UI list visible, ${ORDERS} orders today (p50)`, value: L.p50, floor: LF.p50, unit: 'ms', ratio: L.p50 / LF.p50, target: '≤ 100 ms', met: L.p50 <= 100 });
 
     // ---- search keystroke: type an order-number prefix key by key, then delete it, many times.
-    const typed = (await page.evaluate(`(async () => {
+    const typed = (await step('search keystrokes', `(async () => {
       const input = document.getElementById('order-search');
       const host = document.createElement('div'); document.querySelector('.orders-viewport').append(host);
       const values = [], floors = [];
@@ -162,7 +178,7 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
       netCents: 0,
       operations: [{ kind: 'revoke' as const, id: 900_000 + i, state: 'revoked', amountCents: o.totalCents, updatedAt: now + i }],
     }));
-    const updates = (await page.evaluate(`(async (rows) => {
+    const updates = (await step('1 update', `(async (rows) => {
       const values = [], floors = [];
       const host = document.createElement('div'); host.className = 'orders-table'; document.body.append(host);
       for (const row of rows) {
@@ -188,7 +204,7 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
 
     // ---- scan: sn + Enter as synthetic key events in one burst, the focus on a button.
     const sns = Array.from({ length: quick ? 10 : 30 }, (_, i) => String(7_896_000_000_000_000n + BigInt(i * 97)));
-    const scans = (await page.evaluate(`(async (sns) => {
+    const scans = (await step('scans', `(async (sns) => {
       const values = [], floors = [];
       const host = document.createElement('div'); document.body.append(host);
       for (const sn of sns) {
@@ -220,7 +236,7 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
     for (const o of revocable) {
       // The gateway answers after 120 ms: long enough for the progress screen to be seen.
       sb.gateway.inject('revoke', { kind: 'delay', ms: 120 });
-      const m = (await page.evaluate(`(async (sn) => {
+      const m = (await step('confirm and outcome', `(async (sn) => {
         const back = document.querySelector('[data-action="back"]');
         if (back) { back.click(); await __bench.settled('.order[data-sn]'); }
         const input = document.getElementById('order-search');
@@ -255,20 +271,6 @@ export async function benchUi(sb: Sandbox, clock: Clock, add: (row: Row) => void
     add({ figure: `UI IPC answer → outcome visible (p50, n=${O.n})`, value: O.p50, floor: OF.p50, unit: 'ms', ratio: O.p50 / OF.p50, target: '≤ 50 ms', met: O.p50 <= 50 });
 
     // ---- QR visible after 收款码: a distinct amount each time (none is the same as one still open), the QR's arrival to its layout.
-    /** One step in the page; a step that does not finish in 10 s fails the bench with what the screen shows. */
-    const step = async <T>(what: string, js: string): Promise<T> => {
-      let timer: NodeJS.Timeout | undefined;
-      const stuck = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          void page.evaluate('document.querySelector("main")?.innerText.slice(0, 300)').then((shown) => reject(new Error(`bench ui QR: ${what} did not finish; the screen: ${String(shown)}`)));
-        }, 10_000);
-      });
-      try {
-        return (await Promise.race([page.evaluate(js), stuck])) as T;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
     await step('the 收款 tab', `(async () => {
       document.querySelector('[data-action="back"]')?.click();
       document.querySelector('[data-tab="pay"]').click();

@@ -10,7 +10,7 @@
  * IT's threshold (off by default) goes through the one approval sheet; main
  * refuses both otherwise.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { isCustomerPaymentCode } from '../../../main/common/payment-code';
 import type { ApprovalInput, PaymentView } from '../../../main/ipc/contract';
 import { call, pos, type ErrorView } from '../bridge';
@@ -90,8 +90,9 @@ export function PaymentScreen() {
   };
 
   // Keyboard digits add to the amount; a scan's burst is taken back out (the scanner tells it from typing only at its Enter).
+  // Listening from the moment the screen is drawn (a layout effect): digits typed right after F2 or the tab are not lost.
   const before = useRef<string[]>([]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || document.querySelector('dialog[open]')) return;
       if (/^\d$/.test(e.key) || e.key === 'Backspace') {
