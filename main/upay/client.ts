@@ -11,15 +11,13 @@ import { authorization } from './sign';
 import {
   DEFAULT_TIMEOUTS_MS,
   ENDPOINT_PATHS,
-  envelopeSchema,
-  orderBizSchema,
   requestSchemas,
   terminalBizSchema,
   type Endpoint,
-  type OrderSnapshotWire,
   type RequestOf,
 } from './schemas';
-import type { CallFailure, CallResult, OrderResult, OrderSnapshot, TerminalCredentials } from './result';
+import { readEnvelope, readOrderAnswer } from './answers';
+import type { CallFailure, CallResult, OrderResult, TerminalCredentials } from './result';
 
 export const PRODUCTION_API_DOMAIN = 'https://vsi-api.shouqianba.com';
 
@@ -78,27 +76,27 @@ export class UpayClient {
   }
 
   query(terminal: Signer, req: TerminalRequest<'query'>): Promise<CallResult<OrderResult>> {
-    return this.call('query', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+    return this.call('query', terminal, { ...req, terminal_sn: terminal.sn }, readOrderAnswer);
   }
 
   revoke(terminal: Signer, req: TerminalRequest<'revoke'>): Promise<CallResult<OrderResult>> {
-    return this.call('revoke', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+    return this.call('revoke', terminal, { ...req, terminal_sn: terminal.sn }, readOrderAnswer);
   }
 
   cancel(terminal: Signer, req: TerminalRequest<'cancel'>): Promise<CallResult<OrderResult>> {
-    return this.call('cancel', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+    return this.call('cancel', terminal, { ...req, terminal_sn: terminal.sn }, readOrderAnswer);
   }
 
   refund(terminal: Signer, req: TerminalRequest<'refund'>): Promise<CallResult<OrderResult>> {
-    return this.call('refund', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+    return this.call('refund', terminal, { ...req, terminal_sn: terminal.sn }, readOrderAnswer);
   }
 
   pay(terminal: Signer, req: TerminalRequest<'pay'>): Promise<CallResult<OrderResult>> {
-    return this.call('pay', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+    return this.call('pay', terminal, { ...req, terminal_sn: terminal.sn }, readOrderAnswer);
   }
 
   precreate(terminal: Signer, req: TerminalRequest<'precreate'>): Promise<CallResult<OrderResult>> {
-    return this.call('precreate', terminal, { ...req, terminal_sn: terminal.sn }, parseOrderResult);
+    return this.call('precreate', terminal, { ...req, terminal_sn: terminal.sn }, readOrderAnswer);
   }
 
   /** The whole-call deadline of an endpoint (ms). */
@@ -214,17 +212,16 @@ export function interpretBody<T>(statusCode: number, text: string, parseBiz: (bi
       ? { ok: false, kind: 'maybe_sent', reason: 'http_status', httpStatus: statusCode, message: `HTTP ${statusCode} without a JSON body` }
       : { ok: false, kind: 'maybe_sent', reason: 'malformed', httpStatus: statusCode, message: `HTTP ${statusCode}: the answer is not JSON` };
   }
-  const env = envelopeSchema.safeParse(json);
-  if (!env.success) {
+  const e = readEnvelope(json);
+  if (!e) {
     return statusCode >= 500
       ? { ok: false, kind: 'maybe_sent', reason: 'http_status', httpStatus: statusCode, message: `HTTP ${statusCode} without a Upay envelope` }
       : { ok: false, kind: 'maybe_sent', reason: 'malformed', httpStatus: statusCode, message: 'the answer is not a Upay envelope' };
   }
-  const e = env.data;
-  if (e.result_code !== '200') {
-    return { ok: false, kind: 'envelope', resultCode: e.result_code, errorCode: e.error_code ?? 'UNKNOWN', errorMessage: e.error_message ?? null };
+  if (e.resultCode !== '200') {
+    return { ok: false, kind: 'envelope', resultCode: e.resultCode, errorCode: e.errorCode ?? 'UNKNOWN', errorMessage: e.errorMessage };
   }
-  const value = e.biz_response === undefined || e.biz_response === null ? undefined : parseBiz(e.biz_response);
+  const value = e.biz === undefined || e.biz === null ? undefined : parseBiz(e.biz);
   if (value === undefined) {
     return { ok: false, kind: 'maybe_sent', reason: 'malformed', httpStatus: statusCode, message: 'biz_response is missing or malformed' };
   }
@@ -242,49 +239,6 @@ function parseTerminal(biz: unknown): TerminalCredentials | undefined {
     merchantName: d.merchant_name ?? null,
     storeSn: d.store_sn ?? null,
     storeName: d.store_name ?? null,
-  };
-}
-
-function parseOrderResult(biz: unknown): OrderResult | undefined {
-  const r = orderBizSchema.safeParse(biz);
-  if (!r.success) return undefined;
-  const d = r.data;
-  // Real cancel answers nest the order under `data`; the revoke docs show it flat.
-  const nested = d.data && typeof d.data === 'object' && (d.data.sn || d.data.client_sn || d.data.order_status) ? d.data : undefined;
-  const order = snapshot(nested ?? d);
-  return {
-    resultCode: d.result_code,
-    errorCode: d.error_code ?? null,
-    errorMessage: d.error_message ?? null,
-    order: order.sn || order.clientSn || order.orderStatus ? order : null,
-  };
-}
-
-function snapshot(w: OrderSnapshotWire): OrderSnapshot {
-  return {
-    terminalSn: w.terminal_sn ?? null,
-    sn: w.sn ?? null,
-    clientSn: w.client_sn ?? null,
-    tradeNo: w.trade_no ?? null,
-    status: w.status ?? null,
-    orderStatus: w.order_status ?? null,
-    payway: w.payway ?? null,
-    paywayName: w.payway_name ?? null,
-    totalAmount: w.total_amount ?? null,
-    netAmount: w.net_amount ?? null,
-    subject: w.subject ?? null,
-    finishTime: w.finish_time ?? null,
-    channelFinishTime: w.channel_finish_time ?? null,
-    operator: w.operator ?? null,
-    ctime: w.ctime ?? null,
-    subPayway: w.sub_payway ?? null,
-    clientTsn: w.client_tsn ?? null,
-    payerUid: w.payer_uid ?? null,
-    payerLogin: w.payer_login ?? null,
-    storeId: w.store_id ?? null,
-    reflect: w.reflect ?? null,
-    ...(w.qr_code ? { qrCode: w.qr_code } : {}),
-    paymentList: w.payment_list?.map((p) => ({ type: p.type, amountTotal: p.amount_total })) ?? null,
   };
 }
 

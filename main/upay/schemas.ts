@@ -24,6 +24,11 @@ const ID = 64;
 const AMOUNT = 20;
 const NAME = 128;
 
+/*
+ * The answers' rules. The money path reads envelopes and order answers with
+ * the hand-written ./answers.ts (one pass, no copy); these schemas are its
+ * reference, and test/unit/answers.test.ts keeps the two equal.
+ */
 export const envelopeSchema = z.object({
   result_code: z.string().min(1).max(CODE),
   error_code: opt(CODE),
