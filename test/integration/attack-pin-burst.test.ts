@@ -2,8 +2,8 @@
  * Attack: PIN guesses fired at once. Each check is counted in SQLite before
  * scrypt runs, so a burst of 40 counts as 40: at most 5 are hashed, the
  * operator ends locked, and nothing succeeds once it is. The same holds
- * through a revoke's and a refund's supervisor approval, and for two
- * processes (two runtimes on one data dir).
+ * through a revoke's, a refund's and a payment's supervisor approval, and
+ * for two processes (two runtimes on one data dir).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Result } from '../../main/ipc/contract';
@@ -94,5 +94,25 @@ describe('a burst of concurrent PIN guesses counts every guess', () => {
     const rs = await Promise.all(guesses(TEST_PINS.supervisor).map((pin, i) => cashier['refund.request']({ sn: orders[i]!.sn, approval: { operatorId: supervisorId, pin } })));
     expectLockedAfterBurst(supervisorId, before, codes(rs));
     expect(orders.filter((o) => h.rt.refunds.forOrder(o.sn).length > 0).length).toBeLessThanOrEqual(1);
+  });
+
+  it('40 payments above the approval threshold, each with a guessed supervisor PIN: at most 5 hashed, at most one sent to the gateway, the supervisor ends locked', async () => {
+    h.rt.updateSettings({ payApproval: 'above', payApprovalAboveCents: 10_000 }, 'test');
+    const cashier = await signIn(h.rt, set, 'cashier');
+    const supervisorId = await ensureOperator(h.rt, 'supervisor');
+    h.sandbox.gateway.clearLog();
+    const before = scryptLaneStats().hashed;
+    // Distinct amounts and codes: the same-amount guard must not be what stops them.
+    const rs = await Promise.all(
+      guesses(TEST_PINS.supervisor).map((pin, i) =>
+        cashier['pay.request']({ method: 'barcode', amountCents: 20_000 + i, barcode: String(134_567_890_123_456_000n + BigInt(i)), approval: { operatorId: supervisorId, pin } }),
+      ),
+    );
+    const cs = codes(rs);
+    expectLockedAfterBurst(supervisorId, before, cs);
+    const sent = h.sandbox.gateway.log().filter((e) => e.endpoint === 'pay').length;
+    expect(sent, cs.join(',')).toBeLessThanOrEqual(1);
+    expect((databaseOf(h.rt).prepare('SELECT count(*) AS n FROM payments').get() as { n: number }).n).toBe(sent);
+    expect(count(cs, 'OK')).toBe(sent);
   });
 });
