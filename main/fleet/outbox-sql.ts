@@ -61,8 +61,17 @@ export function outboxInsert(cols: string, values: string): string {
       ${IDENTITY_FROM};`;
 }
 
-/** The two triggers of one money-operation table: the row's insert, and every change of its state. */
-export function operationTriggers(src: OperationSource): string {
+/**
+ * What a trigger body runs after its outbox row (migration 15): the outbox's
+ * count, kept here rather than by a trigger on fleet_outbox, so the outbox
+ * has no INSERT trigger and SQLite writes the row directly (an INSERT …
+ * SELECT into a table with triggers is staged in a temporary table first).
+ * The count's change is what fires the cap (OUTBOX_CAP_ON_COUNT_SQL).
+ */
+export const COUNT_ONE_SQL = 'UPDATE fleet_state SET outbox_rows = outbox_rows + 1 WHERE id = 1;';
+
+/** The two triggers of one money-operation table: the row's insert, and every change of its state (`counted`: migration 15's form). */
+export function operationTriggers(src: OperationSource, counted = false): string {
   const c = src.columns;
   const when = src.eventStates ? ` AND NEW.state IN (${src.eventStates.map((st) => `'${st}'`).join(', ')})` : '';
   const payload = `json_object(${src.payload.map((col) => `'${col}', NEW.${col}`).join(', ')})`;
@@ -70,7 +79,7 @@ export function operationTriggers(src: OperationSource): string {
     'kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway, operator_id, operator_name, approver_id, approver_name, payload',
     `'${src.kind}', ${c.at}, ${c.businessDay}, NEW.id, NEW.state, ${c.orderSn}, ${c.amountCents}, ${c.payway},
         ${c.operatorId}, ${c.operatorName}, ${c.approverId}, ${c.approverName}, ${payload}`,
-  );
+  ) + (counted ? `\n      ${COUNT_ONE_SQL}` : '');
   return `
     DROP TRIGGER IF EXISTS fleet_${src.table}_insert;
     CREATE TRIGGER fleet_${src.table}_insert AFTER INSERT ON ${src.table}
@@ -85,8 +94,9 @@ export function operationTriggers(src: OperationSource): string {
     END;`;
 }
 
-/** Every audit entry becomes an event (the log is append-only, so inserts are all there is). */
-export const AUDIT_TRIGGER_SQL = `
+/** Every audit entry becomes an event (the log is append-only, so inserts are all there is; `counted`: migration 15's form). */
+export function auditTrigger(counted = false): string {
+  return `
     DROP TRIGGER IF EXISTS fleet_audit_log_insert;
     CREATE TRIGGER fleet_audit_log_insert AFTER INSERT ON audit_log
     BEGIN
@@ -95,8 +105,9 @@ export const AUDIT_TRIGGER_SQL = `
         `'audit', NEW.at, ${dayOf('NEW.at')}, NEW.actor, NEW.action, NEW.subject,
         json_object('id', NEW.id, 'actor', NEW.actor, 'action', NEW.action, 'subject', NEW.subject,
           'details', CASE WHEN json_valid(NEW.details) THEN json(NEW.details) ELSE NEW.details END)`,
-      )}
+      )}${counted ? `\n      ${COUNT_ONE_SQL}` : ''}
     END;`;
+}
 
 /**
  * The outbox's bound (migration 11): fleet_state.outbox_rows counts the rows;
@@ -162,19 +173,60 @@ export const OUTBOX_COUNT_SQL = `
     END;`;
 
 /**
+ * The same bound with no trigger on the outbox's inserts (migration 15):
+ * every writer of an outbox row adds one to the count in its own trigger
+ * body (or statement, for the heartbeat), and the count's increase fires
+ * the cap. The new row is in the table when the cap looks for what gives
+ * way, as before, so the same rows are kept and dropped, with the same
+ * counts; a decrease (a shipped or dropped row) never fires it.
+ */
+export const OUTBOX_CAP_ON_COUNT_SQL = `
+    DROP TRIGGER IF EXISTS fleet_outbox_count_in;
+    DROP TRIGGER IF EXISTS fleet_outbox_cap;
+    CREATE TRIGGER fleet_outbox_cap AFTER UPDATE OF outbox_rows ON fleet_state
+    WHEN NEW.outbox_rows > OLD.outbox_rows AND NEW.outbox_rows > NEW.outbox_cap
+    BEGIN
+      UPDATE fleet_state SET
+        dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
+        dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
+          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
+        dropped_money = dropped_money + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind IN ('heartbeat', 'audit')))
+      WHERE id = 1;
+      DELETE FROM fleet_outbox
+      WHERE seq = coalesce(
+          (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
+          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),
+          (SELECT min(seq) FROM fleet_outbox));
+    END;`;
+
+/** Migration 15: every trigger that writes an outbox row, counting it; the cap on the count. */
+export function countedTriggersSql(): string {
+  return [
+    operationTriggers(REVOKES_SOURCE, true),
+    operationTriggers(REFUNDS_SOURCE, true),
+    operationTriggers(PAYMENTS_SOURCE, true),
+    auditTrigger(true),
+    OUTBOX_CAP_ON_COUNT_SQL,
+  ].join('\n');
+}
+
+/**
  * The fleet triggers, per migration that installs them, as each holds them
  * literally (test/unit/fleet-outbox.test.ts keeps every entry equal to its
  * migration's frozen SQL): migration 11 replaced the revoke, refund and audit
  * triggers and added the cap; migration 12 adds the payments'; migration 14
- * replaces the cap's counting trigger by a cheaper pair (OUTBOX_COUNT_SQL).
+ * replaces the cap's counting trigger by a cheaper pair (OUTBOX_COUNT_SQL);
+ * migration 15 moves the count into the writers' triggers and the cap onto
+ * the count (countedTriggersSql).
  */
 export const FLEET_TRIGGER_MIGRATIONS: ReadonlyArray<{ migration: string; sql: () => string }> = [
   {
     migration: '011-fleet-identity',
-    sql: () => [operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), AUDIT_TRIGGER_SQL, OUTBOX_CAP_SQL].join('\n'),
+    sql: () => [operationTriggers(REVOKES_SOURCE), operationTriggers(REFUNDS_SOURCE), auditTrigger(), OUTBOX_CAP_SQL].join('\n'),
   },
   { migration: '012-payments', sql: () => operationTriggers(PAYMENTS_SOURCE) },
   { migration: '014-cheaper-writes', sql: () => OUTBOX_COUNT_SQL },
+  { migration: '015-outbox-count-in-writers', sql: countedTriggersSql },
 ];
 
 /** Every fleet trigger a database at the newest version has. */

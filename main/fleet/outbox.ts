@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { businessDay } from '../common/time';
 import { prepared, tx, type Db } from '../store/db';
-import { outboxInsert, type OutboxKind } from './outbox-sql';
+import { COUNT_ONE_SQL, outboxInsert, type OutboxKind } from './outbox-sql';
 
 export const BACKLOG_WARN_EVENTS = 50_000;
 export const BACKLOG_WARN_AGE_MS = 24 * 3_600_000;
@@ -326,6 +326,7 @@ export function writeHeartbeat(db: Db, now: number): void {
   const payload = heartbeatPayload(db, now);
   tx(db, () => {
     prepared(db, "DELETE FROM fleet_outbox WHERE kind = 'heartbeat'").run();
-    prepared(db, HEARTBEAT_INSERT).run(now, businessDay(now), JSON.stringify(payload));
+    // Counted by its writer, as every outbox row is (migration 15); the count's increase applies the cap.
+    if (prepared(db, HEARTBEAT_INSERT).run(now, businessDay(now), JSON.stringify(payload)).changes === 1) prepared(db, COUNT_ONE_SQL).run();
   });
 }

@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../../main/store/migrations';
 import { M011_TRIGGERS_SQL, m011 } from '../../main/store/migrations/011-fleet-identity';
 import { M012_FLEET_TRIGGERS_SQL, m012 } from '../../main/store/migrations/012-payments';
 import { M014_OUTBOX_COUNT_SQL, m014 } from '../../main/store/migrations/014-cheaper-writes';
+import { M015_COUNTED_TRIGGERS_SQL, m015 } from '../../main/store/migrations/015-outbox-count-in-writers';
 import type { Db } from '../../main/store/db';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 
@@ -93,11 +94,12 @@ describe('fleet outbox (migration 8)', () => {
     expect(sql).toContain('NEW.approver_name');
   });
 
-  it('the live generator reproduces the frozen SQL of each migration that installs fleet triggers (11, 12 for payments, 14 the cheaper count)', () => {
-    expect(FLEET_TRIGGER_MIGRATIONS.map((m) => m.migration)).toEqual([m011.name, m012.name, m014.name]);
+  it('the live generator reproduces the frozen SQL of each migration that installs fleet triggers (11, 12 for payments, 14 the cheaper count, 15 the count in the writers)', () => {
+    expect(FLEET_TRIGGER_MIGRATIONS.map((m) => m.migration)).toEqual([m011.name, m012.name, m014.name, m015.name]);
     expect(FLEET_TRIGGER_MIGRATIONS[0]!.sql()).toBe(M011_TRIGGERS_SQL);
     expect(FLEET_TRIGGER_MIGRATIONS[1]!.sql()).toBe(M012_FLEET_TRIGGERS_SQL);
     expect(FLEET_TRIGGER_MIGRATIONS[2]!.sql()).toBe(M014_OUTBOX_COUNT_SQL);
+    expect(FLEET_TRIGGER_MIGRATIONS[3]!.sql()).toBe(M015_COUNTED_TRIGGERS_SQL);
   });
 
   it('each event captures terminal, store, epoch and a unique id when it is written', () => {
@@ -133,6 +135,32 @@ describe('fleet outbox (migration 8)', () => {
     expect(db.prepare("SELECT min(amount_cents) FROM fleet_outbox WHERE kind = 'revoke'").pluck().get()).toBe(101);
     expect(b.warning).toContain('cap 6 reached');
     expect(heartbeatPayload(db, t + 600_000).dropped).toEqual({ heartbeats: 2, audit: 8, money: 2 });
+  });
+});
+
+describe('the outbox count (migration 15: kept by the writers)', () => {
+  it('stays equal to the rows through events, coalesced heartbeats, shipping and the cap; the outbox has no INSERT trigger', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    const db = c.db;
+    const rows = () => db.prepare('SELECT count(*) FROM fleet_outbox').pluck().get();
+    const counted = () => db.prepare('SELECT outbox_rows FROM fleet_state WHERE id = 1').pluck().get();
+    const t = Date.UTC(2026, 10, 20, 3);
+    for (let i = 0; i < 4; i++) {
+      revokeThrough(db, t + i * 60_000, 100 + i, 'alipay', 'alice', ['sending', 'pending', 'revoked']);
+      writeHeartbeat(db, t + i * 60_000 + 1);
+      expect(counted()).toBe(rows());
+    }
+    // Shipping deletes from the front.
+    db.prepare('DELETE FROM fleet_outbox WHERE seq <= (SELECT min(seq) + 4 FROM fleet_outbox)').run();
+    expect(counted()).toBe(rows());
+    // A cap below the rows: the next event pushes exactly one out (as before), and the count follows.
+    const before = rows() as number;
+    db.prepare('UPDATE fleet_state SET outbox_cap = ?').run(before - 3);
+    revokeThrough(db, t + 600_000, 999, 'alipay', 'alice', ['sending']);
+    expect(rows()).toBe(before + 2 - 2);
+    expect(counted()).toBe(rows());
+    const inserting = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'fleet_outbox' AND sql LIKE '%INSERT ON fleet_outbox%'").pluck().all();
+    expect(inserting).toEqual([]);
   });
 });
 
