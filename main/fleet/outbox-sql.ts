@@ -190,7 +190,8 @@ export const OUTBOX_CAP_ON_COUNT_SQL = `
         dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
         dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
           AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
-        dropped_money = dropped_money + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind IN ('heartbeat', 'audit')))
+        dropped_money = dropped_money + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
+          AND NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit'))
       WHERE id = 1;
       DELETE FROM fleet_outbox
       WHERE seq = coalesce(
@@ -199,7 +200,18 @@ export const OUTBOX_CAP_ON_COUNT_SQL = `
           (SELECT min(seq) FROM fleet_outbox));
     END;`;
 
-/** Migration 15: every trigger that writes an outbox row, counting it; the cap on the count. */
+/**
+ * What the cap looks up by kind, and nothing else (migration 15): the
+ * oldest heartbeat and the oldest audit entry. Two partial indexes replace
+ * the (kind, seq) index, so a money event, the rows a money operation's
+ * commit writes most, updates no index of the outbox at all.
+ */
+export const OUTBOX_KIND_INDEXES_SQL = `
+    DROP INDEX IF EXISTS fleet_outbox_kind;
+    CREATE INDEX IF NOT EXISTS fleet_outbox_heartbeats ON fleet_outbox (seq) WHERE kind = 'heartbeat';
+    CREATE INDEX IF NOT EXISTS fleet_outbox_audit ON fleet_outbox (seq) WHERE kind = 'audit';`;
+
+/** Migration 15: every trigger that writes an outbox row, counting it; the cap on the count; the cap's two indexes. */
 export function countedTriggersSql(): string {
   return [
     operationTriggers(REVOKES_SOURCE, true),
@@ -207,6 +219,7 @@ export function countedTriggersSql(): string {
     operationTriggers(PAYMENTS_SOURCE, true),
     auditTrigger(true),
     OUTBOX_CAP_ON_COUNT_SQL,
+    OUTBOX_KIND_INDEXES_SQL,
   ].join('\n');
 }
 
