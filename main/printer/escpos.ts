@@ -18,9 +18,28 @@
  * Character size uses GS ! on EPSON because ESC ! does not magnify Kanji in
  * Chinese mode; STAR's ESC i applies to both.
  */
-import iconv from 'iconv-lite';
-import { PrinterTypes, ThermalPrinter } from 'node-thermal-printer';
+import type iconv from 'iconv-lite';
+import type * as Thermal from 'node-thermal-printer';
 import type { ReceiptModel, TextLine } from './receipt';
+
+/*
+ * Both libraries are loaded on the first render, not when the runtime starts:
+ * a counter without a printer never renders a receipt (the print worker
+ * renders a job only when the printer is ready), and node-thermal-printer
+ * (with pngjs) and iconv-lite's tables cost ~9 MB of RSS in every process.
+ */
+let thermalLib: typeof Thermal | null = null;
+let iconvLib: typeof iconv | null = null;
+
+function thermal(): typeof Thermal {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
+  return (thermalLib ??= require('node-thermal-printer') as typeof Thermal);
+}
+
+function gb18030(text: string): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
+  return (iconvLib ??= require('iconv-lite') as typeof iconv).encode(text, 'gb18030');
+}
 
 export type PrinterType = 'EPSON' | 'STAR';
 
@@ -68,13 +87,14 @@ export function encodeText(text: string, chinese: boolean, printerType: PrinterT
     return Buffer.from(text.replace(/[^\x20-\x7e]/gu, '?'), 'ascii');
   }
   const mode = CHINESE_MODE[printerType];
-  return Buffer.concat([mode.enter, iconv.encode(text, 'gb18030'), mode.leave]);
+  return Buffer.concat([mode.enter, gb18030(text), mode.leave]);
 }
 
 /** Renders a receipt model to the bytes a printer of `printerType` prints (ends with a cut). */
 export function renderEscPos(model: ReceiptModel, options: EscPosOptions): Buffer {
   const type = options.printerType;
   // No `interface`: the library then builds a buffer only and never opens a device or socket.
+  const { PrinterTypes, ThermalPrinter } = thermal();
   const p = new ThermalPrinter({ type: type === 'STAR' ? PrinterTypes.STAR : PrinterTypes.EPSON, interface: '', width: model.columns });
   p.add(INIT);
 
