@@ -10,7 +10,7 @@
  * pg-connection-string (pg's own parser), and the client is built from that
  * parse, never from the string again.
  */
-import { parse } from 'pg-connection-string';
+import type { parse as Parse } from 'pg-connection-string';
 import type pg from 'pg';
 import { PosError } from '../errors';
 import { prepared, type Db } from '../store/db';
@@ -68,7 +68,10 @@ export function checkFleetUrlConfig(url: string, env: NodeJS.ProcessEnv = {}): C
   }
   const written = u.searchParams.get('sslmode');
   if (written !== null && !KNOWN_MODES.has(written)) throw badUrl(`sslmode=${written} is not accepted (verify-full, verify-ca; disable on this machine only)`, `不接受 sslmode=${written}`);
-  let parsed: ReturnType<typeof parse>;
+  // Loaded here, not at startup: every runtime asks whether a fleet is configured, and most counters have none.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parse } = require('pg-connection-string') as { parse: typeof Parse };
+  let parsed: ReturnType<typeof Parse>;
   try {
     // pg 8 reads require and verify-ca as verify-full (and warns on stderr each time): parsed as such, judged as written.
     const forParse = new URL(url);
