@@ -4,7 +4,8 @@
  * `CallResult` (see ./result.ts). Transport is undici with an injectable
  * dispatcher (a merchant behind a proxy passes a ProxyAgent).
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, request } from './http';
 import type { z } from 'zod';
 import { checkGatewayUrl } from './gateway-url';
 import { authorization } from './sign';

@@ -9,21 +9,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Agent } from 'undici';
+import type { Agent as UndiciAgent } from 'undici';
+// The runtime's own part of undici (main/upay/http.ts), not the package's index: the memory bench's child loads this file.
+import { Agent } from '../../main/upay/http';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/runtime';
 import type { SandboxGateway, SandboxOrder, SeedOrderInput } from '../../main/sandbox/gateway';
 import { paidOrderInput } from '../../main/sandbox';
 import type { Db } from '../../main/store/db';
-import { businessDay, businessDayStart, type Clock } from '../../main/common/time';
+import { businessDay, businessDayStart } from '../../main/common/time';
 
 /** Offset that moves the system clock to 12:00 (UTC+8) of today's business day. */
 export function middayOffset(now = Date.now()): number {
   return businessDayStart(businessDay(now)) + 12 * 3_600_000 - now;
 }
 
-export function offsetClock(offsetMs: number): Clock {
-  return { now: () => Date.now() + offsetMs };
-}
+export { offsetClock } from './clock';
 
 export function tempDir(prefix = 'upay-pos-chaos-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -32,7 +32,7 @@ export function tempDir(prefix = 'upay-pos-chaos-'): string {
 export const CHAOS_TIMING = { firstQueryMs: 20, queryEveryMs: 50, pendingWindowMs: 2000, backoffBaseMs: 20, backoffCapMs: 200 } as const;
 
 /** A dispatcher with a short connect timeout (createRuntime's timeoutMs covers headers and body only). */
-export function shortConnectAgent(connectTimeoutMs = 300): Agent {
+export function shortConnectAgent(connectTimeoutMs = 300): UndiciAgent {
   return new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4_000, connections: 16 });
 }
 
