@@ -6,7 +6,8 @@
  */
 import v8 from 'node:v8';
 import { createRuntime, databaseOf } from '../../main/runtime';
-import { offsetClock } from '../support/chaos-env';
+// Only the clock: the child loads the runtime alone (the sandbox runs in the parent).
+import { offsetClock } from '../support/clock';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
