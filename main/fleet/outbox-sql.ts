@@ -141,6 +141,26 @@ export const OUTBOX_CAP_SQL = `
     END;`;
 
 /**
+ * The cap's work, the same in every version: count what gives way (a
+ * heartbeat, else the oldest audit entry, else money: `noneLeftButMoney` is
+ * that last test, as each version writes it), then delete it.
+ */
+function capWork(noneLeftButMoney: string): string {
+  return `
+      UPDATE fleet_state SET
+        dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
+        dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
+          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
+        dropped_money = dropped_money + ${noneLeftButMoney}
+      WHERE id = 1;
+      DELETE FROM fleet_outbox
+      WHERE seq = coalesce(
+          (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
+          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),
+          (SELECT min(seq) FROM fleet_outbox));`;
+}
+
+/**
  * The same bound, cheaper (migration 14): the count is kept by a BEFORE INSERT
  * trigger of one UPDATE, and the cap's work (count what gives way, delete it)
  * runs only WHEN the count is over the cap. Before, every outbox row (four per
@@ -158,18 +178,7 @@ export const OUTBOX_COUNT_SQL = `
     DROP TRIGGER IF EXISTS fleet_outbox_cap;
     CREATE TRIGGER fleet_outbox_cap AFTER INSERT ON fleet_outbox
     WHEN (SELECT outbox_rows > outbox_cap FROM fleet_state WHERE id = 1)
-    BEGIN
-      UPDATE fleet_state SET
-        dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
-        dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
-        dropped_money = dropped_money + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind IN ('heartbeat', 'audit')))
-      WHERE id = 1;
-      DELETE FROM fleet_outbox
-      WHERE seq = coalesce(
-          (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
-          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),
-          (SELECT min(seq) FROM fleet_outbox));
+    BEGIN${capWork("(SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind IN ('heartbeat', 'audit')))")}
     END;`;
 
 /**
@@ -185,19 +194,8 @@ export const OUTBOX_CAP_ON_COUNT_SQL = `
     DROP TRIGGER IF EXISTS fleet_outbox_cap;
     CREATE TRIGGER fleet_outbox_cap AFTER UPDATE OF outbox_rows ON fleet_state
     WHEN NEW.outbox_rows > OLD.outbox_rows AND NEW.outbox_rows > NEW.outbox_cap
-    BEGIN
-      UPDATE fleet_state SET
-        dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
-        dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
-        dropped_money = dropped_money + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit'))
-      WHERE id = 1;
-      DELETE FROM fleet_outbox
-      WHERE seq = coalesce(
-          (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
-          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),
-          (SELECT min(seq) FROM fleet_outbox));
+    BEGIN${capWork(`(SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
+          AND NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit'))`)}
     END;`;
 
 /**
