@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { readEnvelope, readOrderAnswer } from '../../main/upay/answers';
 import type { OrderResult, OrderSnapshot } from '../../main/upay/result';
+import { mulberry32 } from '../../main/util/prng';
 import { envelopeSchema, orderBizSchema, type OrderSnapshotWire } from '../../main/upay/schemas';
 
 /** The reference: the schema's parse, mapped as the client mapped it before the reader. */
@@ -53,19 +54,8 @@ const FIELDS: Record<string, number> = {
   result_code: 64, error_code: 64, error_message: 512,
 };
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generator(seed: number) {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const text = (n: number) => '收'.repeat(Math.max(0, n));
   const value = (max: number): unknown =>
@@ -135,7 +125,7 @@ describe('the answer reader holds to the schemas', () => {
   });
 
   it('envelopes: the same accepted and refused as envelopeSchema, the same fields', () => {
-    const rnd = prng(7);
+    const rnd = mulberry32(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     for (let i = 0; i < 5_000; i++) {
       const env: Record<string, unknown> = {};
