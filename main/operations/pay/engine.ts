@@ -68,7 +68,7 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     const clientSn = input.clientSn ?? newClientSn(now);
     const row = underOrderLock(this.deps.db, { clientSn, sn: null }, () =>
       tx(this.deps.db, () => {
-        const open = refuseSameAmountOpen ? this.payments.openWithAmount(input.amountCents)[0] : undefined;
+        const open = refuseSameAmountOpen ? this.openWithAmount(input.amountCents) : undefined;
         if (open) throw duplicateAmount(open);
         return this.payments.insertSending(
           {
