@@ -201,6 +201,12 @@ function LockedNotice({ until, onOver }: { until: number; onOver: () => void }) 
  * cents (1, 2, 3, 4 is ￥12.34), ⌫ takes the last one back, 全额 puts the most
  * it may take (a refund's; a payment has no most: 清除 empties it instead). The value is a string of cents digits.
  */
+/** Cents digits after one more digit key ('0'…'9' or '00'): leading zeros dropped; undefined past 10 digits. */
+export function withDigit(digits: string, key: string): string | undefined {
+  const next = `${digits}${key}`.replace(/^0+/, '');
+  return next.length <= 10 ? next : undefined;
+}
+
 export function AmountPad({ value, onChange, maxCents }: { value: string; onChange: (cents: string) => void; maxCents?: number }) {
   const { t } = useI18n();
   // The first digit replaces the proposed amount; later ones add to it.
@@ -214,8 +220,8 @@ export function AmountPad({ value, onChange, maxCents }: { value: string; onChan
       fresh.current = true;
       return onChange(String(maxCents));
     }
-    const next = `${base}${key}`.replace(/^0+/, '');
-    if (next.length <= 10) onChange(next);
+    const next = withDigit(base, key);
+    if (next !== undefined) onChange(next);
   };
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '00', '0', 'back'];
   return (

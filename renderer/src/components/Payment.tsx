@@ -19,7 +19,7 @@ import { useI18n } from '../i18n';
 import { qrSvg } from '../qr';
 import { useScanner } from '../scanner';
 import { needsApproval, useSessionContext } from '../session';
-import { AmountPad, APPROVAL_ERRORS, MoneySheet } from './Approval';
+import { AmountPad, APPROVAL_ERRORS, MoneySheet, withDigit } from './Approval';
 import { ConfirmDialog, ErrorNotice } from './ui';
 
 type Charge = { method: 'barcode'; barcode: string } | { method: 'qr'; payway: '1' | '3' | '17' };
@@ -98,8 +98,8 @@ export function PaymentScreen() {
       if (/^\d$/.test(e.key) || e.key === 'Backspace') {
         const d = digitsNow.current;
         before.current = [...before.current.slice(-40), d];
-        const next = e.key === 'Backspace' ? d.slice(0, -1) : `${d}${e.key}`.replace(/^0+/, '');
-        if (next.length <= 10) setAmount(next);
+        const next = e.key === 'Backspace' ? d.slice(0, -1) : withDigit(d, e.key);
+        if (next !== undefined) setAmount(next);
       }
     };
     window.addEventListener('keydown', onKey);
