@@ -9,12 +9,7 @@
  * hostile answers: same accepted, same refused, same values.
  */
 import type { OrderResult, OrderSnapshot } from './result';
-
-const CODE = 64;
-const MESSAGE = 512;
-const ID = 64;
-const AMOUNT = 20;
-const NAME = 128;
+import { AMOUNT, CODE, ID, MESSAGE, NAME } from './schemas';
 
 /** Thrown inside a read when a field breaks its rule (the whole answer is then refused). */
 const BAD = Symbol('bad answer');

@@ -18,11 +18,12 @@ const opt = (max: number) =>
     .transform((v) => (v === '' || v === null || v === undefined ? undefined : v));
 
 /** Bounds of answer strings (characters). */
-const CODE = 64;
-const MESSAGE = 512;
-const ID = 64;
-const AMOUNT = 20;
-const NAME = 128;
+/** The answers' field limits (UTF-16 units), shared with the hand-written reader (./answers.ts). */
+export const CODE = 64;
+export const MESSAGE = 512;
+export const ID = 64;
+export const AMOUNT = 20;
+export const NAME = 128;
 
 /*
  * The answers' rules. The money path reads envelopes and order answers with
