@@ -5,7 +5,7 @@
  * when the policy asks). Every rule (amount, state, approval) is checked in
  * the main process.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import type { ApprovalInput, RefundView } from '../../../main/ipc/contract';
 import { call, pos, type ErrorView } from '../bridge';
 import { formatCny, formatCst } from '../format';
@@ -23,7 +23,9 @@ export function useRefunds(sn: string): { refunds: RefundView[]; latest: RefundV
       if (same && same.updatedAt > r.updatedAt) return list;
       return [...list.filter((x) => x.id !== r.id), r].sort((a, b) => a.id - b.id);
     });
-  useEffect(() => {
+  // A layout effect: the listener is live from the moment the order's screen is drawn (an update arriving
+  // between the paint and a plain effect was lost, and the screen showed no outcome for it).
+  useLayoutEffect(() => {
     setRefunds([]);
     let stale = false;
     void call((p) => p.refundForOrder({ sn })).then((res) => {
