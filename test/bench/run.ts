@@ -40,6 +40,7 @@ import { DEFAULT_PIN_COST, hashPin, verifyPin } from '../../main/operators/pin';
 import { scryptLaneStats } from '../../main/operators/scrypt-lane';
 import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
 import { createRuntime, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
+import { PAGE_SIZE } from '../../main/store/db';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import { authorization } from '../../main/upay/sign';
 import { businessDay } from '../../main/common/time';
@@ -79,6 +80,8 @@ function dir(prefix: string): string {
 /** A separate SQLite file with the product's durability settings: the floor's two commits. */
 function floorDb(): { commit2(): void; close(): void } {
   const db = new Database(path.join(dir('upay-pos-floor-'), 'floor.db'));
+  // The product's file format too: its page size, which sets what each commit writes.
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)');
