@@ -24,6 +24,7 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     this.deps.checkpoint?.('intent-committed');
     this.emit(row);
     this.outbox.take(row.id);
+    this.watchPublished(row.id);
     try {
       const res = await call();
       this.deps.checkpoint?.('answer-received');
@@ -38,7 +39,9 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     } finally {
       this.outbox.done(row.id);
     }
-    const after = this.repo.get(row.id)!;
+    // The row as its last arrow committed it, when that arrow ended it (a final row never changes again); else as stored now.
+    const last = this.takePublished(row.id);
+    const after = last && !this.repo.isOpen(last.state) ? last : this.repo.get(row.id)!;
     // A final answer leaves the worker nothing new to do; open rows need its timer.
     if (this.repo.isOpen(after.state) || this.outbox.hasIdleWaiters) this.kick();
     return after;
@@ -72,7 +75,7 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
 
   /** Another kind's answer showed the order's status: settle our open row of that order when it decides it. */
   settleFrom(snapshot: OrderSnapshot): void {
-    if (!snapshot.sn || !this.kind.settles) return;
+    if (!snapshot.sn || !this.kind.settles || this.kind.mightSettle?.(snapshot) === false) return;
     const row = this.repo.openForOrder(snapshot.sn);
     const step = row && this.kind.settles(snapshot, row);
     if (!row || !step) return;

@@ -101,6 +101,12 @@ export interface OperationKind<Row extends OperationRow> {
    * undefined. Only `succeeded` and `failed` are applied (no call is made).
    */
   settles?(snapshot: OrderSnapshot, row: Row): Step<Row> | undefined;
+  /**
+   * The answer alone, before any read: false when `settles` would settle no row
+   * of this kind whatever it is (most answers: a payment's PAID is no revoke's
+   * CANCELED), so the open row is not looked up. Absent: always look.
+   */
+  mightSettle?(snapshot: OrderSnapshot): boolean;
   /** Tells the world the row moved (`<kind>.updated`). */
   publish(row: Row): void;
   /** Each outbox pass: the kind's own deadlines (revoke: same-day expiry and its warning). Returns rows moved. */

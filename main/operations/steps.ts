@@ -137,7 +137,22 @@ export abstract class OperationSteps<Row extends OperationRow> extends MoneyOper
     this.commits.afterCommit(() => this.publishNow(row));
   }
 
+  /** Rows whose next published version a caller waits for (a fresh send's answer: no read after its commit). */
+  private readonly watched = new Map<number, Row | null>();
+
+  protected watchPublished(id: number): void {
+    this.watched.set(id, null);
+  }
+
+  /** The last version of a watched row published since `watchPublished`, and the watch ends. */
+  protected takePublished(id: number): Row | null {
+    const row = this.watched.get(id) ?? null;
+    this.watched.delete(id);
+    return row;
+  }
+
   private publishNow(row: Row): void {
+    if (this.watched.has(row.id)) this.watched.set(row.id, row);
     this.kind.publish(row);
     this.signals.queueChanged();
   }

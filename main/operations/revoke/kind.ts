@@ -71,6 +71,7 @@ export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { r
     refreshOrder: (snapshot, now) => void orders.refreshFromSnapshot(snapshot, now),
     // Any answer showing the order CANCELED proves the void happened, whichever call brought it.
     settles: (snapshot) => (snapshot.orderStatus === 'CANCELED' ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined),
+    mightSettle: (snapshot) => snapshot.orderStatus === 'CANCELED',
     publish: (row) => deps.events.emit('revoke.updated', toRevoke(row)),
     sweep(now, owner) {
       const { expired, warned } = sweepDeadlines(this as OperationKind<RevokeRow> & { repo: RevokesRepo }, deps.warningLeadMs(), { owner, now });
