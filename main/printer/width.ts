@@ -31,6 +31,8 @@ const WIDE_RANGES: readonly (readonly [number, number])[] = [
 
 export function charWidth(ch: string): 1 | 2 {
   const cp = ch.codePointAt(0) ?? 0;
+  // Below the first wide range (ASCII, Latin): most of a receipt's characters, no table walk.
+  if (cp < 0x1100) return 1;
   for (const [lo, hi] of WIDE_RANGES) if (cp >= lo && cp <= hi) return 2;
   return 1;
 }

@@ -54,17 +54,18 @@ export class OrdersRepo {
   upsert(input: OrderInput, now: number): Order {
     const other = prepared(this.db, 'SELECT sn FROM orders WHERE client_sn = ? AND sn <> ?').get(input.clientSn, input.sn) as { sn: string } | undefined;
     if (other) throw new OrderConflictError(`client_sn ${input.clientSn} already belongs to order ${other.sn}`);
-    prepared(this.db, 
+    const row = prepared(this.db, 
         `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
          VALUES (@sn, @clientSn, @tradeNo, @totalCents, @netCents, @payway, @paywayName, @subject, @operator, @finishedAt, @status, @businessDay, @now)
          ON CONFLICT (sn) DO UPDATE SET client_sn = excluded.client_sn, trade_no = COALESCE(excluded.trade_no, trade_no),
            total_cents = excluded.total_cents, net_cents = excluded.net_cents, payway = COALESCE(excluded.payway, payway),
            payway_name = COALESCE(excluded.payway_name, payway_name), subject = COALESCE(excluded.subject, subject),
            operator = COALESCE(excluded.operator, operator), finished_at = excluded.finished_at, status = excluded.status,
-           business_day = excluded.business_day, updated_at = excluded.updated_at`,
+           business_day = excluded.business_day, updated_at = excluded.updated_at
+         RETURNING *`,
       )
-      .run({ ...input, businessDay: businessDay(input.finishedAt), now });
-    return this.get(input.sn)!;
+      .get({ ...input, businessDay: businessDay(input.finishedAt), now }) as OrderRow;
+    return fromRow(row);
   }
 
   /**
