@@ -32,6 +32,7 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
       this.heard(res);
     } catch (err) {
       // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
+      this.takePublished(row.id);
       this.repo.release(row.id, this.owner, null);
       this.outbox.done(row.id);
       this.kick();

@@ -83,7 +83,7 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
     // An answer naming this refund (client_tsn) with a SUCCESS status proves it applied, whichever call brought it.
     settles: (snapshot, row) =>
       snapshot.clientTsn?.endsWith(`-${row.request_no}`) && snapshot.status === 'SUCCESS' ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined,
-    mightSettle: (snapshot) => snapshot.status === 'SUCCESS' && !!snapshot.clientTsn,
+    mightSettle: (snapshot) => snapshot.status === 'SUCCESS' && !!snapshot.clientTsn?.includes('-'),
     publish: (row) => deps.events.emit('refund.updated', toRefund(row)),
     /** Queued refunds older than the maximum age go to a person: still certainly not applied, but nobody should wonder. */
     sweep(now, owner) {
