@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { audit, listAudit } from '../../main/store/audit';
-import { DB_FILE, openDb, PAGE_CACHE_KIB, StoreError, type Db } from '../../main/store/db';
+import { DB_FILE, openDb, PAGE_CACHE_KIB, PAGE_SIZE, StoreError, type Db } from '../../main/store/db';
 import { LATEST_VERSION, migrate, schemaVersion } from '../../main/store/migrate';
 import { MIGRATIONS } from '../../main/store/migrations';
 import { OrdersRepo } from '../../main/store/orders';
@@ -287,12 +287,32 @@ describe('migrations', () => {
 });
 
 describe('openDb', () => {
-  it('puts WAL, synchronous=FULL, foreign keys, a busy timeout and a 4 MiB page cache in force', () => {
+  it('an existing file keeps its page size (4 KiB, as files made before 2026-12-07), and its data', () => {
+    const dir = tempDir();
+    const old = new Database(path.join(dir, DB_FILE));
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE kept (v TEXT)');
+    old.prepare('INSERT INTO kept (v) VALUES (?)').run('before');
+    expect(old.pragma('page_size', { simple: true })).toBe(4_096);
+    old.close();
+    const db = openDb(dir);
+    try {
+      expect(db.pragma('page_size', { simple: true })).toBe(4_096);
+      expect(db.prepare('SELECT v FROM kept').get()).toEqual({ v: 'before' });
+      expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('puts WAL, synchronous=FULL, foreign keys, a busy timeout, a 2 MiB page cache and 2 KiB pages (a new file) in force', () => {
     const dir = tempDir();
     const db = openDb(dir);
     try {
       expect(db.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
-      expect(PAGE_CACHE_KIB).toBe(4_096);
+      expect(PAGE_CACHE_KIB).toBe(2_048);
+      expect(db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
+      expect(PAGE_SIZE).toBe(2_048);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(2);
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
