@@ -16,6 +16,8 @@ import { renderEscPos, type PrinterType } from './escpos';
 import { renderHtml } from './html';
 import { buildRevokeReceipt, buildRevokeReceiptCopy, buildTestReceipt, receiptSource, withStoreName, type ReceiptModel, type ReceiptOptions } from './receipt';
 import { TerminalRepo } from '../store/terminal';
+import { buildPaymentReceipt, buildReversalSlip } from './pay-receipt';
+import { buildRefundReceipt } from './refund-receipt';
 
 /** What the receipt looks like and which command set the printer speaks. */
 export interface PrintSettings extends ReceiptOptions {
@@ -58,23 +60,34 @@ function insertJob(
 }
 
 /**
- * What print_jobs.receipt keeps: for a revoke receipt its inputs and layout
- * options only (the lines are rebuilt by the same deterministic builder when
- * read), so the transaction that records `revoked` writes a small row.
+ * What print_jobs.receipt keeps for a revoke, refund or payment receipt: its
+ * inputs and layout options only (the lines are rebuilt by the same
+ * deterministic builder when read), so the transaction that records the
+ * outcome neither lays the receipt out nor writes its lines (a payment's were
+ * 1.9 KB, a refund's 2.8 KB: a page or more of the commit of their own).
  */
-type StoredRevokeReceipt = Omit<ReceiptModel, 'items' | 'columns'>;
+export type ReceiptInputs = Omit<ReceiptModel, 'items' | 'columns'>;
+
+/** A receipt's inputs (a source), stored as such: what the outcome's transaction writes. */
+export function storedReceipt(stored: ReceiptInputs): string {
+  return JSON.stringify(stored);
+}
 
 function storedModel(model: ReceiptModel): string {
-  if (model.kind !== 'revoke' || !model.source) return JSON.stringify(model);
+  if (!model.source && !model.refundSource && !model.paymentSource) return JSON.stringify(model);
   const { items: _items, columns: _columns, ...compact } = model;
-  return JSON.stringify(compact satisfies StoredRevokeReceipt);
+  return storedReceipt(compact);
 }
 
 export function loadModel(json: string): ReceiptModel {
-  const stored = JSON.parse(json) as Omit<ReceiptModel, 'items' | 'columns'> & Partial<Pick<ReceiptModel, 'items' | 'columns'>>;
+  const stored = JSON.parse(json) as ReceiptInputs & Partial<Pick<ReceiptModel, 'items' | 'columns'>>;
   if (stored.items && stored.columns !== undefined) return stored as ReceiptModel;
-  if (!stored.source) throw new RangeError('stored receipt has neither lines nor inputs');
-  return buildRevokeReceipt({ ...stored.source, copy: stored.copy, printedAt: stored.printedAt, options: { paper: stored.paper, chinese: stored.chinese } });
+  const options = { paper: stored.paper, chinese: stored.chinese };
+  if (stored.kind === 'revoke' && stored.source) return buildRevokeReceipt({ ...stored.source, copy: stored.copy, printedAt: stored.printedAt, options });
+  if (stored.kind === 'refund' && stored.refundSource) return buildRefundReceipt(stored.refundSource, stored.copy, stored.printedAt, options);
+  if (stored.kind === 'payment' && stored.paymentSource) return buildPaymentReceipt(stored.paymentSource, stored.printedAt, options);
+  if (stored.kind === 'payment-slip' && stored.paymentSource) return buildReversalSlip(stored.paymentSource, stored.printedAt, options);
+  throw new RangeError('stored receipt has neither lines nor inputs');
 }
 
 /**
@@ -92,7 +105,7 @@ export function createRevokeReceiptJob(db: Db, input: CreateRevokeReceiptJobInpu
     // Only the receipt's inputs and layout options are stored here; its lines are laid out when read
     // (preview) and its bytes rendered (and stored) by the print worker when it takes the job, with the
     // printer's command set of that moment: the transaction that records `revoked` stays small and quick.
-    const stored: StoredRevokeReceipt = {
+    const stored: ReceiptInputs = {
       version: 1,
       kind: 'revoke',
       paper: input.settings.paper,
@@ -101,7 +114,7 @@ export function createRevokeReceiptJob(db: Db, input: CreateRevokeReceiptJobInpu
       printedAt: input.now,
       source: receiptSource(input),
     };
-    return insertPrintJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, receipt: JSON.stringify(stored), bytes: null, now: input.now });
+    return insertPrintJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, receipt: storedReceipt(stored), bytes: null, now: input.now });
   });
 }
 

@@ -8,8 +8,8 @@ import type { Clock } from '../common/time';
 import type { Db } from '../store/db';
 import { insertPaymentJob, paymentJob } from '../store/print-jobs';
 import { toPayment } from '../store/payments';
-import { loadModel, receiptTerminal, type PrintSettings } from './jobs';
-import { buildPaymentReceipt, buildReversalSlip } from './pay-receipt';
+import { loadModel, receiptTerminal, storedReceipt, type PrintSettings } from './jobs';
+import { paymentSource } from './pay-receipt';
 import type { Order } from '../domain';
 import type { PaymentRow } from '../store/payments';
 import type { ReceiptModel } from './receipt';
@@ -31,9 +31,17 @@ export class PaymentPrinting {
       const terminal = receiptTerminal(this.deps.db, s);
       if (!terminal) return;
       const p = toPayment(payment);
-      const source = { terminal, payment: p };
-      const model = p.state === 'paid' ? buildPaymentReceipt(source, now, s) : buildReversalSlip(source, now, s);
-      insertPaymentJob(this.deps.db, { paymentId: p.id, orderSn: null, receipt: JSON.stringify(model), now });
+      // Its inputs only: the lines are laid out when the receipt is read or printed (jobs.ts loadModel).
+      const receipt = storedReceipt({
+        version: 1,
+        kind: p.state === 'paid' ? 'payment' : 'payment-slip',
+        paper: s.paper,
+        chinese: s.chinese,
+        copy: false,
+        printedAt: now,
+        paymentSource: paymentSource({ terminal, payment: p }),
+      });
+      insertPaymentJob(this.deps.db, { paymentId: p.id, orderSn: null, receipt, now });
     },
     wake: () => this.deps.kick(),
   };

@@ -5,9 +5,7 @@
  */
 import { FIELDS } from '../common/glossary';
 import { formatCst } from '../common/time';
-import type { TerminalInfo } from '../domain';
-import type { Payment } from '../store/payments';
-import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type PaymentReceiptSource, type ReceiptModel, type ReceiptOptions } from './receipt';
 import { COLUMNS } from './width';
 
 const L = {
@@ -20,10 +18,27 @@ const L = {
   scanLater: { zh: '扫码查询本笔订单', en: 'Scan to look this order up' },
 } satisfies Record<string, Record<Lang, string>>;
 
-export type PaymentReceiptSource = {
-  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
-  payment: Pick<Payment, 'id' | 'clientSn' | 'orderSn' | 'tradeNo' | 'amountCents' | 'payway' | 'paywayName' | 'operatorName' | 'paidAt' | 'finalAt'>;
-};
+export type { PaymentReceiptSource };
+
+/** The receipt's own data, copied field by field so nothing beyond it is persisted. */
+export function paymentSource(s: PaymentReceiptSource): PaymentReceiptSource {
+  const { terminal: t, payment: p } = s;
+  return {
+    terminal: { terminalSn: t.terminalSn, merchantName: t.merchantName, storeSn: t.storeSn, storeName: t.storeName },
+    payment: {
+      id: p.id,
+      clientSn: p.clientSn,
+      orderSn: p.orderSn,
+      tradeNo: p.tradeNo,
+      amountCents: p.amountCents,
+      payway: p.payway,
+      paywayName: p.paywayName,
+      operatorName: p.operatorName,
+      paidAt: p.paidAt,
+      finalAt: p.finalAt,
+    },
+  };
+}
 
 /** Both receipts: one builder, the body of each is its own (`body`), the frame (store, title, order, footer) shared. */
 function build(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions, kind: 'payment' | 'payment-slip', body: (l: Layout, lang: Lang) => void): ReceiptModel {
@@ -41,7 +56,7 @@ function build(source: PaymentReceiptSource, printedAt: number, options: Receipt
   l.pair('field', LABELS.payway[lang], paywayName(order, lang));
   body(l, lang);
   l.pair('footer', LABELS.printedAt[lang], formatCst(printedAt));
-  return { version: 1, kind, paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items };
+  return { version: 1, kind, paper: options.paper, columns, chinese: options.chinese, copy: false, printedAt, items: l.items, paymentSource: paymentSource(source) };
 }
 
 /** 收款凭证: sn, client_sn, amount, payway, cashier, and the order's QR for later scans. */

@@ -13,6 +13,7 @@ import { FIELDS } from '../common/glossary';
 import { safeText } from '../util/text';
 import { formatCst } from '../common/time';
 import type { Refund } from '../store/refunds';
+import type { Payment } from '../store/payments';
 import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
 
 export type Align = 'left' | 'center' | 'right';
@@ -76,6 +77,12 @@ export interface RefundReceiptSource {
   refund: Pick<Refund, 'id' | 'requestNo' | 'amountCents' | 'refundedAt' | 'operatorName' | 'approverName'>;
 }
 
+/** What a payment receipt (or its reversal slip) is built from (pay-receipt.ts). */
+export interface PaymentReceiptSource {
+  terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
+  payment: Pick<Payment, 'id' | 'clientSn' | 'orderSn' | 'tradeNo' | 'amountCents' | 'payway' | 'paywayName' | 'operatorName' | 'paidAt' | 'finalAt'>;
+}
+
 export interface ReceiptModel {
   version: 1;
   kind: 'revoke' | 'test' | 'refund' | 'report' | 'payment' | 'payment-slip';
@@ -90,6 +97,8 @@ export interface ReceiptModel {
   source?: RevokeReceiptSource;
   /** Refund receipts only: the same, for the refund builder (refund-receipt.ts). */
   refundSource?: RefundReceiptSource;
+  /** Payment receipts and slips only: the same, for the payment builder (pay-receipt.ts). */
+  paymentSource?: PaymentReceiptSource;
 }
 
 export interface RevokeReceiptInput {

@@ -12,10 +12,10 @@ import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
 import { insertPrintJob, originalRefundJob } from '../store/print-jobs';
 import { toRefund, type RefundRow } from '../store/refunds';
-import { loadModel, receiptTerminal, type PrintSettings } from './jobs';
+import { loadModel, receiptTerminal, storedReceipt, type PrintSettings } from './jobs';
 import type { ReceiptModel } from './receipt';
 import type { ReceiptPort } from './receipt-port';
-import { buildDayReportReceipt, buildRefundReceipt, buildRefundReceiptCopy } from './refund-receipt';
+import { buildDayReportReceipt, buildRefundReceiptCopy, refundSource } from './refund-receipt';
 
 export interface RefundPrintingDeps {
   db: Db;
@@ -30,11 +30,21 @@ export class RefundPrinting {
 
   readonly receipts: ReceiptPort<{ refund: RefundRow; order: Order }> = {
     queue: (stored: { refund: RefundRow; order: Order }, now: number) => {
-      const terminal = receiptTerminal(this.deps.db, this.deps.settings());
+      const s = this.deps.settings();
+      const terminal = receiptTerminal(this.deps.db, s);
       if (!terminal) return;
       if (originalRefundJob(this.deps.db, stored.refund.id)) return;
-      const model = buildRefundReceipt({ terminal, order: stored.order, refund: toRefund(stored.refund) }, false, now, this.deps.settings());
-      insertPrintJob(this.deps.db, { revokeId: null, refundId: stored.refund.id, orderSn: stored.order.sn, kind: 'refund', copy: false, receipt: JSON.stringify(model), bytes: null, now });
+      // Its inputs only: the lines are laid out when the receipt is read or printed (jobs.ts loadModel).
+      const receipt = storedReceipt({
+        version: 1,
+        kind: 'refund',
+        paper: s.paper,
+        chinese: s.chinese,
+        copy: false,
+        printedAt: now,
+        refundSource: refundSource({ terminal, order: stored.order, refund: toRefund(stored.refund) }),
+      });
+      insertPrintJob(this.deps.db, { revokeId: null, refundId: stored.refund.id, orderSn: stored.order.sn, kind: 'refund', copy: false, receipt, bytes: null, now });
     },
     wake: () => this.deps.kick(),
   };

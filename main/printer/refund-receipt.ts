@@ -80,7 +80,7 @@ export function buildRefundReceipt(source: RefundReceiptSource, copy: boolean, p
 }
 
 /** The receipt's own data, copied field by field so nothing beyond it is persisted. */
-function refundSource(s: RefundReceiptSource): RefundReceiptSource {
+export function refundSource(s: RefundReceiptSource): RefundReceiptSource {
   const { terminal: t, order: o, refund: r } = s;
   return {
     terminal: { terminalSn: t.terminalSn, merchantName: t.merchantName, storeSn: t.storeSn, storeName: t.storeName },
