@@ -25,6 +25,7 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     this.emit(row);
     this.outbox.take(row.id);
     this.watchPublished(row.id);
+    let last: Row | null = null;
     try {
       const res = await call();
       this.deps.checkpoint?.('answer-received');
@@ -32,16 +33,15 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
       this.heard(res);
     } catch (err) {
       // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
-      this.takePublished(row.id);
       this.repo.release(row.id, this.owner, null);
       this.outbox.done(row.id);
       this.kick();
       throw err;
     } finally {
       this.outbox.done(row.id);
+      last = this.takePublished(row.id);
     }
     // The row as its last arrow committed it, when that arrow ended it (a final row never changes again); else as stored now.
-    const last = this.takePublished(row.id);
     const after = last && !this.repo.isOpen(last.state) ? last : this.repo.get(row.id)!;
     // A final answer leaves the worker nothing new to do; open rows need its timer.
     if (this.repo.isOpen(after.state) || this.outbox.hasIdleWaiters) this.kick();

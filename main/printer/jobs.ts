@@ -68,15 +68,21 @@ function insertJob(
  */
 export type ReceiptInputs = Omit<ReceiptModel, 'items' | 'columns'>;
 
-/** A receipt's inputs (a source), stored as such: what the outcome's transaction writes. */
-export function storedReceipt(stored: ReceiptInputs): string {
-  return JSON.stringify(stored);
+/** An original's or a copy's inputs for `kind`, laid out with `options` when read: the stored JSON, what the outcome's transaction writes. */
+export function storedInputs(
+  kind: ReceiptInputs['kind'],
+  options: ReceiptOptions,
+  copy: boolean,
+  printedAt: number,
+  source: Pick<ReceiptInputs, 'source' | 'refundSource' | 'paymentSource'>,
+): string {
+  return JSON.stringify({ version: 1, kind, paper: options.paper, chinese: options.chinese, copy, printedAt, ...source } satisfies ReceiptInputs);
 }
 
 function storedModel(model: ReceiptModel): string {
   if (!model.source && !model.refundSource && !model.paymentSource) return JSON.stringify(model);
   const { items: _items, columns: _columns, ...compact } = model;
-  return storedReceipt(compact);
+  return JSON.stringify(compact satisfies ReceiptInputs);
 }
 
 export function loadModel(json: string): ReceiptModel {
@@ -105,16 +111,8 @@ export function createRevokeReceiptJob(db: Db, input: CreateRevokeReceiptJobInpu
     // Only the receipt's inputs and layout options are stored here; its lines are laid out when read
     // (preview) and its bytes rendered (and stored) by the print worker when it takes the job, with the
     // printer's command set of that moment: the transaction that records `revoked` stays small and quick.
-    const stored: ReceiptInputs = {
-      version: 1,
-      kind: 'revoke',
-      paper: input.settings.paper,
-      chinese: input.settings.chinese,
-      copy,
-      printedAt: input.now,
-      source: receiptSource(input),
-    };
-    return insertPrintJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, receipt: storedReceipt(stored), bytes: null, now: input.now });
+    const receipt = storedInputs('revoke', input.settings, copy, input.now, { source: receiptSource(input) });
+    return insertPrintJob(db, { revokeId: input.revoke.id, orderSn: input.order.sn, kind: 'revoke', copy, receipt, bytes: null, now: input.now });
   });
 }
 

@@ -8,7 +8,7 @@ import type { Clock } from '../common/time';
 import type { Db } from '../store/db';
 import { insertPaymentJob, paymentJob } from '../store/print-jobs';
 import { toPayment } from '../store/payments';
-import { loadModel, receiptTerminal, storedReceipt, type PrintSettings } from './jobs';
+import { loadModel, receiptTerminal, storedInputs, type PrintSettings } from './jobs';
 import { paymentSource } from './pay-receipt';
 import type { Order } from '../domain';
 import type { PaymentRow } from '../store/payments';
@@ -32,15 +32,7 @@ export class PaymentPrinting {
       if (!terminal) return;
       const p = toPayment(payment);
       // Its inputs only: the lines are laid out when the receipt is read or printed (jobs.ts loadModel).
-      const receipt = storedReceipt({
-        version: 1,
-        kind: p.state === 'paid' ? 'payment' : 'payment-slip',
-        paper: s.paper,
-        chinese: s.chinese,
-        copy: false,
-        printedAt: now,
-        paymentSource: paymentSource({ terminal, payment: p }),
-      });
+      const receipt = storedInputs(p.state === 'paid' ? 'payment' : 'payment-slip', s, false, now, { paymentSource: paymentSource({ terminal, payment: p }) });
       insertPaymentJob(this.deps.db, { paymentId: p.id, orderSn: null, receipt, now });
     },
     wake: () => this.deps.kick(),

@@ -5,7 +5,7 @@
  */
 import { FIELDS } from '../common/glossary';
 import { formatCst } from '../common/time';
-import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type PaymentReceiptSource, type ReceiptModel, type ReceiptOptions } from './receipt';
+import { LABELS, Layout, money, paywayName, receiptTerminalOf, receiptTitle, storeHeader, type Lang, type PaymentReceiptSource, type ReceiptModel, type ReceiptOptions } from './receipt';
 import { COLUMNS } from './width';
 
 const L = {
@@ -24,7 +24,7 @@ export type { PaymentReceiptSource };
 export function paymentSource(s: PaymentReceiptSource): PaymentReceiptSource {
   const { terminal: t, payment: p } = s;
   return {
-    terminal: { terminalSn: t.terminalSn, merchantName: t.merchantName, storeSn: t.storeSn, storeName: t.storeName },
+    terminal: receiptTerminalOf(t),
     payment: {
       id: p.id,
       clientSn: p.clientSn,

@@ -310,16 +310,16 @@ export function buildRevokeReceipt(input: RevokeReceiptInput): ReceiptModel {
   };
 }
 
+/** The terminal's part of a receipt's source (every kind), copied field by field so nothing beyond it is persisted. */
+export function receiptTerminalOf(t: RevokeReceiptSource['terminal']): RevokeReceiptSource['terminal'] {
+  return { terminalSn: t.terminalSn, merchantName: t.merchantName, storeSn: t.storeSn, storeName: t.storeName };
+}
+
 /** The receipt's own data, copied field by field so nothing beyond it is persisted. */
 export function receiptSource(input: Pick<RevokeReceiptInput, 'terminal' | 'order' | 'revoke'>): RevokeReceiptSource {
   const { terminal, order, revoke } = input;
   return {
-      terminal: {
-        terminalSn: terminal.terminalSn,
-        merchantName: terminal.merchantName,
-        storeSn: terminal.storeSn,
-        storeName: terminal.storeName,
-      },
+      terminal: receiptTerminalOf(terminal),
       order: {
         sn: order.sn,
         clientSn: order.clientSn,

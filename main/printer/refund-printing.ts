@@ -12,7 +12,7 @@ import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
 import { insertPrintJob, originalRefundJob } from '../store/print-jobs';
 import { toRefund, type RefundRow } from '../store/refunds';
-import { loadModel, receiptTerminal, storedReceipt, type PrintSettings } from './jobs';
+import { loadModel, receiptTerminal, storedInputs, type PrintSettings } from './jobs';
 import type { ReceiptModel } from './receipt';
 import type { ReceiptPort } from './receipt-port';
 import { buildDayReportReceipt, buildRefundReceiptCopy, refundSource } from './refund-receipt';
@@ -35,15 +35,7 @@ export class RefundPrinting {
       if (!terminal) return;
       if (originalRefundJob(this.deps.db, stored.refund.id)) return;
       // Its inputs only: the lines are laid out when the receipt is read or printed (jobs.ts loadModel).
-      const receipt = storedReceipt({
-        version: 1,
-        kind: 'refund',
-        paper: s.paper,
-        chinese: s.chinese,
-        copy: false,
-        printedAt: now,
-        refundSource: refundSource({ terminal, order: stored.order, refund: toRefund(stored.refund) }),
-      });
+      const receipt = storedInputs('refund', s, false, now, { refundSource: refundSource({ terminal, order: stored.order, refund: toRefund(stored.refund) }) });
       insertPrintJob(this.deps.db, { revokeId: null, refundId: stored.refund.id, orderSn: stored.order.sn, kind: 'refund', copy: false, receipt, bytes: null, now });
     },
     wake: () => this.deps.kick(),

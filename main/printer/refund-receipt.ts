@@ -7,7 +7,7 @@ import { FIELDS, stateTerm } from '../common/glossary';
 import { knownPayway } from '../common/payways';
 import { formatCst } from '../common/time';
 import type { DayReport } from '../report/day';
-import { LABELS, Layout, money, paywayName, receiptTitle, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions, type RefundReceiptSource } from './receipt';
+import { LABELS, Layout, money, paywayName, receiptTerminalOf, receiptTitle, storeHeader, type Lang, type ReceiptModel, type ReceiptOptions, type RefundReceiptSource } from './receipt';
 import { COLUMNS } from './width';
 
 type Text = Record<Lang, string>;
@@ -83,7 +83,7 @@ export function buildRefundReceipt(source: RefundReceiptSource, copy: boolean, p
 export function refundSource(s: RefundReceiptSource): RefundReceiptSource {
   const { terminal: t, order: o, refund: r } = s;
   return {
-    terminal: { terminalSn: t.terminalSn, merchantName: t.merchantName, storeSn: t.storeSn, storeName: t.storeName },
+    terminal: receiptTerminalOf(t),
     order: { sn: o.sn, clientSn: o.clientSn, totalCents: o.totalCents, netCents: o.netCents, payway: o.payway, paywayName: o.paywayName, finishedAt: o.finishedAt },
     refund: { id: r.id, requestNo: r.requestNo, amountCents: r.amountCents, refundedAt: r.refundedAt, operatorName: r.operatorName, approverName: r.approverName },
   };

@@ -50,8 +50,10 @@ export function openDb(dataDir: string, options: OpenOptions = {}): Db {
     // operation's commit writes one whole page per b-tree it touches (its row and indexes, the audit, the
     // outbox, the lock), so 2 KiB pages write half of what 4 KiB ones do: 5-6% off a revoke, refund or
     // payment end to end (docs/performance.md); 1 KiB gained nothing more. Set before WAL, which fixes it.
-    if (!options.readonly) db.pragma(`page_size = ${PAGE_SIZE}`);
-    if (!options.readonly) db.pragma('journal_mode = WAL');
+    if (!options.readonly) {
+      db.pragma(`page_size = ${PAGE_SIZE}`);
+      db.pragma('journal_mode = WAL');
+    }
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     // better-sqlite3 builds SQLite with a 16 MiB page cache per connection; the hot set here (today's orders,

@@ -11,21 +11,18 @@
  * test/unit/request-check.test.ts holds that on generated and hostile requests.
  */
 import { fitsClientSn, ORDER_SN_PATTERN } from '../common/order-sn';
-import type { Endpoint } from './schemas';
+import { AMOUNT_PATTERN, DYNAMIC_ID_PATTERN, PAYWAY_PATTERN, utf8Bytes, type Endpoint } from './schemas';
 
 type Rule = (v: string) => boolean;
 
-const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const chars = (max: number): Rule => (v) => v.length >= 1 && v.length <= max;
 const bytes = (max: number): Rule => (v) => v.length >= 1 && utf8Bytes(v) <= max;
-const AMOUNT = /^[1-9]\d{0,9}$/;
-const PAYWAY = /^\d{1,3}$/;
-const DYNAMIC_ID = /^[0-9A-Za-z]{1,32}$/;
 
 const terminalSn = chars(32);
 const sn: Rule = (v) => ORDER_SN_PATTERN.test(v);
 const clientSn: Rule = (v) => v.length >= 1 && fitsClientSn(v);
-const amount: Rule = (v) => AMOUNT.test(v);
+const amount: Rule = (v) => AMOUNT_PATTERN.test(v);
+const payway: Rule = (v) => PAYWAY_PATTERN.test(v);
 
 interface Shape {
   fields: Readonly<Record<string, Rule>>;
@@ -47,7 +44,7 @@ const SHAPES: Partial<Record<Endpoint, Shape>> = {
     needsRef: true,
   },
   pay: {
-    fields: { terminal_sn: terminalSn, client_sn: clientSn, total_amount: amount, dynamic_id: (v) => DYNAMIC_ID.test(v), subject: bytes(64), operator: bytes(32), payway: (v) => PAYWAY.test(v) },
+    fields: { terminal_sn: terminalSn, client_sn: clientSn, total_amount: amount, dynamic_id: (v) => DYNAMIC_ID_PATTERN.test(v), subject: bytes(64), operator: bytes(32), payway },
     required: ['terminal_sn', 'client_sn', 'total_amount', 'dynamic_id', 'subject', 'operator'],
   },
   precreate: {
@@ -55,8 +52,8 @@ const SHAPES: Partial<Record<Endpoint, Shape>> = {
       terminal_sn: terminalSn,
       client_sn: clientSn,
       total_amount: amount,
-      payway: (v) => PAYWAY.test(v),
-      sub_payway: (v) => PAYWAY.test(v),
+      payway,
+      sub_payway: payway,
       subject: bytes(64),
       operator: bytes(32),
     },

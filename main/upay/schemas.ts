@@ -97,11 +97,15 @@ export const terminalBizSchema = z.object({
 // Limits as the documents state them: client_sn at most 32 bytes (UTF-8), amounts at most 10 digits of cents,
 // the refund operator String(64), the pay operator String(32). Unknown fields are refused, not dropped.
 
-const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+/** Request patterns, shared with the quick look at the runtime's own requests (./request-check.ts). */
+export const AMOUNT_PATTERN = /^[1-9]\d{0,9}$/;
+export const PAYWAY_PATTERN = /^\d{1,3}$/;
+export const DYNAMIC_ID_PATTERN = /^[0-9A-Za-z]{1,32}$/;
 const sn = z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE);
 const clientSn = z.string().min(1, 'client_sn must not be empty').refine(fitsClientSn, CLIENT_SN_MESSAGE);
 const terminalSn = z.string().min(1, 'terminal_sn must not be empty').max(32, 'terminal_sn must be at most 32 characters');
-const amount = z.string().regex(/^[1-9]\d{0,9}$/, 'amount must be a positive integer number of cents of at most 10 digits, as a string');
+const amount = z.string().regex(AMOUNT_PATTERN, 'amount must be a positive integer number of cents of at most 10 digits, as a string');
 const text = (name: string, max: number) =>
   z.string().min(1, `${name} must not be empty`).max(max, `${name} must be at most ${max} characters`);
 const bytesText = (name: string, max: number) =>
@@ -177,10 +181,10 @@ export const requestSchemas = {
       terminal_sn: terminalSn,
       client_sn: clientSn,
       total_amount: amount,
-      dynamic_id: z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'dynamic_id must be the scanned code'),
+      dynamic_id: z.string().regex(DYNAMIC_ID_PATTERN, 'dynamic_id must be the scanned code'),
       subject: bytesText('subject', 64),
       operator: bytesText('operator', 32),
-      payway: z.string().regex(/^\d{1,3}$/, 'payway must be the payway number').optional(),
+      payway: z.string().regex(PAYWAY_PATTERN, 'payway must be the payway number').optional(),
       description: text('description', 256).optional(),
       longitude: z.string().regex(/^-?\d{1,3}(\.\d+)?$/, 'longitude must be decimal degrees').optional(),
       latitude: z.string().regex(/^-?\d{1,2}(\.\d+)?$/, 'latitude must be decimal degrees').optional(),
@@ -197,8 +201,8 @@ export const requestSchemas = {
       terminal_sn: terminalSn,
       client_sn: clientSn,
       total_amount: amount,
-      payway: z.string().regex(/^\d{1,3}$/, 'payway must be the payway number'),
-      sub_payway: z.string().regex(/^\d{1,3}$/, 'sub_payway must be a number').optional(),
+      payway: z.string().regex(PAYWAY_PATTERN, 'payway must be the payway number'),
+      sub_payway: z.string().regex(PAYWAY_PATTERN, 'sub_payway must be a number').optional(),
       subject: bytesText('subject', 64),
       operator: bytesText('operator', 32),
       description: text('description', 256).optional(),

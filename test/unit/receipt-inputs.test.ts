@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { businessDayStart } from '../../main/common/time';
-import { loadModel, storedReceipt } from '../../main/printer/jobs';
+import { loadModel, type ReceiptInputs } from '../../main/printer/jobs';
 import { buildPaymentReceipt, buildReversalSlip } from '../../main/printer/pay-receipt';
 import type { PaymentReceiptSource, ReceiptModel, RefundReceiptSource } from '../../main/printer/receipt';
 import { buildRefundReceipt } from '../../main/printer/refund-receipt';
@@ -38,7 +38,7 @@ const REFUND: RefundReceiptSource = {
 /** What a job stores for `model`: everything but its laid-out lines. */
 function inputsOf(model: ReceiptModel): string {
   const { items: _items, columns: _columns, ...inputs } = model;
-  return storedReceipt(inputs);
+  return JSON.stringify(inputs satisfies ReceiptInputs);
 }
 
 describe('receipt jobs store inputs; reading them lays out the same receipt', () => {

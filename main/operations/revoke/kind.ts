@@ -7,6 +7,7 @@
 import { businessDay } from '../../common/time';
 import { RevokesRepo, toRevoke, type RevokeRow } from '../../store/revokes';
 import type { Order } from '../../domain';
+import type { OrderSnapshot } from '../../upay/result';
 import { failureStep, type KindDeps, type OperationKind, type Step } from '../kind';
 import type { ReceiptPort } from '../../printer/receipt-port';
 import { DEFAULT_TIMING, windowPolling } from '../timing';
@@ -28,6 +29,9 @@ export function revokeStep(v: RevokeVerdict): Step<RevokeRow> {
   if (v.to === 'confirm_refusal') return { to: 'pending', code: 'GATEWAY_REFUSED', gateway: v.gateway, resultCode: v.resultCode };
   return failureStep(v);
 }
+
+/** Any answer showing the order CANCELED proves the void happened, whichever call brought it. */
+const showsCanceled = (snapshot: OrderSnapshot): boolean => snapshot.orderStatus === 'CANCELED';
 
 export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { repo: RevokesRepo } {
   const { orders, receipts } = deps;
@@ -69,9 +73,8 @@ export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { r
     },
     afterSuccess: () => receipts?.wake(),
     refreshOrder: (snapshot, now) => void orders.refreshFromSnapshot(snapshot, now),
-    // Any answer showing the order CANCELED proves the void happened, whichever call brought it.
-    settles: (snapshot) => (snapshot.orderStatus === 'CANCELED' ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined),
-    mightSettle: (snapshot) => snapshot.orderStatus === 'CANCELED',
+    settles: (snapshot) => (showsCanceled(snapshot) ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined),
+    mightSettle: showsCanceled,
     publish: (row) => deps.events.emit('revoke.updated', toRevoke(row)),
     sweep(now, owner) {
       const { expired, warned } = sweepDeadlines(this as OperationKind<RevokeRow> & { repo: RevokesRepo }, deps.warningLeadMs(), { owner, now });
