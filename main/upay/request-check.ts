@@ -3,7 +3,7 @@
  * every field is one of the plain ones the runtime itself builds (a revoke's
  * `{terminal_sn, sn}`, a refund's number, amount and operator, a payment's
  * code, subject and operator) and keeps the rule of `requestSchemas`
- * (./schemas.ts, the reference). Anything else, or anything it is unsure of
+ * (./schemas.ts, the reference, whose patterns and LIMITS it uses). Anything else, or anything it is unsure of
  * (extras, goods, `extended`, coordinates, an `undefined`), is left to the
  * schema, which then decides and words the refusal. So it can only say
  * "yes" for a request the schema accepts as it is: the zod parse cost about
@@ -11,14 +11,14 @@
  * test/unit/request-check.test.ts holds that on generated and hostile requests.
  */
 import { fitsClientSn, ORDER_SN_PATTERN } from '../common/order-sn';
-import { AMOUNT_PATTERN, DYNAMIC_ID_PATTERN, PAYWAY_PATTERN, utf8Bytes, type Endpoint } from './schemas';
+import { AMOUNT_PATTERN, DYNAMIC_ID_PATTERN, LIMITS, PAYWAY_PATTERN, utf8Bytes, type Endpoint } from './schemas';
 
 type Rule = (v: string) => boolean;
 
 const chars = (max: number): Rule => (v) => v.length >= 1 && v.length <= max;
 const bytes = (max: number): Rule => (v) => v.length >= 1 && utf8Bytes(v) <= max;
 
-const terminalSn = chars(32);
+const terminalSn = chars(LIMITS.terminalSn);
 const sn: Rule = (v) => ORDER_SN_PATTERN.test(v);
 const clientSn: Rule = (v) => v.length >= 1 && fitsClientSn(v);
 const amount: Rule = (v) => AMOUNT_PATTERN.test(v);
@@ -37,14 +37,28 @@ const orderRef: Shape = { fields: { terminal_sn: terminalSn, sn, client_sn: clie
 const SHAPES: Partial<Record<Endpoint, Shape>> = {
   revoke: orderRef,
   cancel: orderRef,
-  query: { fields: { ...orderRef.fields, refund_request_no: chars(20) }, required: ['terminal_sn'], needsRef: true },
+  query: { fields: { ...orderRef.fields, refund_request_no: chars(LIMITS.refundRequestNo) }, required: ['terminal_sn'], needsRef: true },
   refund: {
-    fields: { ...orderRef.fields, refund_request_no: chars(20), refund_amount: amount, operator: chars(64), client_tsn: chars(53) },
+    fields: {
+      ...orderRef.fields,
+      refund_request_no: chars(LIMITS.refundRequestNo),
+      refund_amount: amount,
+      operator: chars(LIMITS.refundOperator),
+      client_tsn: chars(LIMITS.clientTsn),
+    },
     required: ['terminal_sn', 'refund_request_no', 'refund_amount', 'operator'],
     needsRef: true,
   },
   pay: {
-    fields: { terminal_sn: terminalSn, client_sn: clientSn, total_amount: amount, dynamic_id: (v) => DYNAMIC_ID_PATTERN.test(v), subject: bytes(64), operator: bytes(32), payway },
+    fields: {
+      terminal_sn: terminalSn,
+      client_sn: clientSn,
+      total_amount: amount,
+      dynamic_id: (v) => DYNAMIC_ID_PATTERN.test(v),
+      subject: bytes(LIMITS.subjectBytes),
+      operator: bytes(LIMITS.payOperatorBytes),
+      payway,
+    },
     required: ['terminal_sn', 'client_sn', 'total_amount', 'dynamic_id', 'subject', 'operator'],
   },
   precreate: {
@@ -54,8 +68,8 @@ const SHAPES: Partial<Record<Endpoint, Shape>> = {
       total_amount: amount,
       payway,
       sub_payway: payway,
-      subject: bytes(64),
-      operator: bytes(32),
+      subject: bytes(LIMITS.subjectBytes),
+      operator: bytes(LIMITS.payOperatorBytes),
     },
     required: ['terminal_sn', 'client_sn', 'total_amount', 'payway', 'subject', 'operator'],
   },

@@ -102,9 +102,18 @@ export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 export const AMOUNT_PATTERN = /^[1-9]\d{0,9}$/;
 export const PAYWAY_PATTERN = /^\d{1,3}$/;
 export const DYNAMIC_ID_PATTERN = /^[0-9A-Za-z]{1,32}$/;
+/** Length limits of the money path's plain fields (characters, or UTF-8 bytes where named so), shared likewise. */
+export const LIMITS = {
+  terminalSn: 32,
+  refundRequestNo: 20,
+  refundOperator: 64,
+  clientTsn: 53,
+  subjectBytes: 64,
+  payOperatorBytes: 32,
+} as const;
 const sn = z.string().regex(ORDER_SN_PATTERN, ORDER_SN_MESSAGE);
 const clientSn = z.string().min(1, 'client_sn must not be empty').refine(fitsClientSn, CLIENT_SN_MESSAGE);
-const terminalSn = z.string().min(1, 'terminal_sn must not be empty').max(32, 'terminal_sn must be at most 32 characters');
+const terminalSn = z.string().min(1, 'terminal_sn must not be empty').max(LIMITS.terminalSn, `terminal_sn must be at most ${LIMITS.terminalSn} characters`);
 const amount = z.string().regex(AMOUNT_PATTERN, 'amount must be a positive integer number of cents of at most 10 digits, as a string');
 const text = (name: string, max: number) =>
   z.string().min(1, `${name} must not be empty`).max(max, `${name} must be at most ${max} characters`);
@@ -158,7 +167,7 @@ export const requestSchemas = {
     })
     .strict(),
   query: z
-    .object({ terminal_sn: terminalSn, ...orderRefFields, refund_request_no: text('refund_request_no', 20).optional() })
+    .object({ terminal_sn: terminalSn, ...orderRefFields, refund_request_no: text('refund_request_no', LIMITS.refundRequestNo).optional() })
     .strict()
     .superRefine(needsRef),
   revoke: orderRef,
@@ -167,10 +176,10 @@ export const requestSchemas = {
     .object({
       terminal_sn: terminalSn,
       ...orderRefFields,
-      refund_request_no: text('refund_request_no', 20),
+      refund_request_no: text('refund_request_no', LIMITS.refundRequestNo),
       refund_amount: amount,
-      operator: text('operator', 64),
-      client_tsn: text('client_tsn', 53).optional(),
+      operator: text('operator', LIMITS.refundOperator),
+      client_tsn: text('client_tsn', LIMITS.clientTsn).optional(),
       extended: extended.optional(),
       goods_details: z.array(goodsSchema).optional(),
     })
@@ -182,8 +191,8 @@ export const requestSchemas = {
       client_sn: clientSn,
       total_amount: amount,
       dynamic_id: z.string().regex(DYNAMIC_ID_PATTERN, 'dynamic_id must be the scanned code'),
-      subject: bytesText('subject', 64),
-      operator: bytesText('operator', 32),
+      subject: bytesText('subject', LIMITS.subjectBytes),
+      operator: bytesText('operator', LIMITS.payOperatorBytes),
       payway: z.string().regex(PAYWAY_PATTERN, 'payway must be the payway number').optional(),
       description: text('description', 256).optional(),
       longitude: z.string().regex(/^-?\d{1,3}(\.\d+)?$/, 'longitude must be decimal degrees').optional(),
@@ -203,8 +212,8 @@ export const requestSchemas = {
       total_amount: amount,
       payway: z.string().regex(PAYWAY_PATTERN, 'payway must be the payway number'),
       sub_payway: z.string().regex(PAYWAY_PATTERN, 'sub_payway must be a number').optional(),
-      subject: bytesText('subject', 64),
-      operator: bytesText('operator', 32),
+      subject: bytesText('subject', LIMITS.subjectBytes),
+      operator: bytesText('operator', LIMITS.payOperatorBytes),
       description: text('description', 256).optional(),
       reflect: text('reflect', 64).optional(),
       notify_url: text('notify_url', 128).optional(),
