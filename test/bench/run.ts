@@ -93,6 +93,9 @@ function floorDb(): { commit2(): void; close(): void } {
   // 2026-12-07). One commit of more pages than the threshold grows it and checkpoints it before the first floor.
   db.exec('CREATE TABLE pad (b BLOB)');
   db.prepare('INSERT INTO pad (b) VALUES (zeroblob(?))').run(PAGE_SIZE * 1100);
+  // Held, not assumed: the WAL file is past the threshold, so the floor's commits write over it in place.
+  const wal = `${db.name}-wal`;
+  if (fs.statSync(wal).size < 1000 * (PAGE_SIZE + 24)) throw new Error(`the floor's WAL was not grown (${fs.statSync(wal).size} bytes)`);
   const ins = db.prepare('INSERT INTO t (a, b) VALUES (?, ?)');
   const one = db.transaction((a: string) => ins.run(a, Date.now()));
   return {
