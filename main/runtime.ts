@@ -41,6 +41,11 @@ import { ShipperProcess, type ShipperProcessOptions } from './fleet/process';
  */
 export const RUNTIME_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 
+/** True when `given` (V8 flags a process was started with) holds every one of RUNTIME_NODE_FLAGS. */
+export function hasRuntimeFlags(given: readonly string[]): boolean {
+  return RUNTIME_NODE_FLAGS.every((f) => given.includes(f));
+}
+
 export interface Logger {
   info(line: string): void;
   warn(line: string): void;

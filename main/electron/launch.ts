@@ -4,7 +4,7 @@
  * process, and starting at login when the `kiosk` setting is on.
  */
 import path from 'node:path';
-import { RUNTIME_NODE_FLAGS } from '../runtime';
+import { hasRuntimeFlags, RUNTIME_NODE_FLAGS } from '../runtime';
 
 /** The value of Chromium's --js-flags switch: the runtime's V8 flags. */
 export const JS_FLAGS = RUNTIME_NODE_FLAGS.join(' ');
@@ -25,7 +25,7 @@ export function relaunchArgs(argv: readonly string[], env: NodeJS.ProcessEnv, is
   const given = argv
     .filter((a) => a.startsWith('--js-flags='))
     .flatMap((a) => a.slice('--js-flags='.length).replace(/^"|"$/g, '').split(/\s+/));
-  if (RUNTIME_NODE_FLAGS.every((f) => given.includes(f))) return null;
+  if (hasRuntimeFlags(given)) return null;
   return [...argv.slice(1), `--js-flags=${JS_FLAGS}`];
 }
 

@@ -39,7 +39,7 @@ import { Agent, request } from 'undici';
 import { DEFAULT_PIN_COST, hashPin, verifyPin } from '../../main/operators/pin';
 import { scryptLaneStats } from '../../main/operators/scrypt-lane';
 import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
-import { createRuntime, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
+import { createRuntime, hasRuntimeFlags, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
 import { PAGE_SIZE } from '../../main/store/db';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import { authorization } from '../../main/upay/sign';
@@ -94,8 +94,8 @@ function floorDb(): { commit2(): void; close(): void } {
   db.exec('CREATE TABLE pad (b BLOB)');
   db.prepare('INSERT INTO pad (b) VALUES (zeroblob(?))').run(PAGE_SIZE * 1100);
   // Held, not assumed: the WAL file is past the threshold, so the floor's commits write over it in place.
-  const wal = `${db.name}-wal`;
-  if (fs.statSync(wal).size < 1000 * (PAGE_SIZE + 24)) throw new Error(`the floor's WAL was not grown (${fs.statSync(wal).size} bytes)`);
+  const walBytes = fs.statSync(`${db.name}-wal`).size;
+  if (walBytes < 1000 * (PAGE_SIZE + 24)) throw new Error(`the floor's WAL was not grown (${walBytes} bytes)`);
   const ins = db.prepare('INSERT INTO t (a, b) VALUES (?, ?)');
   const one = db.transaction((a: string) => ins.run(a, Date.now()));
   return {
@@ -638,7 +638,8 @@ async function benchPinLoad(sb: Sandbox): Promise<void> {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  log(`node ${process.version} ${process.execArgv.join(' ')}, ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? '?'}${QUICK ? ' (BENCH_QUICK)' : ''}`);
+  const machine = `node ${process.version} ${process.execArgv.join(' ')}, ${os.cpus().length} cpus`;
+  log(`${machine}, ${os.cpus()[0]?.model ?? '?'}${QUICK ? ' (BENCH_QUICK)' : ''}`);
   const sb = await createSandbox({ clock });
   try {
     if (wanted('revoke')) await benchRevoke(sb);
@@ -661,7 +662,7 @@ async function main(): Promise<void> {
   const elapsed = (Date.now() - started) / 1000;
   const printed = table(rows);
   const misses = rows.filter((r) => !r.met);
-  process.stdout.write(`\nupay-pos bench — ${new Date().toISOString()} — node ${process.version} ${process.execArgv.join(' ')}, ${os.cpus().length} cpus — ${elapsed.toFixed(0)} s\n\n${printed}\n\n`);
+  process.stdout.write(`\nupay-pos bench — ${new Date().toISOString()} — ${machine} — ${elapsed.toFixed(0)} s\n\n${printed}\n\n`);
   for (const r of rows) if (r.note) process.stdout.write(`note: ${r.figure}: ${r.note}\n`);
   process.stdout.write(misses.length ? `MISSED: ${misses.map((r) => r.figure).join('; ')}\n` : 'all targets MET\n');
   const outDir = path.join(ROOT, 'bench-output');
@@ -680,7 +681,7 @@ async function main(): Promise<void> {
  * their own children with the flags they name (one of them Node's defaults).
  */
 function withRuntimeFlags(): boolean {
-  if (RUNTIME_NODE_FLAGS.every((f) => process.execArgv.includes(f))) return true;
+  if (hasRuntimeFlags(process.execArgv)) return true;
   const r = spawnSync(process.execPath, [...process.execArgv, ...RUNTIME_NODE_FLAGS, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -7,6 +7,7 @@
  */
 import { businessDay as businessDayOf } from '../../common/time';
 import type { Order } from '../../domain';
+import type { OrderSnapshot } from '../../upay/result';
 import { RefundsRepo, toRefund, type RefundRow } from '../../store/refunds';
 import { failureStep, type KindDeps, type OperationKind, type Step } from '../kind';
 import type { ReceiptPort } from '../../printer/receipt-port';
@@ -39,6 +40,9 @@ export function utf8Prefix(text: string, max: number): string {
 export function refundBody(row: RefundRow) {
   return { sn: row.order_sn, refund_request_no: row.request_no, refund_amount: String(row.amount_cents), operator: utf8Prefix(row.operator, 32) || 'pos' };
 }
+
+/** A successful refund named by its client_tsn (`<client_sn>-<refund_request_no>`): the only answer that can settle a refund. */
+const showsAppliedRefund = (snapshot: OrderSnapshot): boolean => snapshot.status === 'SUCCESS' && !!snapshot.clientTsn?.includes('-');
 
 export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { repo: RefundsRepo } {
   const { orders, receipts } = deps;
@@ -82,8 +86,8 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
     refreshOrder: (snapshot, now) => void orders.refreshFromSnapshot(snapshot, now),
     // An answer naming this refund (client_tsn) with a SUCCESS status proves it applied, whichever call brought it.
     settles: (snapshot, row) =>
-      snapshot.clientTsn?.endsWith(`-${row.request_no}`) && snapshot.status === 'SUCCESS' ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined,
-    mightSettle: (snapshot) => snapshot.status === 'SUCCESS' && !!snapshot.clientTsn?.includes('-'),
+      showsAppliedRefund(snapshot) && snapshot.clientTsn!.endsWith(`-${row.request_no}`) ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined,
+    mightSettle: showsAppliedRefund,
     publish: (row) => deps.events.emit('refund.updated', toRefund(row)),
     /** Queued refunds older than the maximum age go to a person: still certainly not applied, but nobody should wonder. */
     sweep(now, owner) {
