@@ -48,6 +48,7 @@ import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../suppo
 import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
 import { benchFleet } from './fleet';
+import { benchLeast, type LeastKind } from './least';
 import { benchUi } from './ui';
 import { signedInHandlers, newWindow } from '../support/operators';
 import { createHandlerSet } from '../../main/ipc/handlers';
@@ -56,7 +57,7 @@ const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
 const QUICK = process.env.BENCH_QUICK === '1';
 /**
- * BENCH_ONLY=revoke,refund,pay,drain,cold,ipc,receipt,memory,ui,fleet,pin,pinload runs a subset (the full table is the
+ * BENCH_ONLY=revoke,refund,pay,least,drain,cold,ipc,receipt,memory,ui,fleet,pin,pinload runs a subset (the full table is the
  * default); BENCH_ONLY=fleet10m runs the fleet rows with the view on 10M operations instead of 1M (not in the default run).
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -199,6 +200,28 @@ async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' | 'pay' = 'rev
     fdb.close();
     await agent.close();
   } finally {
+    await rt.close();
+  }
+}
+
+/** The hand-written least of a revoke, a refund or a payment (least.ts), against its e2e row's floor, with its own terminal. */
+async function benchLeastOf(sb: Sandbox, kind: LeastKind): Promise<void> {
+  const gw = sb.gateway;
+  const rt = createRuntime({ dataDir: dir(`upay-pos-bench-${kind}-least-`), apiDomain: gw.url, clock, printer: 'none' });
+  const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
+  const fdb = floorDb();
+  try {
+    const t = await activate(rt, gw, `bench-least-${kind}`);
+    const post = barePost(rt, agent, gw.url, kind === 'refund' ? 'refund' : 'revoke');
+    const floorOrders = Array.from({ length: E2E_N + 50 }, (_, i) => gw.seedOrder({ terminalSn: t, totalCents: 500 + i }).sn);
+    const floor = async (i: number) => {
+      await post(floorOrders[i]!, 500 + i);
+      fdb.commit2();
+    };
+    await benchLeast(kind, { sb, signer: rt.terminal.signer(), terminalSn: t, dir: dir(`upay-pos-bench-${kind}-least-db-`), n: E2E_N, warm: 50, floor, add, details });
+  } finally {
+    fdb.close();
+    await agent.close();
     await rt.close();
   }
 }
@@ -643,8 +666,11 @@ async function main(): Promise<void> {
   const sb = await createSandbox({ clock });
   try {
     if (wanted('revoke')) await benchRevoke(sb);
+    if (wanted('revoke') || wanted('least')) await benchLeastOf(sb, 'revoke');
     if (wanted('refund')) await benchRevoke(sb, 'refund');
+    if (wanted('refund') || wanted('least')) await benchLeastOf(sb, 'refund');
     if (wanted('pay')) await benchRevoke(sb, 'pay');
+    if (wanted('pay') || wanted('least')) await benchLeastOf(sb, 'pay');
     if (wanted('drain')) await benchDrain(sb, 0);
     if (wanted('drain')) await benchDrain(sb, 50);
     if (wanted('cold')) await benchColdStart();

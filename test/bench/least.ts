@@ -1,0 +1,167 @@
+/**
+ * The least a durable money operation must do, written by hand: informational
+ * rows beside the e2e rows, against the same floor in the same run, so every
+ * bench shows how much of a ratio target is left for the runtime's own logic.
+ *
+ * Each operation makes the durable writes the issues require, each as cheaply
+ * as SQLite allows, in the runtime's settings (2 KiB pages, WAL,
+ * synchronous=FULL, a WAL past its first checkpoint):
+ * - write-ahead commit: the operation's row with its client_sn, the
+ *   one-open-operation lock, a fleet event and an audit entry;
+ * - the product's own client (signing, undici, the 64 KiB cap) calling the
+ *   same sandbox endpoint the runtime calls;
+ * - outcome commit: the row's new state, the order (a payment's new order, a
+ *   revoke's order marked CANCELED, a refund's net lowered), a print job, the lock released, a fleet
+ *   event, an audit entry and a change-log row.
+ * No interpretation table, lease, query, event, receipt model or accountability
+ * check: those are the runtime's logic, and what the ratio's headroom pays for.
+ */
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { PAGE_SIZE } from '../../main/store/db';
+import type { Sandbox } from '../../main/sandbox';
+import { UpayClient, type Signer } from '../../main/upay/client';
+import type { CallResult, OrderResult } from '../../main/upay/result';
+import { summarize, nowMs, type Row } from '../support/bench-stats';
+
+const SCHEMA = `
+  CREATE TABLE ops (id INTEGER PRIMARY KEY, client_sn TEXT NOT NULL UNIQUE, order_sn TEXT, amount_cents INTEGER NOT NULL,
+    state TEXT NOT NULL, operator TEXT NOT NULL, requested_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+  CREATE INDEX ops_open ON ops (state) WHERE state NOT IN ('done', 'failed');
+  CREATE TABLE orders (sn TEXT PRIMARY KEY, client_sn TEXT NOT NULL, total_cents INTEGER NOT NULL, net_cents INTEGER NOT NULL, payway TEXT,
+    status TEXT NOT NULL, business_day TEXT NOT NULL, finished_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX orders_day ON orders (business_day, finished_at);
+  CREATE TABLE open_ops (key TEXT PRIMARY KEY, op_id INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE print_jobs (id INTEGER PRIMARY KEY, op_id INTEGER NOT NULL, state TEXT NOT NULL, receipt TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE INDEX print_jobs_pending ON print_jobs (id) WHERE state = 'pending';
+  CREATE TABLE outbox (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, op_id INTEGER NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL,
+    amount_cents INTEGER, operator TEXT);
+  CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT);
+  CREATE TABLE changes (seq INTEGER PRIMARY KEY, sn TEXT NOT NULL);
+  CREATE TABLE pad (b BLOB);`;
+
+export type LeastKind = 'revoke' | 'refund' | 'pay';
+
+/** One hand-written operation's store: its two commits. */
+function leastStore(file: string) {
+  const db = new Database(file);
+  db.pragma(`page_size = ${PAGE_SIZE}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(SCHEMA);
+  // Past the WAL's first checkpoint, as the runtime's file is and the floor's is made to be (run.ts floorDb).
+  db.prepare('INSERT INTO pad VALUES (zeroblob(?))').run(PAGE_SIZE * 1_100);
+  db.exec('DELETE FROM pad');
+  const s = {
+    op: db.prepare('INSERT INTO ops (client_sn, order_sn, amount_cents, state, operator, requested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    opState: db.prepare('UPDATE ops SET state = ?, order_sn = ?, updated_at = ? WHERE id = ?'),
+    lock: db.prepare('INSERT INTO open_ops (key, op_id) VALUES (?, ?)'),
+    unlock: db.prepare('DELETE FROM open_ops WHERE key = ? AND op_id = ?'),
+    order: db.prepare('INSERT INTO orders (sn, client_sn, total_cents, net_cents, payway, status, business_day, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    orderStatus: db.prepare('UPDATE orders SET status = ?, net_cents = net_cents - ? WHERE sn = ?'),
+    job: db.prepare("INSERT INTO print_jobs (op_id, state, receipt, created_at) VALUES (?, 'pending', ?, ?)"),
+    event: db.prepare('INSERT INTO outbox (kind, op_id, state, at, amount_cents, operator) VALUES (?, ?, ?, ?, ?, ?)'),
+    audit: db.prepare('INSERT INTO audit (at, actor, action, subject) VALUES (?, ?, ?, ?)'),
+    change: db.prepare('INSERT INTO changes (sn) VALUES (?)'),
+  };
+  return {
+    /** A revoke's order, as the runtime holds it before the revoke. */
+    seedOrder: (sn: string, cents: number) => s.order.run(sn, `C${sn}`, cents, cents, 'alipay', 'PAID', '2026-12-07', Date.now()),
+    writeAhead: db.transaction((kind: LeastKind, clientSn: string, orderSn: string | null, cents: number): number => {
+      const now = Date.now();
+      const id = Number(s.op.run(clientSn, orderSn, cents, 'sending', 'bench', now, now).lastInsertRowid);
+      s.lock.run(orderSn ?? clientSn, id);
+      s.event.run(kind, id, 'sending', now, cents, 'bench');
+      s.audit.run(now, 'bench', `${kind}.requested`, orderSn ?? clientSn);
+      return id;
+    }),
+    outcome: db.transaction((kind: LeastKind, id: number, lockKey: string, orderSn: string, cents: number, payway: string | null) => {
+      const now = Date.now();
+      s.opState.run('done', orderSn, now, id);
+      if (kind === 'pay') s.order.run(orderSn, lockKey, cents, cents, payway, 'PAID', '2026-12-07', now);
+      else s.orderStatus.run(kind === 'revoke' ? 'CANCELED' : 'REFUNDED', cents, orderSn);
+      s.job.run(id, JSON.stringify({ kind, sn: orderSn, cents, payway }), now);
+      s.unlock.run(lockKey, id);
+      s.event.run(kind, id, 'done', now, cents, 'bench');
+      s.audit.run(now, 'system', `${kind}.resolved`, orderSn);
+      s.change.run(orderSn);
+    }),
+    close: () => db.close(),
+  };
+}
+
+export interface LeastDeps {
+  sb: Sandbox;
+  signer: Signer;
+  terminalSn: string;
+  dir: string;
+  n: number;
+  warm: number;
+  /** The e2e row's floor: a bare signed POST (a revoke; a refund's is a refund) and two one-row commits (run.ts). */
+  floor: (i: number) => Promise<void>;
+  add: (row: Row) => void;
+  details: Record<string, unknown>;
+}
+
+/** `kind` by hand, interleaved with the floor as the e2e rows are; an informational row. */
+export async function benchLeast(kind: LeastKind, d: LeastDeps): Promise<void> {
+  const gw = d.sb.gateway;
+  const store = leastStore(path.join(d.dir, `least-${kind}.db`));
+  const client = new UpayClient({ apiDomain: gw.url });
+  const total = d.n + d.warm;
+  const orders = kind !== 'pay' ? Array.from({ length: total }, (_, i) => gw.seedOrder({ terminalSn: d.terminalSn, totalCents: 900 + i }).sn) : [];
+  for (const [i, sn] of orders.entries()) store.seedOrder(sn, 900 + i);
+  const s: number[] = [];
+  const f: number[] = [];
+  try {
+    for (let i = 0; i < total; i++) {
+      const one = async () => {
+        const t0 = nowMs();
+        const cents = kind === 'pay' ? 500 + i : 900 + i;
+        const no = `L${String(i).padStart(19, '0')}`;
+        const clientSn = `L${kind[0]}${String(i).padStart(8, '0')}${t0.toFixed(0)}`.slice(0, 32);
+        const orderSn = kind !== 'pay' ? orders[i]! : null;
+        const id = store.writeAhead.immediate(kind, clientSn, orderSn, cents);
+        const res: CallResult<OrderResult> =
+          kind === 'pay'
+            ? await client.pay(d.signer, { client_sn: clientSn, total_amount: String(cents), subject: 'bench', operator: 'bench', dynamic_id: '134567890123456789' })
+            : kind === 'refund'
+              ? await client.refund(d.signer, { sn: orderSn!, refund_request_no: no, refund_amount: String(cents), operator: 'bench' })
+              : await client.revoke(d.signer, { sn: orderSn! });
+        const want = { pay: 'PAY_SUCCESS', refund: 'REFUND_SUCCESS', revoke: 'CANCEL_SUCCESS' }[kind];
+        if (!res.ok || res.value.resultCode !== want || !res.value.order?.sn) throw new Error(`least ${kind} answered ${JSON.stringify(res).slice(0, 200)}`);
+        store.outcome.immediate(kind, id, orderSn ?? clientSn, res.value.order.sn, cents, res.value.order.payway);
+        if (i >= d.warm) s.push(nowMs() - t0);
+      };
+      const floor = async () => {
+        const t0 = nowMs();
+        await d.floor(i);
+        if (i >= d.warm) f.push(nowMs() - t0);
+      };
+      if (i % 2 === 0) {
+        await one();
+        await floor();
+      } else {
+        await floor();
+        await one();
+      }
+    }
+  } finally {
+    store.close();
+    await client.close();
+  }
+  const S = summarize(s);
+  const F = summarize(f);
+  d.details[`${kind}Least`] = { subject: S, floor: F };
+  d.add({
+    figure: `${kind} e2e, the least it must write, by hand (p50, n=${S.n})`,
+    value: S.p50,
+    floor: F.p50,
+    unit: 'ms',
+    ratio: S.p50 / F.p50,
+    target: '-',
+    met: true,
+    info: true,
+    note: `the durable writes the issues require, each as cheap as SQLite allows, and the product's client; no runtime logic (test/bench/least.ts). A 1.4x target leaves ${((1.4 - S.p50 / F.p50) * F.p50 * 1000).toFixed(0)} us of this run's floor for all of it`,
+  });
+}
