@@ -107,6 +107,8 @@ export const LIMITS = {
   terminalSn: 32,
   refundRequestNo: 20,
   refundOperator: 64,
+  /** What the runtime sends as a refund's operator: the English page's String(32), the stricter of the two pages. */
+  refundOperatorSentBytes: 32,
   clientTsn: 53,
   subjectBytes: 64,
   payOperatorBytes: 32,

@@ -8,6 +8,7 @@
 import { businessDay as businessDayOf } from '../../common/time';
 import type { Order } from '../../domain';
 import type { OrderSnapshot } from '../../upay/result';
+import { LIMITS } from '../../upay/schemas';
 import { RefundsRepo, toRefund, type RefundRow } from '../../store/refunds';
 import { failureStep, type KindDeps, type OperationKind, type Step } from '../kind';
 import type { ReceiptPort } from '../../printer/receipt-port';
@@ -38,7 +39,7 @@ export function utf8Prefix(text: string, max: number): string {
 
 /** The refund's body: the same `refund_request_no` on every send; `operator` at most 32 bytes (the English page's String(32)). */
 export function refundBody(row: RefundRow) {
-  return { sn: row.order_sn, refund_request_no: row.request_no, refund_amount: String(row.amount_cents), operator: utf8Prefix(row.operator, 32) || 'pos' };
+  return { sn: row.order_sn, refund_request_no: row.request_no, refund_amount: String(row.amount_cents), operator: utf8Prefix(row.operator, LIMITS.refundOperatorSentBytes) || 'pos' };
 }
 
 /** A successful refund named by its client_tsn (`<client_sn>-<refund_request_no>`): the only answer that can settle a refund. */
