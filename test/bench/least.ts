@@ -22,7 +22,7 @@ import { PAGE_SIZE } from '../../main/store/db';
 import type { Sandbox } from '../../main/sandbox';
 import { UpayClient, type Signer } from '../../main/upay/client';
 import type { CallResult, OrderResult } from '../../main/upay/result';
-import { summarize, nowMs, type Row } from '../support/bench-stats';
+import { interleaved, summarize, type Row } from '../support/bench-stats';
 
 const SCHEMA = `
   CREATE TABLE ops (id INTEGER PRIMARY KEY, client_sn TEXT NOT NULL UNIQUE, order_sn TEXT, amount_cents INTEGER NOT NULL,
@@ -115,36 +115,30 @@ export async function benchLeast(kind: LeastKind, d: LeastDeps): Promise<void> {
   const f: number[] = [];
   try {
     for (let i = 0; i < total; i++) {
-      const one = async () => {
-        const t0 = nowMs();
-        const cents = kind === 'pay' ? 500 + i : 900 + i;
-        const no = `L${String(i).padStart(19, '0')}`;
-        const clientSn = `L${kind[0]}${String(i).padStart(8, '0')}${t0.toFixed(0)}`.slice(0, 32);
-        const orderSn = kind !== 'pay' ? orders[i]! : null;
-        const id = store.writeAhead.immediate(kind, clientSn, orderSn, cents);
-        const res: CallResult<OrderResult> =
-          kind === 'pay'
-            ? await client.pay(d.signer, { client_sn: clientSn, total_amount: String(cents), subject: 'bench', operator: 'bench', dynamic_id: '134567890123456789' })
-            : kind === 'refund'
-              ? await client.refund(d.signer, { sn: orderSn!, refund_request_no: no, refund_amount: String(cents), operator: 'bench' })
-              : await client.revoke(d.signer, { sn: orderSn! });
-        const want = { pay: 'PAY_SUCCESS', refund: 'REFUND_SUCCESS', revoke: 'CANCEL_SUCCESS' }[kind];
-        if (!res.ok || res.value.resultCode !== want || !res.value.order?.sn) throw new Error(`least ${kind} answered ${JSON.stringify(res).slice(0, 200)}`);
-        store.outcome.immediate(kind, id, orderSn ?? clientSn, res.value.order.sn, cents, res.value.order.payway);
-        if (i >= d.warm) s.push(nowMs() - t0);
-      };
-      const floor = async () => {
-        const t0 = nowMs();
-        await d.floor(i);
-        if (i >= d.warm) f.push(nowMs() - t0);
-      };
-      if (i % 2 === 0) {
-        await one();
-        await floor();
-      } else {
-        await floor();
-        await one();
-      }
+      await interleaved(
+        i,
+        d.warm,
+        {
+          samples: s,
+          run: async () => {
+            const cents = kind === 'pay' ? 500 + i : 900 + i;
+            const no = `L${String(i).padStart(19, '0')}`;
+            const clientSn = `L${kind[0]}${String(i).padStart(8, '0')}${Date.now()}`.slice(0, 32);
+            const orderSn = kind !== 'pay' ? orders[i]! : null;
+            const id = store.writeAhead.immediate(kind, clientSn, orderSn, cents);
+            const res: CallResult<OrderResult> =
+              kind === 'pay'
+                ? await client.pay(d.signer, { client_sn: clientSn, total_amount: String(cents), subject: 'bench', operator: 'bench', dynamic_id: '134567890123456789' })
+                : kind === 'refund'
+                  ? await client.refund(d.signer, { sn: orderSn!, refund_request_no: no, refund_amount: String(cents), operator: 'bench' })
+                  : await client.revoke(d.signer, { sn: orderSn! });
+            const want = { pay: 'PAY_SUCCESS', refund: 'REFUND_SUCCESS', revoke: 'CANCEL_SUCCESS' }[kind];
+            if (!res.ok || res.value.resultCode !== want || !res.value.order?.sn) throw new Error(`least ${kind} answered ${JSON.stringify(res).slice(0, 200)}`);
+            store.outcome.immediate(kind, id, orderSn ?? clientSn, res.value.order.sn, cents, res.value.order.payway);
+          },
+        },
+        { samples: f, run: () => d.floor(i) },
+      );
     }
   } finally {
     store.close();

@@ -46,7 +46,7 @@ import { authorization } from '../../main/upay/sign';
 import { businessDay } from '../../main/common/time';
 import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../support/chaos-env';
 import { closedPort, createChaosProxy } from '../support/chaos-net';
-import { nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
+import { interleaved, nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
 import { benchFleet } from './fleet';
 import { benchLeast, type LeastKind } from './least';
 import { benchUi } from './ui';
@@ -167,27 +167,24 @@ async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' | 'pay' = 'rev
     const s: number[] = [];
     const f: number[] = [];
     for (let i = 0; i < E2E_N + warm; i++) {
-      const runSubject = async () => {
-        const t0 = nowMs();
-        const state = await e2eCall(rt, kind, subject[i]!, i);
-        const dt = nowMs() - t0;
-        if (state !== E2E_DONE[kind]) throw new Error(`${kind} ${subject[i]} ended ${state}`);
-        if (i >= warm) s.push(dt);
-      };
-      const runFloor = async () => {
-        const t0 = nowMs();
-        await post(floorOrders[i]!, 500 + i);
-        fdb.commit2();
-        if (i >= warm) f.push(nowMs() - t0);
-      };
-      // Interleave, alternating which goes first, to cancel drift and machine noise.
-      if (i % 2 === 0) {
-        await runSubject();
-        await runFloor();
-      } else {
-        await runFloor();
-        await runSubject();
-      }
+      await interleaved(
+        i,
+        warm,
+        {
+          samples: s,
+          run: async () => {
+            const state = await e2eCall(rt, kind, subject[i]!, i);
+            if (state !== E2E_DONE[kind]) throw new Error(`${kind} ${subject[i]} ended ${state}`);
+          },
+        },
+        {
+          samples: f,
+          run: async () => {
+            await post(floorOrders[i]!, 500 + i);
+            fdb.commit2();
+          },
+        },
+      );
     }
     const jobs = (databaseOf(rt).prepare('SELECT count(*) AS n FROM print_jobs WHERE kind = ? AND copy = 0').get(kind === 'pay' ? 'payment' : kind) as { n: number }).n;
     const S = summarize(s);

@@ -21,6 +21,18 @@ export function summarize(samples: number[]): Summary {
 
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/**
+ * Operation `i` of a subject and its floor, interleaved, alternating which goes first, to cancel drift and
+ * machine noise; each is timed and kept from operation `warm` on.
+ */
+export async function interleaved(i: number, warm: number, subject: { run: () => Promise<unknown>; samples: number[] }, floor: { run: () => Promise<unknown>; samples: number[] }): Promise<void> {
+  for (const side of i % 2 === 0 ? [subject, floor] : [floor, subject]) {
+    const t0 = nowMs();
+    await side.run();
+    if (i >= warm) side.samples.push(nowMs() - t0);
+  }
+}
+
 export interface Row {
   figure: string;
   value: number;
