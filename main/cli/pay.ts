@@ -6,6 +6,7 @@
  * 4 pending / needs_attention / awaiting_customer, 2 invalid input, 1 other.
  */
 import { formatCny } from '../common/money';
+import { fitsClientSn } from '../common/order-sn';
 import { receiptLines } from '../common/receipt-text';
 import { invalidInput, PosError } from '../errors';
 import { paymentHeadline, paymentOutcome as payOutcome, type PayOutcome } from '../operations/pay/messages';
@@ -127,7 +128,7 @@ export async function payQuery(ctx: CliContext): Promise<number> {
   const idText = str(ctx, 'id');
   if ((clientSn === undefined) === (idText === undefined)) throw invalidInput('--client-sn/--id', 'give exactly one of --client-sn or --id', '请提供 --client-sn 或 --id 之一');
   if (idText !== undefined && !/^[1-9]\d{0,11}$/.test(idText)) throw invalidInput('--id', 'must be a payment id (a whole number)', '必须是收款记录编号（整数）');
-  if (clientSn !== undefined && (clientSn === '' || Buffer.byteLength(clientSn, 'utf8') > 32)) throw invalidInput('--client-sn', 'must be 1-32 bytes', '须为 1-32 字节');
+  if (clientSn !== undefined && (clientSn === '' || !fitsClientSn(clientSn))) throw invalidInput('--client-sn', 'must be 1-32 bytes', '须为 1-32 字节');
   return withRuntime(ctx, async ({ rt }) => {
     const found = idText !== undefined ? rt.payments.get(Number(idText)) : rt.payments.byClientSn(clientSn!);
     if (!found) throw new PosError('PAYMENT_NOT_FOUND', '找不到此收款记录。', 'This payment was not found.', { ...(idText ? { id: Number(idText) } : { clientSn }) });

@@ -98,6 +98,17 @@ export const terminalBizSchema = z.object({
 // the refund operator String(64), the pay operator String(32). Unknown fields are refused, not dropped.
 
 export const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+/** At most `max` bytes of UTF-8, cut on a character boundary (the gateway's String(32) counts bytes). */
+export function utf8Prefix(text: string, max: number): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of text) {
+    bytes += utf8Bytes(ch);
+    if (bytes > max) break;
+    out += ch;
+  }
+  return out;
+}
 /** Request patterns, shared with the quick look at the runtime's own requests (./request-check.ts). */
 export const AMOUNT_PATTERN = /^[1-9]\d{0,9}$/;
 export const PAYWAY_PATTERN = /^\d{1,3}$/;

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidInput } from '../../errors';
 import type { PaymentMethod } from '../../store/payments';
+import { LIMITS, utf8Bytes, utf8Prefix } from '../../upay/schemas';
 
 export interface PaymentInput {
   amountCents: number;
@@ -26,7 +27,6 @@ export const DEFAULT_SUBJECT = '收款';
 /** At most 10 digits of cents (the documents' total_amount). */
 export const MAX_AMOUNT_CENTS = 9_999_999_999;
 
-const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const PRINTABLE = /^[^\p{Cc}\p{Cf}]+$/u;
 
 /** `--amount`: yuan above zero with at most two decimals and at most 10 digits in cents. */
@@ -69,8 +69,8 @@ export function checkPaymentInput(input: PaymentInput): Required<Pick<PaymentInp
   }
   if (input.clientSn !== undefined && !/^[0-9A-Z]{1,32}$/.test(input.clientSn)) throw invalidInput('clientSn', 'must be 1-32 capital letters or digits', '须为 1-32 位大写字母或数字');
   const subject = input.subject ?? DEFAULT_SUBJECT;
-  if (subject.trim() === '' || bytes(subject) > 64 || !PRINTABLE.test(subject)) throw invalidInput('--subject', 'must be 1-64 bytes of printable text', '须为 1-64 字节的可打印文字');
-  if (input.operator !== undefined && (input.operator.trim() === '' || bytes(input.operator) > 32 || !PRINTABLE.test(input.operator))) {
+  if (subject.trim() === '' || utf8Bytes(subject) > LIMITS.subjectBytes || !PRINTABLE.test(subject)) throw invalidInput('--subject', 'must be 1-64 bytes of printable text', '须为 1-64 字节的可打印文字');
+  if (input.operator !== undefined && (input.operator.trim() === '' || utf8Bytes(input.operator) > LIMITS.payOperatorBytes || !PRINTABLE.test(input.operator))) {
     throw invalidInput('--operator', 'must be 1-32 bytes of printable text', '须为 1-32 字节的可打印文字');
   }
   return { ...input, subject, ...(input.payway !== undefined ? { payway: parsePayway(input.payway) } : {}) };
@@ -84,9 +84,7 @@ export function newClientSn(now: number): string {
   return `P${now.toString(36).toUpperCase()}${randomBytes(6).toString('hex').toUpperCase()}`;
 }
 
-/** The operator sent to the gateway: the name cut to 32 bytes. */
+/** The operator sent to the gateway: the name cut to 32 bytes on a character boundary. */
 export function gatewayOperator(name: string): string {
-  let s = name.trim() || 'pos';
-  while (bytes(s) > 32) s = s.slice(0, -1);
-  return s;
+  return utf8Prefix(name.trim(), LIMITS.payOperatorBytes) || 'pos';
 }

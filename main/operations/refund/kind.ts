@@ -8,7 +8,7 @@
 import { businessDay as businessDayOf } from '../../common/time';
 import type { Order } from '../../domain';
 import type { OrderSnapshot } from '../../upay/result';
-import { LIMITS } from '../../upay/schemas';
+import { LIMITS, utf8Prefix } from '../../upay/schemas';
 import { RefundsRepo, toRefund, type RefundRow } from '../../store/refunds';
 import { failureStep, type KindDeps, type OperationKind, type Step } from '../kind';
 import type { ReceiptPort } from '../../printer/receipt-port';
@@ -23,18 +23,6 @@ export interface RefundKindDeps extends KindDeps {
   /** Longest a queued refund waits for the network before a person is asked. */
   maxAgeMs: () => number;
   receipts?: RefundedReceipt;
-}
-
-/** At most `max` bytes of UTF-8, cut on a character boundary (the gateway's String(32) counts bytes). */
-export function utf8Prefix(text: string, max: number): string {
-  let bytes = 0;
-  let out = '';
-  for (const ch of text) {
-    bytes += Buffer.byteLength(ch, 'utf8');
-    if (bytes > max) break;
-    out += ch;
-  }
-  return out;
 }
 
 /** The refund's body: the same `refund_request_no` on every send; `operator` at most 32 bytes (the English page's String(32)). */
