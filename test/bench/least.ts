@@ -16,13 +16,12 @@
  * No interpretation table, lease, query, event, receipt model or accountability
  * check: those are the runtime's logic, and what the ratio's headroom pays for.
  */
-import Database from 'better-sqlite3';
 import path from 'node:path';
-import { PAGE_SIZE } from '../../main/store/db';
 import type { Sandbox } from '../../main/sandbox';
 import { UpayClient, type Signer } from '../../main/upay/client';
 import type { CallResult, OrderResult } from '../../main/upay/result';
 import { interleaved, summarize, type Row } from '../support/bench-stats';
+import { runtimeRegimeDb } from './regime-db';
 
 const SCHEMA = `
   CREATE TABLE ops (id INTEGER PRIMARY KEY, client_sn TEXT NOT NULL UNIQUE, order_sn TEXT, amount_cents INTEGER NOT NULL,
@@ -37,21 +36,14 @@ const SCHEMA = `
   CREATE TABLE outbox (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, op_id INTEGER NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL,
     amount_cents INTEGER, operator TEXT);
   CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT);
-  CREATE TABLE changes (seq INTEGER PRIMARY KEY, sn TEXT NOT NULL);
-  CREATE TABLE pad (b BLOB);`;
+  CREATE TABLE changes (seq INTEGER PRIMARY KEY, sn TEXT NOT NULL);`;
 
 export type LeastKind = 'revoke' | 'refund' | 'pay';
 
 /** One hand-written operation's store: its two commits. */
 function leastStore(file: string) {
-  const db = new Database(file);
-  db.pragma(`page_size = ${PAGE_SIZE}`);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(SCHEMA);
-  // Past the WAL's first checkpoint, as the runtime's file is and the floor's is made to be (run.ts floorDb).
-  db.prepare('INSERT INTO pad VALUES (zeroblob(?))').run(PAGE_SIZE * 1_100);
-  db.exec('DELETE FROM pad');
+  // Past the WAL's first checkpoint, as the runtime's file is and the floor's is made to be.
+  const db = runtimeRegimeDb(file, SCHEMA);
   const s = {
     op: db.prepare('INSERT INTO ops (client_sn, order_sn, amount_cents, state, operator, requested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     opState: db.prepare('UPDATE ops SET state = ?, order_sn = ?, updated_at = ? WHERE id = ?'),

@@ -40,7 +40,6 @@ import { DEFAULT_PIN_COST, hashPin, verifyPin } from '../../main/operators/pin';
 import { scryptLaneStats } from '../../main/operators/scrypt-lane';
 import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
 import { createRuntime, hasRuntimeFlags, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
-import { PAGE_SIZE } from '../../main/store/db';
 import { createSandbox, type Sandbox } from '../../main/sandbox';
 import { authorization } from '../../main/upay/sign';
 import { businessDay } from '../../main/common/time';
@@ -49,6 +48,7 @@ import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { interleaved, nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
 import { benchFleet } from './fleet';
 import { benchLeast, type LeastKind } from './least';
+import { runtimeRegimeDb } from './regime-db';
 import { benchUi } from './ui';
 import { signedInHandlers, newWindow } from '../support/operators';
 import { createHandlerSet } from '../../main/ipc/handlers';
@@ -78,25 +78,9 @@ function dir(prefix: string): string {
   return d;
 }
 
-/** A separate SQLite file with the product's durability settings: the floor's two commits. */
+/** A separate SQLite file with the product's durability settings, in the runtime's WAL regime: the floor's two commits. */
 function floorDb(): { commit2(): void; close(): void } {
-  const db = new Database(path.join(dir('upay-pos-floor-'), 'floor.db'));
-  // The product's file format too: its page size, which sets what each commit writes.
-  db.pragma(`page_size = ${PAGE_SIZE}`);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)');
-  // The same WAL regime as the runtime's file. A WAL grows until its first checkpoint (1,000 pages), then is
-  // written over in place; while it grows, every fsync also journals the file's new size. The runtime's file is
-  // past that before the first measured operation (seeding writes more than 1,000 pages; one revoke writes ~25).
-  // A fresh floor file writing 2 pages per operation would grow for its first ~500 operations and pay ~0.15 ms
-  // more per commit meanwhile: a floor that is not the minimum, and every ratio flattered (docs/performance.md,
-  // 2026-12-07). One commit of more pages than the threshold grows it and checkpoints it before the first floor.
-  db.exec('CREATE TABLE pad (b BLOB)');
-  db.prepare('INSERT INTO pad (b) VALUES (zeroblob(?))').run(PAGE_SIZE * 1100);
-  // Held, not assumed: the WAL file is past the threshold, so the floor's commits write over it in place.
-  const walBytes = fs.statSync(`${db.name}-wal`).size;
-  if (walBytes < 1000 * (PAGE_SIZE + 24)) throw new Error(`the floor's WAL was not grown (${walBytes} bytes)`);
+  const db = runtimeRegimeDb(path.join(dir('upay-pos-floor-'), 'floor.db'), 'CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)');
   const ins = db.prepare('INSERT INTO t (a, b) VALUES (?, ?)');
   const one = db.transaction((a: string) => ins.run(a, Date.now()));
   return {
@@ -151,25 +135,37 @@ async function e2eCall(rt: Runtime, kind: 'revoke' | 'refund' | 'pay', sn: strin
 }
 
 const E2E_DONE = { revoke: 'revoked', refund: 'refunded', pay: 'paid' } as const;
+/** Operations before the e2e rows' samples are kept. */
+const E2E_WARM = 50;
+
+/**
+ * An e2e row's floor, operation by operation: the bare signed POST of its call on a fresh order and the two
+ * commits. A payment's is the revoke's (issue 24: the same floor as the revoke's); a refund's is a refund.
+ */
+function e2eFloor(rt: Runtime, gw: Sandbox['gateway'], terminalSn: string, kind: 'revoke' | 'refund' | 'pay', agent: Agent, fdb: ReturnType<typeof floorDb>) {
+  const post = barePost(rt, agent, gw.url, kind === 'refund' ? 'refund' : 'revoke');
+  const orders = Array.from({ length: E2E_N + E2E_WARM }, (_, i) => gw.seedOrder({ terminalSn, totalCents: 500 + i }).sn);
+  return async (i: number): Promise<void> => {
+    await post(orders[i]!, 500 + i);
+    fdb.commit2();
+  };
+}
 
 async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' | 'pay' = 'revoke'): Promise<void> {
   const gw = sb.gateway;
   const rt = createRuntime({ dataDir: dir(`upay-pos-bench-${kind}-e2e-`), apiDomain: gw.url, clock, printer: 'none' });
   try {
     const t = await activate(rt, gw, 'bench-e2e');
-    const warm = 50;
-    const subject = Array.from({ length: E2E_N + warm }, (_, i) => seedPaid(rt, gw, t, i).sn);
-    const floorOrders = Array.from({ length: E2E_N + warm }, (_, i) => gw.seedOrder({ terminalSn: t, totalCents: 500 + i }).sn);
+    const subject = Array.from({ length: E2E_N + E2E_WARM }, (_, i) => seedPaid(rt, gw, t, i).sn);
     const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
-    // A payment is measured against the revoke's floor (issue 24: the same floor as the revoke's).
-    const post = barePost(rt, agent, gw.url, kind === 'pay' ? 'revoke' : kind);
     const fdb = floorDb();
+    const floor = e2eFloor(rt, gw, t, kind, agent, fdb);
     const s: number[] = [];
     const f: number[] = [];
-    for (let i = 0; i < E2E_N + warm; i++) {
+    for (let i = 0; i < E2E_N + E2E_WARM; i++) {
       await interleaved(
         i,
-        warm,
+        E2E_WARM,
         {
           samples: s,
           run: async () => {
@@ -177,13 +173,7 @@ async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' | 'pay' = 'rev
             if (state !== E2E_DONE[kind]) throw new Error(`${kind} ${subject[i]} ended ${state}`);
           },
         },
-        {
-          samples: f,
-          run: async () => {
-            await post(floorOrders[i]!, 500 + i);
-            fdb.commit2();
-          },
-        },
+        { samples: f, run: () => floor(i) },
       );
     }
     const jobs = (databaseOf(rt).prepare('SELECT count(*) AS n FROM print_jobs WHERE kind = ? AND copy = 0').get(kind === 'pay' ? 'payment' : kind) as { n: number }).n;
@@ -209,13 +199,8 @@ async function benchLeastOf(sb: Sandbox, kind: LeastKind): Promise<void> {
   const fdb = floorDb();
   try {
     const t = await activate(rt, gw, `bench-least-${kind}`);
-    const post = barePost(rt, agent, gw.url, kind === 'refund' ? 'refund' : 'revoke');
-    const floorOrders = Array.from({ length: E2E_N + 50 }, (_, i) => gw.seedOrder({ terminalSn: t, totalCents: 500 + i }).sn);
-    const floor = async (i: number) => {
-      await post(floorOrders[i]!, 500 + i);
-      fdb.commit2();
-    };
-    await benchLeast(kind, { sb, signer: rt.terminal.signer(), terminalSn: t, dir: dir(`upay-pos-bench-${kind}-least-db-`), n: E2E_N, warm: 50, floor, add, details });
+    const floor = e2eFloor(rt, gw, t, kind, agent, fdb);
+    await benchLeast(kind, { sb, signer: rt.terminal.signer(), terminalSn: t, dir: dir(`upay-pos-bench-${kind}-least-db-`), n: E2E_N, warm: E2E_WARM, floor, add, details });
   } finally {
     fdb.close();
     await agent.close();
