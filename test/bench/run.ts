@@ -40,7 +40,8 @@ import { DEFAULT_PIN_COST, hashPin, verifyPin } from '../../main/operators/pin';
 import { scryptLaneStats } from '../../main/operators/scrypt-lane';
 import { buildRevokeReceipt, renderEscPos } from '../../main/printer';
 import { createRuntime, hasRuntimeFlags, RUNTIME_NODE_FLAGS, type Runtime, databaseOf } from '../../main/runtime';
-import { createSandbox, type Sandbox } from '../../main/sandbox';
+import { createSandbox, paidOrderInput, type Sandbox } from '../../main/sandbox';
+import type { SandboxOrder } from '../../main/sandbox/gateway';
 import { authorization } from '../../main/upay/sign';
 import { businessDay } from '../../main/common/time';
 import { activate, middayOffset, offsetClock, seedPaid, tempDir } from '../support/chaos-env';
@@ -191,7 +192,10 @@ async function benchRevoke(sb: Sandbox, kind: 'revoke' | 'refund' | 'pay' = 'rev
   }
 }
 
-/** The hand-written least of a revoke, a refund or a payment (least.ts), against its e2e row's floor, with its own terminal. */
+/**
+ * The hand-written least of a revoke, a refund or a payment (least.ts), against its e2e row's floor, with its own
+ * terminal: on a schema of its own, then on the runtime's.
+ */
 async function benchLeastOf(sb: Sandbox, kind: LeastKind): Promise<void> {
   const gw = sb.gateway;
   const rt = createRuntime({ dataDir: dir(`upay-pos-bench-${kind}-least-`), apiDomain: gw.url, clock, printer: 'none' });
@@ -199,8 +203,11 @@ async function benchLeastOf(sb: Sandbox, kind: LeastKind): Promise<void> {
   const fdb = floorDb();
   try {
     const t = await activate(rt, gw, `bench-least-${kind}`);
-    const floor = e2eFloor(rt, gw, t, kind, agent, fdb);
-    await benchLeast(kind, { sb, signer: rt.terminal.signer(), terminalSn: t, dir: dir(`upay-pos-bench-${kind}-least-db-`), n: E2E_N, warm: E2E_WARM, floor, add, details });
+    const deps = { sb, signer: rt.terminal.signer(), terminalSn: t, dir: dir(`upay-pos-bench-${kind}-least-db-`), n: E2E_N, warm: E2E_WARM, add, details };
+    await benchLeast(kind, { ...deps, floor: e2eFloor(rt, gw, t, kind, agent, fdb) });
+    // On the runtime's own file (this runtime's, which runs no operation of its own meanwhile) and schema; a floor of fresh orders.
+    const runtime = { db: databaseOf(rt), record: (o: SandboxOrder) => rt.orders.record(paidOrderInput(o)) };
+    await benchLeast(kind, { ...deps, floor: e2eFloor(rt, gw, t, kind, agent, fdb), runtime }, 'schema');
   } finally {
     fdb.close();
     await agent.close();
