@@ -11,10 +11,10 @@ import { Operators } from './operators/service';
 import type { ScryptCost } from './operators/pin';
 import { OrderService } from './orders/service';
 import { DEFAULT_RECHECK, Recheck, type RecheckOptions } from './operations/recheck';
-import { RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
+import { DEFAULT_TIMING, RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
 import { PaymentEngine, type PayCrashPoint } from './operations/pay/engine';
-import type { PayTiming } from './operations/pay/timing';
+import { DEFAULT_PAY_TIMING, type PayTiming } from './operations/pay/timing';
 import { PaymentPrinting } from './printer/pay-printing';
 import { RefundPrinting } from './printer/refund-printing';
 import { loadDayReport } from './report/load';
@@ -192,6 +192,9 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (level, message) => (level === 'error' ? logger.error(message) : level === 'warn' ? logger.warn(message) : logger.info(message)),
     ...(options.printWorker ? { worker: options.printWorker } : {}),
   });
+  // A row's lease must outlast a call and the query after it (with the longest timeout the settings allow, 2 x 120 s),
+  // or a second process would take the row mid-call and both would act on it. A lease given explicitly (tests) stands.
+  const leaseFloorMs = 2 * client.longestTimeoutMs + 30_000;
   /** What the revoke and refund engines share: the same store, gateway, terminal, orders, clock, events, timing and log. */
   const operationDeps = {
     db,
@@ -200,12 +203,15 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     orders,
     clock,
     events,
-    ...(options.timing ? { timing: options.timing } : {}),
+    timing: { ...options.timing, leaseMs: options.timing?.leaseMs ?? Math.max(DEFAULT_TIMING.leaseMs, leaseFloorMs) },
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
     log: (l: string) => logger.warn(l),
     // Any answer about an order settles what is open on it, whichever kind's call brought it.
-    askAbout: (kind: string, id: number): Promise<unknown> => (kind === 'revoke' ? revokes : refunds).queryRow(id, 'system', false),
+    askAbout: (kind: string, id: number): Promise<unknown> => {
+      const engine = kind === 'revoke' ? revokes : kind === 'refund' ? refunds : kind === 'pay' ? payments : undefined;
+      return engine ? engine.queryRow(id, 'system', false) : Promise.resolve(undefined);
+    },
     heard: (kind: string, snapshot: OrderSnapshot): void => {
       if (kind !== 'revoke') revokes.settleFrom(snapshot);
       if (kind !== 'refund') refunds.settleFrom(snapshot);
@@ -232,7 +238,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     ...operationDeps,
     qrLifetimeMs: () => settings.qrLifetimeSeconds * 1000,
     receipts: paymentPrinting.receipts,
-    ...(options.payTiming ? { payTiming: options.payTiming } : {}),
+    payTiming: { ...options.payTiming, leaseMs: options.payTiming?.leaseMs ?? Math.max(DEFAULT_PAY_TIMING.leaseMs, leaseFloorMs) },
     ...(options.payCheckpoint ? { checkpoint: options.payCheckpoint } : {}),
   });
 

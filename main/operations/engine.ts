@@ -48,13 +48,19 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     return after;
   }
 
-  /** A person's "query again" (and the re-check's): asks the gateway about an open row that is not queued. */
+  /**
+   * A person's "query again" (and the re-check's, and another kind's request's): asks the gateway about an
+   * open row that is not queued. While this process already works the row (the worker mid-call, a cashier's
+   * send, another query), no second flow starts: the caller gets the row once that work is done.
+   */
   async queryRow(id: number, actor: string, byPerson = true): Promise<Row | undefined> {
-    const claimed = T.claimOne(this.kind, id, actor, this.stamp());
-    if (!claimed) return this.repo.get(id);
-    this.outbox.take(id);
+    if (!this.outbox.tryTake(id)) {
+      await this.outbox.released(id);
+      return this.repo.get(id);
+    }
     try {
-      await this.resolveByQuery(claimed, byPerson);
+      const claimed = T.claimOne(this.kind, id, actor, this.stamp());
+      if (claimed) await this.resolveByQuery(claimed, byPerson);
     } finally {
       this.outbox.done(id);
       this.kick();

@@ -61,9 +61,29 @@ export class Outbox<Row extends { id: number }> {
     return this.idleWaiters.length > 0;
   }
 
-  /** A caller (a cashier's request, a person's query) works this row outside the worker. */
+  /** A caller (a cashier's request) works a row it has just written, outside the worker. */
   take(id: number): void {
     this.inflight.add(id);
+  }
+
+  /**
+   * A caller (a person's query, the re-check, another kind's request) takes a row only while this process
+   * is not working it: one flow per row. A lease keeps other processes out; this keeps a second flow of
+   * this process out, which the lease (one owner per process) cannot. False: the row is being worked.
+   */
+  tryTake(id: number): boolean {
+    if (this.isWorked(id)) return false;
+    this.inflight.add(id);
+    return true;
+  }
+
+  /** Resolves once this process no longer works `id` (in flight, or claimed ahead by the worker). */
+  async released(id: number): Promise<void> {
+    while (this.isWorked(id)) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private isWorked(id: number): boolean {
+    return this.inflight.has(id) || this.ready.some((r) => r.id === id);
   }
 
   done(id: number): void {

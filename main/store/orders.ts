@@ -49,7 +49,10 @@ export class OrdersRepo {
 
   /**
    * Inserts or updates an order by sn. A client_sn already used by another sn
-   * is a conflict (the gateway keeps client_sn unique per terminal too).
+   * is a conflict (the gateway keeps client_sn unique per terminal too). While
+   * a money operation is open on the order, its client_sn stays as stored: it
+   * is the key of the order's lock (open_operations), which a changed
+   * client_sn would leave behind, letting a second operation open beside it.
    */
   upsert(input: OrderInput, now: number): Order {
     const other = prepared(this.db, 'SELECT sn FROM orders WHERE client_sn = ? AND sn <> ?').get(input.clientSn, input.sn) as { sn: string } | undefined;
@@ -57,7 +60,9 @@ export class OrdersRepo {
     const row = prepared(this.db, 
         `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
          VALUES (@sn, @clientSn, @tradeNo, @totalCents, @netCents, @payway, @paywayName, @subject, @operator, @finishedAt, @status, @businessDay, @now)
-         ON CONFLICT (sn) DO UPDATE SET client_sn = excluded.client_sn, trade_no = COALESCE(excluded.trade_no, trade_no),
+         ON CONFLICT (sn) DO UPDATE SET
+           client_sn = CASE WHEN EXISTS (SELECT 1 FROM open_operations WHERE order_client_sn = orders.client_sn) THEN client_sn ELSE excluded.client_sn END,
+           trade_no = COALESCE(excluded.trade_no, trade_no),
            total_cents = excluded.total_cents, net_cents = excluded.net_cents, payway = COALESCE(excluded.payway, payway),
            payway_name = COALESCE(excluded.payway_name, payway_name), subject = COALESCE(excluded.subject, subject),
            operator = COALESCE(excluded.operator, operator), finished_at = excluded.finished_at, status = excluded.status,

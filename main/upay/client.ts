@@ -53,6 +53,11 @@ export class UpayClient {
   private readonly ownsDispatcher: boolean;
   private readonly timeouts: Record<Endpoint, number>;
 
+  /** The longest any one call may take (its endpoint's timeout): a lease on the call's row must outlast it. */
+  get longestTimeoutMs(): number {
+    return Math.max(...Object.values(this.timeouts));
+  }
+
   constructor(options: UpayClientOptions) {
     this.apiDomain = checkGatewayUrl(options.apiDomain);
     this.timeouts = { ...DEFAULT_TIMEOUTS_MS };
