@@ -56,6 +56,10 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
         case 'applied':
           return { to: 'succeeded', order: v.order, resultCode: row.last_result_code };
         case 'not_applied':
+          // A refund that waited too long was handed to a person as "not sent, no money moved": it is never
+          // sent after that (the cashier may have settled with the customer meanwhile); confirmed not applied, it
+          // ends void, and a refund still needed is asked for again.
+          if (row.error_code === 'TOO_OLD') return { to: 'failed', code: 'TOO_OLD_NOT_SENT', resultCode: row.last_result_code };
           // Safe to send again: the same refund_request_no can never apply twice. Bounded, then a person.
           return row.attempts > timing.maxResends + 1 ? { to: 'attention' } : { to: 'resend' };
         case 'failed':

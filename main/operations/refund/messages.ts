@@ -54,8 +54,12 @@ export const REFUND_MESSAGES = {
     en: 'The refund result cannot be confirmed yet: tap "Query again"; if it stays unknown, contact Upay support with the order number and refund request number.',
   },
   TOO_OLD: {
-    zh: '退款排队时间过长仍未发出（钱款未变动）：请检查网络后点击“再次查询”或联系门店 IT。',
-    en: 'The refund waited too long without being sent (no money moved): check the network, then tap "Query again" or ask store IT.',
+    zh: '退款排队时间过长仍未发出（钱款未变动），不会再自动发出：请检查网络后点击“再次查询”确认；如仍需退款，请确认后重新发起。',
+    en: 'The refund waited too long without being sent (no money moved) and will not be sent by itself: check the network, then tap "Query again" to confirm; if a refund is still needed, ask for it again.',
+  },
+  TOO_OLD_NOT_SENT: {
+    zh: '退款排队时间过长，已向收钱吧确认未发出，钱款未变动，此退款已作废。如仍需退款，请重新发起。',
+    en: 'The refund waited too long; Upay confirmed it was never sent and no money moved, so it is void. If a refund is still needed, ask for it again.',
   },
 } satisfies Record<string, { zh: string; en: string }>;
 
