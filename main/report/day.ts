@@ -4,6 +4,14 @@
  * revokes and refunds still open. A pure computation from the rows, in
  * integer cents, checked against itself (every breakdown sums to the
  * totals) before anyone sees it.
+ *
+ * Which day a money movement belongs to: a payment counts on its order's
+ * business day; a revoke and a refund count on the business day they were
+ * recorded as done (`revoked_at`'s day, `refunded_day`), whatever day their
+ * order was paid. So a revoke sent at 23:59:55 whose answer only came (or
+ * was settled by a query) after midnight counts in the next day's report,
+ * and in exactly one report. Open items are every revoke and refund still
+ * open when the report is made, whatever day their order is.
  */
 import { businessDay } from '../common/time';
 import type { Order } from '../domain';
@@ -60,12 +68,14 @@ export interface DayReport {
 export interface DayReportRows {
   /** Orders paid on the day. */
   orders: Order[];
-  /** Revokes of those orders. */
+  /** Revokes recorded as revoked on the day (by `revoked_at`, any order's day), and every open one. */
   revokes: RevokeRow[];
   /** Refunds recorded on the day, and every open one. */
   refunds: RefundRow[];
   /** Orders the refunds belong to (any day). */
   refundOrders: Order[];
+  /** Orders the revokes belong to (any day; those of the day may be in `orders` only). */
+  revokeOrders?: Order[];
 }
 
 /** Order statuses that mean the payment happened (whatever came after). */
@@ -81,7 +91,7 @@ const add = (t: Tally, cents: number): void => {
 
 export function computeDayReport(day: string, rows: DayReportRows, generatedAt: number): DayReport {
   const paid = rows.orders.filter((o) => o.businessDay === day && PAID_ONCE.has(o.status));
-  const bySn = new Map<string, Order>([...rows.refundOrders, ...rows.orders].map((o) => [o.sn, o]));
+  const bySn = new Map<string, Order>([...(rows.revokeOrders ?? []), ...rows.refundOrders, ...rows.orders].map((o) => [o.sn, o]));
   const payways = new Map<string, PaywayLine>();
   const operators = new Map<string, OperatorLine>();
   const payway = (o: Order | undefined): PaywayLine => {
@@ -118,6 +128,7 @@ export function computeDayReport(day: string, rows: DayReportRows, generatedAt: 
   for (const r of rows.revokes) {
     const o = bySn.get(r.order_sn);
     const cents = o?.totalCents ?? 0;
+    // Counted on the day it was recorded as revoked (as a refund on its `refunded_day`), not on its order's day.
     if (r.state === 'revoked' && r.revoked_at !== null && businessDay(r.revoked_at) === day) {
       add(report.revokes, cents);
       add(payway(o).revokes, cents);

@@ -10,9 +10,19 @@ import { computeCounterPayments } from './payments';
 export function loadDayReport(db: Db, day: string, now: number): DayReport {
   const orders = new OrdersRepo(db);
   const refunds = new RefundsRepo(db).forReport(day);
+  // Revokes by the day they were recorded (and every open one), as refunds: one revoked after midnight belongs to that day.
+  const revokes = new RevokesRepo(db).forReport(day);
+  const dayOrders = orders.listDay(day, 1_000_000);
+  const ofDay = new Set(dayOrders.map((o) => o.sn));
   const report = computeDayReport(
     day,
-    { orders: orders.listDay(day, 1_000_000), revokes: new RevokesRepo(db).forDay(day), refunds, refundOrders: orders.bySns([...new Set(refunds.map((r) => r.order_sn))]) },
+    {
+      orders: dayOrders,
+      revokes,
+      refunds,
+      refundOrders: orders.bySns([...new Set(refunds.map((r) => r.order_sn))]),
+      revokeOrders: orders.bySns([...new Set(revokes.map((r) => r.order_sn).filter((sn) => !ofDay.has(sn)))]),
+    },
     now,
   );
   return { ...report, counterPayments: computeCounterPayments(day, new PaymentsRepo(db).forDay(day).map(toPayment)) };

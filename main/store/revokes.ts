@@ -1,4 +1,5 @@
 /** The revokes table, and every statement on it: the durable revoke state machine's rows (transitions live in main/operations/revoke/). */
+import { businessDayEnd, businessDayStart } from '../common/time';
 import type { Revoke, RevokeError, RevokeState } from '../domain';
 import { allIn, prepared, type Db } from './db';
 import { OperationRepo } from './operation-repo';
@@ -55,6 +56,7 @@ export function perOrder(rows: RevokeRow[]): Map<string, Revoke> {
 export type RevokePatch = Partial<Omit<RevokeRow, 'id' | 'order_sn' | 'client_sn' | 'requested_at' | 'deadline_day'>>;
 
 export const REVOKE_OPEN_STATES = ['sending', 'queued', 'pending', 'needs_attention'] as const;
+const OPEN_SQL = `(${REVOKE_OPEN_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 export class RevokesRepo extends OperationRepo<RevokeRow> {
   constructor(db: Db) {
@@ -67,6 +69,16 @@ export class RevokesRepo extends OperationRepo<RevokeRow> {
       .get(orderSn) as RevokeRow | undefined;
   }
 
+  /**
+   * The order's refusal for `code` made here with no gateway call (rejected
+   * at request, attempts = 0), if any: a repeated request refused for the
+   * same reason returns it instead of writing another row and its events.
+   */
+  refusedLocally(orderSn: string, code: string): RevokeRow | undefined {
+    return prepared(this.db, "SELECT * FROM revokes WHERE order_sn = ? AND state = 'rejected' AND attempts = 0 AND error_code = ? ORDER BY id DESC LIMIT 1")
+      .get(orderSn, code) as RevokeRow | undefined;
+  }
+
   latest(orderSn: string): RevokeRow | undefined {
     return prepared(this.db, 'SELECT * FROM revokes WHERE order_sn = ? ORDER BY id DESC LIMIT 1').get(orderSn) as RevokeRow | undefined;
   }
@@ -74,6 +86,22 @@ export class RevokesRepo extends OperationRepo<RevokeRow> {
   /** All revokes of one business day's orders, oldest first. */
   forDay(day: string): RevokeRow[] {
     return prepared(this.db, 'SELECT r.* FROM orders o JOIN revokes r ON r.order_sn = o.sn WHERE o.business_day = ? ORDER BY r.id').all(day) as RevokeRow[];
+  }
+
+  /**
+   * The day report's revokes, counted as refunds are (by the day they were recorded, `refunded_day`):
+   * every revoke recorded as revoked during the business day (`revoked_at` in the day, UTC+8), whatever
+   * day its order was paid, and every open one; oldest first. A revoke answered after midnight counts on
+   * the day it was recorded, never on no day.
+   */
+  forReport(day: string): RevokeRow[] {
+    return prepared(
+      this.db,
+      `SELECT * FROM revokes WHERE state = 'revoked' AND revoked_at >= ? AND revoked_at < ?
+       UNION ALL
+       SELECT * FROM revokes WHERE state IN ${OPEN_SQL}
+       ORDER BY id`,
+    ).all(businessDayStart(day), businessDayEnd(day)) as RevokeRow[];
   }
 
   /** All revokes of the given orders, oldest first. */
@@ -98,15 +126,27 @@ export class RevokesRepo extends OperationRepo<RevokeRow> {
 
   // Deadlines: by the open-revoke day index (migration 004); each query repeats its condition `state IN ('queued', 'pending')`.
 
-  /** The earliest business day of a queued or pending row, and whether one of that day is not warned yet. */
-  earliestDeadline(): { day: string; unwarned: boolean } | null {
-    const day = prepared(this.db, "SELECT min(deadline_day) FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending')").pluck().get() as string | null;
-    if (day === null) return null;
-    const unwarned = prepared(
+  /**
+   * The deadlines the sweep still has to meet, from business day `fromDay` on (the day it last swept: what
+   * lies before it is dealt with). `expireDay`: the earliest day of a queued row (it expires when that day
+   * ends). `warnDay`: the earliest day of a queued or pending row not warned yet. A pending row has no
+   * end-of-day deadline (only a query ends it), and a day before `fromDay` is never a deadline again:
+   * returning one would be a wake-up time already past, a worker pass on every turn.
+   */
+  deadlineDays(fromDay: string): { expireDay: string | null; warnDay: string | null } {
+    const expireDay = prepared(
       this.db,
-      "SELECT 1 FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND deadline_day = ? AND warned_at IS NULL LIMIT 1",
-    ).get(day);
-    return { day, unwarned: unwarned !== undefined };
+      "SELECT deadline_day FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND deadline_day >= ? AND state = 'queued' ORDER BY deadline_day LIMIT 1",
+    )
+      .pluck()
+      .get(fromDay) as string | undefined;
+    const warnDay = prepared(
+      this.db,
+      "SELECT deadline_day FROM revokes INDEXED BY revokes_open_day WHERE state IN ('queued', 'pending') AND deadline_day >= ? AND warned_at IS NULL ORDER BY deadline_day LIMIT 1",
+    )
+      .pluck()
+      .get(fromDay) as string | undefined;
+    return { expireDay: expireDay ?? null, warnDay: warnDay ?? null };
   }
 
   /** Queued rows of a day before `today` that `owner` may take (lease free, lapsed or its own). */

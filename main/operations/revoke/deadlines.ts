@@ -1,7 +1,8 @@
 /**
  * The same-day deadline: a queued revoke (certainly not applied) expires once
  * its business day is over; the cashier is warned once, a configurable lead
- * before the end. A pending revoke is never expired here: only a query ends it.
+ * before the end. A pending revoke is never expired here: only a query ends it,
+ * so a pending revoke is no deadline once its day is over.
  */
 import { businessDay, businessDayEnd } from '../../common/time';
 import { audit } from '../../store/audit';
@@ -17,11 +18,19 @@ export interface SweepResult {
   warned: Array<{ row: RevokeRow; deadlineAt: number }>;
 }
 
+/**
+ * The business day of each repository's last sweep (per process, as its worker). Deadlines of earlier days
+ * are dealt with: their queued rows were expired (one leased elsewhere is woken by its lease's end, the
+ * due time), their warning time is gone, and a pending row of theirs waits only for its query.
+ */
+const sweptDay = new WeakMap<RevokesRepo, string>();
+
 /** Expires queued revokes whose day is over and warns the ones whose day ends within `leadMs`. The caller emits. */
 export function sweepDeadlines(kind: OperationKind<RevokeRow> & { repo: RevokesRepo }, leadMs: number, stamp: Stamp): SweepResult {
   const { now } = stamp;
   const repo = kind.repo;
   const today = businessDay(now);
+  sweptDay.set(repo, today);
   const result: SweepResult = { expired: [], warned: [] };
   for (const row of repo.expiredQueued(today, stamp.owner, now)) {
     const stored = toFailed(kind, row, 'expired', 'EXPIRED', undefined, null, stamp);
@@ -42,10 +51,15 @@ export function sweepDeadlines(kind: OperationKind<RevokeRow> & { repo: RevokesR
   return result;
 }
 
-/** When the earliest open day needs the sweep: its warning if a row of it is not warned yet, else its end. */
+/**
+ * When the sweep must run next: the warning time of the earliest day with a row not warned yet, or the end
+ * of the earliest day with a queued row, whichever comes first; null: no deadline. Never a day the sweep has
+ * passed (a pending revoke of yesterday is no deadline: a wake-up time in the past would be a busy loop).
+ */
 export function nextDeadline(repo: RevokesRepo, leadMs: number): number | null {
-  // Only the earliest day can matter (the warning lead is under a day).
-  const earliest = repo.earliestDeadline();
-  if (!earliest) return null;
-  return businessDayEnd(earliest.day) - (earliest.unwarned ? leadMs : 0);
+  const { expireDay, warnDay } = repo.deadlineDays(sweptDay.get(repo) ?? '');
+  const expireAt = expireDay === null ? null : businessDayEnd(expireDay);
+  const warnAt = warnDay === null ? null : businessDayEnd(warnDay) - leadMs;
+  if (expireAt === null) return warnAt;
+  return warnAt === null ? expireAt : Math.min(expireAt, warnAt);
 }

@@ -54,8 +54,10 @@ export class RevokeEngine extends OperationEngine<RevokeRow> {
   /**
    * A cashier's revoke. Returns after the first attempt settles (revoked,
    * rejected, queued or pending); a second request for an order with an open
-   * (or successful) revoke returns that one without any gateway call. While
-   * another money operation of the order is open, it is refused (OPERATION_OPEN).
+   * (or successful) revoke returns that one without any gateway call, and one
+   * refused here (no gateway call) again for the same reason returns that
+   * refusal, writing nothing. While another money operation of the order is
+   * open, it is refused (OPERATION_OPEN).
    *
    * `who` is who voids (and who approved): fixed (the CLI: a name, or an
    * Accountable), or decided once the order is known (the IPC policy needs

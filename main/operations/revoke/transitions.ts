@@ -21,7 +21,12 @@ const accountableDetails = (who: Accountable | null) => ({
   ...(who?.approverName ? { approverId: who.approverId, approver: who.approverName } : {}),
 });
 
-/** request --> sending (the intent, under our lease) or rejected (not eligible, no gateway call). */
+/**
+ * request --> sending (the intent, under our lease) or rejected (not eligible, no gateway call).
+ * A request refused again for a reason the order was already refused for here returns that
+ * refusal (not fresh): no new row, no money event, no audit entry, so repeated taps (or a
+ * hostile window) cannot grow the table or push real events out of the capped fleet outbox.
+ */
 export function recordRequest(
   repo: RevokesRepo,
   order: Pick<Order, 'sn' | 'clientSn' | 'businessDay'>,
@@ -34,6 +39,8 @@ export function recordRequest(
   return tx(repo.db, () => {
     const live = repo.live(order.sn);
     if (live) return { row: live, fresh: false };
+    const refused = reason && repo.refusedLocally(order.sn, reason);
+    if (refused) return { row: refused, fresh: false };
     const base = {
       order_sn: order.sn,
       client_sn: order.clientSn,
