@@ -37,6 +37,7 @@ export interface DayReport {
   attention: Array<{ store_sn: string | null; terminal_sn: string; kind: string; op_id: number; state: string; reason: string }>;
 }
 
+/** (A counter is untrusted: its local ids and amounts are read as bigint, never cast to int, so one odd row cannot fail the report.) */
 export async function dayReport(c: pg.Client, day: string, store: string | null): Promise<DayReport> {
   const totals = await c.query(
     `SELECT store_sn, kind, payway, operator_name, operations::int AS operations, amount_cents::bigint AS amount_cents
@@ -45,13 +46,13 @@ export async function dayReport(c: pg.Client, day: string, store: string | null)
     [day, store],
   );
   const open = await c.query(
-    `SELECT store_sn, terminal_sn, kind, op_id::int AS op_id, order_sn, state, amount_cents::int AS amount_cents
+    `SELECT store_sn, terminal_sn, kind, op_id::bigint AS op_id, order_sn, state, amount_cents::bigint AS amount_cents
      FROM fleet.open_operations WHERE business_day = $1::date AND ($2::text IS NULL OR store_sn = $2)
      ORDER BY store_sn, terminal_sn, kind, op_id`,
     [day, store],
   );
   const attention = await c.query(
-    `SELECT store_sn, terminal_sn, kind, op_id::int AS op_id, state, reason
+    `SELECT store_sn, terminal_sn, kind, op_id::bigint AS op_id, state, reason
      FROM fleet.attention WHERE business_day = $1::date AND ($2::text IS NULL OR store_sn = $2)
      ORDER BY store_sn, terminal_sn, kind, op_id`,
     [day, store],
@@ -60,7 +61,7 @@ export async function dayReport(c: pg.Client, day: string, store: string | null)
     day,
     store,
     totals: totals.rows.map((r: DayReport['totals'][number]) => ({ ...r, amount_cents: Number(r.amount_cents) })),
-    open: open.rows as DayReport['open'],
-    attention: attention.rows as DayReport['attention'],
+    open: open.rows.map((r: DayReport['open'][number]) => ({ ...r, op_id: Number(r.op_id), amount_cents: r.amount_cents === null ? null : Number(r.amount_cents) })),
+    attention: attention.rows.map((r: DayReport['attention'][number]) => ({ ...r, op_id: Number(r.op_id) })),
   };
 }

@@ -4,12 +4,14 @@
  * advisory lock (two `fleet migrate` at once, or a migrate racing shippers,
  * never half-apply one). Events are partitioned by business day; partitions
  * are made on demand by fleet.ensure_day (called by the shippers). Version 1's
- * text is frozen: version 2 (schema-v2.ts) and version 3 (schema-v3.ts)
- * replace what they must.
+ * text is frozen: version 2 (schema-v2.ts), version 3 (schema-v3.ts) and
+ * version 4 (schema-v4.ts: an untrusted counter cannot break the views,
+ * flood the alerts or make partitions at will) replace what they must.
  */
 import type { ClientBase } from 'pg';
 import { HEAD_OFFICE_V2 } from './schema-v2';
 import { HEAD_OFFICE_V3 } from './schema-v3';
+import { HEAD_OFFICE_V4 } from './schema-v4';
 
 const MIGRATION_LOCK = 727_017;
 
@@ -122,6 +124,7 @@ export const HEAD_OFFICE_MIGRATIONS: readonly { name: string; sql: string }[] = 
   },
   { name: 'a credential per counter (ship_batch), event ids and epochs, alerts, concurrent ensure_day, dashboard views', sql: HEAD_OFFICE_V2 },
   { name: 'payments: a third kind of operation (ship_batch keeps them, finals paid/failed/canceled)', sql: HEAD_OFFICE_V3 },
+  { name: 'untrusted counters: heartbeats checked, views that cannot fail, alerts capped, ensure_day bounded', sql: HEAD_OFFICE_V4 },
 ];
 
 export const HEAD_OFFICE_VERSION = HEAD_OFFICE_MIGRATIONS.length;
@@ -133,11 +136,12 @@ export async function headOfficeVersion(client: ClientBase): Promise<number> {
   return r.rows[0]?.v ?? 0;
 }
 
-/** Brings head office to the latest version; returns [from, to]. */
-export async function migrateHeadOffice(client: ClientBase): Promise<{ from: number; to: number }> {
+/** Brings head office to the latest version (or to `to`, for tests of an upgrade); returns [from, to]. */
+export async function migrateHeadOffice(client: ClientBase, to: number = HEAD_OFFICE_VERSION): Promise<{ from: number; to: number }> {
   const from = await headOfficeVersion(client);
   if (from > HEAD_OFFICE_VERSION) throw new Error(`head office is at fleet schema version ${from}, newer than this upay-pos (${HEAD_OFFICE_VERSION})`);
-  for (let v = from + 1; v <= HEAD_OFFICE_VERSION; v++) {
+  if (!Number.isInteger(to) || to < 1 || to > HEAD_OFFICE_VERSION) throw new Error(`no fleet schema version ${to}`);
+  for (let v = from + 1; v <= to; v++) {
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -154,5 +158,5 @@ export async function migrateHeadOffice(client: ClientBase): Promise<{ from: num
       throw err;
     }
   }
-  return { from, to: HEAD_OFFICE_VERSION };
+  return { from, to: Math.max(from, to) };
 }

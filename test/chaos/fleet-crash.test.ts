@@ -14,6 +14,7 @@ import { backlog } from '../../main/fleet/outbox';
 import { migrateHeadOffice } from '../../main/fleet/schema';
 import { mulberry32 } from '../../main/util/prng';
 import { cliEnv, ensureCliBuilt, removeCliSnapshot } from '../support/cli-run';
+import { daysAgo } from '../support/days';
 import { counterDir, revokeThrough, startPg, type TestPg } from '../support/fleet-pg';
 
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
@@ -37,7 +38,7 @@ describe('chaos: the fleet shipper SIGKILLed at random moments', () => {
     const rand = mulberry32(SEED);
     const c = counterDir('TK', { sn: 'SK', name: 'chaos' });
     const env = cliEnv({ UPAY_POS_FLEET_URL: url, UPAY_POS_FLEET_POLL_MS: '5', UPAY_POS_FLEET_HEARTBEAT_MS: '40', UPAY_POS_FLEET_BACKOFF_MS: '10', UPAY_POS_FLEET_BACKOFF_MAX_MS: '50', UPAY_POS_QUIET: '1' });
-    const t0 = businessDayStart('2026-11-23') + 8 * 3_600_000;
+    const t0 = businessDayStart(daysAgo(14)) + 8 * 3_600_000;
     let transitions = 0;
     let n = 0;
     const write = (count: number) => {

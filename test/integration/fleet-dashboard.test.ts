@@ -13,13 +13,15 @@ import { businessDayStart, systemClock } from '../../main/common/time';
 import { appVersion, writeHeartbeat } from '../../main/fleet/outbox';
 import { Shipper } from '../../main/fleet/shipper';
 import type { Db } from '../../main/store/db';
+import { daysAgo } from '../support/days';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 import { pgForThisFile, targetOf } from '../support/fleet-server';
 
 const ho = pgForThisFile();
 
 const DASHBOARD = path.resolve(__dirname, '../../docs/grafana/upay-pos-fleet.json');
-const DAY = '2026-11-20';
+/** Well inside the days a counter may ship (see test/support/days.ts). */
+const DAY = daysAgo(17);
 const VOLATILE = ['order_sn', 'open_minutes', 'raised_at'];
 const T0 = businessDayStart(DAY) + 10 * 3_600_000;
 

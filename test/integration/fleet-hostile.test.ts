@@ -3,8 +3,9 @@
  * its own process when a fleet address is configured (and stops it on
  * close); pointed at a hostile database (every answer delayed by a proxy,
  * and a partition function that sleeps and answers 100 MB), revokes take as
- * long as with no shipper at all: the ratio of the p50s is printed, and only
- * a generous bound is asserted (the bench measures it properly).
+ * long as with no shipper at all: the ratio of the p50s is printed; what is
+ * asserted is that no revoke's p50 comes near one delayed answer of head
+ * office, which any wait on it would cost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShipperProcess } from '../../main/fleet/process';
@@ -15,6 +16,9 @@ import { createHarness, until, type Harness } from '../support/harness';
 import { describeUrl } from '../../main/fleet/config';
 import { withHeadOffice } from '../../main/fleet/head-office';
 import { migrateHeadOffice } from '../../main/fleet/schema';
+
+/** Every answer of the hostile head office is this late. */
+const HOSTILE_DELAY_MS = 400;
 
 let pg: TestPg;
 let cli: string;
@@ -79,7 +83,7 @@ describe('fleet: the shipper is its own process and never slows a revoke', () =>
        CREATE FUNCTION fleet.ensure_day(d date) RETURNS text LANGUAGE sql AS $$ SELECT repeat('x', 100 * 1024 * 1024) FROM pg_sleep(0.3) $$;`,
     );
     proxy = await pgProxy(pg.port);
-    proxy.delay(400);
+    proxy.delay(HOSTILE_DELAY_MS);
     const hostileUrl = pg.url('ho_hostile', proxy.port);
     const h = await createHarness({ runtime: { fleet: false } });
     try {
@@ -106,7 +110,9 @@ describe('fleet: the shipper is its own process and never slows a revoke', () =>
         `fleet-hostile: revoke_p50_no_shipper_ms=${bare.toFixed(2)} revoke_p50_hostile_shipper_ms=${hostile.toFixed(2)} ratio=${(hostile / bare).toFixed(2)} ` +
           `shipper_restarts=${shipper.restartCount} backlog=${backlog} last_error=${JSON.stringify(state)}`,
       );
-      expect(hostile / bare).toBeLessThan(3);
+      // Not a speed target (the machine's load moves the ratio): a revoke that waited on head office at all would
+      // take at least the proxy's delay on every answer.
+      expect(hostile).toBeLessThan(HOSTILE_DELAY_MS);
       // Nothing was shipped and nothing was lost: the revokes wait in the outbox.
       expect(backlog).toBeGreaterThanOrEqual(160);
       expect(`${state ?? ''}${logs.join('\n')}`).not.toContain('fleet-test-pw');

@@ -15,13 +15,15 @@ import { backlog } from '../../main/fleet/outbox';
 import { shipBatch } from '../../main/fleet/ship-batch';
 import { Shipper } from '../../main/fleet/shipper';
 import { openDb, type Db } from '../../main/store/db';
+import { daysAgo } from '../support/days';
 import { cli, counterDir, revokeThrough } from '../support/fleet-pg';
 import { FAST, pgForThisFile, targetOf } from '../support/fleet-server';
 
 const ho = pgForThisFile();
 
 const target = targetOf;
-const DAY = '2026-11-20';
+/** Well inside the days a counter may ship (see test/support/days.ts). */
+const DAY = daysAgo(17);
 const T0 = businessDayStart(DAY) + 10 * 3_600_000;
 
 const headOffice = (name: string) => ho.headOffice(name);

@@ -15,6 +15,7 @@ import { backlog, writeHeartbeat } from '../../main/fleet/outbox';
 import { HEAD_OFFICE_VERSION, migrateHeadOffice } from '../../main/fleet/schema';
 import { Shipper } from '../../main/fleet/shipper';
 import type { Db } from '../../main/store/db';
+import { daysAgo } from '../support/days';
 import { cli, counterDir, pgProxy, revokeThrough } from '../support/fleet-pg';
 import { FAST, pgForThisFile, targetOf } from '../support/fleet-server';
 
@@ -23,6 +24,9 @@ const ho = pgForThisFile();
 const target = targetOf;
 
 const headOffice = (name: string) => ho.headOffice(name);
+
+/** Three consecutive business days, well inside the days a counter may ship (see test/support/days.ts). */
+const DAYS = [daysAgo(17), daysAgo(16), daysAgo(15)] as const;
 
 function unshippedSeqs(db: Db): number[] {
   return (db.prepare("SELECT seq FROM fleet_outbox WHERE kind != 'heartbeat' ORDER BY seq").pluck().all() as number[]);
@@ -47,7 +51,7 @@ describe('fleet: head office schema and views', () => {
   it('the views match a hand-computed day across three terminals in two stores', async () => {
     const db = 'ho_day';
     const url = await headOffice(db);
-    const day = '2026-11-20';
+    const day = DAYS[0];
     const t0 = businessDayStart(day) + 10 * 3_600_000;
     const s1 = { sn: 'S1', name: '一号店' };
     const s2 = { sn: 'S2', name: '二号店' };
@@ -124,7 +128,7 @@ describe('fleet: head office schema and views', () => {
   it('payments ship as the third kind of operation: paid counts as money moved, finals are not open (head office v3)', async () => {
     const db = 'ho_pay';
     const url = await headOffice(db);
-    const day = '2026-11-21';
+    const day = DAYS[1];
     const t0 = businessDayStart(day) + 10 * 3_600_000;
     const c = counterDir('TP', { sn: 'SP', name: '收款店' });
     const pay = (n: number, cents: number, states: string[]) => {
@@ -165,7 +169,7 @@ describe('fleet: exactly once when things go wrong', () => {
     await headOffice(db);
     const proxy = await pgProxy(ho.pg.port);
     const c = counterDir('TL', { sn: 'S9', name: 'x' });
-    const t0 = businessDayStart('2026-11-21') + 9 * 3_600_000;
+    const t0 = businessDayStart(DAYS[1]) + 9 * 3_600_000;
     for (let i = 0; i < 30; i++) revokeThrough(c.db, t0 + i * 60_000, 100 + i, 'alipay', 'op', ['sending', 'revoked']);
     const expected = unshippedSeqs(c.db);
     proxy.loseCommits(4);
@@ -180,7 +184,7 @@ describe('fleet: exactly once when things go wrong', () => {
     expect(proxy.lostCommits).toBe(4);
     expect(shipper.stats.alreadyThere).toBeGreaterThan(0);
     expect(await shippedSeqs(db, 'TL')).toEqual(expected);
-    const ops = await ho.pg.query(db, "SELECT count(*)::int AS n, sum(amount_cents)::int AS s FROM fleet.day_totals WHERE business_day = '2026-11-21'");
+    const ops = await ho.pg.query(db, "SELECT count(*)::int AS n, sum(amount_cents)::int AS s FROM fleet.day_totals WHERE business_day = $1", [DAYS[1]]);
     expect(ops.rows[0]).toEqual({ n: 1, s: Array.from({ length: 30 }, (_, i) => 100 + i).reduce((a, b) => a + b, 0) });
     await proxy.close();
     c.db.close();
@@ -193,7 +197,7 @@ describe('fleet: exactly once when things go wrong', () => {
     const refusedUrl = ho.pg.url(db, deadPort.port);
     await deadPort.close();
     const c = counterDir('TD', { sn: 'S8', name: 'x' });
-    const day = '2026-11-22';
+    const day = DAYS[2];
     const clock = new ManualClock(businessDayStart(day) + 60_000);
     const logs: string[] = [];
     const down = new Shipper({ db: c.db, target: target(refusedUrl), clock, timing: { ...FAST, heartbeatMs: 60_000 }, log: (l) => logs.push(l) });
