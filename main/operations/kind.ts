@@ -72,6 +72,12 @@ export interface OperationKind<Row extends OperationRow> {
   /** The state success records ('revoked', 'refunded', 'paid') and the one a plain refusal records ('rejected', 'failed'). */
   readonly successState: string;
   readonly failedState: string;
+  /**
+   * Final states a success may not overwrite (absent: none, the gateway's truth wins over any state: a revoke
+   * recorded `rejected` and then seen CANCELED is revoked). A payment lists `canceled`: an order never goes from
+   * CANCELED back to PAID, so a PAY_SUCCESS (or PAID) arriving after it is stale; it is audited, not applied.
+   */
+  readonly successNeverOverwrites?: readonly string[];
   /** The cashier's message for a code: the skeleton uses PENDING, QUEUED and NEEDS_ATTENTION; steps name the others. */
   message(code: string, gateway?: Gateway): KindMessage;
   /** The request: sends the row's gateway call (its body built from the row's columns). */

@@ -5,7 +5,7 @@
  * entry; the engine emits events and does the I/O. A kind's own arrows (its
  * write-ahead insert, a revoke's deadline) live in its own transitions.ts.
  */
-import { audit } from '../store/audit';
+import { audit, type AuditAction } from '../store/audit';
 import { tx } from '../store/db';
 import { heldByOther, RELEASED } from '../store/locks';
 import type { OperationRow } from '../store/rows';
@@ -54,13 +54,27 @@ export function move<Row extends OperationRow>(kind: OperationKind<Row>, row: Ro
   });
 }
 
-/** --> the kind's success, with the order and the receipt job in the same transaction (the gateway's truth wins over any state). */
+/**
+ * --> the kind's success, with the order and the receipt job in the same transaction. The gateway's truth wins over
+ * any state, except the final states the kind says a success may not overwrite (a payment's `canceled`: the answer
+ * is stale); such an answer is audited (`<kind>.stale_success`) and changes nothing.
+ */
 export function toSucceeded<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, snapshot: OrderSnapshot | null, resultCode: string | null, stamp: Stamp): Row | undefined {
   const { now } = stamp;
   return tx(kind.repo.db, () => {
     const patch = { ...kind.successPatch(row, now), ...succeededPatch(row, resultCode, now), state: kind.successState } as Patch<Row> & { state: string };
-    const updated = kind.repo.updateToSucceeded(row.id, patch);
-    if (!updated) return undefined;
+    const never = kind.successNeverOverwrites ?? [];
+    const updated = kind.repo.updateToSucceeded(row.id, patch, never);
+    if (!updated) {
+      const stored = never.length ? kind.repo.get(row.id) : undefined;
+      if (stored && never.includes(stored.state)) {
+        const said = { resultCode, orderStatus: snapshot?.orderStatus ?? null, code: stored.error_code };
+        // Its own action (not `.resolved`: nothing moved), so a person can find every ignored answer.
+        const action = `${kind.name}.stale_success` as AuditAction;
+        audit(kind.repo.db, now, 'system', action, stored.order_sn, { [`${kind.name}Id`]: row.id, state: stored.state, ...said });
+      }
+      return undefined;
+    }
     audit(kind.repo.db, now, 'system', `${kind.name}.resolved`, row.order_sn, { [`${kind.name}Id`]: row.id, state: updated.state, resultCode });
     kind.succeeded(updated, snapshot, now);
     return updated;

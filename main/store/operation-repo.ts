@@ -63,9 +63,13 @@ export class OperationRepo<Row extends OperationRow> {
     return patchRowReturning<Row>(this.db, this.t, id, patch, guard, { guard_owner: owner, guard_now: now });
   }
 
-  /** Marks the row with its kind's success (whatever it was, unless it already is): the gateway's truth wins. */
-  updateToSucceeded(id: number, patch: Partial<Row> & { state: string }): Row | undefined {
-    return patchRowReturning<Row>(this.db, this.t, id, patch, 'AND state != @success', { success: patch.state });
+  /**
+   * Marks the row with its kind's success (whatever it was, unless it already is, or is one of `never`, the final
+   * states the kind's success may not overwrite): the gateway's truth wins, but not a stale answer.
+   */
+  updateToSucceeded(id: number, patch: Partial<Row> & { state: string }, never: readonly string[] = []): Row | undefined {
+    const guard = `AND state != @success${never.length ? ` AND state NOT IN ${list(never)}` : ''}`;
+    return patchRowReturning<Row>(this.db, this.t, id, patch, guard, { success: patch.state });
   }
 
   /** Open rows (not final), oldest first. */

@@ -65,7 +65,11 @@ export interface Payment {
   nextAttemptAt: number | null;
   paidAt: number | null;
   finalAt: number | null;
-  /** Money had been taken and the reversal gave it back. */
+  /**
+   * Money had been taken and the reversal gave it back (REVERSED), or the gateway shows the order voided
+   * (CANCELED, with a channel transaction) while every answer to our cancel was lost (REVERSED_UNCONFIRMED):
+   * counted as returned, worded "if any was taken" (operations/pay/interpret.ts, moneyReturned).
+   */
   moneyReturned: boolean;
   error: PaymentError | null;
   lastResultCode: string | null;
@@ -73,6 +77,8 @@ export interface Payment {
 
 /** Codes of a `canceled` payment whose reversal gave money back. */
 export const REVERSED = 'REVERSED';
+/** A `canceled` payment the gateway shows voided, our cancel's answer never heard: any money taken went back. */
+export const REVERSED_UNCONFIRMED = 'REVERSED_UNCONFIRMED';
 
 export function toPayment(r: PaymentRow): Payment {
   const final = FINAL_PAYMENT_STATES.includes(r.state);
@@ -103,7 +109,7 @@ export function toPayment(r: PaymentRow): Payment {
     nextAttemptAt: r.next_attempt_at,
     paidAt: r.paid_at,
     finalAt: final ? r.updated_at : null,
-    moneyReturned: r.state === 'canceled' && r.error_code === REVERSED,
+    moneyReturned: r.state === 'canceled' && (r.error_code === REVERSED || r.error_code === REVERSED_UNCONFIRMED),
     error:
       r.error_code === null || r.state === 'paid'
         ? null
@@ -129,7 +135,8 @@ export type NewPayment = Pick<
 
 export class PaymentsRepo extends OperationRepo<PaymentRow> {
   constructor(db: Db) {
-    super(db, { table: 'payments', open: OPEN_PAYMENT_STATES, worked: ['pending', 'sending', 'canceling'] });
+    // needs_attention is worked too: its reversal goes on every attentionEveryMs (the kind sets when), not only at the re-check.
+    super(db, { table: 'payments', open: OPEN_PAYMENT_STATES, worked: ['pending', 'sending', 'canceling', 'needs_attention'] });
   }
 
   byClientSn(clientSn: string): PaymentRow | undefined {
@@ -184,6 +191,14 @@ export class PaymentsRepo extends OperationRepo<PaymentRow> {
       paywayName: o.paywayName,
       qr: o.qrCode ?? null,
     });
+  }
+
+  /**
+   * The result code of a cancel's answer (CANCEL_SUCCESS, CANCEL_ABORT_ERROR, ...), kept as it arrives: never a
+   * transition. `paid`: the answer voided a completed payment, so the order had been PAID (seen_paid, as a PAID).
+   */
+  noteResultCode(id: number, resultCode: string, paid: boolean): void {
+    prepared(this.db, 'UPDATE payments SET last_result_code = ?, seen_paid = max(seen_paid, ?) WHERE id = ?').run(resultCode, paid ? 1 : 0, id);
   }
 
   /** Open rows with this amount (the counter's "same amount again?" check). */

@@ -6,7 +6,7 @@
  * or a cancel ends it as paid or canceled.
  */
 import { describe, expect, it } from 'vitest';
-import { interpretCancel, interpretQuery, interpretSend, type PayVerdict } from '../../main/operations/pay/interpret';
+import { interpretCancel, interpretQuery, interpretSend, moneyReturned, NO_EVIDENCE, type OrderEvidence, type PayVerdict } from '../../main/operations/pay/interpret';
 import { paymentHeadline } from '../../main/operations/pay/messages';
 import { checkPaymentInput, gatewayOperator, isBarcode, newClientSn, parseAmountYuan, parsePayway } from '../../main/operations/pay/request';
 import { isCustomerPaymentCode } from '../../main/common/payment-code';
@@ -78,6 +78,52 @@ describe('cancel (冲正)', () => {
     ['no answer', maybe, false, 'open'],
     ['gateway gone', notSent, false, 'open'],
   ])('%s', (_name, res, wasPaid, want) => expect(shape(interpretCancel(res, wasPaid))).toBe(want));
+});
+
+describe('the gateway acknowledged the order: UPAY_ORDER_NOT_EXISTS is not "never reached"', () => {
+  const known: OrderEvidence = { ...NO_EVIDENCE, acknowledged: true };
+  it('query: still open (polled, then reversed), never failed', () => {
+    expect(shape(interpretQuery(ok('FAIL', null, 'UPAY_ORDER_NOT_EXISTS'), known))).toBe('open');
+    expect(shape(interpretQuery(ok('FAIL', null, 'UPAY_ORDER_NOT_EXIST'), known))).toBe('open');
+    expect(shape(interpretQuery(ok('FAIL', null, 'UPAY_ORDER_NOT_EXISTS'), NO_EVIDENCE))).toBe('failed:NOT_REACHED');
+  });
+  it('cancel: the reversal goes on', () => {
+    expect(shape(interpretCancel(ok('FAIL', null, 'UPAY_ORDER_NOT_EXISTS'), false, true))).toBe('open');
+    expect(shape(interpretCancel(ok('FAIL', null, 'UPAY_ORDER_NOT_EXISTS'), false, false))).toBe('failed:NOT_REACHED');
+  });
+});
+
+describe('money returned by a reversal: one rule for the query and the cancel', () => {
+  const e = (x: Partial<OrderEvidence>): OrderEvidence => ({ ...NO_EVIDENCE, acknowledged: true, ...x });
+  const unconfirmed = (v: PayVerdict) => `${shape(v)}${v.to === 'canceled' && v.unconfirmed ? ':unconfirmed' : ''}`;
+  it.each<[string, OrderEvidence, string]>([
+    ['PAID seen before', e({ seenPaid: true }), 'canceled:returned'],
+    ['the last cancel answer voided a completed payment (CANCEL_ERROR, CANCEL_IN_PROGRESS)', e({ lastCancel: 'void', tradeNo: true }), 'canceled:returned'],
+    ['the last cancel answer aborted an unfinished one (CANCEL_ABORT_*)', e({ lastCancel: 'abort', tradeNo: true }), 'canceled'],
+    ['no cancel answer heard, a channel trade_no: returned, unconfirmed', e({ tradeNo: true }), 'canceled:returned:unconfirmed'],
+    ['no cancel answer heard, no channel transaction ever: nothing taken', e({}), 'canceled'],
+  ])('query CANCELED, %s', (_name, known, want) => expect(unconfirmed(interpretQuery(ok('SUCCESS', order('CANCELED')), known))).toBe(want));
+
+  it('query CANCELED carrying a trade_no counts as a channel transaction', () => {
+    expect(unconfirmed(interpretQuery(ok('SUCCESS', order('CANCELED', { tradeNo: '4200000001' })), e({})))).toBe('canceled:returned:unconfirmed');
+  });
+
+  it('a CANCEL_SUCCESS whose order is PAY_CANCELED (the abort of an unpaid order): nothing returned', () => {
+    expect(shape(interpretCancel(ok('CANCEL_SUCCESS', order('PAY_CANCELED')), false))).toBe('canceled');
+    expect(shape(interpretCancel(ok('CANCEL_SUCCESS', order('PAY_CANCELED')), true))).toBe('canceled:returned');
+  });
+
+  it('moneyReturned: PAID seen wins; PAY_CANCELED and an abort mean nothing taken', () => {
+    expect(moneyReturned(e({ seenPaid: true, lastCancel: 'abort' }), 'CANCELED')).toBe('yes');
+    expect(moneyReturned(e({ tradeNo: true }), 'PAY_CANCELED')).toBe('no');
+    expect(moneyReturned(e({ tradeNo: true, lastCancel: 'void' }), 'CANCELED', 'abort')).toBe('no');
+  });
+
+  it('the headline of a reversal whose cancel answer was lost says "if any was taken"', () => {
+    const p = { method: 'barcode' as const, qrCode: null, moneyReturned: true, state: 'canceled' as const };
+    expect(paymentHeadline({ ...p, error: { code: 'REVERSED' } }).zh).toBe('未收款：已冲正，已扣的钱款已全额退回顾客');
+    expect(paymentHeadline({ ...p, error: { code: 'REVERSED_UNCONFIRMED' } }).zh).toContain('如顾客已被扣款，钱款已全额退回顾客');
+  });
 });
 
 describe('payment input', () => {

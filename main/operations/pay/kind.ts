@@ -4,7 +4,8 @@
  * table (interpret.ts, as Steps), its polling (barcode every 3-5 s for ~45 s;
  * QR every 2 s for 30 s, then 5 s, until the order's lifetime ends; then
  * 'reverse'), its reversal (cancel / 冲正 by the same client_sn, driven until
- * the order is final, needs_attention only once the tries are spent), its
+ * the order is final, needs_attention only once the tries are spent, and
+ * tried again every `attentionEveryMs` after that), its
  * messages and its receipts (收款凭证 when paid; the 撤销/冲正 slip when the
  * reversal gave money back). Never queued: a call certainly not sent fails
  * the payment at once, and it is never sent later.
@@ -15,12 +16,12 @@ import type { RuntimeEvents } from '../../events';
 import { orderFromSnapshot } from '../../orders/service';
 import type { Db } from '../../store/db';
 import { OrdersRepo } from '../../store/orders';
-import { PaymentsRepo, REVERSED, toPayment, type PaymentRow } from '../../store/payments';
+import { PaymentsRepo, REVERSED, REVERSED_UNCONFIRMED, toPayment, type PaymentRow } from '../../store/payments';
 import type { Signer } from '../../upay/client';
 import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
 import type { KindMessage, OperationKind, Step } from '../kind';
 import type { ReceiptPort } from '../receipts';
-import { interpretCancel, interpretQuery, interpretSend, type PayVerdict } from './interpret';
+import { cancelFamily, interpretCancel, interpretQuery, interpretSend, type OrderEvidence, type PayVerdict } from './interpret';
 import { paymentMessage } from './messages';
 import { nextCancel, nextPoll, type PayTiming } from './timing';
 
@@ -41,6 +42,17 @@ export interface PayKindDeps {
 
 const cancels = (row: PaymentRow): number => Math.max(0, row.attempts - 1);
 const reversing = (row: PaymentRow): boolean => row.state === 'canceling' || row.state === 'needs_attention';
+
+/** What the row keeps of the gateway's earlier answers (interpret.ts's OrderEvidence). */
+export function evidenceOf(r: PaymentRow): OrderEvidence {
+  return {
+    // Any answer with the order's sn, status or QR, or a business result code about it (PAY_IN_PROGRESS, PRECREATE_SUCCESS, CANCEL_*).
+    acknowledged: r.order_sn !== '' || r.qr_code !== null || r.order_status !== null || r.seen_paid === 1 || r.last_result_code !== null,
+    seenPaid: r.seen_paid === 1,
+    lastCancel: cancelFamily(r.last_result_code),
+    tradeNo: !!r.trade_no,
+  };
+}
 
 /** The kind, and where the request leaves a PAY_SUCCESS answer's order facts for the success transaction. */
 export type PayKind = OperationKind<PaymentRow> & { repo: PaymentsRepo; remember(id: number, order: OrderSnapshot): void };
@@ -66,6 +78,9 @@ export function payKind(deps: PayKindDeps): PayKind {
   const noted = async (id: number, call: Promise<CallResult<OrderResult>>): Promise<CallResult<OrderResult>> => {
     const res = await call;
     if (res.ok && res.value.order && deps.db.open) repo.noteSnapshot(id, res.value.order);
+    // A cancel's CANCEL_* code is kept too: it tells the void of a paid order (money goes back) from the abort of an unfinished one.
+    const family = res.ok ? cancelFamily(res.value.resultCode) : null;
+    if (res.ok && family && deps.db.open) repo.noteResultCode(id, res.value.resultCode, family === 'void' && res.value.order?.orderStatus !== 'PAY_CANCELED');
     return res;
   };
   /** A final verdict as a Step; `canceled` is a final state that is not a success. */
@@ -76,12 +91,16 @@ export function payKind(deps: PayKindDeps): PayKind {
       case 'failed':
         return { to: 'failed', code: v.code, gateway: v.gateway, resultCode: v.resultCode };
       case 'canceled':
-        return { to: 'failed', state: 'canceled', code: v.returned ? REVERSED : 'CANCELED', resultCode: v.resultCode };
+        return { to: 'failed', state: 'canceled', code: v.returned ? (v.unconfirmed ? REVERSED_UNCONFIRMED : REVERSED) : 'CANCELED', resultCode: v.resultCode };
       default:
         return undefined;
     }
   };
-  const seenPaid = (row: PaymentRow): boolean => (repo.get(row.id)?.seen_paid ?? row.seen_paid) === 1;
+  /** The row's evidence as stored now (an answer's facts are noted as they arrive, after the row was read). */
+  const evidence = (row: PaymentRow): OrderEvidence => evidenceOf(repo.get(row.id) ?? row);
+  const exhausted = (row: PaymentRow): boolean => cancels(row) >= timing.maxCancels;
+  /** The tries are spent: a person is told, and the reversal goes on every `attentionEveryMs` (the worker's). */
+  const attention = (now: number): Step<PaymentRow> => ({ to: 'attention', patch: { next_attempt_at: now + timing.attentionEveryMs } });
 
   const kind: PayKind = {
     name: 'pay',
@@ -90,6 +109,9 @@ export function payKind(deps: PayKindDeps): PayKind {
     queueable: false,
     successState: 'paid',
     failedState: 'failed',
+    // A PAY_SUCCESS / PAID after the order was recorded CANCELED is stale (never CANCELED -> PAID). Not `failed`: a
+    // failure after UPAY_ORDER_NOT_EXISTS proves nothing against a later PAID, which then is the truth to record.
+    successNeverOverwrites: ['canceled'],
     message: (code, gateway): KindMessage => paymentMessage(code, gateway),
     send: (client, signer, row) => {
       // Only the engine's request sends a payment (with the barcode, which is never stored): a row is never re-sent.
@@ -100,28 +122,34 @@ export function payKind(deps: PayKindDeps): PayKind {
       const v = interpretSend(res);
       return final(v) ?? { to: 'pending', resultCode: v.to === 'open' ? v.resultCode : null, ...(v.to === 'open' && v.gateway.code ? { gateway: v.gateway } : {}) };
     },
-    interpretQuery(res, row): Step<PaymentRow> {
-      const v = interpretQuery(res);
-      const done = final(v.to === 'canceled' ? { ...v, returned: seenPaid(row) } : v);
+    interpretQuery(res, row, now): Step<PaymentRow> {
+      const v = interpretQuery(res, evidence(row));
+      const done = final(v);
       if (done || v.to !== 'open') return done!;
+      if (reversing(row)) {
+        // A reversal already running at the gateway is waited for; else cancel again; once the tries are spent, a person.
+        if (v.wait) return exhausted(row) ? attention(now) : { to: 'unknown', reason: 'cancel in progress' };
+        return row.state === 'canceling' && exhausted(row) ? attention(now) : { to: 'reverse' };
+      }
       if (v.wait) return { to: 'unknown', reason: 'cancel in progress' };
-      if (reversing(row)) return row.state === 'canceling' && cancels(row) >= timing.maxCancels ? { to: 'attention' } : { to: 'reverse' };
       // PAY_ERROR / CANCEL_ERROR will not become PAID by themselves: reverse now; else the polling decides.
       return v.cancelNow ? { to: 'reverse' } : { to: 'unknown', reason: 'not final yet' };
     },
     polling: {
       first: (row, now) => (row.method === 'qr' && repo.get(row.id)?.qr_code ? nextPoll(row, now, timing) : now),
       next(row, _since, now) {
-        if (reversing(row)) return cancels(row) >= timing.maxCancels ? 'attention' : now + nextCancel(cancels(row), timing);
+        // Spent tries become needs_attention in the table above (with its next try); here only the next one is timed.
+        if (reversing(row)) return now + (exhausted(row) ? timing.attentionEveryMs : nextCancel(cancels(row), timing));
         return now >= row.window_until ? 'reverse' : nextPoll(row, now, timing);
       },
     },
     reverse: {
       state: 'canceling',
       call: (client, signer, row) => noted(row.id, client.cancel(signer, { client_sn: row.client_sn })),
-      interpret(res, row): Step<PaymentRow> {
-        const v = interpretCancel(res, seenPaid(row));
-        return final(v) ?? { to: 'unknown', reason: 'cancel not confirmed' };
+      interpret(res, row, now): Step<PaymentRow> {
+        const known = evidence(row);
+        const v = interpretCancel(res, known.seenPaid, known.acknowledged);
+        return final(v) ?? (exhausted(row) ? attention(now) : { to: 'unknown', reason: 'cancel not confirmed' });
       },
     },
     successPatch(row, now) {
@@ -138,12 +166,13 @@ export function payKind(deps: PayKindDeps): PayKind {
     },
     afterSuccess: () => receipts?.wake(),
     publish(row) {
+      const payment = toPayment(row);
       // The slip of a reversal that gave money back: queued once (a unique original per payment), after its commit.
-      if (row.state === 'canceled' && row.error_code === REVERSED && deps.db.open && receipts) {
+      if (payment.moneyReturned && deps.db.open && receipts) {
         receipts.queue({ payment: row, order: null }, row.updated_at);
         receipts.wake();
       }
-      deps.events.emit('payment.updated', toPayment(row));
+      deps.events.emit('payment.updated', payment);
     },
   };
   return kind;

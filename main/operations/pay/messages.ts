@@ -5,7 +5,7 @@
  */
 import { formatCny } from '../../common/money';
 import { PosError } from '../../errors';
-import type { Payment, PaymentRow } from '../../store/payments';
+import { REVERSED_UNCONFIRMED, type Payment, type PaymentRow } from '../../store/payments';
 import type { Gateway, KindMessage } from '../kind';
 import type { FailCode } from './interpret';
 
@@ -19,7 +19,12 @@ export const PAY_MESSAGES = {
   NOT_PAID: { zh: '未收款（钱款未扣）', en: 'Not paid (no money taken)' },
   CONFIRMING: { zh: '正在确认（请勿重复收款）', en: 'Confirming (do not charge again)' },
   AWAITING: { zh: '请顾客扫码付款（请勿重复收款）', en: 'Waiting for the customer to scan (do not charge again)' },
-  REVERSED: { zh: '未收款（钱款未扣）：已冲正，已扣的钱款已退回顾客', en: 'Not paid (no money taken): reversed, the money taken was returned to the customer' },
+  REVERSED: { zh: '未收款：已冲正，已扣的钱款已全额退回顾客', en: 'Not paid: reversed, the money taken was returned to the customer in full' },
+  /** The gateway shows the order voided (CANCELED) but our cancel's answer was lost: whether money had been taken is not known. */
+  REVERSED_UNCONFIRMED: {
+    zh: '未收款：已冲正（收钱吧显示本单已撤单）；如顾客已被扣款，钱款已全额退回顾客',
+    en: 'Not paid: reversed (Upay shows the order canceled); any money taken from the customer was returned in full',
+  },
   NEEDS_ATTENTION: {
     zh: '需要人工处理：收款结果仍未确定，系统仍在自动冲正。请勿重复收款；请联系门店 IT 或收钱吧客服，提供商户订单号',
     en: 'Needs attention: the outcome is still unknown and the reversal is still running. Do not charge again; call store IT or Upay support with the client order number',
@@ -35,14 +40,15 @@ export const FAIL_MESSAGES: Record<FailCode, Words> = {
 };
 
 /** The one line a cashier sees for a payment's state. */
-export function paymentHeadline(p: Pick<Payment, 'state' | 'method' | 'qrCode' | 'moneyReturned'>): Words {
+export function paymentHeadline(p: Pick<Payment, 'state' | 'method' | 'qrCode' | 'moneyReturned'> & { error?: Pick<NonNullable<Payment['error']>, 'code'> | null }): Words {
   switch (p.state) {
     case 'paid':
       return PAY_MESSAGES.PAID;
     case 'failed':
       return PAY_MESSAGES.NOT_PAID;
     case 'canceled':
-      return p.moneyReturned ? PAY_MESSAGES.REVERSED : PAY_MESSAGES.NOT_PAID;
+      if (!p.moneyReturned) return PAY_MESSAGES.NOT_PAID;
+      return p.error?.code === REVERSED_UNCONFIRMED ? PAY_MESSAGES.REVERSED_UNCONFIRMED : PAY_MESSAGES.REVERSED;
     case 'needs_attention':
       return PAY_MESSAGES.NEEDS_ATTENTION;
     default:
@@ -50,7 +56,7 @@ export function paymentHeadline(p: Pick<Payment, 'state' | 'method' | 'qrCode' |
   }
 }
 
-/** The skeleton's message for a code (PENDING, NEEDS_ATTENTION, NOT_SENT, the failures, CANCELED, REVERSED), with the gateway's words. */
+/** The skeleton's message for a code (PENDING, NEEDS_ATTENTION, NOT_SENT, the failures, CANCELED, REVERSED, REVERSED_UNCONFIRMED), with the gateway's words. */
 export function paymentMessage(code: string, gateway?: Gateway): KindMessage {
   const said = gateway?.code || gateway?.message ? `（${[gateway.code, gateway.message].filter(Boolean).join(' ')}）` : '';
   const saidEn = gateway?.code ? ` (${gateway.code})` : '';
@@ -60,7 +66,8 @@ export function paymentMessage(code: string, gateway?: Gateway): KindMessage {
     case 'CANCELED':
       return { code, messageZh: `${PAY_MESSAGES.NOT_PAID.zh}：已撤单（冲正）`, messageEn: `${PAY_MESSAGES.NOT_PAID.en}: canceled (reversed)` };
     case 'REVERSED':
-      return { code, messageZh: PAY_MESSAGES.REVERSED.zh, messageEn: PAY_MESSAGES.REVERSED.en };
+    case 'REVERSED_UNCONFIRMED':
+      return { code, messageZh: PAY_MESSAGES[code].zh, messageEn: PAY_MESSAGES[code].en };
     case 'NEEDS_ATTENTION':
       return { code, messageZh: PAY_MESSAGES.NEEDS_ATTENTION.zh, messageEn: PAY_MESSAGES.NEEDS_ATTENTION.en };
     default:
