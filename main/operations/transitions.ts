@@ -5,7 +5,7 @@
  * entry; the engine emits events and does the I/O. A kind's own arrows (its
  * write-ahead insert, a revoke's deadline) live in its own transitions.ts.
  */
-import { audit, type AuditAction } from '../store/audit';
+import { audit } from '../store/audit';
 import { tx } from '../store/db';
 import { heldByOther, RELEASED } from '../store/locks';
 import type { OperationRow } from '../store/rows';
@@ -70,8 +70,7 @@ export function toSucceeded<Row extends OperationRow>(kind: OperationKind<Row>, 
       if (stored && never.includes(stored.state)) {
         const said = { resultCode, orderStatus: snapshot?.orderStatus ?? null, code: stored.error_code };
         // Its own action (not `.resolved`: nothing moved), so a person can find every ignored answer.
-        const action = `${kind.name}.stale_success` as AuditAction;
-        audit(kind.repo.db, now, 'system', action, stored.order_sn, { [`${kind.name}Id`]: row.id, state: stored.state, ...said });
+        audit(kind.repo.db, now, 'system', `${kind.name}.stale_success`, stored.order_sn, { [`${kind.name}Id`]: row.id, state: stored.state, ...said });
       }
       return undefined;
     }

@@ -29,8 +29,9 @@ export type AuditAction =
   | 'approval.granted'
   | 'session.signed_in'
   | 'session.signed_out'
-  // every kind of money operation (revoke, refund, pay): `<kind>.requested|sent|resolved|query`
-  | `${string}.${'requested' | 'sent' | 'resolved' | 'query'}`
+  // every kind of money operation (revoke, refund, pay): `<kind>.requested|sent|resolved|query`, and an answer
+  // a kind's final state refused (operations/transitions.ts toSucceeded)
+  | `${string}.${'requested' | 'sent' | 'resolved' | 'query' | 'stale_success'}`
   // --- payments
   | 'payment.paid'
   | 'payment.failed'
