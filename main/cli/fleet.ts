@@ -195,7 +195,7 @@ async function status(ctx: CliContext): Promise<number> {
         `backlog: ${b.events - b.heartbeats} events (${b.money} money, ${b.audit} audit) + ${b.heartbeats} heartbeat`,
         `lag: ${Math.round(b.lagMs / 1000)} s`,
         `last shipped: seq ${b.lastShippedSeq}, ${age(b.lastShippedAt)} (${b.shippedTotal} events confirmed by head office)`,
-        `outbox: ${b.cap.rows} of ${b.cap.cap} rows; dropped at the cap: ${d.heartbeats} heartbeats, ${d.audit} audit, ${d.money} money`,
+        `outbox: ${b.cap.rows} of ${b.cap.cap} rows; dropped at the cap: ${d.heartbeats} heartbeats, ${d.audit} audit, ${d.noMoney} no-money, ${d.money} money`,
         `epoch: ${b.epoch}${b.restoreDetectedAt ? ` (restored or copied data dir detected ${age(b.restoreDetectedAt)})` : ''}`,
         ...(setAside.length ? [`set aside (head office refuses them): ${b.setAside}`, ...setAside.map((x) => `  seq ${x.seq} ${x.kind} ${x.business_day}: ${x.reason}${x.reported ? '' : ' (not reported yet)'}`)] : []),
         ...(b.lastError ? [`last error: ${b.lastError}`] : []),

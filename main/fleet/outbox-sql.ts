@@ -32,6 +32,19 @@ export interface OperationSource {
   eventStates?: readonly string[];
   /** Columns of the row copied into the event's JSON payload, as they are. */
   payload: readonly string[];
+  /** When the row shows its operation ended with no money moved (migration 16). */
+  noMoney: NoMoneyRule;
+}
+
+/**
+ * A money operation "ended with no money moved" (migration 16): a final state in which nothing was taken or returned.
+ * Its events are the first money events to give way at the cap, so a flood of them cannot push out those of one that did.
+ */
+export interface NoMoneyRule {
+  /** The condition over a row alias (NEW, OLD, the table), never NULL (it is a column's value); in parentheses when combined. */
+  when: (row: string) => string;
+  /** The columns it reads: a change of any of them can start or end it. */
+  columns: readonly string[];
 }
 
 /** Who did it, once the row has operator_id, approver_id and approver_name (migration 6, migration 7). */
@@ -70,15 +83,15 @@ export function outboxInsert(cols: string, values: string): string {
  */
 export const COUNT_ONE_SQL = 'UPDATE fleet_state SET outbox_rows = outbox_rows + 1 WHERE id = 1;';
 
-/** The two triggers of one money-operation table: the row's insert, and every change of its state (`counted`: migration 15's form). */
-export function operationTriggers(src: OperationSource, counted = false): string {
+/** The two triggers of one money-operation table: its insert and every change of its state (`counted`: migration 15's form; `noMoney`: 16's). */
+export function operationTriggers(src: OperationSource, counted = false, noMoney = false): string {
   const c = src.columns;
   const when = src.eventStates ? ` AND NEW.state IN (${src.eventStates.map((st) => `'${st}'`).join(', ')})` : '';
   const payload = `json_object(${src.payload.map((col) => `'${col}', NEW.${col}`).join(', ')})`;
   const insert = outboxInsert(
-    'kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway, operator_id, operator_name, approver_id, approver_name, payload',
+    `kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway, operator_id, operator_name, approver_id, approver_name, payload${noMoney ? ', no_money' : ''}`,
     `'${src.kind}', ${c.at}, ${c.businessDay}, NEW.id, NEW.state, ${c.orderSn}, ${c.amountCents}, ${c.payway},
-        ${c.operatorId}, ${c.operatorName}, ${c.approverId}, ${c.approverName}, ${payload}`,
+        ${c.operatorId}, ${c.operatorName}, ${c.approverId}, ${c.approverName}, ${payload}${noMoney ? `, ${src.noMoney.when('NEW')}` : ''}`,
   ) + (counted ? `\n      ${COUNT_ONE_SQL}` : '');
   return `
     DROP TRIGGER IF EXISTS fleet_${src.table}_insert;
@@ -143,20 +156,24 @@ export const OUTBOX_CAP_SQL = `
 /**
  * The cap's work, the same in every version: count what gives way (a
  * heartbeat, else the oldest audit entry, else money: `noneLeftButMoney` is
- * that last test, as each version writes it), then delete it.
+ * that last test, as each version writes it), then delete it. Since
+ * migration 16 a tier comes before the other money events: the oldest event
+ * marked no_money (`noMoneyLeft` is its test).
  */
-function capWork(noneLeftButMoney: string): string {
+function capWork(noneLeftButMoney: string, noMoneyLeft?: string): string {
+  const countNoMoney = noMoneyLeft ? `\n        dropped_no_money = dropped_no_money + ${noMoneyLeft},` : '';
+  const oldestNoMoney = noMoneyLeft ? `\n          (SELECT seq FROM fleet_outbox WHERE no_money = 1 ORDER BY seq LIMIT 1),` : '';
   return `
       UPDATE fleet_state SET
         dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
         dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
+          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),${countNoMoney}
         dropped_money = dropped_money + ${noneLeftButMoney}
       WHERE id = 1;
       DELETE FROM fleet_outbox
       WHERE seq = coalesce(
           (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
-          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),
+          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),${oldestNoMoney}
           (SELECT min(seq) FROM fleet_outbox));`;
 }
 
@@ -222,13 +239,85 @@ export function countedTriggersSql(): string {
 }
 
 /**
+ * How far back (in sequence numbers) an operation ending with no money moved looks for its earlier events (migration
+ * 16). The outbox has no index by operation (a money event updates none: migration 15), so the look is a bounded range
+ * of the newest rows: at the 200,000-row cap about 0.2 ms per failed payment (1.2 ms with 10,000; some 50 ms to scan
+ * the whole outbox, which a hostile window could make every failure pay). 4,000 is more than a day of a counter's
+ * events and heartbeats; an operation's events are minutes apart (a queued revoke expires within its business day).
+ * An earlier event older than that stays an ordinary money event: kept longer, never dropped sooner.
+ */
+export const NO_MONEY_WINDOW = 4_000;
+
+/** The cap's lookup of the oldest no-money event (migration 16); an event of an operation that moved money is in no index. */
+export const NO_MONEY_INDEX_SQL = `
+    CREATE INDEX IF NOT EXISTS fleet_outbox_no_money ON fleet_outbox (seq) WHERE no_money = 1;`;
+
+/**
+ * The two triggers keeping the no_money mark of a table's earlier events (migration 16; its own event is marked as it
+ * is written). BEFORE the change, so they have run when its event is written and the cap looks, whatever order SQLite
+ * keeps AFTER triggers in. Reaching a no-money state marks the operation's events; leaving one (the gateway's truth
+ * wins: a rejected revoke later seen CANCELED is revoked) unmarks them all. Any other change pays their WHEN only.
+ */
+export function noMoneyTriggers(src: OperationSource): string {
+  const nm = src.noMoney.when;
+  const of = src.noMoney.columns.join(', ');
+  return `
+    DROP TRIGGER IF EXISTS fleet_${src.table}_no_money;
+    CREATE TRIGGER fleet_${src.table}_no_money BEFORE UPDATE OF ${of} ON ${src.table}
+    WHEN NOT (${nm('OLD')}) AND (${nm('NEW')})
+    BEGIN
+      UPDATE fleet_outbox SET no_money = 1
+      WHERE seq > (SELECT max(seq) FROM fleet_outbox) - ${NO_MONEY_WINDOW} AND kind = '${src.kind}' AND op_id = NEW.id;
+    END;
+    DROP TRIGGER IF EXISTS fleet_${src.table}_money_again;
+    CREATE TRIGGER fleet_${src.table}_money_again BEFORE UPDATE OF ${of} ON ${src.table}
+    WHEN (${nm('OLD')}) AND NOT (${nm('NEW')})
+    BEGIN
+      UPDATE fleet_outbox SET no_money = 0 WHERE no_money = 1 AND kind = '${src.kind}' AND op_id = NEW.id;
+    END;`;
+}
+
+/** No heartbeat, no audit entry left: the start of the cap's money tiers' tests (migration 16). */
+const ONLY_MONEY = `(SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
+          AND NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')
+          AND`;
+
+/**
+ * The bound with its no-money tier (migration 16): the heartbeat, then the oldest audit entry, then the oldest no-money
+ * event (fleet_state.dropped_no_money), only then the oldest other money event (dropped_money). Fired as in 15.
+ */
+export const OUTBOX_CAP_NO_MONEY_SQL = `
+    DROP TRIGGER IF EXISTS fleet_outbox_cap;
+    CREATE TRIGGER fleet_outbox_cap AFTER UPDATE OF outbox_rows ON fleet_state
+    WHEN NEW.outbox_rows > OLD.outbox_rows AND NEW.outbox_rows > NEW.outbox_cap
+    BEGIN${capWork(`${ONLY_MONEY} NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE no_money = 1))`, `${ONLY_MONEY} EXISTS (SELECT 1 FROM fleet_outbox WHERE no_money = 1))`)}
+    END;`;
+
+/** Migration 16: the index; per money table, its event triggers writing no_money (counted) and the two keeping marks; the cap. */
+export function noMoneyTriggersSql(): string {
+  return [
+    NO_MONEY_INDEX_SQL,
+    ...[REVOKES_SOURCE, REFUNDS_SOURCE, PAYMENTS_SOURCE].map((src) => operationTriggers(src, true, true) + noMoneyTriggers(src)),
+    OUTBOX_CAP_NO_MONEY_SQL,
+  ].join('\n');
+}
+
+/** Migration 16, once: the events already in the outbox of operations that had ended with no money moved are marked. */
+export function noMoneyBackfillSql(): string {
+  const mark = (src: OperationSource) => `
+      UPDATE fleet_outbox SET no_money = 1
+      WHERE kind = '${src.kind}' AND op_id IN (SELECT id FROM ${src.table} WHERE ${src.noMoney.when(src.table)});`;
+  return [REVOKES_SOURCE, REFUNDS_SOURCE, PAYMENTS_SOURCE].map(mark).join('');
+}
+
+/**
  * The fleet triggers, per migration that installs them, as each holds them
  * literally (test/unit/fleet-outbox.test.ts keeps every entry equal to its
  * migration's frozen SQL): migration 11 replaced the revoke, refund and audit
  * triggers and added the cap; migration 12 adds the payments'; migration 14
  * replaces the cap's counting trigger by a cheaper pair (OUTBOX_COUNT_SQL);
  * migration 15 moves the count into the writers' triggers and the cap onto
- * the count (countedTriggersSql).
+ * the count (countedTriggersSql); migration 16 adds the no-money tier (noMoneyTriggersSql).
  */
 export const FLEET_TRIGGER_MIGRATIONS: ReadonlyArray<{ migration: string; sql: () => string }> = [
   {
@@ -238,6 +327,7 @@ export const FLEET_TRIGGER_MIGRATIONS: ReadonlyArray<{ migration: string; sql: (
   { migration: '012-payments', sql: () => operationTriggers(PAYMENTS_SOURCE) },
   { migration: '014-cheaper-writes', sql: () => OUTBOX_COUNT_SQL },
   { migration: '015-outbox-count-in-writers', sql: countedTriggersSql },
+  { migration: '016-no-money-gives-way-first', sql: noMoneyTriggersSql },
 ];
 
 /** Every fleet trigger a database at the newest version has. */
@@ -259,6 +349,8 @@ export const REVOKES_SOURCE: OperationSource = {
     ...ACCOUNTABLE_COLUMNS,
   },
   payload: ['client_sn', 'requested_at', 'revoked_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
+  // Not voided: refused (here or by the gateway) or past its business day.
+  noMoney: { when: (r) => `${r}.state IN ('rejected', 'expired')`, columns: ['state'] },
 };
 
 /** The refunds table (migration 7): counted on the business day it was asked for, whatever day the order was paid. */
@@ -275,6 +367,8 @@ export const REFUNDS_SOURCE: OperationSource = {
     ...ACCOUNTABLE_COLUMNS,
   },
   payload: ['client_sn', 'request_no', 'requested_at', 'refunded_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
+  // Refused: no money returned.
+  noMoney: { when: (r) => `${r}.state = 'rejected'`, columns: ['state'] },
 };
 
 /**
@@ -296,4 +390,9 @@ export const PAYMENTS_SOURCE: OperationSource = {
   },
   eventStates: ['paid', 'failed', 'canceled', 'needs_attention'],
   payload: ['client_sn', 'method', 'requested_at', 'paid_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
+  // Failed, or canceled with nothing taken (CANCELED; REVERSED and REVERSED_UNCONFIRMED moved money back) nor PAID ever seen.
+  noMoney: {
+    when: (r) => `${r}.state = 'failed' OR (${r}.state = 'canceled' AND ${r}.error_code IS 'CANCELED' AND ${r}.seen_paid = 0)`,
+    columns: ['state', 'error_code', 'seen_paid'],
+  },
 };

@@ -6,11 +6,18 @@
  *
  * Backlog policy: an event leaves the outbox when head office has committed
  * it. The outbox is bounded (fleet_state.outbox_cap, 200,000 rows by
- * default, enforced by migration 11's trigger): past the cap each new row
- * pushes out one old one, heartbeats first, then the oldest audit entry,
- * then the oldest money event, each counted (fleet_state.dropped_*, shown by
- * `fleet status` and in every heartbeat). Past BACKLOG_WARN_EVENTS events or
- * BACKLOG_WARN_AGE_MS of lag, status and the heartbeat carry a warning.
+ * default, enforced by a trigger: migration 11, in its current form
+ * migration 16): past the cap each new row pushes out one old one,
+ * heartbeats first, then the oldest audit entry, then the oldest event of a
+ * money operation that ended with no money moved (fleet_outbox.no_money: a
+ * revoke rejected or expired, a refund rejected, a payment failed or
+ * canceled before any money was taken), and only then the oldest other
+ * money event, each counted (fleet_state.dropped_heartbeats, _audit,
+ * _no_money, _money; shown by `fleet status` and in every heartbeat). So a
+ * flood of operations that move no money (the renderer is untrusted) cannot
+ * push the events of one that moved money out of the export. Past
+ * BACKLOG_WARN_EVENTS events or BACKLOG_WARN_AGE_MS of lag, status and the
+ * heartbeat carry a warning.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -178,11 +185,21 @@ export interface Backlog {
   shippedTotal: number;
   lastAttemptAt: number | null;
   lastError: string | null;
-  /** The bound: rows in the outbox, the cap, and what gave way to it. */
-  cap: { rows: number; cap: number; dropped: { heartbeats: number; audit: number; money: number } };
+  /**
+   * The bound: rows in the outbox, the cap, and what gave way to it (`noMoney`: events of money operations that ended
+   * with no money moved; `money`: the other money events).
+   */
+  cap: { rows: number; cap: number; dropped: Dropped };
   epoch: string;
   restoreDetectedAt: number | null;
   warning: string | null;
+}
+
+export interface Dropped {
+  heartbeats: number;
+  audit: number;
+  noMoney: number;
+  money: number;
 }
 
 interface StateRow {
@@ -195,6 +212,7 @@ interface StateRow {
   outbox_cap: number;
   dropped_heartbeats: number;
   dropped_audit: number;
+  dropped_no_money: number;
   dropped_money: number;
   epoch: string;
   restore_detected_at: number | null;
@@ -214,7 +232,7 @@ export function backlog(db: Db, now: number): Backlog {
   const st = prepared(
     db,
     `SELECT last_shipped_seq, last_shipped_at, shipped_total, last_attempt_at, last_error, outbox_rows, outbox_cap,
-       dropped_heartbeats, dropped_audit, dropped_money, epoch, restore_detected_at FROM fleet_state WHERE id = 1`,
+       dropped_heartbeats, dropped_audit, dropped_no_money, dropped_money, epoch, restore_detected_at FROM fleet_state WHERE id = 1`,
   ).get() as StateRow;
   const lagMs = oldestAt === null ? 0 : Math.max(0, now - oldestAt);
   const pending = events - by('heartbeat');
@@ -222,12 +240,16 @@ export function backlog(db: Db, now: number): Backlog {
     ...(pending > BACKLOG_WARN_EVENTS || lagMs > BACKLOG_WARN_AGE_MS
       ? [`fleet backlog: ${pending} events not shipped, oldest ${Math.round(lagMs / 60_000)} min old (kept until head office accepts them, up to the cap of ${st.outbox_cap})`]
       : []),
-    ...(st.dropped_audit + st.dropped_money > 0 ? [`fleet outbox cap ${st.outbox_cap} reached: ${st.dropped_audit} audit and ${st.dropped_money} money events dropped from the export`] : []),
+    ...(st.dropped_audit + st.dropped_no_money + st.dropped_money > 0
+      ? [
+          `fleet outbox cap ${st.outbox_cap} reached: ${st.dropped_audit} audit, ${st.dropped_no_money} no-money (operations that moved no money) and ${st.dropped_money} money events dropped from the export`,
+        ]
+      : []),
     ...(setAsideCount > 0 ? [`${setAsideCount} events set aside (head office refused them): see fleet status --json and fleet.alerts`] : []),
   ];
   return {
     events,
-    money: by('revoke') + by('refund'),
+    money: by('revoke') + by('refund') + by('payment'),
     audit: by('audit'),
     heartbeats: by('heartbeat'),
     setAside: setAsideCount,
@@ -238,7 +260,11 @@ export function backlog(db: Db, now: number): Backlog {
     shippedTotal: st.shipped_total,
     lastAttemptAt: st.last_attempt_at,
     lastError: st.last_error,
-    cap: { rows: st.outbox_rows, cap: st.outbox_cap, dropped: { heartbeats: st.dropped_heartbeats, audit: st.dropped_audit, money: st.dropped_money } },
+    cap: {
+      rows: st.outbox_rows,
+      cap: st.outbox_cap,
+      dropped: { heartbeats: st.dropped_heartbeats, audit: st.dropped_audit, noMoney: st.dropped_no_money, money: st.dropped_money },
+    },
     epoch: st.epoch,
     restoreDetectedAt: st.restore_detected_at,
     warning: warnings.length ? warnings.join('; ') : null,

@@ -62,6 +62,7 @@ const INT_FIELDS: ReadonlyArray<readonly [path: readonly string[], min: number]>
   [['dropped', 'money'], 0],
   [['dropped', 'audit'], 0],
   [['dropped', 'heartbeats'], 0],
+  [['dropped', 'noMoney'], 0],
   [['printer', 'pendingJobs'], 0],
   [['printer', 'failedJobs'], 0],
 ];
@@ -319,7 +320,8 @@ export const HEAD_OFFICE_V4 = `
     SELECT h.terminal_sn, h.store_sn, h.silent_minutes, h.backlog, h.printer_state, h.app_version,
            ${intField(H, ['lagSeconds'])} AS lag_seconds,
            coalesce(${intField(H, ['setAside'])}, 0) AS set_aside,
-           least(coalesce(${intField(H, ['dropped', 'money'])}, 0)::bigint + coalesce(${intField(H, ['dropped', 'audit'])}, 0), ${INT4_MAX})::int AS dropped,
+           least(coalesce(${intField(H, ['dropped', 'money'])}, 0)::bigint + coalesce(${intField(H, ['dropped', 'noMoney'])}, 0)
+             + coalesce(${intField(H, ['dropped', 'audit'])}, 0), ${INT4_MAX})::int AS dropped,
            (SELECT count(*) FROM fleet.alerts a WHERE a.terminal_sn = h.terminal_sn) AS alerts
     FROM fleet.terminal_health h JOIN fleet.terminals t USING (terminal_sn);
 `;

@@ -1,7 +1,8 @@
 /**
  * Operators: who may sign in at the counter, their roles, PIN hashes and
  * the durable lockout (5 wrong PINs lock an operator for 5 minutes, in
- * SQLite, so a restart does not reset it). Used by the IPC policy and by
+ * SQLite, so a restart does not reset it; each lockout within a day of the
+ * last lasts twice as long, up to a day). Used by the IPC policy and by
  * the CLI (store IT, trusted).
  */
 import type { Clock } from '../common/time';
@@ -9,7 +10,7 @@ import { invalidInput } from '../errors';
 import { recordApproval, type ApprovalRecord } from '../store/approvals';
 import { audit } from '../store/audit';
 import { tx, type Db } from '../store/db';
-import { OperatorsRepo, ROLES, type OperatorRow, type Role } from '../store/operators';
+import { OperatorsRepo, ROLES, type LockoutPolicy, type OperatorRow, type Role } from '../store/operators';
 import { approverNotAllowed, lastStoreIt, nameTaken, operatorLocked, operatorsExist, operatorUnknown, pinInvalid } from './errors';
 import { DEFAULT_PIN_COST, hashPin, isPinShaped, verifyPin, type ScryptCost } from './pin';
 
@@ -17,7 +18,11 @@ export type { Role } from '../store/operators';
 export { ROLES } from '../store/operators';
 
 export const MAX_FAILED_PINS = 5;
+/** The first lockout; each one in a row (within LOCKOUT_DECAY_MS of the last) lasts twice the last, up to LOCKOUT_MAX_MS. */
 export const LOCKOUT_MS = 5 * 60_000;
+export const LOCKOUT_MAX_MS = 24 * 3_600_000;
+export const LOCKOUT_DECAY_MS = 24 * 3_600_000;
+const LOCKOUTS: LockoutPolicy = { baseMs: LOCKOUT_MS, capMs: LOCKOUT_MAX_MS, decayMs: LOCKOUT_DECAY_MS };
 
 /** What may be shown of an operator: never the hash. */
 export interface Operator {
@@ -179,7 +184,7 @@ export class Operators {
    * The check is counted before scrypt runs (one IMMEDIATE transaction, so
    * concurrent guesses from any window or process count as many); with
    * MAX_FAILED_PINS counted, the next is refused unhashed. A wrong PIN stays
-   * counted and the fifth locks the operator for LOCKOUT_MS; an approval
+   * counted and the fifth locks the operator (LOCKOUT_MS, doubled per lockout in a row); an approval
    * stays counted too (a replayed approval uses up the approver's tries); a
    * sign-in with the right PIN starts the count again. `windowId`: the
    * calling window, in the audit (null: none, or the trusted CLI).
@@ -221,11 +226,11 @@ export class Operators {
         this.repo.settleSignedIn(id, now);
         return {};
       }
-      const after = this.repo.settleSpent(id, MAX_FAILED_PINS, now + LOCKOUT_MS, now);
+      const after = this.repo.settleSpent(id, MAX_FAILED_PINS, LOCKOUTS, now);
       const lockedNow = !lockedBefore && after.locked_until !== null && after.locked_until > now;
       const details = { operatorId: id, purpose, window: windowId };
       if (!accepted) audit(this.deps.db, now, `operator:${id}`, 'operator.pin_failed', `operator:${id}`, details);
-      if (lockedNow) audit(this.deps.db, now, `operator:${id}`, 'operator.locked', `operator:${id}`, { ...details, lockedUntil: after.locked_until });
+      if (lockedNow) audit(this.deps.db, now, `operator:${id}`, 'operator.locked', `operator:${id}`, { ...details, lockedUntil: after.locked_until, lockouts: after.lockouts });
       if (accepted) return {};
       if (lockedBefore || lockedNow) return { error: operatorLocked(after.locked_until!, now) };
       if (cur.active !== 1) return { error: operatorUnknown() };

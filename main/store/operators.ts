@@ -18,8 +18,18 @@ export interface OperatorRow {
   last_attempt_at: number | null;
   /** Bumped when the operator is disabled or the PIN reset: older sessions end. */
   session_epoch: number;
+  /** Lockouts in a row, each within `decayMs` of the last (migration 017): the next lasts twice as long. */
+  lockouts: number;
+  last_locked_at: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/** How long a lockout lasts: `baseMs` doubled per lockout in a row (each within `decayMs` of the last), at most `capMs`. */
+export interface LockoutPolicy {
+  baseMs: number;
+  capMs: number;
+  decayMs: number;
 }
 
 export class OperatorsRepo {
@@ -57,13 +67,16 @@ export class OperatorsRepo {
   setPinHash(id: number, pinHash: string, now: number): void {
     prepared(
       this.db,
-      'UPDATE operators SET pin_hash = ?, failed_attempts = 0, pin_checks_open = 0, last_attempt_at = NULL, locked_until = NULL, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?',
+      'UPDATE operators SET pin_hash = ?, failed_attempts = 0, pin_checks_open = 0, last_attempt_at = NULL, locked_until = NULL, lockouts = 0, last_locked_at = NULL, session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?',
     ).run(pinHash, now, id);
   }
 
   /** Lifts a lockout and forgets every counted attempt (store IT, trusted CLI). */
   unlock(id: number, now: number): void {
-    prepared(this.db, 'UPDATE operators SET failed_attempts = 0, pin_checks_open = 0, last_attempt_at = NULL, locked_until = NULL, updated_at = ? WHERE id = ?').run(now, id);
+    prepared(
+      this.db,
+      'UPDATE operators SET failed_attempts = 0, pin_checks_open = 0, last_attempt_at = NULL, locked_until = NULL, lockouts = 0, last_locked_at = NULL, updated_at = ? WHERE id = ?',
+    ).run(now, id);
   }
 
   /**
@@ -86,17 +99,25 @@ export class OperatorsRepo {
     ).get({ id, limit, staleBefore, now }) as OperatorRow | undefined;
   }
 
-  /** Settles a counted check that stays counted (a wrong PIN, an approval): at `limit` counted the operator locks until `lockedUntil`. */
-  settleSpent(id: number, limit: number, lockedUntil: number, now: number): OperatorRow {
+  /**
+   * Settles a counted check that stays counted (a wrong PIN, an approval): at `limit` counted the operator
+   * locks. The lockout lasts `baseMs` doubled for each lockout in a row before it (each within `decayMs` of
+   * the last), at most `capMs`.
+   */
+  settleSpent(id: number, limit: number, lockout: LockoutPolicy, now: number): OperatorRow {
+    const locks = 'failed_attempts >= @limit AND (locked_until IS NULL OR locked_until <= @now)';
+    const before = 'CASE WHEN coalesce(last_locked_at, 0) > @now - @decayMs THEN lockouts ELSE 0 END';
     return prepared(
       this.db,
       `UPDATE operators SET
          pin_checks_open = max(pin_checks_open - 1, 0),
-         locked_until = CASE WHEN failed_attempts >= @limit AND (locked_until IS NULL OR locked_until <= @now) THEN @lockedUntil ELSE locked_until END,
-         failed_attempts = CASE WHEN failed_attempts >= @limit AND (locked_until IS NULL OR locked_until <= @now) THEN 0 ELSE failed_attempts END,
+         locked_until = CASE WHEN ${locks} THEN @now + min(@baseMs << min(${before}, 20), @capMs) ELSE locked_until END,
+         lockouts = CASE WHEN ${locks} THEN ${before} + 1 ELSE lockouts END,
+         last_locked_at = CASE WHEN ${locks} THEN @now ELSE last_locked_at END,
+         failed_attempts = CASE WHEN ${locks} THEN 0 ELSE failed_attempts END,
          updated_at = @now
        WHERE id = @id RETURNING *`,
-    ).get({ id, limit, lockedUntil, now }) as OperatorRow;
+    ).get({ id, limit, now, ...lockout }) as OperatorRow;
   }
 
   /** Settles a right PIN at sign-in: the count starts again, unless other checks are still running (they stay counted). */

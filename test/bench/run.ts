@@ -580,7 +580,7 @@ async function benchPin(): Promise<void> {
     ratio: S.p50 / F.p50,
     target: '50–150 ms',
     met: S.p50 >= 50 && S.p50 <= 150,
-    note: 'floor: the same check at N=2^10; 5 wrong PINs lock an operator for 5 minutes, so an online guesser gets 5 tries per 5 minutes',
+    note: 'floor: the same check at N=2^10; 5 wrong PINs lock an operator for 5 minutes, each lockout in a row twice as long (up to a day): an online guesser gets ~45 tries a day',
   });
 }
 

@@ -186,7 +186,7 @@ describe('fleet: no silent loss', () => {
     expect(b).toMatchObject({ events: 0, setAside: 1 });
     expect(b.warning).toContain('set aside');
     const st = await cli(['fleet', 'status', '--json', '--data-dir', c.dir], { UPAY_POS_QUIET: '1', UPAY_POS_FLEET_URL: url });
-    expect(JSON.parse(st.out).cap).toEqual({ rows: 1, cap: 200_000, dropped: { heartbeats: 0, audit: 0, money: 0 } });
+    expect(JSON.parse(st.out).cap).toEqual({ rows: 1, cap: 200_000, dropped: { heartbeats: 0, audit: 0, noMoney: 0, money: 0 } });
     expect(JSON.parse(st.out).setAsideEvents).toEqual([expect.objectContaining({ seq: poison, kind: 'revoke', reported: true, reason: expect.stringContaining('22008') })]);
     const alerts = await ho.pg.query(db, 'SELECT terminal_sn, kind, seq::int AS seq, event_kind, detail FROM fleet.alerts');
     expect(alerts.rows).toEqual([{ terminal_sn: 'TP', kind: 'set_aside', seq: poison, event_kind: 'revoke', detail: expect.stringContaining('22008') }]);

@@ -3,14 +3,27 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { businessDay } from '../../main/common/time';
 import { backlog, heartbeatPayload, writeHeartbeat } from '../../main/fleet/outbox';
-import { ACCOUNTABLE_COLUMNS, FLEET_TRIGGER_MIGRATIONS, fleetTriggersSql, operationTriggers, REVOKES_SOURCE } from '../../main/fleet/outbox-sql';
+import {
+  ACCOUNTABLE_COLUMNS,
+  FLEET_TRIGGER_MIGRATIONS,
+  fleetTriggersSql,
+  NO_MONEY_WINDOW,
+  noMoneyBackfillSql,
+  operationTriggers,
+  PAYMENTS_SOURCE,
+  REFUNDS_SOURCE,
+  REVOKES_SOURCE,
+} from '../../main/fleet/outbox-sql';
 import { migrate } from '../../main/store/migrate';
 import { MIGRATIONS } from '../../main/store/migrations';
 import { M011_TRIGGERS_SQL, m011 } from '../../main/store/migrations/011-fleet-identity';
 import { M012_FLEET_TRIGGERS_SQL, m012 } from '../../main/store/migrations/012-payments';
 import { M014_OUTBOX_COUNT_SQL, m014 } from '../../main/store/migrations/014-cheaper-writes';
 import { M015_COUNTED_TRIGGERS_SQL, m015 } from '../../main/store/migrations/015-outbox-count-in-writers';
+import { M016_BACKFILL_SQL, M016_FLEET_TRIGGERS_SQL, m016 } from '../../main/store/migrations/016-no-money-gives-way-first';
+import { audit } from '../../main/store/audit';
 import type { Db } from '../../main/store/db';
 import { counterDir, revokeThrough } from '../support/fleet-pg';
 
@@ -94,12 +107,14 @@ describe('fleet outbox (migration 8)', () => {
     expect(sql).toContain('NEW.approver_name');
   });
 
-  it('the live generator reproduces the frozen SQL of each migration that installs fleet triggers (11, 12 for payments, 14 the cheaper count, 15 the count in the writers)', () => {
-    expect(FLEET_TRIGGER_MIGRATIONS.map((m) => m.migration)).toEqual([m011.name, m012.name, m014.name, m015.name]);
+  it('the live generator reproduces the frozen SQL of each migration that installs fleet triggers (11, 12 for payments, 14 the cheaper count, 15 the count in the writers, 16 the no-money tier)', () => {
+    expect(FLEET_TRIGGER_MIGRATIONS.map((m) => m.migration)).toEqual([m011.name, m012.name, m014.name, m015.name, m016.name]);
     expect(FLEET_TRIGGER_MIGRATIONS[0]!.sql()).toBe(M011_TRIGGERS_SQL);
     expect(FLEET_TRIGGER_MIGRATIONS[1]!.sql()).toBe(M012_FLEET_TRIGGERS_SQL);
     expect(FLEET_TRIGGER_MIGRATIONS[2]!.sql()).toBe(M014_OUTBOX_COUNT_SQL);
     expect(FLEET_TRIGGER_MIGRATIONS[3]!.sql()).toBe(M015_COUNTED_TRIGGERS_SQL);
+    expect(FLEET_TRIGGER_MIGRATIONS[4]!.sql()).toBe(M016_FLEET_TRIGGERS_SQL);
+    expect(noMoneyBackfillSql()).toBe(M016_BACKFILL_SQL);
   });
 
   it('each event captures terminal, store, epoch and a unique id when it is written', () => {
@@ -124,17 +139,17 @@ describe('fleet outbox (migration 8)', () => {
     for (let i = 0; i < 3; i++) revokeThrough(db, t + i * 60_000, 100 + i, 'alipay', 'alice', R);
     const kinds = () => db.prepare('SELECT kind FROM fleet_outbox ORDER BY seq').pluck().all();
     let b = backlog(db, t + 600_000);
-    expect(b.cap).toEqual({ rows: 6, cap: 6, dropped: { heartbeats: 1, audit: 6, money: 0 } });
+    expect(b.cap).toEqual({ rows: 6, cap: 6, dropped: { heartbeats: 1, audit: 6, noMoney: 0, money: 0 } });
     expect(kinds()).toEqual(Array(6).fill('revoke'));
     // Money gives way last, oldest first; the heartbeat written at the cap is dropped at once.
     revokeThrough(db, t + 300_000, 999, 'alipay', 'alice', R);
     writeHeartbeat(db, t + 400_000);
     b = backlog(db, t + 600_000);
-    expect(b.cap).toEqual({ rows: 6, cap: 6, dropped: { heartbeats: 2, audit: 8, money: 2 } });
+    expect(b.cap).toEqual({ rows: 6, cap: 6, dropped: { heartbeats: 2, audit: 8, noMoney: 0, money: 2 } });
     expect(db.prepare('SELECT count(*) FROM fleet_outbox').pluck().get()).toBe(6);
     expect(db.prepare("SELECT min(amount_cents) FROM fleet_outbox WHERE kind = 'revoke'").pluck().get()).toBe(101);
     expect(b.warning).toContain('cap 6 reached');
-    expect(heartbeatPayload(db, t + 600_000).dropped).toEqual({ heartbeats: 2, audit: 8, money: 2 });
+    expect(heartbeatPayload(db, t + 600_000).dropped).toEqual({ heartbeats: 2, audit: 8, noMoney: 0, money: 2 });
   });
 });
 
@@ -187,5 +202,226 @@ describe('the frozen fleet migrations and the live generator', () => {
     const source = fs.readFileSync(path.join(__dirname, '../../main/store/migrations/008-fleet-outbox.ts'), 'utf8');
     expect(source).not.toMatch(/from '.*fleet/);
     expect(source).toContain('CREATE TRIGGER fleet_revokes_insert');
+  });
+});
+
+describe('the no-money tier (migration 16): operations that moved no money give way before any that moved money', () => {
+  let payments = 0;
+  /**
+   * A payment walked through `states` (each its own transaction); `code`: the final state's error_code (a canceled
+   * payment's CANCELED, REVERSED or REVERSED_UNCONFIRMED); `seenPaid`: before its last state an answer showed it PAID.
+   */
+  function paymentThrough(db: Db, at: number, amountCents: number, states: string[], { code = null as string | null, seenPaid = false } = {}): number {
+    const [first, ...rest] = states;
+    const id = db.transaction(() => {
+      const r = db
+        .prepare(
+          `INSERT INTO payments (client_sn, method, amount_cents, subject, state, window_until, operator, requested_at, requested_day, updated_at)
+           VALUES (?, 'barcode', ?, 'x', ?, ?, 'eve', ?, ?, ?)`,
+        )
+        .run(`P${process.pid}-${++payments}`, amountCents, first, at + 60_000, at, businessDay(at), at);
+      audit(db, at, 'eve', 'pay.requested', null);
+      return Number(r.lastInsertRowid);
+    })();
+    rest.forEach((st, i) => {
+      if (seenPaid && i === rest.length - 1) db.prepare('UPDATE payments SET seen_paid = 1 WHERE id = ?').run(id);
+      db.transaction(() => {
+        const last = i === rest.length - 1;
+        db.prepare('UPDATE payments SET state = ?, error_code = ?, updated_at = ? WHERE id = ?').run(st, last ? code : null, at + (i + 1) * 1000, id);
+        audit(db, at, 'eve', 'pay.resolved', null, { state: st });
+      })();
+    });
+    return id;
+  }
+  let refundNo = 0;
+  function refundThrough(db: Db, at: number, states: string[]): number {
+    const { sn } = revokeThrough(db, at, 900, 'wechat', 'alice', ['sending', 'rejected']);
+    const [first, ...rest] = states;
+    const id = Number(
+      db
+        .prepare(
+          `INSERT INTO refunds (order_sn, client_sn, request_no, amount_cents, net_before_cents, state, operator, requested_at, updated_at)
+           VALUES (?, ?, ?, 300, 900, ?, 'bob', ?, ?)`,
+        )
+        .run(sn, `C${sn}`, `R${process.pid}-${++refundNo}`, first, at, at).lastInsertRowid,
+    );
+    rest.forEach((st, i) => db.prepare('UPDATE refunds SET state = ?, updated_at = ? WHERE id = ?').run(st, at + (i + 1) * 1000, id));
+    return id;
+  }
+  const marks = (db: Db, kind: string, id: number) => db.prepare('SELECT op_state, no_money FROM fleet_outbox WHERE kind = ? AND op_id = ? ORDER BY seq').all(kind, id);
+  const t = Date.UTC(2026, 10, 20, 3);
+
+  it('an operation that ends with no money moved marks every event of it still in the outbox; one that moved money marks none; leaving such a state unmarks them', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    const db = c.db;
+    const m = (kind: string, id: number) => marks(db, kind, id).map((r) => (r as { no_money: number }).no_money);
+    const revoked = revokeThrough(db, t, 500, 'alipay', 'alice', ['sending', 'pending', 'revoked']).id;
+    const rejected = revokeThrough(db, t, 500, 'alipay', 'alice', ['sending', 'pending', 'rejected']).id;
+    const expired = revokeThrough(db, t, 500, 'alipay', 'alice', ['queued', 'expired']).id;
+    const refusedHere = revokeThrough(db, t, 500, 'alipay', 'alice', ['rejected']).id;
+    expect([m('revoke', revoked), m('revoke', rejected), m('revoke', expired), m('revoke', refusedHere)]).toEqual([[0, 0, 0], [1, 1, 1], [1, 1], [1]]);
+    expect([m('refund', refundThrough(db, t, ['sending', 'pending', 'rejected'])), m('refund', refundThrough(db, t, ['sending', 'refunded']))]).toEqual([
+      [1, 1, 1],
+      [0, 0],
+    ]);
+    const failed = paymentThrough(db, t, 100, ['sending', 'failed']);
+    const attentionThenFailed = paymentThrough(db, t, 100, ['sending', 'pending', 'canceling', 'needs_attention', 'failed']);
+    const paid = paymentThrough(db, t, 100, ['sending', 'pending', 'paid']);
+    const CANCELING = ['sending', 'pending', 'canceling', 'canceled'];
+    const canceledUnpaid = paymentThrough(db, t, 100, CANCELING, { code: 'CANCELED' });
+    // Canceled with money taken and given back (two moves of money), or counted as given back: not no-money.
+    const reversed = paymentThrough(db, t, 100, CANCELING, { code: 'REVERSED' });
+    const reversedUnconfirmed = paymentThrough(db, t, 100, CANCELING, { code: 'REVERSED_UNCONFIRMED' });
+    const canceledAfterPaid = paymentThrough(db, t, 100, CANCELING, { code: 'CANCELED', seenPaid: true });
+    // No code at all (never written so): not shown to be no-money, and never a NULL mark.
+    const canceledNoCode = paymentThrough(db, t, 100, CANCELING);
+    const canceledThenUnconfirmed = paymentThrough(db, t, 100, CANCELING, { code: 'CANCELED' });
+    const all = [failed, attentionThenFailed, paid, canceledUnpaid, reversed, reversedUnconfirmed, canceledAfterPaid, canceledNoCode, canceledThenUnconfirmed];
+    expect(all.map((id) => m('payment', id))).toEqual([[1, 1], [1, 1, 1], [0, 0], [1, 1], [0, 0], [0, 0], [0, 0], [0, 0], [1, 1]]);
+
+    // The gateway's truth wins: a rejected revoke later seen CANCELED is revoked, a failed payment seen PAID is paid,
+    // a canceled payment later shown to have been PAID moved money: none of their events gives way early any more.
+    db.prepare("UPDATE revokes SET state = 'revoked' WHERE id = ?").run(rejected);
+    db.prepare("UPDATE payments SET state = 'paid' WHERE id = ?").run(failed);
+    db.prepare('UPDATE payments SET seen_paid = 1 WHERE id = ?').run(canceledUnpaid);
+    db.prepare("UPDATE payments SET error_code = 'REVERSED_UNCONFIRMED' WHERE id = ?").run(canceledThenUnconfirmed);
+    expect([m('revoke', rejected), m('payment', failed), m('payment', canceledUnpaid), m('payment', canceledThenUnconfirmed)]).toEqual([
+      [0, 0, 0, 0],
+      [0, 0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+    // An update that is no transition (a revoke's attempts, a payment's facts) changes no mark.
+    db.prepare('UPDATE revokes SET attempts = attempts + 1 WHERE id = ?').run(expired);
+    db.prepare('UPDATE payments SET seen_paid = 0, order_status = ? WHERE id = ?').run('PAY_CANCELED', attentionThenFailed);
+    expect([m('revoke', expired), m('payment', attentionThenFailed)]).toEqual([[1, 1], [1, 1, 1]]);
+  });
+
+  it('past the cap: the heartbeat, then audit entries, then no-money events (oldest first, counted apart), and only then other money events', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    const db = c.db;
+    const rows = () => db.prepare('SELECT count(*) FROM fleet_outbox').pluck().get() as number;
+    const realRevoke = revokeThrough(db, t, 8_880, 'alipay', 'alice', ['sending', 'pending', 'revoked']);
+    const realPayment = paymentThrough(db, t + 1000, 4_321, ['sending', 'paid']);
+    revokeThrough(db, t + 2000, 600, 'alipay', 'alice', ['sending', 'rejected']);
+    writeHeartbeat(db, t + 3000);
+    const real = [...marks(db, 'revoke', realRevoke.id), ...marks(db, 'payment', realPayment)];
+    expect(real).toHaveLength(5);
+    // Full: 5 real money events, 2 events of the rejected revoke, 7 audit entries, the heartbeat.
+    expect(rows()).toBe(15);
+    db.prepare('UPDATE fleet_state SET outbox_cap = 15').run();
+
+    // The flood: 20 payments that fail (each a 'sending' and a 'failed' event and two audit entries): 80 rows.
+    for (let i = 0; i < 20; i++) paymentThrough(db, t + 10_000 + i, 100 + i, ['sending', 'failed']);
+    let b = backlog(db, t + 600_000);
+    // Written 80 rows at the cap: the heartbeat, the 7 older audit entries and the 40 new ones gave way first, then 32
+    // no-money events (the rejected revoke's 2, then the flood's oldest 30); the real money events are all there.
+    expect(b.cap).toEqual({ rows: 15, cap: 15, dropped: { heartbeats: 1, audit: 47, noMoney: 32, money: 0 } });
+    expect([...marks(db, 'revoke', realRevoke.id), ...marks(db, 'payment', realPayment)]).toEqual(real);
+    expect(db.prepare('SELECT count(*) FROM fleet_outbox WHERE no_money = 1').pluck().get()).toBe(10);
+    expect(b.warning).toContain('32 no-money');
+    expect(heartbeatPayload(db, t + 600_000).dropped).toEqual({ heartbeats: 1, audit: 47, noMoney: 32, money: 0 });
+
+    // Real money keeps coming: the 10 no-money events give way, then the oldest real money events, oldest first.
+    for (let i = 0; i < 6; i++) revokeThrough(db, t + 20_000 + i * 1000, 200 + i, 'alipay', 'alice', ['sending', 'revoked']);
+    b = backlog(db, t + 600_000);
+    expect(b.cap).toEqual({ rows: 15, cap: 15, dropped: { heartbeats: 1, audit: 47 + 12, noMoney: 32 + 10, money: 2 } });
+    expect(db.prepare('SELECT count(*) FROM fleet_outbox WHERE no_money = 1').pluck().get()).toBe(0);
+    expect(marks(db, 'revoke', realRevoke.id)).toEqual(real.slice(2, 3));
+    expect(marks(db, 'payment', realPayment)).toEqual(real.slice(3));
+  });
+
+  it('an operation looks for its earlier events among the newest NO_MONEY_WINDOW sequence numbers: an older one stays a money event (kept, never dropped sooner)', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    const db = c.db;
+    // Each payment's 'sending' event, then other events until the newest is `gap` sequence numbers later, then its failure.
+    const failAfter = (gap: number): number => {
+      const id = paymentThrough(db, t, 100, ['sending']);
+      const sending = db.prepare("SELECT seq FROM fleet_outbox WHERE kind = 'payment' AND op_id = ?").pluck().get(id) as number;
+      db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'fleet_outbox'").run(sending + gap - 1);
+      audit(db, t, 'eve', 'pay.requested', null);
+      expect(db.prepare('SELECT max(seq) FROM fleet_outbox').pluck().get()).toBe(sending + gap);
+      db.prepare("UPDATE payments SET state = 'failed' WHERE id = ?").run(id);
+      return id;
+    };
+    const near = failAfter(NO_MONEY_WINDOW - 1);
+    const far = failAfter(NO_MONEY_WINDOW);
+    expect([marks(db, 'payment', near), marks(db, 'payment', far)]).toEqual([
+      [
+        { op_state: 'sending', no_money: 1 },
+        { op_state: 'failed', no_money: 1 },
+      ],
+      [
+        { op_state: 'sending', no_money: 0 },
+        { op_state: 'failed', no_money: 1 },
+      ],
+    ]);
+  });
+
+  it('a success (revoked, refunded, paid) writes exactly the rows it wrote at version 15: the new triggers cost it their WHEN only', () => {
+    const changes = (version: number) => {
+      const db = new Database(':memory:');
+      migrate(db, version);
+      const total = () => db.prepare('SELECT total_changes()').pluck().get() as number;
+      const out: Record<string, number> = {};
+      const { sn } = revokeThrough(db, t, 500, 'alipay', 'alice', ['sending']);
+      const revoke = db.prepare('SELECT id FROM revokes WHERE order_sn = ?').pluck().get(sn) as number;
+      const refund = refundThrough(db, t, ['sending']);
+      const payment = paymentThrough(db, t, 100, ['sending']);
+      const step = (name: string, sql: string, id: number) => {
+        const before = total();
+        db.prepare(sql).run(id);
+        out[name] = total() - before;
+      };
+      step('revoked', "UPDATE revokes SET state = 'revoked' WHERE id = ?", revoke);
+      step('refunded', "UPDATE refunds SET state = 'refunded' WHERE id = ?", refund);
+      step('paid', "UPDATE payments SET state = 'paid', seen_paid = 1 WHERE id = ?", payment);
+      const failing = paymentThrough(db, t, 100, ['sending']);
+      step('failed', "UPDATE payments SET state = 'failed' WHERE id = ?", failing);
+      db.close();
+      return out;
+    };
+    const [v15, v16] = [changes(15), changes(16)];
+    expect({ revoked: v16.revoked, refunded: v16.refunded, paid: v16.paid }).toEqual({ revoked: v15.revoked, refunded: v15.refunded, paid: v15.paid });
+    // The no-money transition alone does the extra work: its 'sending' event marked.
+    expect(v16.failed).toBe(v15.failed! + 1);
+    // And no success state of any kind is a no-money state, whatever the row shows.
+    for (const [src, success] of [
+      [REVOKES_SOURCE, 'revoked'],
+      [REFUNDS_SOURCE, 'refunded'],
+      [PAYMENTS_SOURCE, 'paid'],
+    ] as const) {
+      for (const [seen, code] of [
+        [0, null],
+        [1, 'CANCELED'],
+      ] as const) {
+        const sql = `SELECT ${src.noMoney.when('x')} FROM (SELECT ? AS state, ? AS seen_paid, ? AS error_code) x`;
+        expect(new Database(':memory:').prepare(sql).pluck().get(success, seen, code)).toBe(0);
+      }
+    }
+  });
+
+  it('upgrading to version 16 marks the events already in the outbox of operations that had ended with no money moved', () => {
+    const db = new Database(':memory:');
+    migrate(db, 15);
+    const revoked = revokeThrough(db, t, 500, 'alipay', 'alice', ['sending', 'revoked']).id;
+    const expired = revokeThrough(db, t, 500, 'alipay', 'alice', ['queued', 'expired']).id;
+    const failed = paymentThrough(db, t, 100, ['sending', 'failed']);
+    const canceled = paymentThrough(db, t, 100, ['sending', 'canceled'], { code: 'CANCELED' });
+    const reversed = paymentThrough(db, t, 100, ['sending', 'canceled'], { code: 'REVERSED', seenPaid: true });
+    const rejectedRefund = refundThrough(db, t, ['sending', 'rejected']);
+    migrate(db);
+    const m = (kind: string, id: number) => marks(db, kind, id).map((r) => (r as { no_money: number }).no_money);
+    expect([m('revoke', revoked), m('revoke', expired), m('payment', failed), m('payment', canceled), m('payment', reversed), m('refund', rejectedRefund)]).toEqual([
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(db.prepare('SELECT dropped_no_money FROM fleet_state WHERE id = 1').pluck().get()).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM fleet_outbox WHERE kind = 'audit' AND no_money = 1").pluck().get()).toBe(0);
+    db.close();
   });
 });
