@@ -26,6 +26,7 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     this.outbox.take(row.id);
     this.watchPublished(row.id);
     let last: Row | null = null;
+    let failed = false;
     try {
       const res = await call();
       this.deps.checkpoint?.('answer-received');
@@ -34,12 +35,13 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     } catch (err) {
       // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
       this.repo.release(row.id, this.owner, null);
-      this.outbox.done(row.id);
-      this.kick();
+      failed = true;
       throw err;
     } finally {
+      // Out of this flow's hands before the worker is woken (here after an error, or below for an open row).
       this.outbox.done(row.id);
       last = this.takePublished(row.id);
+      if (failed) this.kick();
     }
     // The row as its last arrow committed it, when that arrow ended it (a final row never changes again); else as stored now.
     const after = last && !this.repo.isOpen(last.state) ? last : this.repo.get(row.id)!;
