@@ -259,11 +259,20 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
-  const recheck = new Recheck([revokes, refunds, payments], {
+  // One gateway, one connectivity: what any kind learns (a call's outcome, the app's network signal on the
+  // revokes) every kind knows, so coming back online sends and asks about every kind's rows at once, and the
+  // re-check probes while any kind believes the gateway gone.
+  const kinds = [revokes, refunds, payments];
+  events.on('connectivity.changed', ({ online }) => {
+    if (db.open) for (const k of kinds) if (k.isOnline() !== online) k.setOnline(online);
+  });
+  const recheck = new Recheck(kinds, {
     clock,
     events,
-    isOnline: () => revokes.isOnline(),
-    setOnline: (online) => revokes.setOnline(online),
+    isOnline: () => kinds.every((k) => k.isOnline()),
+    setOnline: (online) => {
+      for (const k of kinds) k.setOnline(online);
+    },
     reachable: () => gatewayReachable(client.apiDomain, timeoutMs ?? 5_000),
     everyMs: options.recheck?.everyMs ?? DEFAULT_RECHECK.everyMs,
     probeEveryMs: options.recheck?.probeEveryMs ?? DEFAULT_RECHECK.probeEveryMs,
