@@ -99,6 +99,11 @@ export interface OperationKind<Row extends OperationRow> {
   succeeded(stored: Row, snapshot: OrderSnapshot | null, now: number): void;
   /** After a commit that recorded a success (wake the printer). */
   afterSuccess?(): void;
+  /**
+   * Inside the transaction that records a final state that is not a success (optional): a receipt job that state
+   * calls for (a payment canceled after money was taken and given back: the 撤销/冲正 slip). `publish` wakes the printer.
+   */
+  failed?(stored: Row, now: number): void;
   /** A final answer carried the order's status: bring the local order up to date. */
   refreshOrder?(snapshot: OrderSnapshot, now: number): void;
   /**

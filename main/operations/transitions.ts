@@ -37,8 +37,8 @@ export function errorPatch<Row extends OperationRow>(kind: OperationKind<Row>, s
   } as Patch<Row>;
 }
 
-/** One arrow: the patch in one transaction, only while the row is open and nobody else holds it. */
-export function move<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, patch: Patch<Row>, stamp: Stamp, resolved: boolean): Row | undefined {
+/** One arrow: the patch in one transaction, only while the row is open and nobody else holds it; `inside` runs in it with the row as stored. */
+export function move<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, patch: Patch<Row>, stamp: Stamp, resolved: boolean, inside?: (stored: Row) => void): Row | undefined {
   const { now } = stamp;
   return tx(kind.repo.db, () => {
     const updated = kind.repo.updateOpen(row.id, { updated_at: now, ...patch }, stamp.owner, now);
@@ -50,6 +50,7 @@ export function move<Row extends OperationRow>(kind: OperationKind<Row>, row: Ro
         ...(patch.gateway_code ? { gatewayCode: patch.gateway_code } : {}),
       });
     }
+    if (updated) inside?.(updated);
     return updated;
   });
 }
@@ -80,10 +81,10 @@ export function toSucceeded<Row extends OperationRow>(kind: OperationKind<Row>, 
   });
 }
 
-/** --> a final state that is not a success, with our code and the gateway's verbatim. */
+/** --> a final state that is not a success, with our code and the gateway's verbatim, and the kind's `failed` (a receipt job) in the same transaction. */
 export function toFailed<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, state: string, code: string, gateway: Gateway | undefined, resultCode: string | null, stamp: Stamp): Row | undefined {
   const extra = { attempts: row.attempts, queries: row.queries, next_attempt_at: null, last_result_code: resultCode ?? row.last_result_code } as Patch<Row>;
-  return move(kind, row, errorPatch(kind, state, code, gateway, extra), stamp, true);
+  return move(kind, row, errorPatch(kind, state, code, gateway, extra), stamp, true, (stored) => kind.failed?.(stored, stamp.now));
 }
 
 /** --> pending (polled by query from `queryAt`); `code` is the message shown meanwhile. */

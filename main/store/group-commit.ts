@@ -4,6 +4,9 @@
  * write. A writer's promise settles only after the commit that holds it, and
  * work registered with `afterCommit` during the group runs after that commit
  * (never for a group that rolled back). It knows nothing of what it writes.
+ * Every writer of a group settles and every after-commit function runs, even
+ * when one of them throws: such a failure is logged, and a committed write
+ * still resolves (it IS committed).
  */
 import { tx, type Db } from './db';
 
@@ -23,6 +26,7 @@ export class GroupCommit {
   constructor(
     private readonly db: Db,
     private readonly windowMs: number,
+    private readonly log: (message: string) => void = (message) => console.error(message),
   ) {}
 
   /** Writes waiting for their commit. */
@@ -76,7 +80,19 @@ export class GroupCommit {
       this.grouping = false;
     }
     const after = this.after.splice(0);
-    if (committed) for (const fn of after) fn();
-    group.forEach((item, i) => (failures.has(i) ? item.reject(failures.get(i)) : item.resolve()));
+    try {
+      if (committed) for (const fn of after) this.runAfter(fn);
+    } finally {
+      group.forEach((item, i) => (failures.has(i) ? item.reject(failures.get(i)) : item.resolve()));
+    }
+  }
+
+  /** One after-commit function: its failure is logged, never thrown (the group is committed; the others still run). */
+  private runAfter(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log(`group commit: after-commit work failed (the write is committed): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
   }
 }

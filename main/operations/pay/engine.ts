@@ -21,7 +21,7 @@ import { dayOf, payKind, type PayKind, type PaymentReceipts } from './kind';
 import { checkPaymentInput, gatewayOperator, newClientSn, type PaymentInput } from './request';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './timing';
 
-export type PayCrashPoint = 'intent-committed' | 'send-committed' | 'answer-received' | 'paid-committed';
+export type PayCrashPoint = 'intent-committed' | 'send-committed' | 'answer-received' | 'paid-committed' | 'canceled-committed';
 export type { PaymentReceipts } from './kind';
 
 export interface PaymentEngineDeps extends OperationDeps<PayCrashPoint> {
@@ -107,6 +107,15 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     });
     // As stored after the outcome's commit (sendFresh reads it back): no second read.
     return toPayment(stored);
+  }
+
+  /** Crash point `canceled-committed`: right after the commit that records a payment canceled, before it is published. */
+  protected override moved(stored: PaymentRow | undefined): void {
+    if (stored?.state !== 'canceled') return super.moved(stored);
+    this.commits.afterCommit(() => {
+      this.deps.checkpoint?.('canceled-committed');
+      super.moved(stored);
+    });
   }
 
   /** A person's "query again" (and `upay-pos pay query`): asked now, as the worker would. */

@@ -165,13 +165,15 @@ export function payKind(deps: PayKindDeps): PayKind {
       receipts?.queue({ payment: stored, order }, now);
     },
     afterSuccess: () => receipts?.wake(),
+    failed(stored, now) {
+      // The slip of a reversal that gave money back, in the transaction that records `canceled`: a crash after that
+      // commit still prints it; once (a unique original per payment: a replay adds nothing).
+      if (toPayment(stored).moneyReturned) receipts?.queue({ payment: stored, order: null }, now);
+    },
     publish(row) {
       const payment = toPayment(row);
-      // The slip of a reversal that gave money back: queued once (a unique original per payment), after its commit.
-      if (payment.moneyReturned && deps.db.open && receipts) {
-        receipts.queue({ payment: row, order: null }, row.updated_at);
-        receipts.wake();
-      }
+      // After the commit only the printer is woken (its slip job is already stored, see `failed`).
+      if (payment.moneyReturned && deps.db.open) receipts?.wake();
       deps.events.emit('payment.updated', payment);
     },
   };
