@@ -25,6 +25,8 @@ export interface RuntimeEventMap {
   'refund.updated': [Refund];
   // --- payments
   'payment.updated': [Payment];
+  /** Orders another process recorded, imported or changed (main/operations/watch-others.ts); this process's own changes come with the events above. */
+  'orders.changed': [{ sns: string[] }];
 }
 
 export type RuntimeEventName = keyof RuntimeEventMap;

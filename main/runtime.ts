@@ -14,6 +14,7 @@ import { DEFAULT_RECHECK, Recheck, type RecheckOptions } from './operations/rech
 import { DEFAULT_TIMING, RevokeEngine, type CrashPoint, type RevokeTiming } from './operations/revoke/engine';
 import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
 import { PaymentEngine, type PayCrashPoint } from './operations/pay/engine';
+import { WatchOthers } from './operations/watch-others';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './operations/pay/timing';
 import { PaymentPrinting } from './printer/pay-printing';
 import { RefundPrinting } from './printer/refund-printing';
@@ -95,6 +96,11 @@ export interface RuntimeOptions {
   payTiming?: Partial<PayTiming>;
   /** Crash-test hook for payments (tests only). */
   payCheckpoint?: (point: PayCrashPoint) => void;
+  /**
+   * Raise this process's events for what other processes on the data dir commit (the CLI's `queue drain`, `revoke`,
+   * `refund`, `pay query`, an import): default with the workers (startWorkers); looks once a second.
+   */
+  watchOthers?: boolean;
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -278,6 +284,9 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     probeEveryMs: options.recheck?.probeEveryMs ?? DEFAULT_RECHECK.probeEveryMs,
     log: (l) => logger.warn(l),
   });
+  // Events are per process: what another process commits on the same file reaches this one's listeners by this.
+  const others = new WatchOthers({ db, events, queueStatus: () => revokes.queueStatus(), log: (l) => logger.warn(l) });
+  if (options.watchOthers ?? options.startWorkers !== false) others.start();
   let shipper: ShipperProcess | null = null;
   if (options.startWorkers !== false) {
     revokes.start();
@@ -323,6 +332,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
       if (closed) return;
       closed = true;
       clearInterval(maintenance);
+      others.stop();
       recheck.stop();
       revokes.stop();
       refunds.stop();

@@ -120,6 +120,8 @@ export async function open(ctx: CliContext, opts: { workers?: boolean } = {}): P
       virtualPrinterUri: virtual?.uri ?? null,
       ...(ctx.global.timeoutMs ? { timeoutMs: ctx.global.timeoutMs } : {}),
       startWorkers: opts.workers ?? false,
+      // A command's output is about its own work: the app's changes are the app window's business.
+      watchOthers: false,
       logger: stderrLogger(ctx),
     });
   } catch (err) {

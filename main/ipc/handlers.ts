@@ -34,7 +34,7 @@ import {
 } from './contract';
 import type { CallContext, ChannelImpls } from './handler-types';
 import { operatorHandlers } from './operator-handlers';
-import { openOperations, OrderRows } from './order-rows';
+import { forwardOtherOrders, openOperations, OrderRows } from './order-rows';
 import { toPrintJobView, toQueueStatusView, toRevokeView, toSettingsView, toTerminalStatus } from './views';
 import { createRefundHandlers, toRefundView } from './refund-handlers';
 import { createPayHandlers, toPaymentView } from './pay-handlers';
@@ -392,6 +392,7 @@ export function forwardEvents(
     emitter.on(name, listener);
     offs.push(() => emitter.off(name, listener));
   }
+  if (orderRow) offs.push(forwardOtherOrders(events, (orders) => emit('orders.changed', { orders }), orderRow));
   return () => {
     for (const off of offs.splice(0)) off();
   };

@@ -7,6 +7,7 @@
 import { isOpenOperation } from '../common/order-status';
 import { businessDay } from '../common/time';
 import type { Order } from '../domain';
+import type { RuntimeEvents } from '../events';
 import { DayOrders } from '../orders/day-orders';
 import type { Runtime } from '../runtime';
 import type { Refund } from '../store/refunds';
@@ -54,4 +55,22 @@ export function openOperations(runtime: Runtime): OpenOperationView[] {
   const revokes = runtime.revokes.open().map((r) => ({ kind: 'revoke' as const, id: r.id, orderSn: r.orderSn, state: r.state, amountCents: runtime.orders.get(r.orderSn)?.totalCents ?? 0, updatedAt: r.updatedAt }));
   const refunds = runtime.refunds.open().map((r) => ({ kind: 'refund' as const, id: r.id, orderSn: r.orderSn, state: r.state, amountCents: r.amountCents, updatedAt: r.updatedAt }));
   return [...revokes, ...refunds, ...payments].filter(isOpenOperation).sort((a, b) => b.updatedAt - a.updatedAt);
+}
+
+/**
+ * The rows of orders another process changed (the runtime's `orders.changed`,
+ * operations/watch-others.ts), handed to `send` as one `orders.changed`
+ * payload; returns the unsubscribe function.
+ */
+export function forwardOtherOrders(events: RuntimeEvents, send: (orders: OrderView[]) => void, orderRow: (sn: string) => OrderView | null): () => void {
+  const listener = ({ sns }: { sns: string[] }) => {
+    try {
+      const orders = sns.map((sn) => orderRow(sn)).filter((o): o is OrderView => o !== null);
+      if (orders.length > 0) send(orders);
+    } catch {
+      // A window that went away must not break the runtime's emitter.
+    }
+  };
+  events.on('orders.changed', listener);
+  return () => events.off('orders.changed', listener);
 }
