@@ -7,6 +7,7 @@ import { FIELDS } from '../common/glossary';
 import { formatCst } from '../common/time';
 import { LABELS, Layout, money, paywayName, receiptTerminalOf, receiptTitle, storeHeader, type Lang, type PaymentReceiptSource, type ReceiptModel, type ReceiptOptions } from './receipt';
 import { COLUMNS } from './width';
+import { REVERSED_UNCONFIRMED, type PaymentError } from '../store/payments';
 
 const L = {
   payTitle: { zh: '收款凭证', en: 'PAYMENT RECEIPT' },
@@ -15,14 +16,24 @@ const L = {
   returned: FIELDS.returned,
   reversedAt: FIELDS.reversedAt,
   slipNote: { zh: '本笔收款已冲正，钱款已退回顾客', en: 'This payment was reversed; the money went back to the customer' },
+  /** REVERSED_UNCONFIRMED: the screen's words (operations/pay/messages.ts PAY_MESSAGES.REVERSED_UNCONFIRMED), word for word. */
+  slipNoteUnconfirmed: {
+    zh: '未收款：已冲正（收钱吧显示本单已撤单）；如顾客已被扣款，钱款已全额退回顾客',
+    en: 'Not paid: reversed (Upay shows the order canceled); any money taken from the customer was returned in full',
+  },
   scanLater: { zh: '扫码查询本笔订单', en: 'Scan to look this order up' },
 } satisfies Record<string, Record<Lang, string>>;
 
 export type { PaymentReceiptSource };
 
-/** The receipt's own data, copied field by field so nothing beyond it is persisted. */
-export function paymentSource(s: PaymentReceiptSource): PaymentReceiptSource {
+/**
+ * The receipt's own data, copied field by field so nothing beyond it is
+ * persisted. Given the payment's error, a REVERSED_UNCONFIRMED reversal is
+ * kept as `reversalUnconfirmed` (the slip's wording depends on it).
+ */
+export function paymentSource(s: { terminal: PaymentReceiptSource['terminal']; payment: PaymentReceiptSource['payment'] & { error?: Pick<PaymentError, 'code'> | null } }): PaymentReceiptSource {
   const { terminal: t, payment: p } = s;
+  const unconfirmed = p.reversalUnconfirmed === true || p.error?.code === REVERSED_UNCONFIRMED;
   return {
     terminal: receiptTerminalOf(t),
     payment: {
@@ -36,6 +47,7 @@ export function paymentSource(s: PaymentReceiptSource): PaymentReceiptSource {
       operatorName: p.operatorName,
       paidAt: p.paidAt,
       finalAt: p.finalAt,
+      ...(unconfirmed ? { reversalUnconfirmed: true } : {}),
     },
   };
 }
@@ -73,13 +85,20 @@ export function buildPaymentReceipt(source: PaymentReceiptSource, printedAt: num
   });
 }
 
-/** The short 撤销/冲正 slip: the money taken went back. */
+/**
+ * The short 撤销/冲正 slip: the money taken went back (REVERSED). For a
+ * REVERSED_UNCONFIRMED reversal (the gateway shows the order voided, every
+ * answer to our cancel lost) whether money had been taken is not known: the
+ * slip names the order's amount, not an amount "returned", and says what the
+ * screen says — if the customer was charged, it went back in full.
+ */
 export function buildReversalSlip(source: PaymentReceiptSource, printedAt: number, options: ReceiptOptions): ReceiptModel {
   const p = source.payment;
+  const unconfirmed = p.reversalUnconfirmed === true;
   return build(source, printedAt, options, 'payment-slip', (l, lang) => {
-    l.pair('amount', L.returned[lang], money(p.amountCents, lang), true);
+    l.pair('amount', unconfirmed ? FIELDS.amount[lang] : L.returned[lang], money(p.amountCents, lang), true);
     l.pair('field', L.reversedAt[lang], p.finalAt === null ? '-' : formatCst(p.finalAt));
     l.pair('field', LABELS.cashier[lang], p.operatorName || '-');
-    l.text('outcome', L.slipNote[lang], { align: 'center' });
+    l.text('outcome', unconfirmed ? L.slipNoteUnconfirmed[lang] : L.slipNote[lang], { align: 'center' });
   });
 }

@@ -14,7 +14,7 @@ import { safeText } from '../util/text';
 import { formatCst } from '../common/time';
 import type { Refund } from '../store/refunds';
 import type { Payment } from '../store/payments';
-import { COLUMNS, displayWidth, labelValue, wrap, type PaperWidth } from './width';
+import { COLUMNS, displayWidth, gbPrintable, labelValue, wrap, type PaperWidth } from './width';
 
 export type Align = 'left' | 'center' | 'right';
 
@@ -80,7 +80,15 @@ export interface RefundReceiptSource {
 /** What a payment receipt (or its reversal slip) is built from (pay-receipt.ts). */
 export interface PaymentReceiptSource {
   terminal: Pick<TerminalInfo, 'terminalSn' | 'merchantName' | 'storeSn' | 'storeName'>;
-  payment: Pick<Payment, 'id' | 'clientSn' | 'orderSn' | 'tradeNo' | 'amountCents' | 'payway' | 'paywayName' | 'operatorName' | 'paidAt' | 'finalAt'>;
+  payment: Pick<Payment, 'id' | 'clientSn' | 'orderSn' | 'tradeNo' | 'amountCents' | 'payway' | 'paywayName' | 'operatorName' | 'paidAt' | 'finalAt'> & {
+    /**
+     * The 撤销/冲正 slip of a REVERSED_UNCONFIRMED payment: the gateway shows
+     * the order voided but every answer to our cancel was lost, so whether
+     * money had been taken is not known (the slip words it "if any").
+     * Absent (stored receipts before it) = a confirmed reversal.
+     */
+    reversalUnconfirmed?: boolean;
+  };
 }
 
 export interface ReceiptModel {
@@ -171,7 +179,8 @@ export class Layout {
 
   private clean(s: string): string {
     const text = safeText(s);
-    return this.lang === 'en' ? asciiOnly(text) : text;
+    // Chinese mode prints GBK only: what a GBK printer cannot print gets a printable stand-in (width.ts).
+    return this.lang === 'en' ? asciiOnly(text) : gbPrintable(text);
   }
 
   label(key: keyof typeof LABELS): string {

@@ -13,61 +13,13 @@
  * its file interface retries writes for minutes. We still use the library
  * for the command vocabulary (escpos.ts).
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import { formatPrinterUri, parsePrinterUri, type PrinterUri } from './uri';
+import { DeviceTransport } from './device';
+import { PrinterError, type PrinterStatus, type PrinterTransport, type TransportOptions } from './transport-types';
 
-/** 'none': no printer configured (jobs wait, attempts are not spent). */
-export type PrinterState = 'ok' | 'offline' | 'paper_out' | 'cover_open' | 'unknown' | 'none';
-
-export interface PrinterStatus {
-  state: PrinterState;
-  /** One line for the cashier / log (English; the UI maps `state` to its own words). */
-  detail: string;
-}
-
-export type PrinterErrorCode = 'PRINTER_OFFLINE' | 'PRINTER_TIMEOUT' | 'PRINTER_WRITE_FAILED' | 'PRINTER_NOT_CONFIGURED';
-
-export class PrinterError extends Error {
-  constructor(
-    readonly code: PrinterErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'PrinterError';
-  }
-}
-
-export interface TransportOptions {
-  /** Default 3000. */
-  connectTimeoutMs?: number;
-  /** From connected to "printer has everything". Default 10000. */
-  writeTimeoutMs?: number;
-  /** Whole status query, connect included. Default 1500. */
-  statusTimeoutMs?: number;
-  /**
-   * 'escpos': ask DLE EOT real-time status (EPSON and compatibles).
-   * 'none': connectivity only — Star Line Mode printers don't answer DLE EOT.
-   */
-  statusQuery?: 'escpos' | 'none';
-  /**
-   * true (default): a TCP job counts as sent when the printer closes its side
-   * after our FIN — proof it read everything. false: when our bytes are
-   * flushed to the kernel, for a printer that never closes (a hung printer
-   * then looks like success until the next job).
-   */
-  waitForPrinterClose?: boolean;
-}
-
-export interface PrinterTransport {
-  readonly uri: string;
-  /** True when `status()` can report paper/cover from the printer itself (worth asking before each job). */
-  readonly reportsStatus: boolean;
-  /** Resolves once every byte reached the printer; rejects with a PrinterError otherwise. */
-  send(bytes: Buffer): Promise<void>;
-  status(): Promise<PrinterStatus>;
-}
+export * from './transport-types';
+export { openPrinterDevice, printerDeviceBusy } from './device';
 
 const DEFAULTS = { connectTimeoutMs: 3000, writeTimeoutMs: 10_000, statusTimeoutMs: 1500, statusQuery: 'escpos' as const, waitForPrinterClose: true };
 
@@ -221,104 +173,5 @@ class TcpTransport implements PrinterTransport {
         else if (connected) settle({ state: 'unknown', detail: `the printer at ${where} closed the status query unanswered` });
       });
     });
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => PrinterError): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** The OS path of an allow-listed device: Windows ports live in the device namespace (`\\.\COM3`), never among files. */
-function osDevicePath(device: string): string {
-  return /^(COM|LPT)\d+$/i.test(device) ? `\\\\.\\${device}` : device;
-}
-
-/**
- * Opens a printer device for writing without ever creating, truncating or
- * following a symlink (no O_CREAT, no O_TRUNC, O_NOFOLLOW where the OS has
- * it), then checks what was opened before a byte is written: a character
- * device on POSIX; on Windows (no O_NOFOLLOW, and fstat of a port varies)
- * anything but a file or a directory. The check is on the open handle, so a
- * file swapped in after a path check is still refused.
- */
-export async function openPrinterDevice(device: string, timeoutMs: number): Promise<fs.promises.FileHandle> {
-  const file = osDevicePath(device);
-  const posix = process.platform !== 'win32';
-  if (posix && !file.startsWith('/')) throw new PrinterError('PRINTER_NOT_CONFIGURED', `printer device ${device} is not an absolute device path`);
-  const flags = fs.constants.O_WRONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NOCTTY ?? 0);
-  const opening = fs.promises.open(file, flags);
-  let handle: fs.promises.FileHandle;
-  try {
-    handle = await withTimeout(opening, timeoutMs, () => new PrinterError('PRINTER_OFFLINE', `printer device ${device} did not open within ${timeoutMs} ms`));
-  } catch (err) {
-    // An open that completes after the timeout must still be closed.
-    opening.then((h) => h.close()).catch(() => undefined);
-    if (err instanceof PrinterError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ELOOP') throw new PrinterError('PRINTER_NOT_CONFIGURED', `printer device ${device} is a symbolic link: refused`, { cause: err });
-    throw new PrinterError('PRINTER_OFFLINE', `cannot open printer device ${device}: ${e.code ?? e.message}`, { cause: err });
-  }
-  let st: fs.Stats;
-  try {
-    st = await handle.stat();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    throw new PrinterError('PRINTER_OFFLINE', `cannot check printer device ${device}: ${(err as Error).message}`, { cause: err });
-  }
-  const isDevice = posix ? st.isCharacterDevice() : !st.isFile() && !st.isDirectory();
-  if (!isDevice) {
-    await handle.close().catch(() => undefined);
-    throw new PrinterError('PRINTER_NOT_CONFIGURED', `${device} is not a printer device (${st.isFile() ? 'a regular file' : 'not a character device'}): refused, nothing written`);
-  }
-  return handle;
-}
-
-/**
- * An allow-listed printer device (/dev/usb/lp0, COM3). Opened and checked by
- * `openPrinterDevice` for every job and status check (a missing device is
- * "offline", never a new file). A write the kernel never completes cannot
- * be cancelled: we time out and leave the handle to be closed when it does.
- */
-class DeviceTransport implements PrinterTransport {
-  readonly reportsStatus = false;
-  readonly uri: string;
-  constructor(
-    private readonly device: string,
-    private readonly opts: Required<TransportOptions>,
-  ) {
-    this.uri = device;
-  }
-
-  async send(bytes: Buffer): Promise<void> {
-    const opened = await openPrinterDevice(this.device, this.opts.connectTimeoutMs);
-    const write = (async () => {
-      try {
-        await opened.writeFile(bytes);
-      } finally {
-        await opened.close();
-      }
-    })();
-    try {
-      await withTimeout(write, this.opts.writeTimeoutMs, () => new PrinterError('PRINTER_TIMEOUT', `printer device ${this.device} did not take the receipt within ${this.opts.writeTimeoutMs} ms`));
-    } catch (err) {
-      write.catch(() => undefined);
-      if (err instanceof PrinterError) throw err;
-      throw new PrinterError('PRINTER_WRITE_FAILED', `writing to printer device ${this.device} failed: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  async status(): Promise<PrinterStatus> {
-    try {
-      const handle = await openPrinterDevice(this.device, this.opts.statusTimeoutMs);
-      await handle.close();
-      return { state: 'ok', detail: `${this.device} is ready to write` };
-    } catch (err) {
-      const refused = err instanceof PrinterError && err.code === 'PRINTER_NOT_CONFIGURED';
-      return { state: refused ? 'none' : 'offline', detail: (err as Error).message };
-    }
   }
 }

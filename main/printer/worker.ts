@@ -13,7 +13,20 @@
  * the 'printed' commit leaves the job pending with a lease; once the lease
  * expires it prints again, unmarked. That window (one SQLite commit) is the
  * only way an original prints twice. A lease must therefore outlast a send
- * (connect + write timeouts), which the defaults do by a wide margin.
+ * (connect + write timeouts), which the defaults do by a wide margin. A
+ * send that succeeded is recorded as printed even if its lease was lost
+ * meanwhile (store/print-jobs.ts markPrinted), and a retry never clears a
+ * live lease, so neither leads to a second send.
+ *
+ * Unconfirmed writes: a device write that times out cannot be cancelled; its
+ * bytes may still print (paper loaded, printer back on line). The transport
+ * then hands back the write (`PrinterError.outstanding`) and refuses every
+ * other write until it ends. The job is held, not failed: its lease is
+ * marked unconfirmed and renewed at every pass, no attempt is retried, and
+ * the worker records the write's real end — printed when the device took the
+ * bytes, failed (for a person to check the paper) when it errored. If the
+ * process ends first, the job's hold lapses into `failed` with a note to
+ * check the paper: never a blind second send.
  */
 import { EventEmitter } from 'node:events';
 import type { PrintJob } from '../domain';
@@ -65,9 +78,13 @@ export interface PrintWorkerOptions {
 export interface DrainResult {
   printed: number;
   failed: number;
-  /** Set when the printer's state kept jobs from being sent. */
+  /** Set when the printer's state kept jobs from being sent (also: a write still waiting for the printer). */
   blockedBy: PrinterStatus | null;
 }
+
+/** Why a job held unconfirmed is failed when its hold lapsed (its process ended before the write did). */
+export const UNCONFIRMED_LAPSED =
+  'the printer had not confirmed this receipt when the print worker stopped (write timed out): it may have printed. Check the paper; retry only if it did not print';
 
 type ClaimedJob = jobs.LeasedJob;
 
@@ -93,6 +110,8 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   private draining: Promise<DrainResult> | null = null;
   private rerun = false;
   private lastStatus: PrinterStatusEvent | null = null;
+  /** Jobs held unconfirmed by this worker: their writes are still outstanding. */
+  private readonly unconfirmed = new Set<number>();
 
   constructor(options: PrintWorkerOptions) {
     super();
@@ -185,7 +204,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   }
 
   private publishStatus(status: PrinterStatus): PrinterStatusEvent {
-    const event: PrinterStatusEvent = { state: status.state, detail: status.detail, at: this.clock.now() };
+    const event: PrinterStatusEvent = { state: status.state, detail: status.detail, at: this.clock.now(), ...(status.busy ? { busy: true } : {}) };
     const changed = !this.lastStatus || this.lastStatus.state !== event.state || this.lastStatus.detail !== event.detail;
     this.lastStatus = event;
     if (changed) {
@@ -197,6 +216,24 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
 
   private nextDueAt(): number | null {
     return jobs.nextDueAt(this.db);
+  }
+
+  /**
+   * Keeps this worker's unconfirmed jobs held (their writes are still
+   * outstanding) and fails those whose holder stopped renewing them.
+   */
+  private tendUnconfirmed(): void {
+    const now = this.clock.now();
+    // Mostly nothing to do: no write transaction then.
+    if (this.unconfirmed.size === 0 && !jobs.hasLapsedUnconfirmed(this.db, now)) return;
+    const lapsed = tx(this.db, () => {
+      if (this.unconfirmed.size > 0) jobs.renewUnconfirmed(this.db, this.owner, now + this.leaseMs);
+      return jobs.failLapsedUnconfirmed(this.db, now, UNCONFIRMED_LAPSED);
+    });
+    for (const id of lapsed) {
+      this.log('warn', `print job ${id}: ${UNCONFIRMED_LAPSED}`, { jobId: id });
+      this.emitJob(id);
+    }
   }
 
   /** Leases the first due job (id order), atomically against other workers and processes. */
@@ -243,6 +280,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
 
   private async drain(): Promise<DrainResult> {
     const result: DrainResult = { printed: 0, failed: 0, blockedBy: null };
+    this.tendUnconfirmed();
     for (;;) {
       if (!jobs.hasDueJob(this.db, this.clock.now())) return result;
       const printer = this.getPrinter();
@@ -250,7 +288,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
         // Printers that report status are asked before every job (paper can run out mid-batch);
         // for the others status() is a cheap connectivity check (device file, none).
         const status = await this.checkStatus();
-        if (BLOCKING.has(status.state)) {
+        if (BLOCKING.has(status.state) || status.busy) {
           this.markBlocked(status);
           result.blockedBy = status;
           return result;
@@ -266,6 +304,17 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
       try {
         await printer.send(job.bytes);
       } catch (err) {
+        if (err instanceof PrinterError && err.code === 'PRINTER_BUSY') {
+          // Refused before a byte was written (an earlier write still outstanding): the job waits, no attempt spent.
+          this.unlease(job);
+          result.blockedBy = this.publishStatus({ state: 'unknown', detail: err.message, busy: true });
+          return result;
+        }
+        if (err instanceof PrinterError && err.code === 'PRINTER_TIMEOUT' && err.outstanding) {
+          this.holdUnconfirmed(job, err, err.outstanding);
+          result.blockedBy = this.publishStatus({ state: 'unknown', detail: err.message, busy: true });
+          return result;
+        }
         this.finish(job, err as Error, false);
         result.failed++;
         if (err instanceof PrinterError) {
@@ -278,6 +327,48 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
       result.printed++;
       if (this.lastStatus?.state !== 'ok' && !printer.reportsStatus) this.publishStatus({ state: 'ok', detail: 'printed' });
     }
+  }
+
+  /** Gives a leased job back untouched (nothing was sent). */
+  private unlease(job: ClaimedJob): void {
+    tx(this.db, () => jobs.releaseLease(this.db, job.id, this.owner));
+  }
+
+  /**
+   * The send timed out with its write still outstanding: the bytes may yet
+   * print. Holds the job (not re-sent, not failed) until `write` ends, then
+   * records how it ended.
+   */
+  private holdUnconfirmed(job: ClaimedJob, err: PrinterError, write: Promise<void>): void {
+    const now = this.clock.now();
+    const held = tx(this.db, () => jobs.holdUnconfirmed(this.db, job.id, this.owner, job.attempts + 1, err.message, now + this.leaseMs));
+    if (held === 0) this.log('warn', 'print job lease was lost before its unconfirmed write was recorded', { jobId: job.id, owner: this.owner });
+    else this.log('warn', `print job ${job.id} not confirmed yet: ${err.message}`, { jobId: job.id });
+    this.unconfirmed.add(job.id);
+    this.emitJob(job.id);
+    write.then(
+      () => this.settleUnconfirmed(job.id, null),
+      (e: unknown) => this.settleUnconfirmed(job.id, e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+
+  /** An unconfirmed write ended: printed (the device took every byte), or failed for a person to check. */
+  private settleUnconfirmed(id: number, error: Error | null): void {
+    this.unconfirmed.delete(id);
+    try {
+      const now = this.clock.now();
+      const note = `the printer device failed while still writing this receipt after a timeout (${error?.message ?? ''}): part of it may have printed. Check the paper; retry only if it did not print`;
+      const changed = tx(this.db, () => (error ? jobs.failUnconfirmed(this.db, id, this.owner, note) : jobs.markUnconfirmedPrinted(this.db, id, this.owner, now)));
+      if (changed === 0) this.log('warn', 'an unconfirmed print job changed before its write ended', { jobId: id, owner: this.owner });
+      else if (error) this.log('warn', `print job ${id}: ${note}`, { jobId: id });
+      else this.log('info', `print job ${id} printed (the printer took it late)`, { jobId: id });
+      if (!error) this.publishStatus({ state: 'ok', detail: 'printed' });
+      this.emitJob(id);
+    } catch (err) {
+      // The database may be closed by now (the app quit while the write waited).
+      this.log('error', 'cannot record the end of an unconfirmed print job', { jobId: id, error: (err as Error).message });
+    }
+    this.kick();
   }
 
   /** Commits the outcome of one send; only this lease holder may. */

@@ -109,20 +109,24 @@ export function getJobWithReceipt(db: Db, id: number): { job: PrintJob; receipt:
 
 /**
  * Puts a failed (or waiting) job back in line now, with a fresh attempt
- * budget. Printed jobs are not touched (use a reprint). Returns whether it changed.
+ * budget. Printed jobs are not touched (use a reprint), nor is a job leased
+ * by a worker (its lease not lapsed: being sent, or its write still waiting
+ * for the printer): clearing that lease would let it be sent a second time.
+ * Returns whether it changed.
  */
 export function retryJob(db: Db, id: number, now: number): boolean {
   const info = prepared(
     db,
-    `UPDATE print_jobs SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
-     WHERE id = ? AND state IN ('failed', 'pending')`,
-  ).run(now, id);
+    `UPDATE print_jobs SET state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = @now, lease_owner = NULL, lease_until = NULL
+     WHERE id = @id AND state IN ('failed', 'pending') AND COALESCE(lease_until, 0) <= @now`,
+  ).run({ now, id });
   return info.changes > 0;
 }
 
 // ---------------------------------------------------------------- the worker's statements
 
-const DUE = `state = 'pending' AND COALESCE(next_attempt_at, 0) <= @now AND COALESCE(lease_until, 0) <= @now`;
+/** Pending, its retry time come, not leased; never a job held unconfirmed, even lapsed (that one is failed, not sent: failLapsedUnconfirmed). */
+const DUE = `state = 'pending' AND COALESCE(next_attempt_at, 0) <= @now AND COALESCE(lease_until, 0) <= @now AND (lease_owner IS NULL OR lease_owner NOT LIKE 'unconfirmed:%')`;
 
 /** When the next pending job is due (its retry time or its lease's end); null when none is pending. */
 export function nextDueAt(db: Db): number | null {
@@ -166,13 +170,95 @@ export function noteBlocked(db: Db, message: string, now: number): number[] {
   return rows.map((r) => r.id);
 }
 
-/** Printed: only the lease holder may record it. Returns the rows changed. */
+/**
+ * Printed: the sender's send succeeded, so the job is printed — recorded
+ * even when its lease was lost (lapsed, or cleared by an older retry), so
+ * the lost lease never leads to a second send. Only a job another worker
+ * holds right now (a live lease: it is sending it) is left to that worker.
+ * Returns the rows changed.
+ */
 export function markPrinted(db: Db, id: number, owner: string, now: number): number {
   return prepared(
     db,
-    `UPDATE print_jobs SET state = 'printed', printed_at = ?, last_error = NULL, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-     WHERE id = ? AND lease_owner = ?`,
-  ).run(now, id, owner).changes;
+    `UPDATE print_jobs SET state = 'printed', printed_at = @now, last_error = NULL, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+     WHERE id = @id AND state <> 'printed' AND (lease_owner IS @owner OR lease_owner IS NULL OR COALESCE(lease_until, 0) <= @now)`,
+  ).run({ now, id, owner }).changes;
+}
+
+/**
+ * A job whose write timed out while the bytes may still reach the printer
+ * (a device write that cannot be cancelled) is held under this lease owner
+ * until that write ends: its outcome is unknown, so it must never be sent
+ * again meanwhile. The marker also survives the lease: a job whose holder
+ * stopped renewing it (the process ended) is failed for a person to check,
+ * never re-sent blindly (failLapsedUnconfirmed).
+ */
+export const unconfirmedOwner = (owner: string): string => `unconfirmed:${owner}`;
+
+/** The send timed out with its write still outstanding: hold the job (lease marked unconfirmed) until `until`. Only the lease holder may. */
+export function holdUnconfirmed(db: Db, id: number, owner: string, attempts: number, note: string, until: number): number {
+  return prepared(
+    db,
+    `UPDATE print_jobs SET attempts = @attempts, last_error = @note, next_attempt_at = NULL, lease_owner = @held, lease_until = @until
+     WHERE id = @id AND lease_owner = @owner AND state = 'pending'`,
+  ).run({ id, owner, held: unconfirmedOwner(owner), attempts, note, until }).changes;
+}
+
+/** Extends the holds of `owner`'s unconfirmed jobs to `until` (the worker renews them while their writes are outstanding). */
+export function renewUnconfirmed(db: Db, owner: string, until: number): number {
+  return prepared(db, `UPDATE print_jobs SET lease_until = @until WHERE lease_owner = @held AND state = 'pending'`).run({ held: unconfirmedOwner(owner), until }).changes;
+}
+
+/**
+ * The held write ended and the device took every byte: printed. Also when
+ * the hold had lapsed into `failed`, or a person retried the job and no
+ * worker has taken it since: it did print, so it is not sent again.
+ */
+export function markUnconfirmedPrinted(db: Db, id: number, owner: string, now: number): number {
+  return prepared(
+    db,
+    `UPDATE print_jobs SET state = 'printed', printed_at = @now, last_error = NULL, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+     WHERE id = @id AND state <> 'printed' AND (lease_owner = @held OR lease_owner IS NULL OR COALESCE(lease_until, 0) <= @now)`,
+  ).run({ id, held: unconfirmedOwner(owner), now }).changes;
+}
+
+/**
+ * The held write ended in an error: some of the receipt may have printed,
+ * so it is not re-sent automatically; `failed` with `error`, for a person to
+ * check the paper and retry.
+ */
+export function failUnconfirmed(db: Db, id: number, owner: string, error: string): number {
+  return prepared(
+    db,
+    `UPDATE print_jobs SET state = 'failed', last_error = @error, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+     WHERE id = @id AND state = 'pending' AND lease_owner = @held`,
+  ).run({ id, held: unconfirmedOwner(owner), error }).changes;
+}
+
+/** Whether a job held unconfirmed has lapsed (cheap: read only). */
+export function hasLapsedUnconfirmed(db: Db, now: number): boolean {
+  return prepared(db, `SELECT 1 FROM print_jobs WHERE state = 'pending' AND lease_owner LIKE 'unconfirmed:%' AND COALESCE(lease_until, 0) <= ? LIMIT 1`).get(now) !== undefined;
+}
+
+/**
+ * Unconfirmed jobs whose holder stopped renewing them (its process ended
+ * with the write still outstanding): whether they printed cannot be known,
+ * so they are `failed` with `error` (for a person to check and retry), never
+ * sent again blindly. The marker is kept so a write that still ends in this
+ * process marks the job printed. Returns their ids.
+ */
+export function failLapsedUnconfirmed(db: Db, now: number, error: string): number[] {
+  const rows = prepared(
+    db,
+    `UPDATE print_jobs SET state = 'failed', last_error = @error, next_attempt_at = NULL, lease_until = NULL
+     WHERE state = 'pending' AND lease_owner LIKE 'unconfirmed:%' AND COALESCE(lease_until, 0) <= @now RETURNING id`,
+  ).all({ now, error }) as { id: number }[];
+  return rows.map((r) => r.id);
+}
+
+/** Gives a leased job back as it was (nothing was sent: the printer was busy). Only the lease holder may. */
+export function releaseLease(db: Db, id: number, owner: string): number {
+  return prepared(db, 'UPDATE print_jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?').run(id, owner).changes;
 }
 
 /** A failed send: `failed` for good, or pending again at `retryAt`. Only the lease holder may record it. */
