@@ -314,6 +314,21 @@ export const dayReportViewSchema = z.strictObject({
   netCents: cents,
   byPayway: z.array(z.strictObject({ payway: z.string(), paywayName: z.string().nullable(), payments: tallySchema, revokes: tallySchema, refunds: tallySchema, netCents: cents })),
   byOperator: z.array(z.strictObject({ operator: z.string(), payments: tallySchema, revokes: tallySchema, refunds: tallySchema })),
+  /** Money the gateway shows returned on the day's orders without a revoke or refund here (其他途径退回). */
+  returnedElsewhere: z.strictObject({
+    count,
+    cents,
+    byPayway: z.array(z.strictObject({ payway: z.string(), paywayName: z.string().nullable(), count, cents })),
+    byOperator: z.array(z.strictObject({ operator: z.string(), count, cents })),
+    orders: z.array(z.strictObject({ orderSn: z.string(), status: z.string(), payway: z.string(), operator: z.string(), cents })),
+  }),
+  /** What the net was checked against: the day's orders' own net amounts. */
+  check: z.strictObject({
+    ordersNetCents: cents,
+    returnedOnOtherDaysCents: cents,
+    returnedForOtherOrdersCents: cents,
+    mismatches: z.array(z.strictObject({ orderSn: z.string(), cents })),
+  }),
   open: z.strictObject({
     items: z.array(z.strictObject({ kind: z.enum(['revoke', 'refund']), id, orderSn: z.string(), state: z.string(), amountCents: cents })),
     revokes: tallySchema,

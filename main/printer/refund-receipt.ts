@@ -43,6 +43,7 @@ const L = {
   reconciledOpen: { zh: '已完成的核对无误；仍有未完成', en: 'Finished ones reconciled; some still open' },
   counter: { zh: '本机收款', en: 'Taken at this counter' },
   returned: { zh: '冲正退回', en: 'Returned (reversal)' },
+  elsewhere: { zh: '其他途径退回', en: 'Returned elsewhere' },
   openPayments: { zh: '收款未完成', en: 'Payments still open' },
   notReconciled: { zh: '核对不符！', en: 'NOT RECONCILED!' },
 } satisfies Record<string, Text>;
@@ -115,6 +116,9 @@ export function buildDayReportReceipt(
   l.pair('amount', L.payments[lang], tally(report.payments));
   l.pair('amount', L.revokes[lang], tally(report.revokes));
   l.pair('amount', L.refunds[lang], tally(report.refunds));
+  // Money the gateway shows returned without a revoke or refund here: printed only when there is any.
+  const elsewhere = report.returnedElsewhere as DayReport['returnedElsewhere'] | undefined;
+  if (elsewhere && elsewhere.count > 0) l.pair('amount', L.elsewhere[lang], tally(elsewhere));
   l.pair('amount', L.net[lang], money(report.netCents, lang), true);
   l.rule();
   l.text('subtitle', L.byPayway[lang], { bold: true });
@@ -124,6 +128,8 @@ export function buildDayReportReceipt(
     l.pair('field', `  ${L.payments[lang]}`, tally(p.payments));
     l.pair('field', `  ${L.revokes[lang]}`, tally(p.revokes));
     l.pair('field', `  ${L.refunds[lang]}`, tally(p.refunds));
+    const e = elsewhere?.byPayway.find((x) => x.payway === p.payway);
+    if (e && e.count > 0) l.pair('field', `  ${L.elsewhere[lang]}`, tally(e));
     l.pair('field', `  ${L.net[lang]}`, money(p.netCents, lang));
   }
   l.rule();
@@ -133,8 +139,16 @@ export function buildDayReportReceipt(
     l.pair('field', `  ${L.payments[lang]}`, tally(o.payments));
     l.pair('field', `  ${L.revokes[lang]}`, tally(o.revokes));
     l.pair('field', `  ${L.refunds[lang]}`, tally(o.refunds));
+    const e = elsewhere?.byOperator.find((x) => x.operator === o.operator);
+    if (e && e.count > 0) l.pair('field', `  ${L.elsewhere[lang]}`, tally(e));
   }
   l.rule();
+  if (elsewhere && elsewhere.count > 0) {
+    // Which orders: to be followed up (another till, the merchant app), each with the amount that went back.
+    l.text('subtitle', L.elsewhere[lang], { bold: true });
+    for (const o of elsewhere.orders) l.pair('reason', `  ${o.orderSn}`, money(o.cents, lang));
+    l.rule();
+  }
   l.text('subtitle', L.open[lang], { bold: true });
   l.pair('field', `  ${L.revokes[lang]}`, tally(report.open.revokes));
   l.pair('field', `  ${L.refunds[lang]}`, tally(report.open.refunds));

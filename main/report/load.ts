@@ -1,4 +1,5 @@
 /** Reads one business day's rows for the day report (through the tables' owners) and computes it. */
+import { businessDayEnd, businessDayStart } from '../common/time';
 import type { Db } from '../store/db';
 import { OrdersRepo } from '../store/orders';
 import { RefundsRepo } from '../store/refunds';
@@ -9,12 +10,17 @@ import { computeCounterPayments } from './payments';
 
 export function loadDayReport(db: Db, day: string, now: number): DayReport {
   const orders = new OrdersRepo(db);
-  const refunds = new RefundsRepo(db).forReport(day);
+  const refundsRepo = new RefundsRepo(db);
+  const revokesRepo = new RevokesRepo(db);
+  const refunds = refundsRepo.forReport(day);
   // Revokes by the day they were recorded (and every open one), as refunds: one revoked after midnight belongs to that day.
-  const revokes = new RevokesRepo(db).forReport(day);
+  const revokes = revokesRepo.forReport(day);
   const dayOrders = orders.listDay(day, 1_000_000);
   const ofDay = new Set(dayOrders.map((o) => o.sn));
-  const report = computeDayReport(
+  // The counter's payments on the day their money moved: their order's day (the main section's), by client_sn.
+  const paymentRows = new PaymentsRepo(db).forReport(day, businessDayStart(day), businessDayEnd(day));
+  const orderDays = new Map(paymentRows.flatMap((r) => (r.order_day === null ? [] : [[r.client_sn, r.order_day] as const])));
+  return computeDayReport(
     day,
     {
       orders: dayOrders,
@@ -22,8 +28,11 @@ export function loadDayReport(db: Db, day: string, now: number): DayReport {
       refunds,
       refundOrders: orders.bySns([...new Set(refunds.map((r) => r.order_sn))]),
       revokeOrders: orders.bySns([...new Set(revokes.map((r) => r.order_sn).filter((sn) => !ofDay.has(sn)))]),
+      // Every revoke and refund of the day's orders, whatever day: what went back here, not elsewhere.
+      orderRevokes: revokesRepo.forDay(day),
+      orderRefunds: refundsRepo.forOrders([...ofDay]),
+      counterPayments: computeCounterPayments(day, paymentRows.map(toPayment), orderDays),
     },
     now,
   );
-  return { ...report, counterPayments: computeCounterPayments(day, new PaymentsRepo(db).forDay(day).map(toPayment)) };
 }

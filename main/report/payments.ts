@@ -3,7 +3,20 @@
  * a cancel (冲正), and net, per payway and per operator; and the payments
  * whose outcome is still open (listed in 日结 until they are final). Pure,
  * integer cents.
+ *
+ * Which day a payment counts on: the day the money moved, the same day the
+ * report's main section books its order. A paid payment counts on its
+ * order's business day (the order row written from the gateway's snapshot:
+ * its payment time), or, with no order row stored, on the day it was
+ * recorded paid (`paid_at`). A payment canceled after money was taken counts
+ * taken and returned together on its order's day when the order is stored
+ * (an import), else on the day it was requested (the reversal follows within
+ * the payment's window; its net is zero either way). A failed or canceled
+ * payment that took nothing counts (as failed) on the day it was requested.
+ * So a QR code shown at 23:59 and paid at 00:00:30 counts on the next day, in
+ * both sections.
  */
+import { businessDay } from '../common/time';
 import type { Payment } from '../store/payments';
 
 /** A count and its sum in cents (the same shape as the day report's Tally). */
@@ -19,7 +32,7 @@ export interface PaymentLine {
 }
 
 export interface CounterPayments extends PaymentLine {
-  /** Every payment requested on the day (and every one still open). */
+  /** Every payment the report read: those counted on the day, those requested on it, and every one still open. */
   list: Payment[];
   byPayway: Array<PaymentLine & { payway: string; paywayName: string | null }>;
   byOperator: Array<PaymentLine & { operator: string }>;
@@ -45,7 +58,16 @@ function book(l: PaymentLine, p: Payment): void {
   l.netCents = l.taken.cents - l.returned.cents;
 }
 
-export function computeCounterPayments(day: string, payments: readonly Payment[]): CounterPayments {
+/** The business day a payment counts on (see the header); `orderDay`: its stored order's business day, if any. */
+export function paymentDay(p: Payment, orderDay: string | null | undefined): string {
+  const tookMoney = p.state === 'paid' || (p.state === 'canceled' && p.moneyReturned);
+  if (tookMoney && orderDay) return orderDay;
+  if (p.state === 'paid' && typeof p.paidAt === 'number') return businessDay(p.paidAt);
+  return p.businessDay;
+}
+
+/** `orderDays`: the business day of each payment's stored order, by client_sn (the order's and the payment's). */
+export function computeCounterPayments(day: string, payments: readonly Payment[], orderDays: ReadonlyMap<string, string> = new Map()): CounterPayments {
   const total = line();
   const failed = tally();
   const byPayway = new Map<string, PaymentLine & { payway: string; paywayName: string | null }>();
@@ -56,7 +78,7 @@ export function computeCounterPayments(day: string, payments: readonly Payment[]
       open.push({ id: p.id, clientSn: p.clientSn, state: p.state, amountCents: p.amountCents, orderSn: p.orderSn, businessDay: p.businessDay });
       continue;
     }
-    if (p.businessDay !== day) continue;
+    if (paymentDay(p, orderDays.get(p.clientSn)) !== day) continue;
     if (p.state === 'failed') add(failed, p.amountCents);
     book(total, p);
     const pw = p.payway ?? '';

@@ -206,6 +206,24 @@ export class PaymentsRepo extends OperationRepo<PaymentRow> {
     return prepared(this.db, `SELECT * FROM payments WHERE state IN ${this.openSql} AND amount_cents = ? ORDER BY id`).all(amountCents) as PaymentRow[];
   }
 
+  /**
+   * The day report's payments (read-only), each with its stored order's business day (`order_day`, by client_sn,
+   * null when no order is stored): those whose order is of the day, those recorded paid during it (`start` to
+   * `end`, for a paid payment without an order row), those requested on it, and every one still open.
+   */
+  forReport(day: string, start: number, end: number): Array<PaymentRow & { order_day: string | null }> {
+    return prepared(
+      this.db,
+      `SELECT p.*, o.business_day AS order_day FROM payments p LEFT JOIN orders o ON o.client_sn = p.client_sn
+        WHERE p.id IN (
+          SELECT id FROM payments WHERE requested_day = @day
+          UNION SELECT id FROM payments WHERE state IN ${this.openSql}
+          UNION SELECT p2.id FROM orders o2 JOIN payments p2 ON p2.client_sn = o2.client_sn WHERE o2.business_day = @day
+          UNION SELECT id FROM payments WHERE state = 'paid' AND paid_at >= @start AND paid_at < @end)
+        ORDER BY p.id`,
+    ).all({ day, start, end }) as Array<PaymentRow & { order_day: string | null }>;
+  }
+
   /** The payments requested on a business day, and those still open from earlier days. */
   forDay(day: string): PaymentRow[] {
     return prepared(this.db, `SELECT * FROM payments WHERE requested_day = ? OR state IN ${this.openSql} ORDER BY id`).all(day) as PaymentRow[];

@@ -108,9 +108,11 @@ describe('one glossary for screen, receipt and docs', () => {
       payments: tally,
       revokes: tally,
       refunds: tally,
+      returnedElsewhere: { ...tally, byPayway: [], byOperator: [], orders: [] },
       netCents: 0,
       byPayway: [],
       byOperator: [],
+      check: { ordersNetCents: 0, returnedOnOtherDaysCents: 0, returnedForOtherOrdersCents: 0, mismatches: [] },
       open: {
         items: [
           { kind: 'revoke', id: 1, orderSn: '7894259244096543', state: 'needs_attention', amountCents: 2550 },
