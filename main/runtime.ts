@@ -101,6 +101,11 @@ export interface RuntimeOptions {
    * `refund`, `pay query`, an import): default with the workers (startWorkers); looks once a second.
    */
   watchOthers?: boolean;
+  /**
+   * 'own': this process prints only the jobs it asks for, never the counter's other waiting receipts (the CLI
+   * given a printer of its own with --printer or UPAY_POS_PRINTER). Default 'all'.
+   */
+  printScope?: 'all' | 'own';
 }
 
 /** The services a host app, the IPC handlers and the CLI use; the store and the gateway client stay inside. */
@@ -197,6 +202,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     virtualPrinterUri: options.virtualPrinterUri ?? null,
     log: (level, message) => (level === 'error' ? logger.error(message) : level === 'warn' ? logger.warn(message) : logger.info(message)),
     ...(options.printWorker ? { worker: options.printWorker } : {}),
+    ...(options.printScope ? { scope: options.printScope } : {}),
   });
   // A row's lease must outlast a call and the query after it (with the longest timeout the settings allow, 2 x 120 s),
   // or a second process would take the row mid-call and both would act on it. A lease given explicitly (tests) stands.

@@ -122,6 +122,8 @@ export async function open(ctx: CliContext, opts: { workers?: boolean } = {}): P
       startWorkers: opts.workers ?? false,
       // A command's output is about its own work: the app's changes are the app window's business.
       watchOthers: false,
+      // A printer named for this run prints this run's receipts only: the counter's waiting ones stay for the counter's printer.
+      ...(printerSetting ? { printScope: 'own' as const } : {}),
       logger: stderrLogger(ctx),
     });
   } catch (err) {

@@ -29,6 +29,11 @@ export interface PrintingDeps {
   virtualPrinterUri?: string | null;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
   worker?: { backoffBaseMs?: number; backoffMaxMs?: number; pollMs?: number; maxAttempts?: number };
+  /**
+   * 'own': print only the jobs this process asks for (waitForJob), never the counter's other waiting receipts:
+   * a process given a printer of its own (the CLI's --printer). Default 'all'.
+   */
+  scope?: 'all' | 'own';
 }
 
 export const printerNotConfigured = () =>
@@ -36,13 +41,17 @@ export const printerNotConfigured = () =>
 
 export class Printing {
   readonly worker: PrintWorker;
+  /** The jobs this process may print, when its scope is its own jobs. */
+  private readonly own: Set<number> | undefined;
   private transport: PrinterTransport;
   private uri: string;
 
   constructor(private readonly deps: PrintingDeps) {
     this.uri = deps.printer;
     this.transport = this.startTransport(deps.printer);
+    this.own = deps.scope === 'own' ? new Set() : undefined;
     this.worker = new PrintWorker({
+      ...(this.own ? { only: this.own } : {}),
       db: deps.db,
       clock: deps.clock,
       printer: () => this.transport,
@@ -156,6 +165,7 @@ export class Printing {
   /** Runs print passes until the job is printed or failed, or the time is up; returns its last state. */
   async waitForJob(id: number, timeoutMs: number): Promise<PrintJob | null> {
     const until = Date.now() + timeoutMs;
+    this.own?.add(id);
     for (;;) {
       const job = getJob(this.deps.db, id);
       if (!job || job.state !== 'pending' || Date.now() >= until) return job;

@@ -73,6 +73,11 @@ export interface PrintWorkerOptions {
   printerType?: () => PrinterType;
   /** Ask the printer before each job (only for printers that report status). Default true. */
   statusCheck?: boolean;
+  /**
+   * These jobs alone, when set (added to as the process asks for them): a process printing on a printer other
+   * than the counter's (the CLI's --printer) must not take the counter's waiting receipts to it.
+   */
+  only?: ReadonlySet<number>;
 }
 
 export interface DrainResult {
@@ -104,6 +109,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   private readonly backoffMaxMs: number;
   private readonly pollMs: number;
   private readonly statusCheck: boolean;
+  private readonly only: ReadonlySet<number> | undefined;
 
   private running = false;
   private timer: NodeJS.Timeout | null = null;
@@ -127,6 +133,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
     this.backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
     this.pollMs = options.pollMs ?? 5000;
     this.statusCheck = options.statusCheck ?? true;
+    this.only = options.only;
     this.printerType = options.printerType ?? (() => 'EPSON');
   }
 
@@ -240,7 +247,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
   private claim(): ClaimedJob | null {
     return tx(this.db, () => {
       const now = this.clock.now();
-      const row = jobs.leaseFirstDue(this.db, this.owner, now, now + this.leaseMs);
+      const row = jobs.leaseFirstDue(this.db, this.owner, now, now + this.leaseMs, this.only);
       if (!row) return null;
       if (!row.bytes || row.bytes.length === 0) {
         // A receipt queued by the revoke transaction: render its bytes now, stored with the lease,
@@ -282,7 +289,7 @@ export class PrintWorker extends EventEmitter<PrintWorkerEvents> {
     const result: DrainResult = { printed: 0, failed: 0, blockedBy: null };
     this.tendUnconfirmed();
     for (;;) {
-      if (!jobs.hasDueJob(this.db, this.clock.now())) return result;
+      if (!jobs.hasDueJob(this.db, this.clock.now(), this.only)) return result;
       const printer = this.getPrinter();
       if (this.statusCheck || !printer.reportsStatus) {
         // Printers that report status are asked before every job (paper can run out mid-batch);

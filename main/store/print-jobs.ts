@@ -136,7 +136,9 @@ export function nextDueAt(db: Db): number | null {
   return row.due;
 }
 
-export function hasDueJob(db: Db, now: number): boolean {
+/** `only`: these jobs alone (a process printing on a printer of its own: its own jobs), else every job. */
+export function hasDueJob(db: Db, now: number, only?: ReadonlySet<number>): boolean {
+  if (only) return [...only].some((id) => prepared(db, `SELECT 1 FROM print_jobs WHERE id = @id AND ${DUE}`).get({ id, now }) !== undefined);
   return prepared(db, `SELECT 1 FROM print_jobs WHERE ${DUE} LIMIT 1`).get({ now }) !== undefined;
 }
 
@@ -147,8 +149,13 @@ export interface LeasedJob {
 }
 
 /** The first due job (id order), leased to `owner` until `until`. Call inside a transaction. */
-export function leaseFirstDue(db: Db, owner: string, now: number, until: number): LeasedJob | null {
-  const row = prepared(db, `SELECT id, bytes, attempts FROM print_jobs WHERE ${DUE} ORDER BY id LIMIT 1`).get({ now }) as LeasedJob | undefined;
+export function leaseFirstDue(db: Db, owner: string, now: number, until: number, only?: ReadonlySet<number>): LeasedJob | null {
+  const row = only
+    ? [...only]
+        .sort((a, b) => a - b)
+        .map((id) => prepared(db, `SELECT id, bytes, attempts FROM print_jobs WHERE id = @id AND ${DUE}`).get({ id, now }) as LeasedJob | undefined)
+        .find((r) => r !== undefined)
+    : (prepared(db, `SELECT id, bytes, attempts FROM print_jobs WHERE ${DUE} ORDER BY id LIMIT 1`).get({ now }) as LeasedJob | undefined);
   if (!row) return null;
   prepared(db, 'UPDATE print_jobs SET lease_owner = ?, lease_until = ? WHERE id = ?').run(owner, until, row.id);
   return row;
