@@ -9,6 +9,7 @@ import { Setup } from './components/Setup';
 import { StatusBar, WarningBanner, type Tab, type Theme } from './components/StatusBar';
 import { I18nContext, makeI18n, type Lang } from './i18n';
 import { LiveContext, useLive } from './live';
+import { usePayments } from './payments';
 import { SessionContext, useSession } from './session';
 
 const THEME_KEY = 'upay-pos.theme';
@@ -33,6 +34,8 @@ export function App() {
   const [openRequest, setOpenRequest] = useState<OpenRequest | null>(null);
   const decided = useRef({ lang: false, tab: false });
   const i18n = useMemo(() => makeI18n(lang), [lang]);
+  // --- payments: followed at the window's level, so leaving the 收款 screen (or a reload) loses none.
+  const payments = usePayments(signedIn !== null);
 
   // The stored language and "not activated yet -> setup" apply once, at start.
   useEffect(() => {
@@ -101,6 +104,11 @@ export function App() {
     setTab('cashier');
     setOpenRequest((r) => ({ sn, n: (r?.n ?? 0) + 1 }));
   };
+  // --- payments: the 待处理 list's entry for a payment opens the 收款 screen on it.
+  const openPayment = (id: number) => {
+    payments.show(id);
+    setTab('pay');
+  };
 
   if (!signedIn) {
     return (
@@ -117,10 +125,10 @@ export function App() {
       <LiveContext.Provider value={live}>
         <SessionContext.Provider value={session}>
         <div class="app" data-lang={lang}>
-          <StatusBar tab={tab} onTab={setTab} onToggleLanguage={toggleLanguage} theme={theme} onTheme={setTheme} onOpenOrder={openOrder} />
+          <StatusBar tab={tab} onTab={setTab} onToggleLanguage={toggleLanguage} theme={theme} onTheme={setTheme} onOpenOrder={openOrder} onOpenPayment={openPayment} />
           <WarningBanner />
           <main class="main" data-view={tab}>
-            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} openRequest={openRequest} /> : tab === 'pay' ? <PaymentScreen /> : signedIn.role === 'store_it' ? <Setup /> : <StoreItOnly />}
+            {tab === 'cashier' ? <Cashier onGoSetup={() => setTab('setup')} openRequest={openRequest} /> : tab === 'pay' ? <PaymentScreen payments={payments} /> : signedIn.role === 'store_it' ? <Setup /> : <StoreItOnly />}
           </main>
         </div>
         </SessionContext.Provider>

@@ -280,7 +280,7 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
   const live = useLiveContext();
   const [sheet, setSheet] = useState<'revoke' | 'refund' | null>(null);
   const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<{ error: ErrorView; recorded: boolean | null } | null>(null);
+  const [failure, setFailure] = useState<Failure | null>(null);
   const { refunds, latest: refund, note: noteRefund } = useRefunds(order.sn);
   const revoke = newerRevoke(order.revoke, live.revokes[order.sn]);
   const today = live.info?.businessDay ?? businessDayOf(Date.now());
@@ -293,6 +293,7 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
   const revokeNow = async (_amount: number, approval: ApprovalInput | null): Promise<ErrorView | null> => {
     setBusy(true);
     setFailure(null);
+    const had = revoke?.id ?? null;
     const res = await call((p) => p.revokeRequest({ sn: order.sn, ...(approval ? { approval } : {}) }));
     performance.mark('revoke:answer');
     setBusy(false);
@@ -302,13 +303,33 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
       return null;
     }
     if (APPROVAL_ERRORS.includes(res.error.code)) return res.error;
-    // The envelope alone cannot say whether a request left: the revoke row can.
+    // The envelope alone cannot say whether a request left: the order's revoke can (a new one is this request's).
     setSheet(null);
-    setFailure({ error: res.error, recorded: null });
+    if (REFUSED_BEFORE_RECORD.has(res.error.code)) {
+      setFailure({ kind: 'revoke', error: res.error, record: 'none' });
+      return res.error;
+    }
+    setFailure({ kind: 'revoke', error: res.error, record: 'checking' });
     const found = await call((p) => p.revokeForOrder({ sn: order.sn }));
     if (found.ok && found.value) live.noteRevoke(found.value);
-    setFailure({ error: res.error, recorded: found.ok ? found.value !== null : null });
+    const record = !found.ok ? 'unknown' : found.value && found.value.id !== had ? 'found' : 'none';
+    setFailure((f) => (f?.error === res.error ? { ...f, record } : f));
     return res.error;
+  };
+
+  /**
+   * A refund the runtime refused: what the order's refunds say about it. A refusal before anything was
+   * written (the session, another operation open, the amount) moved no money; otherwise a refund of this
+   * order newer than those known is this request's (shown below), none means nothing was recorded.
+   */
+  const refundFailed = async (error: ErrorView, known: ReadonlySet<number>, since: number) => {
+    setFailure({ kind: 'refund', error, record: REFUSED_BEFORE_RECORD.has(error.code) ? 'none' : 'checking' });
+    const res = await call((p) => p.refundForOrder({ sn: order.sn }));
+    if (res.ok) for (const r of res.value.refunds) noteRefund(r);
+    if (REFUSED_BEFORE_RECORD.has(error.code)) return;
+    const mine = res.ok ? res.value.refunds.some((r) => !known.has(r.id) && r.requestedAt >= since - CLOCK_SLACK_MS) : false;
+    const record = !res.ok ? 'unknown' : mine ? 'found' : 'none';
+    setFailure((f) => (f?.error === error ? { ...f, record } : f));
   };
 
   const showProgress = busy && (!revoke || revoke.state === 'sending');
@@ -333,6 +354,8 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
         </span>
       </div>
 
+      {/* A refused request stands above the order's earlier outcome until the cashier dismisses it. */}
+      {failure && <FailureOutcome failure={failure} onDismiss={() => setFailure(null)} />}
       {showProgress ? (
         <section class="outcome outcome--progress" data-outcome="progress">
           <h2 class="outcome__title">
@@ -343,22 +366,8 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
         </section>
       ) : showRefund ? (
         <RefundOutcome refund={refund} order={order} />
-      ) : revoke ? (
-        <RevokeOutcome revoke={revoke} order={order} />
       ) : (
-        failure && (
-          <section class="outcome outcome--failed" data-outcome="failed">
-            <h2 class="outcome__title">
-              <span class="outcome__icon">
-                <Icon name="cross" />
-              </span>
-              {t('outcome.failed')}
-            </h2>
-            <MoneyStatement state={failure.recorded === false ? 'unchanged' : 'confirming'} />
-            <p>{failure.recorded === false ? t('outcome.failedToStart') : t('outcome.checking')}</p>
-            <ErrorNotice error={failure.error} />
-          </section>
-        )
+        revoke && <RevokeOutcome revoke={revoke} order={order} />
       )}
 
       {status.refundedCents > 0 && (
@@ -422,19 +431,74 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
           orderSn={order.sn}
           payway={payway}
           refundableCents={status.refundableCents}
+          known={refunds}
           onDone={(r) => {
             noteRefund(r);
             setFailure(null);
             setSheet(null);
           }}
-          onError={(error) => {
-            setFailure({ error, recorded: false });
+          onError={(error, known, since) => {
             setSheet(null);
+            void refundFailed(error, known, since);
           }}
           onCancel={() => setSheet(null)}
         />
       )}
     </article>
+  );
+}
+
+/** The main process's clock against this page's (one machine): a refund requested this long before the page's request counts as its own. */
+const CLOCK_SLACK_MS = 5_000;
+
+/** Refusals that come before a revoke's or refund's row is written: nothing was recorded or sent, no money moved. */
+const REFUSED_BEFORE_RECORD = new Set([
+  'INVALID_INPUT',
+  'FORBIDDEN_SENDER',
+  'OPERATOR_REQUIRED',
+  'ROLE_REQUIRED',
+  'APPROVAL_REQUIRED',
+  'PIN_INVALID',
+  'OPERATOR_LOCKED',
+  'APPROVER_NOT_ALLOWED',
+  'NOT_ACTIVATED',
+  'OPERATION_OPEN',
+  'REFUND_AMOUNT_TOO_HIGH',
+]);
+
+/** A refused revoke or refund request: none (nothing recorded, no money moved), checking, found (its outcome shows below) or unknown. */
+interface Failure {
+  kind: 'revoke' | 'refund';
+  error: ErrorView;
+  record: 'none' | 'checking' | 'found' | 'unknown';
+}
+
+/** The refused request in its own kind's words: whether money moved first, then the error, until dismissed. */
+function FailureOutcome({ failure, onDismiss }: { failure: Failure; onDismiss: () => void }) {
+  const { t } = useI18n();
+  const { kind, record } = failure;
+  const ref = useRef<HTMLElement>(null);
+  // The sheet's closing gives the focus back to the button that opened it, further down a long order: the refusal is brought into view after that.
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => ref.current?.scrollIntoView({ block: 'nearest' }));
+    return () => cancelAnimationFrame(frame);
+  }, [failure.error]);
+  return (
+    <section ref={ref} class="outcome outcome--failed" data-outcome="failed" data-kind={kind} data-record={record} role="alert">
+      <h2 class="outcome__title">
+        <span class="outcome__icon">
+          <Icon name="cross" />
+        </span>
+        {t(`failure.title.${kind}` as const)}
+      </h2>
+      {record === 'none' && <MoneyStatement state="unchanged" />}
+      {(record === 'checking' || record === 'unknown') && <MoneyStatement state="confirming" />}
+      <p data-failure-words>{t(`failure.${record}.${kind}` as const)}</p>
+      <ErrorNotice error={failure.error} />
+      <button type="button" class="btn btn--secondary" data-action="dismiss-failure" onClick={onDismiss}>
+        {t('failure.dismiss')}
+      </button>
+    </section>
   );
 }
 

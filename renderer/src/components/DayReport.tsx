@@ -55,6 +55,7 @@ export function DayReport({ onClose }: { onClose: () => void }) {
                   [t('report.payments'), tally(report.payments)],
                   [t('report.revokes'), tally(report.revokes)],
                   [t('report.refunds'), tally(report.refunds)],
+                  [t('report.returnedElsewhere'), <span data-returned-elsewhere-cents={report.returnedElsewhere.cents}>{tally(report.returnedElsewhere)}</span>],
                   [t('report.net'), <strong data-net-cents={report.netCents}>{formatCny(report.netCents)}</strong>],
                   [t('report.openRevokes'), tally(report.open.revokes)],
                   [t('report.openRefunds'), tally(report.open.refunds)],

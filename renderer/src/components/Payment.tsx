@@ -9,25 +9,59 @@
  * already open asks for a confirmation first, and a payment above store
  * IT's threshold (off by default) goes through the one approval sheet; main
  * refuses both otherwise.
+ *
+ * The payments live at the window's level (../payments.ts), not here: leaving
+ * this screen (Escape, a tab, 新收款) or a reload loses none. When the screen
+ * opens it reads the open payments and, with none on screen, shows the newest
+ * open one; the others (and each ended one the cashier has not seen) are
+ * listed on the start screen with their headline, each one tap away.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { isCustomerPaymentCode } from '../../../main/common/payment-code';
 import type { ApprovalInput, PaymentView } from '../../../main/ipc/contract';
-import { call, pos, type ErrorView } from '../bridge';
+import { call, type ErrorView } from '../bridge';
 import { formatCny, paywayLabel } from '../format';
 import { useI18n } from '../i18n';
 import { qrSvg } from '../qr';
+import { isOpenPayment, type Payments } from '../payments';
 import { useScanner } from '../scanner';
 import { needsApproval, useSessionContext } from '../session';
 import { AmountPad, APPROVAL_ERRORS, MoneySheet, withDigit } from './Approval';
 import { ConfirmDialog, ErrorNotice } from './ui';
 
+/** The badge's colour for a listed payment's outcome. */
+const TONE: Record<PaymentView['outcome'], string> = {
+  paid: 'ok',
+  failed: 'muted',
+  canceled: 'muted',
+  pending: 'warn',
+  awaiting_customer: 'warn',
+  needs_attention: 'danger',
+};
+
 type Charge = { method: 'barcode'; barcode: string } | { method: 'qr'; payway: '1' | '3' | '17' };
 
 const WAYS = ['3', '1', '17'] as const;
-const OPEN = ['pending', 'needs_attention', 'awaiting_customer'];
+/** At most this many other payments listed on the start screen (the 待处理 list has them all). */
+const LISTED = 3;
+/** Refusals that come before the payment's row is written: nothing was recorded or sent, no money taken. */
+const REFUSED_BEFORE_RECORD = new Set([
+  'INVALID_INPUT',
+  'FORBIDDEN_SENDER',
+  'OPERATOR_REQUIRED',
+  'ROLE_REQUIRED',
+  'APPROVAL_REQUIRED',
+  'PIN_INVALID',
+  'OPERATOR_LOCKED',
+  'APPROVER_NOT_ALLOWED',
+  'NOT_ACTIVATED',
+  'PAYMENT_SAME_AMOUNT_OPEN',
+]);
 
-export function PaymentScreen() {
+/** A refused pay.request and what is known of its payment: not recorded (no money taken), being checked, found (shown), or not known. */
+type Failure = { error: ErrorView; record: 'none' | 'checking' | 'found' | 'unknown' };
+
+export function PaymentScreen({ payments }: { payments: Payments }) {
   const { t, lang } = useI18n();
   const session = useSessionContext();
   /** The amount as cash-register digits in cents ('1234' is ￥12.34). */
@@ -38,8 +72,12 @@ export function PaymentScreen() {
     digitsNow.current = d;
     setDigits(d);
   };
-  const [payment, setPayment] = useState<PaymentView | null>(null);
+  const payment = payments.current;
+  /** A refused payment request, with what is known of its payment. */
+  const [failure, setFailure] = useState<Failure | null>(null);
+  /** Any other refusal (再次查询). */
   const [error, setError] = useState<ErrorView | null>(null);
+  const [listFailed, setListFailed] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [duplicate, setDuplicate] = useState<{ charge: Charge; error: ErrorView } | null>(null);
   const [approval, setApproval] = useState<{ charge: Charge; confirmDuplicate: boolean; amountCents: number } | null>(null);
@@ -48,7 +86,19 @@ export function PaymentScreen() {
   const inflight = useRef(false);
   const cents = Number(digits || '0');
 
-  useEffect(() => pos().on('payment.updated', (p) => setPayment((cur) => (cur && cur.id === p.id ? p : cur))), []);
+  // Opening the screen (and after a reload): the open payments; with none on screen, the newest open one is shown.
+  useEffect(() => {
+    let stale = false;
+    void payments.refresh().then((open) => {
+      if (stale) return;
+      setListFailed(open === null);
+      if (!open || open.length === 0 || inflight.current || payments.currentNow() !== null) return;
+      payments.show(Math.max(...open.map((p) => p.id)));
+    });
+    return () => {
+      stale = true;
+    };
+  }, []);
   useEffect(() => {
     const timer = window.setInterval(() => setNow(Date.now()), 500);
     return () => window.clearInterval(timer);
@@ -62,21 +112,42 @@ export function PaymentScreen() {
 
   /** Sends the payment; the same amount open → the confirmation; approval errors stay on the sheet. */
   const send = async (charge: Charge, amountCents: number, confirmDuplicate: boolean, approvalInput: ApprovalInput | null): Promise<ErrorView | null> => {
+    const known = new Set(payments.seen());
     const res = await call((p) => p.payRequest({ ...charge, amountCents, ...(confirmDuplicate ? { confirmDuplicate } : {}), ...(approvalInput ? { approval: approvalInput } : {}) }));
     // The bench's "QR visible after 收款码" starts here (the gateway's answer, as the page receives it).
     performance.mark('pay:answer');
     if (res.ok) {
-      setPayment(res.value);
+      payments.note(res.value);
+      payments.show(res.value.id);
+      setFailure(null);
       return null;
     }
     if (res.error.code === 'PAYMENT_SAME_AMOUNT_OPEN' && !confirmDuplicate) setDuplicate({ charge, error: res.error });
-    else if (!approvalInput || !APPROVAL_ERRORS.includes(res.error.code)) setError(res.error);
+    else if (!approvalInput || !APPROVAL_ERRORS.includes(res.error.code)) void afterFailure(res.error, amountCents, known);
     return res.error;
+  };
+
+  /**
+   * A refused request: refused before its row was written → nothing recorded, no money taken. Otherwise its
+   * row may exist (the store failed after the commit, an internal error): a new open payment of that amount
+   * (or one an event brought) is this one, shown with its state; none found → the cashier is told not to charge again.
+   */
+  const afterFailure = async (error: ErrorView, amountCents: number, known: ReadonlySet<number>) => {
+    if (REFUSED_BEFORE_RECORD.has(error.code)) return setFailure({ error, record: 'none' });
+    setFailure({ error, record: 'checking' });
+    const open = await payments.refresh();
+    const left = [...(open ?? []), ...payments.now()].filter((p) => !known.has(p.id) && p.amountCents === amountCents).sort((a, b) => b.id - a.id)[0];
+    if (left) {
+      payments.note(left);
+      payments.show(left.id);
+    }
+    setFailure((f) => (f && f.error === error ? { error, record: left ? 'found' : 'unknown' } : f));
   };
 
   const charge = async (c: Charge, confirmDuplicate = false) => {
     const amountCents = Number(digitsNow.current || '0');
     setError(null);
+    setFailure(null);
     setNotice(null);
     if (amountCents <= 0) return setNotice(t('pay.enterAmount'));
     if (needsApproval(session.state, amountCents, 'pay')) return setApproval({ charge: c, confirmDuplicate, amountCents });
@@ -121,19 +192,24 @@ export function PaymentScreen() {
   const queryAgain = async () => {
     if (!payment) return;
     const res = await call((p) => p.payQueryAgain({ paymentId: payment.id }));
-    if (res.ok) setPayment(res.value);
+    if (res.ok) payments.note(res.value);
     else setError(res.error);
   };
 
+  /** 新收款: an ended payment is done with (it leaves the list); an open one stays listed, one tap away. */
   const startOver = () => {
-    setPayment(null);
+    if (payment && !isOpenPayment(payment)) payments.dismiss(payment.id);
+    else payments.show(null);
     setAmount('');
     setError(null);
+    setFailure(null);
     setNotice(null);
   };
 
   // Date.now() at this render: `now` (ticking every 0.5 s) only makes the countdown render again.
-  const secondsLeft = payment && now > 0 ? Math.max(0, Math.ceil((payment.windowUntil - Date.now()) / 1000)) : 0;
+  const left = (p: PaymentView) => (now > 0 ? Math.max(0, Math.ceil((p.windowUntil - Date.now()) / 1000)) : 0);
+  const secondsLeft = payment ? left(payment) : 0;
+  const others = payments.list.filter((p) => p.id !== payment?.id);
   const wayName = (c: Charge) => (c.method === 'qr' ? `${t('pay.qr')} · ${paywayLabel(c.payway, null, lang)}` : `${t('pay.code')} ···${c.barcode.slice(-4)}`);
   return (
     <section class="payment" data-view="pay">
@@ -157,7 +233,7 @@ export function PaymentScreen() {
             </div>
             <div class="payment__qr" ref={qrBox} data-qr={payment.outcome === 'awaiting_customer' ? 'shown' : 'none'} />
             <div class="payment__actions">
-              {OPEN.includes(payment.outcome) && (
+              {isOpenPayment(payment) && (
                 <button type="button" class="btn btn--secondary btn--large" data-action="pay-query" onClick={() => void queryAgain()}>
                   {t('pay.query')}
                 </button>
@@ -166,9 +242,39 @@ export function PaymentScreen() {
                 {t('pay.new')}
               </button>
             </div>
+            {others.length > 0 && (
+              <button type="button" class="btn btn--quiet" data-action="pay-others" data-count={others.length} onClick={() => payments.show(null)}>
+                {t('pay.others', { n: others.length })}
+              </button>
+            )}
           </div>
         ) : (
           <div class="payment__start">
+            {others.length > 0 && (
+              <section class="payment__open" aria-labelledby="pay-open-title" data-pay-list={others.length}>
+                <p id="pay-open-title" class="payment__label">
+                  {t('pay.list.title')}
+                </p>
+                <ul class="queue-list">
+                  {others.slice(0, LISTED).map((p) => (
+                    <li key={p.id} class="queue-list__item" data-payment-item={p.id} data-outcome={p.outcome}>
+                      <span class={`badge badge--${TONE[p.outcome]}`}>{formatCny(p.amountCents)}</span>
+                      <strong class="payment__itemHeadline">{p.outcome === 'needs_attention' ? t('pay.item.attention') : lang === 'zh-CN' ? p.headlineZh : p.headlineEn}</strong>
+                      <span class="queue-list__meta">{p.outcome === 'awaiting_customer' ? t('pay.left', { s: left(p) }) : `···${p.clientSn.slice(-4)}`}</span>
+                      <button type="button" class="btn btn--primary" data-action="pay-show" data-payment-id={p.id} onClick={() => payments.show(p.id)}>
+                        {t('pay.show')}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+                {others.length > LISTED && <p class="payment__detail">{t('pay.more', { n: others.length - LISTED })}</p>}
+              </section>
+            )}
+            {!payments.loaded && (
+              <p class="payment__detail" data-pay-loading>
+                {listFailed ? t('pay.listFailed') : t('pay.loading')}
+              </p>
+            )}
             <p class="payment__hint">{t('pay.scanHint')}</p>
             <div class="payment__ways">
               {WAYS.map((payway) => (
@@ -185,6 +291,14 @@ export function PaymentScreen() {
           </p>
         )}
         {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
+        {failure && (
+          <>
+            <ErrorNotice error={failure.error} onDismiss={() => setFailure(null)} />
+            <p class={`notice ${failure.record === 'none' ? 'notice--ok' : 'notice--warn'}`} role="status" data-pay-record={failure.record}>
+              {t(`pay.record.${failure.record}` as const)}
+            </p>
+          </>
+        )}
       </div>
       <div class="payment__pad">
         <p class="payment__amount" data-money-line data-amount-cents={cents}>

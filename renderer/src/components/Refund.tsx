@@ -48,17 +48,22 @@ export function RefundSheet(props: {
   payway: string;
   refundableCents: number;
   onDone: (refund: RefundView) => void;
-  onError: (error: ErrorView) => void;
+  /** A refusal (not the approval's): the error, the refund ids known before the request and when it started (epoch ms). */
+  onError: (error: ErrorView, known: ReadonlySet<number>, since: number) => void;
+  /** The order's refunds known before the request (a refusal's row, if any, is a new one). */
+  known: readonly RefundView[];
   onCancel: () => void;
 }) {
   const { t } = useI18n();
   const confirm = async (amountCents: number, approval: ApprovalInput | null): Promise<ErrorView | null> => {
+    const known = new Set(props.known.map((r) => r.id));
+    const since = Date.now();
     const res = await call((p) => p.refundRequest({ sn: props.orderSn, amountCents, ...(approval ? { approval } : {}) }));
     if (res.ok) {
       props.onDone(res.value);
       return null;
     }
-    if (!APPROVAL_ERRORS.includes(res.error.code)) props.onError(res.error);
+    if (!APPROVAL_ERRORS.includes(res.error.code)) props.onError(res.error, known, since);
     return res.error;
   };
   return (

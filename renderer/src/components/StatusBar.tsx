@@ -29,6 +29,8 @@ export function StatusBar(props: {
   theme: Theme;
   onTheme: (theme: Theme) => void;
   onOpenOrder: (sn: string) => void;
+  /** A payment's entry in the 待处理 list: the 收款 screen on that payment (a payment has no order to show yet). */
+  onOpenPayment: (paymentId: number) => void;
 }) {
   const { t } = useI18n();
   const live = useLiveContext();
@@ -132,6 +134,10 @@ export function StatusBar(props: {
             onOpen={(sn) => {
               setSheet(null);
               props.onOpenOrder(sn);
+            }}
+            onOpenPayment={(id) => {
+              setSheet(null);
+              props.onOpenPayment(id);
             }}
           />
         </SheetDialog>
@@ -263,8 +269,8 @@ function RetryFailedPrints() {
   );
 }
 
-/** The open operations of every kind, newest first; each opens its order on the cashier screen. */
-function QueueList({ onOpen }: { onOpen: (sn: string) => void }) {
+/** The open operations of every kind, newest first; each opens its order on the cashier screen (a payment: the 收款 screen on it). */
+function QueueList({ onOpen, onOpenPayment }: { onOpen: (sn: string) => void; onOpenPayment: (paymentId: number) => void }) {
   const { t, pick } = useI18n();
   const live = useLiveContext();
   const [deadlines, setDeadlines] = useState<Record<number, number>>({});
@@ -285,9 +291,15 @@ function QueueList({ onOpen }: { onOpen: (sn: string) => void }) {
               {o.orderSn} · {formatCny(o.amountCents)}
             </code>
             <span class="queue-list__meta">{deadline !== undefined ? deadlineText(deadline, Date.now(), t) : formatCst(o.updatedAt).slice(11)}</span>
-            <button type="button" class="btn btn--primary" data-action="open-order" data-sn={o.orderSn} onClick={() => onOpen(o.orderSn)}>
-              {t('queue.open')}
-            </button>
+            {o.kind === 'pay' ? (
+              <button type="button" class="btn btn--primary" data-action="open-payment" data-payment-id={o.id} data-sn={o.orderSn} onClick={() => onOpenPayment(o.id)}>
+                {t('queue.open')}
+              </button>
+            ) : (
+              <button type="button" class="btn btn--primary" data-action="open-order" data-sn={o.orderSn} onClick={() => onOpen(o.orderSn)}>
+                {t('queue.open')}
+              </button>
+            )}
           </li>
         );
       })}
