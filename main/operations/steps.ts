@@ -75,7 +75,8 @@ export abstract class OperationSteps<Row extends OperationRow> extends MoneyOper
 
   /** Asks the gateway about the row: the truth for an uncertain outcome. */
   protected async resolveByQuery(row: Row, byPerson: boolean): Promise<void> {
-    const res = await this.kind.query(this.deps.client, this.deps.provisioning.signer(), row);
+    // Today's key (checking in first on a new business day): a revoke sent at 23:59:55 is asked about after midnight.
+    const res = await this.kind.query(this.deps.client, await this.deps.provisioning.signerForToday('system'), row);
     this.signals.connectivity(res.ok || res.kind !== 'not_sent');
     const queried = { ...row, queries: row.queries + 1 };
     await this.apply(queried, this.kind.interpretQuery(res, queried, this.deps.clock.now()), byPerson);

@@ -42,7 +42,6 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
       db: deps.db,
       events: deps.events,
       timing: payTiming,
-      todaysSigner: () => deps.provisioning.signerForToday('system'),
       ...(deps.receipts ? { receipts: deps.receipts } : {}),
     });
     // The skeleton's lease covers a pay call plus a query; its other clocks are the kind's (payTiming).

@@ -17,7 +17,6 @@ import { orderFromSnapshot } from '../../orders/service';
 import type { Db } from '../../store/db';
 import { OrdersRepo } from '../../store/orders';
 import { PaymentsRepo, REVERSED, REVERSED_UNCONFIRMED, toPayment, type PaymentRow } from '../../store/payments';
-import type { Signer } from '../../upay/client';
 import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
 import type { KindMessage, OperationKind, Step } from '../kind';
 import type { ReceiptPort } from '../receipts';
@@ -33,11 +32,6 @@ export interface PayKindDeps {
   events: RuntimeEvents;
   timing: PayTiming;
   receipts?: PaymentReceipts;
-  /**
-   * Today's signer (a check-in first when the day's has not happened): a payment resumed the next day is asked
-   * about with a key the gateway still accepts, so the query really comes first.
-   */
-  todaysSigner: () => Promise<Signer>;
 }
 
 const cancels = (row: PaymentRow): number => Math.max(0, row.attempts - 1);
@@ -117,7 +111,7 @@ export function payKind(deps: PayKindDeps): PayKind {
       // Only the engine's request sends a payment (with the barcode, which is never stored): a row is never re-sent.
       throw new Error(`payment ${row.id} (${row.client_sn}) cannot be sent again`);
     },
-    query: async (client, _signer, row) => noted(row.id, client.query(await deps.todaysSigner(), { client_sn: row.client_sn })),
+    query: (client, signer, row) => noted(row.id, client.query(signer, { client_sn: row.client_sn })),
     interpretSend(res): Step<PaymentRow> {
       const v = interpretSend(res);
       return final(v) ?? { to: 'pending', resultCode: v.to === 'open' ? v.resultCode : null, ...(v.to === 'open' && v.gateway.code ? { gateway: v.gateway } : {}) };
