@@ -28,7 +28,7 @@ import { FileKeyVault } from '../terminal/vault';
 import { serveAppRequest } from './app-protocol';
 import { boot, type Booted } from './boot';
 import { autostartPlan, JS_FLAGS, relaunchArgs, RELAUNCH_ENV } from './launch';
-import { RotatingLog } from './log-file';
+import { openShellLog } from './log-file';
 import { APP_ORIGIN, APP_SCHEME, CONNECTIVITY_POLL_MS, isAllowedNavigation, onRendererGone, permissionDecision, windowOpenDecision } from './policy';
 import { SafeStorageVault } from './safe-storage-vault';
 
@@ -47,7 +47,6 @@ app.enableSandbox();
 
 // One data dir for the app and the CLI (`upay-pos` uses the same default).
 const dataDir = process.env.UPAY_POS_DATA_DIR || defaultDataDir();
-app.setPath('userData', dataDir);
 
 let booted: Booted | undefined;
 let ipc: IpcRegistration | undefined;
@@ -56,11 +55,14 @@ let blockerId: number | null = null;
 let connectivityTimer: NodeJS.Timeout | undefined;
 let quitting = false;
 
-const log = new RotatingLog({
-  dir: path.join(dataDir, 'logs'),
+// The data dir is checked as openDb checks it before anything (the log, Chromium's profile) is written in it;
+// a refused one gets nothing, and start() fails with why (see openShellLog).
+const shell = openShellLog(dataDir, {
   secrets: () => booted?.secrets ?? [],
   mirror: app.isPackaged ? null : process.stderr,
 });
+const log = shell.log;
+app.setPath('userData', shell.userData);
 
 const relaunch = relaunchArgs(process.argv, process.env, app.isPackaged);
 if (relaunch) {
@@ -92,6 +94,7 @@ if (relaunch) {
 
 async function start(): Promise<void> {
   log.info(`upay-pos ${app.getVersion()} starting (electron ${process.versions.electron}, data dir ${dataDir})`);
+  if (shell.refused) throw shell.refused;
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionDecision(permission)));
   session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionDecision(permission));
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(RENDERER_DIR, request));
