@@ -5,8 +5,11 @@
  * clear password never reaches the server's logs), EXECUTE on the two
  * SECURITY DEFINER functions and nothing else, and the role's terminal (and
  * store) in fleet.terminal_roles, which fleet.ship_batch checks. Granting
- * again rotates: a new password, the old one refused from that moment.
- * `--disable` ends the role's logins and its open sessions.
+ * again rotates: a new password, the old one refused from that moment, and
+ * the role's open sessions ended (whoever logged in with the old secret
+ * cannot go on shipping as that terminal, nor hold its CONNECTION LIMIT
+ * against the new one). `--disable` ends the role's logins and its open
+ * sessions.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -71,11 +74,26 @@ export async function grantTerminal(
        ON CONFLICT (role_name) DO UPDATE SET terminal_sn = EXCLUDED.terminal_sn, store_sn = EXCLUDED.store_sn, rotated_at = now(), disabled_at = NULL`,
       [role, terminalSn, storeSn],
     );
+    if (exists) {
+      // Rotating: the sessions opened with the old secret end (here, and once more after the commit). An admin who
+      // may not end them fails the rotation, nothing changed, rather than leave them running unseen.
+      const may = await c.query<{ ok: boolean }>(
+        `SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
+           OR pg_has_role('pg_signal_backend', 'USAGE') OR pg_has_role($1::name, 'USAGE') AS ok`,
+        [role],
+      );
+      if (!may.rows[0]?.ok) {
+        throw new Error(`rotating ${role} ends its open sessions, which this admin role may not: GRANT pg_signal_backend TO it (nothing was changed)`);
+      }
+      await terminateSessions(c, role);
+    }
     await c.query('COMMIT');
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+  // And once more now the new password is committed: a session opened with the old one in between ends too.
+  if (exists) await terminateSessions(c, role);
   const u = new URL(adminUrl);
   if (counterHost) u.host = counterHost;
   u.username = role;
@@ -89,6 +107,11 @@ export async function disableTerminal(c: pg.Client, terminalSn: string): Promise
   const role = r.rows[0]?.role_name;
   if (!role) return null;
   await c.query(`ALTER ROLE ${ident(role)} NOLOGIN`);
-  await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+  await terminateSessions(c, role);
   return role;
+}
+
+/** Ends every session of `role` (its backends in pg_stat_activity); needs pg_signal_backend, the role's privileges, or superuser. */
+async function terminateSessions(c: pg.Client, role: string): Promise<void> {
+  await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [role]);
 }

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { PosError } from '../errors';
 import { clientConfig, redactor, type FleetTarget } from './config';
+import { foldLine } from './fold';
 
 export async function withHeadOffice<T>(target: FleetTarget, fn: (c: pg.Client) => Promise<T>, timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const redact = redactor(target.url);
@@ -22,7 +23,8 @@ export async function withHeadOffice<T>(target: FleetTarget, fn: (c: pg.Client) 
   } catch (err) {
     if (err instanceof PosError) throw err;
     const e = err as { code?: string; message?: string };
-    const msg = redact(`${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+    // Head office's words: redacted, then folded to one line of at most FOLD_MAX characters.
+    const msg = foldLine(redact(`${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`));
     throw new PosError('FLEET_UNREACHABLE', `总部数据库（${target.shown}）出错：${msg}`, `Head office's database (${target.shown}) failed: ${msg}`);
   } finally {
     await client.end().catch(() => undefined);

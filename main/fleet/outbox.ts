@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { businessDay } from '../common/time';
 import { prepared, tx, type Db } from '../store/db';
+import { foldLine } from './fold';
 import { COUNT_ONE_SQL, outboxInsert, type OutboxKind } from './outbox-sql';
 
 export const BACKLOG_WARN_EVENTS = 50_000;
@@ -117,22 +118,30 @@ export function pendingAlerts(db: Db, max: number): PendingAlert[] {
 }
 
 /**
- * Head office has committed every event of the batch (up to `lastSeq`) and
- * the alerts of `alertSeqs`: the events leave the outbox, the alerts are
- * marked sent. Every row at or below lastSeq not set aside was in the batch
- * (SQLite has one writer, so sequence numbers are handed out in commit order,
- * and a batch stops only at an identity change, whose rows have higher
- * numbers), except a heartbeat coalesced since, which is gone already.
- * shipped_total counts the events confirmed, each once (heartbeats aside).
+ * Head office has committed the events of the batch (`seqs`, the rows
+ * readBatch gave) and the alerts of `alertSeqs`: exactly those events leave
+ * the outbox, and those alerts are marked sent. Nothing else is touched: a
+ * row with a lower seq that was not in the batch (an event set aside that
+ * `fleet requeue`, another process, put back while the batch was on its
+ * way) stays and goes with a later batch; a heartbeat of the batch
+ * coalesced since is gone already (its successor has a new seq, and stays);
+ * identity needs no check, every row of a batch had the same. An alert is
+ * marked sent only on a row still set aside (one requeued meanwhile will
+ * report afresh if it is ever set aside again). shipped_total counts the
+ * events this call deleted, each once (heartbeats aside): a batch sent again
+ * after a lost answer finds its rows gone and counts nothing twice.
  */
-export function markShipped(db: Db, lastSeq: number | null, alertSeqs: readonly number[], now: number): void {
+export function markShipped(db: Db, seqs: readonly number[], alertSeqs: readonly number[], now: number): void {
   tx(db, () => {
     let confirmed = 0;
-    if (lastSeq !== null) {
-      confirmed = prepared(db, "SELECT count(*) FROM fleet_outbox WHERE seq <= ? AND set_aside_at IS NULL AND kind != 'heartbeat'").pluck().get(lastSeq) as number;
-      prepared(db, 'DELETE FROM fleet_outbox WHERE seq <= ? AND set_aside_at IS NULL').run(lastSeq);
+    let lastSeq: number | null = null;
+    const del = prepared(db, 'DELETE FROM fleet_outbox WHERE seq = ? RETURNING kind');
+    for (const seq of seqs) {
+      const gone = del.get(seq) as { kind: OutboxKind } | undefined;
+      if (gone && gone.kind !== 'heartbeat') confirmed++;
+      if (lastSeq === null || seq > lastSeq) lastSeq = seq;
     }
-    for (const seq of alertSeqs) prepared(db, 'UPDATE fleet_outbox SET alert_shipped = 1 WHERE seq = ?').run(seq);
+    for (const seq of alertSeqs) prepared(db, 'UPDATE fleet_outbox SET alert_shipped = 1 WHERE seq = ? AND set_aside_at IS NOT NULL').run(seq);
     prepared(
       db,
       'UPDATE fleet_state SET last_shipped_seq = max(last_shipped_seq, coalesce(?, 0)), last_shipped_at = ?, shipped_total = shipped_total + ?, last_attempt_at = ?, last_error = NULL WHERE id = 1',
@@ -143,7 +152,12 @@ export function markShipped(db: Db, lastSeq: number | null, alertSeqs: readonly 
 /** Head office refuses this event whatever is retried: it is kept here, out of the way, and reported. */
 export function setAside(db: Db, seq: number, reason: string, now: number): void {
   tx(db, () => {
-    const r = prepared(db, 'UPDATE fleet_outbox SET set_aside_at = ?, set_aside_reason = ? WHERE seq = ? AND set_aside_at IS NULL').run(now, reason.slice(0, 500), seq);
+    // alert_shipped = 0: an event requeued and refused again is reported again (head office keeps one alert per event).
+    const r = prepared(db, 'UPDATE fleet_outbox SET set_aside_at = ?, set_aside_reason = ?, alert_shipped = 0 WHERE seq = ? AND set_aside_at IS NULL').run(
+      now,
+      foldLine(reason),
+      seq,
+    );
     if (r.changes > 0) prepared(db, 'UPDATE fleet_state SET set_aside_total = set_aside_total + 1 WHERE id = 1').run();
   });
 }
@@ -165,9 +179,9 @@ export function startNewEpoch(db: Db, now: number): string {
   return epoch;
 }
 
-/** The last failure, already redacted by the caller. */
+/** The last failure, already redacted by the caller; kept folded (one line, at most FOLD_MAX characters: head office's text). */
 export function recordFailure(db: Db, message: string, now: number): void {
-  prepared(db, 'UPDATE fleet_state SET last_attempt_at = ?, last_error = ?, last_error_at = ? WHERE id = 1').run(now, message.slice(0, 500), now);
+  prepared(db, 'UPDATE fleet_state SET last_attempt_at = ?, last_error = ?, last_error_at = ? WHERE id = 1').run(now, foldLine(message), now);
 }
 
 export interface Backlog {

@@ -18,6 +18,15 @@
  *   set_aside alerts and OTHER_PER_DAY of any other kind (restored); what is
  *   over is counted in one `capped` alert per terminal, kind and day. An
  *   alert already recorded (a batch sent again) costs nothing.
+ * - Requeued events: an event set aside and sent again (`fleet requeue`)
+ *   carries a sequence number below what head office has, and is no sign
+ *   of a restored backup. Which events were set aside is no longer read
+ *   from the (capped) alerts: ship_batch records the event id of every
+ *   set_aside alert it is offered (the first ALERTS_PER_BATCH of a batch,
+ *   whatever the quota) in fleet.set_aside_events, before the batch's
+ *   events are inserted, and the rewind check exempts those; an entry goes
+ *   when its event arrives, so the table holds what counters keep set aside.
+ *   The upgrade fills it from the set_aside alerts recorded so far.
  * - fleet.ensure_day: a counter may make the partitions of the last
  *   COUNTER_DAYS_BACK days and the next week (UTC, whatever its session's
  *   time zone); head office's own roles the last ten years; a partition that
@@ -228,6 +237,36 @@ const ROWS_CHECK = `-- (version 4) Times and amounts no counter makes: the views
     `;
 
 const PRIOR = 'prior := (SELECT e.last_seq FROM fleet.epochs e';
+
+const SET_ASIDE_EVENTS = `
+  -- (version 4) The events counters set aside, by id, whatever the alert quota: the rewind check exempts them when they
+  -- come back (\`fleet requeue\`). An entry goes when its event arrives.
+  CREATE TABLE fleet.set_aside_events (
+    terminal_sn text NOT NULL,
+    event_id text NOT NULL,
+    PRIMARY KEY (terminal_sn, event_id)
+  );
+  INSERT INTO fleet.set_aside_events (terminal_sn, event_id)
+    SELECT DISTINCT a.terminal_sn, a.event_id FROM fleet.alerts a WHERE a.kind = 'set_aside' AND a.event_id IS NOT NULL
+    ON CONFLICT DO NOTHING;
+`;
+
+const SET_ASIDE_RECORD = `-- (version 4) The events this batch reports set aside, recorded before its events are inserted, uncapped by the alert quota.
+    IF jsonb_typeof(p_alerts) = 'array' THEN
+      INSERT INTO fleet.set_aside_events (terminal_sn, event_id)
+      SELECT p_terminal, left(p_alerts -> i ->> 'event_id', 200) FROM generate_series(0, least(jsonb_array_length(p_alerts), ${ALERTS_PER_BATCH}) - 1) AS i
+      WHERE p_alerts -> i ->> 'event_id' IS NOT NULL
+      ON CONFLICT DO NOTHING;
+    END IF;
+    `;
+const EXEMPT_V2 = "SELECT 1 FROM fleet.alerts a WHERE a.terminal_sn = p_terminal AND a.kind = 'set_aside' AND a.event_id = ins.event_id";
+const EXEMPT_V4 = 'SELECT 1 FROM fleet.set_aside_events s WHERE s.terminal_sn = p_terminal AND s.event_id = ins.event_id';
+const REWOUND = 'rewound := prior IS NOT NULL AND low IS NOT NULL AND low <= prior;';
+const SET_ASIDE_ARRIVED = `
+    -- (version 4) Events set aside that arrived now (or were there already) need no exemption any more.
+    IF EXISTS (SELECT 1 FROM fleet.set_aside_events s WHERE s.terminal_sn = p_terminal) THEN
+      DELETE FROM fleet.set_aside_events s WHERE s.terminal_sn = p_terminal AND s.event_id = ANY (p_event_id);
+    END IF;`;
 const RESTORED_V2 = v2Text('INSERT INTO fleet.alerts (terminal_sn, store_sn, kind, event_id, seq, detail)', 'ON CONFLICT DO NOTHING;');
 const RESTORED_V4 = `PERFORM fleet.raise_alerts(p_terminal, p_store, 'restored', jsonb_build_array(jsonb_build_object('event_id', 'epoch:' || p_epoch, 'seq', low,
         'reason', format('new events reuse sequence numbers (from %s, head office had up to %s) of epoch %s: a restored backup or a copied data dir. Nothing was dropped; the counter starts a new epoch.', low, prior, p_epoch))));`;
@@ -237,7 +276,9 @@ const SET_ASIDE_V2 = v2Text('INSERT INTO fleet.alerts (terminal_sn, store_sn, ki
 const SET_ASIDE_V4 = "PERFORM fleet.raise_alerts(p_terminal, p_store, 'set_aside', p_alerts);";
 
 const EDITS: ReadonlyArray<readonly [from: string, to: string]> = [
-  [PRIOR, ROWS_CHECK + PRIOR],
+  [PRIOR, ROWS_CHECK + SET_ASIDE_RECORD + PRIOR],
+  [v2Text(EXEMPT_V2, EXEMPT_V2), EXEMPT_V4],
+  [v2Text(REWOUND, REWOUND), REWOUND + SET_ASIDE_ARRIVED],
   [RESTORED_V2, RESTORED_V4],
   [HEARTBEAT_V2, HEARTBEAT_V4],
   [SET_ASIDE_V2, SET_ASIDE_V4],
@@ -269,6 +310,7 @@ const H = 't.heartbeat';
 export const HEAD_OFFICE_V4 = `
   ${CLEAN_HEARTBEAT}
   ${RAISE_ALERTS}
+  ${SET_ASIDE_EVENTS}
   REVOKE ALL ON FUNCTION fleet.clean_heartbeat(jsonb) FROM PUBLIC;
   REVOKE ALL ON FUNCTION fleet.raise_alerts(text, text, text, jsonb) FROM PUBLIC;
   ${EDIT_SHIP_BATCH}

@@ -19,7 +19,9 @@ import pg from 'pg';
 import { backoff } from '../common/backoff';
 import type { Clock } from '../common/time';
 import type { Db } from '../store/db';
+import { capAnswers } from './capped-socket';
 import { clientConfig, redactor, type FleetTarget } from './config';
+import { foldLine } from './fold';
 import {
   currentEpoch,
   markShipped,
@@ -77,7 +79,10 @@ export interface ShipperStats {
   setAside: number;
 }
 
-/** pg's Pool/Client keep a result in memory whole; what a hostile server may send is bounded by the process (see process.ts). */
+/**
+ * pg's Client keeps a message (off the V8 heap) and a result in memory whole: what a hostile server may send
+ * is capped per message and per answer on the socket (capped-socket.ts), and the heap by the process (process.ts).
+ */
 export class Shipper {
   readonly stats: ShipperStats = { batches: 0, shipped: 0, alreadyThere: 0, failures: 0, setAside: 0 };
   private readonly t: ShipperTiming;
@@ -124,7 +129,8 @@ export class Shipper {
       }
       const r = await shipBatch(client, who, rows, alerts);
       const now = this.o.clock.now();
-      markShipped(this.o.db, rows.length ? rows[rows.length - 1]!.seq : null, alerts.map((x) => x.seq), now);
+      // Exactly the batch's rows leave the outbox: a row requeued by `fleet requeue` meanwhile was not in it, and stays.
+      markShipped(this.o.db, rows.map((x) => x.seq), alerts.map((x) => x.seq), now);
       if (r.rewound && first?.epoch === currentEpoch(this.o.db)) {
         const epoch = startNewEpoch(this.o.db, now);
         this.o.log?.(`fleet: head office saw sequence numbers reused (a restored or copied data dir); every event was kept; new epoch ${epoch}`);
@@ -143,7 +149,7 @@ export class Shipper {
         this.singleUntil = rows[rows.length - 1]!.seq;
         return this.shipOnce();
       }
-      const reason = this.redact(describe(err));
+      const reason = this.headOfficeText(err);
       setAside(this.o.db, first.seq, reason, this.o.clock.now());
       this.stats.setAside++;
       this.o.log?.(`fleet: event ${first.seq} (${first.kind}) set aside, head office refuses it: ${reason}`);
@@ -165,7 +171,7 @@ export class Shipper {
         failures++;
         this.stats.failures++;
         this.dropClient();
-        const message = this.redact(describe(err));
+        const message = this.headOfficeText(err);
         try {
           recordFailure(this.o.db, message, this.o.clock.now());
         } catch {
@@ -183,7 +189,19 @@ export class Shipper {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.shipOnce();
+      let n: number;
+      try {
+        n = await this.shipOnce();
+      } catch (err) {
+        // Its caller (`fleet ship --once`) prints the message: head office's words, redacted and folded to one line.
+        const e = err as { message?: unknown };
+        try {
+          if (e && typeof e === 'object' && typeof e.message === 'string') e.message = foldLine(this.redact(e.message));
+        } catch {
+          // A frozen error: thrown as it is.
+        }
+        throw err;
+      }
       if (n === 0) return total;
       total += n;
     }
@@ -199,6 +217,11 @@ export class Shipper {
     this.dropClient();
   }
 
+  /** An error's text (head office's words, at any length) as it may be logged or stored: redacted, then folded to one capped line. */
+  private headOfficeText(err: unknown): string {
+    return foldLine(this.redact(describe(err)));
+  }
+
   private heartbeatIfDue(): void {
     const now = this.o.clock.now();
     if (now < this.nextHeartbeat) return;
@@ -206,7 +229,7 @@ export class Shipper {
     try {
       writeHeartbeat(this.o.db, now);
     } catch (err) {
-      this.o.log?.(`fleet: heartbeat not written: ${(err as Error).message}`);
+      this.o.log?.(`fleet: heartbeat not written: ${foldLine((err as Error).message ?? String(err))}`);
     }
   }
 
@@ -231,6 +254,8 @@ export class Shipper {
       application_name: 'upay-pos-fleet',
       keepAlive: true,
     });
+    // Before connect: a flood in the startup answer is cut off too.
+    capAnswers(client);
     // An error on an idle connection (the server went away) must not crash the process: the next batch reconnects.
     client.on('error', () => {
       if (this.client === client) this.client = null;

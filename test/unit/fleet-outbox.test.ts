@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { businessDay } from '../../main/common/time';
-import { backlog, heartbeatPayload, writeHeartbeat } from '../../main/fleet/outbox';
+import { backlog, heartbeatPayload, markShipped, pendingAlerts, readBatch, recordFailure, requeueSetAside, setAside, writeHeartbeat } from '../../main/fleet/outbox';
 import {
   ACCOUNTABLE_COLUMNS,
   FLEET_TRIGGER_MIGRATIONS,
@@ -150,6 +150,50 @@ describe('fleet outbox (migration 8)', () => {
     expect(db.prepare("SELECT min(amount_cents) FROM fleet_outbox WHERE kind = 'revoke'").pluck().get()).toBe(101);
     expect(b.warning).toContain('cap 6 reached');
     expect(heartbeatPayload(db, t + 600_000).dropped).toEqual({ heartbeats: 2, audit: 8, noMoney: 0, money: 2 });
+  });
+
+  it('markShipped forgets exactly the batch: an event requeued meanwhile (lower seq) stays, a coalesced heartbeat’s successor stays, each event is counted once', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    const db = c.db;
+    const t = Date.UTC(2026, 10, 20, 3);
+    for (let i = 0; i < 3; i++) revokeThrough(db, t + i * 60_000, 100 + i, 'alipay', 'alice', ['sending', 'revoked']);
+    const seqs = () => db.prepare('SELECT seq FROM fleet_outbox ORDER BY seq').pluck().all() as number[];
+    const poison = seqs()[0]!;
+    setAside(db, poison, '22008: date/time field value out of range', t);
+    writeHeartbeat(db, t + 200_000);
+    const batch = readBatch(db, 500, 1 << 20);
+    const alerts = pendingAlerts(db, 100);
+    expect(batch.map((r) => r.seq)).not.toContain(poison);
+    expect(alerts.map((a) => a.seq)).toEqual([poison]);
+    expect(batch.at(-1)!.kind).toBe('heartbeat');
+    // While the batch is on its way: `fleet requeue` (another connection) puts the poison back, and a new heartbeat replaces the batch's.
+    expect(requeueSetAside(db)).toBe(1);
+    writeHeartbeat(db, t + 260_000);
+    const newHeartbeat = db.prepare("SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat'").pluck().get() as number;
+    markShipped(db, batch.map((r) => r.seq), alerts.map((a) => a.seq), t + 300_000);
+    expect(seqs()).toEqual([poison, newHeartbeat]);
+    const st = () => db.prepare('SELECT shipped_total, last_shipped_seq FROM fleet_state WHERE id = 1').get() as { shipped_total: number; last_shipped_seq: number };
+    expect(st()).toEqual({ shipped_total: batch.length - 1, last_shipped_seq: batch.at(-1)!.seq });
+    // The requeued event is not marked reported (it is no longer set aside); set aside again, it reports again.
+    expect(db.prepare('SELECT set_aside_at, alert_shipped FROM fleet_outbox WHERE seq = ?').get(poison)).toEqual({ set_aside_at: null, alert_shipped: 0 });
+    // The same batch confirmed again (an answer lost, the batch sent again): nothing more is deleted or counted.
+    markShipped(db, batch.map((r) => r.seq), [], t + 400_000);
+    expect(st().shipped_total).toBe(batch.length - 1);
+    // The requeued event is the next batch.
+    expect(readBatch(db, 500, 1 << 20).map((r) => r.seq)).toEqual([poison, newHeartbeat]);
+  });
+
+  it('a reason stored for an event set aside, and the last error, are one folded line of at most 500 characters', () => {
+    c = counterDir('TU', { sn: 'S', name: 's' });
+    revokeThrough(c.db, Date.UTC(2026, 10, 20, 3), 100, 'alipay', 'alice', ['sending']);
+    const seq = c.db.prepare('SELECT min(seq) FROM fleet_outbox').pluck().get() as number;
+    const hostile = `22023: bad\r\nFORGED upay-pos started\u001b[2J\u202e${'x'.repeat(1 << 20)}`;
+    setAside(c.db, seq, hostile, 1);
+    const reason = c.db.prepare('SELECT set_aside_reason FROM fleet_outbox WHERE seq = ?').pluck().get(seq) as string;
+    expect(reason.length).toBeLessThanOrEqual(500);
+    expect(reason).toMatch(/^22023: bad FORGED upay-pos started\ufffd\[2J\ufffdx+…$/);
+    recordFailure(c.db, hostile, 2);
+    expect(backlog(c.db, 3).lastError).toBe(reason);
   });
 });
 
