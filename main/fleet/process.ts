@@ -2,8 +2,10 @@
  * Runs the shipper in its own process (`upay-pos fleet ship`), supervised by
  * the runtime: whatever head office does (hangs, floods answers, crashes the
  * driver), the counter's event loop, its SQLite connection and its memory
- * are not involved. The child's heap is capped, so a hostile answer ends the
- * child, not the counter; it is restarted after a growing pause. Under plain
+ * are not involved. The child's heap is capped, and the bytes a PostgreSQL
+ * answer may claim are capped on its socket (capped-socket.ts: pg buffers a
+ * message outside the heap), so a hostile answer ends the call or the child,
+ * not the counter; the child is restarted after a growing pause. Under plain
  * Node it is `child_process.fork`; the packaged app (whose RunAsNode fuse is
  * off) passes Electron's `utilityProcess.fork` as `fork`.
  */
