@@ -39,6 +39,7 @@ export const COMMAND_OPTIONS: Record<string, NonNullable<ParseArgsConfig['option
     'vendor-key': { type: 'string' },
     name: { type: 'string' },
     force: { type: 'boolean' },
+    'allow-open-operations': { type: 'boolean' },
   },
   checkin: {},
   status: {},

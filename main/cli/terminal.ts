@@ -38,8 +38,10 @@ export async function activate(ctx: CliContext): Promise<number> {
     vendorKey: await vendorKey(ctx),
     name: str(ctx, 'name'),
     force: ctx.values.force === true,
+    allowOpenOperations: ctx.values['allow-open-operations'] === true,
   };
   if (input.deviceId.length > 128) throw invalidInput('--device-id', 'must be at most 128 characters');
+  if (input.allowOpenOperations && !input.force) throw invalidInput('--allow-open-operations', 'only together with --force', '只能与 --force 一起使用');
   return withRuntime(ctx, async ({ rt }) => {
     const t = await rt.terminal.activate(input, actor(ctx));
     ctx.out(

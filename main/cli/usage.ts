@@ -4,7 +4,9 @@ export const USAGE = `upay-pos: Upay (Shouqianba) terminal tool for store IT
 Usage: upay-pos <command> [options] [global options]
 
 Commands:
-  activate --app-id ID --code CODE --device-id ID --vendor-sn SN [--name NAME] [--force]
+  activate --app-id ID --code CODE --device-id ID --vendor-sn SN [--name NAME] [--force [--allow-open-operations]]
+           --force is refused while revokes, refunds or payments are open (settle them with
+           queue drain); --allow-open-operations re-activates anyway (they go on under the new terminal)
            vendor key, best first: UPAY_VENDOR_KEY=… in the environment, --vendor-key-file FILE
            (mode 600), --vendor-key-stdin (or --vendor-key -); never the key itself on the
            command line (every local user sees it in ps, the shell history keeps it)

@@ -10,7 +10,7 @@ import { GroupCommit } from '../store/group-commit';
 import { newOwnerId } from '../store/locks';
 import type { OperationRepo } from '../store/operation-repo';
 import type { OperationRow } from '../store/rows';
-import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
+import { refusesKey, type CallResult, type OrderResult, type OrderSnapshot } from '../upay/result';
 import type { OperationKind, Step } from './kind';
 import { MoneyOperations, type OperationDeps } from './operation';
 import { DEFAULT_TIMING, type OperationTiming } from './timing';
@@ -34,9 +34,10 @@ export abstract class OperationSteps<Row extends OperationRow> extends MoneyOper
     this.commits = new GroupCommit(deps.db, GROUP_COMMIT_WINDOW_MS);
   }
 
-  /** Tells the other kinds what an answer said about the order. */
+  /** Tells the other kinds what an answer said about the order; a refused signature has the next call check in first. */
   protected heard(res: CallResult<OrderResult>): void {
     if (res.ok && res.value.order) this.deps.heard?.(this.kind.name, res.value.order);
+    if (refusesKey(res)) this.deps.provisioning.keyRefused();
   }
 
   protected stamp(): T.LeaseStamp {

@@ -14,7 +14,7 @@ import type { Provisioning } from '../terminal/provisioning';
 import type { UpayClient } from '../upay/client';
 import { explainBusiness, failureToError } from '../upay/explain';
 import { parseGatewayTime, paymentOperator, paymentTime } from '../upay/payment-time';
-import type { OrderSnapshot } from '../upay/result';
+import { refusesKey, type OrderSnapshot } from '../upay/result';
 import { parseCents } from '../common/money';
 import { businessDay, type Clock } from '../common/time';
 
@@ -117,7 +117,11 @@ export class OrderService {
   async import(ref: OrderRef, actor: string): Promise<Order> {
     const signer = await this.deps.provisioning.signerForToday(actor);
     const res = await this.deps.client.query(signer, ref.sn !== undefined ? { sn: ref.sn } : { client_sn: ref.clientSn });
-    if (!res.ok) throw failureToError(res);
+    if (!res.ok) {
+      // A refused signature: the next call checks in first (a key the gateway dated to yesterday).
+      if (refusesKey(res)) this.deps.provisioning.keyRefused(signer);
+      throw failureToError(res);
+    }
     const v = res.value;
     if (v.resultCode !== 'SUCCESS' || !v.order) {
       if (v.errorCode === 'UPAY_ORDER_NOT_EXISTS' || v.errorCode === 'UPAY_ORDER_NOT_EXIST') throw orderNotFound(ref);

@@ -35,6 +35,29 @@ export function releaseLease(db: Db, name: string, owner: string): void {
   prepared(db, 'DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
 }
 
+/**
+ * A named row read as is (expired or not): `until` is when it stops binding.
+ * For marks that outlive their holder, e.g. "do not try again before": no
+ * lease is taken.
+ */
+export function readLease(db: Db, name: string): { owner: string; until: number } | undefined {
+  return prepared(db, 'SELECT owner, until FROM locks WHERE name = ?').get(name) as { owner: string; until: number } | undefined;
+}
+
+/** Sets a named row whoever holds it (a mark such as a back-off, not a lease to share work). */
+export function setLease(db: Db, name: string, owner: string, until: number): void {
+  prepared(db, 'INSERT INTO locks (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until').run(
+    name,
+    owner,
+    until,
+  );
+}
+
+/** Removes a named row whoever set it. */
+export function clearLease(db: Db, name: string): void {
+  prepared(db, 'DELETE FROM locks WHERE name = ?').run(name);
+}
+
 /** A row's lease: who holds it and until when (both null when free). */
 export interface RowLease {
   lease_owner: string | null;

@@ -66,9 +66,31 @@ export class TerminalRepo {
       .run(row);
   }
 
-  /** Stores a new current key and keeps the old one as previous (check-in). */
-  rotateKey(sealedKey: Buffer, sealedPrevKey: Buffer, day: string, now: number): void {
-    prepared(this.db, 'UPDATE terminal SET sealed_key = ?, sealed_prev_key = ?, key_updated_at = ?, last_checkin_day = ? WHERE id = 1')
-      .run(sealedKey, sealedPrevKey, now, day);
+  /**
+   * Stores a new current key and keeps the one it replaces as previous
+   * (check-in), only while the row still holds that terminal and that key:
+   * a re-activation or another rotation in between wins, and nothing is
+   * overwritten. Returns the rows changed (0 or 1).
+   */
+  rotateKey(sealedKey: Buffer, replaced: { terminalSn: string; sealedKey: Buffer }, day: string, now: number): number {
+    return prepared(
+      this.db,
+      `UPDATE terminal SET sealed_key = ?, sealed_prev_key = sealed_key, key_updated_at = ?, last_checkin_day = ?
+        WHERE id = 1 AND terminal_sn = ? AND sealed_key = ?`,
+    ).run(sealedKey, now, day, replaced.terminalSn, replaced.sealedKey).changes;
+  }
+
+  /**
+   * Dates the current key to `day` (an earlier day than today) so that the
+   * next call checks in, only while the row still holds that terminal and
+   * that key and says it checked in on `today`. Returns the rows changed.
+   */
+  markKeyStale(replaced: { terminalSn: string; sealedKey: Buffer }, today: string, day: string): number {
+    return prepared(this.db, 'UPDATE terminal SET last_checkin_day = ? WHERE id = 1 AND terminal_sn = ? AND sealed_key = ? AND last_checkin_day = ?').run(
+      day,
+      replaced.terminalSn,
+      replaced.sealedKey,
+      today,
+    ).changes;
   }
 }

@@ -4,12 +4,23 @@
  * by the injected vault; a new key is stored before it is ever used, and the
  * previous one is kept until then, so a lost check-in answer can be retried
  * with the old key.
+ *
+ * One lease (`terminal.checkin`) covers every change of the key: check-in and
+ * activation (a --force re-activation never runs while a check-in is between
+ * reading the key and storing the next one), and a rotation only replaces the
+ * key it read. A daily check-in that failed or got no answer is not tried
+ * again before a back-off (1 min doubling to 15 min, shared by the processes
+ * of the data dir); calls meanwhile use the current key at once. A call
+ * refused ILLEGAL_SIGN (e.g. a key the gateway dated to the day before, its
+ * clock being behind ours) reports it with `keyRefused`: the next call checks
+ * in first, at most once per 5 minutes.
  */
 import type { TerminalInfo } from '../domain';
 import { notActivated, PosError } from '../errors';
 import { audit } from '../store/audit';
-import { tx, type Db } from '../store/db';
-import { acquireLease, newOwnerId, releaseLease } from '../store/locks';
+import { backoff } from '../common/backoff';
+import { prepared, tx, type Db } from '../store/db';
+import { acquireLease, clearLease, newOwnerId, readLease, releaseLease, setLease } from '../store/locks';
 import { TerminalRepo, type TerminalRow } from '../store/terminal';
 import type { Signer, UpayClient } from '../upay/client';
 import { failureToError } from '../upay/explain';
@@ -25,6 +36,13 @@ export interface ActivateInput {
   vendorKey: string;
   name?: string | undefined;
   force?: boolean | undefined;
+  /**
+   * With `force`: re-activate although money operations of the current
+   * terminal are still open (they are then queried or canceled under the new
+   * terminal). Store IT's escape hatch when `queue drain` cannot settle them
+   * (e.g. the old terminal's key is dead).
+   */
+  allowOpenOperations?: boolean | undefined;
 }
 
 export interface ProvisioningDeps {
@@ -45,6 +63,16 @@ export interface ProvisioningDeps {
 }
 
 const CHECKIN_LEASE = 'terminal.checkin';
+/** "No automatic check-in before `until`" after a failed one; its owner ends with the failures in a row. */
+const CHECKIN_BACKOFF = 'terminal.checkin.backoff';
+/** Taken (never released) by a `keyRefused` that forced a check-in: at most one per KEY_REFUSED_EVERY_MS. */
+const KEY_REFUSED = 'terminal.key-refused';
+/** Back-off after a failed or unanswered automatic check-in: 1 min, doubling, at most 15 min. */
+export const CHECKIN_BACKOFF_BASE_MS = 60_000;
+export const CHECKIN_BACKOFF_CAP_MS = 15 * 60_000;
+/** At most one check-in forced by ILLEGAL_SIGN answers per this interval (all processes of the data dir). */
+export const KEY_REFUSED_EVERY_MS = 5 * 60_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 /** Attempts per check-in while the answer is lost (each signed with the key on disk). */
 const CHECKIN_ATTEMPTS = 3;
 /** How often a caller waiting for another process's check-in looks again. */
@@ -56,6 +84,8 @@ export class Provisioning {
   private opened: { sealed: Buffer; key: string } | null = null;
   /** The check-in this process is running: every caller in the meantime shares it (single-flight). */
   private inflight: Promise<TerminalInfo> | null = null;
+  /** No automatic check-in before this (clock ms). */
+  private retryAfter = 0;
 
   constructor(private readonly deps: ProvisioningDeps) {
     this.repo = new TerminalRepo(deps.db);
@@ -93,6 +123,27 @@ export class Provisioning {
   }
 
   async activate(input: ActivateInput, actor: string): Promise<TerminalInfo> {
+    // Refused at once (no wait, no gateway call), then again under the lease: another process may have changed things.
+    this.checkActivation(input);
+    // The check-in lease: a check-in running now finishes (and stores its key) first, and none starts until this
+    // activation is stored, so a rotation never writes the old terminal's key over the new one.
+    await this.takeLeaseWaiting(this.deps.client.timeoutFor('activate') + 5_000, () => {
+      return new PosError(
+        'CHECKIN_BUSY',
+        '另一个程序正在签到或激活终端，请稍后再试。',
+        'Another program is checking in or activating the terminal right now; try again shortly.',
+      );
+    });
+    try {
+      const existing = this.checkActivation(input);
+      return await this.activateLocked(input, actor, existing);
+    } finally {
+      releaseLease(this.deps.db, CHECKIN_LEASE, this.owner);
+    }
+  }
+
+  /** ALREADY_ACTIVATED without force; OPERATIONS_OPEN when force would strand open money operations. */
+  private checkActivation(input: ActivateInput): TerminalRow | undefined {
     const existing = this.repo.get();
     if (existing && !input.force) {
       throw new PosError(
@@ -102,6 +153,24 @@ export class Provisioning {
         { terminalSn: existing.terminal_sn },
       );
     }
+    if (existing && !input.allowOpenOperations) {
+      const open = openOperationCounts(this.deps.db);
+      const total = open.reduce((n, o) => n + o.count, 0);
+      if (total > 0) {
+        const zh = open.map((o) => `${KIND_ZH[o.kind] ?? o.kind} ${o.count} 笔`).join('，');
+        const en = open.map((o) => `${o.count} ${KIND_EN[o.kind] ?? o.kind}`).join(', ');
+        throw new PosError(
+          'OPERATIONS_OPEN',
+          `终端 ${existing.terminal_sn} 还有 ${total} 笔未完成的资金操作（${zh}）：重新激活后它们会以新终端查询或撤销。请先运行 "upay-pos queue drain" 处理完毕，再重新激活；确需立即重新激活（例如旧终端已无法使用），请同时加 --allow-open-operations。`,
+          `Terminal ${existing.terminal_sn} still has ${total} open money operation(s) (${en}); after re-activation they would be queried or canceled under the new terminal. Settle them first with "upay-pos queue drain", then re-activate; if you must re-activate now (e.g. the old terminal no longer works), add --allow-open-operations as well.`,
+          { terminalSn: existing.terminal_sn, open: total, byKind: Object.fromEntries(open.map((o) => [o.kind, o.count])) },
+        );
+      }
+    }
+    return existing;
+  }
+
+  private async activateLocked(input: ActivateInput, actor: string, existing: TerminalRow | undefined): Promise<TerminalInfo> {
     const res = await this.deps.client.activate(
       { sn: input.vendorSn, key: input.vendorKey },
       {
@@ -125,6 +194,8 @@ export class Provisioning {
     const c = res.value;
     // Persist before anything else: each activation creates a new terminal at the gateway.
     tx(this.deps.db, () => {
+      // Opened since the check (the app taking a payment meanwhile): stored anyway (the code is used up), and told.
+      const stillOpen = existing ? openOperationCounts(this.deps.db).reduce((n, o) => n + o.count, 0) : 0;
       this.repo.put({
         terminal_sn: c.terminalSn,
         device_id: input.deviceId,
@@ -143,8 +214,13 @@ export class Provisioning {
         storeName: c.storeName,
         merchantName: c.merchantName,
         forced: Boolean(existing),
+        ...(existing ? { previousTerminalSn: existing.terminal_sn } : {}),
+        ...(stillOpen > 0 ? { openOperations: stillOpen } : {}),
       });
     });
+    // A new terminal: the old one's back-off and refusals say nothing about it.
+    this.clearBackoff();
+    clearLease(this.deps.db, KEY_REFUSED);
     return this.info()!;
   }
 
@@ -176,7 +252,8 @@ export class Provisioning {
     return this.shared(async () => {
       const waitUntil = Date.now() + this.leaseTtlMs();
       for (;;) {
-        if (this.checkedInToday()) return this.info()!;
+        // Another process may have checked in, or failed and set the back-off, while we waited.
+        if (this.checkedInToday() || this.backingOff()) return this.info()!;
         if (this.takeLease()) break;
         if (Date.now() >= waitUntil) {
           throw new PosError('CHECKIN_BUSY', '另一个程序正在签到，请稍后再试。', 'Another program is checking in right now; try again shortly.');
@@ -184,7 +261,7 @@ export class Provisioning {
         await new Promise((r) => setTimeout(r, CHECKIN_WAIT_STEP_MS));
       }
       try {
-        if (this.checkedInToday()) return this.info()!;
+        if (this.checkedInToday() || this.backingOff()) return this.info()!;
         return await this.checkinLocked(actor);
       } finally {
         releaseLease(this.deps.db, CHECKIN_LEASE, this.owner);
@@ -216,6 +293,40 @@ export class Provisioning {
     return acquireLease(this.deps.db, CHECKIN_LEASE, this.owner, this.leaseTtlMs(), this.deps.clock.now());
   }
 
+  /** Takes the check-in lease for `ttlMs`, waiting at most as long as a check-in may run; else `busy()`. */
+  private async takeLeaseWaiting(ttlMs: number, busy: () => PosError): Promise<void> {
+    const waitUntil = Date.now() + this.leaseTtlMs();
+    while (!acquireLease(this.deps.db, CHECKIN_LEASE, this.owner, ttlMs, this.deps.clock.now())) {
+      if (Date.now() >= waitUntil) throw busy();
+      await new Promise((r) => setTimeout(r, CHECKIN_WAIT_STEP_MS));
+    }
+  }
+
+  /** True while an automatic check-in must not be tried (a recent one failed, here or in another process). */
+  private backingOff(): boolean {
+    const now = this.deps.clock.now();
+    if (now < this.retryAfter) return true;
+    const shared = readLease(this.deps.db, CHECKIN_BACKOFF);
+    return shared !== undefined && shared.until > now;
+  }
+
+  /** A check-in failed or got no answer: the next automatic one waits 1 min, doubling to 15 min. */
+  private checkinFailed(code: string): void {
+    const now = this.deps.clock.now();
+    const shared = readLease(this.deps.db, CHECKIN_BACKOFF);
+    // Failures in a row, for the data dir: the row outlives its back-off and only a success (or activation) clears it.
+    const failures = (shared ? Number(shared.owner.split(':')[2]) || 0 : 0) + 1;
+    const delay = backoff(failures, CHECKIN_BACKOFF_BASE_MS, CHECKIN_BACKOFF_CAP_MS);
+    this.retryAfter = now + delay;
+    setLease(this.deps.db, CHECKIN_BACKOFF, `checkin-backoff:${process.pid}:${failures}`, this.retryAfter);
+    this.deps.log?.(`check-in failed (${code}); no automatic check-in for ${Math.round(delay / 1000)} s, calls use the current key`);
+  }
+
+  private clearBackoff(): void {
+    this.retryAfter = 0;
+    clearLease(this.deps.db, CHECKIN_BACKOFF);
+  }
+
   private async checkinLocked(actor: string): Promise<TerminalInfo> {
     let lostReason = '';
     // A lost answer is retried with the same (old) key: the gateway still accepts the previous key after one
@@ -224,6 +335,9 @@ export class Provisioning {
       const row = this.repo.get();
       if (!row) throw notActivated();
       const oldKey = this.openKey(row);
+      // The day the key is for is the day the request left: an answer that comes back after midnight may carry a
+      // key the gateway dated to the day before, and that key must not pass for the new day's.
+      const sentAt = this.deps.clock.now();
       const res = await this.deps.client.checkin(
         { sn: row.terminal_sn, key: oldKey },
         {
@@ -234,16 +348,33 @@ export class Provisioning {
       );
       if (res.ok) {
         const now = this.deps.clock.now();
-        tx(this.deps.db, () => {
-          this.repo.rotateKey(this.vaultOf(row).seal(res.value.terminalKey), row.sealed_key, businessDay(now), now);
-          audit(this.deps.db, now, actor, 'terminal.checkin', row.terminal_sn, { attempt });
+        const stored = tx(this.deps.db, () => {
+          // Only over the key this check-in read: a re-activation (or another rotation) in between keeps its key.
+          const changed = this.repo.rotateKey(this.vaultOf(row).seal(res.value.terminalKey), { terminalSn: row.terminal_sn, sealedKey: row.sealed_key }, businessDay(sentAt), now);
+          if (changed) audit(this.deps.db, now, actor, 'terminal.checkin', row.terminal_sn, { attempt });
+          return changed > 0;
         });
+        if (!stored) {
+          this.deps.log?.(`check-in answer for terminal ${row.terminal_sn} discarded: the stored terminal or key changed meanwhile (re-activated?); nothing overwritten`);
+          throw new PosError(
+            'CHECKIN_SUPERSEDED',
+            `签到期间终端 ${row.terminal_sn} 已被重新激活或密钥已被更换：本次签到得到的密钥未保存，已保存的终端和密钥保持不变。`,
+            `The terminal ${row.terminal_sn} was re-activated or its key replaced during the check-in: the key it got was not stored; the stored terminal and key are unchanged.`,
+            { terminalSn: row.terminal_sn },
+          );
+        }
+        this.clearBackoff();
         return this.info()!;
       }
-      if (res.kind !== 'maybe_sent') throw failureToError(res);
+      if (res.kind !== 'maybe_sent') {
+        const err = failureToError(res);
+        this.checkinFailed(err.code);
+        throw err;
+      }
       lostReason = res.reason;
       this.deps.log?.(`check-in answer lost (${res.reason}); ${attempt < CHECKIN_ATTEMPTS ? 'retrying with the previous key' : 'giving up for now'}`);
     }
+    this.checkinFailed('CHECKIN_UNCERTAIN');
     throw new PosError(
       'CHECKIN_UNCERTAIN',
       '签到没有收到明确答复：当前密钥仍然保留，请稍后再次签到。',
@@ -255,12 +386,14 @@ export class Provisioning {
   /**
    * The signer for a gateway call, checking in first when this business day
    * has had no check-in yet. A failed check-in does not block the call: the
-   * current key stays valid.
+   * current key stays valid; and after one, calls do not wait for another
+   * before the back-off is over (1 min doubling to 15 min): they get the
+   * current key at once.
    */
   async signerForToday(actor: string): Promise<Signer> {
     const row = this.repo.signing();
     if (!row) throw notActivated();
-    if (row.last_checkin_day === businessDay(this.deps.clock.now())) return { sn: row.terminal_sn, key: this.openKey(row) };
+    if (row.last_checkin_day === businessDay(this.deps.clock.now()) || this.backingOff()) return { sn: row.terminal_sn, key: this.openKey(row) };
     try {
       await this.checkinToday(actor);
     } catch (err) {
@@ -268,4 +401,47 @@ export class Provisioning {
     }
     return this.signer();
   }
+
+  /**
+   * A terminal-signed call was answered ILLEGAL_SIGN: the key may be dated to
+   * the day before (the gateway's clock behind ours at the day's check-in) or
+   * otherwise stale. Marks today as not checked in, so the next call's
+   * `signerForToday` checks in first. At most once per KEY_REFUSED_EVERY_MS
+   * across the processes of the data dir, and only for the key stored now
+   * (`refused`, when given, is the signer the refused call used: a refusal of
+   * a key already replaced changes nothing). The back-off of a failed
+   * check-in still applies. Returns true when it marked the day.
+   */
+  keyRefused(refused?: Signer): boolean {
+    const row = this.repo.signing();
+    if (!row) return false;
+    if (refused && (refused.sn !== row.terminal_sn || refused.key !== this.openKey(row))) return false;
+    const now = this.deps.clock.now();
+    const today = businessDay(now);
+    // Not checked in today: the next call checks in anyway (or the back-off holds it).
+    if (row.last_checkin_day !== today) return false;
+    const marked = tx(this.deps.db, () => {
+      if (!acquireLease(this.deps.db, KEY_REFUSED, this.owner, KEY_REFUSED_EVERY_MS, now)) return 'rate-limited';
+      // Dated to the day before, like a key the gateway dated so: "last check-in" stays readable, and is not today.
+      if (this.repo.markKeyStale({ terminalSn: row.terminal_sn, sealedKey: row.sealed_key }, today, businessDay(now - DAY_MS)) > 0) return 'marked';
+      // Re-activated or rotated meanwhile: nothing to force, and the allowance is not spent.
+      releaseLease(this.deps.db, KEY_REFUSED, this.owner);
+      return 'changed';
+    });
+    if (marked === 'marked') this.deps.log?.(`the gateway refused the signature (ILLEGAL_SIGN) of terminal ${row.terminal_sn}: the next call checks in first`);
+    if (marked === 'rate-limited') {
+      this.deps.log?.(`the gateway refused the signature (ILLEGAL_SIGN) of terminal ${row.terminal_sn}; a check-in was forced less than ${KEY_REFUSED_EVERY_MS / 60_000} min ago: not again yet`);
+    }
+    return marked === 'marked';
+  }
+}
+
+export { refusesKey } from '../upay/result';
+
+const KIND_ZH: Record<string, string> = { pay: '收款', revoke: '撤单', refund: '退款' };
+const KIND_EN: Record<string, string> = { pay: 'payment(s)', revoke: 'revoke(s)', refund: 'refund(s)' };
+
+/** Open money operations (the order lock table) by kind. */
+function openOperationCounts(db: Db): Array<{ kind: string; count: number }> {
+  return prepared(db, 'SELECT kind, count(*) AS count FROM open_operations GROUP BY kind ORDER BY kind').all() as Array<{ kind: string; count: number }>;
 }

@@ -89,3 +89,8 @@ export interface TerminalCredentials {
   storeSn: string | null;
   storeName: string | null;
 }
+
+/** True when a call's answer refuses its signature (ILLEGAL_SIGN): the key is stale (provisioning's `keyRefused`). */
+export function refusesKey(res: CallResult<unknown>): boolean {
+  return !res.ok && res.kind === 'envelope' && res.errorCode === 'ILLEGAL_SIGN';
+}

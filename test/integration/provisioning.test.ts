@@ -283,7 +283,7 @@ describe('check-in', () => {
     expect(endpoints()).toEqual(['query']);
   });
 
-  it('a failed daily check-in does not block the call, and is tried again on the next one', async () => {
+  it('a failed daily check-in does not block the call, and is tried again once its back-off (1 min) is over', async () => {
     const rt = runtime();
     await activate(rt);
     await rt.terminal.checkin('test');
@@ -299,6 +299,12 @@ describe('check-in', () => {
     ]);
     expect(rt.terminal.info()!.lastCheckinDay).toBe('2026-03-10');
 
+    // Within the back-off: the current key at once, no check-in.
+    sandbox.gateway.clearLog();
+    await rt.orders.import({ sn: order.sn }, 'test');
+    expect(endpoints()).toEqual(['query']);
+
+    clock.advance(MINUTE);
     sandbox.gateway.clearLog();
     await rt.orders.import({ sn: order.sn }, 'test');
     expect(endpoints()).toEqual(['checkin', 'query']);
