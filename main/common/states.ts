@@ -21,3 +21,7 @@ export type RevokeOutcome = (typeof REVOKE_OUTCOMES)[number];
 export function revokeOutcome(state: RevokeState): RevokeOutcome {
   return state === 'sending' ? 'pending' : state;
 }
+
+/** A money operation's kind (the order lock's `kind`) as a cashier or store IT reads it. */
+export const MONEY_KIND_ZH: Readonly<Record<string, string>> = { revoke: '撤销', refund: '退款', pay: '收款' };
+export const MONEY_KIND_EN: Readonly<Record<string, string>> = { revoke: 'revoke', refund: 'refund', pay: 'payment' };

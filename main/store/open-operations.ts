@@ -58,3 +58,8 @@ export function lockTriggersSql(table: string, kind: string, final: readonly str
         DELETE FROM open_operations WHERE order_client_sn = NEW.client_sn AND kind = '${kind}' AND op_id = NEW.id;
       END;`;
 }
+
+/** Open money operations (the order lock's rows) by kind, kinds in name order. */
+export function openOperationCounts(db: Db): Array<{ kind: string; count: number }> {
+  return prepared(db, 'SELECT kind, count(*) AS count FROM open_operations GROUP BY kind ORDER BY kind').all() as Array<{ kind: string; count: number }>;
+}

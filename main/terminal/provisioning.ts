@@ -18,13 +18,15 @@
 import type { TerminalInfo } from '../domain';
 import { notActivated, PosError } from '../errors';
 import { audit } from '../store/audit';
-import { backoff } from '../common/backoff';
-import { prepared, tx, type Db } from '../store/db';
-import { acquireLease, clearLease, newOwnerId, readLease, releaseLease, setLease } from '../store/locks';
+import { tx, type Db } from '../store/db';
+import { acquireLease, clearLease, newOwnerId, releaseLease } from '../store/locks';
 import { TerminalRepo, type TerminalRow } from '../store/terminal';
 import type { Signer, UpayClient } from '../upay/client';
 import { failureToError } from '../upay/explain';
 import { businessDay, type Clock } from '../common/time';
+import { openOperationCounts } from '../store/open-operations';
+import { operationsOpen } from './activation-guard';
+import { CheckinBackoff } from './checkin-backoff';
 import { VaultError, type KeyVault } from './vault';
 
 export interface ActivateInput {
@@ -63,16 +65,10 @@ export interface ProvisioningDeps {
 }
 
 const CHECKIN_LEASE = 'terminal.checkin';
-/** "No automatic check-in before `until`" after a failed one; its owner ends with the failures in a row. */
-const CHECKIN_BACKOFF = 'terminal.checkin.backoff';
 /** Taken (never released) by a `keyRefused` that forced a check-in: at most one per KEY_REFUSED_EVERY_MS. */
 const KEY_REFUSED = 'terminal.key-refused';
-/** Back-off after a failed or unanswered automatic check-in: 1 min, doubling, at most 15 min. */
-export const CHECKIN_BACKOFF_BASE_MS = 60_000;
-export const CHECKIN_BACKOFF_CAP_MS = 15 * 60_000;
 /** At most one check-in forced by ILLEGAL_SIGN answers per this interval (all processes of the data dir). */
 export const KEY_REFUSED_EVERY_MS = 5 * 60_000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Attempts per check-in while the answer is lost (each signed with the key on disk). */
 const CHECKIN_ATTEMPTS = 3;
 /** How often a caller waiting for another process's check-in looks again. */
@@ -84,11 +80,11 @@ export class Provisioning {
   private opened: { sealed: Buffer; key: string } | null = null;
   /** The check-in this process is running: every caller in the meantime shares it (single-flight). */
   private inflight: Promise<TerminalInfo> | null = null;
-  /** No automatic check-in before this (clock ms). */
-  private retryAfter = 0;
+  private readonly backoff: CheckinBackoff;
 
   constructor(private readonly deps: ProvisioningDeps) {
     this.repo = new TerminalRepo(deps.db);
+    this.backoff = new CheckinBackoff(deps.db, deps.clock, deps.log);
   }
 
   info(): TerminalInfo | null {
@@ -154,18 +150,8 @@ export class Provisioning {
       );
     }
     if (existing && !input.allowOpenOperations) {
-      const open = openOperationCounts(this.deps.db);
-      const total = open.reduce((n, o) => n + o.count, 0);
-      if (total > 0) {
-        const zh = open.map((o) => `${KIND_ZH[o.kind] ?? o.kind} ${o.count} 笔`).join('，');
-        const en = open.map((o) => `${o.count} ${KIND_EN[o.kind] ?? o.kind}`).join(', ');
-        throw new PosError(
-          'OPERATIONS_OPEN',
-          `终端 ${existing.terminal_sn} 还有 ${total} 笔未完成的资金操作（${zh}）：重新激活后它们会以新终端查询或撤销。请先运行 "upay-pos queue drain" 处理完毕，再重新激活；确需立即重新激活（例如旧终端已无法使用），请同时加 --allow-open-operations。`,
-          `Terminal ${existing.terminal_sn} still has ${total} open money operation(s) (${en}); after re-activation they would be queried or canceled under the new terminal. Settle them first with "upay-pos queue drain", then re-activate; if you must re-activate now (e.g. the old terminal no longer works), add --allow-open-operations as well.`,
-          { terminalSn: existing.terminal_sn, open: total, byKind: Object.fromEntries(open.map((o) => [o.kind, o.count])) },
-        );
-      }
+      const refusal = operationsOpen(this.deps.db, existing.terminal_sn);
+      if (refusal) throw refusal;
     }
     return existing;
   }
@@ -219,7 +205,7 @@ export class Provisioning {
       });
     });
     // A new terminal: the old one's back-off and refusals say nothing about it.
-    this.clearBackoff();
+    this.backoff.clear();
     clearLease(this.deps.db, KEY_REFUSED);
     return this.info()!;
   }
@@ -253,7 +239,7 @@ export class Provisioning {
       const waitUntil = Date.now() + this.leaseTtlMs();
       for (;;) {
         // Another process may have checked in, or failed and set the back-off, while we waited.
-        if (this.checkedInToday() || this.backingOff()) return this.info()!;
+        if (this.checkedInToday() || this.backoff.active()) return this.info()!;
         if (this.takeLease()) break;
         if (Date.now() >= waitUntil) {
           throw new PosError('CHECKIN_BUSY', '另一个程序正在签到，请稍后再试。', 'Another program is checking in right now; try again shortly.');
@@ -261,7 +247,7 @@ export class Provisioning {
         await new Promise((r) => setTimeout(r, CHECKIN_WAIT_STEP_MS));
       }
       try {
-        if (this.checkedInToday() || this.backingOff()) return this.info()!;
+        if (this.checkedInToday() || this.backoff.active()) return this.info()!;
         return await this.checkinLocked(actor);
       } finally {
         releaseLease(this.deps.db, CHECKIN_LEASE, this.owner);
@@ -302,31 +288,6 @@ export class Provisioning {
     }
   }
 
-  /** True while an automatic check-in must not be tried (a recent one failed, here or in another process). */
-  private backingOff(): boolean {
-    const now = this.deps.clock.now();
-    if (now < this.retryAfter) return true;
-    const shared = readLease(this.deps.db, CHECKIN_BACKOFF);
-    return shared !== undefined && shared.until > now;
-  }
-
-  /** A check-in failed or got no answer: the next automatic one waits 1 min, doubling to 15 min. */
-  private checkinFailed(code: string): void {
-    const now = this.deps.clock.now();
-    const shared = readLease(this.deps.db, CHECKIN_BACKOFF);
-    // Failures in a row, for the data dir: the row outlives its back-off and only a success (or activation) clears it.
-    const failures = (shared ? Number(shared.owner.split(':')[2]) || 0 : 0) + 1;
-    const delay = backoff(failures, CHECKIN_BACKOFF_BASE_MS, CHECKIN_BACKOFF_CAP_MS);
-    this.retryAfter = now + delay;
-    setLease(this.deps.db, CHECKIN_BACKOFF, `checkin-backoff:${process.pid}:${failures}`, this.retryAfter);
-    this.deps.log?.(`check-in failed (${code}); no automatic check-in for ${Math.round(delay / 1000)} s, calls use the current key`);
-  }
-
-  private clearBackoff(): void {
-    this.retryAfter = 0;
-    clearLease(this.deps.db, CHECKIN_BACKOFF);
-  }
-
   private async checkinLocked(actor: string): Promise<TerminalInfo> {
     let lostReason = '';
     // A lost answer is retried with the same (old) key: the gateway still accepts the previous key after one
@@ -363,18 +324,18 @@ export class Provisioning {
             { terminalSn: row.terminal_sn },
           );
         }
-        this.clearBackoff();
+        this.backoff.clear();
         return this.info()!;
       }
       if (res.kind !== 'maybe_sent') {
         const err = failureToError(res);
-        this.checkinFailed(err.code);
+        this.backoff.failed(err.code);
         throw err;
       }
       lostReason = res.reason;
       this.deps.log?.(`check-in answer lost (${res.reason}); ${attempt < CHECKIN_ATTEMPTS ? 'retrying with the previous key' : 'giving up for now'}`);
     }
-    this.checkinFailed('CHECKIN_UNCERTAIN');
+    this.backoff.failed('CHECKIN_UNCERTAIN');
     throw new PosError(
       'CHECKIN_UNCERTAIN',
       '签到没有收到明确答复：当前密钥仍然保留，请稍后再次签到。',
@@ -393,7 +354,7 @@ export class Provisioning {
   async signerForToday(actor: string): Promise<Signer> {
     const row = this.repo.signing();
     if (!row) throw notActivated();
-    if (row.last_checkin_day === businessDay(this.deps.clock.now()) || this.backingOff()) return { sn: row.terminal_sn, key: this.openKey(row) };
+    if (row.last_checkin_day === businessDay(this.deps.clock.now()) || this.backoff.active()) return { sn: row.terminal_sn, key: this.openKey(row) };
     try {
       await this.checkinToday(actor);
     } catch (err) {
@@ -423,25 +384,16 @@ export class Provisioning {
     const marked = tx(this.deps.db, () => {
       if (!acquireLease(this.deps.db, KEY_REFUSED, this.owner, KEY_REFUSED_EVERY_MS, now)) return 'rate-limited';
       // Dated to the day before, like a key the gateway dated so: "last check-in" stays readable, and is not today.
-      if (this.repo.markKeyStale({ terminalSn: row.terminal_sn, sealedKey: row.sealed_key }, today, businessDay(now - DAY_MS)) > 0) return 'marked';
+      if (this.repo.markKeyStale({ terminalSn: row.terminal_sn, sealedKey: row.sealed_key }, today, businessDay(now - 86_400_000)) > 0) return 'marked';
       // Re-activated or rotated meanwhile: nothing to force, and the allowance is not spent.
       releaseLease(this.deps.db, KEY_REFUSED, this.owner);
       return 'changed';
     });
-    if (marked === 'marked') this.deps.log?.(`the gateway refused the signature (ILLEGAL_SIGN) of terminal ${row.terminal_sn}: the next call checks in first`);
-    if (marked === 'rate-limited') {
-      this.deps.log?.(`the gateway refused the signature (ILLEGAL_SIGN) of terminal ${row.terminal_sn}; a check-in was forced less than ${KEY_REFUSED_EVERY_MS / 60_000} min ago: not again yet`);
-    }
+    const said = marked === 'marked' ? ': the next call checks in first' : marked === 'rate-limited' ? `; a check-in was forced less than ${KEY_REFUSED_EVERY_MS / 60_000} min ago: not again yet` : null;
+    if (said) this.deps.log?.(`the gateway refused the signature (ILLEGAL_SIGN) of terminal ${row.terminal_sn}${said}`);
     return marked === 'marked';
   }
 }
 
 export { refusesKey } from '../upay/result';
-
-const KIND_ZH: Record<string, string> = { pay: '收款', revoke: '撤单', refund: '退款' };
-const KIND_EN: Record<string, string> = { pay: 'payment(s)', revoke: 'revoke(s)', refund: 'refund(s)' };
-
-/** Open money operations (the order lock table) by kind. */
-function openOperationCounts(db: Db): Array<{ kind: string; count: number }> {
-  return prepared(db, 'SELECT kind, count(*) AS count FROM open_operations GROUP BY kind ORDER BY kind').all() as Array<{ kind: string; count: number }>;
-}
+export { CHECKIN_BACKOFF_BASE_MS, CHECKIN_BACKOFF_CAP_MS } from './checkin-backoff';

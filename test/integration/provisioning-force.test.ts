@@ -56,7 +56,7 @@ describe('activate --force with open money operations', () => {
 
     const err = await rejection(reactivate(h, h.rt));
     expect(err.code).toBe('OPERATIONS_OPEN');
-    expect(err.messageZh).toContain(`终端 ${h.terminalSn} 还有 1 笔未完成的资金操作（撤单 1 笔）`);
+    expect(err.messageZh).toContain(`终端 ${h.terminalSn} 还有 1 笔未完成的资金操作（撤销 1 笔）`);
     expect(err.messageZh).toContain('upay-pos queue drain');
     expect(err.messageEn).toContain(`Terminal ${h.terminalSn} still has 1 open money operation(s) (1 revoke(s))`);
     expect(err.messageEn).toContain('upay-pos queue drain');
