@@ -76,25 +76,9 @@ function formatLine(level: string, message: string, options: Pick<RotatingLogOpt
 }
 
 /** A size-rotated, redacting, synchronous log file that implements the runtime's Logger. */
-export class RotatingLog implements Logger {
-  readonly file: string;
-  private readonly maxBytes: number;
-  private readonly maxFiles: number;
-  private size: number;
-  /** Why the last line was not written to the file (a symlink, a FIFO, a second link…); null once one was. */
-  problem: string | null = null;
-
-  constructor(private readonly options: RotatingLogOptions) {
-    this.file = path.join(options.dir, options.name ?? 'main.log');
-    this.maxBytes = Math.max(1024, options.maxBytes ?? 1024 * 1024);
-    this.maxFiles = Math.max(1, options.maxFiles ?? 5);
-    try {
-      fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      this.problem = `cannot make the log dir ${options.dir}: ${(err as Error).message}`;
-    }
-    this.size = fileSize(this.file);
-  }
+/** A logger's three levels, each one line through `write`. */
+abstract class LevelLog implements Logger {
+  abstract write(level: string, message: string): void;
 
   info(line: string): void {
     this.write('INFO', line);
@@ -106,6 +90,28 @@ export class RotatingLog implements Logger {
 
   error(line: string): void {
     this.write('ERROR', line);
+  }
+}
+
+export class RotatingLog extends LevelLog {
+  readonly file: string;
+  private readonly maxBytes: number;
+  private readonly maxFiles: number;
+  private size: number;
+  /** Why the last line was not written to the file (a symlink, a FIFO, a second link…); null once one was. */
+  problem: string | null = null;
+
+  constructor(private readonly options: RotatingLogOptions) {
+    super();
+    this.file = path.join(options.dir, options.name ?? 'main.log');
+    this.maxBytes = Math.max(1024, options.maxBytes ?? 1024 * 1024);
+    this.maxFiles = Math.max(1, options.maxFiles ?? 5);
+    try {
+      fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      this.problem = `cannot make the log dir ${options.dir}: ${(err as Error).message}`;
+    }
+    this.size = fileSize(this.file);
   }
 
   write(level: string, message: string): void {
@@ -162,17 +168,11 @@ function fileSize(file: string): number {
 }
 
 /** The lines of a log that has no file: to the stream only (a refused data dir gets nothing). */
-class StreamLog implements Logger {
-  constructor(private readonly options: Pick<RotatingLogOptions, 'now' | 'secrets'> & { stream: NodeJS.WritableStream | null }) {}
-  info(line: string): void {
-    this.write('INFO', line);
+class StreamLog extends LevelLog {
+  constructor(private readonly options: Pick<RotatingLogOptions, 'now' | 'secrets'> & { stream: NodeJS.WritableStream | null }) {
+    super();
   }
-  warn(line: string): void {
-    this.write('WARN', line);
-  }
-  error(line: string): void {
-    this.write('ERROR', line);
-  }
+
   write(level: string, message: string): void {
     try {
       this.options.stream?.write(formatLine(level, message, this.options));

@@ -17,6 +17,7 @@ import { orderStatus, STATUS_FILTERS, type OrderStatusView, type StatusFilter } 
 import { OrderList, applyView, type Sort } from './OrderList';
 import { ReprintLast, RevokeOutcome } from './Outcome';
 import { ErrorNotice, Icon, MoneyStatement, Rows, Spinner } from './ui';
+import { refusedBeforeRecord } from '../refusals';
 import type { ApprovalInput } from '../../../main/ipc/contract';
 import { APPROVAL_ERRORS, MoneySheet } from './Approval';
 import { RefundHistory, RefundOutcome, RefundSheet, useRefunds } from './Refund';
@@ -452,19 +453,7 @@ function OrderDetail({ order, onBack }: { order: OrderView; onBack: () => void }
 const CLOCK_SLACK_MS = 5_000;
 
 /** Refusals that come before a revoke's or refund's row is written: nothing was recorded or sent, no money moved. */
-const REFUSED_BEFORE_RECORD = new Set([
-  'INVALID_INPUT',
-  'FORBIDDEN_SENDER',
-  'OPERATOR_REQUIRED',
-  'ROLE_REQUIRED',
-  'APPROVAL_REQUIRED',
-  'PIN_INVALID',
-  'OPERATOR_LOCKED',
-  'APPROVER_NOT_ALLOWED',
-  'NOT_ACTIVATED',
-  'OPERATION_OPEN',
-  'REFUND_AMOUNT_TOO_HIGH',
-]);
+const REFUSED_BEFORE_RECORD = refusedBeforeRecord('OPERATION_OPEN', 'REFUND_AMOUNT_TOO_HIGH');
 
 /** A refused revoke or refund request: none (nothing recorded, no money moved), checking, found (its outcome shows below) or unknown. */
 interface Failure {

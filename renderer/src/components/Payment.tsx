@@ -17,6 +17,7 @@
  * listed on the start screen with their headline, each one tap away.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { refusedBeforeRecord } from '../refusals';
 import { isCustomerPaymentCode } from '../../../main/common/payment-code';
 import type { ApprovalInput, PaymentView } from '../../../main/ipc/contract';
 import { call, type ErrorView } from '../bridge';
@@ -45,18 +46,7 @@ const WAYS = ['3', '1', '17'] as const;
 /** At most this many other payments listed on the start screen (the 待处理 list has them all). */
 const LISTED = 3;
 /** Refusals that come before the payment's row is written: nothing was recorded or sent, no money taken. */
-const REFUSED_BEFORE_RECORD = new Set([
-  'INVALID_INPUT',
-  'FORBIDDEN_SENDER',
-  'OPERATOR_REQUIRED',
-  'ROLE_REQUIRED',
-  'APPROVAL_REQUIRED',
-  'PIN_INVALID',
-  'OPERATOR_LOCKED',
-  'APPROVER_NOT_ALLOWED',
-  'NOT_ACTIVATED',
-  'PAYMENT_SAME_AMOUNT_OPEN',
-]);
+const REFUSED_BEFORE_RECORD = refusedBeforeRecord('PAYMENT_SAME_AMOUNT_OPEN');
 
 /** A refused pay.request and what is known of its payment: not recorded (no money taken), being checked, found (shown), or not known. */
 type Failure = { error: ErrorView; record: 'none' | 'checking' | 'found' | 'unknown' };
