@@ -17,8 +17,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseOf } from '../../main/runtime';
+import { activateTerminal, expectFitsWindow, payDesk } from '../support/pay-e2e';
 import { SCREENSHOTS, startApp, type AppEnv } from './harness';
-import { LAYOUT_PROBE, type LayoutProbe } from './layout';
 
 const SMALL = { width: 800, height: 600 };
 const CONFIRMING = '正在确认（请勿重复收款）';
@@ -38,9 +38,7 @@ describe('the 收款 screen gives back a payment left open (Chromium, real runti
         payTiming: { payWindowMs: 60_000, payQueryEveryMs: 300, qrFastMs: 300, qrFastForMs: 3000, qrSlowMs: 500, qrLifetimeMs: 60_000, cancelRetryMs: 100, cancelRetryCapMs: 200, maxCancels: 2, attentionEveryMs: 600_000, leaseMs: 5000 },
       },
     });
-    const v = env.sandbox.gateway.vendor;
-    await env.rt.terminal.activate({ appId: v.appId, code: env.sandbox.gateway.activationCodes()[0]!, deviceId: 'e2e-pay-return', vendorSn: v.vendorSn, vendorKey: v.vendorKey }, 'e2e');
-    await env.rt.terminal.checkin('e2e');
+    await activateTerminal(env, 'e2e-pay-return');
     await page().goto(env.server.url);
     await page().waitForSelector('[data-tab="pay"]');
   }, 120_000);
@@ -49,24 +47,7 @@ describe('the 收款 screen gives back a payment left open (Chromium, real runti
     await env?.close();
   });
 
-  const control = async (what: string, body: unknown) => {
-    const res = await fetch(`${env.sandbox.gateway.url}/sandbox/${what}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(res.status, what).toBe(200);
-  };
-  const payCalls = () => env.sandbox.gateway.log().filter((e) => e.endpoint === 'pay' || e.endpoint === 'precreate').length;
-  let code = 134567890123460000;
-  /** A WeChat payment code: 18 digits from 13. */
-  const customerCode = () => String(code++);
-
-  /** A scanner: the code's keys and Enter in one burst. */
-  async function scan(value: string): Promise<void> {
-    await page().evaluate(`(() => {
-      for (const key of [...${JSON.stringify(value)}, 'Enter']) {
-        const target = document.activeElement || document.body;
-        target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
-      }
-    })()`);
-  }
+  const { control, payCalls, customerCode, scan } = payDesk(() => env, 134567890123460000);
 
   /** The 收款 screen by F2, its start (新收款 when a payment is shown), then the amount on the keypad. */
   async function amount(keys: string): Promise<void> {
@@ -105,14 +86,7 @@ describe('the 收款 screen gives back a payment left open (Chromium, real runti
 
   /** Nothing outside the window, clipped or too small to tap; the start screen fits 800×600 without scrolling; a screenshot. */
   async function check(name: string): Promise<void> {
-    await page().evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
-    const layout = (await page().evaluate(LAYOUT_PROBE)) as LayoutProbe;
-    expect(layout.scrollWidth, name).toBeLessThanOrEqual(layout.innerWidth);
-    expect(layout.outside, name).toEqual([]);
-    expect(layout.clipped, name).toEqual([]);
-    expect(layout.small, name).toEqual([]);
-    const overflowY = (await page().evaluate('document.querySelector(".main").scrollHeight - document.querySelector(".main").clientHeight')) as number;
-    expect(overflowY, `${name}: everything fits at 800x600`).toBeLessThanOrEqual(1);
+    await expectFitsWindow(page(), name, `${name}: everything fits at 800x600`);
     await page().screenshot({ path: path.join(SCREENSHOTS, `pay-return-${name}-800x600.png`), animations: 'disabled' });
   }
 

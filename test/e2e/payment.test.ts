@@ -23,8 +23,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalsFor } from '../../main/store/approvals';
 import { databaseOf } from '../../main/runtime';
 import { ensureOperator, TEST_PINS } from '../support/operators';
+import { activateTerminal, expectFitsWindow, payDesk } from '../support/pay-e2e';
 import { SCREENSHOTS, startApp, type AppEnv } from './harness';
-import { CONTRAST, LAYOUT_PROBE, type LayoutProbe } from './layout';
+import { CONTRAST } from './layout';
 
 const SMALL = { width: 800, height: 600 };
 
@@ -68,9 +69,7 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
       },
     });
     supervisorId = await ensureOperator(env.rt, 'supervisor', '李主管');
-    const v = env.sandbox.gateway.vendor;
-    await env.rt.terminal.activate({ appId: v.appId, code: env.sandbox.gateway.activationCodes()[0]!, deviceId: 'e2e-pay', vendorSn: v.vendorSn, vendorKey: v.vendorKey }, 'e2e');
-    await env.rt.terminal.checkin('e2e');
+    await activateTerminal(env, 'e2e-pay');
     await page().goto(env.server.url);
     await page().waitForSelector('[data-tab="pay"]');
     await page().click('[data-tab="pay"]');
@@ -81,25 +80,8 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
     await env?.close();
   });
 
-  const control = async (what: string, body: unknown) => {
-    const res = await fetch(`${env.sandbox.gateway.url}/sandbox/${what}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(res.status, what).toBe(200);
-  };
+  const { control, payCalls, customerCode, scan } = payDesk(() => env, 134567890123450000);
   const counters = (clientSn: string) => env.sandbox.gateway.counters(clientSn);
-  const payCalls = () => env.sandbox.gateway.log().filter((e) => e.endpoint === 'pay' || e.endpoint === 'precreate').length;
-  let code = 134567890123450000;
-  /** A WeChat payment code: 18 digits from 13. */
-  const customerCode = () => String(code++);
-
-  /** A scanner: the code's keys and Enter in one burst (counter.test.ts's way). */
-  async function scan(value: string): Promise<void> {
-    await page().evaluate(`(() => {
-      for (const key of [...${JSON.stringify(value)}, 'Enter']) {
-        const target = document.activeElement || document.body;
-        target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
-      }
-    })()`);
-  }
 
   /** A fresh payment: 新收款 when one is shown, then the amount on the keypad (cash-register digits). */
   async function amount(keys: string): Promise<void> {
@@ -114,14 +96,7 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
 
   /** Layout at 800×600, the lines at the top, contrast in both themes; a screenshot in dark. */
   async function check(name: string): Promise<void> {
-    await page().evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
-    const layout = (await page().evaluate(LAYOUT_PROBE)) as LayoutProbe;
-    expect(layout.scrollWidth, name).toBeLessThanOrEqual(layout.innerWidth);
-    expect(layout.outside, name).toEqual([]);
-    expect(layout.clipped, name).toEqual([]);
-    expect(layout.small, name).toEqual([]);
-    const overflowY = (await page().evaluate('document.querySelector(".main").scrollHeight - document.querySelector(".main").clientHeight')) as number;
-    expect(overflowY, `${name}: everything fits at 800x600 (no scrolling)`).toBeLessThanOrEqual(1);
+    await expectFitsWindow(page(), name, `${name}: everything fits at 800x600 (no scrolling)`);
     for (const theme of ['light', 'dark']) {
       await page().evaluate(`document.documentElement.dataset.theme = ${JSON.stringify(theme)}`);
       const p = (await page().evaluate(PAY_PROBE)) as PayProbe;

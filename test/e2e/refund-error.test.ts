@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseOf } from '../../main/runtime';
+import { activateTerminal } from '../support/pay-e2e';
 import { SCREENSHOTS, startApp, type AppEnv } from './harness';
 import { LAYOUT_PROBE, type LayoutProbe } from './layout';
 
@@ -21,9 +22,7 @@ describe('a refused refund after an earlier refund (Chromium, real runtime, sand
 
   beforeAll(async () => {
     env = await startApp({ viewport: { width: 1024, height: 768 }, deviceId: 'e2e-refund-error', role: 'supervisor' });
-    const v = env.sandbox.gateway.vendor;
-    await env.rt.terminal.activate({ appId: v.appId, code: env.sandbox.gateway.activationCodes()[0]!, deviceId: 'e2e-refund-error', vendorSn: v.vendorSn, vendorKey: v.vendorKey }, 'e2e');
-    await env.rt.terminal.checkin('e2e');
+    await activateTerminal(env, 'e2e-refund-error');
     await page().goto(env.server.url);
     await page().waitForSelector('[data-tab="cashier"]');
   }, 120_000);

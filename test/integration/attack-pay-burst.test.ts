@@ -7,24 +7,22 @@
  * with PAYMENT_SAME_AMOUNT_OPEN naming the open payment, in zh-CN and en. The
  * same holds for two runtimes on one data dir. A confirmed repeat goes through.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PaymentView, Result } from '../../main/ipc/contract';
 import type { HandlerSet } from '../../main/ipc/handlers';
 import { createHandlerSet } from '../../main/ipc/handlers';
 import { databaseOf } from '../../main/runtime';
 import type { Harness } from '../support/harness';
-import { harnessWithHandlers, signIn, TEST_HANDLER_OPTIONS, type BoundHandlers } from '../support/operators';
+import { harnessWithHandlersEach, signIn, TEST_HANDLER_OPTIONS, type BoundHandlers } from '../support/operators';
+import { CUSTOMER_BARCODE } from '../support/pay';
 
 const BURST = 40;
 const AMOUNT = 4_321;
-const BARCODE = '134567890123456789';
+const BARCODE = CUSTOMER_BARCODE;
 
 let h: Harness;
 let set: HandlerSet;
-beforeEach(async () => ({ h, set } = await harnessWithHandlers()));
-afterEach(async () => {
-  await h.close();
-});
+harnessWithHandlersEach((fresh) => ({ h, set } = fresh));
 
 /** pay requests the gateway received (dropped and hung ones included), summed over every client_sn it saw. */
 function payRequestsAtGateway(): { total: number; clientSns: string[] } {

@@ -8,14 +8,14 @@
  * once; every repeat for the same reason returns that refusal (the same
  * zh-CN/en words) and writes nothing. Through the handlers the IPC uses.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Result, RevokeView } from '../../main/ipc/contract';
 import type { HandlerSet } from '../../main/ipc/handlers';
 import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
 import { databaseOf } from '../../main/runtime';
 import type { Db } from '../../main/store/db';
 import { until, type Harness } from '../support/harness';
-import { harnessWithHandlers, ShiftClock, signIn } from '../support/operators';
+import { harnessWithHandlersEach, okValue, ShiftClock, signIn } from '../support/operators';
 
 const FLOOD = 300;
 const DAY_MS = 86_400_000;
@@ -23,22 +23,13 @@ const DAY_MS = 86_400_000;
 let h: Harness;
 let set: HandlerSet;
 let clock: ShiftClock;
-beforeEach(async () => {
-  clock = new ShiftClock();
-  ({ h, set } = await harnessWithHandlers(clock));
-});
-afterEach(async () => {
-  await h.close();
-});
+harnessWithHandlersEach((fresh) => ({ h, set } = fresh), () => (clock = new ShiftClock()));
 
 const outboxRows = (db: Db) => db.prepare('SELECT count(*) FROM fleet_outbox').pluck().get() as number;
 const eventsOf = (db: Db, sn: string) => db.prepare("SELECT seq, op_state FROM fleet_outbox WHERE kind = 'revoke' AND order_sn = ? ORDER BY seq").all(sn);
 const auditOf = (db: Db, sn: string) => db.prepare("SELECT action FROM audit_log WHERE subject = ? AND action LIKE 'revoke.%' ORDER BY id").pluck().all(sn);
 
-function refusal(r: Result<RevokeView>): RevokeView {
-  if (!r.ok) throw new Error(`expected a recorded refusal, got ${r.error.code} ${r.error.message}`);
-  return r.value;
-}
+const refusal = (r: Result<RevokeView>): RevokeView => okValue(r, 'a recorded refusal');
 
 describe('a flood of revokes refused locally (NOT_TODAY)', () => {
   it('records and audits the first refusal once; repeats write nothing, so a real revoke\'s events survive the outbox cap', async () => {

@@ -11,7 +11,7 @@
  * and no money event is dropped. Real runtimes against the embedded sandbox,
  * through the handlers the IPC uses; `fleet status` shows the count.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backlog, heartbeatPayload } from '../../main/fleet/outbox';
 import type { PaymentView, Result } from '../../main/ipc/contract';
 import { createHandlerSet, type HandlerSet } from '../../main/ipc/handlers';
@@ -20,17 +20,15 @@ import type { Db } from '../../main/store/db';
 import { closedPort } from '../support/chaos-net';
 import { cli } from '../support/fleet-pg';
 import { until, type Harness } from '../support/harness';
-import { harnessWithHandlers, signIn, TEST_HANDLER_OPTIONS } from '../support/operators';
+import { harnessWithHandlersEach, okValue, signIn, TEST_HANDLER_OPTIONS } from '../support/operators';
+import { CUSTOMER_BARCODE } from '../support/pay';
 
 const FLOOD = 30;
-const BARCODE = '134567890123456789';
+const BARCODE = CUSTOMER_BARCODE;
 
 let h: Harness;
 let set: HandlerSet;
-beforeEach(async () => ({ h, set } = await harnessWithHandlers()));
-afterEach(async () => {
-  await h.close();
-});
+harnessWithHandlersEach((fresh) => ({ h, set } = fresh));
 
 const rows = (db: Db) => db.prepare('SELECT count(*) FROM fleet_outbox').pluck().get() as number;
 const moneyEvents = (db: Db, kind: string, id: number) =>
@@ -43,10 +41,7 @@ interface Drops {
 }
 const state = (db: Db) => db.prepare('SELECT dropped_heartbeats, dropped_audit, dropped_no_money, dropped_money FROM fleet_state WHERE id = 1').get() as Drops;
 
-function value(r: Result<PaymentView>): PaymentView {
-  if (!r.ok) throw new Error(`expected a payment, got ${r.error.code} ${r.error.message}`);
-  return r.value;
-}
+const value = (r: Result<PaymentView>): PaymentView => okValue(r, 'a payment');
 
 describe('a flood of money operations that move no money, past the fleet outbox cap', () => {
   it("drops the flood's own events (counted as no-money), never a real revoke's or payment's", async () => {

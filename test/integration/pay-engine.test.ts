@@ -7,43 +7,18 @@
  * and whether money was taken and returned: never a one-sided transaction,
  * never a double charge.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Accountable } from '../../main/common/accountable';
+import { describe, expect, it } from 'vitest';
 import type { PayCrashPoint } from '../../main/operations/pay/engine';
-import type { PaymentInput } from '../../main/operations/pay/request';
-import type { PayTiming } from '../../main/operations/pay/timing';
 import type { Fault, SandboxEndpoint } from '../../main/sandbox/gateway';
 import { toPayment, type Payment, type PaymentRow } from '../../main/store/payments';
 import { databaseOf } from '../../main/runtime';
-import { createHarness, until, type Harness } from '../support/harness';
+import { until, type Harness } from '../support/harness';
+import { barcodePayment, fastPay, FINAL, harnessPerTest, WHO } from '../support/pay';
 
-const FAST_PAY: Partial<PayTiming> = {
-  payWindowMs: 500,
-  payQueryEveryMs: 50,
-  qrFastMs: 30,
-  qrFastForMs: 150,
-  qrSlowMs: 60,
-  qrLifetimeMs: 500,
-  cancelRetryMs: 30,
-  cancelRetryCapMs: 100,
-  maxCancels: 3,
-  attentionEveryMs: 150,
-  leaseMs: 2_000,
-};
-const WHO: Accountable = { operatorId: null, operatorName: '收银员 1', approverId: null, approverName: null };
-const BARCODE: PaymentInput = { amountCents: 1234, method: 'barcode', barcode: '134567890123456789' };
-const FINAL = ['paid', 'failed', 'canceled'];
+const FAST_PAY = fastPay();
+const BARCODE = barcodePayment();
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function harness(): Promise<Harness> {
-  h = await createHarness({ runtime: { payTiming: FAST_PAY, recheck: { everyMs: 300, probeEveryMs: 100 } } });
-  return h;
-}
+const harness = harnessPerTest({ payTiming: FAST_PAY, recheck: { everyMs: 300, probeEveryMs: 100 } });
 
 /** A payment whose process dies at `point` (the checkpoint throws; the lease is short so a fresh runtime may take it). */
 async function crashAt(hh: Harness, point: PayCrashPoint): Promise<void> {
@@ -297,8 +272,7 @@ describe('restart the next day', () => {
   it('a payment left in progress by a crash is resumed the next day: query first, then cancel → canceled; one pay request', async () => {
     let offset = 0;
     const clock = { now: () => Date.now() + offset };
-    h = await createHarness({ clock, runtime: { payTiming: FAST_PAY, recheck: { everyMs: 300, probeEveryMs: 100 } } });
-    const hh = h;
+    const hh = await harness(clock);
     hh.sandbox.gateway.inject('pay', IN_PROGRESS_FOREVER);
     await crashAt(hh, 'answer-received');
     await hh.rt.close();

@@ -7,25 +7,13 @@
  * second queue of the same slip changes nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Accountable } from '../../main/common/accountable';
-import type { PaymentInput } from '../../main/operations/pay/request';
-import type { PayTiming } from '../../main/operations/pay/timing';
 import { databaseOf, type Runtime } from '../../main/runtime';
 import type { Fault } from '../../main/sandbox/gateway';
 import type { PaymentRow } from '../../main/store/payments';
 import { createHarness, until, type Harness } from '../support/harness';
+import { barcodePayment, FAST_BARCODE_PAY, WHO } from '../support/pay';
 
-const FAST_PAY: Partial<PayTiming> = {
-  payWindowMs: 500,
-  payQueryEveryMs: 50,
-  cancelRetryMs: 30,
-  cancelRetryCapMs: 100,
-  maxCancels: 3,
-  attentionEveryMs: 150,
-  leaseMs: 2_000,
-};
-const WHO: Accountable = { operatorId: null, operatorName: '收银员 1', approverId: null, approverName: null };
-const BARCODE: PaymentInput = { amountCents: 4321, method: 'barcode', barcode: '134567890123456789' };
+const BARCODE = barcodePayment(4321);
 const IN_PROGRESS_FOREVER: Fault = { kind: 'pay_in_progress', queries: 1_000_000 };
 
 let h: Harness | undefined;
@@ -40,7 +28,7 @@ const slipJobs = (rt: Runtime, paymentId: number) =>
 describe('the 撤销/冲正 slip survives a crash right after the canceled commit', () => {
   it('killed at canceled-committed (before publish): the slip job is already stored; after restart it prints exactly once', async () => {
     // The harness's own runtime only activates (no workers, no printer): the crashing runtime alone works the payment.
-    h = await createHarness({ runtime: { startWorkers: false, printer: 'none', payTiming: FAST_PAY } });
+    h = await createHarness({ runtime: { startWorkers: false, printer: 'none', payTiming: FAST_BARCODE_PAY } });
     const hh = h;
     let crashed = false;
     const crashing = hh.runtime({

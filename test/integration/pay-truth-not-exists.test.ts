@@ -9,27 +9,13 @@
  * every call is applied by the sandbox over real HTTP; the proxy only replaces the answer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Accountable } from '../../main/common/accountable';
-import type { PayTiming } from '../../main/operations/pay/timing';
 import type { Runtime } from '../../main/runtime';
 import type { Payment } from '../../main/store/payments';
 import { createHarness, until, type Harness } from '../support/harness';
 import { createHostileGateway, type HostileGateway } from '../support/hostile-gateway';
+import { fastPay, QUIET_RECHECK, WHO } from '../support/pay';
 
-const T: Partial<PayTiming> = {
-  payWindowMs: 400,
-  payQueryEveryMs: 40,
-  qrFastMs: 30,
-  qrFastForMs: 150,
-  qrSlowMs: 60,
-  qrLifetimeMs: 600,
-  cancelRetryMs: 30,
-  cancelRetryCapMs: 100,
-  maxCancels: 3,
-  attentionEveryMs: 150,
-  leaseMs: 2_000,
-};
-const WHO: Accountable = { operatorId: null, operatorName: '收银员 1', approverId: null, approverName: null };
+const T = fastPay({ payWindowMs: 400, payQueryEveryMs: 40, qrLifetimeMs: 600 });
 const NOT_EXISTS = { result_code: '200', biz_response: { result_code: 'FAIL', error_code: 'UPAY_ORDER_NOT_EXISTS', error_message: '订单不存在', data: null } };
 
 let h: Harness | undefined;
@@ -43,10 +29,10 @@ afterEach(async () => {
 
 /** The harness's runtime closed; a runtime on the same data dir whose gateway is the proxy. */
 async function behindProxy(): Promise<{ hh: Harness; rt: Runtime; gw: HostileGateway }> {
-  h = await createHarness({ runtime: { payTiming: T, recheck: { everyMs: 600_000, probeEveryMs: 600_000 } } });
+  h = await createHarness({ runtime: { payTiming: T, recheck: QUIET_RECHECK } });
   await h.rt.close();
   proxy = await createHostileGateway(h.sandbox.gateway.url);
-  return { hh: h, rt: h.runtime({ apiDomain: proxy.url, payTiming: T, recheck: { everyMs: 600_000, probeEveryMs: 600_000 } }), gw: proxy };
+  return { hh: h, rt: h.runtime({ apiDomain: proxy.url, payTiming: T, recheck: QUIET_RECHECK }), gw: proxy };
 }
 
 const settle = (rt: Runtime, id: number, states = ['paid', 'failed', 'canceled']): Promise<Payment> =>

@@ -7,41 +7,23 @@
  * the order PAID counted, so a customer who paid while our queries were lost got the money back with no slip,
  * "钱款未扣" on the screen and 0 / 0 in the day report.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Accountable } from '../../main/common/accountable';
-import type { PaymentInput } from '../../main/operations/pay/request';
-import type { PayTiming } from '../../main/operations/pay/timing';
+import { describe, expect, it } from 'vitest';
 import type { Payment } from '../../main/store/payments';
-import { createHarness, until, type Harness } from '../support/harness';
+import { until, type Harness } from '../support/harness';
+import { barcodePayment, fastPay, FINAL, harnessPerTest, QUIET_RECHECK, WHO } from '../support/pay';
 
-const T: Partial<PayTiming> = {
+const T = fastPay({
   payWindowMs: 400,
   payQueryEveryMs: 40,
-  qrFastMs: 30,
-  qrFastForMs: 150,
-  qrSlowMs: 60,
   qrLifetimeMs: 400,
   // Slow enough that a test clears the faults before the next try of the reversal.
   cancelRetryMs: 300,
   cancelRetryCapMs: 300,
-  maxCancels: 3,
   attentionEveryMs: 300,
-  leaseMs: 2_000,
-};
-const WHO: Accountable = { operatorId: null, operatorName: '收银员 1', approverId: null, approverName: null };
-const BARCODE: PaymentInput = { amountCents: 1234, method: 'barcode', barcode: '134567890123456789' };
-const FINAL = ['paid', 'failed', 'canceled'];
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
 });
+const BARCODE = barcodePayment();
 
-async function harness(): Promise<Harness> {
-  h = await createHarness({ runtime: { payTiming: T, recheck: { everyMs: 600_000, probeEveryMs: 600_000 } } });
-  return h;
-}
+const harness = harnessPerTest({ payTiming: T, recheck: QUIET_RECHECK });
 
 const settle = (hh: Harness, id: number): Promise<Payment> => until(() => {
   const p = hh.rt.payments.get(id)!;

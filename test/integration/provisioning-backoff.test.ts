@@ -32,6 +32,19 @@ async function start(): Promise<{ h: Harness; clock: ManualClock }> {
   return { h, clock };
 }
 
+/** start(), a paid order, then a new business day: its first call checks in. */
+async function startNextDay(): Promise<{ h: Harness; clock: ManualClock; order: ReturnType<Harness['paidOrder']> }> {
+  const { h: harness, clock } = await start();
+  const order = harness.paidOrder();
+  clock.advance(DAY);
+  return { h: harness, clock, order };
+}
+
+/** The next check-in refused: the gateway under maintenance. */
+function refuseCheckin(harness: Harness): void {
+  harness.sandbox.gateway.inject('checkin', { kind: 'envelope', resultCode: '500', errorCode: 'MAINTENANCE_INPROGRESS' });
+}
+
 function endpoints(harness: Harness): string[] {
   return harness.sandbox.gateway.log().map((e) => e.endpoint);
 }
@@ -125,10 +138,8 @@ describe('back-off after a daily check-in without an answer', () => {
   });
 
   it('a refused check-in backs off too; a check-in asked for by a person runs at once and ends the back-off', async () => {
-    const { h, clock } = await start();
-    const order = h.paidOrder();
-    clock.advance(DAY);
-    h.sandbox.gateway.inject('checkin', { kind: 'envelope', resultCode: '500', errorCode: 'MAINTENANCE_INPROGRESS' });
+    const { h, order } = await startNextDay();
+    refuseCheckin(h);
 
     h.sandbox.gateway.clearLog();
     await outcome(h.rt.orders.import({ sn: order.sn }, 't'));
@@ -148,12 +159,10 @@ describe('back-off after a daily check-in without an answer', () => {
   });
 
   it('the back-off stops doubling at 15 min', async () => {
-    const { h, clock } = await start();
-    const order = h.paidOrder();
-    clock.advance(DAY);
+    const { h, clock, order } = await startNextDay();
     const waits: number[] = [];
     for (let i = 0; i < 6; i++) {
-      h.sandbox.gateway.inject('checkin', { kind: 'envelope', resultCode: '500', errorCode: 'MAINTENANCE_INPROGRESS' });
+      refuseCheckin(h);
       h.sandbox.gateway.clearLog();
       await outcome(h.rt.orders.import({ sn: order.sn }, 't'));
       expect(checkins(h)).toBe(1);

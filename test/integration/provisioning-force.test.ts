@@ -7,12 +7,11 @@
  * is store IT's escape hatch. Real SQLite, real HTTP to the strict sandbox.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PosError } from '../../main/errors';
 import { databaseOf, type Runtime } from '../../main/runtime';
 import { listAudit } from '../../main/store/audit';
 import { TerminalRepo } from '../../main/store/terminal';
 import { runMain } from '../support/cli-main';
-import { createHarness, until, type Harness } from '../support/harness';
+import { createHarness, rejection, until, type Harness } from '../support/harness';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -24,15 +23,6 @@ function reactivate(harness: Harness, rt: Runtime, extra: { allowOpenOperations?
   const v = harness.sandbox.gateway.vendor;
   const code = harness.sandbox.gateway.activationCodes()[0]!;
   return rt.terminal.activate({ appId: v.appId, code, deviceId: 'test-counter', vendorSn: v.vendorSn, vendorKey: v.vendorKey, force: true, ...extra }, 'it');
-}
-
-async function rejection(p: Promise<unknown>): Promise<PosError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as PosError;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A revoke left queued (the gateway under maintenance), with no worker to send it again. */

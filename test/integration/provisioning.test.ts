@@ -18,6 +18,7 @@ import { TerminalRepo } from '../../main/store/terminal';
 import { FileKeyVault, VAULT_KEY_FILE, VaultError } from '../../main/terminal/vault';
 import { UpayClient } from '../../main/upay/client';
 import { businessDay, ManualClock } from '../../main/common/time';
+import { rejection } from '../support/harness';
 
 // 2026-03-10 23:50:00 in UTC+8: ten minutes before the business day ends.
 const LATE_EVENING = Date.UTC(2026, 2, 10, 15, 50, 0);
@@ -92,15 +93,6 @@ async function gatewayAccepts(terminalSn: string, key: string): Promise<boolean>
   } finally {
     await client.close();
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<PosError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as PosError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('activation', () => {

@@ -10,6 +10,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../../main/run
 import { createSandbox, paidOrderInput, type Sandbox } from '../../main/sandbox';
 import type { SandboxOrder, SeedOrderInput } from '../../main/sandbox/gateway';
 import type { Clock } from '../../main/common/time';
+import type { PosError } from '../../main/errors';
 
 export const FAST_TIMING = { firstQueryMs: 30, queryEveryMs: 60, pendingWindowMs: 1500, backoffBaseMs: 30, backoffCapMs: 200 } as const;
 
@@ -89,4 +90,14 @@ export async function until<T>(fn: () => T | undefined | null | false, timeoutMs
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** What `p` rejected with; throws when it resolves. */
+export async function rejection<E = PosError>(p: Promise<unknown>): Promise<E> {
+  try {
+    await p;
+  } catch (err) {
+    return err as E;
+  }
+  throw new Error('expected a rejection');
 }

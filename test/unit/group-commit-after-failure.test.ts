@@ -28,18 +28,20 @@ const insert = (x: number) => db.prepare('INSERT INTO t (x) VALUES (?)').run(x);
 const outcome = (p: Promise<void>, ms = 200): Promise<string> =>
   Promise.race([p.then(() => 'resolved', () => 'rejected'), new Promise<string>((r) => setTimeout(() => r('pending'), ms))]);
 
+/** Inserts `x` in a group of `expected`; after the commit, `x` is pushed to `ran`, or `message` thrown when x is `failing`. */
+const writeThenAfter = (x: number, ran: number[], failing: number, message: string, expected: number): Promise<void> =>
+  gc.write(() => {
+    insert(x);
+    gc.afterCommit(() => {
+      if (x === failing) throw new Error(message);
+      ran.push(x);
+    });
+  }, expected);
+
 describe('GroupCommit: an after-commit function throws', () => {
   it('every writer resolves, later after-commit functions run, the failure is logged', async () => {
     const ran: number[] = [];
-    const writes = [0, 1, 2].map((i) =>
-      gc.write(() => {
-        insert(i);
-        gc.afterCommit(() => {
-          if (i === 0) throw new Error('SQLITE_BUSY: database is locked');
-          ran.push(i);
-        });
-      }, 3),
-    );
+    const writes = [0, 1, 2].map((i) => writeThenAfter(i, ran, 0, 'SQLITE_BUSY: database is locked', 3));
     expect(await Promise.all(writes.map((w) => outcome(w)))).toEqual(['resolved', 'resolved', 'resolved']);
     expect(ran).toEqual([1, 2]);
     expect(rows()).toEqual([0, 1, 2]);
@@ -72,15 +74,7 @@ describe('GroupCommit: an after-commit function throws', () => {
 
   it('a group flushed by its timer (fewer writers than expected) settles every writer, with no uncaught error', async () => {
     const ran: number[] = [];
-    const writes = [1, 2].map((i) =>
-      gc.write(() => {
-        insert(i);
-        gc.afterCommit(() => {
-          if (i === 1) throw new Error('after failed');
-          ran.push(i);
-        });
-      }, 10),
-    );
+    const writes = [1, 2].map((i) => writeThenAfter(i, ran, 1, 'after failed', 10));
     expect(await Promise.all(writes.map((w) => outcome(w)))).toEqual(['resolved', 'resolved']);
     expect(ran).toEqual([2]);
     expect(logged).toHaveLength(1);

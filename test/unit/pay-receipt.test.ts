@@ -6,26 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectGolden, textLines } from '../support/golden';
-import { businessDayStart } from '../../main/common/time';
+import { RECEIPT_T, RECEIPT_TERMINAL, receiptPayment } from '../support/pay';
 import { renderEscPos, renderHtml, type ReceiptModel } from '../../main/printer';
 import { buildPaymentReceipt, buildReversalSlip, type PaymentReceiptSource } from '../../main/printer/pay-receipt';
 
-const T = businessDayStart('2026-12-06') + 10 * 3_600_000;
-const SOURCE: PaymentReceiptSource = {
-  terminal: { terminalSn: '10298371039', merchantName: '沙箱商户', storeSn: 'S001', storeName: '沙箱一号店' },
-  payment: {
-    id: 7,
-    clientSn: 'PMIXYZ123ABCDEF012345',
-    orderSn: '7894259244061958',
-    tradeNo: '4200001234567890123456789012',
-    amountCents: 123450,
-    payway: '3',
-    paywayName: '微信',
-    operatorName: '收银员 1',
-    paidAt: T,
-    finalAt: T + 60_000,
-  },
-};
+const T = RECEIPT_T;
+const SOURCE: PaymentReceiptSource = { terminal: RECEIPT_TERMINAL, payment: receiptPayment(T) };
 
 describe('golden receipts: 收款凭证 and the 撤销/冲正 slip', () => {
   const cases: Array<{ name: string; title: string; model: () => ReceiptModel }> = [

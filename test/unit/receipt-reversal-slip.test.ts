@@ -8,27 +8,16 @@
  * (REVERSED) keeps its 已退回 slip.
  */
 import { describe, expect, it } from 'vitest';
-import { businessDayStart } from '../../main/common/time';
 import { PAY_MESSAGES } from '../../main/operations/pay/messages';
 import { loadModel, renderEscPos, renderHtml, storedInputs, type ReceiptModel } from '../../main/printer';
-import { buildReversalSlip, paymentSource, type PaymentReceiptSource } from '../../main/printer/pay-receipt';
+import { buildReversalSlip, paymentSource } from '../../main/printer/pay-receipt';
 import { decodeEscPos } from '../../main/sandbox/escpos-decoder';
 import { textLines } from '../support/golden';
+import { RECEIPT_T, RECEIPT_TERMINAL, receiptPayment } from '../support/pay';
 
-const T = businessDayStart('2026-12-06') + 10 * 3_600_000;
-const TERMINAL = { terminalSn: '10298371039', merchantName: '沙箱商户', storeSn: 'S001', storeName: '沙箱一号店' };
-const PAYMENT: PaymentReceiptSource['payment'] = {
-  id: 7,
-  clientSn: 'PMIXYZ123ABCDEF012345',
-  orderSn: '7894259244061958',
-  tradeNo: '4200001234567890123456789012',
-  amountCents: 123450,
-  payway: '3',
-  paywayName: '微信',
-  operatorName: '收银员 1',
-  paidAt: null,
-  finalAt: T + 60_000,
-};
+const T = RECEIPT_T;
+const TERMINAL = RECEIPT_TERMINAL;
+const PAYMENT = receiptPayment(null);
 
 /** The slip as the worker prints it: inputs stored the way PaymentPrinting queues them, then laid out when read. */
 function storedSlip(code: 'REVERSED' | 'REVERSED_UNCONFIRMED', chinese = true): ReceiptModel {
