@@ -13,7 +13,8 @@ import type { HandlerSet } from '../../main/ipc/handlers';
 import { createHandlerSet } from '../../main/ipc/handlers';
 import { databaseOf } from '../../main/runtime';
 import type { Harness } from '../support/harness';
-import { harnessWithHandlersEach, signIn, TEST_HANDLER_OPTIONS, type BoundHandlers } from '../support/operators';
+import { signIn, TEST_HANDLER_OPTIONS, type BoundHandlers } from '../support/operators';
+import { harnessWithHandlersEach } from '../support/operators-each';
 import { CUSTOMER_BARCODE } from '../support/pay';
 
 const BURST = 40;

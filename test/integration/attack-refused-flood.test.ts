@@ -15,7 +15,8 @@ import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
 import { databaseOf } from '../../main/runtime';
 import type { Db } from '../../main/store/db';
 import { until, type Harness } from '../support/harness';
-import { harnessWithHandlersEach, okValue, ShiftClock, signIn } from '../support/operators';
+import { okValue, ShiftClock, signIn } from '../support/operators';
+import { harnessWithHandlersEach } from '../support/operators-each';
 
 const FLOOD = 300;
 const DAY_MS = 86_400_000;

@@ -20,7 +20,8 @@ import type { Db } from '../../main/store/db';
 import { closedPort } from '../support/chaos-net';
 import { cli } from '../support/fleet-pg';
 import { until, type Harness } from '../support/harness';
-import { harnessWithHandlersEach, okValue, signIn, TEST_HANDLER_OPTIONS } from '../support/operators';
+import { okValue, signIn, TEST_HANDLER_OPTIONS } from '../support/operators';
+import { harnessWithHandlersEach } from '../support/operators-each';
 import { CUSTOMER_BARCODE } from '../support/pay';
 
 const FLOOD = 30;

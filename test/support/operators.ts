@@ -5,7 +5,6 @@
  * a test calls `h['orders.list']({})` as the signed-in operator; the policy
  * itself is untouched.
  */
-import { afterEach, beforeEach } from 'vitest';
 import type { Result } from '../../main/ipc/contract';
 import { createHandlerSet, type HandlerOptions, type Handlers, type HandlerSet } from '../../main/ipc/handlers';
 import type { Caller } from '../../main/operators/sessions';
@@ -64,20 +63,6 @@ export const TEST_HANDLER_OPTIONS: HandlerOptions = { mode: 'sandbox', version: 
 export async function harnessWithHandlers(clock?: Clock): Promise<{ h: Harness; set: HandlerSet }> {
   const h = await createHarness(clock ? { clock } : {});
   return { h, set: createHandlerSet(h.rt, TEST_HANDLER_OPTIONS) };
-}
-
-/** Before each test a fresh harnessWithHandlers() (on `clock()` when given), handed to `use`; after it, the harness closed. */
-export function harnessWithHandlersEach(use: (fresh: { h: Harness; set: HandlerSet }) => void, clock?: () => Clock): void {
-  let current: Harness | undefined;
-  beforeEach(async () => {
-    const fresh = await harnessWithHandlers(clock?.());
-    current = fresh.h;
-    use(fresh);
-  });
-  afterEach(async () => {
-    await current?.close();
-    current = undefined;
-  });
 }
 
 /** A handler's value; a refused call throws `expected <what>, got <code> <message>`. */
