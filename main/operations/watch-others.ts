@@ -17,9 +17,9 @@
  * are the same views this process's own events carry (no key, no secret).
  */
 import type { QueueStatus, RuntimeEvents } from '../events';
-import { dataVersion, newestId, orderChangesAfter, rowsAfter, rowsByIds } from '../store/external-changes';
+import { dataVersion, newestId, rowsAfter, rowsByIds } from '../store/external-changes';
 import type { OperationRepo } from '../store/operation-repo';
-import { lastChangeSeq } from '../store/order-changes';
+import { lastChangeSeq, orderChangesAfter } from '../store/order-changes';
 import { PaymentsRepo, toPayment, type PaymentRow } from '../store/payments';
 import { RefundsRepo, toRefund, type RefundRow } from '../store/refunds';
 import { RevokesRepo, toRevoke, type RevokeRow } from '../store/revokes';

@@ -3,7 +3,7 @@
  * this one: `PRAGMA data_version` changes only when another connection
  * committed since this one last asked, so an unchanged number is the whole
  * cost of a look; the rest reads rows by their primary key or state index
- * and the order change log (migration 003) by its seq.
+ * and the order change log (order-changes.ts) by its seq.
  */
 import { allIn, prepared, type Db } from './db';
 import type { OperationRow, OperationTable } from './rows';
@@ -26,9 +26,4 @@ export function rowsAfter<T extends OperationRow>(db: Db, table: OperationTable,
 /** Rows of `table` by id (those that still exist). */
 export function rowsByIds<T extends OperationRow>(db: Db, table: OperationTable, ids: readonly number[]): T[] {
   return allIn<T>(db, (p) => `SELECT * FROM ${table} WHERE id IN (${p})`, ids);
-}
-
-/** Entries of the order change log after `seq`, oldest first, at most `limit` (a gap means entries were pruned). */
-export function orderChangesAfter(db: Db, seq: number, limit: number): Array<[seq: number, sn: string]> {
-  return prepared(db, 'SELECT seq, sn FROM order_changes WHERE seq > ? ORDER BY seq LIMIT ?').raw(true).all(seq, limit) as Array<[number, string]>;
 }

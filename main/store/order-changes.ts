@@ -13,13 +13,18 @@ export function lastChangeSeq(db: Db): number {
   return prepared(db, 'SELECT coalesce(max(seq), 0) FROM order_changes').pluck().get() as number;
 }
 
+/** Entries of the log after `seq`, oldest first, at most `limit` (a gap means entries were pruned). */
+export function orderChangesAfter(db: Db, seq: number, limit: number): Array<[seq: number, sn: string]> {
+  return prepared(db, 'SELECT seq, sn FROM order_changes WHERE seq > ? ORDER BY seq LIMIT ?').raw(true).all(seq, limit) as Array<[number, string]>;
+}
+
 /**
  * The distinct sns changed after `seq`, and the newest seq read; null when
  * more than `limit` entries are waiting or entries after `seq` were pruned
  * (the reader should read everything again).
  */
 export function ordersChangedSince(db: Db, seq: number, limit: number): { sns: string[]; lastSeq: number } | null {
-  const rows = prepared(db, 'SELECT seq, sn FROM order_changes WHERE seq > ? ORDER BY seq LIMIT ?').raw(true).all(seq, limit + 1) as Array<[number, string]>;
+  const rows = orderChangesAfter(db, seq, limit + 1);
   if (rows.length > limit) return null;
   if (rows.length === 0) return { sns: [], lastSeq: seq };
   // seq only grows by one per entry, so a gap right after `seq` means entries were pruned: unknown changes.
