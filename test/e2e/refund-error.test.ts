@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseOf } from '../../main/runtime';
 import { activateTerminal } from '../support/pay-e2e';
 import { SCREENSHOTS, startApp, type AppEnv } from './harness';
-import { LAYOUT_PROBE, type LayoutProbe } from './layout';
+import { CONTRAST, LAYOUT_PROBE, type LayoutProbe } from './layout';
 
 describe('a refused refund after an earlier refund (Chromium, real runtime, sandbox gateway)', () => {
   let env: AppEnv;
@@ -97,6 +97,29 @@ describe('a refused refund after an earlier refund (Chromium, real runtime, sand
     expect(layout.clipped).toEqual([]);
     expect(layout.small).toEqual([]);
     await page().screenshot({ path: path.join(SCREENSHOTS, 'refund-error-zh-CN-1024x768.png'), animations: 'disabled' });
+
+    // At 800×600, light and dark: the refusal's title and 钱款未变动 in the upper half, readable (contrast ≥ 4.5:1).
+    await page().setViewportSize({ width: 800, height: 600 });
+    for (const scheme of ['light', 'dark'] as const) {
+      await page().emulateMedia({ colorScheme: scheme });
+      await page().evaluate(`document.querySelector(${JSON.stringify(failed)}).scrollIntoView({ block: 'start' })`);
+      const probe = (await page().evaluate(`(() => {
+        ${CONTRAST}
+        const at = document.querySelector(${JSON.stringify(failed)});
+        const title = at.querySelector('.outcome__title'), money = at.querySelector('[data-money="unchanged"]');
+        const r = (el) => el.getBoundingClientRect();
+        return { titleTop: r(title).top, moneyBottom: r(money).bottom, half: window.innerHeight / 2, height: window.innerHeight,
+          titleContrast: contrast(title), moneyContrast: contrast(money) };
+      })()`)) as { titleTop: number; moneyBottom: number; half: number; height: number; titleContrast: number; moneyContrast: number };
+      expect(probe.titleTop, scheme).toBeGreaterThanOrEqual(0);
+      expect(probe.titleTop, scheme).toBeLessThan(probe.half);
+      expect(probe.moneyBottom, scheme).toBeLessThanOrEqual(probe.height);
+      expect(probe.titleContrast, `${scheme} title`).toBeGreaterThanOrEqual(4.5);
+      expect(probe.moneyContrast, `${scheme} money line`).toBeGreaterThanOrEqual(4.5);
+      if (scheme === 'dark') await page().screenshot({ path: path.join(SCREENSHOTS, 'refund-error-zh-CN-dark-800x600.png'), animations: 'disabled' });
+    }
+    await page().emulateMedia({ colorScheme: 'light' });
+    await page().setViewportSize({ width: 1024, height: 768 });
 
     // The same in English.
     await toggleLanguage();
