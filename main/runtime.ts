@@ -15,6 +15,7 @@ import { DEFAULT_TIMING, RevokeEngine, type CrashPoint, type RevokeTiming } from
 import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
 import { PaymentEngine, type PayCrashPoint } from './operations/pay/engine';
 import { WatchOthers } from './operations/watch-others';
+import { Connectivity } from './operations/signals';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './operations/pay/timing';
 import { PaymentPrinting } from './printer/pay-printing';
 import { RefundPrinting } from './printer/refund-printing';
@@ -207,6 +208,11 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   // A row's lease must outlast a call and the query after it (with the longest timeout the settings allow, 2 x 120 s),
   // or a second process would take the row mid-call and both would act on it. A lease given explicitly (tests) stands.
   const leaseFloorMs = 2 * client.longestTimeoutMs + 30_000;
+  // One gateway, one connectivity: what any kind learns (a call's outcome) or the app says (its network signal on
+  // any kind) is one state every kind reads, raised once; coming back online sends every kind's queued rows (each
+  // kind follows it) and runs the re-check (its event). `queue.changed` after a change carries the revoke queue,
+  // as `queue.status` does.
+  const connectivity = new Connectivity(events, clock, () => (db.open ? revokes.queueStatus() : undefined));
   /** What the revoke and refund engines share: the same store, gateway, terminal, orders, clock, events, timing and log. */
   const operationDeps = {
     db,
@@ -215,6 +221,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     orders,
     clock,
     events,
+    connectivity,
     timing: { ...options.timing, leaseMs: options.timing?.leaseMs ?? Math.max(DEFAULT_TIMING.leaseMs, leaseFloorMs) },
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
@@ -271,20 +278,13 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     }
   }, MAINTENANCE_EVERY_MS);
   maintenance.unref();
-  // One gateway, one connectivity: what any kind learns (a call's outcome, the app's network signal on the
-  // revokes) every kind knows, so coming back online sends and asks about every kind's rows at once, and the
-  // re-check probes while any kind believes the gateway gone.
+  // The re-check probes while the (shared) connectivity says the gateway is gone, and runs when it is back.
   const kinds = [revokes, refunds, payments];
-  events.on('connectivity.changed', ({ online }) => {
-    if (db.open) for (const k of kinds) if (k.isOnline() !== online) k.setOnline(online);
-  });
   const recheck = new Recheck(kinds, {
     clock,
     events,
-    isOnline: () => kinds.every((k) => k.isOnline()),
-    setOnline: (online) => {
-      for (const k of kinds) k.setOnline(online);
-    },
+    isOnline: () => connectivity.isOnline,
+    setOnline: (online) => void connectivity.set(online),
     reachable: () => gatewayReachable(client.apiDomain, timeoutMs ?? 5_000),
     everyMs: options.recheck?.everyMs ?? DEFAULT_RECHECK.everyMs,
     probeEveryMs: options.recheck?.probeEveryMs ?? DEFAULT_RECHECK.probeEveryMs,

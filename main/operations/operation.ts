@@ -14,12 +14,14 @@ import type { UpayClient } from '../upay/client';
 import type { OrderSnapshot } from '../upay/result';
 import type { OperationTiming } from './timing';
 import { Outbox } from './outbox';
-import { QueueSignals } from './signals';
+import { QueueSignals, type Connectivity } from './signals';
 
 export interface OperationCore {
   db: Db;
   clock: Clock;
   events: RuntimeEvents;
+  /** The gateway's reachability: one for the runtime, shared by every kind (signals.ts). */
+  connectivity: Connectivity;
   /** Rows in flight at once. */
   concurrency?: number;
   log?: (line: string) => void;
@@ -66,7 +68,11 @@ export abstract class MoneyOperations<Row extends { id: number }, Repo extends O
     label: string,
     protected readonly repo: Repo,
   ) {
-    this.signals = new QueueSignals(core.events, core.clock, () => (core.db.open ? this.queueStatus() : undefined));
+    this.signals = new QueueSignals(core.events, core.connectivity, () => (core.db.open ? this.queueStatus() : undefined));
+    // Whichever kind (or the app) learned it: back online, this kind's queued rows go at once.
+    core.connectivity.follow((online) => {
+      if (online && core.db.open) this.sendQueuedNow();
+    });
     this.outbox = new Outbox<Row>(
       {
         sweep: (now) => this.sweep(now),
@@ -121,11 +127,19 @@ export abstract class MoneyOperations<Row extends { id: number }, Repo extends O
     return this.signals.isOnline;
   }
 
-  /** The app's connectivity signal: coming back online sends the queue at once. */
+  /**
+   * The app's connectivity signal, for every kind (the state is shared): a change is raised once and
+   * coming back online sends every kind's queue at once; online when already online sends this kind's
+   * queue now ("drain now").
+   */
   setOnline(online: boolean): void {
-    if (online) this.repo.dueAllQueued(this.core.clock.now());
-    this.signals.connectivity(online);
-    if (online) this.kick();
+    if (!this.signals.connectivity(online) && online) this.sendQueuedNow();
+  }
+
+  /** Every queued row due now, and the worker woken. */
+  private sendQueuedNow(): void {
+    this.repo.dueAllQueued(this.core.clock.now());
+    this.kick();
   }
 
   /** Starts the outbox worker, after resuming what a crashed process left. */
