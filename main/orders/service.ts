@@ -83,6 +83,24 @@ export const orderNotFound = (ref: OrderRef) =>
     ...ref,
   });
 
+/**
+ * Why a query's answer must not be recorded for the order asked about, or undefined when it may: a broken
+ * or hostile gateway may answer with another order. (An order of another till of the merchant imports: a
+ * till may void or refund an order paid at another, docs/cli.md "orders import".)
+ */
+export function notAsked(s: OrderSnapshot, ref: OrderRef, resultCode: string): PosError | undefined {
+  const same = ref.sn !== undefined ? s.sn === ref.sn : s.clientSn === ref.clientSn;
+  if (same) return undefined;
+  const field = ref.sn !== undefined ? 'sn' : 'client_sn';
+  const asked = ref.sn ?? ref.clientSn;
+  return new PosError(
+    'GATEWAY_UNCERTAIN',
+    `收钱吧返回的订单（${field}）与查询的订单 ${asked} 不符，未保存。`,
+    `The order Upay returned (${field}) is not the order ${asked} that was asked about; nothing was stored.`,
+    { resultCode, field, ...ref },
+  );
+}
+
 export class OrderService {
   private readonly repo: OrdersRepo;
 
@@ -133,6 +151,9 @@ export class OrderService {
         resultCode: v.resultCode,
       });
     }
+    // Only the order asked about is recorded (see `notAsked`).
+    const refused = notAsked(v.order, ref, v.resultCode);
+    if (refused) throw refused;
     const now = this.deps.clock.now();
     const snapshot = orderFromSnapshot(v.order, now, v.order.sn ? this.repo.get(v.order.sn) : undefined);
     if (!snapshot) {
