@@ -143,6 +143,23 @@ export const CHANNELS = {
   'pay.receipt': { input: z.strictObject({ paymentId: id }), output: receiptPreviewSchema },
 } as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
+// --- payments
+/**
+ * `pay.request`'s answer when it failed unexpectedly (not a gateway outcome) and no payment row of the attempt
+ * exists: nothing was recorded or sent, no money was taken, the cashier may charge again. Its `details` are
+ * `PayNotRecordedDetails` (the attempt's client_sn and what failed). When the row does exist, pay.request answers
+ * with that payment's view instead (its state: 正在确认 until the runtime resolves it).
+ */
+export const PAY_NOT_RECORDED = 'PAYMENT_NOT_RECORDED';
+export const payNotRecordedDetailsSchema = z.strictObject({
+  clientSn,
+  /** The failure's own code (STORE_UNWRITABLE, VAULT_CANNOT_OPEN, INTERNAL, ...) and its words. */
+  cause: z.string(),
+  causeMessage: z.string(),
+  causeMessageZh: z.string(),
+});
+export type PayNotRecordedDetails = z.output<typeof payNotRecordedDetailsSchema>;
+
 export type Channels = typeof CHANNELS;
 /** What a caller passes (before zod defaults). */
 export type InputOf<C extends Channel> = z.input<Channels[C]['input']>;

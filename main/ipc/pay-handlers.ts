@@ -5,17 +5,20 @@
  * (the window's signed-in operator), that an amount already open is not
  * charged again without the cashier's confirmation (checked by the engine in
  * the write-ahead row's own IMMEDIATE transaction, so it holds for a burst and
- * across processes), and a supervisor's approval above store IT's threshold
- * (`payApproval`, off by default).
+ * across processes), a supervisor's approval above store IT's threshold
+ * (`payApproval`, off by default), and, when a request fails unexpectedly,
+ * whether its payment was recorded (its view) or not (PAYMENT_NOT_RECORDED:
+ * no money taken), read from the write-ahead row rather than guessed by the screen.
  */
 import { receiptLines } from '../common/receipt-text';
+import { PosError, toPosError } from '../errors';
 import { duplicateAmount, paymentHeadline, paymentOutcome } from '../operations/pay/messages';
 import { newClientSn } from '../operations/pay/request';
 import { renderHtml } from '../printer';
 import type { Runtime } from '../runtime';
 import type { Payment } from '../store/payments';
 import { safeStrings } from '../util/text';
-import type { PaymentView } from './contract';
+import { PAY_NOT_RECORDED, type PaymentView, type PayNotRecordedDetails } from './contract';
 import type { ChannelImpls } from './handler-types';
 
 export type PayChannel = 'pay.request' | 'pay.queryAgain' | 'pay.listOpen' | 'pay.receipt';
@@ -46,6 +49,52 @@ export function toPaymentView(p: Payment): PaymentView {
   });
 }
 
+/**
+ * Refusals `payments.request` makes before it writes the attempt's row, each with its own clear words (the
+ * counter's confirmation, a bad input, no terminal): passed on as they are when no row exists.
+ */
+const OWN_REFUSALS: ReadonlySet<string> = new Set(['PAYMENT_SAME_AMOUNT_OPEN', 'INVALID_INPUT', 'NOT_ACTIVATED', 'OPERATION_OPEN']);
+
+/** No row of the attempt: nothing was recorded or sent, so no money was taken; `cause` is what failed. */
+function paymentNotRecorded(cause: PosError, clientSn: string): PosError {
+  const details: PayNotRecordedDetails = { clientSn, cause: cause.code, causeMessage: cause.messageEn, causeMessageZh: cause.messageZh };
+  return new PosError(
+    PAY_NOT_RECORDED,
+    `未收款（钱款未扣）：这笔收款没有记录，也没有发出，可以再收一次。原因：${cause.messageZh}`,
+    `Not charged (no money taken): this payment was not recorded and not sent; it can be charged again. Cause: ${cause.messageEn}`,
+    details,
+  );
+}
+
+/**
+ * `payments.request` threw (not a gateway outcome: those are states). Whether money may have moved is the
+ * question the cashier needs answered, and the write-ahead row answers it: it is committed before anything is
+ * sent. A row with the attempt's client_sn → it may have been sent: its view (正在确认 while open; the worker,
+ * the re-check or 再次查询 resolves it), so the screen keeps it open like any payment. No row → nothing was
+ * sent: PAYMENT_NOT_RECORDED (未收款（钱款未扣）), naming the cause. The row cannot be read → the original error
+ * (the screen cannot confirm and says not to charge again). The failure is logged for store IT either way.
+ */
+function afterRequestFailed(runtime: Runtime, clientSn: string, err: unknown): PaymentView {
+  const cause = toPosError(err);
+  let row: Payment | undefined;
+  try {
+    row = runtime.payments.byClientSn(clientSn);
+  } catch {
+    runtime.logger.error(`pay.request ${clientSn}: ${cause.code} ${said(cause)}; whether its row was written cannot be read`);
+    throw err;
+  }
+  if (row) {
+    runtime.logger.error(`pay.request ${clientSn}: ${cause.code} ${said(cause)} after payment ${row.id} was recorded; answered with its state (${row.state})`);
+    return toPaymentView(row);
+  }
+  if (OWN_REFUSALS.has(cause.code)) throw cause;
+  runtime.logger.error(`pay.request ${clientSn}: ${cause.code} ${said(cause)}; nothing recorded or sent`);
+  throw paymentNotRecorded(cause, clientSn);
+}
+
+/** What failed, for the log: an internal error's own text, else its words. */
+const said = (e: PosError): string => String(e.details?.reason ?? e.messageEn);
+
 export function createPayHandlers(runtime: Runtime): ChannelImpls<PayChannel> {
   return {
     'pay.request': async (input, { actor, caller, policy }) => {
@@ -61,7 +110,11 @@ export function createPayHandlers(runtime: Runtime): ChannelImpls<PayChannel> {
         input.method === 'barcode'
           ? { method: 'barcode' as const, amountCents: input.amountCents, barcode: input.barcode, clientSn }
           : { method: 'qr' as const, amountCents: input.amountCents, payway: input.payway, clientSn };
-      return toPaymentView(await runtime.payments.request(request, who, actor, { refuseSameAmountOpen }));
+      try {
+        return toPaymentView(await runtime.payments.request(request, who, actor, { refuseSameAmountOpen }));
+      } catch (err) {
+        return afterRequestFailed(runtime, clientSn, err);
+      }
     },
     'pay.queryAgain': async (input, { actor }) => toPaymentView(await runtime.payments.queryAgain(input.paymentId, actor)),
     'pay.listOpen': () => runtime.payments.open().map(toPaymentView),

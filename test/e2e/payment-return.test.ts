@@ -11,8 +11,9 @@
  * - page.reload(): the same again, and a payment that ended while the page was
  *   away shows its outcome (收款成功) after the reload;
  * - the 待处理 list's entry for a payment opens the 收款 screen on it;
- * - a request refused after it may have been recorded (the store unwritable)
- *   never reads "no money taken": the cashier is told not to charge again.
+ * - a request refused with the store unwritable: the main process knows no row
+ *   was written (so nothing was sent) and the screen says 未收款（钱款未扣）,
+ *   with the cause; charging again is allowed.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,20 +180,20 @@ describe('the 收款 screen gives back a payment left open (Chromium, real runti
     expect(await page().evaluate('window.__cspViolations')).toEqual([]);
   });
 
-  it('pay.request refused with STORE_UNWRITABLE: the error and “do not charge again” (never “no money taken” without knowing), nothing sent', async () => {
+  it('pay.request refused with STORE_UNWRITABLE: no row was written, so the screen says 未收款（钱款未扣） with the cause; nothing sent', async () => {
     await amount('777');
     const before = payCalls();
     databaseOf(env.rt).pragma('query_only = 1');
     try {
       await scan(customerCode());
-      await page().waitForSelector('[data-pay-record="unknown"]');
+      await page().waitForSelector('[data-pay-record="none"]');
     } finally {
       databaseOf(env.rt).pragma('query_only = 0');
     }
     expect(await page().getAttribute('.payment [data-error-code]', 'data-error-code')).toBe('STORE_UNWRITABLE');
     const words = (await page().textContent('[data-pay-record]'))!;
-    expect(words).toContain('请勿重复收款');
-    expect(words).not.toContain('钱款未扣');
+    expect(words).toContain('未收款（钱款未扣）');
+    expect(words).not.toContain('请勿重复收款');
     expect(payCalls()).toBe(before);
     expect(env.pageErrors).toEqual([]);
   });

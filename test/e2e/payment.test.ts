@@ -13,13 +13,18 @@
  * - needs_attention with its next step;
  * - the same amount while a payment is open asks for a confirmation, and
  *   main refuses it without one;
- * - above store IT's payApproval threshold, the one approval sheet.
+ * - above store IT's payApproval threshold, the one approval sheet;
+ * - pay.request failing unexpectedly: after its row was committed → that
+ *   payment on screen, 正在确认（请勿重复收款）, then its outcome (no error, no
+ *   second charge); before any row (the database read-only) → 未收款（钱款未扣）
+ *   / Not charged (no money taken) with the cause, and charging again works.
  * Every state: headline and money line at the top, nothing outside the
  * window or clipped, touch-sized targets, text contrast ≥ 4.5:1 in both
  * themes; screenshots in dark (test-output/screenshots/pay-*.png).
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PayCrashPoint } from '../../main/operations/pay/engine';
 import { approvalsFor } from '../../main/store/approvals';
 import { databaseOf } from '../../main/runtime';
 import { ensureOperator, TEST_PINS } from '../support/operators';
@@ -28,6 +33,9 @@ import { SCREENSHOTS, startApp, type AppEnv } from './harness';
 import { CONTRAST } from './layout';
 
 const SMALL = { width: 800, height: 600 };
+
+/** The payment checkpoint throws once at this point (then it is cleared): a failure after the write-ahead row's commit. */
+let failAt: PayCrashPoint | null = null;
 
 /** Page-side: every visible text of the payment screen (and an open dialog) whose contrast is under 4.5:1, and where the headline and money lines are. */
 const PAY_PROBE = `(() => {
@@ -66,6 +74,11 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
       runtime: {
         // Short clocks: a barcode payment in doubt is queried every 0.4 s for 4 s, then canceled; cancels tried twice before a person is told.
         payTiming: { payWindowMs: 4000, payQueryEveryMs: 400, qrFastMs: 300, qrFastForMs: 3000, qrSlowMs: 500, qrLifetimeMs: 60_000, cancelRetryMs: 100, cancelRetryCapMs: 200, maxCancels: 2, attentionEveryMs: 600_000, leaseMs: 5000 },
+        payCheckpoint: (point) => {
+          if (point !== failAt) return;
+          failAt = null;
+          throw new Error('injected: the process failed here');
+        },
       },
     });
     supervisorId = await ensureOperator(env.rt, 'supervisor', '李主管');
@@ -270,6 +283,73 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
     await scan(customerCode());
     await outcome('paid');
     env.rt.updateSettings({ payApproval: 'never' }, 'e2e');
+    expect(env.pageErrors).toEqual([]);
+    expect(await page().evaluate('window.__cspViolations')).toEqual([]);
+  });
+
+  it('pay.request fails after its row was committed (the gateway’s answer not recorded): that payment is shown, 正在确认（请勿重复收款）, no error; then 收款成功 by itself, charged once', async () => {
+    await control('fault', { endpoint: 'pay', fault: { kind: 'pay_in_progress', queries: 3 } });
+    await amount('4567');
+    const before = payCalls();
+    failAt = 'answer-received';
+    await scan(customerCode());
+    const state = await outcome('pending');
+    expect(failAt, 'the failure happened').toBeNull();
+    expect(await page().textContent('.payment__headline')).toBe('正在确认（请勿重复收款）');
+    const clientSn = await clientSnShown();
+    const row = env.rt.payments.byClientSn(clientSn)!;
+    expect(await state.getAttribute('data-payment')).toBe(String(row.id));
+    expect(await page().getAttribute('.payment__money', 'data-amount-cents')).toBe('4567');
+    // No bare error, no "cannot confirm": the payment itself is what the cashier reads.
+    expect(await page().locator('.payment [data-error-code], [data-pay-record]').count()).toBe(0);
+    await check('failed-after-row');
+    await outcome('paid');
+    expect(await page().textContent('.payment__headline')).toBe('收款成功');
+    expect(counters(clientSn)).toMatchObject({ pay: 1, cancel: 0, orderStatus: 'PAID', moneyTaken: true });
+    expect(payCalls()).toBe(before + 1);
+  });
+
+  it('pay.request fails before any row (the database read-only): 未收款（钱款未扣） / Not charged (no money taken) with the cause, nothing sent; charging again works', async () => {
+    await amount('2468');
+    const before = payCalls();
+    databaseOf(env.rt).pragma('query_only = 1');
+    try {
+      await scan(customerCode());
+      await page().waitForSelector('[data-pay-record="none"]');
+    } finally {
+      databaseOf(env.rt).pragma('query_only = 0');
+    }
+    const words = (await page().textContent('[data-pay-record]'))!;
+    expect(words).toBe('未收款（钱款未扣）：这笔收款没有被记录，也没有发出。可以再试一次。');
+    expect(words).not.toContain('请勿重复收款');
+    // What failed, under it: the cause's code and words (the answer is not said twice).
+    expect(await page().getAttribute('.payment [data-error-code]', 'data-error-code')).toBe('STORE_UNWRITABLE');
+    expect(await page().textContent('.payment [data-error-code] .notice__message')).toContain('本机数据库无法写入');
+    // The answer comes first, above the cause.
+    const order = (await page().evaluate(`(() => { const a = document.querySelector('[data-pay-record]'), b = document.querySelector('.payment [data-error-code]'); return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? 'record-first' : 'error-first'; })()`)) as string;
+    expect(order).toBe('record-first');
+    expect(payCalls()).toBe(before);
+    expect(env.rt.payments.open().some((p) => p.amountCents === 2468)).toBe(false);
+    await check('not-recorded');
+
+    // In English: the same answer, definitive.
+    await page().click('[data-action="menu"]');
+    await page().click('dialog[open] [data-action="language"]');
+    await page().click('dialog[open] [data-action="close-sheet"]');
+    await page().waitForSelector('.app[data-lang="en"]');
+    expect(await page().textContent('[data-pay-record="none"]')).toBe('Not charged (no money taken): this payment was not recorded and not sent. You can try again.');
+    expect(await page().textContent('.payment [data-error-code] .notice__message')).toContain('The local database cannot be written');
+    await page().click('[data-action="menu"]');
+    await page().click('dialog[open] [data-action="language"]');
+    await page().click('dialog[open] [data-action="close-sheet"]');
+    await page().waitForSelector('.app[data-lang="zh-CN"]');
+
+    // Charging again (the amount is still on the keypad): no same-amount question (nothing open), 收款成功.
+    expect(await page().getAttribute('[data-money-line]', 'data-amount-cents')).toBe('2468');
+    await scan(customerCode());
+    await outcome('paid');
+    expect(await page().locator('[data-pay-record]').count()).toBe(0);
+    expect(payCalls()).toBe(before + 1);
     expect(env.pageErrors).toEqual([]);
     expect(await page().evaluate('window.__cspViolations')).toEqual([]);
   });

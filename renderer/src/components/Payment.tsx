@@ -19,7 +19,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { refusedBeforeRecord } from '../refusals';
 import { isCustomerPaymentCode } from '../../../main/common/payment-code';
-import type { ApprovalInput, PaymentView } from '../../../main/ipc/contract';
+import type { ApprovalInput, PAY_NOT_RECORDED, PaymentView, PayNotRecordedDetails } from '../../../main/ipc/contract';
 import { call, type ErrorView } from '../bridge';
 import { formatCny, paywayLabel } from '../format';
 import { useI18n } from '../i18n';
@@ -45,11 +45,20 @@ type Charge = { method: 'barcode'; barcode: string } | { method: 'qr'; payway: '
 const WAYS = ['3', '1', '17'] as const;
 /** At most this many other payments listed on the start screen (the 待处理 list has them all). */
 const LISTED = 3;
-/** Refusals that come before the payment's row is written: nothing was recorded or sent, no money taken. */
-const REFUSED_BEFORE_RECORD = refusedBeforeRecord('PAYMENT_SAME_AMOUNT_OPEN');
+/** Main looked the failed attempt up and found no row: nothing was recorded or sent (contract.ts PAY_NOT_RECORDED). */
+const NOT_RECORDED: typeof PAY_NOT_RECORDED = 'PAYMENT_NOT_RECORDED';
+/** Refusals that come before the payment's row is written, and main's "no row": nothing was recorded or sent, no money taken. */
+const REFUSED_BEFORE_RECORD = refusedBeforeRecord('PAYMENT_SAME_AMOUNT_OPEN', NOT_RECORDED);
 
 /** A refused pay.request and what is known of its payment: not recorded (no money taken), being checked, found (shown), or not known. */
 type Failure = { error: ErrorView; record: 'none' | 'checking' | 'found' | 'unknown' };
+
+/** The error to show under the answer: for PAYMENT_NOT_RECORDED, its cause (the answer, 未收款（钱款未扣）, is said once, above it). */
+function failureCause(error: ErrorView): ErrorView {
+  const d = error.details as Partial<PayNotRecordedDetails> | undefined;
+  if (error.code !== NOT_RECORDED || typeof d?.cause !== 'string' || typeof d.causeMessage !== 'string' || typeof d.causeMessageZh !== 'string') return error;
+  return { code: d.cause, message: d.causeMessage, messageZh: d.causeMessageZh };
+}
 
 export function PaymentScreen({ payments }: { payments: Payments }) {
   const { t, lang } = useI18n();
@@ -118,9 +127,11 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
   };
 
   /**
-   * A refused request: refused before its row was written → nothing recorded, no money taken. Otherwise its
-   * row may exist (the store failed after the commit, an internal error): a new open payment of that amount
-   * (or one an event brought) is this one, shown with its state; none found → the cashier is told not to charge again.
+   * A refused request: refused before its row was written, or main found no row of the attempt after a failure
+   * (PAYMENT_NOT_RECORDED) → nothing recorded or sent, no money taken: 未收款（钱款未扣）, charge again. (When main
+   * finds the row, pay.request answers with its view: it is shown like any payment.) Otherwise main could not tell
+   * (its own lookup failed, the answer was lost): a new open payment of that amount (or one an event brought) is
+   * this one, shown with its state; none found → the cashier is told not to charge again.
    */
   const afterFailure = async (error: ErrorView, amountCents: number, known: ReadonlySet<number>) => {
     if (REFUSED_BEFORE_RECORD.has(error.code)) return setFailure({ error, record: 'none' });
@@ -200,6 +211,16 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
   const left = (p: PaymentView) => (now > 0 ? Math.max(0, Math.ceil((p.windowUntil - Date.now()) / 1000)) : 0);
   const secondsLeft = payment ? left(payment) : 0;
   const others = payments.list.filter((p) => p.id !== payment?.id);
+  // A refused request: the answer first (was money taken?), then what failed. On the start screen it comes first;
+  // under a payment (one found after the refusal) it follows that payment's state.
+  const failed = failure && (
+    <div class="payment__failure">
+      <p class={`notice payment__record ${failure.record === 'none' ? 'notice--ok' : 'notice--warn'}`} role="status" data-pay-record={failure.record}>
+        {t(`pay.record.${failure.record}` as const)}
+      </p>
+      <ErrorNotice error={failureCause(failure.error)} onDismiss={() => setFailure(null)} />
+    </div>
+  );
   const wayName = (c: Charge) => (c.method === 'qr' ? `${t('pay.qr')} · ${paywayLabel(c.payway, null, lang)}` : `${t('pay.code')} ···${c.barcode.slice(-4)}`);
   return (
     <section class="payment" data-view="pay">
@@ -239,7 +260,8 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
             )}
           </div>
         ) : (
-          <div class="payment__start">
+          <div class={`payment__start${failure ? ' payment__start--failed' : ''}`}>
+            {failed}
             {others.length > 0 && (
               <section class="payment__open" aria-labelledby="pay-open-title" data-pay-list={others.length}>
                 <p id="pay-open-title" class="payment__label">
@@ -269,7 +291,9 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
             <div class="payment__ways">
               {WAYS.map((payway) => (
                 <button type="button" key={payway} class="btn btn--secondary btn--large" data-payway={payway} onClick={() => void charge({ method: 'qr', payway })}>
-                  {t('pay.qr')} · {paywayLabel(payway, null, lang)}
+                  <span class="payment__wayPart">{t('pay.qr')}</span>
+                  <span class="payment__waySep">{'\u00a0·\u00a0'}</span>
+                  <span class="payment__wayPart">{paywayLabel(payway, null, lang)}</span>
                 </button>
               ))}
             </div>
@@ -281,14 +305,7 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
           </p>
         )}
         {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
-        {failure && (
-          <>
-            <ErrorNotice error={failure.error} onDismiss={() => setFailure(null)} />
-            <p class={`notice ${failure.record === 'none' ? 'notice--ok' : 'notice--warn'}`} role="status" data-pay-record={failure.record}>
-              {t(`pay.record.${failure.record}` as const)}
-            </p>
-          </>
-        )}
+        {payment && failed}
       </div>
       <div class="payment__pad">
         <p class="payment__amount" data-money-line data-amount-cents={cents}>
