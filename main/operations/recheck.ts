@@ -91,8 +91,16 @@ export class Recheck {
     const now = this.options.clock.now();
     this.lastRunAt = now;
     for (const kind of this.kinds) {
-      kind.wakePending?.(now);
-      for (const id of kind.unresolved(now)) {
+      let ids: number[];
+      // A store that cannot be read or written for a while (read-only, busy) skips this pass; the next tick retries.
+      try {
+        kind.wakePending?.(now);
+        ids = kind.unresolved(now);
+      } catch (err) {
+        this.options.log?.(`re-check: ${(err as Error).message}`);
+        continue;
+      }
+      for (const id of ids) {
         if (!this.options.isOnline()) return;
         try {
           await kind.recheck(id);
@@ -111,9 +119,11 @@ export class Recheck {
   private schedule(): void {
     const every = Math.min(this.options.everyMs, this.options.probeEveryMs);
     this.timer = setTimeout(() => {
-      void this.tick().finally(() => {
-        if (this.timer) this.schedule();
-      });
+      void this.tick()
+        .catch((err: unknown) => this.options.log?.(`re-check: ${(err as Error).message}`))
+        .finally(() => {
+          if (this.timer) this.schedule();
+        });
     }, every);
     this.timer.unref();
   }
