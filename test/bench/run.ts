@@ -49,6 +49,7 @@ import { closedPort, createChaosProxy } from '../support/chaos-net';
 import { interleaved, nowMs, summarize, table, type Row, type Summary } from '../support/bench-stats';
 import { benchFleet } from './fleet';
 import { benchLeast, type LeastKind } from './least';
+import { ablate, benchAblation, type AblationSubject } from './ablation';
 import { runtimeRegimeDb } from './regime-db';
 import { benchUi } from './ui';
 import { signedInHandlers, newWindow } from '../support/operators';
@@ -59,7 +60,8 @@ const ROOT = path.resolve(__dirname, '../../..');
 const QUICK = process.env.BENCH_QUICK === '1';
 /**
  * BENCH_ONLY=revoke,refund,pay,least,drain,cold,ipc,receipt,memory,ui,fleet,pin,pinload runs a subset (the full table is the
- * default); BENCH_ONLY=fleet10m runs the fleet rows with the view on 10M operations instead of 1M (not in the default run).
+ * default); BENCH_ONLY=ablation runs what the derived writes cost (ablation.ts; not in the default run);
+ * BENCH_ONLY=fleet10m runs the fleet rows with the view on 10M operations instead of 1M (not in the default run).
  */
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
@@ -143,9 +145,9 @@ const E2E_WARM = 50;
  * An e2e row's floor, operation by operation: the bare signed POST of its call on a fresh order and the two
  * commits. A payment's is the revoke's (issue 24: the same floor as the revoke's); a refund's is a refund.
  */
-function e2eFloor(rt: Runtime, gw: Sandbox['gateway'], terminalSn: string, kind: 'revoke' | 'refund' | 'pay', agent: Agent, fdb: ReturnType<typeof floorDb>) {
+function e2eFloor(rt: Runtime, gw: Sandbox['gateway'], terminalSn: string, kind: 'revoke' | 'refund' | 'pay', agent: Agent, fdb: ReturnType<typeof floorDb>, count = E2E_N + E2E_WARM) {
   const post = barePost(rt, agent, gw.url, kind === 'refund' ? 'refund' : 'revoke');
-  const orders = Array.from({ length: E2E_N + E2E_WARM }, (_, i) => gw.seedOrder({ terminalSn, totalCents: 500 + i }).sn);
+  const orders = Array.from({ length: count }, (_, i) => gw.seedOrder({ terminalSn, totalCents: 500 + i }).sn);
   return async (i: number): Promise<void> => {
     await post(orders[i]!, 500 + i);
     fdb.commit2();
@@ -212,6 +214,41 @@ async function benchLeastOf(sb: Sandbox, kind: LeastKind): Promise<void> {
     fdb.close();
     await agent.close();
     await rt.close();
+  }
+}
+
+/** What the derived writes cost (ablation.ts): the runtime as is, with a one-row journal instead, and without them. */
+async function benchAblationOf(sb: Sandbox, kind: LeastKind): Promise<void> {
+  const gw = sb.gateway;
+  const rts: Runtime[] = [];
+  const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
+  const fdb = floorDb();
+  try {
+    const subjects: AblationSubject[] = [];
+    let floorOf: Runtime | null = null;
+    let floorTerminal = '';
+    for (const name of ['as is', 'journal', 'none'] as const) {
+      const rt = createRuntime({ dataDir: dir(`upay-pos-bench-${kind}-ablation-`), apiDomain: gw.url, clock, printer: 'none' });
+      rts.push(rt);
+      const t = await activate(rt, gw, `bench-ablation-${kind}-${subjects.length}`);
+      ablate(databaseOf(rt), name);
+      const sns = kind === 'pay' ? [] : Array.from({ length: E2E_N + E2E_WARM }, (_, i) => seedPaid(rt, gw, t, i).sn);
+      subjects.push({
+        name,
+        run: async (i) => {
+          const state = await e2eCall(rt, kind, sns[i] ?? '', i);
+          if (state !== E2E_DONE[kind]) throw new Error(`${kind} (${name}) ended ${state}`);
+        },
+      });
+      floorOf ??= rt;
+      floorTerminal ||= t;
+    }
+    const floor = e2eFloor(floorOf!, gw, floorTerminal, kind, agent, fdb, (E2E_N + E2E_WARM) * subjects.length);
+    await benchAblation(kind, { subjects, floor, n: E2E_N, warm: E2E_WARM, add, details });
+  } finally {
+    fdb.close();
+    await agent.close();
+    for (const rt of rts) await rt.close();
   }
 }
 
@@ -660,6 +697,8 @@ async function main(): Promise<void> {
     if (wanted('refund') || wanted('least')) await benchLeastOf(sb, 'refund');
     if (wanted('pay')) await benchRevoke(sb, 'pay');
     if (wanted('pay') || wanted('least')) await benchLeastOf(sb, 'pay');
+    // Opt-in only (informational, ~1 min): what the derived writes cost, and the bound of any redesign of them.
+    if (ONLY?.has('ablation')) for (const k of ['revoke', 'refund', 'pay'] as const) await benchAblationOf(sb, k);
     if (wanted('drain')) await benchDrain(sb, 0);
     if (wanted('drain')) await benchDrain(sb, 50);
     if (wanted('cold')) await benchColdStart();
