@@ -4,19 +4,25 @@ import type { Revoke } from './domain';
 import type { Payment } from './store/payments';
 import type { Refund } from './store/refunds';
 
+/**
+ * Open money operations counted. `queue.changed` and `queue.status` carry the counter's: every kind's (revoke, refund,
+ * pay) rows summed (main/operations/signals.ts CounterQueue); a kind's `queueStatus()` counts that kind's rows only.
+ */
 export interface QueueStatus {
   queued: number;
   pending: number;
   sending: number;
   needsAttention: number;
-  /** Age in ms of the oldest revoke not yet final, or null. */
+  /** Age in ms of the oldest operation not yet final (of any kind counted), or null. */
   oldestAgeMs: number | null;
+  /** Whether the gateway is reachable (the runtime's one connectivity). */
   online: boolean;
 }
 
 export interface RuntimeEventMap {
   'revoke.updated': [Revoke];
   'revoke.warning': [{ revoke: Revoke; deadlineAt: number; messageZh: string; messageEn: string }];
+  /** The counter's queue (every kind's rows), at most once per turn of the event loop. */
   'queue.changed': [QueueStatus];
   'connectivity.changed': [{ online: boolean; at: number }];
   'printer.changed': [{ status: string; detail: string | null }];

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
-import { RuntimeEvents } from './events';
+import { RuntimeEvents, type QueueStatus } from './events';
 import { Operators } from './operators/service';
 import type { ScryptCost } from './operators/pin';
 import { OrderService } from './orders/service';
@@ -15,7 +15,7 @@ import { DEFAULT_TIMING, RevokeEngine, type CrashPoint, type RevokeTiming } from
 import { DEFAULT_REFUND_MAX_AGE_MS, RefundEngine } from './operations/refund/engine';
 import { PaymentEngine, type PayCrashPoint } from './operations/pay/engine';
 import { WatchOthers } from './operations/watch-others';
-import { Connectivity } from './operations/signals';
+import { Connectivity, CounterQueue } from './operations/signals';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './operations/pay/timing';
 import { PaymentPrinting } from './printer/pay-printing';
 import { RefundPrinting } from './printer/refund-printing';
@@ -128,6 +128,11 @@ export interface Runtime {
   readonly payments: PaymentEngine;
   /** 收款凭证 and the 撤销/冲正 slip. */
   readonly paymentPrinting: PaymentPrinting;
+  /**
+   * The counter's queue: every kind's (revoke, refund, pay) open rows summed, the oldest of them aged, the shared
+   * online flag. What `queue.status` answers and `queue.changed` carries; a kind's own: `revokes.queueStatus()` etc.
+   */
+  queueStatus(): QueueStatus;
   /** The day report (日结) of a business day (default today). */
   dayReport(day?: string): DayReport;
   readonly vault: KeyVault;
@@ -210,9 +215,11 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
   const leaseFloorMs = 2 * client.longestTimeoutMs + 30_000;
   // One gateway, one connectivity: what any kind learns (a call's outcome) or the app says (its network signal on
   // any kind) is one state every kind reads, raised once; coming back online sends every kind's queued rows (each
-  // kind follows it) and runs the re-check (its event). `queue.changed` after a change carries the revoke queue,
-  // as `queue.status` does.
-  const connectivity = new Connectivity(events, clock, () => (db.open ? revokes.queueStatus() : undefined));
+  // kind follows it) and runs the re-check (its event).
+  const connectivity = new Connectivity(events, clock);
+  // One queue for the counter: every kind's rows (each kind adds its own), the connectivity's flag; `queue.changed`
+  // (raised by a kind, the connectivity or another process's commit: once per turn for all of them) and `queue.status`.
+  const queue = new CounterQueue(events, clock, connectivity, () => db.open);
   /** What the revoke and refund engines share: the same store, gateway, terminal, orders, clock, events, timing and log. */
   const operationDeps = {
     db,
@@ -222,6 +229,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     clock,
     events,
     connectivity,
+    queue,
     timing: { ...options.timing, leaseMs: options.timing?.leaseMs ?? Math.max(DEFAULT_TIMING.leaseMs, leaseFloorMs) },
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.random ? { random: options.random } : {}),
@@ -291,7 +299,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     log: (l) => logger.warn(l),
   });
   // Events are per process: what another process commits on the same file reaches this one's listeners by this.
-  const others = new WatchOthers({ db, events, queueStatus: () => revokes.queueStatus(), log: (l) => logger.warn(l) });
+  const others = new WatchOthers({ db, events, queueChanged: () => queue.changed(), log: (l) => logger.warn(l) });
   if (options.watchOthers ?? options.startWorkers !== false) others.start();
   let shipper: ShipperProcess | null = null;
   if (options.startWorkers !== false) {
@@ -318,6 +326,7 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     refundPrinting,
     payments,
     paymentPrinting,
+    queueStatus: () => queue.status(),
     dayReport: (day) => loadDayReport(db, day ?? businessDay(clock.now()), clock.now()),
     vault,
     printing,

@@ -263,11 +263,11 @@ export function createHandlerSet(runtime: Runtime, options: HandlerOptions): Han
       const r = runtime.revokes.forOrder(input.sn);
       return r ? toRevokeView(r) : null;
     },
-    'queue.status': () => toQueueStatusView(runtime.revokes.queueStatus()),
+    'queue.status': () => toQueueStatusView(runtime.queueStatus()),
     'queue.drain': () => {
       runtime.revokes.setOnline(true);
       runtime.revokes.kick();
-      return toQueueStatusView(runtime.revokes.queueStatus());
+      return toQueueStatusView(runtime.queueStatus());
     },
     'receipt.preview': (input) => {
       const receipt = runtime.printing.receiptForRevoke(input.revokeId);

@@ -98,6 +98,7 @@ export const terminalStatusSchema = z.strictObject({
   vault: z.string(),
 });
 
+/** The counter's queue: every kind's open operations summed, the oldest of any kind aged, the one online flag (events.ts QueueStatus). */
 export const queueStatusSchema = z.strictObject({
   queued: count,
   pending: count,

@@ -14,7 +14,9 @@ import type { UpayClient } from '../upay/client';
 import type { OrderSnapshot } from '../upay/result';
 import type { OperationTiming } from './timing';
 import { Outbox } from './outbox';
-import { QueueSignals, type Connectivity } from './signals';
+import { QueueSignals, toQueueStatus, type Connectivity, type CounterQueue, type OpenCounts } from './signals';
+
+export type { OpenCounts } from './signals';
 
 export interface OperationCore {
   db: Db;
@@ -22,6 +24,8 @@ export interface OperationCore {
   events: RuntimeEvents;
   /** The gateway's reachability: one for the runtime, shared by every kind (signals.ts). */
   connectivity: Connectivity;
+  /** The counter's queue: one for the runtime, every kind's rows in one status (signals.ts). */
+  queue: CounterQueue;
   /** Rows in flight at once. */
   concurrency?: number;
   log?: (line: string) => void;
@@ -42,15 +46,6 @@ export interface OperationDeps<Point extends string> extends OperationCore {
   checkpoint?(point: Point): void;
 }
 
-/** A kind's open rows, counted. */
-export interface OpenCounts {
-  queued: number;
-  pending: number;
-  sending: number;
-  needsAttention: number;
-  oldestOpenAt: number | null;
-}
-
 /** The statements of a kind's table the queue mechanics need (store/revokes.ts, store/refunds.ts). */
 export interface OperationRows<Row> {
   due(now: number, limit: number): Row[];
@@ -68,7 +63,9 @@ export abstract class MoneyOperations<Row extends { id: number }, Repo extends O
     label: string,
     protected readonly repo: Repo,
   ) {
-    this.signals = new QueueSignals(core.events, core.connectivity, () => (core.db.open ? this.queueStatus() : undefined));
+    this.signals = new QueueSignals(core.connectivity, core.queue);
+    // This kind's rows are part of the counter's queue (what `queue.changed` and `queue.status` carry).
+    core.queue.add(() => repo.counts());
     // Whichever kind (or the app) learned it: back online, this kind's queued rows go at once.
     core.connectivity.follow((online) => {
       if (online && core.db.open) this.sendQueuedNow();
@@ -111,16 +108,12 @@ export abstract class MoneyOperations<Row extends { id: number }, Repo extends O
 
   // ---------- the same for every kind ----------
 
+  /**
+   * This kind's rows only (the CLI's per-kind lines). What the status bar shows as the queue, `queue.status` and
+   * `queue.changed`, is the counter's: every kind's rows (CounterQueue.status(), the runtime's queueStatus()).
+   */
   queueStatus(): QueueStatus {
-    const c = this.repo.counts();
-    return {
-      queued: c.queued,
-      pending: c.pending,
-      sending: c.sending,
-      needsAttention: c.needsAttention,
-      oldestAgeMs: c.oldestOpenAt === null ? null : Math.max(0, this.core.clock.now() - c.oldestOpenAt),
-      online: this.signals.isOnline,
-    };
+    return toQueueStatus(this.repo.counts(), this.core.clock.now(), this.signals.isOnline);
   }
 
   isOnline(): boolean {

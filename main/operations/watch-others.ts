@@ -13,10 +13,12 @@
  * id), and rows made since the newest it knew (by id); a row whose state or
  * updated_at differs from what this process last published or saw gets its
  * `<kind>.updated` event. Orders in the change log since the last look get
- * one `orders.changed`, less those a money event just named. The payloads
+ * one `orders.changed`, less those a money event just named; when a row of
+ * any kind moved, the counter's queue is raised (`queue.changed`, every
+ * kind's rows, coalesced with whatever else moved in the turn). The payloads
  * are the same views this process's own events carry (no key, no secret).
  */
-import type { QueueStatus, RuntimeEvents } from '../events';
+import type { RuntimeEvents } from '../events';
 import { dataVersion, newestId, rowsAfter, rowsByIds } from '../store/external-changes';
 import type { OperationRepo } from '../store/operation-repo';
 import { lastChangeSeq, orderChangesAfter } from '../store/order-changes';
@@ -34,8 +36,8 @@ const CHUNK = 500;
 export interface WatchOthersDeps {
   db: Db;
   events: RuntimeEvents;
-  /** The revoke queue as it stands (what `queue.changed` carries), sent after another process moved a revoke. */
-  queueStatus?: () => QueueStatus;
+  /** Another process moved a row (of any kind): the counter's queue changed (CounterQueue.changed: one `queue.changed` per turn). */
+  queueChanged?: () => void;
   everyMs?: number;
   log?: (line: string) => void;
 }
@@ -126,13 +128,16 @@ export class WatchOthers {
   /** This process published a change since the last tick (its order changes are in the log too). */
   private ownChanges = false;
   private lastError = '';
+  /** This look published a row (of any kind). */
+  private moved = false;
 
   constructor(private readonly deps: WatchOthersDeps) {
     const { db, events } = deps;
+    const publish = <Row>(emit: (r: Row) => string | null) => (r: Row) => ((this.moved = true), emit(r));
     this.kinds = {
-      revokes: new Watched(new RevokesRepo(db), (r) => (events.emit('revoke.updated', toRevoke(r)), r.order_sn)),
-      refunds: new Watched(new RefundsRepo(db), (r) => (events.emit('refund.updated', toRefund(r)), r.order_sn)),
-      payments: new Watched(new PaymentsRepo(db), (r) => (events.emit('payment.updated', toPayment(r)), r.order_sn || null)),
+      revokes: new Watched(new RevokesRepo(db), publish((r) => (events.emit('revoke.updated', toRevoke(r)), r.order_sn))),
+      refunds: new Watched(new RefundsRepo(db), publish((r) => (events.emit('refund.updated', toRefund(r)), r.order_sn))),
+      payments: new Watched(new PaymentsRepo(db), publish((r) => (events.emit('payment.updated', toPayment(r)), r.order_sn || null))),
     };
   }
 
@@ -194,14 +199,15 @@ export class WatchOthers {
       return;
     }
     this.ownChanges = false;
-    const revoked = this.kinds.revokes.look();
-    const named = new Set([...revoked, ...this.kinds.refunds.look(), ...this.kinds.payments.look()]);
-    this.lookAtOrders(named);
-    // Only now: a look that failed half way is made again on the next tick (what it published is noted, not repeated).
-    this.version = version;
-    if (revoked.length > 0) {
-      const status = this.deps.queueStatus?.();
-      if (status) this.deps.events.emit('queue.changed', status);
+    this.moved = false;
+    try {
+      const named = new Set([...this.kinds.revokes.look(), ...this.kinds.refunds.look(), ...this.kinds.payments.look()]);
+      this.lookAtOrders(named);
+      // Only now: a look that failed half way is made again on the next tick (what it published is noted, not repeated).
+      this.version = version;
+    } finally {
+      // Any kind's row moved (also in a look that failed after publishing it): one queue.changed, with every kind's rows.
+      if (this.moved) this.deps.queueChanged?.();
     }
   }
 

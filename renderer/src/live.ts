@@ -22,6 +22,7 @@ export type Warning = EventPayload<'revoke.warning'>;
 export interface Live {
   info: AppInfo | null;
   terminal: TerminalStatus | null;
+  /** The counter's queue: every kind's open operations (revoke, refund, pay) summed, and the online flag. */
   queue: QueueStatusView | null;
   printer: PrinterStatusView | null;
   /** Newest known revoke per order sn (from events and call results). */
@@ -88,11 +89,14 @@ export function useLive(): Live {
     });
   }, []);
 
+  // Bumped by every queue.changed: a queue.status answer awaited across one may be older than the event, so it is dropped.
+  const queueEvents = useRef(0);
   const refresh = useCallback(async () => {
+    const seen = queueEvents.current;
     const [i, t, q] = await Promise.all([call((p) => p.appInfo()), call((p) => p.terminalStatus()), call((p) => p.queueStatus())]);
     if (i.ok) setInfo(i.value);
     if (t.ok) setTerminal(t.value);
-    if (q.ok) setQueue(q.value);
+    if (q.ok && queueEvents.current === seen) setQueue(q.value);
   }, []);
 
   // One read at a time; an update while one is on its way reads again after it.
@@ -126,7 +130,11 @@ export function useLive(): Live {
         if (r.state === 'revoked' || r.state === 'rejected' || r.state === 'expired') setWarnings((ws) => ws.filter((w) => w.revoke.id !== r.id));
       }),
       bridge.on('revoke.warning', (w) => setWarnings((ws) => [...ws.filter((x) => x.revoke.id !== w.revoke.id), w])),
-      bridge.on('queue.changed', (q) => setQueue(q)),
+      // The whole counter's queue (main/operations/signals.ts CounterQueue), whichever kind moved: it replaces the last.
+      bridge.on('queue.changed', (q) => {
+        queueEvents.current++;
+        setQueue(q);
+      }),
       bridge.on('connectivity.changed', (c) => setQueue((q) => (q ? { ...q, online: c.online } : q))),
       bridge.on('printer.changed', (s) => setPrinter((p) => ({ uri: p?.uri ?? '', state: s.status, detail: s.detail }))),
       bridge.on('print.updated', () => setPrintTick((n) => n + 1)),

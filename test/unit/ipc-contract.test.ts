@@ -251,23 +251,23 @@ describe('handler envelopes', () => {
   });
 
   it('a runtime failure becomes an envelope, never a throw', async () => {
-    const broken = { revokes: { queueStatus: () => { throw new Error('disk on fire'); } } } as unknown as Runtime;
+    const broken = { queueStatus: () => { throw new Error('disk on fire'); } } as unknown as Runtime;
     const r = await createHandlers(broken, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status']({}, WINDOW);
     expect(r).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
   });
 
   it('an output that does not fit the contract is refused (defence in depth)', async () => {
-    const leaky = { revokes: { queueStatus: () => ({ queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true, terminalKey: 'abc' }) } } as unknown as Runtime;
+    const leaky = { queueStatus: () => ({ queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true, terminalKey: 'abc' }) } as unknown as Runtime;
     // toQueueStatusView picks fields, so the key is dropped rather than refused:
     const r = await createHandlers(leaky, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status']({}, WINDOW);
     expect(r).toEqual({ ok: true, value: { queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true } });
-    const wrong = { revokes: { queueStatus: () => ({ queued: -1, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true }) } } as unknown as Runtime;
+    const wrong = { queueStatus: () => ({ queued: -1, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: true }) } as unknown as Runtime;
     const r2 = await createHandlers(wrong, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status']({}, WINDOW);
     expect(r2).toMatchObject({ ok: false, error: { code: 'INVALID_OUTPUT' } });
   });
 
   it('undefined input means {}', async () => {
-    const rt = { revokes: { queueStatus: () => ({ queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: false }) } } as unknown as Runtime;
+    const rt = { queueStatus: () => ({ queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: false }) } as unknown as Runtime;
     const r = await createHandlers(rt, { mode: 'production', version: '1', vendor: null, ...hostLogin })['queue.status'](undefined, WINDOW);
     expect(r.ok).toBe(true);
   });

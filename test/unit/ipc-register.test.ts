@@ -38,7 +38,7 @@ function fakeRuntime() {
   const runtime = {
     events: new RuntimeEvents(),
     logger: { info: () => {}, warn: (l: string) => warnings.push(l), error: () => {} },
-    revokes: { queueStatus },
+    queueStatus,
   } as unknown as Runtime;
   return { runtime, warnings, queueStatus };
 }
