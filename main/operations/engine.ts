@@ -12,6 +12,7 @@
 import { openOperationOn } from '../store/open-operations';
 import type { OperationRow } from '../store/rows';
 import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
+import { otherOrder } from './kind';
 import { OperationSteps } from './steps';
 import * as T from './transitions';
 
@@ -30,8 +31,8 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     try {
       const res = await call();
       this.deps.checkpoint?.('answer-received');
-      await this.record(row, this.kind.interpretSend(res, row, this.deps.clock.now()));
-      this.heard(res);
+      await this.record(row, this.interpret(res, row, this.kind.interpretSend));
+      this.heard(res, row);
     } catch (err) {
       // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
       this.repo.release(row.id, this.owner, null);
@@ -82,10 +83,14 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     return reread(order.sn) ?? order;
   }
 
-  /** Another kind's answer showed the order's status: settle our open row of that order when it decides it. */
+  /**
+   * Another kind's answer showed the order's status: settle our open row of that order when it decides it. Only
+   * answers about the order that kind asked about are heard (steps.ts `heard`), and this one must name our row's.
+   */
   settleFrom(snapshot: OrderSnapshot): void {
     if (!snapshot.sn || !this.kind.settles || this.kind.mightSettle?.(snapshot) === false) return;
     const row = this.repo.openForOrder(snapshot.sn);
+    if (row && otherOrder(snapshot, row, this.kind.namedBy, () => this.deps.provisioning.info()?.terminalSn) !== undefined) return;
     const step = row && this.kind.settles(snapshot, row);
     if (!row || !step) return;
     if (step.to === 'succeeded') this.succeed(row, step.order, step.resultCode);

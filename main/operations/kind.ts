@@ -46,10 +46,10 @@ export type Step<Row extends OperationRow> =
   | { to: 'resend'; patch?: Partial<Row> }
   /** Start, or continue, the kind's reversal action (a payment's cancel / 冲正). */
   | { to: 'reverse'; patch?: Partial<Row> }
-  /** A person must decide (the kind's attempts are exhausted). */
-  | { to: 'attention'; patch?: Partial<Row> }
-  /** A query told nothing new: the polling schedule decides. */
-  | { to: 'unknown'; reason: string };
+  /** A person must decide (the kind's attempts are exhausted). `code`: the message shown (default NEEDS_ATTENTION). */
+  | { to: 'attention'; patch?: Partial<Row>; code?: string }
+  /** A query told nothing new: the polling schedule decides. `code`: the message if that hands it to a person. */
+  | { to: 'unknown'; reason: string; code?: string };
 
 /** When a row that awaits its outcome is asked about. */
 export interface Polling<Row extends OperationRow> {
@@ -78,7 +78,17 @@ export interface OperationKind<Row extends OperationRow> {
    * CANCELED back to PAID, so a PAY_SUCCESS (or PAID) arriving after it is stale; it is audited, not applied.
    */
   readonly successNeverOverwrites?: readonly string[];
-  /** The cashier's message for a code: the skeleton uses PENDING, QUEUED and NEEDS_ATTENTION; steps name the others. */
+  /**
+   * How the gateway's answers name this kind's order, the identifier its query asks by: 'sn' (a revoke, a refund:
+   * the row's order_sn, or its client_sn in an answer without an sn) or 'client_sn' (a payment: its own client_sn,
+   * and this terminal's terminal_sn when the answer carries one). An answer naming another order is no result
+   * about the row (`otherOrder`): the skeleton reads it as an answer that said nothing.
+   */
+  readonly namedBy: 'sn' | 'client_sn';
+  /**
+   * The cashier's message for a code: the skeleton uses PENDING, QUEUED, NEEDS_ATTENTION, and OTHER_ORDER /
+   * OTHER_ORDER_ATTENTION (an answer about another order: still being confirmed / handed to a person); steps name the others.
+   */
   message(code: string, gateway?: Gateway): KindMessage;
   /** The request: sends the row's gateway call (its body built from the row's columns). */
   send(client: UpayClient, signer: Signer, row: Row): Promise<CallResult<OrderResult>>;
@@ -104,6 +114,11 @@ export interface OperationKind<Row extends OperationRow> {
    * calls for (a payment canceled after money was taken and given back: the 撤销/冲正 slip). `publish` wakes the printer.
    */
   failed?(stored: Row, now: number): void;
+  /**
+   * An answer about another order was heard for `row` (as it was before the call): undo what the kind noted of
+   * it as it arrived (a payment's order facts, its QR), so nothing of another order stays on the row.
+   */
+  disregard?(row: Row): void;
   /** A final answer carried the order's status: bring the local order up to date. */
   refreshOrder?(snapshot: OrderSnapshot, now: number): void;
   /**
@@ -126,6 +141,31 @@ export interface OperationKind<Row extends OperationRow> {
   nextDeadline?(): number | null;
   /** A queued row about to be sent: a Step ends it instead (revoke: its business day is over -> expired). */
   beforeSend?(row: Row, now: number): Step<Row> | undefined;
+}
+
+/** The message codes of an answer about another order: still being confirmed, and handed to a person. */
+export const OTHER_ORDER = 'OTHER_ORDER';
+export const OTHER_ORDER_ATTENTION = 'OTHER_ORDER_ATTENTION';
+
+/**
+ * What an answer's order names that is not the row's own order (e.g. `sn 7894…`), or undefined when it names the
+ * row's order or no order at all (a bare refusal: result_code and error_code only, judged as before). `namedBy`:
+ * the kind's (see OperationKind.namedBy); `terminalSn`: this terminal's, asked only when the answer carries one.
+ */
+export function otherOrder(
+  order: OrderSnapshot | null,
+  row: Pick<OperationRow, 'order_sn' | 'client_sn'>,
+  namedBy: 'sn' | 'client_sn',
+  terminalSn: () => string | null | undefined,
+): string | undefined {
+  if (!order) return undefined;
+  if (namedBy === 'sn' && order.sn !== null) return order.sn === row.order_sn ? undefined : `sn ${order.sn}`;
+  if (order.clientSn !== null && order.clientSn !== row.client_sn) return `client_sn ${order.clientSn}`;
+  if (namedBy === 'client_sn' && order.terminalSn !== null) {
+    const ours = terminalSn();
+    if (ours && order.terminalSn !== ours) return `terminal_sn ${order.terminalSn}`;
+  }
+  return undefined;
 }
 
 /** What every kind's factory is given (a kind adds its own: receipts, deadlines). */

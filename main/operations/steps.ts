@@ -10,14 +10,19 @@ import { GroupCommit } from '../store/group-commit';
 import { newOwnerId } from '../store/locks';
 import type { OperationRepo } from '../store/operation-repo';
 import type { OperationRow } from '../store/rows';
-import { refusesKey, type CallResult, type OrderResult, type OrderSnapshot } from '../upay/result';
-import type { OperationKind, Step } from './kind';
+import { refusesKey, type CallFailure, type CallResult, type OrderResult, type OrderSnapshot } from '../upay/result';
+import { otherOrder, OTHER_ORDER, OTHER_ORDER_ATTENTION, type OperationKind, type Step } from './kind';
 import { MoneyOperations, type OperationDeps } from './operation';
 import { DEFAULT_TIMING, type OperationTiming } from './timing';
 import * as T from './transitions';
 
 /** Longest an answer waits for others in flight to share its commit (a queue drain; a lone call never waits). */
 const GROUP_COMMIT_WINDOW_MS = 2;
+
+/** An answer about another order, as the kinds' tables read it: one that said nothing (a malformed answer). */
+const SAID_NOTHING: CallFailure = { ok: false, kind: 'maybe_sent', reason: 'malformed', message: 'the answer names another order' };
+
+type Table<Row extends OperationRow> = (res: CallResult<OrderResult>, row: Row, now: number) => Step<Row>;
 
 export abstract class OperationSteps<Row extends OperationRow> extends MoneyOperations<Row, OperationRepo<Row>> {
   readonly owner: string;
@@ -34,10 +39,39 @@ export abstract class OperationSteps<Row extends OperationRow> extends MoneyOper
     this.commits = new GroupCommit(deps.db, GROUP_COMMIT_WINDOW_MS);
   }
 
-  /** Tells the other kinds what an answer said about the order; a refused signature has the next call check in first. */
-  protected heard(res: CallResult<OrderResult>): void {
-    if (res.ok && res.value.order) this.deps.heard?.(this.kind.name, res.value.order);
+  /**
+   * Tells the other kinds what an answer about the row's order said of it (one about another order settles
+   * nothing: it answered no question we asked); a refused signature has the next call check in first.
+   */
+  protected heard(res: CallResult<OrderResult>, row: Row): void {
+    if (res.ok && res.value.order && this.otherOrderIn(res, row) === undefined) this.deps.heard?.(this.kind.name, res.value.order);
     if (refusesKey(res)) this.deps.provisioning.keyRefused();
+  }
+
+  /**
+   * An answer (a call's, a query's, a reversal's) as a Step through the kind's `table`, once it is known to be
+   * about the row's own order (kind.namedBy). One naming another order is no result about this operation: the
+   * table reads it as an answer that said nothing, so a query by the row's own identifiers resolves it, and a
+   * person is told why if the answers stay wrong. Never a success, a refusal, or another order's facts kept.
+   */
+  protected interpret(res: CallResult<OrderResult>, row: Row, table: Table<Row>): Step<Row> {
+    const now = this.deps.clock.now();
+    const other = this.otherOrderIn(res, row);
+    if (other === undefined) return table.call(this.kind, res, row, now);
+    this.deps.log?.(`${this.kind.name} ${row.id}: an answer about another order (${other}) was not applied`);
+    this.kind.disregard?.(row);
+    const step = table.call(this.kind, SAID_NOTHING, row, now);
+    if (step.to === 'pending') return { to: 'pending', resultCode: null, code: OTHER_ORDER };
+    if (step.to === 'unknown' || step.to === 'attention') return { ...step, code: OTHER_ORDER_ATTENTION };
+    if (step.to === 'reverse') return step;
+    // No table ends a row on an answer that said nothing; were one to, it stays uncertain all the same.
+    return row.state === 'sending' ? { to: 'pending', resultCode: null, code: OTHER_ORDER } : { to: 'unknown', reason: 'other_order', code: OTHER_ORDER_ATTENTION };
+  }
+
+  /** What the answer's order names that is not the row's order (kind.ts `otherOrder`), or undefined. */
+  protected otherOrderIn(res: CallResult<OrderResult>, row: Row): string | undefined {
+    if (!res.ok) return undefined;
+    return otherOrder(res.value.order, row, this.kind.namedBy, () => this.deps.provisioning.info()?.terminalSn);
   }
 
   protected stamp(): T.LeaseStamp {
@@ -63,8 +97,8 @@ export abstract class OperationSteps<Row extends OperationRow> extends MoneyOper
     this.deps.checkpoint?.('answer-received');
     // The answer is in: this row's network slot is free while its outcome waits for the group commit.
     this.kick();
-    await this.record(row, interpret.call(this.kind, res, row, this.deps.clock.now()));
-    this.heard(res);
+    await this.record(row, this.interpret(res, row, interpret));
+    this.heard(res, row);
   }
 
   /** Records an answer; answers close together share one commit, and the caller goes on only after it. */
@@ -80,8 +114,8 @@ export abstract class OperationSteps<Row extends OperationRow> extends MoneyOper
     const res = await this.kind.query(this.deps.client, await this.deps.provisioning.signerForToday('system'), row);
     this.signals.connectivity(res.ok || res.kind !== 'not_sent');
     const queried = { ...row, queries: row.queries + 1 };
-    await this.apply(queried, this.kind.interpretQuery(res, queried, this.deps.clock.now()), byPerson);
-    this.heard(res);
+    await this.apply(queried, this.interpret(res, queried, this.kind.interpretQuery), byPerson);
+    this.heard(res, queried);
   }
 
   /** One step of the interpretation table: the arrow it names, then (for a re-send or reversal) the next call. */
@@ -106,17 +140,26 @@ export abstract class OperationSteps<Row extends OperationRow> extends MoneyOper
       case 'resend':
         return this.again(row, 'sending', step.patch ?? {});
       case 'reverse':
-        return k.reverse ? this.again(row, k.reverse.state, step.patch ?? {}) : void this.moved(T.toNeedsAttention(k, row, s, step.patch));
+        return k.reverse ? this.again(row, k.reverse.state, step.patch ?? {}) : void this.moved(T.toNeedsAttention(k, row, s, { ...this.saying(row), ...step.patch }));
       case 'attention':
-        return void this.moved(T.toNeedsAttention(k, row, s, step.patch));
+        return void this.moved(T.toNeedsAttention(k, row, s, { ...this.saying(row, step.code), ...step.patch }));
       case 'unknown': {
         const since = row.pending_since ?? s.now;
         const next = k.polling.next(row, since, s.now, byPerson);
-        if (next === 'attention') return void this.moved(T.toNeedsAttention(k, row, s));
+        if (next === 'attention') return void this.moved(T.toNeedsAttention(k, row, s, this.saying(row, step.code)));
         if (next === 'reverse') return this.apply(row, { to: 'reverse' }, byPerson);
         return void this.moved(T.stillPending(k, row, since, next, s));
       }
     }
+  }
+
+  /**
+   * The words of a row handed to a person: the step's own; else, while the row still shows the words of an
+   * answer about another order (OTHER_ORDER), why it stays unknown; else the skeleton's NEEDS_ATTENTION.
+   */
+  private saying(row: Row, code?: string): Partial<Row> {
+    const words = code ?? (row.error_code === OTHER_ORDER ? OTHER_ORDER_ATTENTION : undefined);
+    return words ? T.errorPatch(this.kind, 'needs_attention', words, undefined) : {};
   }
 
   /** --> the kind's success; the receipt is queued in the same transaction and the printer woken after the commit. */

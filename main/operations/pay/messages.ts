@@ -29,6 +29,15 @@ export const PAY_MESSAGES = {
     zh: '需要人工处理：收款结果仍未确定，系统仍在自动冲正。请勿重复收款；请联系门店 IT 或收钱吧客服，提供商户订单号',
     en: 'Needs attention: the outcome is still unknown and the reversal is still running. Do not charge again; call store IT or Upay support with the client order number',
   },
+  /** An answer about another order (client_sn or terminal_sn not ours): not applied, asked again by this payment's client_sn. */
+  OTHER_ORDER: {
+    zh: '正在确认（请勿重复收款）：收钱吧返回的结果属于另一笔订单，未采用，正在按本单商户订单号查询',
+    en: "Confirming (do not charge again): Upay's answer was about another order and was not applied; asking again by this payment's client order number",
+  },
+  OTHER_ORDER_ATTENTION: {
+    zh: '需要人工处理：收钱吧返回的是另一笔订单的结果，本单收款结果仍未确定，系统仍在自动冲正。请勿重复收款；请联系门店 IT 检查网络或代理，或联系收钱吧客服，提供商户订单号',
+    en: 'Needs attention: Upay answered about another order, so the outcome of this payment is still unknown and the reversal is still running. Do not charge again; ask store IT to check the network or proxy, or call Upay support with the client order number',
+  },
 } satisfies Record<string, Words>;
 
 export const FAIL_MESSAGES: Record<FailCode, Words> = {
@@ -56,7 +65,7 @@ export function paymentHeadline(p: Pick<Payment, 'state' | 'method' | 'qrCode' |
   }
 }
 
-/** The skeleton's message for a code (PENDING, NEEDS_ATTENTION, NOT_SENT, the failures, CANCELED, REVERSED, REVERSED_UNCONFIRMED), with the gateway's words. */
+/** The skeleton's message for a code (PENDING, NEEDS_ATTENTION, OTHER_ORDER, OTHER_ORDER_ATTENTION, NOT_SENT, the failures, CANCELED, REVERSED, REVERSED_UNCONFIRMED), with the gateway's words. */
 export function paymentMessage(code: string, gateway?: Gateway): KindMessage {
   const said = gateway?.code || gateway?.message ? `（${[gateway.code, gateway.message].filter(Boolean).join(' ')}）` : '';
   const saidEn = gateway?.code ? ` (${gateway.code})` : '';
@@ -69,7 +78,9 @@ export function paymentMessage(code: string, gateway?: Gateway): KindMessage {
     case 'REVERSED_UNCONFIRMED':
       return { code, messageZh: PAY_MESSAGES[code].zh, messageEn: PAY_MESSAGES[code].en };
     case 'NEEDS_ATTENTION':
-      return { code, messageZh: PAY_MESSAGES.NEEDS_ATTENTION.zh, messageEn: PAY_MESSAGES.NEEDS_ATTENTION.en };
+    case 'OTHER_ORDER':
+    case 'OTHER_ORDER_ATTENTION':
+      return { code, messageZh: PAY_MESSAGES[code].zh, messageEn: PAY_MESSAGES[code].en };
     default:
       return { code, messageZh: PAY_MESSAGES.CONFIRMING.zh, messageEn: PAY_MESSAGES.CONFIRMING.en };
   }

@@ -41,6 +41,7 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
     name: 'refund',
     repo,
     queueable: true,
+    namedBy: 'sn',
     successState: 'refunded',
     failedState: 'rejected',
     message: (code, gateway) => refundError((code in REFUND_MESSAGES ? code : 'NEEDS_ATTENTION') as RefundMessageCode, gateway),

@@ -53,6 +53,14 @@ export const REFUND_MESSAGES = {
     zh: '暂时无法确认退款结果：请点击“再次查询”；如仍无结果，请联系收钱吧客服并提供订单号和退款序列号。',
     en: 'The refund result cannot be confirmed yet: tap "Query again"; if it stays unknown, contact Upay support with the order number and refund request number.',
   },
+  OTHER_ORDER: {
+    zh: '收钱吧返回的结果属于另一笔订单，不是本单，未采用：正在按本单订单号和退款序列号向收钱吧查询退款结果，请稍候；不要重复退款。',
+    en: "Upay's answer was about another order, not this one, so it was not applied: asking Upay about this refund by the order number and refund request number; please wait. Do not refund again.",
+  },
+  OTHER_ORDER_ATTENTION: {
+    zh: '收钱吧返回的是另一笔订单的结果，无法确认本次退款结果，钱款可能已变动：请勿重复退款；请点击“再次查询”，如仍不符，请联系门店 IT 检查网络或代理，并联系收钱吧客服提供订单号和退款序列号。',
+    en: 'Upay answered about another order, so the result of this refund cannot be confirmed and money may have moved: do not refund again. Tap "Query again"; if it still does not match, ask store IT to check the network or proxy, and contact Upay support with the order number and refund request number.',
+  },
   TOO_OLD: {
     zh: '退款排队时间过长仍未发出（钱款未变动），不会再自动发出：请检查网络后点击“再次查询”确认；如仍需退款，请确认后重新发起。',
     en: 'The refund waited too long without being sent (no money moved) and will not be sent by itself: check the network, then tap "Query again" to confirm; if a refund is still needed, ask for it again.',

@@ -41,6 +41,7 @@ export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { r
     name: 'revoke',
     repo,
     queueable: true,
+    namedBy: 'sn',
     successState: 'revoked',
     failedState: 'rejected',
     message: (code, gateway) => revokeError((code in REVOKE_MESSAGES ? code : 'NEEDS_ATTENTION') as RevokeMessageCode, gateway),

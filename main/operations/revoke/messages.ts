@@ -59,6 +59,14 @@ export const REVOKE_MESSAGES = {
     zh: '暂时无法确认撤销结果：请点击“再次查询”；如仍无结果，请联系收钱吧客服并提供订单号。',
     en: 'The result cannot be confirmed yet: tap "Query again"; if it stays unknown, contact Upay support with the order number.',
   },
+  OTHER_ORDER: {
+    zh: '收钱吧返回的结果属于另一笔订单，不是本单，未采用：正在按本单订单号向收钱吧查询撤销结果，请稍候；不要重复撤销或收款。',
+    en: "Upay's answer was about another order, not this one, so it was not applied: asking Upay about this order by its own number; please wait. Do not revoke again or take payment again.",
+  },
+  OTHER_ORDER_ATTENTION: {
+    zh: '收钱吧返回的是另一笔订单的结果，无法确认本单撤销结果，钱款可能已变动：请勿重复撤销；请点击“再次查询”，如仍不符，请联系门店 IT 检查网络或代理，并联系收钱吧客服提供订单号。',
+    en: 'Upay answered about another order, so the result of this revoke cannot be confirmed and money may have moved: do not revoke again. Tap "Query again"; if it still does not match, ask store IT to check the network or proxy, and contact Upay support with the order number.',
+  },
   EXPIRED: {
     zh: '营业日已结束，撤销未能发出，钱款未变动：请改用退款。',
     en: 'The business day ended before the revoke could be sent; no money moved. Use a refund instead.',
