@@ -112,10 +112,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
   if (!spec) throw new UsageError(`unknown command "${command}" (try --help)`);
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...spec }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...spec }, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
+  refuseRepeated(command, spec, parsed.tokens);
   const extra = parsed.positionals.slice(command.split(' ').length);
   if (extra.length && command !== 'settings set' && command !== 'settings unset') throw new UsageError(`unexpected argument "${extra[0]}" for ${command}`);
   const v = parsed.values as Record<string, string | boolean | undefined>;
@@ -148,6 +149,24 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli | { 
       operator: operator?.trim(),
     },
   };
+}
+
+/** Commands that take money: a flag of theirs given twice is refused (which `--amount` or `--barcode` was meant?). */
+const ONE_VALUE_EACH = new Set(['pay', 'pay query']);
+
+/**
+ * parseArgs keeps the last of a repeated flag; for a payment that would charge
+ * whichever amount or payment code came last. Refused instead (exit 2, before
+ * any I/O): the command's own flags and --operator (who is recorded).
+ */
+function refuseRepeated(command: string, spec: NonNullable<ParseArgsConfig['options']>, tokens: Array<{ kind: string; name?: string }> | undefined): void {
+  if (!ONE_VALUE_EACH.has(command) || !tokens) return;
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined || !(t.name in spec || t.name === 'operator')) continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} given more than once`);
+    seen.add(t.name);
+  }
 }
 
 /** The run's gateway from --api-domain or UPAY_API_DOMAIN, refused up front (exit 2) when it breaks the https rule. */
@@ -183,9 +202,11 @@ export async function main(
     else io.stdout.write(USAGE);
     return EXIT.ok;
   }
+  let printed = false;
   const ctx: CliContext = {
     ...parsed,
     out: (doc: unknown, human: string) => {
+      printed = true;
       io.stdout.write(parsed.global.json ? JSON.stringify(doc) + '\n' : human.endsWith('\n') ? human : human + '\n');
     },
     progress: (line: string) => {
@@ -197,7 +218,9 @@ export async function main(
   try {
     return await runCommand(ctx);
   } catch (err) {
-    return report(toPosError(err), parsed.global.json, io);
+    // A failure after the command's document was printed (closing the runtime, say) goes to stderr only:
+    // stdout stays exactly one JSON document.
+    return report(toPosError(err), parsed.global.json && !printed, io);
   }
 }
 

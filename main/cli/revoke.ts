@@ -11,10 +11,13 @@ export async function queueList(ctx: CliContext): Promise<number> {
     const rq = rt.refunds.queueStatus();
     const payments = rt.payments.open();
     const pq = rt.payments.queueStatus();
+    // `counter`: every kind summed, as the app's status bar shows it; `queue`: the revokes' (kept for scripts).
+    const counter = rt.queueStatus();
     ctx.out(
-      { queue, revokes: open, refundQueue: rq, refunds, paymentQueue: pq, payments },
+      { counter, queue, revokes: open, refundQueue: rq, refunds, paymentQueue: pq, payments },
       [
-        `queued ${queue.queued}, pending ${queue.pending}, sending ${queue.sending}, needs attention ${queue.needsAttention}`,
+        `all kinds: queued ${counter.queued}, pending ${counter.pending}, sending ${counter.sending}, needs attention ${counter.needsAttention}`,
+        `revokes: queued ${queue.queued}, pending ${queue.pending}, sending ${queue.sending}, needs attention ${queue.needsAttention}`,
         ...open.map(describeRevoke),
         `refunds: queued ${rq.queued}, pending ${rq.pending}, sending ${rq.sending}, needs attention ${rq.needsAttention}`,
         ...refunds.map((r) => `#${r.id} ${r.orderSn} refund ${r.requestNo} ${r.amountCents} ${r.state}${r.error ? ` — ${r.error.messageEn}` : ''}`),

@@ -69,6 +69,7 @@ export async function status(ctx: CliContext): Promise<number> {
       keyAgeMs: t ? now - t.keyUpdatedAt : null,
       checkedInToday: t ? t.lastCheckinDay === businessDay(now) : false,
       queue,
+      counterQueue: rt.queueStatus(),
       printer,
       failedPrintJobs: failedJobs,
     };

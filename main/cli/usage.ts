@@ -25,6 +25,7 @@ Commands:
   pay --amount YUAN (--barcode CODE | --qr --payway alipay|wechat|unionpay|DIGITS)
       [--subject TEXT] [--operator NAME] [--wait SECONDS]
                                    take a payment; an unknown outcome is queried, then reversed (冲正)
+                                   (YUAN: above zero, at most two decimals, e.g. 12.34; CODE: 10-32 digits)
   pay query (--client-sn CSN | --id N)        ask the gateway again about a payment
   receipt reprint (--sn SN | --client-sn CSN) print a COPY of a revoke receipt
   receipt show (--sn SN | --client-sn CSN)    show a revoke receipt as text
@@ -64,6 +65,7 @@ Global options (anywhere; flag, then env, then stored setting, then default):
   --operator NAME     who runs the command, recorded in the audit log and on revokes
                       (default: the OS user); no PIN: the CLI is trusted (docs/security.md)
 
-Exit codes: 0 success (refunded), 2 invalid input or usage, 3 rejected or expired, 4 not final yet
-(pending, needs_attention or queued), 1 anything else.
+Exit codes: 0 success (paid, revoked, refunded), 2 invalid input or usage (nothing sent), 3 final, not done
+(rejected, expired; a payment failed or canceled: no money kept), 4 not final yet (pending,
+needs_attention, queued, awaiting_customer), 1 anything else.
 `;

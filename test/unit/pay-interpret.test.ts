@@ -131,7 +131,10 @@ describe('payment input', () => {
     expect(parseAmountYuan('12.34')).toBe(1234);
     expect(parseAmountYuan('0.01')).toBe(1);
     expect(parseAmountYuan('99999999.99')).toBe(9_999_999_999);
-    for (const bad of ['0', '0.00', '-1', '1.234', '1e3', 'abc', '', ' 1', '100000000', '1.']) expect(() => parseAmountYuan(bad), bad).toThrow(/amount/);
+    // Leading zeros are the text's digits, not the amount's: still at most 10 digits in cents.
+    expect(parseAmountYuan('000000001.00')).toBe(100);
+    expect(parseAmountYuan('0000000099999999.99')).toBe(9_999_999_999);
+    for (const bad of ['0', '0.00', '-1', '1.234', '1e3', 'abc', '', ' 1', '100000000', '1.', '00000000100000000', '1'.repeat(17)]) expect(() => parseAmountYuan(bad), bad).toThrow(/amount/);
   });
 
   it('barcodes: digits only, 10-32', () => {

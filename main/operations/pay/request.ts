@@ -29,9 +29,12 @@ export const MAX_AMOUNT_CENTS = 9_999_999_999;
 
 const PRINTABLE = /^[^\p{Cc}\p{Cf}]+$/u;
 
-/** `--amount`: yuan above zero with at most two decimals and at most 10 digits in cents. */
+/**
+ * `--amount`: yuan above zero with at most two decimals and at most 10 digits in cents. Leading zeros are
+ * digits of the text, not of the amount (`000000001.00` is 100 cents); the text is bounded, the amount checked.
+ */
 export function parseAmountYuan(text: string): number {
-  const m = /^(\d{1,8})(?:\.(\d{1,2}))?$/.exec(text);
+  const m = /^(\d{1,16})(?:\.(\d{1,2}))?$/.exec(text);
   const cents = m ? Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0')) : NaN;
   if (!Number.isSafeInteger(cents) || cents <= 0 || cents > MAX_AMOUNT_CENTS) {
     throw invalidInput('--amount', 'must be yuan above zero with at most two decimals and at most 10 digits in cents, e.g. 12.34', '必须是大于零、最多两位小数、以分计不超过 10 位的金额（元），例如 12.34');
