@@ -61,7 +61,7 @@ function paymentNotRecorded(cause: PosError, clientSn: string): PosError {
   return new PosError(
     PAY_NOT_RECORDED,
     `未收款（钱款未扣）：这笔收款没有记录，也没有发出，可以再收一次。原因：${cause.messageZh}`,
-    `Not charged (no money taken): this payment was not recorded and not sent; it can be charged again. Cause: ${cause.messageEn}`,
+    `Not paid (no money taken): this payment was not recorded and not sent; it can be charged again. Cause: ${cause.messageEn}`,
     details,
   );
 }

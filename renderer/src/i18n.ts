@@ -762,7 +762,7 @@ const en: Record<MessageKey, string> = {
   'pay.more': '{n} more: see Open',
   'pay.loading': 'Reading the open payments…',
   'pay.listFailed': 'Cannot read the open payments: do not charge again; check Open.',
-  'pay.record.none': 'Not charged (no money taken): this payment was not recorded and not sent. You can try again.',
+  'pay.record.none': 'Not paid (no money taken): this payment was not recorded and not sent. You can try again.',
   'pay.record.checking': 'Checking whether this payment was recorded… Do not charge again.',
   'pay.record.found': 'This payment was recorded; its state is shown above. Do not charge again.',
   'pay.record.unknown': 'No record of this payment found; whether money was taken is not known. Do not charge again: look at the payment result on the customer’s phone, or ask store IT.',

@@ -17,7 +17,7 @@
  * - pay.request failing unexpectedly: after its row was committed → that
  *   payment on screen, 正在确认（请勿重复收款）, then its outcome (no error, no
  *   second charge); before any row (the database read-only) → 未收款（钱款未扣）
- *   / Not charged (no money taken) with the cause, and charging again works.
+ *   / Not paid (no money taken) with the cause, and charging again works.
  * Every state: headline and money line at the top, nothing outside the
  * window or clipped, touch-sized targets, text contrast ≥ 4.5:1 in both
  * themes; screenshots in dark (test-output/screenshots/pay-*.png).
@@ -309,7 +309,7 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
     expect(payCalls()).toBe(before + 1);
   });
 
-  it('pay.request fails before any row (the database read-only): 未收款（钱款未扣） / Not charged (no money taken) with the cause, nothing sent; charging again works', async () => {
+  it('pay.request fails before any row (the database read-only): 未收款（钱款未扣） / Not paid (no money taken) with the cause, nothing sent; charging again works', async () => {
     await amount('2468');
     const before = payCalls();
     databaseOf(env.rt).pragma('query_only = 1');
@@ -337,7 +337,7 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
     await page().click('dialog[open] [data-action="language"]');
     await page().click('dialog[open] [data-action="close-sheet"]');
     await page().waitForSelector('.app[data-lang="en"]');
-    expect(await page().textContent('[data-pay-record="none"]')).toBe('Not charged (no money taken): this payment was not recorded and not sent. You can try again.');
+    expect(await page().textContent('[data-pay-record="none"]')).toBe('Not paid (no money taken): this payment was not recorded and not sent. You can try again.');
     expect(await page().textContent('.payment [data-error-code] .notice__message')).toContain('The local database cannot be written');
     await page().click('[data-action="menu"]');
     await page().click('dialog[open] [data-action="language"]');

@@ -125,7 +125,7 @@ describe('pay.request failed before any row: PAYMENT_NOT_RECORDED, 未收款（�
     expect(r.error.code).toBe(PAY_NOT_RECORDED);
     expect(r.error.messageZh).toMatch(/^未收款（钱款未扣）：这笔收款没有记录，也没有发出/);
     expect(r.error.messageZh).toContain('本机数据库无法写入');
-    expect(r.error.message).toMatch(/^Not charged \(no money taken\): this payment was not recorded and not sent/);
+    expect(r.error.message).toMatch(/^Not paid \(no money taken\): this payment was not recorded and not sent/);
     const details = payNotRecordedDetailsSchema.parse(r.error.details);
     expect(details.cause).toBe('STORE_UNWRITABLE');
     expect(details.causeMessageZh).toContain('本机数据库无法写入');
