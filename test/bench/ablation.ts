@@ -13,7 +13,7 @@
  * The schema changes are made to these bench runtimes' own files, for this measurement only.
  */
 import type { Db } from '../../main/store/db';
-import { nowMs, summarize, type Row } from '../support/bench-stats';
+import { nowMs, p50InfoRow, summarize, type Row } from '../support/bench-stats';
 
 export type AblationKind = 'revoke' | 'refund' | 'pay';
 
@@ -53,6 +53,12 @@ export function ablate(db: Db, name: AblationSubject['name']): void {
   }
 }
 
+const NOTES: Record<AblationSubject['name'], string> = {
+  'as is': 'the runtime as it is, in the same rotation as the two variants below (test/bench/ablation.ts)',
+  journal: 'the fleet event, audit copy and change-log triggers replaced by one four-column journal row per transition; the derivation after the commit not included',
+  none: 'the fleet event, audit copy and change-log triggers dropped: no export, no audit copy, no change log (what other issues require); the bound of any redesign of them',
+};
+
 /** The three subjects and the floor, interleaved; one informational row per subject (p50 against the floor's p50). */
 export async function benchAblation(
   kind: AblationKind,
@@ -82,22 +88,8 @@ export async function benchAblation(
   deps.subjects.forEach((s, j) => {
     const S = summarize(samples[j]!);
     out[s.name] = S;
-    deps.add({
-      figure: `${kind} e2e, derived writes ${s.name === 'as is' ? 'as they are' : s.name === 'journal' ? 'as a one-row journal' : 'dropped'} (p50, n=${S.n})`,
-      value: S.p50,
-      floor: F.p50,
-      unit: 'ms',
-      ratio: S.p50 / F.p50,
-      target: '-',
-      met: true,
-      info: true,
-      note:
-        s.name === 'as is'
-          ? 'the runtime as it is, in the same rotation as the two variants below (test/bench/ablation.ts)'
-          : s.name === 'journal'
-            ? 'the fleet event, audit copy and change-log triggers replaced by one four-column journal row per transition; the derivation after the commit not included'
-            : 'the fleet event, audit copy and change-log triggers dropped: no export, no audit copy, no change log (what other issues require); the bound of any redesign of them',
-    });
+    const what = s.name === 'as is' ? 'as they are' : s.name === 'journal' ? 'as a one-row journal' : 'dropped';
+    deps.add(p50InfoRow(`${kind} e2e, derived writes ${what} (p50, n=${S.n})`, S, F, NOTES[s.name]));
   });
   deps.details[`${kind}Ablation`] = out;
 }

@@ -23,7 +23,7 @@ import type { SandboxOrder } from '../../main/sandbox/gateway';
 import type { Db } from '../../main/store/db';
 import { UpayClient, type Signer } from '../../main/upay/client';
 import type { CallResult, OrderResult } from '../../main/upay/result';
-import { interleaved, summarize, type Row } from '../support/bench-stats';
+import { interleaved, p50InfoRow, summarize, type Row } from '../support/bench-stats';
 import { runtimeRegimeDb } from './regime-db';
 
 const SCHEMA = `
@@ -240,15 +240,12 @@ export async function benchLeast(kind: LeastKind, d: LeastDeps, on: keyof typeof
   const S = summarize(s);
   const F = summarize(f);
   d.details[`${kind}${on === 'least' ? 'Least' : 'LeastOnSchema'}`] = { subject: S, floor: F };
-  d.add({
-    figure: `${kind} e2e, ${ON[on].figure} (p50, n=${S.n})`,
-    value: S.p50,
-    floor: F.p50,
-    unit: 'ms',
-    ratio: S.p50 / F.p50,
-    target: '-',
-    met: true,
-    info: true,
-    note: `${ON[on].note}, and the product's client; no runtime logic (test/bench/least.ts). A 1.4x target leaves ${((1.4 - S.p50 / F.p50) * F.p50 * 1000).toFixed(0)} us of this run's floor for all of it`,
-  });
+  d.add(
+    p50InfoRow(
+      `${kind} e2e, ${ON[on].figure} (p50, n=${S.n})`,
+      S,
+      F,
+      `${ON[on].note}, and the product's client; no runtime logic (test/bench/least.ts). A 1.4x target leaves ${((1.4 - S.p50 / F.p50) * F.p50 * 1000).toFixed(0)} us of this run's floor for all of it`,
+    ),
+  );
 }

@@ -13,11 +13,10 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activateTerminal, expectFitsWindow, payDesk } from '../support/pay-e2e';
-import { SCREENSHOTS, startApp, type AppEnv } from './harness';
+import { expectFitsWindow, payDesk, startPayApp } from '../support/pay-e2e';
+import { SCREENSHOTS, type AppEnv } from './harness';
 import { CONTRAST } from './layout';
 
-const SMALL = { width: 800, height: 600 };
 
 /** Page-side: where the list and its entries are, and each of its texts' contrast and size. */
 const LIST_PROBE = `(() => {
@@ -59,18 +58,8 @@ describe('the open payments listed on the 收款 start screen: in the upper part
   const page = () => env.page;
 
   beforeAll(async () => {
-    env = await startApp({
-      viewport: SMALL,
-      deviceId: 'e2e-pay-open-list',
-      role: 'cashier',
-      runtime: {
-        // A barcode payment in doubt is queried every 0.3 s for 2.5 s, then canceled once before a person is told; a QR waits 2 minutes.
-        payTiming: { payWindowMs: 2500, payQueryEveryMs: 300, qrFastMs: 300, qrFastForMs: 3000, qrSlowMs: 500, qrLifetimeMs: 120_000, cancelRetryMs: 100, cancelRetryCapMs: 200, maxCancels: 1, attentionEveryMs: 600_000, leaseMs: 5000 },
-      },
-    });
-    await activateTerminal(env, 'e2e-pay-open-list');
-    await page().goto(env.server.url);
-    await page().waitForSelector('[data-tab="pay"]');
+    // A barcode payment in doubt is queried every 0.3 s for 2.5 s, then canceled once before a person is told; a QR waits 2 minutes.
+    env = await startPayApp('e2e-pay-open-list', { payWindowMs: 2500, payQueryEveryMs: 300, qrLifetimeMs: 120_000, maxCancels: 1 });
     await page().click('[data-tab="pay"]');
     await page().waitForSelector('.payment [data-amountpad]');
   }, 120_000);

@@ -28,11 +28,10 @@ import type { PayCrashPoint } from '../../main/operations/pay/engine';
 import { approvalsFor } from '../../main/store/approvals';
 import { databaseOf } from '../../main/runtime';
 import { ensureOperator, TEST_PINS } from '../support/operators';
-import { activateTerminal, expectFitsWindow, payDesk } from '../support/pay-e2e';
-import { SCREENSHOTS, startApp, type AppEnv } from './harness';
+import { expectFitsWindow, payDesk, SMALL, startPayApp } from '../support/pay-e2e';
+import { SCREENSHOTS, type AppEnv } from './harness';
 import { CONTRAST } from './layout';
 
-const SMALL = { width: 800, height: 600 };
 
 /** The payment checkpoint throws once at this point (then it is cleared): a failure after the write-ahead row's commit. */
 let failAt: PayCrashPoint | null = null;
@@ -67,24 +66,23 @@ describe('the 收款 screen (Chromium, real runtime, sandbox gateway, virtual pr
   const page = () => env.page;
 
   beforeAll(async () => {
-    env = await startApp({
-      viewport: SMALL,
-      deviceId: 'e2e-pay',
-      role: 'cashier',
-      runtime: {
-        // Short clocks: a barcode payment in doubt is queried every 0.4 s for 4 s, then canceled; cancels tried twice before a person is told.
-        payTiming: { payWindowMs: 4000, payQueryEveryMs: 400, qrFastMs: 300, qrFastForMs: 3000, qrSlowMs: 500, qrLifetimeMs: 60_000, cancelRetryMs: 100, cancelRetryCapMs: 200, maxCancels: 2, attentionEveryMs: 600_000, leaseMs: 5000 },
-        payCheckpoint: (point) => {
-          if (point !== failAt) return;
-          failAt = null;
-          throw new Error('injected: the process failed here');
+    // Short clocks: a barcode payment in doubt is queried every 0.4 s for 4 s, then canceled; cancels tried twice before a person is told.
+    env = await startPayApp(
+      'e2e-pay',
+      { payWindowMs: 4000, payQueryEveryMs: 400, qrLifetimeMs: 60_000, maxCancels: 2 },
+      {
+        runtime: {
+          payCheckpoint: (point) => {
+            if (point !== failAt) return;
+            failAt = null;
+            throw new Error('injected: the process failed here');
+          },
+        },
+        before: async (e) => {
+          supervisorId = await ensureOperator(e.rt, 'supervisor', '李主管');
         },
       },
-    });
-    supervisorId = await ensureOperator(env.rt, 'supervisor', '李主管');
-    await activateTerminal(env, 'e2e-pay');
-    await page().goto(env.server.url);
-    await page().waitForSelector('[data-tab="pay"]');
+    );
     await page().click('[data-tab="pay"]');
     await page().waitForSelector('.payment [data-amountpad]');
   }, 120_000);

@@ -53,6 +53,11 @@ const fmt = (v: number | null, unit = ''): string => {
   return `${v.toFixed(d)}${unit ? ' ' + unit : ''}`;
 };
 
+/** An informational p50 row (no target): a subject's summary against its floor's. */
+export function p50InfoRow(figure: string, S: Summary, F: Summary, note: string): Row {
+  return { figure, value: S.p50, floor: F.p50, unit: 'ms', ratio: S.p50 / F.p50, target: '-', met: true, info: true, note };
+}
+
 export function table(rows: Row[]): string {
   const head = ['figure', 'value', 'floor', 'ratio', 'target', 'status'];
   const body = rows.map((r) => [r.figure, fmt(r.value, r.unit), fmt(r.floor, r.unit), r.ratio === null ? '-' : `${fmt(r.ratio)}x`, r.target, r.info ? '-' : r.met ? 'MET' : 'MISS']);

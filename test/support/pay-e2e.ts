@@ -4,8 +4,34 @@
  * scanner, customers' payment codes, and the 800×600 layout checks.
  */
 import { expect } from 'vitest';
-import type { AppEnv } from '../e2e/harness';
+import type { PayTiming } from '../../main/operations/pay/timing';
+import type { RuntimeOptions } from '../../main/runtime';
+import { startApp, type AppEnv } from '../e2e/harness';
 import { LAYOUT_PROBE, type LayoutProbe } from '../e2e/layout';
+
+/** The payment suites' window: the smallest a counter screen is. */
+export const SMALL = { width: 800, height: 600 };
+
+/** Short clocks for a suite: QR polled every 0.3 s for 3 s then every 0.5 s; cancels retried at 0.1-0.2 s; leases of 5 s. */
+const E2E_PAY_TIMING = { qrFastMs: 300, qrFastForMs: 3000, qrSlowMs: 500, cancelRetryMs: 100, cancelRetryCapMs: 200, attentionEveryMs: 600_000, leaseMs: 5000 };
+
+/**
+ * The whole app at 800×600 signed in as a cashier, its terminal activated as `deviceId`, on the 收款 tab's
+ * screen: `payTiming` completes the suite's clocks; `runtime` adds options (a checkpoint hook); `before`
+ * runs before activation (an operator created).
+ */
+export async function startPayApp(
+  deviceId: string,
+  payTiming: Pick<PayTiming, 'payWindowMs' | 'payQueryEveryMs' | 'qrLifetimeMs' | 'maxCancels'>,
+  options: { runtime?: Partial<RuntimeOptions>; before?: (env: AppEnv) => Promise<void> } = {},
+): Promise<AppEnv> {
+  const env = await startApp({ viewport: SMALL, deviceId, role: 'cashier', runtime: { ...options.runtime, payTiming: { ...E2E_PAY_TIMING, ...payTiming } } });
+  await options.before?.(env);
+  await activateTerminal(env, deviceId);
+  await env.page.goto(env.server.url);
+  await env.page.waitForSelector('[data-tab="pay"]');
+  return env;
+}
 
 /** Activates the terminal as `deviceId` with the sandbox's first activation code, then checks in. */
 export async function activateTerminal(env: AppEnv, deviceId: string): Promise<void> {
