@@ -121,7 +121,15 @@ export class CounterQueue {
     this.changePending = true;
     setImmediate(() => {
       this.changePending = false;
-      if (this.isOpen()) this.events.emit('queue.changed', this.status());
+      let status: QueueStatus;
+      try {
+        if (!this.isOpen()) return;
+        status = this.status();
+      } catch {
+        // The store could not be read just now (a disk error): no status this turn; the next change counts again.
+        return;
+      }
+      this.events.emit('queue.changed', status);
     });
   }
 }
