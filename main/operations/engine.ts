@@ -11,6 +11,7 @@
  */
 import { openOperationOn } from '../store/open-operations';
 import type { OperationRow } from '../store/rows';
+import type { Signer } from '../upay/client';
 import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
 import { otherOrder } from './kind';
 import { OperationSteps } from './steps';
@@ -20,8 +21,14 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
   /** Rows this process committed as `sending` in a batch claim and has yet to send. */
   private readonly markedForSend = new Set<number>();
 
-  /** The first send of a row just committed as `sending` under our lease (the kind's request, after its eligibility). */
-  protected async sendFresh(row: Row, call: () => Promise<CallResult<OrderResult>>): Promise<Row> {
+  /**
+   * The first send of a row just committed as `sending` under our lease (the kind's request, after its
+   * eligibility), signed with the request's `signer` (opened before the row was written). Anything failing from
+   * here on leaves the row to the worker (steps.ts `callCommitted`): queued or failed if it never left, else asked
+   * about now; the error goes on to the caller.
+   */
+  protected async sendFresh(row: Row, signer: Signer, send: (signer: Signer) => Promise<CallResult<OrderResult>>): Promise<Row> {
+    // Crash point: a throw here is the process dying right after the commit (the row stays as committed, ours).
     this.deps.checkpoint?.('intent-committed');
     this.emit(row);
     this.outbox.take(row.id);
@@ -29,13 +36,8 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     let last: Row | null = null;
     let failed = false;
     try {
-      const res = await call();
-      this.deps.checkpoint?.('answer-received');
-      await this.record(row, this.interpret(res, row, this.kind.interpretSend));
-      this.heard(res, row);
+      await this.callCommitted(row, send, this.kind.interpretSend, signer);
     } catch (err) {
-      // Unexpected (vault, disk): the row stays `sending`, released; the worker resolves it by query.
-      this.repo.release(row.id, this.owner, null);
       failed = true;
       throw err;
     } finally {
@@ -64,6 +66,10 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     try {
       const claimed = T.claimOne(this.kind, id, actor, this.stamp());
       if (claimed) await this.resolveByQuery(claimed, byPerson);
+    } catch (err) {
+      // The query itself failed (the key vault, the store): the row is given back, due as it was, not kept ours.
+      this.giveBackQuietly(id);
+      throw err;
     } finally {
       this.outbox.done(id);
       this.kick();
@@ -106,6 +112,15 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
   wakePending(now: number): void {
     this.repo.duePendingNow(now);
     this.kick();
+  }
+
+  /** Our lease on the row ends now (when the store takes it; else it lapses by itself). */
+  private giveBackQuietly(id: number): void {
+    try {
+      if (this.deps.db.open) this.repo.release(id, this.owner, null);
+    } catch {
+      // The store refuses writes just now: the lease runs out on its own.
+    }
   }
 
   // ---------- the outbox's view of a row ----------

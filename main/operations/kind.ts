@@ -115,10 +115,16 @@ export interface OperationKind<Row extends OperationRow> {
    */
   failed?(stored: Row, now: number): void;
   /**
-   * An answer about another order was heard for `row` (as it was before the call): undo what the kind noted of
-   * it as it arrived (a payment's order facts, its QR), so nothing of another order stays on the row.
+   * An answer the skeleton found to be about `row` (steps.ts `interpret`), just before its table reads it: what the
+   * kind keeps of it besides the arrow (a payment's order sn, status, trade no, QR, a cancel's code), never a
+   * transition. An answer about another order never reaches it: nothing of that order is ever written on the row.
    */
-  disregard?(row: Row): void;
+  keep?(row: Row, res: CallResult<OrderResult>): void;
+  /**
+   * Codes a row is handed to a person with that no unclear answer replaces (a refund's TOO_OLD: never sent again
+   * without a person's tap): while the row shows one, the arrows to needs_attention and pending keep it and its words.
+   */
+  readonly standingCodes?: readonly string[];
   /** A final answer carried the order's status: bring the local order up to date. */
   refreshOrder?(snapshot: OrderSnapshot, now: number): void;
   /**

@@ -87,10 +87,29 @@ export function toFailed<Row extends OperationRow>(kind: OperationKind<Row>, row
   return move(kind, row, errorPatch(kind, state, code, gateway, extra), stamp, true, (stored) => kind.failed?.(stored, stamp.now));
 }
 
-/** --> pending (polled by query from `queryAt`); `code` is the message shown meanwhile. */
+/**
+ * The words of a code the row shows that the kind says stands through unclear answers (kind.standingCodes: a
+ * refund's TOO_OLD), to keep over whatever an arrow to needs_attention or pending would say; else nothing.
+ */
+function standing<Row extends OperationRow>(kind: OperationKind<Row>, row: Row): Patch<Row> {
+  if (row.error_code === null || !kind.standingCodes?.includes(row.error_code)) return {};
+  const m = kind.message(row.error_code);
+  return { error_code: m.code, error_zh: m.messageZh, error_en: m.messageEn } as Patch<Row>;
+}
+
+/** --> pending (polled by query from `queryAt`); `code` is the message shown meanwhile (unless a standing code stays). */
 export function toPending<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, code: string, gateway: Gateway | undefined, resultCode: string | null, queryAt: number, stamp: Stamp): Row | undefined {
-  const extra = { queries: row.queries, pending_since: row.pending_since ?? stamp.now, next_attempt_at: queryAt, last_result_code: resultCode ?? row.last_result_code } as Patch<Row>;
+  const extra = { queries: row.queries, pending_since: row.pending_since ?? stamp.now, next_attempt_at: queryAt, last_result_code: resultCode ?? row.last_result_code, ...standing(kind, row) } as Patch<Row>;
   return move(kind, row, errorPatch(kind, 'pending', code, gateway, extra), stamp, false);
+}
+
+/**
+ * A call that may have left, whose answer was never recorded (something failed here): asked about now, as a
+ * restart would (resumeAfterCrash): `sending` --> pending; a reversal in flight stays in its state. Released.
+ */
+export function toAskNow<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, stamp: Stamp): Row | undefined {
+  const words = row.state === 'sending' ? errorPatch(kind, 'pending', 'PENDING', undefined, standing(kind, row)) : RELEASED;
+  return move(kind, row, { ...words, queries: row.queries, pending_since: row.pending_since ?? stamp.now, next_attempt_at: stamp.now } as Patch<Row>, stamp, false);
 }
 
 /** pending --(query: still unknown)--> the same state, asked again at `queryAt`. */
@@ -104,10 +123,10 @@ export function toQueued<Row extends OperationRow>(kind: OperationKind<Row>, row
   return move(kind, row, errorPatch(kind, 'queued', code, gateway, extra), stamp, false);
 }
 
-/** --> needs_attention, keeping what the gateway last said; the re-check keeps asking. */
+/** --> needs_attention, keeping what the gateway last said (and a standing code over `patch`'s words); the re-check keeps asking. */
 export function toNeedsAttention<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, stamp: Stamp, patch: Patch<Row> = {}): Row | undefined {
   const gateway = row.gateway_code || row.gateway_message ? { code: row.gateway_code, message: row.gateway_message } : undefined;
-  const extra = { queries: row.queries, next_attempt_at: null, pending_since: row.pending_since ?? stamp.now, ...patch } as Patch<Row>;
+  const extra = { queries: row.queries, next_attempt_at: null, pending_since: row.pending_since ?? stamp.now, ...patch, ...standing(kind, row) } as Patch<Row>;
   return move(kind, row, errorPatch(kind, 'needs_attention', 'NEEDS_ATTENTION', gateway, extra), stamp, true);
 }
 

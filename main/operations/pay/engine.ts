@@ -17,7 +17,7 @@ import type { OperationDeps } from '../operation';
 import { underOrderLock } from '../order-lock';
 import { DEFAULT_TIMING } from '../timing';
 import { duplicateAmount } from './messages';
-import { dayOf, payKind, type PayKind, type PaymentReceipts } from './kind';
+import { dayOf, payKind, type PaymentReceipts } from './kind';
 import { checkPaymentInput, gatewayOperator, newClientSn, type PaymentInput } from './request';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './timing';
 
@@ -34,7 +34,6 @@ export interface PaymentEngineDeps extends OperationDeps<PayCrashPoint> {
 export class PaymentEngine extends OperationEngine<PaymentRow> {
   readonly payTiming: PayTiming;
   private readonly payments: PaymentsRepo;
-  private readonly payKind: PayKind;
 
   constructor(deps: PaymentEngineDeps) {
     const payTiming = { ...DEFAULT_PAY_TIMING, ...deps.payTiming };
@@ -48,7 +47,6 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     super({ ...deps, timing: { ...DEFAULT_TIMING, ...deps.timing, leaseMs: payTiming.leaseMs } } as OperationDeps<string>, kind);
     this.payTiming = payTiming;
     this.payments = kind.repo;
-    this.payKind = kind;
   }
 
   /**
@@ -90,17 +88,13 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
       }),
     );
     const base = { client_sn: row.client_sn, total_amount: String(row.amount_cents), subject: row.subject, operator: gatewayOperator(input.operator ?? who.operatorName) };
-    const stored = await this.sendFresh(row, async () => {
+    // The answer's facts (the order sn, the QR) are kept by the kind once the skeleton has found the answer to be
+    // about this payment (kind.keep); a success writes them in its own transaction, so the hot path stays at two commits.
+    const stored = await this.sendFresh(row, signer, async (s) => {
       const res =
         input.method === 'barcode'
-          ? await this.deps.client.pay(signer, { ...base, dynamic_id: input.barcode!, ...(input.payway ? { payway: input.payway } : {}) })
-          : await this.deps.client.precreate(signer, { ...base, payway: input.payway! });
-      // The answer's facts (the order sn, the QR) are kept before an open outcome is recorded; a success
-      // records them in its own transaction (kind.succeeded), so the hot path stays at two commits.
-      if (res.ok && res.value.order) {
-        if (res.value.resultCode === 'PAY_SUCCESS') this.payKind.remember(row.id, res.value.order);
-        else this.payments.noteSnapshot(row.id, res.value.order);
-      }
+          ? await this.deps.client.pay(s, { ...base, dynamic_id: input.barcode!, ...(input.payway ? { payway: input.payway } : {}) })
+          : await this.deps.client.precreate(s, { ...base, payway: input.payway! });
       this.signals.connectivity(res.ok || res.kind !== 'not_sent');
       return res;
     });

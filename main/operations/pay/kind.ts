@@ -17,8 +17,8 @@ import { orderFromSnapshot } from '../../orders/service';
 import type { Db } from '../../store/db';
 import { OrdersRepo } from '../../store/orders';
 import { PaymentsRepo, REVERSED, REVERSED_UNCONFIRMED, toPayment, type PaymentRow } from '../../store/payments';
-import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
-import { otherOrder, type KindMessage, type OperationKind, type Step } from '../kind';
+import type { OrderSnapshot } from '../../upay/result';
+import type { KindMessage, OperationKind, Step } from '../kind';
 import type { ReceiptPort } from '../receipts';
 import { cancelFamily, interpretCancel, interpretQuery, interpretSend, type OrderEvidence, type PayVerdict } from './interpret';
 import { paymentMessage } from './messages';
@@ -48,8 +48,8 @@ export function evidenceOf(r: PaymentRow): OrderEvidence {
   };
 }
 
-/** The kind, and where the request leaves a PAY_SUCCESS answer's order facts for the success transaction. */
-export type PayKind = OperationKind<PaymentRow> & { repo: PaymentsRepo; remember(id: number, order: OrderSnapshot): void };
+/** The payment kind, with its own repository. */
+export type PayKind = OperationKind<PaymentRow> & { repo: PaymentsRepo };
 
 /** The order facts an answer carries, as the row's columns. */
 function factsPatch(o: OrderSnapshot): Partial<PaymentRow> {
@@ -68,19 +68,6 @@ export function payKind(deps: PayKindDeps): PayKind {
   const repo = new PaymentsRepo(deps.db);
   /** A PAY_SUCCESS answer's order, kept in memory until its success transaction writes it (no extra commit). */
   const facts = new Map<number, OrderSnapshot>();
-  /**
-   * Every answer's order facts are kept as they arrive (sn, status, QR): never a transition by themselves. Not
-   * an answer about another order (another client_sn or terminal_sn): the skeleton disregards it, nothing is kept.
-   */
-  const noted = async (row: PaymentRow, terminalSn: string, call: Promise<CallResult<OrderResult>>): Promise<CallResult<OrderResult>> => {
-    const res = await call;
-    if (!res.ok || !deps.db.open || otherOrder(res.value.order, row, 'client_sn', () => terminalSn) !== undefined) return res;
-    if (res.value.order) repo.noteSnapshot(row.id, res.value.order);
-    // A cancel's CANCEL_* code is kept too: it tells the void of a paid order (money goes back) from the abort of an unfinished one.
-    const family = cancelFamily(res.value.resultCode);
-    if (family) repo.noteResultCode(row.id, res.value.resultCode, family === 'void' && res.value.order?.orderStatus !== 'PAY_CANCELED');
-    return res;
-  };
   /** A final verdict as a Step; `canceled` is a final state that is not a success. */
   const final = (v: PayVerdict): Step<PaymentRow> | undefined => {
     switch (v.to) {
@@ -103,7 +90,6 @@ export function payKind(deps: PayKindDeps): PayKind {
   const kind: PayKind = {
     name: 'pay',
     repo,
-    remember: (id, order) => void facts.set(id, order),
     queueable: false,
     namedBy: 'client_sn',
     successState: 'paid',
@@ -116,7 +102,7 @@ export function payKind(deps: PayKindDeps): PayKind {
       // Only the engine's request sends a payment (with the barcode, which is never stored): a row is never re-sent.
       throw new Error(`payment ${row.id} (${row.client_sn}) cannot be sent again`);
     },
-    query: (client, signer, row) => noted(row, signer.sn, client.query(signer, { client_sn: row.client_sn })),
+    query: (client, signer, row) => client.query(signer, { client_sn: row.client_sn }),
     interpretSend(res): Step<PaymentRow> {
       const v = interpretSend(res);
       return final(v) ?? { to: 'pending', resultCode: v.to === 'open' ? v.resultCode : null, ...(v.to === 'open' && v.gateway.code ? { gateway: v.gateway } : {}) };
@@ -144,20 +130,23 @@ export function payKind(deps: PayKindDeps): PayKind {
     },
     reverse: {
       state: 'canceling',
-      call: (client, signer, row) => noted(row, signer.sn, client.cancel(signer, { client_sn: row.client_sn })),
+      call: (client, signer, row) => client.cancel(signer, { client_sn: row.client_sn }),
       interpret(res, row, now): Step<PaymentRow> {
         const known = evidence(row);
         const v = interpretCancel(res, known.seenPaid, known.acknowledged);
         return final(v) ?? (exhausted(row) ? attention(now) : { to: 'unknown', reason: 'cancel not confirmed' });
       },
     },
-    disregard(row) {
-      // The request keeps a first answer's facts before the skeleton reads it (a PAY_SUCCESS's in `facts`, any
-      // other's on the row): about another order, they are dropped, and the row's are put back as they were.
-      facts.delete(row.id);
-      if (!deps.db.open) return;
-      const { order_sn, order_status, seen_paid, trade_no, payway, payway_name, qr_code, last_result_code } = row;
-      repo.update(row.id, { order_sn, order_status, seen_paid, trade_no, payway, payway_name, qr_code, last_result_code });
+    keep(row, res) {
+      // Every answer's order facts (sn, status, trade no, QR) are kept as they arrive, once the skeleton found the answer
+      // to be about this payment: never a transition by themselves. A PAY_SUCCESS's go with its success (successPatch).
+      if (!res.ok || !deps.db.open) return;
+      const { order, resultCode } = res.value;
+      if (order && resultCode === 'PAY_SUCCESS') facts.set(row.id, order);
+      else if (order) repo.noteSnapshot(row.id, order);
+      // A cancel's CANCEL_* code is kept too: it tells the void of a paid order (money goes back) from the abort of an unfinished one.
+      const family = cancelFamily(resultCode);
+      if (family) repo.noteResultCode(row.id, resultCode, family === 'void' && order?.orderStatus !== 'PAY_CANCELED');
     },
     successPatch(row, now) {
       // The order facts go with the state (the fleet trigger and the receipt see the gateway's sn).

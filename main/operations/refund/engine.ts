@@ -59,7 +59,7 @@ export class RefundEngine extends OperationEngine<RefundRow> {
       recordRequest(this.refunds, order, () => this.deps.orders.get(order.sn), amount, who, actor, random, this.stamp()),
     );
     if (!created.fresh) return toRefund(created.row);
-    const row = await this.sendFresh(created.row, () => this.deps.client.refund(signer, refundBody(created.row)));
+    const row = await this.sendFresh(created.row, signer, (s) => this.deps.client.refund(s, refundBody(created.row)));
     return toRefund(row);
   }
 

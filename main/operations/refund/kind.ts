@@ -44,6 +44,9 @@ export function refundKind(deps: RefundKindDeps): OperationKind<RefundRow> & { r
     namedBy: 'sn',
     successState: 'refunded',
     failedState: 'rejected',
+    // TOO_OLD: handed to a person, never sent again without a person's tap. An unclear answer to the re-check or a
+    // person's "query again" keeps it, so "not applied" then ends the refund void (interpretQuery), never re-sent.
+    standingCodes: ['TOO_OLD'],
     message: (code, gateway) => refundError((code in REFUND_MESSAGES ? code : 'NEEDS_ATTENTION') as RefundMessageCode, gateway),
     send: (client, signer, row) => client.refund(signer, refundBody(row)),
     query: (client, signer, row) => client.query(signer, { sn: row.order_sn, refund_request_no: row.request_no }),

@@ -76,7 +76,7 @@ export class RevokeEngine extends OperationEngine<RevokeRow> {
       if (created.fresh) this.emit(created.row);
       return toRevoke(created.row);
     }
-    const row = await this.sendFresh(created.row, () => this.deps.client.revoke(signer!, { sn: created.row.order_sn }));
+    const row = await this.sendFresh(created.row, signer!, (s) => this.deps.client.revoke(s, { sn: created.row.order_sn }));
     return toRevoke(row);
   }
 
