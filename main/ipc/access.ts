@@ -4,8 +4,12 @@
  * - `anyone`: the sign-in screen's needs (who am I, sign in, the roster, first-run setup);
  * - `signed-in`: every operator (lists, search, receipts; revoke.request adds the money policy);
  * - `store_it`: activation, check-in now, printer and settings changes, queue drain, operator management.
+ *
+ * And who receives each event (EVENT_ACCESS): the same rule as the channel
+ * that serves its data, checked per window at the moment it is sent
+ * (register.ts): a window whose session has not begun, or has ended, gets none.
  */
-import type { Channel } from './channels';
+import type { Channel, EventName } from './channels';
 
 export type Access = 'anyone' | 'signed-in' | 'store_it';
 
@@ -82,6 +86,41 @@ export const PASSIVE_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   'pay.listOpen',
   'pay.receipt',
 ]);
+
+/**
+ * Who receives each event: the access of the channel that serves the same data,
+ * so an event never tells a window what a call would refuse it. Every event
+ * carries data a signed-in channel serves; none is `anyone`, and the sign-in
+ * screen needs none: after sign-in the screen reads what it shows again
+ * (renderer/src/live.ts `refresh`, payments.ts on sign-in, each screen as it mounts).
+ */
+export const EVENT_ACCESS: { readonly [E in EventName]: Access } = {
+  // A RevokeView (order, operator, approver, error): revoke.listOpen / revoke.forOrder.
+  'revoke.updated': 'signed-in',
+  // The same RevokeView and its deadline.
+  'revoke.warning': 'signed-in',
+  // The counter's queue counts and online flag: queue.status.
+  'queue.changed': 'signed-in',
+  // The online flag: queue.status (terminal.status, open to anyone, does not carry it).
+  'connectivity.changed': 'signed-in',
+  // The printer's state and its detail: printer.status.
+  'printer.changed': 'signed-in',
+  // A print job's state and error: print.jobs.
+  'print.updated': 'signed-in',
+  // A RefundView (order, amount, operator, approver): refund.forOrder.
+  'refund.updated': 'signed-in',
+  // OrderView rows (amount, payway, operator, operations): orders.list.
+  'orders.changed': 'signed-in',
+  // A PaymentView (client_sn, amount, operator, QR code): pay.listOpen.
+  'payment.updated': 'signed-in',
+};
+
+/** Whether `access` admits a window where `who` is signed in (null: nobody, or the session ended). */
+export function admits(access: Access, who: { readonly role: string } | null): boolean {
+  if (access === 'anyone') return true;
+  if (!who) return false;
+  return access === 'signed-in' || who.role === access;
+}
 
 /** The channels only store IT may call. */
 export const STORE_IT_CHANNELS: readonly Channel[] = (Object.keys(CHANNEL_ACCESS) as Channel[]).filter((c) => CHANNEL_ACCESS[c] === 'store_it');

@@ -362,8 +362,8 @@ const EVENT_VIEWS: EventMapper = {
  * Forwards runtime events as contract payloads (views, checked by the event
  * schema; a payload that does not fit is dropped, never sent raw). With
  * `orderRow`, a revoke's or a refund's update is followed by `orders.changed`
- * carrying that order's row only, so a list updates one row, not the day.
- * Returns the unsubscribe function.
+ * carrying that order's row only, so a list updates one row, not the day. It picks no audience:
+ * registerIpc sends each event only to windows its session admits (access.ts EVENT_ACCESS). Returns the unsubscribe.
  */
 export function forwardEvents(
   events: RuntimeEvents,

@@ -2,6 +2,8 @@
  * The state every screen shares, kept live from the main process's events:
  * app info, terminal, queue and connectivity, printer, the newest revoke of
  * each order, deadline warnings. One subscription for the whole window.
+ * Events reach the window only while someone is signed in at it, so
+ * `refresh` (called on sign-in) reads everything it can again.
  */
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
@@ -89,16 +91,6 @@ export function useLive(): Live {
     });
   }, []);
 
-  // Bumped by every queue.changed: a queue.status answer awaited across one may be older than the event, so it is dropped.
-  const queueEvents = useRef(0);
-  const refresh = useCallback(async () => {
-    const seen = queueEvents.current;
-    const [i, t, q] = await Promise.all([call((p) => p.appInfo()), call((p) => p.terminalStatus()), call((p) => p.queueStatus())]);
-    if (i.ok) setInfo(i.value);
-    if (t.ok) setTerminal(t.value);
-    if (q.ok && queueEvents.current === seen) setQueue(q.value);
-  }, []);
-
   // One read at a time; an update while one is on its way reads again after it.
   const reading = useRef<'idle' | 'busy' | 'again'>('idle');
   const readOpen = useCallback(async () => {
@@ -114,9 +106,22 @@ export function useLive(): Live {
     if (again) void readOpen();
   }, []);
 
+  // Bumped by every queue.changed: a queue.status answer awaited across one may be older than the event, so it is dropped.
+  const queueEvents = useRef(0);
+  // Also what the events would have kept fresh: the main process sends them only while someone is signed in
+  // at this window (main/ipc/access.ts EVENT_ACCESS), so the screen reads them again on sign-in (App) and on the timer.
+  const refresh = useCallback(async () => {
+    const seen = queueEvents.current;
+    const open = readOpen();
+    const [i, t, q] = await Promise.all([call((p) => p.appInfo()), call((p) => p.terminalStatus()), call((p) => p.queueStatus())]);
+    if (i.ok) setInfo(i.value);
+    if (t.ok) setTerminal(t.value);
+    if (q.ok && queueEvents.current === seen) setQueue(q.value);
+    await open;
+  }, [readOpen]);
+
   useEffect(() => {
     void refresh();
-    void readOpen();
     void call((p) => p.printerStatus()).then((r) => r.ok && setPrinter(r.value));
     const bridge = pos();
     const offs = [

@@ -1,7 +1,8 @@
 /**
  * registerIpc with a fake ipcMain: one handler per channel, foreign senders
  * refused with FORBIDDEN_SENDER before the runtime is touched, runtime
- * events pushed (as views) only to windows showing the app. Also: loading
+ * events pushed (as views) only to windows showing the app (and, here, signed
+ * in: ipc-events-session.test.ts has who receives what). Also: loading
  * `upay-pos/main` never loads Electron.
  */
 import { describe, expect, it, vi } from 'vitest';
@@ -46,9 +47,15 @@ function fakeRuntime() {
 const frame = (url: string, parent: unknown = null) => ({ url, origin: new URL(url).protocol === 'app:' ? 'app://pos' : new URL(url).origin, parent });
 const event = (url: string, parent: unknown = null, sender: unknown = undefined) => ({ senderFrame: frame(url, parent), sender });
 
+/** A host login where every window is signed in as a cashier (events need a session). */
+const everyoneSignedIn = () => ({ id: null, name: 'host', role: 'cashier' as const });
+
+let nextWindowId = 100;
+
 function fakeWindow(url: string) {
   const sent: Array<[string, unknown]> = [];
   const wc = {
+    id: nextWindowId++,
     mainFrame: frame(url),
     isDestroyed: () => false,
     send: (channel: string, payload: unknown) => sent.push([channel, payload]),
@@ -122,7 +129,7 @@ describe('registerIpc', () => {
     const { runtime } = fakeRuntime();
     const app = fakeWindow('app://pos/index.html');
     const foreign = fakeWindow('https://evil.example/');
-    const reg = registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null, webContentsList: () => [app.wc, foreign.wc] });
+    const reg = registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null, resolveOperator: everyoneSignedIn, webContentsList: () => [app.wc, foreign.wc] });
     runtime.events.emit('revoke.updated', revoke);
     runtime.events.emit('printer.changed', { status: 'on_fire', detail: null });
     expect(foreign.sent).toEqual([]);
@@ -159,7 +166,7 @@ describe('registerIpc', () => {
   it('without webContentsList, events go to the windows that called', async () => {
     const { ipcMain, handlers } = fakeIpcMain();
     const { runtime } = fakeRuntime();
-    registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null });
+    registerIpc(runtime, ipcMain, { mode: 'sandbox', version: '1', vendor: null, resolveOperator: everyoneSignedIn });
     const w = fakeWindow('app://pos/index.html');
     runtime.events.emit('queue.changed', { queued: 0, pending: 0, sending: 0, needsAttention: 0, oldestAgeMs: null, online: false });
     expect(w.sent).toHaveLength(0);
