@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { BRIDGE_FUNCTIONS, isChannel, type EventName, type EventPayload } from '../../main/ipc/contract';
+import { admits, EVENT_ACCESS } from '../../main/ipc/access';
 import { createHandlerSet, forwardEvents, type Handlers } from '../../main/ipc/handlers';
 import type { RuntimeEvents } from '../../main/events';
 import type { Caller } from '../../main/operators/sessions';
@@ -425,7 +426,7 @@ export async function startApp(options: { viewport: { width: number; height: num
     timing: { firstQueryMs: 200, queryEveryMs: 300, pendingWindowMs: 3000, backoffBaseMs: 100, backoffCapMs: 500 },
     ...options.runtime,
   });
-  const { handlers, orderRow } = createHandlerSet(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: options.deviceId });
+  const { handlers, orderRow, policy } = createHandlerSet(rt, { mode: 'sandbox', version: '0.1.0-e2e', vendor: sandbox.gateway.vendor, actor: 'e2e', deviceId: options.deviceId });
   const role = options.role ?? 'store_it';
   const signedIn = await handlers['session.signIn']({ operatorId: await ensureOperator(rt, role), pin: TEST_PINS[role] }, APP_WINDOW);
   if (!signedIn.ok) throw new Error(`e2e sign-in failed: ${signedIn.error.code}`);
@@ -439,10 +440,11 @@ export async function startApp(options: { viewport: { width: number; height: num
     if (msg.type() === 'error') pageErrors.push(msg.text());
   });
   const bridge = await installBridge(browser.context, page, handlers, APP_WINDOW);
+  // The app's rule (main/ipc/register.ts): an event reaches the window only while its session may read that data.
   const unforward = forwardEvents(
     rt.events,
     (event, payload) => {
-      bridge.emit(event, payload).catch(() => {});
+      if (admits(EVENT_ACCESS[event], policy.current(APP_WINDOW))) bridge.emit(event, payload).catch(() => {});
     },
     orderRow,
   );
