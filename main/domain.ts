@@ -39,6 +39,12 @@ export interface Order {
   businessDay: string;
   /** When this row last changed locally. */
   updatedAt: number;
+  /**
+   * The terminal that took the payment (the gateway's `terminal_sn`; this terminal's for a sale the host app
+   * records). Null or absent: this terminal's (rows written before schema version 18, answers without one).
+   * An order of another till is imported here only to void or refund it: never this counter's payment.
+   */
+  terminalSn?: string | null;
 }
 
 /** What the host app (or an import) records. */

@@ -198,7 +198,8 @@ function assemble(options: RuntimeOptions, db: Db, clock: Clock, logger: Logger)
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
   const terminal = new Provisioning({ db, vault, otherVaults: vault === fileVault ? [] : [fileVault], client, clock, log: (l) => logger.info(l), osInfo: `${process.platform}`, sdkVersion: 'upay-pos/0.1' });
-  const orders = new OrderService({ db, client, provisioning: terminal, clock });
+  // An import's answer settles what is open on the order, as an answer a kind heard does (operationDeps.heard).
+  const orders = new OrderService({ db, client, provisioning: terminal, clock, imported: (snapshot) => operationDeps.heard('import', snapshot) });
   const printing = new Printing({
     db,
     clock,

@@ -42,6 +42,9 @@ export const orderInputSchema = z
   })
   .strict();
 
+/** An order as a gateway's answer describes it: the host app's fields, and the terminal that took the payment. */
+const answeredOrderSchema = orderInputSchema.extend({ terminalSn: z.string().min(1).max(32).nullable().default(null) }).strict();
+
 export function checkOrderRef(ref: unknown): OrderRef {
   const r = orderRefSchema.safeParse(ref);
   if (!r.success) {
@@ -75,6 +78,8 @@ export function orderFromSnapshot(s: OrderSnapshot, now: number, known?: Order):
     operator: known?.operator ?? paymentOperator(s),
     finishedAt: Number.isSafeInteger(finished) && finished > 0 ? finished : now,
     status: s.orderStatus,
+    // The terminal that took the payment; the store keeps the first one known (store/orders.ts `upsert`).
+    terminalSn: s.terminalSn || null,
   };
 }
 
@@ -105,12 +110,22 @@ export class OrderService {
   private readonly repo: OrdersRepo;
 
   constructor(
-    private readonly deps: { db: Db; client: UpayClient; provisioning: Provisioning; clock: Clock },
+    private readonly deps: {
+      db: Db;
+      client: UpayClient;
+      provisioning: Provisioning;
+      clock: Clock;
+      /**
+       * Every order an import recorded, as the gateway answered it, once stored: offered to the money-operation
+       * kinds as an answer one of them heard is (runtime.ts), so what it shows settles what is open on the order.
+       */
+      imported?(snapshot: OrderSnapshot): void;
+    },
   ) {
     this.repo = new OrdersRepo(deps.db);
   }
 
-  /** Records an order paid through the host app's own flow. */
+  /** Records an order paid through the host app's own flow: this terminal's sale. */
   record(input: unknown, actor = 'host'): Order {
     const r = orderInputSchema.safeParse(input);
     if (!r.success) {
@@ -121,7 +136,8 @@ export class OrderService {
     const now = this.deps.clock.now();
     try {
       return tx(this.deps.db, () => {
-        const saved = this.repo.upsert({ ...o, netCents: o.netCents ?? o.totalCents }, now);
+        const terminalSn = this.deps.provisioning.info()?.terminalSn ?? null;
+        const saved = this.repo.upsert({ ...o, netCents: o.netCents ?? o.totalCents, terminalSn }, now);
         audit(this.deps.db, now, actor, 'order.recorded', o.sn, { clientSn: o.clientSn, totalCents: o.totalCents });
         return saved;
       });
@@ -160,7 +176,7 @@ export class OrderService {
       throw new PosError('GATEWAY_UNCERTAIN', '收钱吧返回的订单信息不完整。', 'The order Upay returned is incomplete.', { resultCode: v.resultCode });
     }
     // The gateway's word passes the same check as an order the host app records: nothing out of bounds is stored.
-    const checked = orderInputSchema.safeParse(snapshot);
+    const checked = answeredOrderSchema.safeParse(snapshot);
     if (!checked.success) {
       const field = checked.error.issues[0]?.path.join('.') || 'order';
       throw new PosError('GATEWAY_UNCERTAIN', `收钱吧返回的订单信息无效（${field}），未保存。`, `The order Upay returned is invalid (${field}); nothing was stored.`, {
@@ -169,11 +185,14 @@ export class OrderService {
       });
     }
     const input = { ...checked.data, netCents: checked.data.netCents ?? checked.data.totalCents };
-    return tx(this.deps.db, () => {
-      const saved = this.repo.upsert(input, now);
-      audit(this.deps.db, now, actor, 'order.imported', input.sn, { clientSn: input.clientSn, status: input.status });
-      return saved;
+    const saved = tx(this.deps.db, () => {
+      const stored = this.repo.upsert(input, now);
+      audit(this.deps.db, now, actor, 'order.imported', input.sn, { clientSn: input.clientSn, status: input.status, terminalSn: stored.terminalSn ?? null });
+      return stored;
     });
+    // After the commit: the order as the gateway shows it settles what is open on it (a revoke it shows done).
+    this.deps.imported?.(v.order);
+    return this.repo.get(saved.sn) ?? saved;
   }
 
   /** The local order, or the gateway's when it is unknown here. */

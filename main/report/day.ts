@@ -19,17 +19,26 @@
  * revokes and refunds of that day. Open items are every revoke and refund
  * still open when the report is made, whatever day their order is.
  *
- * What counts as taken: an order whose status says the payment happened
+ * What counts as taken: an order of this counter (its `terminal_sn` one of
+ * this counter's terminals, or unknown) whose status says the payment happened
  * (PAID and every status after it). A voided order (CANCELED, CANCEL_*) with
  * no channel transaction (no trade_no) and no revoke or refund of this
  * counter was never paid (an unpaid QR code canceled): not taken, not counted.
+ * An order of another till, imported to void or refund it here, is never a
+ * payment here: it is only the base of this counter's revokes and refunds of
+ * it (counted on their day, as those of another day's orders are).
+ *
+ * Money the gateway shows returned on an order with a revoke or refund of
+ * this counter still open is that operation's, up to what it would return:
+ * not returned elsewhere (it counts as a revoke or refund when it settles);
+ * the order shows under the open items only.
  */
 import { businessDay } from '../common/time';
 import type { Order } from '../domain';
 import type { RefundRow } from '../store/refunds';
 import type { RevokeRow } from '../store/revokes';
 import type { CounterPayments } from './payments';
-import { bookElsewhere, localReturns, netCheck, takenOrders, type NetCheck, type ReturnedElsewhere } from './truth';
+import { bookElsewhere, localReturns, netCheck, ofThisCounter, openReturns, takenOrders, type NetCheck, type ReturnedElsewhere } from './truth';
 
 export type { ElsewhereOrder, NetCheck, ReturnedElsewhere } from './truth';
 
@@ -86,7 +95,7 @@ export interface DayReport {
 }
 
 export interface DayReportRows {
-  /** Orders paid on the day. */
+  /** Orders paid on the day (another till's too: only this counter's count as payments, see `ownTerminals`). */
   orders: Order[];
   /** Revokes recorded as revoked on the day (by `revoked_at`, any order's day), and every open one. */
   revokes: RevokeRow[];
@@ -104,6 +113,11 @@ export interface DayReportRows {
   orderRefunds?: RefundRow[];
   /** The counter's payments of the day, computed by ./payments.ts (checked with the rest). */
   counterPayments?: CounterPayments;
+  /**
+   * This counter's terminals (the one it is now and those it was before): an order whose `terminal_sn` is another
+   * is another till's, never a payment here. Without it, every order is this counter's.
+   */
+  ownTerminals?: readonly string[];
 }
 
 const OPEN_REVOKE = new Set(['sending', 'queued', 'pending', 'needs_attention']);
@@ -117,8 +131,16 @@ const add = (t: Tally, cents: number): void => {
 
 export function computeDayReport(day: string, rows: DayReportRows, generatedAt: number): DayReport {
   const bySn = new Map<string, Order>([...(rows.revokeOrders ?? []), ...rows.refundOrders, ...rows.orders].map((o) => [o.sn, o]));
-  const returns = localReturns([...rows.revokes, ...(rows.orderRevokes ?? [])], [...rows.refunds, ...(rows.orderRefunds ?? [])], bySn);
-  const paid = takenOrders(day, rows.orders, new Set(returns.map((r) => r.orderSn)));
+  const revokeRows = [...rows.revokes, ...(rows.orderRevokes ?? [])];
+  const refundRows = [...rows.refunds, ...(rows.orderRefunds ?? [])];
+  const returns = localReturns(revokeRows, refundRows, bySn);
+  const open = openReturns(revokeRows, refundRows, bySn, (kind, state) => (kind === 'revoke' ? OPEN_REVOKE : OPEN_REFUND).has(state));
+  const own = rows.ownTerminals && new Set(rows.ownTerminals);
+  const paid = takenOrders(
+    day,
+    rows.orders.filter((o) => ofThisCounter(o, own)),
+    new Set(returns.map((r) => r.orderSn)),
+  );
   const payways = new Map<string, PaywayLine>();
   const operators = new Map<string, OperatorLine>();
   const payway = (o: Order | undefined): PaywayLine => {
@@ -146,7 +168,7 @@ export function computeDayReport(day: string, rows: DayReportRows, generatedAt: 
     byPayway: [],
     byOperator: [],
     open: { items: [], revokes: zero(), refunds: zero() },
-    check: netCheck(day, paid, returns),
+    check: netCheck(day, paid, returns, open),
     reconciled: false,
   };
   for (const o of paid) {
@@ -177,7 +199,7 @@ export function computeDayReport(day: string, rows: DayReportRows, generatedAt: 
       report.open.items.push({ kind: 'refund', id: r.id, orderSn: r.order_sn, state: r.state, amountCents: r.amount_cents });
     }
   }
-  bookElsewhere(report.returnedElsewhere, paid, returns);
+  bookElsewhere(report.returnedElsewhere, paid, returns, open);
   const elsewhereOf = new Map(report.returnedElsewhere.byPayway.map((l) => [l.payway, l.cents]));
   for (const line of payways.values()) line.netCents = line.payments.cents - line.revokes.cents - line.refunds.cents - (elsewhereOf.get(line.payway) ?? 0);
   report.netCents = report.payments.cents - report.revokes.cents - report.refunds.cents - report.returnedElsewhere.cents;

@@ -32,6 +32,8 @@ export function loadDayReport(db: Db, day: string, now: number): DayReport {
       orderRevokes: revokesRepo.forDay(day),
       orderRefunds: refundsRepo.forOrders([...ofDay]),
       counterPayments: computeCounterPayments(day, paymentRows.map(toPayment), orderDays),
+      // An order of another till (imported to void or refund it here) is only the base of those: not a payment here.
+      ownTerminals: orders.ownTerminals(),
     },
     now,
   );

@@ -1,9 +1,12 @@
 /**
  * The day report's truth about money returned: which of the day's orders were
- * taken, what this counter itself gave back on them (its revokes and
- * refunds, any day), what the gateway shows returned beyond that ("returned
- * elsewhere", on the order's day), and the figures the report's net must
- * equal (the orders' own net amounts). Pure, integer cents.
+ * taken here (this counter's own: an order of another till, imported to void
+ * or refund it here, is only the base of those), what this counter itself
+ * gave back on them (its revokes and refunds, any day), what the gateway shows
+ * returned beyond that and beyond what its revokes and refunds still open on
+ * the order may have returned ("returned elsewhere", on the order's day), and
+ * the figures the report's net must equal (the orders' own net amounts). Pure,
+ * integer cents.
  */
 import { businessDay } from '../common/time';
 import type { Order } from '../domain';
@@ -35,7 +38,11 @@ export interface ReturnedElsewhere extends Tally {
 export interface NetCheck {
   /** Sum of the net amounts of the orders counted as taken. */
   ordersNetCents: number;
-  /** This counter's revokes and refunds of those orders recorded on another day (they count in that day's report). */
+  /**
+   * This counter's revokes and refunds of those orders recorded on another day (they count in that day's report),
+   * and what the gateway shows returned on them that may be a revoke or refund still open here (it counts on the
+   * day that operation settles; never as returned elsewhere).
+   */
   returnedOnOtherDaysCents: number;
   /** This counter's revokes and refunds recorded on the day for orders not counted here (another day's orders). */
   returnedForOtherOrdersCents: number;
@@ -73,19 +80,63 @@ export function localReturns(revokeRows: readonly RevokeRow[], refundRows: reado
   return out;
 }
 
+/**
+ * What this counter's revokes and refunds still open would return, per order (a revoke: the order's total; a
+ * refund: its amount), each row once (by kind and id), from every row given.
+ */
+export function openReturns(
+  revokeRows: readonly RevokeRow[],
+  refundRows: readonly RefundRow[],
+  bySn: ReadonlyMap<string, Order>,
+  isOpen: (kind: 'revoke' | 'refund', state: string) => boolean,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (sn: string, cents: number) => out.set(sn, (out.get(sn) ?? 0) + cents);
+  for (const r of new Map(revokeRows.map((x) => [x.id, x])).values()) if (isOpen('revoke', r.state)) add(r.order_sn, bySn.get(r.order_sn)?.totalCents ?? 0);
+  for (const r of new Map(refundRows.map((x) => [x.id, x])).values()) if (isOpen('refund', r.state)) add(r.order_sn, r.amount_cents);
+  return out;
+}
+
+/**
+ * An order of this counter: its `terminal_sn` is one of `own` (this counter's terminals), or unknown (null: every
+ * order stored before schema version 18). Without `own`, every order is.
+ */
+export function ofThisCounter(o: Order, own: ReadonlySet<string> | undefined): boolean {
+  return !own || !o.terminalSn || own.has(o.terminalSn);
+}
+
 /** The orders of `day` whose money was taken (see the header). */
 export function takenOrders(day: string, orders: readonly Order[], returnedHere: ReadonlySet<string>): Order[] {
   return orders.filter((o) => o.businessDay === day && PAID_ONCE.has(o.status) && (!VOIDED.has(o.status) || o.tradeNo !== null || returnedHere.has(o.sn)));
 }
 
-/** Per taken order: total - net - this counter's returns of it (any day), when positive; on its payway and its operator. */
-export function bookElsewhere(e: ReturnedElsewhere, paid: readonly Order[], returns: readonly LocalReturn[]): void {
+/**
+ * Per taken order, what the gateway shows returned (total - net) beyond this counter's returns of it (any day),
+ * split in two: what a revoke or refund still open here may have returned (up to what they would return: counted
+ * when they settle, never as returned elsewhere) and the rest, returned elsewhere. Negative: a mismatch.
+ */
+function beyondHere(o: Order, here: ReadonlyMap<string, number>, open: ReadonlyMap<string, number>): { open: number; elsewhere: number } {
+  const beyond = o.totalCents - o.netCents - (here.get(o.sn) ?? 0);
+  const pending = Math.min(Math.max(beyond, 0), open.get(o.sn) ?? 0);
+  return { open: pending, elsewhere: beyond - pending };
+}
+
+const returnedPerOrder = (returns: readonly LocalReturn[]): Map<string, number> => {
   const here = new Map<string, number>();
   for (const r of returns) here.set(r.orderSn, (here.get(r.orderSn) ?? 0) + r.cents);
+  return here;
+};
+
+/**
+ * Per taken order: total - net - this counter's returns of it (any day) - what its revokes and refunds still open
+ * may have returned, when positive; on its payway and its operator. `open`: see `openReturns`.
+ */
+export function bookElsewhere(e: ReturnedElsewhere, paid: readonly Order[], returns: readonly LocalReturn[], open: ReadonlyMap<string, number> = new Map()): void {
+  const here = returnedPerOrder(returns);
   const byPayway = new Map<string, ReturnedElsewhere['byPayway'][number]>();
   const byOperator = new Map<string, ReturnedElsewhere['byOperator'][number]>();
   for (const o of paid) {
-    const cents = o.totalCents - o.netCents - (here.get(o.sn) ?? 0);
+    const cents = beyondHere(o, here, open).elsewhere;
     if (cents <= 0) continue; // < 0 is a mismatch (NetCheck), never a negative return
     const pw = o.payway ?? '';
     const op = o.operator ?? '-';
@@ -104,11 +155,16 @@ export function bookElsewhere(e: ReturnedElsewhere, paid: readonly Order[], retu
 }
 
 /** The figures the net must equal, taken from the orders' own net amounts (a separate pass over the same rows). */
-export function netCheck(day: string, paid: readonly Order[], returns: readonly LocalReturn[]): NetCheck {
+export function netCheck(day: string, paid: readonly Order[], returns: readonly LocalReturn[], open: ReadonlyMap<string, number> = new Map()): NetCheck {
   const check: NetCheck = { ordersNetCents: 0, returnedOnOtherDaysCents: 0, returnedForOtherOrdersCents: 0, mismatches: [] };
   const taken = new Map(paid.map((o) => [o.sn, o]));
   const returnedHere = new Map<string, number>();
-  for (const o of paid) check.ordersNetCents += o.netCents;
+  const settled = returnedPerOrder(returns);
+  for (const o of paid) {
+    check.ordersNetCents += o.netCents;
+    // What an operation still open here may have returned counts on the day it settles, as its revokes and refunds do.
+    check.returnedOnOtherDaysCents += beyondHere(o, settled, open).open;
+  }
   for (const r of returns) {
     if (taken.has(r.orderSn)) {
       returnedHere.set(r.orderSn, (returnedHere.get(r.orderSn) ?? 0) + r.cents);

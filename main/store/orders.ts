@@ -17,6 +17,7 @@ interface OrderRow {
   status: string;
   business_day: string;
   updated_at: number;
+  terminal_sn: string | null;
 }
 
 function fromRow(r: OrderRow): Order {
@@ -34,6 +35,7 @@ function fromRow(r: OrderRow): Order {
     status: r.status,
     businessDay: r.business_day,
     updatedAt: r.updated_at,
+    terminalSn: r.terminal_sn,
   };
 }
 
@@ -53,23 +55,26 @@ export class OrdersRepo {
    * a money operation is open on the order, its client_sn stays as stored: it
    * is the key of the order's lock (open_operations), which a changed
    * client_sn would leave behind, letting a second operation open beside it.
+   * The paying terminal (`terminal_sn`) never changes once known: a later
+   * answer only fills it in (the answer to a revoke or refund made here must
+   * not make another till's order this one's).
    */
   upsert(input: OrderInput, now: number): Order {
     const other = prepared(this.db, 'SELECT sn FROM orders WHERE client_sn = ? AND sn <> ?').get(input.clientSn, input.sn) as { sn: string } | undefined;
     if (other) throw new OrderConflictError(`client_sn ${input.clientSn} already belongs to order ${other.sn}`);
     const row = prepared(this.db, 
-        `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at)
-         VALUES (@sn, @clientSn, @tradeNo, @totalCents, @netCents, @payway, @paywayName, @subject, @operator, @finishedAt, @status, @businessDay, @now)
+        `INSERT INTO orders (sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, business_day, updated_at, terminal_sn)
+         VALUES (@sn, @clientSn, @tradeNo, @totalCents, @netCents, @payway, @paywayName, @subject, @operator, @finishedAt, @status, @businessDay, @now, @terminalSn)
          ON CONFLICT (sn) DO UPDATE SET
            client_sn = CASE WHEN EXISTS (SELECT 1 FROM open_operations WHERE order_client_sn = orders.client_sn) THEN client_sn ELSE excluded.client_sn END,
            trade_no = COALESCE(excluded.trade_no, trade_no),
            total_cents = excluded.total_cents, net_cents = excluded.net_cents, payway = COALESCE(excluded.payway, payway),
            payway_name = COALESCE(excluded.payway_name, payway_name), subject = COALESCE(excluded.subject, subject),
            operator = COALESCE(excluded.operator, operator), finished_at = excluded.finished_at, status = excluded.status,
-           business_day = excluded.business_day, updated_at = excluded.updated_at
+           business_day = excluded.business_day, updated_at = excluded.updated_at, terminal_sn = COALESCE(terminal_sn, excluded.terminal_sn)
          RETURNING *`,
       )
-      .get({ ...input, businessDay: businessDay(input.finishedAt), now }) as OrderRow;
+      .get({ ...input, terminalSn: input.terminalSn ?? null, businessDay: businessDay(input.finishedAt), now }) as OrderRow;
     return fromRow(row);
   }
 
@@ -136,11 +141,13 @@ export class OrdersRepo {
   listDay(day: string, limit = 10_000): Order[] {
     const rows = prepared(
       this.db,
-      `SELECT sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, updated_at
+      `SELECT sn, client_sn, trade_no, total_cents, net_cents, payway, payway_name, subject, operator, finished_at, status, updated_at, terminal_sn
          FROM orders WHERE business_day = ? ORDER BY finished_at DESC, sn DESC LIMIT ?`,
     )
       .raw(true)
-      .all(day, limit) as Array<[string, string, string | null, number, number, string | null, string | null, string | null, string | null, number, string, number]>;
+      .all(day, limit) as Array<
+      [string, string, string | null, number, number, string | null, string | null, string | null, string | null, number, string, number, string | null]
+    >;
     return rows.map((r) => ({
       sn: r[0],
       clientSn: r[1],
@@ -155,6 +162,7 @@ export class OrdersRepo {
       status: r[10],
       businessDay: day,
       updatedAt: r[11],
+      terminalSn: r[12],
     }));
   }
 
@@ -206,6 +214,21 @@ export class OrdersRepo {
           AND sn NOT IN (SELECT order_sn FROM refunds)
           AND sn NOT IN (SELECT order_sn FROM print_jobs WHERE order_sn IS NOT NULL)`,
     ).run(cutoffDay).changes;
+  }
+
+  /**
+   * This counter's terminals: the one it is now and every one activated here before (a re-activation gives a new
+   * sn; the audit log keeps each activation, version 18's partial index finds them). Its orders are those whose
+   * `terminal_sn` is one of these, or null.
+   */
+  ownTerminals(): string[] {
+    return prepared(
+      this.db,
+      `SELECT terminal_sn FROM terminal
+       UNION SELECT subject FROM audit_log WHERE action = 'terminal.activated' AND subject IS NOT NULL`,
+    )
+      .pluck()
+      .all() as string[];
   }
 
   count(): number {
