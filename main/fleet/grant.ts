@@ -2,9 +2,12 @@
  * `fleet grant`: head office makes one counter's credential. A login role
  * per terminal (its name derived from the database and the terminal), a
  * random password sent to PostgreSQL only as a SCRAM-SHA-256 verifier (the
- * clear password never reaches the server's logs), EXECUTE on the two
- * SECURITY DEFINER functions and nothing else, and the role's terminal (and
- * store) in fleet.terminal_roles, which fleet.ship_batch checks. Granting
+ * clear password never reaches the server's logs), EXECUTE on the
+ * SECURITY DEFINER functions (ship_batch, in its version 4 and version 5
+ * signatures, and ensure_day) and nothing else, the role's timeouts
+ * (COUNTER_ROLE_SETTINGS: a session stalled in a transaction ends), and the
+ * role's terminal (and store) in fleet.terminal_roles, which
+ * fleet.ship_batch checks. Granting
  * again rotates: a new password, the old one refused from that moment, and
  * the role's open sessions ended (whoever logged in with the old secret
  * cannot go on shipping as that terminal, nor hold its CONNECTION LIMIT
@@ -15,6 +18,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { SHIP_BATCH_SIGNATURE } from './schema-v2';
 import { HEAD_OFFICE_VERSION, headOfficeVersion } from './schema';
+import { COUNTER_ROLE_SETTINGS, SHIP_BATCH_V5_SIGNATURE } from './schema-v5';
 
 const GRANT_LOCK = 727_019;
 
@@ -68,7 +72,9 @@ export async function grantTerminal(
     await c.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${ident(role)} ${options}`);
     await c.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${ident(role)}`);
     await c.query(`GRANT USAGE ON SCHEMA fleet TO ${ident(role)}`);
-    await c.query(`GRANT EXECUTE ON FUNCTION ${SHIP_BATCH_SIGNATURE}, fleet.ensure_day(date) TO ${ident(role)}`);
+    await c.query(`GRANT EXECUTE ON FUNCTION ${SHIP_BATCH_SIGNATURE}, ${SHIP_BATCH_V5_SIGNATURE}, fleet.ensure_day(date) TO ${ident(role)}`);
+    // Defaults the session may change with SET (ensure_day and ship_batch protect the other counters without them).
+    for (const [name, value] of COUNTER_ROLE_SETTINGS) await c.query(`ALTER ROLE ${ident(role)} SET ${name} = ${literal(value)}`);
     await c.query(
       `INSERT INTO fleet.terminal_roles (role_name, terminal_sn, store_sn) VALUES ($1, $2, $3)
        ON CONFLICT (role_name) DO UPDATE SET terminal_sn = EXCLUDED.terminal_sn, store_sn = EXCLUDED.store_sn, rotated_at = now(), disabled_at = NULL`,

@@ -8,6 +8,9 @@
  * AUTOINCREMENT key is the terminal's sequence number (increasing in commit
  * order, never reused, even after shipped rows are deleted).
  */
+import { OUTBOX_CAP_NO_MONEY_SQL, OUTBOX_CAP_ON_COUNT_SQL, OUTBOX_CAP_SQL, OUTBOX_COUNT_SQL, OUTBOX_KIND_INDEXES_SQL } from './outbox-cap-sql';
+
+export { OUTBOX_CAP_NO_MONEY_SQL, OUTBOX_CAP_ON_COUNT_SQL, OUTBOX_CAP_SQL, OUTBOX_COUNT_SQL, OUTBOX_KIND_INDEXES_SQL };
 
 /** The columns of fleet_outbox an operation's trigger fills, each an SQL expression over NEW. */
 export interface OperationColumns {
@@ -34,7 +37,12 @@ export interface OperationSource {
   payload: readonly string[];
   /** When the row shows its operation ended with no money moved (migration 16). */
   noMoney: NoMoneyRule;
+  /** Migration 19: the state in which its money moved, and the day the 日结 counts it in then (an SQL expression over a row alias). */
+  counts: { state: string; day: (row: string) => string };
 }
+
+/** The day the 日结 counts the row's operation in (migration 19): its `counts.day` once in its `counts.state`, else NULL. */
+export const countingDayOf = (src: OperationSource, row: string): string => `CASE WHEN ${row}.state = '${src.counts.state}' THEN ${src.counts.day(row)} END`;
 
 /**
  * A money operation "ended with no money moved" (migration 16): a final state in which nothing was taken or returned.
@@ -83,15 +91,18 @@ export function outboxInsert(cols: string, values: string): string {
  */
 export const COUNT_ONE_SQL = 'UPDATE fleet_state SET outbox_rows = outbox_rows + 1 WHERE id = 1;';
 
-/** The two triggers of one money-operation table: its insert and every change of its state (`counted`: migration 15's form; `noMoney`: 16's). */
-export function operationTriggers(src: OperationSource, counted = false, noMoney = false): string {
+/**
+ * The two triggers of one money-operation table: its insert and every change of its state (`counted`: migration 15's
+ * form; `noMoney`: 16's; `countingDay`: 19's, each event carrying the day the 日结 counts its operation in).
+ */
+export function operationTriggers(src: OperationSource, counted = false, noMoney = false, countingDay = false): string {
   const c = src.columns;
   const when = src.eventStates ? ` AND NEW.state IN (${src.eventStates.map((st) => `'${st}'`).join(', ')})` : '';
   const payload = `json_object(${src.payload.map((col) => `'${col}', NEW.${col}`).join(', ')})`;
   const insert = outboxInsert(
-    `kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway, operator_id, operator_name, approver_id, approver_name, payload${noMoney ? ', no_money' : ''}`,
+    `kind, at, business_day, op_id, op_state, order_sn, amount_cents, payway, operator_id, operator_name, approver_id, approver_name, payload${noMoney ? ', no_money' : ''}${countingDay ? ', counting_day' : ''}`,
     `'${src.kind}', ${c.at}, ${c.businessDay}, NEW.id, NEW.state, ${c.orderSn}, ${c.amountCents}, ${c.payway},
-        ${c.operatorId}, ${c.operatorName}, ${c.approverId}, ${c.approverName}, ${payload}${noMoney ? `, ${src.noMoney.when('NEW')}` : ''}`,
+        ${c.operatorId}, ${c.operatorName}, ${c.approverId}, ${c.approverName}, ${payload}${noMoney ? `, ${src.noMoney.when('NEW')}` : ''}${countingDay ? `, ${countingDayOf(src, 'NEW')}` : ''}`,
   ) + (counted ? `\n      ${COUNT_ONE_SQL}` : '');
   return `
     DROP TRIGGER IF EXISTS fleet_${src.table}_insert;
@@ -121,110 +132,6 @@ export function auditTrigger(counted = false): string {
       )}${counted ? `\n      ${COUNT_ONE_SQL}` : ''}
     END;`;
 }
-
-/**
- * The outbox's bound (migration 11): fleet_state.outbox_rows counts the rows;
- * past fleet_state.outbox_cap, each new row pushes one out, heartbeats first,
- * then the oldest audit entry, then the oldest money event, each counted in
- * fleet_state.dropped_*. The money itself stays in revokes/refunds: only its
- * export copy gives way.
- */
-export const OUTBOX_CAP_SQL = `
-    DROP TRIGGER IF EXISTS fleet_outbox_count_in;
-    CREATE TRIGGER fleet_outbox_count_in AFTER INSERT ON fleet_outbox
-    BEGIN
-      UPDATE fleet_state SET outbox_rows = outbox_rows + 1 WHERE id = 1;
-      UPDATE fleet_state SET
-        dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
-        dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),
-        dropped_money = dropped_money + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind IN ('heartbeat', 'audit')))
-      WHERE id = 1 AND outbox_rows > outbox_cap;
-      DELETE FROM fleet_outbox
-      WHERE (SELECT outbox_rows > outbox_cap FROM fleet_state WHERE id = 1)
-        AND seq = coalesce(
-          (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
-          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),
-          (SELECT min(seq) FROM fleet_outbox));
-    END;
-    DROP TRIGGER IF EXISTS fleet_outbox_count_out;
-    CREATE TRIGGER fleet_outbox_count_out AFTER DELETE ON fleet_outbox
-    BEGIN
-      UPDATE fleet_state SET outbox_rows = outbox_rows - 1 WHERE id = 1;
-    END;`;
-
-/**
- * The cap's work, the same in every version: count what gives way (a
- * heartbeat, else the oldest audit entry, else money: `noneLeftButMoney` is
- * that last test, as each version writes it), then delete it. Since
- * migration 16 a tier comes before the other money events: the oldest event
- * marked no_money (`noMoneyLeft` is its test).
- */
-function capWork(noneLeftButMoney: string, noMoneyLeft?: string): string {
-  const countNoMoney = noMoneyLeft ? `\n        dropped_no_money = dropped_no_money + ${noMoneyLeft},` : '';
-  const oldestNoMoney = noMoneyLeft ? `\n          (SELECT seq FROM fleet_outbox WHERE no_money = 1 ORDER BY seq LIMIT 1),` : '';
-  return `
-      UPDATE fleet_state SET
-        dropped_heartbeats = dropped_heartbeats + (SELECT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')),
-        dropped_audit = dropped_audit + (SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')),${countNoMoney}
-        dropped_money = dropped_money + ${noneLeftButMoney}
-      WHERE id = 1;
-      DELETE FROM fleet_outbox
-      WHERE seq = coalesce(
-          (SELECT seq FROM fleet_outbox WHERE kind = 'heartbeat' ORDER BY seq LIMIT 1),
-          (SELECT seq FROM fleet_outbox WHERE kind = 'audit' ORDER BY seq LIMIT 1),${oldestNoMoney}
-          (SELECT min(seq) FROM fleet_outbox));`;
-}
-
-/**
- * The same bound, cheaper (migration 14): the count is kept by a BEFORE INSERT
- * trigger of one UPDATE, and the cap's work (count what gives way, delete it)
- * runs only WHEN the count is over the cap. Before, every outbox row (four per
- * revoke) ran three statements; now one, plus the guard. A BEFORE trigger
- * always fires before the row's AFTER triggers, so the guard sees the count
- * with this row in it, whatever order SQLite keeps its triggers in; a failed
- * insert rolls the count back with its statement. Same rows, same counts.
- */
-export const OUTBOX_COUNT_SQL = `
-    DROP TRIGGER IF EXISTS fleet_outbox_count_in;
-    CREATE TRIGGER fleet_outbox_count_in BEFORE INSERT ON fleet_outbox
-    BEGIN
-      UPDATE fleet_state SET outbox_rows = outbox_rows + 1 WHERE id = 1;
-    END;
-    DROP TRIGGER IF EXISTS fleet_outbox_cap;
-    CREATE TRIGGER fleet_outbox_cap AFTER INSERT ON fleet_outbox
-    WHEN (SELECT outbox_rows > outbox_cap FROM fleet_state WHERE id = 1)
-    BEGIN${capWork("(SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind IN ('heartbeat', 'audit')))")}
-    END;`;
-
-/**
- * The same bound with no trigger on the outbox's inserts (migration 15):
- * every writer of an outbox row adds one to the count in its own trigger
- * body (or statement, for the heartbeat), and the count's increase fires
- * the cap. The new row is in the table when the cap looks for what gives
- * way, as before, so the same rows are kept and dropped, with the same
- * counts; a decrease (a shipped or dropped row) never fires it.
- */
-export const OUTBOX_CAP_ON_COUNT_SQL = `
-    DROP TRIGGER IF EXISTS fleet_outbox_count_in;
-    DROP TRIGGER IF EXISTS fleet_outbox_cap;
-    CREATE TRIGGER fleet_outbox_cap AFTER UPDATE OF outbox_rows ON fleet_state
-    WHEN NEW.outbox_rows > OLD.outbox_rows AND NEW.outbox_rows > NEW.outbox_cap
-    BEGIN${capWork(`(SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit'))`)}
-    END;`;
-
-/**
- * What the cap looks up by kind, and nothing else (migration 15): the
- * oldest heartbeat and the oldest audit entry. Two partial indexes replace
- * the (kind, seq) index, so a money event, the rows a money operation's
- * commit writes most, updates no index of the outbox at all.
- */
-export const OUTBOX_KIND_INDEXES_SQL = `
-    DROP INDEX IF EXISTS fleet_outbox_kind;
-    CREATE INDEX IF NOT EXISTS fleet_outbox_heartbeats ON fleet_outbox (seq) WHERE kind = 'heartbeat';
-    CREATE INDEX IF NOT EXISTS fleet_outbox_audit ON fleet_outbox (seq) WHERE kind = 'audit';`;
 
 /** Migration 15: every trigger that writes an outbox row, counting it; the cap on the count; the cap's two indexes. */
 export function countedTriggersSql(): string {
@@ -277,22 +184,6 @@ export function noMoneyTriggers(src: OperationSource): string {
     END;`;
 }
 
-/** No heartbeat, no audit entry left: the start of the cap's money tiers' tests (migration 16). */
-const ONLY_MONEY = `(SELECT NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'heartbeat')
-          AND NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE kind = 'audit')
-          AND`;
-
-/**
- * The bound with its no-money tier (migration 16): the heartbeat, then the oldest audit entry, then the oldest no-money
- * event (fleet_state.dropped_no_money), only then the oldest other money event (dropped_money). Fired as in 15.
- */
-export const OUTBOX_CAP_NO_MONEY_SQL = `
-    DROP TRIGGER IF EXISTS fleet_outbox_cap;
-    CREATE TRIGGER fleet_outbox_cap AFTER UPDATE OF outbox_rows ON fleet_state
-    WHEN NEW.outbox_rows > OLD.outbox_rows AND NEW.outbox_rows > NEW.outbox_cap
-    BEGIN${capWork(`${ONLY_MONEY} NOT EXISTS (SELECT 1 FROM fleet_outbox WHERE no_money = 1))`, `${ONLY_MONEY} EXISTS (SELECT 1 FROM fleet_outbox WHERE no_money = 1))`)}
-    END;`;
-
 /** Migration 16: the index; per money table, its event triggers writing no_money (counted) and the two keeping marks; the cap. */
 export function noMoneyTriggersSql(): string {
   return [
@@ -330,9 +221,51 @@ export const FLEET_TRIGGER_MIGRATIONS: ReadonlyArray<{ migration: string; sql: (
   { migration: '016-no-money-gives-way-first', sql: noMoneyTriggersSql },
 ];
 
+/**
+ * A payment's paid event is written before its order row, in the same transaction (the order comes from the answer):
+ * when that order is stored, or its business day changes, the payment's paid event still in the outbox (among the
+ * newest NO_MONEY_WINDOW) takes the order's day, the day the 日结 counts the payment in (migration 19).
+ */
+function orderDayTrigger(name: string, on: string, when: string): string {
+  return `
+    DROP TRIGGER IF EXISTS ${name};
+    CREATE TRIGGER ${name} AFTER ${on} ON orders
+    WHEN ${when}EXISTS (SELECT 1 FROM payments WHERE client_sn = NEW.client_sn AND state = 'paid')
+    BEGIN
+      UPDATE fleet_outbox SET counting_day = NEW.business_day
+      WHERE seq > (SELECT max(seq) FROM fleet_outbox) - ${NO_MONEY_WINDOW} AND kind = 'payment' AND op_state = 'paid'
+        AND op_id = (SELECT id FROM payments WHERE client_sn = NEW.client_sn);
+    END;`;
+}
+
+/** Migration 19: every money event carries its operation's counting day (counted, no_money kept); the orders' two triggers. */
+export function countingDayTriggersSql(): string {
+  return [
+    ...[REVOKES_SOURCE, REFUNDS_SOURCE, PAYMENTS_SOURCE].map((src) => operationTriggers(src, true, true, true)),
+    orderDayTrigger('fleet_orders_insert_day', 'INSERT', ''),
+    orderDayTrigger('fleet_orders_day', 'UPDATE OF business_day', 'OLD.business_day IS NOT NEW.business_day AND '),
+  ].join('\n');
+}
+
+/** Migration 19, once: the events already in the outbox that reached their operation's counting state get its counting day. */
+export function countingDayBackfillSql(): string {
+  const fill = (src: OperationSource) => `
+      UPDATE fleet_outbox SET counting_day = (SELECT ${countingDayOf(src, src.table)} FROM ${src.table} WHERE ${src.table}.id = fleet_outbox.op_id)
+      WHERE kind = '${src.kind}' AND op_state = '${src.counts.state}';`;
+  return [REVOKES_SOURCE, REFUNDS_SOURCE, PAYMENTS_SOURCE].map(fill).join('');
+}
+
+/**
+ * The fleet triggers of the migrations after 16, in the same form (test/integration/fleet-counting-day.test.ts keeps
+ * each equal to its migration's frozen SQL): migration 19 adds each money event's counting day (countingDayTriggersSql).
+ */
+export const LATER_FLEET_TRIGGER_MIGRATIONS: ReadonlyArray<{ migration: string; sql: () => string }> = [
+  { migration: '019-counting-day', sql: countingDayTriggersSql },
+];
+
 /** Every fleet trigger a database at the newest version has. */
 export function fleetTriggersSql(): string {
-  return FLEET_TRIGGER_MIGRATIONS.map((m) => m.sql()).join('\n');
+  return [...FLEET_TRIGGER_MIGRATIONS, ...LATER_FLEET_TRIGGER_MIGRATIONS].map((m) => m.sql()).join('\n');
 }
 
 /** The revokes table: who voided (`operator`, `operator_id`) and who approved (migration 6). */
@@ -351,9 +284,11 @@ export const REVOKES_SOURCE: OperationSource = {
   payload: ['client_sn', 'requested_at', 'revoked_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
   // Not voided: refused (here or by the gateway) or past its business day.
   noMoney: { when: (r) => `${r}.state IN ('rejected', 'expired')`, columns: ['state'] },
+  // Counted on the day it was recorded as revoked, whatever its order's day (report/day.ts).
+  counts: { state: 'revoked', day: (r) => dayOf(`${r}.revoked_at`) },
 };
 
-/** The refunds table (migration 7): counted on the business day it was asked for, whatever day the order was paid. */
+/** The refunds table (migration 7): its events on the business day it was asked for; counted (migration 19) on the day it was refunded. */
 export const REFUNDS_SOURCE: OperationSource = {
   table: 'refunds',
   kind: 'refund',
@@ -369,6 +304,8 @@ export const REFUNDS_SOURCE: OperationSource = {
   payload: ['client_sn', 'request_no', 'requested_at', 'refunded_at', 'attempts', 'error_code', 'gateway_code', 'gateway_message'],
   // Refused: no money returned.
   noMoney: { when: (r) => `${r}.state = 'rejected'`, columns: ['state'] },
+  // Counted on the day it was recorded as refunded (report/day.ts).
+  counts: { state: 'refunded', day: (r) => `${r}.refunded_day` },
 };
 
 /**
@@ -394,5 +331,10 @@ export const PAYMENTS_SOURCE: OperationSource = {
   noMoney: {
     when: (r) => `${r}.state = 'failed' OR (${r}.state = 'canceled' AND ${r}.error_code IS 'CANCELED' AND ${r}.seen_paid = 0)`,
     columns: ['state', 'error_code', 'seen_paid'],
+  },
+  // Counted on its stored order's day, else the day it was recorded paid (report/payments.ts `paymentDay`).
+  counts: {
+    state: 'paid',
+    day: (r) => `coalesce((SELECT business_day FROM orders WHERE client_sn = ${r}.client_sn), ${dayOf(`${r}.paid_at`)}, ${r}.requested_day)`,
   },
 };

@@ -52,6 +52,8 @@ export interface OutboxRow {
   store_sn: string | null;
   store_name: string | null;
   merchant_sn: string | null;
+  /** The day the 日结 counts the operation in, on its counting event (migration 19); absent or null otherwise. */
+  counting_day?: string | null;
 }
 
 export interface TerminalIdentity {

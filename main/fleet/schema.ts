@@ -4,14 +4,17 @@
  * advisory lock (two `fleet migrate` at once, or a migrate racing shippers,
  * never half-apply one). Events are partitioned by business day; partitions
  * are made on demand by fleet.ensure_day (called by the shippers). Version 1's
- * text is frozen: version 2 (schema-v2.ts), version 3 (schema-v3.ts) and
+ * text is frozen: version 2 (schema-v2.ts), version 3 (schema-v3.ts),
  * version 4 (schema-v4.ts: an untrusted counter cannot break the views,
- * flood the alerts or make partitions at will) replace what they must.
+ * flood the alerts or make partitions at will) and version 5 (schema-v5.ts:
+ * counting days, events ordered by sequence number, partitions that no
+ * counter can hold against the others) replace what they must.
  */
 import type { ClientBase } from 'pg';
 import { HEAD_OFFICE_V2 } from './schema-v2';
 import { HEAD_OFFICE_V3 } from './schema-v3';
 import { HEAD_OFFICE_V4 } from './schema-v4';
+import { HEAD_OFFICE_V5 } from './schema-v5';
 
 const MIGRATION_LOCK = 727_017;
 
@@ -125,6 +128,7 @@ export const HEAD_OFFICE_MIGRATIONS: readonly { name: string; sql: string }[] = 
   { name: 'a credential per counter (ship_batch), event ids and epochs, alerts, concurrent ensure_day, dashboard views', sql: HEAD_OFFICE_V2 },
   { name: 'payments: a third kind of operation (ship_batch keeps them, finals paid/failed/canceled)', sql: HEAD_OFFICE_V3 },
   { name: 'untrusted counters: heartbeats checked, views that cannot fail, alerts capped, ensure_day bounded', sql: HEAD_OFFICE_V4 },
+  { name: "counting days (the counter's 日结), events ordered by sequence number, partitions no counter can hold, counter timeouts", sql: HEAD_OFFICE_V5 },
 ];
 
 export const HEAD_OFFICE_VERSION = HEAD_OFFICE_MIGRATIONS.length;

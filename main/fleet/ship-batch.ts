@@ -3,8 +3,11 @@
  * store (U+0000, lone surrogates: replaced by U+FFFD), then one call of
  * fleet.ship_batch (SECURITY DEFINER: it checks the credential's terminal,
  * inserts the events by their ids, upserts operations and the terminal, and
- * records the alerts) inside BEGIN … COMMIT. What head office refuses for
- * good is told apart from what may work on the next try.
+ * records the alerts) inside BEGIN … COMMIT, with each event's counting day
+ * (head office version 5; a head office not migrated yet has only the
+ * version 4 signature: the batch goes without them, and that connection
+ * keeps to it). What head office refuses for good is told apart from what
+ * may work on the next try.
  */
 import type pg from 'pg';
 import type { OutboxRow, PendingAlert } from './outbox';
@@ -61,40 +64,61 @@ export interface ShipResult {
 
 type TextColumn = 'kind' | 'op_state' | 'order_sn' | 'payway' | 'operator_name' | 'approver_name' | 'action';
 
+/** Connections to a head office without version 5's ship_batch (SQLSTATE 42883 once): they call version 4's. */
+const beforeV5 = new WeakSet<pg.Client>();
+const UNDEFINED_FUNCTION = '42883';
+
 export async function shipBatch(client: pg.Client, who: BatchIdentity, rows: OutboxRow[], alerts: PendingAlert[]): Promise<ShipResult> {
   const col = <K extends keyof OutboxRow>(k: K) => rows.map((r) => r[k]);
   const text = (k: TextColumn) => rows.map((r) => cleanText(r[k]));
+  const params = [
+    cleanText(who.terminalSn),
+    cleanText(who.storeSn),
+    cleanText(who.storeName),
+    cleanText(who.merchantSn),
+    who.epoch,
+    col('event_id'),
+    col('seq'),
+    col('business_day'),
+    text('kind'),
+    col('at'),
+    col('op_id'),
+    text('op_state'),
+    text('order_sn'),
+    col('amount_cents'),
+    text('payway'),
+    col('operator_id'),
+    text('operator_name'),
+    col('approver_id'),
+    text('approver_name'),
+    text('action'),
+    rows.map((x) => cleanPayload(x.payload)),
+    rows.map(openedAt),
+    JSON.stringify(alerts.map((a) => ({ ...a, reason: cleanText(a.reason), business_day: cleanText(a.business_day) }))),
+  ];
+  const call = (v5: boolean) =>
+    client.query<{ inserted: number; rewound: boolean }>(
+      `SELECT inserted, rewound FROM fleet.ship_batch($1, $2, $3, $4, $5, $6::text[], $7::bigint[], $8::date[], $9::text[], $10::float8[],
+         $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bigint[], $17::text[], $18::bigint[], $19::text[],
+         $20::text[], $21::text[], $22::float8[], $23::jsonb${v5 ? ', $24::date[]' : ''})`,
+      v5 ? [...params, rows.map((x) => x.counting_day ?? null)] : params,
+    );
   await client.query('BEGIN');
-  const r = await client.query<{ inserted: number; rewound: boolean }>(
-    `SELECT inserted, rewound FROM fleet.ship_batch($1, $2, $3, $4, $5, $6::text[], $7::bigint[], $8::date[], $9::text[], $10::float8[],
-       $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bigint[], $17::text[], $18::bigint[], $19::text[],
-       $20::text[], $21::text[], $22::float8[], $23::jsonb)`,
-    [
-      cleanText(who.terminalSn),
-      cleanText(who.storeSn),
-      cleanText(who.storeName),
-      cleanText(who.merchantSn),
-      who.epoch,
-      col('event_id'),
-      col('seq'),
-      col('business_day'),
-      text('kind'),
-      col('at'),
-      col('op_id'),
-      text('op_state'),
-      text('order_sn'),
-      col('amount_cents'),
-      text('payway'),
-      col('operator_id'),
-      text('operator_name'),
-      col('approver_id'),
-      text('approver_name'),
-      text('action'),
-      rows.map((x) => cleanPayload(x.payload)),
-      rows.map(openedAt),
-      JSON.stringify(alerts.map((a) => ({ ...a, reason: cleanText(a.reason), business_day: cleanText(a.business_day) }))),
-    ],
-  );
+  let r: pg.QueryResult<{ inserted: number; rewound: boolean }>;
+  if (beforeV5.has(client)) {
+    r = await call(false);
+  } else {
+    try {
+      r = await call(true);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNDEFINED_FUNCTION) throw err;
+      // Head office is not at version 5 yet: this batch (and this connection's next) without counting days.
+      await client.query('ROLLBACK');
+      beforeV5.add(client);
+      await client.query('BEGIN');
+      r = await call(false);
+    }
+  }
   await client.query('COMMIT');
   const row = r.rows[0];
   return { inserted: row?.inserted ?? 0, rewound: row?.rewound === true };

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { businessDayStart, systemClock } from '../../main/common/time';
 import { withHeadOffice } from '../../main/fleet/head-office';
 import { backlog, requeueSetAside, setAside } from '../../main/fleet/outbox';
-import { migrateHeadOffice } from '../../main/fleet/schema';
+import { HEAD_OFFICE_VERSION, migrateHeadOffice } from '../../main/fleet/schema';
 import { SET_ASIDE_PER_DAY } from '../../main/fleet/schema-v4';
 import { Shipper } from '../../main/fleet/shipper';
 import { openDb, type Db } from '../../main/store/db';
@@ -149,7 +149,7 @@ describe('fleet requeue', () => {
     c.db.prepare("UPDATE fleet_outbox SET business_day = '2026-02-30' WHERE seq = ?").run(poison.seq);
     await drain(c.db, url);
     expect(backlog(c.db, Date.now()).setAside).toBe(1);
-    expect(await withHeadOffice(targetOf(url), migrateHeadOffice)).toEqual({ from: 3, to: 4 });
+    expect(await withHeadOffice(targetOf(url), migrateHeadOffice)).toEqual({ from: 3, to: HEAD_OFFICE_VERSION });
     expect((await ho.pg.query(db, 'SELECT terminal_sn, event_id FROM fleet.set_aside_events')).rows).toEqual([{ terminal_sn: 'TV', event_id: poison.event_id }]);
     c.db.prepare('UPDATE fleet_outbox SET business_day = ? WHERE seq = ?').run(DAY, poison.seq);
     expect(requeueSetAside(c.db)).toBe(1);

@@ -17,9 +17,10 @@ import { m015 } from './015-outbox-count-in-writers';
 import { m016 } from './016-no-money-gives-way-first';
 import { m017 } from './017-lockouts-grow';
 import { m018 } from './018-order-terminal';
+import { m019 } from './019-counting-day';
 
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013, m014, m015, m016, m017, m018];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013, m014, m015, m016, m017, m018, m019];
