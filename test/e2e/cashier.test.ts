@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Handlers } from '../../main/ipc/handlers';
 import { REVOKE_MESSAGES } from '../../main/operations/revoke/messages';
+import { UpayClient } from '../../main/upay/client';
 import { type Runtime, databaseOf } from '../../main/runtime';
 import type { Sandbox } from '../../main/sandbox';
 import type { SeedOrderInput } from '../../main/sandbox/gateway';
@@ -277,6 +278,23 @@ describe('cashier UI (Chromium, real runtime, sandbox gateway)', () => {
     expect(text).toContain('退款');
     expect(sandbox.gateway.getOrder(order.sn)!.orderStatus).toBe('PAID');
     await shoot('07-rejected-gateway');
+  });
+
+  it('an order already voided elsewhere: 订单已在其他地方撤销 and 钱款已退回顾客, never 钱款未变动; no second void', async () => {
+    const order = await seed(4100);
+    // Another till (a second client of the gateway) voids it first; this till still holds it PAID.
+    const other = new UpayClient({ apiDomain: sandbox.gateway.url });
+    const voided = await other.revoke(rt.terminal.signer(), { sn: order.sn }).finally(() => other.close());
+    expect(voided.ok && voided.value.resultCode).toBe('CANCEL_SUCCESS');
+    await open(order.sn);
+    await confirmRevoke();
+    const shown = outcome(order.sn, 'voided-elsewhere');
+    await page.waitForSelector(shown);
+    const text = (await page.textContent(shown))!;
+    expect(text).toContain('订单已在其他地方撤销');
+    expect(text).toContain('钱款已退回顾客');
+    expect(text).not.toContain('钱款未变动');
+    expect(sandbox.gateway.effects('revoke', order.sn)).toBe(1);
   });
 
   it('yesterday’s order offers a refund, not a revoke (main refuses one with NOT_TODAY), in Chinese and in English', async () => {

@@ -40,6 +40,10 @@ interface Case {
   /** revoke requests that reached the gateway */
   sends: number;
   gatewayCode?: string;
+  /** Our code on the final row, when it matters. */
+  code?: string;
+  /** The local order's status afterwards, when not the default (CANCELED if revoked, else PAID). */
+  localStatus?: string;
 }
 
 const cases: Case[] = [
@@ -63,12 +67,16 @@ const cases: Case[] = [
     gatewayCode: 'UPAY_CANCEL_INVALID_ORDER_STATE',
   },
   {
-    name: 'FAIL + UPAY_CANCEL_ORDER_NOOP (already voided) → revoked',
+    // Voided before our first send (another till, the merchant app): no money moved here, the order is brought up to date.
+    name: 'FAIL + UPAY_CANCEL_ORDER_NOOP on the first send (voided elsewhere) → rejected VOIDED_ELSEWHERE, order CANCELED',
     order: { sandboxStatus: 'CANCELED' },
-    first: 'revoked',
-    final: 'revoked',
+    first: 'rejected',
+    final: 'rejected',
     effects: 0,
     sends: 1,
+    gatewayCode: 'UPAY_CANCEL_ORDER_NOOP',
+    code: 'VOIDED_ELSEWHERE',
+    localStatus: 'CANCELED',
   },
   {
     name: 'CANCEL_IN_PROGRESS → pending → query CANCELED → revoked',
@@ -149,14 +157,15 @@ describe('revoke answers and faults (sandbox over HTTP)', () => {
       expect(h.sandbox.gateway.effects('revoke', o.sn)).toBe(c.effects);
       expect(revokeCalls(h, o.sn)).toBe(c.sends);
       if (c.gatewayCode) expect(final.error?.gatewayCode).toBe(c.gatewayCode);
+      if (c.code) expect(final.error?.code).toBe(c.code);
       // One row per order, and a receipt job exactly when revoked.
       const rows = new RevokesRepo(databaseOf(h.rt)).list({}).filter((r) => r.order_sn === o.sn);
       expect(rows).toHaveLength(1);
       expect(listJobs(databaseOf(h.rt), { revokeId: first.id })).toHaveLength(c.final === 'revoked' ? 1 : 0);
       // A refusal leaves the order as we knew it; a revoke marks it CANCELED with nothing left to pay back.
       const local = h.rt.orders.get(o.sn)!;
-      expect(local.status).toBe(c.final === 'revoked' ? 'CANCELED' : 'PAID');
-      if (c.final === 'revoked') expect(local.netCents).toBe(0);
+      expect(local.status).toBe(c.localStatus ?? (c.final === 'revoked' ? 'CANCELED' : 'PAID'));
+      if (local.status === 'CANCELED') expect(local.netCents).toBe(0);
     });
   }
 

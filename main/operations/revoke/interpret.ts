@@ -7,6 +7,7 @@
  * each in one transaction.
  */
 import type { Order } from '../../domain';
+import type { RevokeRow } from '../../store/revokes';
 import type { CallResult, OrderResult, OrderSnapshot } from '../../upay/result';
 import { businessDay } from '../../common/time';
 import type { RevokeMessageCode } from './messages';
@@ -15,7 +16,11 @@ import { interpretFailure, type Gateway } from '../failures';
 export type { Gateway } from '../failures';
 
 export type RevokeVerdict =
-  | { to: 'revoked'; order: OrderSnapshot | null; resultCode: string }
+  /**
+   * The order is voided. `alreadyVoided` (the gateway's words): it did nothing now, the order was voided before this
+   * send (UPAY_CANCEL_ORDER_NOOP): by an earlier send of this row, or elsewhere (see `noEarlierSendCouldLand`).
+   */
+  | { to: 'revoked'; order: OrderSnapshot | null; resultCode: string; alreadyVoided?: Gateway }
   | { to: 'rejected'; code: RevokeMessageCode; gateway: Gateway; resultCode: string | null }
   /** A refusal the order status must confirm: pending until a query says PAID (rejected) or CANCELED (revoked). */
   | { to: 'confirm_refusal'; gateway: Gateway; resultCode: string }
@@ -42,12 +47,13 @@ export const REVOKE_RESULT_CODES = {
 
 /**
  * Business error codes with a FAIL or CANCEL_ERROR of revoke/cancel.
- * `revoked`: the order is already voided; `refused`: untouched (with FAIL),
+ * `already_voided`: the order was voided before this send (by whom: the row's
+ * history decides, see `noEarlierSendCouldLand`); `refused`: untouched (with FAIL),
  * the cashier reads the gateway's reason; `terminal`: the terminal is refused,
  * ask store IT. With CANCEL_ERROR every code but the no-op is confirmed by a query.
  */
-export const BUSINESS_ERRORS: Readonly<Record<string, 'revoked' | 'refused' | 'terminal'>> = {
-  UPAY_CANCEL_ORDER_NOOP: 'revoked',
+export const BUSINESS_ERRORS: Readonly<Record<string, 'already_voided' | 'refused' | 'terminal'>> = {
+  UPAY_CANCEL_ORDER_NOOP: 'already_voided',
   UPAY_TCP_ORDER_NOT_REFUNDABLE: 'refused',
   UPAY_CANCEL_INVALID_ORDER_STATE: 'refused',
   UPAY_ORDER_NOT_EXISTS: 'refused',
@@ -80,7 +86,7 @@ export function interpretRevoke(res: CallResult<OrderResult>): RevokeVerdict {
     return { to: 'pending', reason: v.resultCode.toLowerCase(), resultCode: v.resultCode, gateway };
   }
   const business = v.errorCode === null ? undefined : BUSINESS_ERRORS[v.errorCode];
-  if (business === 'revoked') return { to: 'revoked', order: v.order, resultCode: v.resultCode };
+  if (business === 'already_voided') return { to: 'revoked', order: v.order, resultCode: v.resultCode, alreadyVoided: gateway };
   if (v.resultCode === 'FAIL') {
     // FAIL: refused, order unchanged (the documents' "操作失败（不会触发流程）").
     return { to: 'rejected', code: business === 'terminal' ? 'GATEWAY_TERMINAL' : 'GATEWAY_REFUSED', gateway, resultCode: v.resultCode };
@@ -89,6 +95,18 @@ export function interpretRevoke(res: CallResult<OrderResult>): RevokeVerdict {
   // (PAID -> rejected with these words kept, CANCELED -> revoked). Without a code there are no words to keep.
   if (v.errorCode === null) return { to: 'pending', reason: 'cancel_error_without_code', resultCode: v.resultCode, gateway };
   return { to: 'confirm_refusal', gateway, resultCode: v.resultCode };
+}
+
+/**
+ * Nothing this row sent before can have reached the gateway: it was never uncertain (`pending_since`: a lost answer,
+ * a server error, a crash mid-call), never asked about, never re-sent on a query's word; every earlier send, if any,
+ * was certainly not sent (not reached, ILLEGAL_SIGN, MAINTENANCE: the row went `queued`, never `pending`). The order
+ * found voided then (a no-op answered to the send now in flight, `alreadyVoided`; or CANCELED in another answer
+ * while the row waits in the queue) was voided before any request of ours: elsewhere (another till, the merchant's
+ * app), and this revoke moved no money. Once anything of the row may have landed, the void may be our own: `revoked`.
+ */
+export function noEarlierSendCouldLand(row: Pick<RevokeRow, 'pending_since' | 'queries' | 'resends'>): boolean {
+  return row.pending_since === null && row.queries === 0 && row.resends === 0;
 }
 
 export type QueryVerdict =

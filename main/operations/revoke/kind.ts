@@ -12,7 +12,7 @@ import { failureStep, type KindDeps, type OperationKind, type Step } from '../ki
 import type { ReceiptPort } from '../../printer/receipt-port';
 import { DEFAULT_TIMING, windowPolling } from '../timing';
 import { nextDeadline, sweepDeadlines } from './deadlines';
-import { interpretQuery, interpretRevoke, type RevokeVerdict } from './interpret';
+import { interpretQuery, interpretRevoke, noEarlierSendCouldLand, type RevokeVerdict } from './interpret';
 import { REVOKE_MESSAGES, revokeError, type RevokeMessageCode } from './messages';
 
 export type RevokedReceipt = ReceiptPort<{ revoke: RevokeRow; order: Order }>;
@@ -22,9 +22,16 @@ export interface RevokeKindDeps extends KindDeps {
   receipts?: RevokedReceipt;
 }
 
-/** The revoke call's answer as a Step. */
-export function revokeStep(v: RevokeVerdict): Step<RevokeRow> {
-  if (v.to === 'revoked') return { to: 'succeeded', order: v.order, resultCode: v.resultCode };
+/** The code of a revoke that found the order already voided before any send of its own could land: no money moved here. */
+export const VOIDED_ELSEWHERE: RevokeMessageCode = 'VOIDED_ELSEWHERE';
+
+/** The revoke call's answer, sent for `row`, as a Step. */
+export function revokeStep(v: RevokeVerdict, row: RevokeRow): Step<RevokeRow> {
+  if (v.to === 'revoked') {
+    // Already voided before any send of ours could land: not this till's revoke (the order is marked CANCELED in `failed`).
+    if (v.alreadyVoided && row.state === 'sending' && noEarlierSendCouldLand(row)) return { to: 'failed', code: VOIDED_ELSEWHERE, gateway: v.alreadyVoided, resultCode: v.resultCode };
+    return { to: 'succeeded', order: v.order, resultCode: v.resultCode };
+  }
   // A refusal the order status must confirm: a query showing PAID rejects (keeping the gateway's words), CANCELED revokes.
   if (v.to === 'confirm_refusal') return { to: 'pending', code: 'GATEWAY_REFUSED', gateway: v.gateway, resultCode: v.resultCode };
   return failureStep(v);
@@ -32,6 +39,17 @@ export function revokeStep(v: RevokeVerdict): Step<RevokeRow> {
 
 /** Any answer showing the order CANCELED proves the void happened, whichever call brought it. */
 const showsCanceled = (snapshot: OrderSnapshot): boolean => snapshot.orderStatus === 'CANCELED';
+
+/**
+ * Another answer showed the order CANCELED: our void, unless the row waits in the queue with nothing of it ever
+ * possibly landed (then it was voided elsewhere). A row being sent may be voided by that very send: revoked.
+ */
+function settledBy(snapshot: OrderSnapshot, row: RevokeRow): Step<RevokeRow> | undefined {
+  if (!showsCanceled(snapshot)) return undefined;
+  // The gateway said nothing to this row: no words of an earlier refusal (a maintenance answer) are left beside ours.
+  if (row.state === 'queued' && noEarlierSendCouldLand(row)) return { to: 'failed', code: VOIDED_ELSEWHERE, gateway: { code: null, message: null }, resultCode: null };
+  return { to: 'succeeded', order: snapshot, resultCode: null };
+}
 
 export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { repo: RevokesRepo } {
   const { orders, receipts } = deps;
@@ -47,7 +65,7 @@ export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { r
     message: (code, gateway) => revokeError((code in REVOKE_MESSAGES ? code : 'NEEDS_ATTENTION') as RevokeMessageCode, gateway),
     send: (client, signer, row) => client.revoke(signer, { sn: row.order_sn }),
     query: (client, signer, row) => client.query(signer, { sn: row.order_sn }),
-    interpretSend: (res) => revokeStep(interpretRevoke(res)),
+    interpretSend: (res, row) => revokeStep(interpretRevoke(res), row),
     interpretQuery(res, row, now) {
       const v = interpretQuery(res);
       switch (v.to) {
@@ -73,8 +91,12 @@ export function revokeKind(deps: RevokeKindDeps): OperationKind<RevokeRow> & { r
       if (order) receipts?.queue({ revoke: stored, order }, now);
     },
     afterSuccess: () => receipts?.wake(),
+    failed(stored, now) {
+      // Voided elsewhere: the local order as the gateway has it (CANCELED, nothing left); no receipt, no revoke of ours.
+      if (stored.error_code === VOIDED_ELSEWHERE) orders.markCanceled(stored.order_sn, null, now);
+    },
     refreshOrder: (snapshot, now) => void orders.refreshFromSnapshot(snapshot, now),
-    settles: (snapshot) => (showsCanceled(snapshot) ? { to: 'succeeded', order: snapshot, resultCode: null } : undefined),
+    settles: settledBy,
     mightSettle: showsCanceled,
     publish: (row) => deps.events.emit('revoke.updated', toRevoke(row)),
     sweep(now, owner) {

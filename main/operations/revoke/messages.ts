@@ -19,6 +19,10 @@ export const REVOKE_MESSAGES = {
     zh: '订单已经撤销或取消，无需再次操作。',
     en: 'The order is already revoked or cancelled; nothing more to do.',
   },
+  VOIDED_ELSEWHERE: {
+    zh: '该订单已在其他地方撤销，钱款已退回顾客；本次没有再次撤销。',
+    en: 'This order was already voided elsewhere; the money went back to the customer; this till did not void it again.',
+  },
   REFUNDED: {
     zh: '订单已有退款，无法撤销：请继续使用退款。',
     en: 'The order has a refund, so it cannot be revoked: continue with a refund.',

@@ -60,6 +60,23 @@ export function RevokeOutcome({ revoke, order }: { revoke: RevokeView; order: Or
         </section>
       );
     case 'rejected':
+      // Voided at another till or elsewhere before this revoke (UPAY_CANCEL_ORDER_NOOP on its first send): the money went back.
+      if (revoke.error?.code === 'VOIDED_ELSEWHERE')
+        return (
+          <section class="outcome outcome--revoked" data-outcome="voided-elsewhere" data-revoke-id={revoke.id} data-code="VOIDED_ELSEWHERE">
+            <h2 class="outcome__title">
+              <span class="outcome__icon">
+                <Icon name="check" />
+              </span>
+              {t('outcome.voidedElsewhere')}
+            </h2>
+            <MoneyStatement state="returned" amountCents={order.totalCents} />
+            <p>{t('outcome.voidedElsewhereBody')}</p>
+            <h3 class="outcome__sub">{t('outcome.next')}</h3>
+            <p>{t('outcome.nextVoidedElsewhere')}</p>
+            {common}
+          </section>
+        );
       return (
         <section class="outcome outcome--rejected" data-outcome="rejected" data-revoke-id={revoke.id} data-code={revoke.error?.code ?? ''}>
           <h2 class="outcome__title">
