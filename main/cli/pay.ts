@@ -104,7 +104,8 @@ export async function pay(ctx: CliContext): Promise<number> {
       const onUpdate = (p: Payment) => ctx.progress(`payment ${p.id} (${p.clientSn}): ${p.state}`);
       rt.events.on('payment.updated', onUpdate);
       try {
-        let p = await rt.payments.request(input, cliAccountable(ctx), actor(ctx));
+        // Store IT's command: no same-amount confirmation (the counter's rule); the cap on open payments holds here too.
+        let p = await rt.payments.request(input, cliAccountable(ctx), actor(ctx), { refuseSameAmountOpen: false });
         // The customer is standing there: a barcode payment is followed to its end (window plus reversal) unless told
         // otherwise; a QR is printed at once unless --wait asks to wait for the customer.
         const t = rt.payments.payTiming;

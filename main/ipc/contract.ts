@@ -128,13 +128,15 @@ export const CHANNELS = {
   // --- payments
   /**
    * A payment for the amount typed on the keypad: a scanned customer code (barcode) or our QR (payway). The
-   * main process refuses a second charge of an amount already open unless `confirmDuplicate` (the cashier confirmed),
-   * and a payment above store IT's `payApproval` threshold (off by default) without a supervisor's `approval`.
+   * main process refuses a second charge of an amount already open unless `confirmDuplicateOf` names that open
+   * payment (the id the confirmation showed, from the refusal's `details.paymentId`) and it is the only one open of
+   * that amount; a payment while the counter's cap of open payments is reached (PAYMENT_TOO_MANY_OPEN); and a
+   * payment above store IT's `payApproval` threshold (off by default) without a supervisor's `approval`.
    */
   'pay.request': {
     input: z.union([
-      z.strictObject({ method: z.literal('barcode'), amountCents: z.number().int().positive().max(9_999_999_999), barcode: z.string().regex(/^\d{10,32}$/), confirmDuplicate: z.boolean().optional(), approval: approvalInputSchema.optional() }),
-      z.strictObject({ method: z.literal('qr'), amountCents: z.number().int().positive().max(9_999_999_999), payway: z.enum(['1', '3', '17']), confirmDuplicate: z.boolean().optional(), approval: approvalInputSchema.optional() }),
+      z.strictObject({ method: z.literal('barcode'), amountCents: z.number().int().positive().max(9_999_999_999), barcode: z.string().regex(/^\d{10,32}$/), confirmDuplicateOf: id.optional(), approval: approvalInputSchema.optional() }),
+      z.strictObject({ method: z.literal('qr'), amountCents: z.number().int().positive().max(9_999_999_999), payway: z.enum(['1', '3', '17']), confirmDuplicateOf: id.optional(), approval: approvalInputSchema.optional() }),
     ]),
     output: paymentViewSchema,
   },

@@ -3,16 +3,17 @@
  * handlers.ts), the payment view and the `payment.updated` event view. What
  * protects money is decided here in the main process: who takes the payment
  * (the window's signed-in operator), that an amount already open is not
- * charged again without the cashier's confirmation (checked by the engine in
- * the write-ahead row's own IMMEDIATE transaction, so it holds for a burst and
- * across processes), a supervisor's approval above store IT's threshold
+ * charged again without the cashier's confirmation naming that open payment,
+ * and that no more than the counter's cap of payments is open at once (both
+ * checked by the engine in the write-ahead row's own IMMEDIATE transaction, so
+ * they hold for a burst and across processes), a supervisor's approval above store IT's threshold
  * (`payApproval`, off by default), and, when a request fails unexpectedly,
  * whether its payment was recorded (its view) or not (PAYMENT_NOT_RECORDED:
  * no money taken), read from the write-ahead row rather than guessed by the screen.
  */
 import { receiptLines } from '../common/receipt-text';
 import { PosError, toPosError } from '../errors';
-import { duplicateAmount, paymentHeadline, paymentOutcome } from '../operations/pay/messages';
+import { paymentHeadline, paymentOutcome } from '../operations/pay/messages';
 import { newClientSn } from '../operations/pay/request';
 import { renderHtml } from '../printer';
 import type { Runtime } from '../runtime';
@@ -53,7 +54,7 @@ export function toPaymentView(p: Payment): PaymentView {
  * Refusals `payments.request` makes before it writes the attempt's row, each with its own clear words (the
  * counter's confirmation, a bad input, no terminal): passed on as they are when no row exists.
  */
-const OWN_REFUSALS: ReadonlySet<string> = new Set(['PAYMENT_SAME_AMOUNT_OPEN', 'INVALID_INPUT', 'NOT_ACTIVATED', 'OPERATION_OPEN']);
+const OWN_REFUSALS: ReadonlySet<string> = new Set(['PAYMENT_SAME_AMOUNT_OPEN', 'PAYMENT_TOO_MANY_OPEN', 'INVALID_INPUT', 'NOT_ACTIVATED', 'OPERATION_OPEN']);
 
 /** No row of the attempt: nothing was recorded or sent, so no money was taken; `cause` is what failed. */
 function paymentNotRecorded(cause: PosError, clientSn: string): PosError {
@@ -99,10 +100,11 @@ export function createPayHandlers(runtime: Runtime): ChannelImpls<PayChannel> {
   return {
     'pay.request': async (input, { actor, caller, policy }) => {
       policy.identify(caller);
-      const refuseSameAmountOpen = input.confirmDuplicate !== true;
+      // The confirmation names the open payment the cashier was shown: it lets that one be charged again, not any other.
+      const rule = { refuseSameAmountOpen: true, confirmedDuplicateOf: input.confirmDuplicateOf };
       // A quick look before any PIN is checked: no supervisor's try is spent on a request refused anyway.
-      const open = refuseSameAmountOpen ? runtime.payments.openWithAmount(input.amountCents) : undefined;
-      if (open) throw duplicateAmount(open);
+      const refused = runtime.payments.refusal(input.amountCents, rule);
+      if (refused) throw refused;
       // Above store IT's threshold (off by default) a supervisor approves, recorded with the attempt's client_sn.
       const clientSn = newClientSn(runtime.clock.now());
       const who = await policy.authorizeMoney('pay', { orderSn: clientSn, amountCents: input.amountCents }, caller, input.approval);
@@ -111,7 +113,7 @@ export function createPayHandlers(runtime: Runtime): ChannelImpls<PayChannel> {
           ? { method: 'barcode' as const, amountCents: input.amountCents, barcode: input.barcode, clientSn }
           : { method: 'qr' as const, amountCents: input.amountCents, payway: input.payway, clientSn };
       try {
-        return toPaymentView(await runtime.payments.request(request, who, actor, { refuseSameAmountOpen }));
+        return toPaymentView(await runtime.payments.request(request, who, actor, rule));
       } catch (err) {
         return afterRequestFailed(runtime, clientSn, err);
       }

@@ -13,9 +13,33 @@ import { openOperationOn } from '../store/open-operations';
 import type { OperationRow } from '../store/rows';
 import type { Signer } from '../upay/client';
 import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
-import { otherOrder } from './kind';
+import { otherOrder, type OperationKind, type Step } from './kind';
 import { OperationSteps } from './steps';
 import * as T from './transitions';
+
+/**
+ * A person's "query again" asks the gateway about a row at most once in this long (per row, in this process: every
+ * window's taps); within it the row is answered as stored, with no gateway call and no audit entry.
+ */
+export const PERSON_QUERY_EVERY_MS = 2_000;
+
+/** The re-check's and a queue drain's actor (each kind's `recheck`): the system's own pace, not a person's taps. */
+const RECHECK_ACTOR = 'recheck';
+
+/**
+ * A person's query of a row whose reversal is under way (the kind's reversal state, or needs_attention with the
+ * reversal still tried): the next reversal call stays when the kind's pacing put it (the row's next_attempt_at:
+ * nextCancel after the last cancel, attentionEveryMs once a person was told). A tap neither brings it forward (a
+ * cancel per tap) nor pushes it back (tapping would hold the reversal off). That time, when the step would move
+ * it; else undefined (the step applies as it is: a final answer, the first reversal, a row already due).
+ */
+function pacedUntil<Row extends OperationRow>(kind: OperationKind<Row>, row: Row, step: Step<Row>, now: number): number | undefined {
+  const due = row.next_attempt_at;
+  if (!kind.reverse || due === null || due <= now) return undefined;
+  if (row.state !== kind.reverse.state && row.state !== 'needs_attention') return undefined;
+  const keeps = step.to === 'reverse' || step.to === 'unknown' || (step.to === 'attention' && row.state === 'needs_attention');
+  return keeps ? due : undefined;
+}
 
 export abstract class OperationEngine<Row extends OperationRow> extends OperationSteps<Row> {
   /** Rows this process committed as `sending` in a batch claim and has yet to send. */
@@ -56,13 +80,18 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
   /**
    * A person's "query again" (and the re-check's, and another kind's request's): asks the gateway about an
    * open row that is not queued. While this process already works the row (the worker mid-call, a cashier's
-   * send, another query), no second flow starts: the caller gets the row once that work is done.
+   * send, another query), no second flow starts: the caller gets the row once that work is done. A person's
+   * query is paced: once per row per PERSON_QUERY_EVERY_MS, and the reversal it drives keeps the kind's pacing.
    */
   async queryRow(id: number, actor: string, byPerson = true): Promise<Row | undefined> {
+    // A person's taps (any window, any rate) ask at most once per PERSON_QUERY_EVERY_MS; the re-check keeps its own pace.
+    const person = byPerson && actor !== RECHECK_ACTOR;
+    if (person && !this.mayAsk(id)) return this.repo.get(id);
     if (!this.outbox.tryTake(id)) {
       await this.outbox.released(id);
       return this.repo.get(id);
     }
+    if (person) this.askedByPerson.add(id);
     try {
       const claimed = T.claimOne(this.kind, id, actor, this.stamp());
       if (claimed) await this.resolveByQuery(claimed, byPerson);
@@ -71,10 +100,34 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
       this.giveBackQuietly(id);
       throw err;
     } finally {
+      this.askedByPerson.delete(id);
       this.outbox.done(id);
       this.kick();
     }
     return this.repo.get(id);
+  }
+
+  /** When a person last had each row asked about (checked and set before any await: concurrent taps see it). */
+  private readonly personAsked = new Map<number, number>();
+  /** Rows a person's query is resolving now: their reversal keeps the kind's pacing (`apply`). */
+  private readonly askedByPerson = new Set<number>();
+
+  private mayAsk(id: number): boolean {
+    const now = this.deps.clock.now();
+    const recent = (at: number) => at <= now && now - at < PERSON_QUERY_EVERY_MS;
+    if (recent(this.personAsked.get(id) ?? -Infinity)) return false;
+    for (const [other, at] of this.personAsked) if (!recent(at)) this.personAsked.delete(other);
+    this.personAsked.set(id, now);
+    return true;
+  }
+
+  /** Every Step as the skeleton applies it, except that a person's query keeps a reversal's pacing (`pacedUntil`). */
+  protected override apply(row: Row, step: Step<Row>, byPerson: boolean, heard = true): Promise<void> | undefined {
+    const now = this.deps.clock.now();
+    const keep = this.askedByPerson.has(row.id) ? pacedUntil(this.kind, row, step, now) : undefined;
+    if (keep === undefined) return super.apply(row, step, byPerson, heard);
+    if (heard && step.to !== 'unknown') this.signals.connectivity(true);
+    return void this.moved(T.stillPending(this.kind, row, row.pending_since ?? now, keep, this.stamp()));
   }
 
   /**
@@ -173,6 +226,4 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
     if (ends) return this.apply(row, ends, false);
     return this.again(row, 'sending', {});
   }
-
-
 }

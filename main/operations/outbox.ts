@@ -11,7 +11,7 @@ import type { Clock } from '../common/time';
 export interface OutboxKind<Row extends { id: number }> {
   /** Runs at the start of every pass (deadlines, warnings). */
   sweep(now: number): void;
-  /** Rows with work due now whose lease is free or lapsed, oldest first. */
+  /** Rows with work due now whose lease is free or lapsed, the soonest due first (then the oldest). */
   due(now: number, limit: number): Row[];
   /** Takes the leases of up to `max` candidates in one transaction; returns them as stored. */
   claim(candidates: Row[], max: number, now: number): Row[];

@@ -72,9 +72,12 @@ export class OperationRepo<Row extends OperationRow> {
     return patchRowReturning<Row>(this.db, this.t, id, patch, guard, { success: patch.state });
   }
 
-  /** Open rows (not final), oldest first. */
-  open(limit = 1000): Row[] {
-    return prepared(this.db, `SELECT * FROM ${this.t} WHERE state IN ${this.openSql} ORDER BY id LIMIT ?`).all(limit) as Row[];
+  /**
+   * Every open row (not final), oldest first: none is left out (the open lists, crash resume, the cashier's
+   * 待处理). A payment's are few (the cap on open payments); a revoke or refund queue is as long as it is.
+   */
+  open(): Row[] {
+    return prepared(this.db, `SELECT * FROM ${this.t} WHERE state IN ${this.openSql} ORDER BY id`).all() as Row[];
   }
 
   /** The order's open row, if any (at most one: the order's lock). */
@@ -82,17 +85,21 @@ export class OperationRepo<Row extends OperationRow> {
     return prepared(this.db, `SELECT * FROM ${this.t} WHERE order_sn = ? AND state IN ${this.openSql} ORDER BY id DESC LIMIT 1`).get(orderSn) as Row | undefined;
   }
 
-  /** Open rows with work due now whose lease is free or lapsed, oldest first. */
+  /**
+   * Open rows with work due now whose lease is free or lapsed, the longest due first (by `next_attempt_at`), oldest
+   * first among rows due at the same moment (a queue drain, where every queued row is due now, goes in id order).
+   * Not in id order alone: a new payment's first query, due now, would wait behind every older row still being
+   * polled (a QR flood on a slow gateway kept a real payment 正在确认 for 40 s); here it waits only for rows that
+   * were due before it.
+   */
   due(now: number, limit: number): Row[] {
-    // In id order from the oldest worked row (found by the state index): the rows read are the few in flight
-    // and the next due ones, not every open row of a long queue (which the state index and a sort would be).
+    // The worked rows only (the state index), sorted on their due time: nextDue reads the same rows.
     return prepared(
       this.db,
-      `SELECT * FROM ${this.t} NOT INDEXED
-        WHERE id >= (SELECT coalesce(min(id), 0) FROM ${this.t} WHERE state IN ${this.workedSql})
-          AND state IN ${this.workedSql}
+      `SELECT * FROM ${this.t}
+        WHERE state IN ${this.workedSql}
           AND coalesce(next_attempt_at, 0) <= @now AND (lease_owner IS NULL OR lease_until <= @now)
-        ORDER BY id LIMIT @limit`,
+        ORDER BY coalesce(next_attempt_at, 0), id LIMIT @limit`,
     ).all({ now, limit }) as Row[];
   }
 

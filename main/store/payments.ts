@@ -201,6 +201,11 @@ export class PaymentsRepo extends OperationRepo<PaymentRow> {
     prepared(this.db, 'UPDATE payments SET last_result_code = ?, seen_paid = max(seen_paid, ?) WHERE id = ?').run(resultCode, paid ? 1 : 0, id);
   }
 
+  /** How many payments are open on this counter (the cap on open payments), read by the state index. */
+  openCount(): number {
+    return prepared(this.db, `SELECT count(*) FROM payments WHERE state IN ${this.openSql}`).pluck().get() as number;
+  }
+
   /** Open rows with this amount (the counter's "same amount again?" check). */
   openWithAmount(amountCents: number): PaymentRow[] {
     return prepared(this.db, `SELECT * FROM payments WHERE state IN ${this.openSql} AND amount_cents = ? ORDER BY id`).all(amountCents) as PaymentRow[];

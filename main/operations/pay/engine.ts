@@ -16,7 +16,7 @@ import { OperationEngine } from '../engine';
 import type { OperationDeps } from '../operation';
 import { underOrderLock } from '../order-lock';
 import { DEFAULT_TIMING } from '../timing';
-import { duplicateAmount } from './messages';
+import { duplicateAmount, tooManyOpen } from './messages';
 import { dayOf, payKind, type PaymentReceipts } from './kind';
 import { checkPaymentInput, gatewayOperator, newClientSn, type PaymentInput } from './request';
 import { DEFAULT_PAY_TIMING, type PayTiming } from './timing';
@@ -29,6 +29,14 @@ export interface PaymentEngineDeps extends OperationDeps<PayCrashPoint> {
   /** How long a QR waits for the customer (the setting qrLifetimeSeconds). */
   qrLifetimeMs: () => number;
   receipts?: PaymentReceipts;
+}
+
+/** The counter's rule on a second charge of an amount already open (the CLI, store IT's, leaves it off). */
+export interface SameAmountRule {
+  /** An open payment of the same amount refuses the request (PAYMENT_SAME_AMOUNT_OPEN, naming it) ... */
+  refuseSameAmountOpen?: boolean;
+  /** ... unless it is this one, and the only one: the open payment the cashier's confirmation showed. */
+  confirmedDuplicateOf?: number | undefined;
 }
 
 export class PaymentEngine extends OperationEngine<PaymentRow> {
@@ -53,11 +61,12 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
    * Takes a payment: checks the input (INVALID_INPUT, nothing stored or sent), commits the attempt as
    * `sending` with its own client_sn, sends it once and records the answer. Returns after that first
    * answer: paid, failed, or pending (the worker queries, and cancels at the end of the window).
-   * With `refuseSameAmountOpen` (the counter, unless the cashier confirmed) an open payment of the same
-   * amount refuses it (PAYMENT_SAME_AMOUNT_OPEN, naming it): checked in the insert's IMMEDIATE transaction,
-   * so neither a burst nor a second process can slip between the check and the row.
+   * Refused first (`refusal`), inside the write-ahead insert's IMMEDIATE transaction, so neither a burst
+   * nor a second process can slip between the check and the row: the counter's cap on open payments, and
+   * (the counter: `refuseSameAmountOpen`) an open payment of the same amount the cashier's confirmation
+   * did not name.
    */
-  async request(raw: PaymentInput, who: Accountable, actor: string, { refuseSameAmountOpen = false } = {}): Promise<Payment> {
+  async request(raw: PaymentInput, who: Accountable, actor: string, rule: SameAmountRule = {}): Promise<Payment> {
     const input = checkPaymentInput(raw);
     const signer = await this.deps.provisioning.signerForToday(actor);
     const now = this.deps.clock.now();
@@ -65,8 +74,8 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     const clientSn = input.clientSn ?? newClientSn(now);
     const row = underOrderLock(this.deps.db, { clientSn, sn: null }, () =>
       tx(this.deps.db, () => {
-        const open = refuseSameAmountOpen ? this.openWithAmount(input.amountCents) : undefined;
-        if (open) throw duplicateAmount(open);
+        const refused = this.refusal(input.amountCents, rule);
+        if (refused) throw refused;
         return this.payments.insertSending(
           {
             client_sn: clientSn,
@@ -137,9 +146,20 @@ export class PaymentEngine extends OperationEngine<PaymentRow> {
     return this.repo.open().map(toPayment);
   }
 
-  /** An open payment of this amount, if any (a quick look; `request` checks again inside its insert's transaction). */
-  openWithAmount(amountCents: number): PaymentRow | undefined {
-    return this.payments.openWithAmount(amountCents)[0];
+  /**
+   * Why a new payment of `amountCents` may not start now, or undefined. With `refuseSameAmountOpen`: an open
+   * payment of that amount other than the one the cashier's confirmation named (`confirmedDuplicateOf`: the one
+   * the dialog showed), named in the refusal (the newest such), so one confirmation starts one payment and a
+   * payment of that amount opened after the dialog appeared is refused by name. Then the counter's cap on open
+   * payments (`maxOpen`, every window and process). A read: `request` runs it inside its insert's transaction.
+   */
+  refusal(amountCents: number, rule: SameAmountRule = {}): PosError | undefined {
+    if (rule.refuseSameAmountOpen) {
+      const others = this.payments.openWithAmount(amountCents).filter((p) => p.id !== rule.confirmedDuplicateOf);
+      if (others.length > 0) return duplicateAmount(others[others.length - 1]!);
+    }
+    const open = this.payments.openCount();
+    return open >= this.payTiming.maxOpen ? tooManyOpen(open, this.payTiming.maxOpen) : undefined;
   }
 
   forDay(day: string): Payment[] {

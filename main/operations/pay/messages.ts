@@ -110,3 +110,17 @@ export function duplicateAmount(open: Pick<PaymentRow, 'id' | 'client_sn' | 'amo
     { paymentId: open.id, clientSn: open.client_sn, amountCents: open.amount_cents },
   );
 }
+
+/**
+ * The counter already has `cap` payments open (every window and process): a new one is refused before its row is
+ * written or anything is sent (no money taken). What to do: let one end (a payment being confirmed ends by itself,
+ * a QR the customer did not scan is canceled when it expires), then charge again.
+ */
+export function tooManyOpen(open: number, cap: number): PosError {
+  return new PosError(
+    'PAYMENT_TOO_MANY_OPEN',
+    `本机已有 ${open} 笔收款尚未结束（最多 ${cap} 笔），不能再发起新的收款，这笔没有收款。请先完成或取消其中一笔（正在确认的收款会自动出结果，顾客未扫的收款码到期后自动撤单），再收款。`,
+    `${open} payments are still open on this counter (at most ${cap}), so no new one can start; this one was not charged. Finish or cancel one first (a payment being confirmed ends by itself; a QR the customer did not scan is canceled when it expires), then charge again.`,
+    { open, cap },
+  );
+}

@@ -21,6 +21,11 @@ export interface PayTiming {
   leaseMs: number;
   /** QR lifetime override (tests); default the setting qrLifetimeSeconds. */
   qrLifetimeMs?: number;
+  /**
+   * Not a clock but the bound on what the polling above has to carry: payments open at once on this counter (every
+   * process on the data dir). A request beyond it is refused (PAYMENT_TOO_MANY_OPEN) with no row and no gateway call.
+   */
+  maxOpen: number;
 }
 
 export const DEFAULT_PAY_TIMING: PayTiming = {
@@ -34,6 +39,8 @@ export const DEFAULT_PAY_TIMING: PayTiming = {
   maxCancels: 5,
   attentionEveryMs: 60_000,
   leaseMs: 90_000,
+  // A real counter has one or two open (a customer typing a password, a QR shown); 8 is never reached but by a flood.
+  maxOpen: 8,
 };
 
 /** The next query of a pending payment: on its method's cadence, never after its window ends (then the cancel starts). */

@@ -48,7 +48,13 @@ const LISTED = 3;
 /** Main looked the failed attempt up and found no row: nothing was recorded or sent (contract.ts PAY_NOT_RECORDED). */
 const NOT_RECORDED: typeof PAY_NOT_RECORDED = 'PAYMENT_NOT_RECORDED';
 /** Refusals that come before the payment's row is written, and main's "no row": nothing was recorded or sent, no money taken. */
-const REFUSED_BEFORE_RECORD = refusedBeforeRecord('PAYMENT_SAME_AMOUNT_OPEN', NOT_RECORDED);
+const REFUSED_BEFORE_RECORD = refusedBeforeRecord('PAYMENT_SAME_AMOUNT_OPEN', 'PAYMENT_TOO_MANY_OPEN', NOT_RECORDED);
+
+/** The open payment a PAYMENT_SAME_AMOUNT_OPEN refusal names (details.paymentId): what the confirmation shows and names back. */
+function namedOpen(error: ErrorView): number | null {
+  const id = (error.details as { paymentId?: unknown } | undefined)?.paymentId;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : null;
+}
 
 /** A refused pay.request and what is known of its payment: not recorded (no money taken), being checked, found (shown), or not known. */
 type Failure = { error: ErrorView; record: 'none' | 'checking' | 'found' | 'unknown' };
@@ -78,8 +84,9 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
   const [error, setError] = useState<ErrorView | null>(null);
   const [listFailed, setListFailed] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const [duplicate, setDuplicate] = useState<{ charge: Charge; error: ErrorView } | null>(null);
-  const [approval, setApproval] = useState<{ charge: Charge; confirmDuplicate: boolean; amountCents: number } | null>(null);
+  /** The same amount is open: the confirmation shows the open payment main named (`openId`) and, confirmed, names it back. */
+  const [duplicate, setDuplicate] = useState<{ charge: Charge; error: ErrorView; openId: number } | null>(null);
+  const [approval, setApproval] = useState<{ charge: Charge; confirmDuplicateOf: number | null; amountCents: number } | null>(null);
   const [now, setNow] = useState(Date.now());
   const qrBox = useRef<HTMLDivElement>(null);
   const inflight = useRef(false);
@@ -109,10 +116,14 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
     if (payment?.outcome === 'awaiting_customer' && payment.qrCode) box.append(qrSvg(payment.qrCode));
   }, [payment?.qrCode, payment?.outcome]);
 
-  /** Sends the payment; the same amount open → the confirmation; approval errors stay on the sheet. */
-  const send = async (charge: Charge, amountCents: number, confirmDuplicate: boolean, approvalInput: ApprovalInput | null): Promise<ErrorView | null> => {
+  /**
+   * Sends the payment; the same amount open → the confirmation, showing the open payment main named; confirmed, the
+   * request names that payment (`confirmDuplicateOf`), so main charges again only while it is the one open of that
+   * amount. One opened since is named in a new refusal: the confirmation asks again about it. Approval errors stay on the sheet.
+   */
+  const send = async (charge: Charge, amountCents: number, confirmDuplicateOf: number | null, approvalInput: ApprovalInput | null): Promise<ErrorView | null> => {
     const known = new Set(payments.seen());
-    const res = await call((p) => p.payRequest({ ...charge, amountCents, ...(confirmDuplicate ? { confirmDuplicate } : {}), ...(approvalInput ? { approval: approvalInput } : {}) }));
+    const res = await call((p) => p.payRequest({ ...charge, amountCents, ...(confirmDuplicateOf !== null ? { confirmDuplicateOf } : {}), ...(approvalInput ? { approval: approvalInput } : {}) }));
     // The bench's "QR visible after 收款码" starts here (the gateway's answer, as the page receives it).
     performance.mark('pay:answer');
     if (res.ok) {
@@ -121,7 +132,8 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
       setFailure(null);
       return null;
     }
-    if (res.error.code === 'PAYMENT_SAME_AMOUNT_OPEN' && !confirmDuplicate) setDuplicate({ charge, error: res.error });
+    const openId = res.error.code === 'PAYMENT_SAME_AMOUNT_OPEN' ? namedOpen(res.error) : null;
+    if (openId !== null && openId !== confirmDuplicateOf) setDuplicate({ charge, error: res.error, openId });
     else if (!approvalInput || !APPROVAL_ERRORS.includes(res.error.code)) void afterFailure(res.error, amountCents, known);
     return res.error;
   };
@@ -145,17 +157,17 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
     setFailure((f) => (f && f.error === error ? { error, record: left ? 'found' : 'unknown' } : f));
   };
 
-  const charge = async (c: Charge, confirmDuplicate = false) => {
+  const charge = async (c: Charge, confirmDuplicateOf: number | null = null) => {
     const amountCents = Number(digitsNow.current || '0');
     setError(null);
     setFailure(null);
     setNotice(null);
     if (amountCents <= 0) return setNotice(t('pay.enterAmount'));
-    if (needsApproval(session.state, amountCents, 'pay')) return setApproval({ charge: c, confirmDuplicate, amountCents });
+    if (needsApproval(session.state, amountCents, 'pay')) return setApproval({ charge: c, confirmDuplicateOf, amountCents });
     if (inflight.current) return;
     inflight.current = true;
     try {
-      await send(c, amountCents, confirmDuplicate, null);
+      await send(c, amountCents, confirmDuplicateOf, null);
     } finally {
       inflight.current = false;
     }
@@ -321,9 +333,9 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
           cancelLabel={t('confirm.cancel')}
           onCancel={() => setDuplicate(null)}
           onOk={() => {
-            const c = duplicate.charge;
+            const { charge: c, openId } = duplicate;
             setDuplicate(null);
-            void charge(c, true);
+            void charge(c, openId);
           }}
         >
           <p data-same-amount>{lang === 'zh-CN' ? duplicate.error.messageZh : duplicate.error.message}</p>
@@ -337,7 +349,7 @@ export function PaymentScreen({ payments }: { payments: Payments }) {
           payway={wayName(approval.charge)}
           amountCents={approval.amountCents}
           onConfirm={async (amountCents, a) => {
-            const err = await send(approval.charge, amountCents, approval.confirmDuplicate, a);
+            const err = await send(approval.charge, amountCents, approval.confirmDuplicateOf, a);
             if (!err) setApproval(null);
             return err;
           }}
