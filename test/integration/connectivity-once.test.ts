@@ -10,8 +10,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../main/runtime';
-import { createChaosProxy, type ChaosProxy } from '../support/chaos-net';
-import { createHarness, FAST_TIMING, until, type Harness } from '../support/harness';
+import type { ChaosProxy } from '../support/chaos-net';
+import { createHarness, until, type Harness } from '../support/harness';
+import { quietBehindBlip } from '../support/quiet-blip';
 
 let h: Harness | undefined;
 let blip: ChaosProxy | undefined;
@@ -23,21 +24,13 @@ afterEach(async () => {
 });
 
 const WHO = { operatorId: null, operatorName: 'cashier', approverId: null, approverName: null };
-const MINUTE = 60_000;
 
-/** A runtime behind the proxy whose retries, polls and re-check schedule are all a minute out; the harness's own stands still. */
+/** The quiet runtime behind the proxy (test/support/quiet-blip.ts), kept for afterEach. */
 async function setUp(): Promise<{ h: Harness; blip: ChaosProxy; rt: Runtime }> {
-  h = await createHarness();
-  h.rt.recheck.stop();
-  for (const k of [h.rt.revokes, h.rt.refunds, h.rt.payments]) k.stop();
-  blip = await createChaosProxy(h.sandbox.gateway.port);
-  const rt = h.runtime({
-    apiDomain: blip.url,
-    timeoutMs: 2_000,
-    timing: { ...FAST_TIMING, firstQueryMs: MINUTE, queryEveryMs: MINUTE, pendingWindowMs: 2 * MINUTE, backoffBaseMs: MINUTE, backoffCapMs: MINUTE },
-    recheck: { everyMs: MINUTE, probeEveryMs: MINUTE },
-  });
-  return { h, blip, rt };
+  const made = await quietBehindBlip();
+  h = made.h;
+  blip = made.blip;
+  return made;
 }
 
 /** Every connectivity.changed and queue.changed the runtime raises, in order. */

@@ -14,8 +14,9 @@ import type { EventName, EventPayload } from '../../main/ipc/contract';
 import { createHandlers, forwardEvents } from '../../main/ipc/handlers';
 import { databaseOf, type Runtime } from '../../main/runtime';
 import type { Fault } from '../../main/sandbox/gateway';
-import { createChaosProxy, type ChaosProxy } from '../support/chaos-net';
-import { createHarness, FAST_TIMING, until, type Harness } from '../support/harness';
+import type { ChaosProxy } from '../support/chaos-net';
+import { until, type Harness } from '../support/harness';
+import { MINUTE, quietBehindBlip } from '../support/quiet-blip';
 import { barcodePayment, fastPay, WHO } from '../support/pay';
 
 let h: Harness | undefined;
@@ -27,7 +28,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const MINUTE = 60_000;
 const IN_PROGRESS_FOREVER: Fault = { kind: 'pay_in_progress', queries: 1_000_000 };
 /** Two turns of the event loop: a coalesced queue.changed is out by then. */
 const turns = () => new Promise<void>((r) => setImmediate(() => setImmediate(r)));
@@ -64,18 +64,13 @@ const counts = (q: QueueStatus) => ({ queued: q.queued, pending: q.pending, send
 
 describe('queue.changed and queue.status: the whole counter', () => {
   it('carry the sum over revokes, refunds and payments; a burst across kinds in one turn raises one queue.changed', async () => {
-    h = await createHarness();
     // The harness's own runtime stands for another process on the data dir: it does nothing by itself.
-    h.rt.recheck.stop();
-    for (const k of [h.rt.revokes, h.rt.refunds, h.rt.payments]) k.stop();
-    blip = await createChaosProxy(h.sandbox.gateway.port);
-    const app = h.runtime({
-      apiDomain: blip.url,
-      timeoutMs: 2_000,
-      timing: { ...FAST_TIMING, firstQueryMs: MINUTE, queryEveryMs: MINUTE, pendingWindowMs: 2 * MINUTE, backoffBaseMs: MINUTE, backoffCapMs: MINUTE },
+    const made = await quietBehindBlip({
       payTiming: fastPay({ payWindowMs: 10 * MINUTE, payQueryEveryMs: MINUTE, attentionEveryMs: MINUTE, leaseMs: 5 * MINUTE }),
-      recheck: { everyMs: MINUTE, probeEveryMs: MINUTE },
     });
+    h = made.h;
+    blip = made.blip;
+    const app = made.rt;
     // Every queue.changed, with the sum over kinds read in the same turn (the database as the event saw it).
     const heard: Array<{ got: QueueStatus; want: QueueStatus }> = [];
     app.events.on('queue.changed', (q) => heard.push({ got: q, want: sumOfKinds(app) }));

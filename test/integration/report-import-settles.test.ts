@@ -11,27 +11,24 @@
  * operation settles later. Real HTTP to the sandbox, a real SQLite file; only
  * the clock is faked.
  */
-import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Accountable } from '../../main/common/accountable';
 import { receiptLines } from '../../main/common/receipt-text';
-import { businessDayStart, ManualClock } from '../../main/common/time';
+import { ManualClock } from '../../main/common/time';
 import { dayReportCsv, type DayReport } from '../../main/report/day';
 import { createRuntime, type Runtime } from '../../main/runtime';
-import { createHarness, FAST_TIMING, tempDir, type Harness } from '../support/harness';
+import { atHour } from '../support/days';
+import { closeExtra, createHarness, FAST_TIMING, tempDir, type Harness } from '../support/harness';
 
 const D = '2026-05-22';
 const D1 = '2026-05-23';
-const at = (day: string, hh: number, mm = 0) => businessDayStart(day) + (hh * 60 + mm) * 60_000;
+const at = atHour;
 const WHO: Accountable = { operatorId: null, operatorName: 'cashier', approverId: null, approverName: null };
 
 let h: Harness | undefined;
 const extra: Array<{ rt: Runtime; dir: string }> = [];
 afterEach(async () => {
-  for (const x of extra.splice(0)) {
-    await x.rt.close();
-    fs.rmSync(x.dir, { recursive: true, force: true });
-  }
+  await closeExtra(extra);
   await h?.close();
   h = undefined;
 });

@@ -15,25 +15,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Accountable } from '../../main/common/accountable';
-import { businessDayStart, ManualClock } from '../../main/common/time';
+import { ManualClock } from '../../main/common/time';
 import type { DayReport } from '../../main/report/day';
 import { createRuntime, type Runtime } from '../../main/runtime';
 import { DB_FILE } from '../../main/store/db';
 import { migrate, schemaVersion } from '../../main/store/migrate';
-import { createHarness, FAST_TIMING, tempDir, type Harness } from '../support/harness';
+import { atHour } from '../support/days';
+import { closeExtra, createHarness, FAST_TIMING, tempDir, type Harness } from '../support/harness';
 
 const D0 = '2026-05-19';
 const D = '2026-05-22';
-const at = (day: string, hh: number, mm = 0) => businessDayStart(day) + (hh * 60 + mm) * 60_000;
+const at = atHour;
 const WHO: Accountable = { operatorId: null, operatorName: 'cashier-b', approverId: null, approverName: null };
 
 let h: Harness | undefined;
 const extra: Array<{ rt: Runtime; dir: string }> = [];
 afterEach(async () => {
-  for (const x of extra.splice(0)) {
-    await x.rt.close();
-    fs.rmSync(x.dir, { recursive: true, force: true });
-  }
+  await closeExtra(extra);
   await h?.close();
   h = undefined;
 });

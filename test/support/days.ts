@@ -14,3 +14,6 @@ export function daysAgo(n: number, now: number = systemClock.now()): string {
   // UTC+8 has no DST: every business day is exactly DAY_MS long.
   return businessDay(businessDayStart(businessDay(now)) - n * DAY_MS);
 }
+
+/** `hh:mm` of business day `day` (UTC+8), in ms. */
+export const atHour = (day: string, hh: number, mm = 0): number => businessDayStart(day) + (hh * 60 + mm) * 60_000;

@@ -82,6 +82,14 @@ export async function createHarness(
 }
 
 /** Polls until `fn` returns a truthy value or the time is up. */
+/** Closes the extra runtimes a test started (another till) and removes their data dirs; empties the list. */
+export async function closeExtra(extra: Array<{ rt: Runtime; dir: string }>): Promise<void> {
+  for (const x of extra.splice(0)) {
+    await x.rt.close();
+    fs.rmSync(x.dir, { recursive: true, force: true });
+  }
+}
+
 export async function until<T>(fn: () => T | undefined | null | false, timeoutMs = 10_000, stepMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
