@@ -13,7 +13,7 @@ import { openOperationOn } from '../store/open-operations';
 import type { OperationRow } from '../store/rows';
 import type { Signer } from '../upay/client';
 import type { CallResult, OrderResult, OrderSnapshot } from '../upay/result';
-import { otherOrder, type OperationKind, type Step } from './kind';
+import type { OperationKind, Step } from './kind';
 import { OperationSteps } from './steps';
 import * as T from './transitions';
 
@@ -149,7 +149,7 @@ export abstract class OperationEngine<Row extends OperationRow> extends Operatio
   settleFrom(snapshot: OrderSnapshot): void {
     if (!snapshot.sn || !this.kind.settles || this.kind.mightSettle?.(snapshot) === false) return;
     const row = this.repo.openForOrder(snapshot.sn);
-    if (row && otherOrder(snapshot, row, this.kind.namedBy, () => this.deps.provisioning.info()?.terminalSn) !== undefined) return;
+    if (row && this.otherOrderOf(snapshot, row) !== undefined) return;
     const step = row && this.kind.settles(snapshot, row);
     if (!row || !step) return;
     if (step.to === 'succeeded') this.succeed(row, step.order, step.resultCode);

@@ -85,8 +85,12 @@ export abstract class StepMachine<Row extends OperationRow> extends MoneyOperati
 
   /** What the answer's order names that is not the row's order (kind.ts `otherOrder`), or undefined. */
   protected otherOrderIn(res: CallResult<OrderResult>, row: Row): string | undefined {
-    if (!res.ok) return undefined;
-    return otherOrder(res.value.order, row, this.kind.namedBy, () => this.deps.provisioning.info()?.terminalSn);
+    return res.ok ? this.otherOrderOf(res.value.order, row) : undefined;
+  }
+
+  /** What an order snapshot (an answer's, or another kind's) names that is not the row's order, or undefined. */
+  protected otherOrderOf(order: OrderSnapshot | null, row: Row): string | undefined {
+    return otherOrder(order, row, this.kind.namedBy, () => this.deps.provisioning.info()?.terminalSn);
   }
 
   protected stamp(): T.LeaseStamp {
